@@ -1,0 +1,136 @@
+import { DelayedError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { OperationRecord } from '../src/domain/operation.js';
+import type { RecordStore } from '../src/store/record-store.js';
+import type { RunClusterJobData } from './names.js';
+import { outcomeOf, settledStatus } from './outcome.js';
+import { runOperation, type RunEngine } from './run-operation.js';
+
+export interface LaneProcessorDeps {
+  store: RecordStore;
+  runEngine: RunEngine;
+  log: Logger;
+  /** Identifies this worker process in lane owners and logs. */
+  workerId: string;
+  /** @see Config.WORKER_LANE_LEASE_MS */
+  leaseMs: number;
+  /** A running operation whose worker died this many times ends `failed` instead of running again. @defaultValue 3 */
+  maxAttempts?: number;
+  /** Aborted when the worker drains on SIGTERM. */
+  shutdown: AbortSignal;
+  /** Told when a drained operation must run again later. */
+  requeue(clusterId: string): Promise<void>;
+}
+
+/**
+ * The head of a cluster's pending operations, with the queued updates it replaces: consecutive
+ * queued updates coalesce into the newest one (which carries the newest desired spec). Any other
+ * kind ends the run, so a destroy is never swallowed.
+ */
+export function nextBatch(pending: OperationRecord[]): { run: OperationRecord; superseded: OperationRecord[] } | null {
+  const head = pending[0];
+  if (!head) return null;
+  if (head.kind !== 'update' || head.status !== 'queued') return { run: head, superseded: [] };
+  let end = 0;
+  while (pending[end + 1]?.kind === 'update' && pending[end + 1]?.status === 'queued') end++;
+  return { run: pending[end]!, superseded: pending.slice(0, end) };
+}
+
+/**
+ * The BullMQ processor. A job only says "cluster X may have work": the processor takes the
+ * cluster's lane (a lease in the record store), then runs the cluster's pending operations in
+ * acceptance order until none is left. A job that finds the lane taken waits (delayed) until the
+ * lease would expire: the holder normally runs its operation first, and if the holder died the
+ * job takes over once its lease has lapsed.
+ */
+export function createLaneProcessor(deps: LaneProcessorDeps) {
+  const maxAttempts = deps.maxAttempts ?? 3;
+  const { store, log } = deps;
+
+  async function drainLane(clusterId: string, owner: string): Promise<void> {
+    for (;;) {
+      if (deps.shutdown.aborted) return;
+      const batch = nextBatch(await store.pendingOperations(clusterId));
+      if (!batch) return;
+      const { run, superseded } = batch;
+      if (superseded.length) {
+        await store.supersede(superseded.map((o) => o.id), run.id);
+        log.info({ clusterId, operationId: run.id, superseded: superseded.map((o) => o.id) }, 'coalesced queued updates');
+      }
+      // A run that started before and did not finish (worker died, or drained and requeued) may
+      // have left a lock or pending operations in the state.
+      const recover = run.attempts > 0;
+      if (run.status === 'running' && run.attempts >= maxAttempts) {
+        await failDeadRun(run);
+        continue;
+      }
+      if ((await runOne(run, owner, recover)) === 'lane-lost') return;
+    }
+  }
+
+  async function failDeadRun(op: OperationRecord): Promise<void> {
+    const cluster = await store.getClusterById(op.clusterId);
+    const error = {
+      code: 'worker-died',
+      title: `The worker running this operation stopped ${op.attempts} times`,
+      detail: 'Each attempt ended without a result (the worker process was killed or lost its lease). Check the workers\' memory limits and logs, then retry the request.',
+    };
+    await store.finishOperation(op.id, { status: 'failed', summary: null, outputs: null, error, cluster: cluster ? outcomeOf(op, cluster, { status: 'failed', summary: null, outputs: null, error }).cluster : {} });
+  }
+
+  async function runOne(queued: OperationRecord, owner: string, recover: boolean): Promise<'done' | 'lane-lost'> {
+    const op = await store.startOperation(queued.id);
+    const cluster = await store.getClusterById(op.clusterId);
+    if (!cluster) throw new Error(`cluster ${op.clusterId} of operation ${op.id} is missing`);
+    log.info({ operationId: op.id, cluster: cluster.name, kind: op.kind, attempt: op.attempts, recover }, 'operation started');
+    const { result, stoppedFor } = await runOperation(
+      { store, runEngine: deps.runEngine, log, leaseMs: deps.leaseMs },
+      { cluster, operation: op, laneOwner: owner, recover, shutdown: deps.shutdown },
+    );
+    if (stoppedFor === 'lease-lost') {
+      // Another worker may hold the lane now and will recover this operation: write nothing more.
+      log.error({ operationId: op.id }, 'lane lease lost; operation stopped and left to the next lane holder');
+      return 'lane-lost';
+    }
+    if (stoppedFor === 'shutdown') {
+      // Not the caller's doing: the operation runs again (recovering the stack) on the next lane holder.
+      await store.requeueOperation(op.id);
+      log.warn({ operationId: op.id }, 'operation stopped by shutdown and requeued');
+      return 'done';
+    }
+    await store.finishOperation(op.id, outcomeOf(op, cluster, result));
+    log.info({ operationId: op.id, status: result.status, error: result.error?.code }, 'operation finished');
+    return 'done';
+  }
+
+  return async function processLaneJob(job: Job<RunClusterJobData>, token?: string): Promise<void> {
+    const { clusterId } = job.data;
+    const owner = `${deps.workerId}/${job.id}`;
+    if (!(await store.acquireLane(clusterId, owner, deps.leaseMs))) {
+      const expiresAt = (await store.laneExpiresAt(clusterId))?.getTime() ?? Date.now();
+      await job.moveToDelayed(Math.max(expiresAt, Date.now()) + 250, token);
+      throw new DelayedError();
+    }
+    let stoppedEarly = false;
+    try {
+      // Release, then look again: work accepted while this lane was closing is never stranded.
+      do {
+        await drainLane(clusterId, owner);
+        stoppedEarly = deps.shutdown.aborted;
+        await settle(clusterId);
+        await store.releaseLane(clusterId, owner);
+      } while (!stoppedEarly && (await store.pendingOperations(clusterId)).length > 0 && (await store.acquireLane(clusterId, owner, deps.leaseMs)));
+    } catch (err) {
+      await store.releaseLane(clusterId, owner).catch(() => undefined);
+      throw err;
+    }
+    if (stoppedEarly) await deps.requeue(clusterId);
+  };
+
+  async function settle(clusterId: string): Promise<void> {
+    if ((await store.pendingOperations(clusterId)).length) return;
+    const cluster = await store.getClusterById(clusterId);
+    const status = cluster && settledStatus(cluster);
+    if (status) await store.setClusterStatus(clusterId, status);
+  }
+}

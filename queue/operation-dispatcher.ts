@@ -1,0 +1,29 @@
+import type { Queue } from 'bullmq';
+import type { OperationRecord } from '../src/domain/operation.js';
+import type { OperationDispatcher } from '../src/lifecycle/cluster-service.js';
+import { PRIORITY, RUN_CLUSTER_JOB, type RunClusterJobData } from './names.js';
+
+const jobOptions = {
+  // Lane contention is handled by delaying the job, not by failing it; these attempts only cover Redis hiccups.
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
+/**
+ * Queues a wake-up for the operation's cluster. The job id is the operation id, so that a
+ * retried dispatch of the same operation queues nothing new.
+ */
+export function createDispatcher(queue: Queue<RunClusterJobData>): OperationDispatcher & { wake(clusterId: string): Promise<void> } {
+  return {
+    async dispatch(op: OperationRecord) {
+      const priority = op.kind === 'drift-check' ? PRIORITY.inspection : PRIORITY.user;
+      await queue.add(RUN_CLUSTER_JOB, { clusterId: op.clusterId, operationId: op.id }, { ...jobOptions, jobId: op.id, priority });
+    },
+    async wake(clusterId: string) {
+      // One pending wake-up per cluster is enough; the id frees itself when the job ends.
+      await queue.add(RUN_CLUSTER_JOB, { clusterId }, { ...jobOptions, jobId: `wake-${clusterId}`, removeOnComplete: true, removeOnFail: true });
+    },
+  };
+}

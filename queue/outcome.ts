@@ -1,0 +1,35 @@
+import type { ClusterRecord, ClusterStatus } from '../src/domain/cluster.js';
+import type { OperationRecord } from '../src/domain/operation.js';
+import type { EngineResult } from '../src/engine/engine.js';
+import type { OperationOutcome } from '../src/store/record-store.js';
+
+/** What a finished run means for its cluster: status, the applied spec and outputs. */
+export function outcomeOf(op: OperationRecord, cluster: ClusterRecord, result: EngineResult): OperationOutcome {
+  const base = { status: result.status, summary: result.summary, outputs: result.outputs, error: result.error };
+  const ok = result.status === 'succeeded';
+  switch (op.kind) {
+    case 'provision':
+    case 'update':
+      return ok
+        ? { ...base, cluster: { status: 'ready', appliedSpec: op.spec, appliedGeneration: op.generation, outputs: result.outputs ?? {} } }
+        : { ...base, cluster: { status: 'failed' } };
+    case 'destroy':
+      return ok ? { ...base, cluster: { status: 'destroyed', outputs: {} } } : { ...base, cluster: { status: 'failed' } };
+    case 'refresh':
+      return ok && result.outputs ? { ...base, cluster: { outputs: result.outputs } } : { ...base, cluster: {} };
+    case 'preview':
+    case 'drift-check':
+      return { ...base, cluster: {} };
+  }
+}
+
+/**
+ * The status a cluster settles to when its lane has nothing left to run, for statuses that
+ * promise work in progress (a queued provision or destroy may have been cancelled).
+ */
+export function settledStatus(cluster: ClusterRecord): ClusterStatus | null {
+  if (cluster.status === 'provisioning' || cluster.status === 'updating' || cluster.status === 'destroying') {
+    return cluster.appliedGeneration !== null ? 'ready' : 'failed';
+  }
+  return null;
+}

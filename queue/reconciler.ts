@@ -1,0 +1,26 @@
+import type { Logger } from 'pino';
+import type { RecordStore } from '../src/store/record-store.js';
+
+/**
+ * Finds clusters whose accepted work has no live job (Redis lost its data, a process died
+ * between recording and queueing, a worker died holding the lane) and wakes their lanes.
+ * The records are the truth; the queue only carries wake-up calls, so this makes every
+ * accepted request run eventually.
+ */
+export function startReconciler(deps: { store: RecordStore; wake(clusterId: string): Promise<void>; intervalMs: number; log: Logger }) {
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      for (const clusterId of await deps.store.clustersNeedingWork()) await deps.wake(clusterId);
+    } catch (err) {
+      deps.log.warn({ err }, 'reconcile pass failed');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(tick, deps.intervalMs);
+  void tick();
+  return { stop: () => clearInterval(timer), tick };
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the whole service (API + workers) with its embedded defaults: PGlite records and a
+# file:// state backend under ./.clusterd-data, Redis on 127.0.0.1:6379 (started if absent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+PATH="$(bash scripts/ensure-pulumi.sh):$PATH"
+export PATH
+if [ -z "${REDIS_URL:-}" ]; then REDIS_URL="$(bash scripts/ensure-redis.sh)"; export REDIS_URL; fi
+exec node --import tsx src/main.ts

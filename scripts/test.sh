@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs (npm deps, Redis, PostgreSQL, the Pulumi CLI),
+# type-checks, then runs every layer: pure, record store, Redis, engine (real Pulumi CLI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+PATH="$(bash scripts/ensure-pulumi.sh):$PATH"
+export PATH
+# Tests start their own redis-server processes too (restart tests); this one is shared.
+REDIS_PORT="${TEST_REDIS_PORT:-6381}"
+TEST_REDIS_URL="$(REDIS_PORT=$REDIS_PORT bash scripts/ensure-redis.sh)"
+TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash scripts/ensure-postgres.sh)}"
+export TEST_REDIS_URL TEST_DATABASE_URL
+echo "[test] typecheck" >&2
+npx tsc --noEmit
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+if [ "$#" -gt 0 ]; then files=("$@"); fi
+exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

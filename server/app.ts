@@ -1,0 +1,55 @@
+import express, { Router } from 'express';
+import type { Logger } from 'pino';
+import type { Blueprint } from '../src/blueprints/blueprint.js';
+import type { ClusterService } from '../src/lifecycle/cluster-service.js';
+import type { OperationService } from '../src/lifecycle/operation-service.js';
+import type { RecordStore } from '../src/store/record-store.js';
+import { authenticate } from './auth.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { idempotency } from './idempotency.js';
+import { buildOpenApi } from './openapi.js';
+import { clustersRouter } from './routes/clusters.js';
+import { healthRouter, type Check } from './routes/meta.js';
+import { operationsRouter } from './routes/operations.js';
+import { tokensRouter } from './routes/tokens.js';
+import type { EventStreamOptions } from './sse.js';
+
+export interface AppDeps {
+  store: RecordStore;
+  clusters: ClusterService;
+  operations: OperationService;
+  blueprints: { list(): Blueprint<any>[] };
+  /** Dependencies `/readyz` checks, by name. */
+  readiness: Record<string, Check>;
+  log: Logger;
+  maxBodyBytes: number;
+  stream?: Partial<EventStreamOptions>;
+}
+
+/** The HTTP API, not listening: the caller decides where it runs. */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+  const openapi = buildOpenApi(deps.blueprints.list());
+
+  app.use(healthRouter(deps.readiness));
+  app.get('/openapi.json', (_req, res) => void res.json(openapi));
+
+  const v1 = Router();
+  v1.use(express.json({ limit: deps.maxBodyBytes, strict: false }));
+  v1.use(authenticate(deps.store));
+  // Tokens are minted before idempotency: a stored replay would keep the token's value.
+  v1.use('/tokens', tokensRouter(deps.store));
+  v1.use(idempotency(deps.store, { staleMs: 60_000 }));
+  v1.get('/blueprints', (_req, res) => {
+    res.json({ items: deps.blueprints.list().map((b) => ({ name: b.name, description: b.description, specSchema: (openapi.components.schemas as Record<string, unknown>)[`Spec_${b.name}`] })) });
+  });
+  v1.use('/clusters', clustersRouter(deps));
+  v1.use('/operations', operationsRouter({ operations: deps.operations, stream: { pollMs: 250, keepAliveMs: 15_000, ...deps.stream } }));
+  app.use('/v1', v1);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.log));
+  return app;
+}

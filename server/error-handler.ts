@@ -1,0 +1,16 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { NotFoundError } from '../src/errors.js';
+import { toProblem } from './problem.js';
+
+/** Turns every error into application/problem+json; logs the unexpected ones, never sends their stack. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const problem = { ...toProblem(err), instance: req.originalUrl };
+    if (problem.status >= 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    if (res.headersSent) return res.end();
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => next(new NotFoundError(`no route for ${req.method} ${req.path}`));

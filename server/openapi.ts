@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { Blueprint } from '../src/blueprints/blueprint.js';
+import { CLUSTER_STATUSES } from '../src/domain/cluster.js';
+import { OPERATION_KINDS, OPERATION_STATUSES } from '../src/domain/operation.js';
+import { clusterNameParam, createClusterBody, listClustersQuery, listOperationsQuery, operationIdParam, updateClusterBody } from '../src/lifecycle/requests.js';
+import { createTokenBody } from './routes/tokens.js';
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** Query and path parameters, from the same zod objects that validate them. */
+function parameters(s: z.ZodObject, where: 'query' | 'path') {
+  const json = schema(s) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, p]) => ({
+    name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: p, ...(p.description ? { description: p.description } : {}),
+  }));
+}
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const json = (description: string, s: unknown) => ({ description, content: { 'application/json': { schema: s } } });
+const errors = { 400: problem('Invalid input: names the field and the rule'), 401: problem('No valid token'), 404: problem('Not found or not visible to this token') };
+const acceptedResponse = { 202: { ...json('Accepted: the operation is queued', ref('Accepted')), headers: { Location: { schema: { type: 'string' }, description: 'The operation' } } } };
+const idempotencyKey = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'A retried request with the same key returns the first answer and queues nothing new' };
+
+/** The OpenAPI 3.1 description, generated from the schemas that validate requests. */
+export function buildOpenApi(blueprints: Blueprint<any>[]) {
+  const name = parameters(clusterNameParam, 'path');
+  const id = parameters(operationIdParam, 'path');
+  const inspect = (summary: string) => ({ post: { summary, parameters: [...name, idempotencyKey], responses: { ...acceptedResponse, ...errors, 409: problem('Cluster destroyed or a destroy is pending') } } });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'clusterd', version: '1', description: 'Self-service Kubernetes cluster lifecycle over the Pulumi Automation API. Every change is an operation to poll, stream and cancel.' },
+    security: [{ bearer: [] }],
+    paths: {
+      '/v1/clusters': {
+        post: { summary: 'Create a cluster (queues a provision)', parameters: [idempotencyKey], requestBody: { required: true, content: { 'application/json': { schema: ref('CreateClusterRequest') } } }, responses: { ...acceptedResponse, ...errors, 409: problem('A cluster with that name exists'), 413: problem('Body too large') } },
+        get: { summary: 'List clusters', parameters: parameters(listClustersQuery, 'query'), responses: { 200: json('A page of clusters', { type: 'object', properties: { items: { type: 'array', items: ref('Cluster') }, nextCursor: { type: ['string', 'null'] } } }), ...errors } },
+      },
+      '/v1/clusters/{name}': {
+        get: { summary: 'Read a cluster', parameters: name, responses: { 200: json('The cluster', ref('Cluster')), ...errors } },
+        patch: { summary: 'Change the desired spec (JSON merge patch); queues an update', parameters: [...name, idempotencyKey], requestBody: { required: true, content: { 'application/json': { schema: ref('UpdateClusterRequest') } } }, responses: { ...acceptedResponse, ...errors, 409: problem('Cluster destroyed or a destroy is pending') } },
+        delete: { summary: 'Destroy a cluster; the stack is removed when the destroy succeeds', parameters: [...name, idempotencyKey], responses: { ...acceptedResponse, ...errors, 409: problem('Already destroyed or a destroy is pending') } },
+      },
+      '/v1/clusters/{name}/preview': inspect('Preview the planned changes without applying them'),
+      '/v1/clusters/{name}/refresh': inspect('Refresh the state from the live resources'),
+      '/v1/clusters/{name}/drift-check': inspect('Compare the live resources with the state; writes nothing'),
+      '/v1/clusters/{name}/operations': { get: { summary: "A cluster's operation history, newest first", parameters: [...name, ...parameters(listOperationsQuery, 'query')], responses: { 200: json('A page of operations', { type: 'object', properties: { items: { type: 'array', items: ref('Operation') }, nextCursor: { type: ['string', 'null'] } } }), ...errors } } },
+      '/v1/operations/{id}': { get: { summary: 'Read an operation', parameters: id, responses: { 200: json('The operation', ref('Operation')), ...errors } } },
+      '/v1/operations/{id}/events': { get: { summary: 'Server-Sent Events: engine events and log lines; resume with Last-Event-ID', parameters: [...id, { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream; events `engine`, `log`, `status`, then `end`', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors } } },
+      '/v1/operations/{id}/cancel': { post: { summary: 'Cancel: a queued operation never runs; a running one is cancelled through the engine', parameters: [...id, idempotencyKey], responses: { 202: json('The operation', ref('Operation')), ...errors, 409: problem('Already finished') } } },
+      '/v1/blueprints': { get: { summary: 'Blueprints and their spec schemas', responses: { 200: json('Blueprints', { type: 'object' }) } } },
+      '/v1/tokens': { post: { summary: 'Issue a token (admin); the value is shown once', requestBody: { required: true, content: { 'application/json': { schema: ref('CreateTokenRequest') } } }, responses: { 201: json('The token', { type: 'object' }), ...errors, 403: problem('Needs an admin token') } } },
+      '/healthz': { get: { summary: 'Alive', security: [], responses: { 200: { description: 'The process answers' } } } },
+      '/readyz': { get: { summary: 'Ready: record store, Redis and the Pulumi CLI usable', security: [], responses: { 200: { description: 'Ready' }, 503: { description: 'A dependency is not usable' } } } },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        CreateClusterRequest: schema(createClusterBody),
+        UpdateClusterRequest: schema(updateClusterBody),
+        CreateTokenRequest: schema(createTokenBody),
+        ...Object.fromEntries(blueprints.map((b) => [`Spec_${b.name}`, schema(b.specSchema)])),
+        Problem: { type: 'object', required: ['type', 'title', 'status', 'detail'], properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' }, errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } } } } } },
+        Cluster: { type: 'object', properties: { name: { type: 'string' }, team: { type: 'string' }, blueprint: { type: 'string' }, labels: { type: 'object' }, status: { enum: [...CLUSTER_STATUSES] }, spec: { type: 'object' }, generation: { type: 'integer' }, appliedSpec: { type: ['object', 'null'] }, appliedGeneration: { type: ['integer', 'null'] }, outputs: { type: 'object', description: 'Stack outputs; secret ones read "[secret]"' }, lastOperation: { type: ['object', 'null'] }, createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' } } },
+        Operation: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, cluster: { type: 'string' }, team: { type: 'string' }, kind: { enum: [...OPERATION_KINDS] }, status: { enum: [...OPERATION_STATUSES] }, generation: { type: 'integer' }, requestedBy: { type: 'string' }, cancelRequested: { type: 'boolean' }, attempts: { type: 'integer' }, queuedAt: { type: 'string' }, startedAt: { type: ['string', 'null'] }, finishedAt: { type: ['string', 'null'] }, summary: { type: ['object', 'null'], description: 'counts (create, update, replace, delete, same) and resources (urn, type, name, op, properties)' }, error: { type: ['object', 'null'], properties: { code: { type: 'string' }, title: { type: 'string' }, detail: { type: 'string' } } }, supersededBy: { type: ['string', 'null'] } } },
+        Accepted: { type: 'object', properties: { cluster: ref('Cluster'), operation: ref('Operation') } },
+      },
+    },
+  };
+}

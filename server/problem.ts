@@ -1,0 +1,39 @@
+import { AppError, ConflictError, ForbiddenError, IdempotencyMismatchError, InputError, NotFoundError, UnauthenticatedError, type FieldIssue } from '../src/errors.js';
+
+/** An RFC 9457 problem document. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  errors?: FieldIssue[];
+}
+
+const kinds: Array<[new (...args: any[]) => AppError, number, string, string]> = [
+  [InputError, 400, 'invalid-request', 'The request is invalid'],
+  [UnauthenticatedError, 401, 'unauthenticated', 'A valid bearer token is required'],
+  [ForbiddenError, 403, 'forbidden', 'Not allowed for this token'],
+  [NotFoundError, 404, 'not-found', 'Not found'],
+  [ConflictError, 409, 'conflict', 'Conflicts with the current state'],
+  [IdempotencyMismatchError, 422, 'idempotency-key-reused', 'Idempotency-Key reused with a different request'],
+];
+
+export const problemType = (slug: string) => `urn:clusterd:problem:${slug}`;
+
+/** Maps a known error to a problem; anything else is a generic 500 that leaks nothing. */
+export function toProblem(err: unknown): Problem {
+  for (const [kind, status, slug, title] of kinds) {
+    if (err instanceof kind) {
+      const problem: Problem = { type: problemType(slug), title, status, detail: err.message };
+      if (err instanceof InputError && err.issues.length) problem.errors = err.issues;
+      return problem;
+    }
+  }
+  const e = err as { type?: string; status?: number; expose?: boolean; message?: string } | undefined;
+  // Errors raised by express' body parser carry a type and a status meant for the client.
+  if (e?.type === 'entity.too.large') return { type: problemType('body-too-large'), title: 'Request body too large', status: 413, detail: e.message ?? 'request entity too large' };
+  if (e?.type === 'entity.parse.failed') return { type: problemType('invalid-json'), title: 'The request is invalid', status: 400, detail: 'body is not valid JSON', errors: [{ field: '(body)', rule: 'json', message: 'is not valid JSON' }] };
+  if (e?.expose && e.status && e.status < 500) return { type: problemType('bad-request'), title: 'Bad request', status: e.status, detail: e.message ?? 'bad request' };
+  return { type: problemType('internal'), title: 'Internal server error', status: 500, detail: 'the server failed to handle this request; it has been logged' };
+}

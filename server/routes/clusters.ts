@@ -1,0 +1,57 @@
+import { Router, type Response } from 'express';
+import type { ClusterService, Accepted } from '../../src/lifecycle/cluster-service.js';
+import type { OperationService } from '../../src/lifecycle/operation-service.js';
+import { parseOrThrow } from '../../src/lifecycle/parse.js';
+import { clusterNameParam, createClusterBody, listClustersQuery, listOperationsQuery, updateClusterBody } from '../../src/lifecycle/requests.js';
+import { principalOf } from '../auth.js';
+import { clusterView, operationView } from '../views.js';
+
+const accepted = (res: Response, a: Accepted) =>
+  res.status(202).location(`/v1/operations/${a.operation.id}`).json({ cluster: clusterView(a.cluster), operation: operationView(a.operation) });
+
+/** /v1/clusters: create, list, read, change, destroy, and queue inspections. */
+export function clustersRouter(deps: { clusters: ClusterService; operations: OperationService }): Router {
+  const { clusters, operations } = deps;
+  const router = Router();
+  const nameOf = (params: unknown) => parseOrThrow(clusterNameParam, params, '', 'path').name;
+
+  router.post('/', async (req, res) => {
+    accepted(res, await clusters.create(principalOf(req), parseOrThrow(createClusterBody, req.body)));
+  });
+
+  router.get('/', async (req, res) => {
+    const q = parseOrThrow(listClustersQuery, req.query, 'query', 'query');
+    const selectors = q.label === undefined ? [] : Array.isArray(q.label[0]) ? (q.label as [string, string][]) : [q.label as [string, string]];
+    const page = await clusters.list(principalOf(req), {
+      team: q.team, blueprint: q.blueprint, status: q.status, limit: q.limit, cursor: q.cursor,
+      labels: selectors.length ? Object.fromEntries(selectors) : undefined,
+    });
+    res.json({ items: page.items.map(clusterView), nextCursor: page.nextCursor });
+  });
+
+  router.get('/:name', async (req, res) => {
+    res.json(clusterView(await clusters.get(principalOf(req), nameOf(req.params))));
+  });
+
+  router.patch('/:name', async (req, res) => {
+    accepted(res, await clusters.update(principalOf(req), nameOf(req.params), parseOrThrow(updateClusterBody, req.body)));
+  });
+
+  router.delete('/:name', async (req, res) => {
+    accepted(res, await clusters.destroy(principalOf(req), nameOf(req.params)));
+  });
+
+  for (const kind of ['preview', 'refresh', 'drift-check'] as const) {
+    router.post(`/:name/${kind}`, async (req, res) => {
+      accepted(res, await clusters.inspect(principalOf(req), nameOf(req.params), kind));
+    });
+  }
+
+  router.get('/:name/operations', async (req, res) => {
+    const q = parseOrThrow(listOperationsQuery, req.query, 'query', 'query');
+    const page = await operations.listForCluster(principalOf(req), nameOf(req.params), q.limit, q.cursor);
+    res.json({ items: page.items.map(operationView), nextCursor: page.nextCursor });
+  });
+
+  return router;
+}

@@ -1,0 +1,25 @@
+import { Router } from 'express';
+
+export type Check = () => Promise<void>;
+
+/** `/healthz` (the process answers) and `/readyz` (every dependency is usable); no token needed. */
+export function healthRouter(checks: Record<string, Check>): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  router.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await check();
+          return [name, { ok: true }] as const;
+        } catch (err) {
+          // The reason names the failing dependency, not its connection string or credentials.
+          return [name, { ok: false, reason: err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : 'failed' }] as const;
+        }
+      }),
+    );
+    const ok = results.every(([, r]) => r.ok);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks: Object.fromEntries(results) });
+  });
+  return router;
+}

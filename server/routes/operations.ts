@@ -1,0 +1,29 @@
+import { Router } from 'express';
+import type { OperationService } from '../../src/lifecycle/operation-service.js';
+import { parseOrThrow } from '../../src/lifecycle/parse.js';
+import { operationIdParam } from '../../src/lifecycle/requests.js';
+import { principalOf } from '../auth.js';
+import { streamOperationEvents, type EventStreamOptions } from '../sse.js';
+import { operationView } from '../views.js';
+
+/** /v1/operations: read, stream and cancel. */
+export function operationsRouter(deps: { operations: OperationService; stream: EventStreamOptions }): Router {
+  const { operations } = deps;
+  const router = Router();
+  const idOf = (params: unknown) => parseOrThrow(operationIdParam, params, '', 'path').id;
+
+  router.get('/:id', async (req, res) => {
+    res.json(operationView(await operations.get(principalOf(req), idOf(req.params))));
+  });
+
+  router.get('/:id/events', async (req, res) => {
+    await streamOperationEvents(operations, principalOf(req), idOf(req.params), req, res, deps.stream);
+  });
+
+  router.post('/:id/cancel', async (req, res) => {
+    const op = await operations.cancel(principalOf(req), idOf(req.params));
+    res.status(202).json(operationView(op));
+  });
+
+  return router;
+}

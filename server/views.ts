@@ -1,0 +1,44 @@
+import type { ClusterRecord } from '../src/domain/cluster.js';
+import type { OperationRecord } from '../src/domain/operation.js';
+
+/** The public shape of a cluster: desired and applied spec, status, non-secret outputs. */
+export function clusterView(c: ClusterRecord) {
+  return {
+    name: c.name,
+    team: c.team,
+    blueprint: c.blueprint,
+    labels: c.labels,
+    status: c.status,
+    spec: c.spec,
+    generation: c.generation,
+    appliedSpec: c.appliedSpec,
+    appliedGeneration: c.appliedGeneration,
+    outputs: c.outputs,
+    lastOperation: c.lastOperationId ? { id: c.lastOperationId, href: `/v1/operations/${c.lastOperationId}` } : null,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
+
+/** The public shape of an operation; its spec stays out (it is the cluster's generation `generation`). */
+export function operationView(o: OperationRecord) {
+  return {
+    id: o.id,
+    cluster: o.clusterName,
+    team: o.team,
+    kind: o.kind,
+    status: o.status,
+    generation: o.generation,
+    requestedBy: o.requestedBy,
+    cancelRequested: o.cancelRequested,
+    attempts: o.attempts,
+    queuedAt: o.queuedAt,
+    startedAt: o.startedAt,
+    finishedAt: o.finishedAt,
+    summary: o.summary,
+    outputs: o.outputs,
+    error: o.error,
+    supersededBy: o.supersededBy,
+    links: { self: `/v1/operations/${o.id}`, events: `/v1/operations/${o.id}/events`, cancel: `/v1/operations/${o.id}/cancel` },
+  };
+}

@@ -1,0 +1,24 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RecordStore } from '../store/record-store.js';
+
+/** Tokens are stored as their SHA-256: a leaked table reveals none. */
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** A new random bearer token; the prefix makes leaked ones easy to scan for. */
+export const generateToken = () => `cld_${randomBytes(32).toString('base64url')}`;
+
+/**
+ * On the first start (no token exists) creates an admin token and writes it, once, to
+ * `<dataDir>/admin-token` (mode 0600). Returns that path, or null when tokens already exist.
+ */
+export async function ensureAdminToken(store: RecordStore, dataDir: string): Promise<string | null> {
+  if ((await store.countTokens()) > 0) return null;
+  const token = generateToken();
+  const file = path.join(dataDir, 'admin-token');
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  await store.createToken({ name: 'bootstrap-admin', team: null, admin: true, hash: hashToken(token) });
+  return file;
+}

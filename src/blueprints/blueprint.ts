@@ -1,0 +1,43 @@
+import type { z } from 'zod';
+import type { FieldIssue } from '../errors.js';
+
+/** What a program knows about the cluster besides its spec. */
+export interface BlueprintContext {
+  clusterName: string;
+  team: string;
+  labels: Record<string, string>;
+}
+
+/** An inline Pulumi program: declares resources, returns the stack outputs. */
+export type InlineProgram = () => Promise<Record<string, unknown> | void>;
+
+/**
+ * A blueprint turns a validated spec into an inline Pulumi program.
+ * Programs do no I/O of their own and read no environment variables: everything comes from the spec and context.
+ */
+export interface Blueprint<Spec extends Record<string, unknown> = Record<string, unknown>> {
+  /** Unique name used in requests (`"blueprint": "eks"`): lowercase letters, digits and -. */
+  name: string;
+  /** One line for humans, shown in GET /v1/blueprints. */
+  description: string;
+  /** Validates `spec` on create, and the merged spec on update; must be a zod object schema. */
+  specSchema: z.ZodType<Spec>;
+  /** Rules about a change from the applied/desired spec to the next one (upgrades, replacements); empty when allowed. */
+  validateChange?(from: Spec, to: Spec): FieldIssue[];
+  /** Rules for a destroy (e.g. deletion protection); empty when allowed. */
+  validateDestroy?(spec: Spec): FieldIssue[];
+  /** Builds the inline program for one run. */
+  program(spec: Spec, context: BlueprintContext): InlineProgram;
+}
+
+/** What a blueprint module receives from the service when it is loaded. */
+export interface BlueprintModuleContext {
+  /** The service's data directory; a blueprint may keep local files under it (the test blueprint does). */
+  dataDir: string;
+}
+
+/**
+ * The shape of a blueprint module named in CLUSTERD_BLUEPRINT_MODULES: its default export
+ * is a Blueprint, an array of them, or a function of the module context returning either.
+ */
+export type BlueprintModuleExport = Blueprint<any> | Blueprint<any>[] | ((ctx: BlueprintModuleContext) => Blueprint<any> | Blueprint<any>[]);

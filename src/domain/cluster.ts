@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+export const CLUSTER_STATUSES = ['provisioning', 'ready', 'updating', 'failed', 'destroying', 'destroyed'] as const;
+export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
+
+/**
+ * A cluster name is also its stack name and, in the cloud blueprints, the cloud cluster name:
+ * lowercase DNS label, 3 to 40 characters (EKS and GKE limits leave room for suffixes).
+ */
+export const clusterNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, 'must be 3-40 characters of a-z, 0-9 and -, start with a letter and not end with -')
+  .refine((s) => !s.includes('--'), 'must not contain --');
+
+export const teamNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a lowercase name of a-z, 0-9 and -, up to 63 characters');
+
+/** Kubernetes-style label keys and values, so that labels can be copied onto cloud tags. */
+export const labelsSchema = z
+  .record(
+    z.string().regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'label keys must be 1-63 characters of a-z, 0-9, ., _, / and -'),
+    z.string().regex(/^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/, 'label values must be at most 63 characters of A-Z, a-z, 0-9, ., _ and -'),
+  )
+  .refine((r) => Object.keys(r).length <= 32, 'at most 32 labels');
+
+export interface ClusterRecord {
+  id: string;
+  name: string;
+  team: string;
+  blueprint: string;
+  labels: Record<string, string>;
+  /** The desired spec (validated by the blueprint). */
+  spec: Record<string, unknown>;
+  /** Increments each time the desired spec changes. */
+  generation: number;
+  /** The spec last applied successfully, and its generation. */
+  appliedSpec: Record<string, unknown> | null;
+  appliedGeneration: number | null;
+  status: ClusterStatus;
+  /** Stack outputs with secrets removed. */
+  outputs: Record<string, unknown>;
+  lastOperationId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,79 @@
+/** What an operation does to a cluster's stack. */
+export const OPERATION_KINDS = ['provision', 'update', 'destroy', 'preview', 'refresh', 'drift-check'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+
+export const OPERATION_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'superseded'] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<OperationStatus> = new Set(['succeeded', 'failed', 'cancelled', 'superseded']);
+
+/** Operations that change the stack (take its lock); the others only read it. */
+export const MUTATING_KINDS: ReadonlySet<OperationKind> = new Set(['provision', 'update', 'destroy', 'refresh']);
+
+/** Counts of planned or applied resource changes, by kind of step. */
+export interface ChangeCounts {
+  create: number;
+  update: number;
+  replace: number;
+  delete: number;
+  same: number;
+}
+
+/** One resource the operation creates, updates, replaces or deletes (or, for a drift check, that drifted). */
+export interface ResourceChange {
+  urn: string;
+  type: string;
+  name: string;
+  op: 'create' | 'update' | 'replace' | 'delete' | 'read' | 'refresh';
+  /** Top-level property names that differ; secret values are never included, only names. */
+  properties: string[];
+}
+
+export interface ChangeSummary {
+  counts: ChangeCounts;
+  resources: ResourceChange[];
+}
+
+/** An error a person can act on: a stable code, a one-line title and a short detail (never the raw CLI dump). */
+export interface OperationError {
+  code: string;
+  title: string;
+  detail: string;
+}
+
+export interface OperationRecord {
+  id: string;
+  clusterId: string;
+  clusterName: string;
+  team: string;
+  kind: OperationKind;
+  status: OperationStatus;
+  /** Global acceptance order; operations on one cluster apply in increasing `seq`. */
+  seq: number;
+  /** The desired spec this operation applies (provision/update), else the spec current at acceptance. */
+  spec: Record<string, unknown>;
+  /** The cluster generation the spec belongs to. */
+  generation: number;
+  /** Who asked: the token's name and team (or `admin`). */
+  requestedBy: string;
+  cancelRequested: boolean;
+  summary: ChangeSummary | null;
+  outputs: Record<string, unknown> | null;
+  error: OperationError | null;
+  supersededBy: string | null;
+  /** How many times a worker started this operation (more than 1 after a crash). */
+  attempts: number;
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** One line of an operation's event stream: an engine event, a log line, or a status change. */
+export interface OperationEvent {
+  operationId: string;
+  /** 1-based, gap-free within one operation; doubles as the SSE event id. */
+  seq: number;
+  at: string;
+  type: 'engine' | 'log' | 'status';
+  data: unknown;
+}

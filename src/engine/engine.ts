@@ -1,0 +1,40 @@
+import type { BlueprintContext } from '../blueprints/blueprint.js';
+import type { ChangeSummary, OperationError, OperationEvent, OperationKind } from '../domain/operation.js';
+
+/** One operation to run against one cluster stack. Serializable: it crosses into the job's child process. */
+export interface EngineRequest {
+  operationId: string;
+  kind: OperationKind;
+  /** The cluster name; the stack is `<project>/<stackName>`. */
+  stackName: string;
+  blueprint: string;
+  spec: Record<string, unknown>;
+  context: BlueprintContext;
+  /**
+   * A previous attempt died mid-run: before running, break the stack lock it left
+   * (its holder is known dead) and clear pending operations from the state.
+   */
+  recover: boolean;
+}
+
+export interface EngineResult {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  summary: ChangeSummary | null;
+  /** Stack outputs, secret ones replaced by the string "[secret]". */
+  outputs: Record<string, unknown> | null;
+  error: OperationError | null;
+}
+
+export type EngineEvent = Pick<OperationEvent, 'type' | 'data'>;
+
+export interface EngineRunOptions {
+  /** Called for every engine event and output line, in order. */
+  onEvent(event: EngineEvent): void;
+  /** Aborting asks the CLI to cancel gracefully (SIGINT); the run then resolves `cancelled`. */
+  signal: AbortSignal;
+}
+
+/** The Automation API behind one small interface; Pulumi's errors are translated inside its implementation. */
+export interface Engine {
+  run(request: EngineRequest, options: EngineRunOptions): Promise<EngineResult>;
+}

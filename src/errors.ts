@@ -1,0 +1,46 @@
+/** Base of every error the domain throws on purpose; the HTTP layer maps subclasses to status codes. */
+export class AppError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** One rule broken by one field of a request. `field` is a JSON pointer-ish dotted path (`spec.nodePools.0.name`). */
+export interface FieldIssue {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+/** The request is malformed or breaks a rule of the spec. */
+export class InputError extends AppError {
+  constructor(message: string, readonly issues: FieldIssue[] = []) {
+    super(message);
+  }
+}
+
+/** No cluster or operation with that id is visible to the caller. */
+export class NotFoundError extends AppError {}
+
+/** Another operation holds this cluster, or the name is taken. */
+export class ConflictError extends AppError {}
+
+/** No valid bearer token. */
+export class UnauthenticatedError extends AppError {}
+
+/** The caller is known but may not do this (e.g. a team token on an admin route). */
+export class ForbiddenError extends AppError {}
+
+/** The same Idempotency-Key was reused with a different request. */
+export class IdempotencyMismatchError extends AppError {}
+
+/**
+ * A failure that retrying will not fix (bad spec, program error, missing credentials):
+ * the worker fails the operation without retry.
+ */
+export class UnrecoverableOperationError extends AppError {
+  constructor(message: string, readonly code: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,137 @@
+import type { Blueprint } from '../blueprints/blueprint.js';
+import type { ClusterRecord } from '../domain/cluster.js';
+import type { OperationKind, OperationRecord } from '../domain/operation.js';
+import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import type { ClusterFilter, Page, Principal, RecordStore } from '../store/record-store.js';
+import { mergePatch } from './merge-patch.js';
+import { parseOrThrow } from './parse.js';
+import { describeIssues } from './zod-issues.js';
+import type { CreateClusterBody, UpdateClusterBody } from './requests.js';
+
+/** Where accepted operations go to be run. */
+export interface OperationDispatcher {
+  dispatch(operation: OperationRecord): Promise<void>;
+}
+
+export interface BlueprintLookup {
+  get(name: string): Blueprint<any> | undefined;
+  list(): Blueprint<any>[];
+}
+
+export interface ClusterServiceDeps {
+  store: RecordStore;
+  blueprints: BlueprintLookup;
+  dispatcher: OperationDispatcher;
+}
+
+export interface Accepted {
+  cluster: ClusterRecord;
+  operation: OperationRecord;
+}
+
+const requester = (p: Principal) => (p.team ? `${p.name} (team ${p.team})` : `${p.name} (admin)`);
+
+/**
+ * Accepts lifecycle requests: checks them against the blueprint and the cluster's state,
+ * records them, and hands the operation to the dispatcher. Nothing runs here.
+ */
+export class ClusterService {
+  constructor(private readonly deps: ClusterServiceDeps) {}
+
+  async create(principal: Principal, body: CreateClusterBody): Promise<Accepted> {
+    const team = this.teamFor(principal, body.team);
+    const blueprint = this.blueprint(body.blueprint);
+    const spec = parseOrThrow(blueprint.specSchema, body.spec, 'spec', 'spec');
+    const accepted = await this.deps.store.createCluster(
+      { name: body.name, team, blueprint: blueprint.name, labels: body.labels ?? {}, spec },
+      { kind: 'provision', requestedBy: requester(principal) },
+    );
+    await this.deps.dispatcher.dispatch(accepted.operation);
+    return accepted;
+  }
+
+  async list(principal: Principal, filter: ClusterFilter): Promise<Page<ClusterRecord>> {
+    if (!principal.admin) {
+      // Another team's clusters do not exist for this caller: an empty page, not an error.
+      if (filter.team && filter.team !== principal.team) return { items: [], nextCursor: null };
+      filter = { ...filter, team: principal.team ?? undefined };
+    }
+    return this.deps.store.listClusters(filter);
+  }
+
+  /** The cluster, if the caller may see it; 404 otherwise (another team's cluster included). */
+  async get(principal: Principal, name: string): Promise<ClusterRecord> {
+    const cluster = await this.deps.store.getCluster(name);
+    if (!cluster || (!principal.admin && cluster.team !== principal.team)) {
+      throw new NotFoundError(`no cluster named "${name}"`);
+    }
+    return cluster;
+  }
+
+  async update(principal: Principal, name: string, body: UpdateClusterBody): Promise<Accepted> {
+    const cluster = await this.liveCluster(principal, name, 'update');
+    const blueprint = this.blueprint(cluster.blueprint);
+    const merged = body.spec ? mergePatch(cluster.spec, body.spec) : cluster.spec;
+    const spec = parseOrThrow(blueprint.specSchema, merged, 'spec', 'spec');
+    const issues = blueprint.validateChange?.(cluster.spec, spec) ?? [];
+    if (issues.length) throw new InputError(`change refused: ${describeIssues(issues)}`, issues);
+    const accepted = await this.deps.store.updateDesiredSpec(cluster.id, spec, body.labels, {
+      kind: 'update',
+      requestedBy: requester(principal),
+    });
+    await this.deps.dispatcher.dispatch(accepted.operation);
+    return accepted;
+  }
+
+  async destroy(principal: Principal, name: string): Promise<Accepted> {
+    const cluster = await this.liveCluster(principal, name, 'destroy');
+    const issues = this.blueprint(cluster.blueprint).validateDestroy?.(cluster.spec) ?? [];
+    if (issues.length) throw new InputError(`destroy refused: ${describeIssues(issues)}`, issues);
+    return this.enqueue(principal, cluster, 'destroy');
+  }
+
+  /** Queues a preview, refresh or drift check. */
+  async inspect(principal: Principal, name: string, kind: Extract<OperationKind, 'preview' | 'refresh' | 'drift-check'>): Promise<Accepted> {
+    const cluster = await this.liveCluster(principal, name, kind);
+    return this.enqueue(principal, cluster, kind);
+  }
+
+  private async enqueue(principal: Principal, cluster: ClusterRecord, kind: OperationKind): Promise<Accepted> {
+    const operation = await this.deps.store.enqueueOperation(cluster.id, { kind, requestedBy: requester(principal) });
+    await this.deps.dispatcher.dispatch(operation);
+    const updated = (await this.deps.store.getClusterById(cluster.id)) ?? cluster;
+    return { cluster: updated, operation };
+  }
+
+  /** A visible cluster that is not destroyed and has no destroy pending. */
+  private async liveCluster(principal: Principal, name: string, what: string): Promise<ClusterRecord> {
+    const cluster = await this.get(principal, name);
+    if (cluster.status === 'destroyed') throw new ConflictError(`cluster "${name}" is destroyed; cannot ${what} it`);
+    const pending = await this.deps.store.pendingOperations(cluster.id);
+    const destroy = pending.find((op) => op.kind === 'destroy');
+    if (destroy) throw new ConflictError(`cluster "${name}" has a destroy ${destroy.status} (operation ${destroy.id}); cannot ${what} it`);
+    return cluster;
+  }
+
+  private blueprint(name: string): Blueprint<any> {
+    const blueprint = this.deps.blueprints.get(name);
+    if (!blueprint) {
+      const known = this.deps.blueprints.list().map((b) => b.name).join(', ');
+      const message = `is not a known blueprint (known: ${known || 'none'})`;
+      throw new InputError(`blueprint: ${message}`, [{ field: 'blueprint', rule: 'enum', message }]);
+    }
+    return blueprint;
+  }
+
+  private teamFor(principal: Principal, requested: string | undefined): string {
+    if (principal.admin) {
+      if (!requested) throw new InputError('team: is required with an admin token', [{ field: 'team', rule: 'required', message: 'is required with an admin token' }]);
+      return requested;
+    }
+    if (requested && requested !== principal.team) {
+      const message = `must be your own team ("${principal.team}")`;
+      throw new InputError(`team: ${message}`, [{ field: 'team', rule: 'own_team', message }]);
+    }
+    return principal.team!;
+  }
+}

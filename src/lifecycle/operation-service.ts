@@ -1,0 +1,46 @@
+import type { OperationEvent, OperationRecord } from '../domain/operation.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { Page, Principal, RecordStore } from '../store/record-store.js';
+import type { ClusterService, OperationDispatcher } from './cluster-service.js';
+
+export interface OperationServiceDeps {
+  store: RecordStore;
+  clusters: ClusterService;
+  /** Told when a queued operation is cancelled, so that the cluster's lane settles its status. */
+  dispatcher: OperationDispatcher;
+}
+
+/** Reads operations and their events for a caller, and cancels them. */
+export class OperationService {
+  constructor(private readonly deps: OperationServiceDeps) {}
+
+  async get(principal: Principal, id: string): Promise<OperationRecord> {
+    const op = await this.deps.store.getOperation(id);
+    if (!op || (!principal.admin && op.team !== principal.team)) throw new NotFoundError(`no operation with id ${id}`);
+    return op;
+  }
+
+  async listForCluster(principal: Principal, name: string, limit: number, cursor?: string): Promise<Page<OperationRecord>> {
+    const cluster = await this.deps.clusters.get(principal, name);
+    return this.deps.store.listOperations(cluster.id, limit, cursor);
+  }
+
+  /**
+   * A queued operation is cancelled at once and never runs; a running one is flagged,
+   * and its worker asks the engine to stop gracefully.
+   */
+  async cancel(principal: Principal, id: string): Promise<OperationRecord> {
+    const op = await this.get(principal, id);
+    const updated = await this.deps.store.requestCancel(op.id);
+    if (!updated) throw new ConflictError(`operation ${id} is already ${op.status}; nothing to cancel`);
+    if (updated.status === 'cancelled') await this.deps.dispatcher.dispatch(updated);
+    return updated;
+  }
+
+  /** Events after `afterSeq` of an operation the caller may see. */
+  async events(principal: Principal, id: string, afterSeq: number, limit: number): Promise<{ operation: OperationRecord; events: OperationEvent[] }> {
+    const operation = await this.get(principal, id);
+    const events = await this.deps.store.listEvents(id, afterSeq, limit);
+    return { operation, events };
+  }
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { clusterNameSchema, labelsSchema, teamNameSchema, CLUSTER_STATUSES } from '../domain/cluster.js';
+
+/** Body of POST /v1/clusters. The spec is checked again by the blueprint's own schema. */
+export const createClusterBody = z
+  .strictObject({
+    name: clusterNameSchema.describe('Cluster and stack name'),
+    blueprint: z.string().min(1).max(63).describe('Blueprint name, see GET /v1/blueprints'),
+    team: teamNameSchema.optional().describe('Owning team; defaults to the token\'s team, required for admin tokens'),
+    labels: labelsSchema.optional(),
+    spec: z.record(z.string(), z.unknown()).describe('Blueprint-specific spec'),
+  })
+  .describe('CreateClusterRequest');
+
+/** Body of PATCH /v1/clusters/{name}: a JSON merge patch (RFC 7396) of the spec, and labels to replace. */
+export const updateClusterBody = z
+  .strictObject({
+    spec: z.record(z.string(), z.unknown()).optional().describe('JSON merge patch applied to the desired spec; null removes a key'),
+    labels: labelsSchema.optional().describe('Replaces all labels'),
+  })
+  .refine((b) => b.spec !== undefined || b.labels !== undefined, { message: 'give spec, labels or both' })
+  .describe('UpdateClusterRequest');
+
+export const clusterNameParam = z.strictObject({ name: clusterNameSchema });
+export const operationIdParam = z.strictObject({ id: z.uuid() });
+
+const labelSelector = z
+  .string()
+  .regex(/^[^=,]+=[^=,]*$/, 'must be key=value')
+  .transform((s) => s.split('=') as [string, string]);
+
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(200).default(50).describe('Page size'),
+  cursor: z.string().max(512).optional().describe('nextCursor of the previous page'),
+};
+
+/** Query of GET /v1/clusters. `label` may repeat; every selector must match. */
+export const listClustersQuery = z.strictObject({
+  team: teamNameSchema.optional(),
+  blueprint: z.string().max(63).optional(),
+  status: z.enum(CLUSTER_STATUSES).optional(),
+  label: z.union([labelSelector, z.array(labelSelector)]).optional(),
+  ...pageQuery,
+});
+
+export const listOperationsQuery = z.strictObject(pageQuery);
+
+export type CreateClusterBody = z.infer<typeof createClusterBody>;
+export type UpdateClusterBody = z.infer<typeof updateClusterBody>;

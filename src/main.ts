@@ -1,0 +1,172 @@
+/**
+ * The one place that builds and wires concrete dependencies. Everything else takes them as
+ * arguments. Run directly it starts the service; tests import `startService`.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { createDispatcher } from '../queue/operation-dispatcher.js';
+import { runInChildProcess } from '../queue/child-runner.js';
+import { createLaneProcessor } from '../queue/lane-processor.js';
+import { OPERATIONS_QUEUE, type RunClusterJobData } from '../queue/names.js';
+import { startReconciler } from '../queue/reconciler.js';
+import { startClusterWorker } from '../queue/worker.js';
+import { createApp } from '../server/app.js';
+import { ensureAdminToken } from './auth/tokens.js';
+import { BlueprintRegistry, loadBlueprintModules } from './blueprints/registry.js';
+import { loadConfig, type Config } from './config.js';
+import { buildPulumiEnv, ensureFileBackend, ensurePassphrase } from './engine/pulumi-env.js';
+import { ClusterService, type OperationDispatcher } from './lifecycle/cluster-service.js';
+import { OperationService } from './lifecycle/operation-service.js';
+import { createLogger } from './logger.js';
+import { connectRedis } from './redis.js';
+import { openRecordStore } from './store/open-store.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface RunningService {
+  /** Base URL of the API, when this process serves it. */
+  url: string | null;
+  /** SIGTERM behaviour: stop accepting, drain workers within the grace period, close everything. */
+  stop(): Promise<void>;
+}
+
+/** The Pulumi project every cluster stack belongs to, read from the root Pulumi.yaml. */
+async function projectName(): Promise<string> {
+  const yaml = await readFile(path.join(ROOT, 'Pulumi.yaml'), 'utf8');
+  const name = /^name:\s*([\w.-]+)\s*$/m.exec(yaml)?.[1];
+  if (!name) throw new Error('Pulumi.yaml has no name');
+  return name;
+}
+
+/**
+ * A dispatcher that never fails an accepted request: the operation is already recorded, and if
+ * Redis cannot take the wake-up now, the reconciler queues it once Redis is back.
+ */
+function resilient(dispatcher: OperationDispatcher, log: Logger): OperationDispatcher {
+  return {
+    async dispatch(op) {
+      try {
+        await dispatcher.dispatch(op);
+      } catch (err) {
+        log.warn({ err, operationId: op.id }, 'could not queue operation now; the reconciler will');
+      }
+    },
+  };
+}
+
+export async function startService(config: Config, log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openRecordStore({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
+  const blueprints = new BlueprintRegistry();
+  await loadBlueprintModules(blueprints, config.CLUSTERD_BLUEPRINT_MODULES, { dataDir: config.dataDir });
+
+  const redis = connectRedis(config.REDIS_URL);
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const queue = new Queue<RunClusterJobData>(OPERATIONS_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
+  queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+  const dispatcher = createDispatcher(queue);
+  const closers: Array<() => Promise<unknown>> = [];
+  let url: string | null = null;
+
+  if (config.CLUSTERD_ROLE !== 'worker') {
+    const clusters = new ClusterService({ store, blueprints, dispatcher: resilient(dispatcher, log) });
+    const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log) });
+    const pulumiVersion = promisify(execFile)('pulumi', ['version'], { timeout: 10_000 });
+    pulumiVersion.catch(() => undefined);
+    const app = createApp({
+      store, clusters, operations, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES,
+      readiness: {
+        recordStore: () => store.ping(),
+        redis: async () => void (await redis.ping()),
+        pulumiCli: async () => void (await pulumiVersion),
+      },
+    });
+    const tokenFile = await ensureAdminToken(store, config.dataDir);
+    if (tokenFile) log.info({ file: tokenFile }, 'created the first admin token; read it from this file');
+    const server = app.listen(config.PORT, config.HOST);
+    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+    const { port } = server.address() as AddressInfo;
+    url = `http://${config.HOST}:${port}`;
+    log.info({ url }, 'API listening');
+    closers.push(() => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }));
+  }
+
+  if (config.CLUSTERD_ROLE !== 'api') {
+    const passphrase = config.CLUSTERD_SECRETS_PROVIDER === 'passphrase' ? config.PULUMI_CONFIG_PASSPHRASE ?? (await ensurePassphrase(config.dataDir)) : undefined;
+    await ensureFileBackend(config.backendUrl);
+    const env = buildPulumiEnv({ dataDir: config.dataDir, backendUrl: config.backendUrl, secretsProvider: config.CLUSTERD_SECRETS_PROVIDER, passphrase });
+    const childConfig = {
+      projectName: await projectName(),
+      workRoot: path.join(config.dataDir, 'workspaces'),
+      env,
+      secretsProvider: config.CLUSTERD_SECRETS_PROVIDER,
+      blueprintModules: config.CLUSTERD_BLUEPRINT_MODULES.map((m) => path.resolve(m)),
+      dataDir: config.dataDir,
+    };
+    const shutdown = new AbortController();
+    const workerConnection = connectRedis(config.REDIS_URL);
+    workerConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+    const processor = createLaneProcessor({
+      store, log, leaseMs: config.WORKER_LANE_LEASE_MS, shutdown: shutdown.signal,
+      workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      runEngine: (request, o) => runInChildProcess(request, { ...o, cancelGraceMs: config.WORKER_CANCEL_GRACE_MS, childConfig }),
+      requeue: (clusterId) => dispatcher.wake(clusterId),
+    });
+    const worker = startClusterWorker({ connection: workerConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, processor, shutdown, log });
+    const reconciler = startReconciler({ store, wake: (id) => dispatcher.wake(id), intervalMs: config.RECONCILE_INTERVAL_MS, log });
+    log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+    closers.push(async () => {
+      reconciler.stop();
+      await worker.drain(config.WORKER_SHUTDOWN_GRACE_MS);
+      await workerConnection.quit().catch(() => undefined);
+    });
+  }
+
+  return {
+    url,
+    async stop() {
+      for (const close of closers) await close();
+      await queue.close().catch(() => undefined);
+      await redis.quit().catch(() => undefined);
+      await store.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  const log = createLogger(config.LOG_LEVEL, { role: config.CLUSTERD_ROLE });
+  const service = await startService(config, log);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'draining');
+    await service.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,137 @@
+import type { ClusterRecord, ClusterStatus } from '../domain/cluster.js';
+import type { ChangeSummary, OperationError, OperationEvent, OperationKind, OperationRecord, OperationStatus } from '../domain/operation.js';
+
+/** Who is calling: a token bound to a team, or an admin token (team null). */
+export interface Principal {
+  tokenId: string;
+  name: string;
+  team: string | null;
+  admin: boolean;
+}
+
+export interface NewCluster {
+  name: string;
+  team: string;
+  blueprint: string;
+  labels: Record<string, string>;
+  spec: Record<string, unknown>;
+}
+
+export interface NewOperation {
+  kind: OperationKind;
+  requestedBy: string;
+}
+
+export interface ClusterFilter {
+  /** Only this team's clusters (always set for a team token). */
+  team?: string;
+  blueprint?: string;
+  status?: ClusterStatus;
+  /** Every pair must match. */
+  labels?: Record<string, string>;
+  /** Include destroyed clusters. @defaultValue false unless status is `destroyed` */
+  includeDestroyed?: boolean;
+  /** Page size, 1-200. */
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** What a finished run changes on its operation and on its cluster, applied in one transaction. */
+export interface OperationOutcome {
+  status: Extract<OperationStatus, 'succeeded' | 'failed' | 'cancelled'>;
+  summary: ChangeSummary | null;
+  outputs: Record<string, unknown> | null;
+  error: OperationError | null;
+  cluster: Partial<Pick<ClusterRecord, 'status' | 'appliedSpec' | 'appliedGeneration' | 'outputs'>>;
+}
+
+export type IdempotencyClaim =
+  | { state: 'claimed' }
+  | { state: 'replay'; statusCode: number; body: unknown; headers: Record<string, string> }
+  | { state: 'in-flight' }
+  | { state: 'mismatch' };
+
+export interface StoredToken {
+  id: string;
+  name: string;
+  team: string | null;
+  admin: boolean;
+}
+
+/**
+ * Durable records: clusters, operations, their events, API tokens and idempotency keys.
+ * Every method is atomic. Implemented over PostgreSQL (server) or PGlite (embedded).
+ */
+export interface RecordStore {
+  /** Applies pending migrations; safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Cheap round trip for readiness checks. */
+  ping(): Promise<void>;
+
+  // --- clusters ---
+  /** Inserts the cluster (status `provisioning`, generation 1) and its provision operation. Throws ConflictError if a live cluster has that name. */
+  createCluster(cluster: NewCluster, op: NewOperation): Promise<{ cluster: ClusterRecord; operation: OperationRecord }>;
+  /** The live cluster of that name, else the most recently destroyed one, else null. */
+  getCluster(name: string): Promise<ClusterRecord | null>;
+  getClusterById(id: string): Promise<ClusterRecord | null>;
+  listClusters(filter: ClusterFilter): Promise<Page<ClusterRecord>>;
+  /** Sets a new desired spec (generation + 1) and queues an `update` operation carrying it, atomically. */
+  updateDesiredSpec(clusterId: string, spec: Record<string, unknown>, labels: Record<string, string> | undefined, op: NewOperation): Promise<{ cluster: ClusterRecord; operation: OperationRecord }>;
+  /** Queues an operation of any other kind with the cluster's current desired spec and generation. `destroy` also sets status `destroying`. */
+  enqueueOperation(clusterId: string, op: NewOperation): Promise<OperationRecord>;
+
+  // --- operations ---
+  getOperation(id: string): Promise<OperationRecord | null>;
+  /** Newest first. */
+  listOperations(clusterId: string, limit: number, cursor?: string): Promise<Page<OperationRecord>>;
+  /** Operations of the cluster that are queued or running, oldest first. */
+  pendingOperations(clusterId: string): Promise<OperationRecord[]>;
+  /** A queued operation becomes `cancelled` at once; a running one gets cancelRequested. Returns the updated record, or null if it was already terminal. */
+  requestCancel(id: string): Promise<OperationRecord | null>;
+  /** queued|running -> running, attempts + 1, startedAt set on first start. Also sets cluster.lastOperationId and, for provision/update/destroy, the cluster's in-progress status. */
+  startOperation(id: string): Promise<OperationRecord>;
+  /** Marks queued operations superseded by another. */
+  supersede(ids: string[], byId: string): Promise<void>;
+  /** Records the outcome on the operation and the cluster in one transaction. */
+  finishOperation(id: string, outcome: OperationOutcome): Promise<OperationRecord>;
+  /** running -> queued, for an operation a draining worker stopped before it finished (it runs again later). */
+  requeueOperation(id: string): Promise<void>;
+  /** Sets a cluster's status outside an operation's outcome (e.g. a queued provision was cancelled). */
+  setClusterStatus(clusterId: string, status: ClusterStatus): Promise<void>;
+  /** Cluster ids with queued operations, or running ones whose lane lease has expired (for the reconciler). */
+  clustersNeedingWork(): Promise<string[]>;
+
+  // --- events ---
+  /** Appends events with consecutive seq numbers; returns the last seq. */
+  appendEvents(operationId: string, events: Array<Pick<OperationEvent, 'type' | 'data'>>): Promise<number>;
+  /** Events with seq > afterSeq, oldest first. */
+  listEvents(operationId: string, afterSeq: number, limit: number): Promise<OperationEvent[]>;
+
+  // --- per-cluster lane: at most one worker runs a cluster's operations at a time ---
+  /** Takes the lane if free or expired. */
+  acquireLane(clusterId: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Extends the lease; false if the owner lost it. */
+  renewLane(clusterId: string, owner: string, leaseMs: number): Promise<boolean>;
+  releaseLane(clusterId: string, owner: string): Promise<void>;
+  /** When the current lease ends, or null if the lane is free. */
+  laneExpiresAt(clusterId: string): Promise<Date | null>;
+
+  // --- tokens ---
+  createToken(token: { name: string; team: string | null; admin: boolean; hash: string }): Promise<StoredToken>;
+  findTokenByHash(hash: string): Promise<StoredToken | null>;
+  countTokens(): Promise<number>;
+
+  // --- idempotency ---
+  /** Claims (principal, key) for a request with this fingerprint; an in-flight claim older than staleMs may be taken over. */
+  claimIdempotencyKey(principalId: string, key: string, fingerprint: string, staleMs: number): Promise<IdempotencyClaim>;
+  completeIdempotencyKey(principalId: string, key: string, response: { statusCode: number; body: unknown; headers: Record<string, string> }): Promise<void>;
+  /** Forgets a claim whose request failed, so that a retry runs again. */
+  releaseIdempotencyKey(principalId: string, key: string): Promise<void>;
+}
