@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { OperationKind, OperationRecord, OperationStatus } from '../../src/domain/operation.js';
+import { nextBatch } from '../../queue/lane-processor.js';
+
+const op = (id: string, kind: OperationKind, status: OperationStatus = 'queued') => ({ id, kind, status }) as OperationRecord;
+const ids = (b: ReturnType<typeof nextBatch>) => b && { run: b.run.id, superseded: b.superseded.map((o) => o.id) };
+
+describe('nextBatch', () => {
+  it('answers null when nothing is pending', () => {
+    assert.equal(nextBatch([]), null);
+  });
+  it('coalesces consecutive queued updates into the newest one', () => {
+    assert.deepEqual(ids(nextBatch([op('u1', 'update'), op('u2', 'update'), op('u3', 'update')])), { run: 'u3', superseded: ['u1', 'u2'] });
+  });
+  it('never lets updates swallow a destroy queued after them', () => {
+    assert.deepEqual(ids(nextBatch([op('u1', 'update'), op('u2', 'update'), op('d', 'destroy'), op('u3', 'update')])), { run: 'u2', superseded: ['u1'] });
+  });
+  it('runs a destroy at the head on its own', () => {
+    assert.deepEqual(ids(nextBatch([op('d', 'destroy'), op('u', 'update')])), { run: 'd', superseded: [] });
+  });
+  it('does not coalesce across a preview', () => {
+    assert.deepEqual(ids(nextBatch([op('u1', 'update'), op('p', 'preview'), op('u2', 'update')])), { run: 'u1', superseded: [] });
+  });
+  it('resumes a running update without superseding it', () => {
+    assert.deepEqual(ids(nextBatch([op('u1', 'update', 'running'), op('u2', 'update')])), { run: 'u1', superseded: [] });
+  });
+});
