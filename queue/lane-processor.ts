@@ -1,6 +1,7 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { OperationRecord } from '../src/domain/operation.js';
+import { ConflictError } from '../src/errors.js';
 import type { RecordStore } from '../src/store/record-store.js';
 import type { RunClusterJobData } from './names.js';
 import { outcomeOf, settledStatus } from './outcome.js';
@@ -79,7 +80,14 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
   }
 
   async function runOne(queued: OperationRecord, owner: string, recover: boolean): Promise<'done' | 'lane-lost'> {
-    const op = await store.startOperation(queued.id);
+    let op: OperationRecord;
+    try {
+      op = await store.startOperation(queued.id);
+    } catch (err) {
+      // Cancelled between being listed and being started: it must not run; look at the next one.
+      if (err instanceof ConflictError) return 'done';
+      throw err;
+    }
     const cluster = await store.getClusterById(op.clusterId);
     if (!cluster) throw new Error(`cluster ${op.clusterId} of operation ${op.id} is missing`);
     log.info({ operationId: op.id, cluster: cluster.name, kind: op.kind, attempt: op.attempts, recover }, 'operation started');

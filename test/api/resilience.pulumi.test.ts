@@ -32,7 +32,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-describe('resilience: crashes and restarts lose nothing', { skip: !process.env.TEST_DATABASE_URL && 'needs TEST_DATABASE_URL (worker processes share PostgreSQL)' }, () => {
+describe('resilience: crashes and restarts lose nothing', { skip: !process.env.TEST_DATABASE_URL && !process.env.CI && 'needs TEST_DATABASE_URL (worker processes share PostgreSQL)' }, () => {
   const harnesses: Harness[] = [];
   after(async () => {
     for (const h of harnesses) await h.stop();

@@ -1,0 +1,29 @@
+/**
+ * Load generator, run as its own process so that it does not share the API's event loop:
+ * sends `total` POST /v1/clusters with `concurrency` in flight and prints JSON figures.
+ * argv: url token total concurrency runId
+ */
+const [url, token, totalArg, concurrencyArg, runId] = process.argv.slice(2);
+const total = Number(totalArg);
+const concurrency = Number(concurrencyArg);
+const latencies: number[] = [];
+let next = 0;
+let errors = 0;
+
+async function one(i: number) {
+  const body = JSON.stringify({ team: 'bench', name: `b${runId}-${i}`, blueprint: 'local-files', spec: { version: '1.30', nodePools: [{ name: 'default', size: 1 }] } });
+  const t0 = performance.now();
+  const res = await fetch(`${url}/v1/clusters`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+  await res.arrayBuffer();
+  latencies.push(performance.now() - t0);
+  if (res.status !== 202) errors++;
+}
+
+const started = performance.now();
+await Promise.all(Array.from({ length: concurrency }, async () => {
+  while (next < total) await one(next++);
+}));
+const seconds = (performance.now() - started) / 1000;
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
+console.log(JSON.stringify({ total, concurrency, errors, seconds, perSecond: total / seconds, p50: pct(50), p99: pct(99) }));

@@ -1,0 +1,80 @@
+/**
+ * Prints, measured in one run on this machine:
+ *  1. accepted requests per second and p50/p99 latency of POST /v1/clusters under load from a separate process;
+ *  2. queue pick-up latency p50/p99 (queuedAt -> startedAt) with idle workers;
+ *  3. the ratio of an operation's end-to-end time through the service to the same operation run
+ *     directly with the Automation API on the same stack.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { LocalWorkspace } from '@pulumi/pulumi/automation/index.js';
+import localFiles from '../test/blueprints/local-files.js';
+import { buildPulumiEnv } from '../src/engine/pulumi-env.js';
+import { localSpec, ROOT, startHarness } from '../test/support/harness.js';
+
+const LOAD_TOTAL = Number(process.env.BENCH_LOAD_TOTAL ?? 2000);
+const LOAD_CONCURRENCY = Number(process.env.BENCH_LOAD_CONCURRENCY ?? 32);
+const PICKUP_SAMPLES = Number(process.env.BENCH_PICKUP_SAMPLES ?? 12);
+const RATIO_SAMPLES = Number(process.env.BENCH_RATIO_SAMPLES ?? 4);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+const store = process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+
+async function acceptance() {
+  const h = await startHarness({ workers: 'none' });
+  try {
+    // Warm-up, so that JIT and connection pools do not count.
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/load.ts'), h.url, h.adminToken, '200', '8', 'warm'], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/load.ts'), h.url, h.adminToken, String(LOAD_TOTAL), String(LOAD_CONCURRENCY), 'run'], { encoding: 'utf8' });
+    const r = JSON.parse(out.trim().split('\n').at(-1)!);
+    console.log(`POST /v1/clusters (${store}, ${r.total} requests, ${r.concurrency} in flight, separate process): ${r.perSecond.toFixed(0)} accepted/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, errors ${r.errors}`);
+  } finally {
+    await h.stop();
+  }
+}
+
+async function pickupAndRatio() {
+  const h = await startHarness({ env: { WORKER_CONCURRENCY: '2' } });
+  try {
+    const create = await h.api('POST', '/v1/clusters', { body: { team: 'bench', name: 'bench-ratio', blueprint: 'local-files', spec: localSpec() } });
+    await h.waitFor(create.body.operation.id);
+    const pickups: number[] = [];
+    for (let i = 0; i < PICKUP_SAMPLES; i++) {
+      const res = await h.api('POST', '/v1/clusters/bench-ratio/preview');
+      const op = await h.waitFor(res.body.operation.id);
+      pickups.push(Date.parse(op.startedAt) - Date.parse(op.queuedAt));
+    }
+    console.log(`queue pick-up with idle workers (${PICKUP_SAMPLES} operations, queuedAt -> startedAt): p50 ${ms(median(pickups))}, p99 ${ms(pct(pickups, 99))}`);
+
+    const service: number[] = [];
+    const direct: number[] = [];
+    const blueprint = localFiles({ dataDir: h.dataDir });
+    const env = buildPulumiEnv({ dataDir: h.dataDir, backendUrl: `file://${path.join(h.dataDir, 'state')}`, secretsProvider: 'passphrase', passphrase: h.env.PULUMI_CONFIG_PASSPHRASE });
+    for (let i = 0; i < RATIO_SAMPLES; i++) {
+      const t0 = performance.now();
+      const res = await h.api('PATCH', '/v1/clusters/bench-ratio', { body: { spec: { nodePools: [{ name: 'default', size: 10 + i }] } } });
+      const op = await h.waitFor(res.body.operation.id);
+      if (op.status !== 'succeeded') throw new Error(`update failed: ${JSON.stringify(op.error)}`);
+      service.push(performance.now() - t0);
+
+      const t1 = performance.now();
+      const spec = { ...localSpec(), nodePools: [{ name: 'default', size: 50 + i }] };
+      const stack = await LocalWorkspace.selectStack(
+        { stackName: 'bench-ratio', projectName: 'clusterd', program: blueprint.program(spec, { clusterName: 'bench-ratio', team: 'bench', labels: {} }) },
+        { workDir: path.join(h.dataDir, 'workspaces', 'bench-ratio'), envVars: env },
+      );
+      await stack.up();
+      direct.push(performance.now() - t1);
+    }
+    console.log(`update end-to-end through the service: median ${ms(median(service))}; directly with the Automation API: median ${ms(median(direct))}; ratio ${(median(service) / median(direct)).toFixed(2)}`);
+  } finally {
+    await h.stop();
+  }
+}
+
+console.log(`clusterd bench on ${process.version}, ${(await import('node:os')).cpus().length} cores, records in ${store}`);
+await acceptance();
+await pickupAndRatio();
+process.exit(0);

@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { openPostgres } from './pg-client.js';
+import { openPglite } from './pglite-client.js';
+import type { RecordStore } from './record-store.js';
+import { SqlRecordStore } from './sql-store.js';
+
+/** Where the records live. */
+export interface OpenRecordStoreOptions {
+  /** A PostgreSQL URL (`postgres://user@host:port/db`). When absent, an embedded PGlite database is used. */
+  databaseUrl?: string;
+  /** The service's data directory; PGlite keeps its files in `<dataDir>/records`. */
+  dataDir: string;
+}
+
+/**
+ * Opens the record store (PostgreSQL when `databaseUrl` is set, else PGlite) and applies pending
+ * migrations before returning it. PGlite allows one process per directory, so API and workers
+ * that share records across processes need PostgreSQL.
+ */
+export async function openRecordStore(options: OpenRecordStoreOptions): Promise<RecordStore> {
+  const client = options.databaseUrl
+    ? openPostgres(options.databaseUrl)
+    : await openPglite(path.join(options.dataDir, 'records'));
+  const store = new SqlRecordStore(client);
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return store;
+}

@@ -1,0 +1,637 @@
+import { randomUUID } from 'node:crypto';
+import type { ClusterRecord, ClusterStatus } from '../domain/cluster.js';
+import type { ChangeSummary, OperationError, OperationEvent, OperationKind, OperationRecord, OperationStatus } from '../domain/operation.js';
+import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import { migrate } from './migrations.js';
+import type {
+  ClusterFilter,
+  IdempotencyClaim,
+  NewCluster,
+  NewOperation,
+  OperationOutcome,
+  Page,
+  RecordStore,
+  StoredToken,
+} from './record-store.js';
+import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
+
+/** Largest page of clusters or operations one call returns. */
+export const MAX_PAGE_SIZE = 200;
+/** Largest batch of events one `listEvents` call returns (stream replays read in big batches). */
+export const MAX_EVENT_BATCH = 1000;
+
+/**
+ * {@link RecordStore} over PostgreSQL or PGlite. Every method is one statement or one transaction;
+ * times that matter across processes (leases, staleness) come from the database clock.
+ */
+export class SqlRecordStore implements RecordStore {
+  constructor(private readonly db: SqlClient) {}
+
+  async migrate(): Promise<void> {
+    await migrate(this.db);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  // --- clusters ---
+
+  createCluster(cluster: NewCluster, op: NewOperation): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
+    return this.db.transaction(async (tx) => {
+      let row: ClusterRow | undefined;
+      try {
+        ({ rows: [row] } = await tx.query<ClusterRow>(
+          `INSERT INTO clusters (id, name, team, blueprint, labels, spec, generation, status)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, 1, 'provisioning') RETURNING *`,
+          [randomUUID(), cluster.name, cluster.team, cluster.blueprint, json(cluster.labels), json(cluster.spec)],
+        ));
+      } catch (err) {
+        // Only the live-name index can clash: ids are fresh UUIDs.
+        if (hasSqlState(err, UNIQUE_VIOLATION)) throw new ConflictError(`a cluster named "${cluster.name}" already exists`, { cause: err });
+        throw err;
+      }
+      const created = toCluster(one(row));
+      const operation = await insertOperation(tx, created, op.kind, op.requestedBy);
+      return { cluster: created, operation };
+    });
+  }
+
+  async getCluster(name: string): Promise<ClusterRecord | null> {
+    // NULLS FIRST puts the live cluster (if any) ahead of the destroyed ones, newest first.
+    const { rows } = await this.db.query<ClusterRow>(
+      'SELECT * FROM clusters WHERE name = $1 ORDER BY destroyed_at DESC NULLS FIRST LIMIT 1',
+      [name],
+    );
+    return rows[0] ? toCluster(rows[0]) : null;
+  }
+
+  async getClusterById(id: string): Promise<ClusterRecord | null> {
+    if (!isUuid(id)) return null;
+    const { rows } = await this.db.query<ClusterRow>('SELECT * FROM clusters WHERE id = $1', [id]);
+    return rows[0] ? toCluster(rows[0]) : null;
+  }
+
+  async listClusters(filter: ClusterFilter): Promise<Page<ClusterRecord>> {
+    const limit = checkLimit(filter.limit, MAX_PAGE_SIZE);
+    const params: unknown[] = [];
+    const p = (v: unknown): string => `$${params.push(v)}`;
+    const where: string[] = [];
+    if (filter.team !== undefined) where.push(`team = ${p(filter.team)}`);
+    if (filter.blueprint !== undefined) where.push(`blueprint = ${p(filter.blueprint)}`);
+    if (filter.status !== undefined) where.push(`status = ${p(filter.status)}`);
+    if (filter.labels && Object.keys(filter.labels).length > 0) where.push(`labels @> ${p(json(filter.labels))}::jsonb`);
+    if (!(filter.includeDestroyed ?? filter.status === 'destroyed')) where.push('destroyed_at IS NULL');
+    if (filter.cursor !== undefined) {
+      const after = decodeCursor(filter.cursor, isClusterCursor);
+      where.push(`(name, id) > (${p(after.name)}, ${p(after.id)}::uuid)`);
+    }
+    const { rows } = await this.db.query<ClusterRow>(
+      `SELECT * FROM clusters ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name, id LIMIT ${p(limit + 1)}`,
+      params,
+    );
+    return page(rows.map(toCluster), limit, (c) => encodeCursor({ name: c.name, id: c.id }));
+  }
+
+  updateDesiredSpec(
+    clusterId: string,
+    spec: Record<string, unknown>,
+    labels: Record<string, string> | undefined,
+    op: NewOperation,
+  ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
+    return this.db.transaction(async (tx) => {
+      await lockLiveCluster(tx, clusterId);
+      const { rows } = await tx.query<ClusterRow>(
+        `UPDATE clusters SET spec = $2::jsonb, generation = generation + 1, labels = coalesce($3::jsonb, labels), updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [clusterId, json(spec), labels === undefined ? null : json(labels)],
+      );
+      const cluster = toCluster(one(rows[0]));
+      // The interface promises an `update` whatever kind the caller passes.
+      const operation = await insertOperation(tx, cluster, 'update', op.requestedBy);
+      return { cluster, operation };
+    });
+  }
+
+  enqueueOperation(clusterId: string, op: NewOperation): Promise<OperationRecord> {
+    return this.db.transaction(async (tx) => {
+      const cluster = await lockLiveCluster(tx, clusterId);
+      const operation = await insertOperation(tx, cluster, op.kind, op.requestedBy);
+      if (op.kind === 'destroy') {
+        await tx.query(`UPDATE clusters SET status = 'destroying', updated_at = now() WHERE id = $1`, [clusterId]);
+      }
+      return operation;
+    });
+  }
+
+  // --- operations ---
+
+  async getOperation(id: string): Promise<OperationRecord | null> {
+    if (!isUuid(id)) return null;
+    const { rows } = await this.db.query<OperationRow>(`${SELECT_OPERATION} WHERE o.id = $1`, [id]);
+    return rows[0] ? toOperation(rows[0]) : null;
+  }
+
+  async listOperations(clusterId: string, limit: number, cursor?: string): Promise<Page<OperationRecord>> {
+    const size = checkLimit(limit, MAX_PAGE_SIZE);
+    if (!isUuid(clusterId)) return { items: [], nextCursor: null };
+    const before = cursor === undefined ? null : decodeCursor(cursor, isOperationCursor).seq;
+    const { rows } = await this.db.query<OperationRow>(
+      `${SELECT_OPERATION} WHERE o.cluster_id = $1 AND ($2::bigint IS NULL OR o.seq < $2::bigint) ORDER BY o.seq DESC LIMIT $3`,
+      [clusterId, before, size + 1],
+    );
+    return page(rows.map(toOperation), size, (o) => encodeCursor({ seq: o.seq }));
+  }
+
+  async pendingOperations(clusterId: string): Promise<OperationRecord[]> {
+    if (!isUuid(clusterId)) return [];
+    const { rows } = await this.db.query<OperationRow>(
+      `${SELECT_OPERATION} WHERE o.cluster_id = $1 AND o.status IN ('queued', 'running') ORDER BY o.seq`,
+      [clusterId],
+    );
+    return rows.map(toOperation);
+  }
+
+  /** As the interface says; also throws NotFoundError for an unknown id. A cancelled queued operation also gets cancelRequested. */
+  async requestCancel(id: string): Promise<OperationRecord | null> {
+    // One statement: a worker starting the operation at the same moment either sees `cancelled`
+    // (and must not run it) or has already made it `running` (and will see cancel_requested).
+    const { rows } = await this.db.query<OperationRow>(
+      returningOperation(`UPDATE operations SET
+         status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+         finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
+         cancel_requested = true
+       WHERE id = $1 AND status IN ('queued', 'running') RETURNING *`),
+      [uuidOrNil(id)],
+    );
+    if (rows[0]) return toOperation(rows[0]);
+    await requireOperation(this.db, id);
+    return null;
+  }
+
+  /** As the interface says; throws NotFoundError for an unknown id and ConflictError if the operation is already terminal. */
+  startOperation(id: string): Promise<OperationRecord> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ cluster_id: string; kind: OperationKind }>(
+        `UPDATE operations SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now())
+         WHERE id = $1 AND status IN ('queued', 'running') RETURNING cluster_id, kind`,
+        [id],
+      );
+      const started = rows[0] ?? (await terminalConflict(tx, id, 'start'));
+      await tx.query(
+        `UPDATE clusters SET last_operation_id = $2, updated_at = now(),
+           status = CASE $3::text WHEN 'provision' THEN 'provisioning' WHEN 'update' THEN 'updating' WHEN 'destroy' THEN 'destroying' ELSE status END
+         WHERE id = $1`,
+        [started.cluster_id, id, started.kind],
+      );
+      return requireOperation(tx, id);
+    });
+  }
+
+  async supersede(ids: string[], byId: string): Promise<void> {
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return;
+    await this.db.query(
+      `UPDATE operations SET status = 'superseded', superseded_by = $2, finished_at = now()
+       WHERE id = ANY($1::uuid[]) AND status = 'queued'`,
+      [valid, byId],
+    );
+  }
+
+  /** As the interface says; throws NotFoundError for an unknown id and ConflictError if the operation is already terminal. */
+  finishOperation(id: string, outcome: OperationOutcome): Promise<OperationRecord> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ cluster_id: string }>(
+        `UPDATE operations SET status = $2, summary = $3::jsonb, outputs = $4::jsonb, error = $5::jsonb, finished_at = now()
+         WHERE id = $1 AND status IN ('queued', 'running') RETURNING cluster_id`,
+        [id, outcome.status, json(outcome.summary), json(outcome.outputs), json(outcome.error)],
+      );
+      const finished = rows[0] ?? (await terminalConflict(tx, id, 'finish'));
+      const update = clusterUpdate(finished.cluster_id, outcome.cluster);
+      await tx.query(update.text, update.params);
+      return requireOperation(tx, id);
+    });
+  }
+
+  /** As the interface says; throws NotFoundError for an unknown id. Not running (already requeued or finished): no change. Keeps attempts and startedAt, so the next start knows it is a recovery. */
+  async requeueOperation(id: string): Promise<void> {
+    const { rows } = await this.db.query(`UPDATE operations SET status = 'queued' WHERE id = $1 AND status = 'running' RETURNING id`, [uuidOrNil(id)]);
+    if (rows.length === 0) await requireOperation(this.db, id);
+  }
+
+  /** As the interface says; throws NotFoundError for an unknown cluster. `destroyed` also sets destroyedAt, which frees the name. */
+  async setClusterStatus(clusterId: string, status: ClusterStatus): Promise<void> {
+    const update = clusterUpdate(uuidOrNil(clusterId), { status });
+    const { rows } = await this.db.query(`${update.text} RETURNING id`, update.params);
+    if (rows.length === 0) throw new NotFoundError(`cluster ${clusterId} not found`);
+  }
+
+  async clustersNeedingWork(): Promise<string[]> {
+    const { rows } = await this.db.query<{ cluster_id: string }>(
+      `SELECT DISTINCT o.cluster_id FROM operations o JOIN clusters c ON c.id = o.cluster_id
+       WHERE o.status = 'queued'
+          OR (o.status = 'running' AND (c.lane_owner IS NULL OR c.lane_expires_at < now()))
+       ORDER BY o.cluster_id`,
+    );
+    return rows.map((r) => r.cluster_id);
+  }
+
+  // --- events ---
+
+  /** As the interface says; throws NotFoundError for an unknown operation. An empty list appends nothing and returns the current last seq (0 if none). */
+  appendEvents(operationId: string, events: Array<Pick<OperationEvent, 'type' | 'data'>>): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      // The row lock makes concurrent appenders to one operation take turns, so seqs never collide.
+      const { rows: locked } = await tx.query('SELECT 1 FROM operations WHERE id = $1 FOR UPDATE', [uuidOrNil(operationId)]);
+      if (locked.length === 0) throw new NotFoundError(`operation ${operationId} not found`);
+      const { rows } = await tx.query<{ last: number }>(
+        'SELECT coalesce(max(seq), 0)::int AS last FROM operation_events WHERE operation_id = $1',
+        [operationId],
+      );
+      const last = one(rows[0]).last;
+      if (events.length === 0) return last;
+      await tx.query(
+        `INSERT INTO operation_events (operation_id, seq, type, data)
+         SELECT $1, $2::int + e.ord::int, e.value->>'type', coalesce(e.value->'data', 'null'::jsonb)
+         FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(value, ord)`,
+        [operationId, last, json(events.map((e) => ({ type: e.type, data: e.data })))],
+      );
+      return last + events.length;
+    });
+  }
+
+  async listEvents(operationId: string, afterSeq: number, limit: number): Promise<OperationEvent[]> {
+    const size = checkLimit(limit, MAX_EVENT_BATCH);
+    if (!isUuid(operationId)) return [];
+    const { rows } = await this.db.query<EventRow>(
+      'SELECT * FROM operation_events WHERE operation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      [operationId, afterSeq, size],
+    );
+    return rows.map((r) => ({ operationId: r.operation_id, seq: r.seq, at: r.at, type: r.type, data: r.data }));
+  }
+
+  // --- lanes ---
+
+  async acquireLane(clusterId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `UPDATE clusters SET lane_owner = $2, lane_expires_at = now() + $3::double precision * interval '1 millisecond'
+       WHERE id = $1 AND (lane_owner IS NULL OR lane_expires_at < now() OR lane_owner = $2) RETURNING id`,
+      [uuidOrNil(clusterId), owner, checkLease(leaseMs)],
+    );
+    return rows.length > 0;
+  }
+
+  async renewLane(clusterId: string, owner: string, leaseMs: number): Promise<boolean> {
+    // An owner whose lease ran out still renews if nobody took the lane meanwhile: no one else ran.
+    const { rows } = await this.db.query(
+      `UPDATE clusters SET lane_expires_at = now() + $3::double precision * interval '1 millisecond'
+       WHERE id = $1 AND lane_owner = $2 RETURNING id`,
+      [uuidOrNil(clusterId), owner, checkLease(leaseMs)],
+    );
+    return rows.length > 0;
+  }
+
+  async releaseLane(clusterId: string, owner: string): Promise<void> {
+    await this.db.query('UPDATE clusters SET lane_owner = NULL, lane_expires_at = NULL WHERE id = $1 AND lane_owner = $2', [
+      uuidOrNil(clusterId),
+      owner,
+    ]);
+  }
+
+  /** As the interface says; an expired lease counts as free (null), like `acquireLane` treats it. */
+  async laneExpiresAt(clusterId: string): Promise<Date | null> {
+    const { rows } = await this.db.query<{ lane_expires_at: string }>(
+      `SELECT lane_expires_at FROM clusters WHERE id = $1 AND lane_owner IS NOT NULL AND lane_expires_at >= now()`,
+      [uuidOrNil(clusterId)],
+    );
+    return rows[0] ? new Date(rows[0].lane_expires_at) : null;
+  }
+
+  // --- tokens ---
+
+  /** As the interface says; throws ConflictError if a token with that hash exists. */
+  async createToken(token: { name: string; team: string | null; admin: boolean; hash: string }): Promise<StoredToken> {
+    try {
+      const { rows } = await this.db.query<TokenRow>(
+        'INSERT INTO api_tokens (id, name, team, admin, hash) VALUES ($1, $2, $3, $4, $5) RETURNING id, name, team, admin',
+        [randomUUID(), token.name, token.team, token.admin, token.hash],
+      );
+      return toToken(one(rows[0]));
+    } catch (err) {
+      if (hasSqlState(err, UNIQUE_VIOLATION)) throw new ConflictError('a token with that hash already exists', { cause: err });
+      throw err;
+    }
+  }
+
+  async findTokenByHash(hash: string): Promise<StoredToken | null> {
+    const { rows } = await this.db.query<TokenRow>('SELECT id, name, team, admin FROM api_tokens WHERE hash = $1', [hash]);
+    return rows[0] ? toToken(rows[0]) : null;
+  }
+
+  async countTokens(): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM api_tokens');
+    return one(rows[0]).n;
+  }
+
+  // --- idempotency ---
+
+  async claimIdempotencyKey(principalId: string, key: string, fingerprint: string, staleMs: number): Promise<IdempotencyClaim> {
+    // A row released between our INSERT and SELECT sends us round again; twice is plenty.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { rows: inserted } = await this.db.query(
+        `INSERT INTO idempotency_keys (principal_id, key, fingerprint, status) VALUES ($1, $2, $3, 'in-flight')
+         ON CONFLICT DO NOTHING RETURNING key`,
+        [principalId, key, fingerprint],
+      );
+      if (inserted.length > 0) return { state: 'claimed' };
+      // Row-locking UPDATE: of two requests taking over one stale claim, only the first matches.
+      const { rows: takenOver } = await this.db.query(
+        `UPDATE idempotency_keys SET updated_at = now()
+         WHERE principal_id = $1 AND key = $2 AND fingerprint = $3 AND status = 'in-flight'
+           AND updated_at < now() - $4::double precision * interval '1 millisecond'
+         RETURNING key`,
+        [principalId, key, fingerprint, staleMs],
+      );
+      if (takenOver.length > 0) return { state: 'claimed' };
+      const { rows } = await this.db.query<IdempotencyRow>(
+        'SELECT fingerprint, status, status_code, body, headers FROM idempotency_keys WHERE principal_id = $1 AND key = $2',
+        [principalId, key],
+      );
+      const row = rows[0];
+      if (!row) continue;
+      if (row.fingerprint !== fingerprint) return { state: 'mismatch' };
+      if (row.status === 'done') return { state: 'replay', statusCode: row.status_code ?? 200, body: row.body, headers: row.headers ?? {} };
+      return { state: 'in-flight' };
+    }
+    return { state: 'in-flight' };
+  }
+
+  async completeIdempotencyKey(
+    principalId: string,
+    key: string,
+    response: { statusCode: number; body: unknown; headers: Record<string, string> },
+  ): Promise<void> {
+    await this.db.query(
+      `UPDATE idempotency_keys SET status = 'done', status_code = $3, body = $4::jsonb, headers = $5::jsonb, updated_at = now()
+       WHERE principal_id = $1 AND key = $2`,
+      [principalId, key, response.statusCode, json(response.body), json(response.headers)],
+    );
+  }
+
+  async releaseIdempotencyKey(principalId: string, key: string): Promise<void> {
+    // Never forget a completed response: only an unfinished claim is released.
+    await this.db.query(`DELETE FROM idempotency_keys WHERE principal_id = $1 AND key = $2 AND status = 'in-flight'`, [
+      principalId,
+      key,
+    ]);
+  }
+
+}
+
+// --- rows and their mapping to domain records ---
+
+interface ClusterRow {
+  id: string;
+  name: string;
+  team: string;
+  blueprint: string;
+  labels: Record<string, string>;
+  spec: Record<string, unknown>;
+  generation: number;
+  applied_spec: Record<string, unknown> | null;
+  applied_generation: number | null;
+  status: ClusterStatus;
+  outputs: Record<string, unknown>;
+  last_operation_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface OperationRow {
+  id: string;
+  cluster_id: string;
+  cluster_name: string;
+  team: string;
+  kind: OperationKind;
+  status: OperationStatus;
+  seq: number;
+  spec: Record<string, unknown>;
+  generation: number;
+  requested_by: string;
+  cancel_requested: boolean;
+  summary: ChangeSummary | null;
+  outputs: Record<string, unknown> | null;
+  error: OperationError | null;
+  superseded_by: string | null;
+  attempts: number;
+  queued_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+interface EventRow {
+  operation_id: string;
+  seq: number;
+  at: string;
+  type: OperationEvent['type'];
+  data: unknown;
+}
+
+interface TokenRow {
+  id: string;
+  name: string;
+  team: string | null;
+  admin: boolean;
+}
+
+interface IdempotencyRow {
+  fingerprint: string;
+  status: 'in-flight' | 'done';
+  status_code: number | null;
+  body: unknown;
+  headers: Record<string, string> | null;
+}
+
+const SELECT_OPERATION = 'SELECT o.*, c.name AS cluster_name, c.team FROM operations o JOIN clusters c ON c.id = o.cluster_id';
+
+/** Wraps a data-modifying statement `... RETURNING *` so that it returns full operation rows. */
+function returningOperation(statement: string): string {
+  return `WITH o AS (${statement}) SELECT o.*, c.name AS cluster_name, c.team FROM o JOIN clusters c ON c.id = o.cluster_id`;
+}
+
+function toCluster(r: ClusterRow): ClusterRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    team: r.team,
+    blueprint: r.blueprint,
+    labels: r.labels,
+    spec: r.spec,
+    generation: r.generation,
+    appliedSpec: r.applied_spec,
+    appliedGeneration: r.applied_generation,
+    status: r.status,
+    outputs: r.outputs,
+    lastOperationId: r.last_operation_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toOperation(r: OperationRow): OperationRecord {
+  return {
+    id: r.id,
+    clusterId: r.cluster_id,
+    clusterName: r.cluster_name,
+    team: r.team,
+    kind: r.kind,
+    status: r.status,
+    seq: r.seq,
+    spec: r.spec,
+    generation: r.generation,
+    requestedBy: r.requested_by,
+    cancelRequested: r.cancel_requested,
+    summary: r.summary,
+    outputs: r.outputs,
+    error: r.error,
+    supersededBy: r.superseded_by,
+    attempts: r.attempts,
+    queuedAt: r.queued_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+function toToken(r: TokenRow): StoredToken {
+  return { id: r.id, name: r.name, team: r.team, admin: r.admin };
+}
+
+// --- statements shared by several methods ---
+
+async function insertOperation(
+  tx: SqlClient,
+  cluster: Pick<ClusterRecord, 'id' | 'spec' | 'generation'>,
+  kind: OperationKind,
+  requestedBy: string,
+): Promise<OperationRecord> {
+  const { rows } = await tx.query<OperationRow>(
+    returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by)
+       VALUES ($1, $2, $3, 'queued', $4::jsonb, $5, $6) RETURNING *`),
+    [randomUUID(), cluster.id, kind, json(cluster.spec), cluster.generation, requestedBy],
+  );
+  return toOperation(one(rows[0]));
+}
+
+/** Locks the cluster row for the rest of the transaction; a destroyed cluster takes no new operations. */
+async function lockLiveCluster(tx: SqlClient, clusterId: string): Promise<ClusterRecord> {
+  const { rows } = await tx.query<ClusterRow & { destroyed_at: string | null }>('SELECT * FROM clusters WHERE id = $1 FOR UPDATE', [
+    uuidOrNil(clusterId),
+  ]);
+  const row = rows[0];
+  if (!row) throw new NotFoundError(`cluster ${clusterId} not found`);
+  if (row.destroyed_at !== null) throw new ConflictError(`cluster "${row.name}" is destroyed`);
+  return toCluster(row);
+}
+
+async function requireOperation(db: SqlClient, id: string): Promise<OperationRecord> {
+  const { rows } = await db.query<OperationRow>(`${SELECT_OPERATION} WHERE o.id = $1`, [uuidOrNil(id)]);
+  if (!rows[0]) throw new NotFoundError(`operation ${id} not found`);
+  return toOperation(rows[0]);
+}
+
+/** Called when a guarded UPDATE matched nothing: says whether the operation is missing or finished. */
+async function terminalConflict(db: SqlClient, id: string, verb: string): Promise<never> {
+  const op = await requireOperation(db, id);
+  throw new ConflictError(`cannot ${verb} operation ${id}: it is already ${op.status}`);
+}
+
+/** An UPDATE of the given cluster fields (and updated_at); absent fields are left alone. */
+function clusterUpdate(clusterId: string, fields: OperationOutcome['cluster']): { text: string; params: unknown[] } {
+  const params: unknown[] = [clusterId];
+  const p = (v: unknown): string => `$${params.push(v)}`;
+  const sets = ['updated_at = now()'];
+  if (fields.status !== undefined) {
+    const status = p(fields.status);
+    sets.push(`status = ${status}::text`);
+    // destroyed_at frees the name for a new cluster; keep the first destruction time.
+    sets.push(`destroyed_at = CASE WHEN ${status}::text = 'destroyed' THEN coalesce(destroyed_at, now()) ELSE NULL END`);
+  }
+  if (fields.appliedSpec !== undefined) sets.push(`applied_spec = ${p(json(fields.appliedSpec))}::jsonb`);
+  if (fields.appliedGeneration !== undefined) sets.push(`applied_generation = ${p(fields.appliedGeneration)}::int`);
+  if (fields.outputs !== undefined) sets.push(`outputs = ${p(json(fields.outputs))}::jsonb`);
+  return { text: `UPDATE clusters SET ${sets.join(', ')} WHERE id = $1`, params };
+}
+
+// --- small pure helpers ---
+
+/** JSON text for a `::jsonb` parameter; null and undefined become SQL NULL. */
+function json(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+function one<T>(row: T | undefined): T {
+  if (row === undefined) throw new Error('expected the statement to return a row');
+  return row;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isUuid(s: string): boolean {
+  return UUID.test(s);
+}
+
+// Ids come from URLs: a malformed one matches nothing instead of raising a database cast error.
+function uuidOrNil(s: string): string {
+  return isUuid(s) ? s : '00000000-0000-0000-0000-000000000000';
+}
+
+function checkLimit(limit: number, max: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+    const message = `must be an integer from 1 to ${max}`;
+    throw new InputError(`limit ${message}`, [{ field: 'limit', rule: 'range', message }]);
+  }
+  return limit;
+}
+
+function checkLease(leaseMs: number): number {
+  if (!Number.isFinite(leaseMs) || leaseMs <= 0) throw new InputError(`leaseMs must be greater than 0, got ${leaseMs}`);
+  return leaseMs;
+}
+
+function page<T>(rows: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
+}
+
+function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeCursor<T>(cursor: string, isValid: (v: unknown) => v is T): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  if (!isValid(value)) {
+    const message = 'must be a cursor returned by the previous page';
+    throw new InputError(`cursor ${message}`, [{ field: 'cursor', rule: 'cursor', message }]);
+  }
+  return value;
+}
+
+function isClusterCursor(v: unknown): v is { name: string; id: string } {
+  const c = v as { name?: unknown; id?: unknown } | null;
+  return typeof c === 'object' && c !== null && typeof c.name === 'string' && typeof c.id === 'string' && isUuid(c.id);
+}
+
+function isOperationCursor(v: unknown): v is { seq: number } {
+  const c = v as { seq?: unknown } | null;
+  return typeof c === 'object' && c !== null && Number.isSafeInteger(c.seq);
+}

@@ -1,0 +1,53 @@
+/**
+ * The little SQL surface the record store needs, so that one store runs over a PostgreSQL
+ * server (`pg`) or embedded PGlite. Both implementations return values in the same shapes:
+ * `timestamptz` as ISO-8601 strings in UTC, `bigint` as number, `json`/`jsonb` parsed.
+ */
+export interface SqlClient {
+  /** Runs one statement with `$1`-style parameters. Pass JSON as a string and cast it (`$1::jsonb`). */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  /**
+   * Runs `fn` inside BEGIN/COMMIT on one connection; rolls back and rethrows if `fn` throws.
+   * Calling `transaction` on the `tx` handle joins the enclosing transaction (no savepoint).
+   */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  /** Releases the connection(s); the client is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+/** SQLSTATE of a unique constraint violation. */
+export const UNIQUE_VIOLATION = '23505';
+
+/** True when `err` is a database error with that SQLSTATE (both drivers expose it as `code`). */
+export function hasSqlState(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+/** The name of the violated constraint or index, when the driver reports it. */
+export function violatedConstraint(err: unknown): string | undefined {
+  const c = typeof err === 'object' && err !== null ? (err as { constraint?: unknown }).constraint : undefined;
+  return typeof c === 'string' ? c : undefined;
+}
+
+// The server's text form: `2024-05-01 10:20:30.123456+00`, offsets as +HH, +HH:MM or +HH:MM:SS.
+const TIMESTAMPTZ = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?$/;
+
+/**
+ * Converts PostgreSQL's text form of a `timestamptz` into an ISO-8601 UTC string with
+ * millisecond precision (microseconds are truncated, as a JS Date cannot hold them).
+ * `infinity`/`-infinity` and BC dates are returned unchanged: the schema never stores them.
+ */
+export function timestamptzToIso(text: string): string {
+  const m = TIMESTAMPTZ.exec(text);
+  if (!m) return text;
+  const [, y, mo, d, h, mi, s, frac = '', sign, oh = '0', om = '0', os = '0'] = m;
+  const ms = Number(frac.padEnd(3, '0').slice(0, 3));
+  const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  const offsetMs = ((Number(oh) * 60 + Number(om)) * 60 + Number(os)) * 1000 * (sign === '-' ? -1 : 1);
+  return new Date(local - offsetMs).toISOString();
+}
+
+/** Parses an `int8` column; the values we store (sequence numbers, counts) fit in 2^53. */
+export function int8ToNumber(text: string): number {
+  return Number(text);
+}
