@@ -74,6 +74,19 @@ describe('the HTTP API without workers', () => {
       assert.ok(doc.components.schemas['Spec_local-files']);
     });
 
+    it('answers /readyz with each dependency checked', async () => {
+      const res = await fetch(`${h.url}/readyz`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { status: 'ready', checks: { recordStore: { ok: true }, redis: { ok: true }, pulumiCli: { ok: true } } });
+    });
+
+    it('lists the blueprints with their spec schemas', async () => {
+      const res = await h.api('GET', '/v1/blueprints');
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body.items.map((b: any) => b.name), ['local-files']);
+      assert.ok(res.body.items[0].specSchema.properties.nodePools);
+    });
+
     it("hides another team's cluster (404) and shows it to admin", async () => {
       const alpha = await h.teamToken('alpha');
       const beta = await h.teamToken('beta');

@@ -1,0 +1,330 @@
+import { access, constants, mkdir, readdir, rm, symlink, rename } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  LocalWorkspace,
+  PulumiCommand,
+  type EngineEvent as PulumiEngineEvent,
+  type OutputMap,
+  type StepEventMetadata,
+  type Stack,
+} from '@pulumi/pulumi/automation/index.js';
+import type { BlueprintRegistry } from '../blueprints/registry.js';
+import type { ChangeCounts, ChangeSummary, OperationError, ResourceChange } from '../domain/operation.js';
+import type { Engine, EngineEvent, EngineRequest, EngineResult, EngineRunOptions } from './engine.js';
+import { fileBackendDir, type PulumiEnv } from './pulumi-env.js';
+import { translateError, type FailureContext } from './translate-error.js';
+
+/** Dependencies and settings of {@link AutomationEngine}. */
+export interface AutomationEngineOptions {
+  /** Pulumi project of every stack (`clusterd`, as in Pulumi.yaml). */
+  projectName: string;
+  /** Directory holding one work directory per stack (`<workRoot>/<stackName>`); created when missing. */
+  workRoot: string;
+  /** Environment of every CLI call, from `buildPulumiEnv`; must carry PULUMI_BACKEND_URL and PATH. */
+  env: PulumiEnv;
+  /** Secrets provider for new stacks: `passphrase` or a KMS URL. */
+  secretsProvider: string;
+  registry: BlueprintRegistry;
+  /** The CLI to run. @defaultValue the first `pulumi` found on `env.PATH` */
+  pulumiCommand?: PulumiCommand;
+}
+
+/** Stand-in for secret output values; the real ones never leave the engine. */
+export const SECRET_PLACEHOLDER = '[secret]';
+
+const EMPTY_COUNTS: ChangeCounts = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
+
+/** Runs operations through the Pulumi Automation API, one stack per cluster and one work directory per stack. */
+export class AutomationEngine implements Engine {
+  readonly #opts: AutomationEngineOptions;
+  #command: Promise<PulumiCommand> | undefined;
+
+  constructor(opts: AutomationEngineOptions) {
+    if (!opts.env.PULUMI_BACKEND_URL) throw new Error('env.PULUMI_BACKEND_URL is required');
+    this.#opts = opts;
+  }
+
+  async run(request: EngineRequest, { onEvent, signal }: EngineRunOptions): Promise<EngineResult> {
+    const failure: FailureContext = { diagnostics: [], redact: secretsOf(this.#opts.env, request.spec) };
+    const tracker = new ChangeTracker(request.kind);
+    const lines = new LineSplitter((line) => onEvent({ type: 'log', data: line }));
+    const hooks = {
+      signal,
+      onOutput: (chunk: string) => lines.push(chunk),
+      onEvent: (event: PulumiEngineEvent) => {
+        tracker.observe(event);
+        const diag = event.diagnosticEvent;
+        if (diag?.severity === 'error') failure.diagnostics.push({ urn: diag.urn, message: diag.message });
+        // The SDK's debug diagnostics print resource registrations with their values, secrets in clear.
+        if ((diag?.severity as string | undefined) === 'debug') return;
+        onEvent({ type: 'engine', data: event } satisfies EngineEvent);
+      },
+    };
+    try {
+      const stack = await this.#stack(request);
+      if (!stack) return { status: 'succeeded', summary: tracker.summary(), outputs: null, error: null };
+      if (request.recover) await this.#recover(stack, request.stackName, onEvent);
+      if (signal.aborted) return cancelled(null);
+      const outputs = await this.#operate(stack, request, hooks);
+      lines.flush();
+      if (signal.aborted) return cancelled(tracker.summary());
+      return { status: 'succeeded', summary: tracker.summary(), outputs, error: null };
+    } catch (err) {
+      lines.flush();
+      if (signal.aborted) return cancelled(tracker.summary());
+      return { status: 'failed', summary: tracker.summary(), outputs: null, error: this.#explain(err, failure) };
+    }
+  }
+
+  /** Selects (or, for kinds that may start a stack, creates) the stack; null when a destroy finds none. */
+  async #stack(request: EngineRequest): Promise<Stack | null> {
+    const blueprint = this.#opts.registry.get(request.blueprint);
+    if (!blueprint) throw new EngineInputError('blueprint-unknown', `No blueprint named "${request.blueprint}" is loaded in this worker`);
+    const parsed = blueprint.specSchema.safeParse(request.spec);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      throw new EngineInputError('spec-invalid', `spec.${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`);
+    }
+    const workDir = path.join(this.#opts.workRoot, request.stackName);
+    await mkdir(workDir, { recursive: true });
+    const args = { stackName: request.stackName, projectName: this.#opts.projectName, program: blueprint.program(parsed.data, request.context) };
+    const wsOpts = {
+      workDir,
+      envVars: this.#opts.env,
+      secretsProvider: this.#opts.secretsProvider,
+      projectSettings: { name: this.#opts.projectName, runtime: 'nodejs' as const },
+      pulumiCommand: await this.#pulumiCommand(),
+    };
+    if (request.kind === 'provision' || request.kind === 'update' || request.kind === 'preview') {
+      return LocalWorkspace.createOrSelectStack(args, wsOpts);
+    }
+    try {
+      return await LocalWorkspace.selectStack(args, wsOpts);
+    } catch (err) {
+      // Destroying a cluster whose stack was never created (or already removed) has nothing to do.
+      if (request.kind !== 'destroy' || (err as Error).name !== 'StackNotFoundError') throw err;
+      await rm(workDir, { recursive: true, force: true });
+      return null;
+    }
+  }
+
+  /** Runs the operation proper; returns the stack outputs it leaves (secrets masked), if any. */
+  async #operate(stack: Stack, request: EngineRequest, hooks: Hooks): Promise<Record<string, unknown> | null> {
+    switch (request.kind) {
+      case 'provision':
+      case 'update':
+        return maskOutputs((await stack.up(hooks)).outputs);
+      case 'preview':
+        await stack.preview(hooks);
+        return null;
+      case 'refresh':
+        await stack.refresh(hooks);
+        return maskOutputs(await stack.outputs());
+      case 'drift-check':
+        // --preview-only: compares the state with the real resources and writes nothing.
+        await stack.previewRefresh(hooks);
+        return null;
+      case 'destroy':
+        await stack.destroy(hooks);
+        if (hooks.signal.aborted) return null;
+        await stack.workspace.removeStack(stack.name);
+        // The work directory only holds the stack's settings, which went with the stack.
+        await rm(stack.workspace.workDir, { recursive: true, force: true });
+        return null;
+    }
+  }
+
+  /**
+   * Recovery after a run that died mid-operation (its worker was killed): the lock stays behind and the
+   * state keeps `pending_operations`. Measured with SDK 3.248 and CLI 3.259 on a file:// backend:
+   * `pulumi cancel` deletes a DIY lock (and succeeds when there is none); `stack import` is refused
+   * while the lock exists; `up` only warns about pending operations, but a pending create would be
+   * forgotten silently, so they are dropped here explicitly (export, delete, import), which is what
+   * `refresh --clear-pending-creates` does non-interactively. The caller guarantees the holder is dead.
+   */
+  async #recover(stack: Stack, stackName: string, onEvent: EngineRunOptions['onEvent']): Promise<void> {
+    let unlocked: string;
+    try {
+      await stack.cancel();
+      unlocked = 'lock released with pulumi cancel';
+    } catch {
+      unlocked = `removed ${await this.#removeLockFiles(stackName)} lock file(s)`;
+    }
+    const state = await stack.exportStack();
+    const deployment = state.deployment as { pending_operations?: Array<{ type?: string; resource?: { urn?: string } }> } | undefined;
+    const pending = deployment?.pending_operations ?? [];
+    if (deployment && pending.length > 0) {
+      delete deployment.pending_operations;
+      await stack.importStack(state);
+    }
+    const dropped = pending.map((p) => `${p.type ?? '?'} ${p.resource?.urn?.split('::').pop() ?? '?'}`).join(', ');
+    onEvent({ type: 'log', data: `recovery: ${unlocked}; cleared ${pending.length} pending operation(s)${dropped ? `: ${dropped}` : ''}` });
+  }
+
+  /**
+   * Fallback when `pulumi cancel` fails: deletes the lock files of a `file://` backend
+   * (`.pulumi/locks/<org>/<project>/<stack>/*.json`, or `.pulumi/locks/<stack>/` in the legacy layout).
+   * Other backends are left to an operator.
+   */
+  async #removeLockFiles(stackName: string): Promise<number> {
+    const backendDir = fileBackendDir(this.#opts.env.PULUMI_BACKEND_URL ?? '');
+    if (!backendDir) return 0;
+    const locks = path.join(backendDir, '.pulumi', 'locks');
+    let removed = 0;
+    for (const dir of await lockDirs(locks, this.#opts.projectName, stackName)) {
+      for (const file of await readdir(dir).catch(() => [] as string[])) {
+        if (!file.endsWith('.json')) continue;
+        await rm(path.join(dir, file), { force: true });
+        await rm(path.join(dir, `${file}.attrs`), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  #explain(err: unknown, failure: FailureContext): OperationError {
+    if (err instanceof EngineInputError) return { code: err.code, title: 'The operation cannot run', detail: err.message };
+    return translateError(err, failure);
+  }
+
+  #pulumiCommand(): Promise<PulumiCommand> {
+    this.#command ??= this.#opts.pulumiCommand ? Promise.resolve(this.#opts.pulumiCommand) : commandFromPath(this.#opts.env.PATH ?? '', this.#opts.workRoot);
+    return this.#command;
+  }
+}
+
+type Hooks = Required<Pick<EngineRunOptions, 'signal'>> & { onOutput(chunk: string): void; onEvent(e: PulumiEngineEvent): void };
+
+class EngineInputError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+function cancelled(summary: ChangeSummary | null): EngineResult {
+  return { status: 'cancelled', summary, outputs: null, error: { code: 'cancelled', title: 'The operation was cancelled', detail: 'The engine stopped after finishing the resource operations in flight.' } };
+}
+
+/** Stack outputs with every secret replaced by {@link SECRET_PLACEHOLDER}. */
+export function maskOutputs(outputs: OutputMap): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? SECRET_PLACEHOLDER : v.value]));
+}
+
+/** Values that must never appear in an error: the passphrase, and string spec fields named like secrets. */
+function secretsOf(env: PulumiEnv, spec: Record<string, unknown>): string[] {
+  const fromSpec = Object.entries(spec)
+    .filter(([k, v]) => /secret|password|token|key/i.test(k) && typeof v === 'string')
+    .map(([, v]) => v as string);
+  return [env.PULUMI_CONFIG_PASSPHRASE ?? '', ...fromSpec].filter((s) => s.length >= 4);
+}
+
+/** Lock directories of one stack, for project-scoped (`<org>/<project>/<stack>`) and legacy (`<stack>`) layouts. */
+async function lockDirs(locks: string, project: string, stack: string): Promise<string[]> {
+  const dirs = [path.join(locks, stack)];
+  for (const org of await readdir(locks).catch(() => [])) dirs.push(path.join(locks, org, project, stack));
+  return dirs;
+}
+
+/**
+ * The CLI found on `envPath`. The SDK only takes an install root laid out as `<root>/bin/pulumi`, so
+ * a binary elsewhere is linked into `<shimRoot>/.pulumi-cli/bin/pulumi`.
+ */
+async function commandFromPath(envPath: string, shimRoot: string): Promise<PulumiCommand> {
+  for (const dir of envPath.split(path.delimiter).filter(Boolean)) {
+    const binary = path.join(dir, 'pulumi');
+    if (!(await access(binary, constants.X_OK).then(() => true, () => false))) continue;
+    if (path.basename(dir) === 'bin') return PulumiCommand.get({ root: path.dirname(dir) });
+    const root = path.join(shimRoot, '.pulumi-cli');
+    await mkdir(path.join(root, 'bin'), { recursive: true });
+    // Replace atomically: another worker may be reading the link right now.
+    const tmp = path.join(root, 'bin', `pulumi.${process.pid}.tmp`);
+    await rm(tmp, { force: true });
+    await symlink(binary, tmp);
+    await rename(tmp, path.join(root, 'bin', 'pulumi'));
+    return PulumiCommand.get({ root });
+  }
+  throw new Error('no pulumi CLI on PATH: run scripts/ensure-pulumi.sh and put the directory it prints on PATH');
+}
+
+/** Splits streamed output chunks into whole lines. */
+class LineSplitter {
+  #rest = '';
+  constructor(private readonly emit: (line: string) => void) {}
+  push(chunk: string): void {
+    const parts = (this.#rest + chunk).split('\n');
+    this.#rest = parts.pop() ?? '';
+    for (const line of parts) this.emit(line.replace(/\r$/, ''));
+  }
+  flush(): void {
+    if (this.#rest) this.emit(this.#rest);
+    this.#rest = '';
+  }
+}
+
+/**
+ * Builds the ChangeSummary from step events: the last step seen per resource wins (a preview's
+ * resourcePreEvent, then the resOutputsEvent once applied). The root stack and providers are not
+ * resources a person manages, so they are left out.
+ */
+export class ChangeTracker {
+  readonly #steps = new Map<string, { op: string; type: string; properties: string[] }>();
+  constructor(private readonly kind: EngineRequest['kind']) {}
+
+  observe(event: PulumiEngineEvent): void {
+    const meta = event.resOutputsEvent?.metadata ?? event.resourcePreEvent?.metadata;
+    if (!meta || meta.type === 'pulumi:pulumi:Stack' || meta.type.startsWith('pulumi:providers:')) return;
+    const reported = topLevel([...(meta.diffs ?? []), ...Object.keys(meta.detailedDiff ?? {})]);
+    const properties = reported.length ? reported : changedKeys(meta, this.kind);
+    const previous = this.#steps.get(meta.urn);
+    // A replacement shows up as several steps (create-replacement, replace, delete-replaced); keep "replace".
+    const op = previous?.op === 'replace' && REPLACE_STEPS.has(meta.op) ? 'replace' : meta.op;
+    this.#steps.set(meta.urn, { op, type: meta.type, properties: properties.length ? properties : previous?.properties ?? [] });
+  }
+
+  summary(): ChangeSummary {
+    const counts = { ...EMPTY_COUNTS };
+    const resources: ResourceChange[] = [];
+    for (const [urn, step] of this.#steps) {
+      const op = this.#classify(step.op, step.properties);
+      if (op === null) continue;
+      if (op === 'same') {
+        counts.same++;
+        continue;
+      }
+      if (op in counts) counts[op as keyof ChangeCounts]++;
+      resources.push({ urn, type: step.type, name: urn.split('::').pop() ?? urn, op, properties: step.properties });
+    }
+    return { counts, resources };
+  }
+
+  /** Maps an engine step to a summary op; a refresh step that found differences counts as an update. */
+  #classify(op: string, properties: string[]): ResourceChange['op'] | 'same' | null {
+    if (REPLACE_STEPS.has(op)) return 'replace';
+    if (op === 'create' || op === 'update' || op === 'delete' || op === 'same') return op;
+    if (op === 'refresh') return properties.length ? 'update' : 'same';
+    if (op === 'read') return 'read';
+    return null;
+  }
+}
+
+const REPLACE_STEPS = new Set(['replace', 'create-replacement', 'delete-replaced', 'discard-replaced']);
+
+/**
+ * Property names that differ between the old and new state of a step, for providers that report no
+ * diff of their own (dynamic providers only say "changed"). A refresh compares outputs (what the
+ * resource really is), everything else compares inputs (what the program asks for).
+ */
+function changedKeys(meta: StepEventMetadata, kind: EngineRequest['kind']): string[] {
+  if (!meta.old || !meta.new || meta.op === 'same' || meta.op === 'create' || meta.op === 'delete') return [];
+  const field = kind === 'refresh' || kind === 'drift-check' ? 'outputs' : 'inputs';
+  const before = meta.old[field] ?? {};
+  const after = meta.new[field] ?? {};
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+    .filter((k) => k !== '__provider' && JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+    .sort();
+}
+
+/** `tags.env` and `nodePools[0].size` -> `tags`, `nodePools`. */
+function topLevel(paths: string[]): string[] {
+  return [...new Set(paths.map((p) => p.split(/[.[]/)[0] ?? p).filter(Boolean))];
+}

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import path from 'node:path';
+
+/** The parts of the service configuration the Pulumi CLI environment is built from. */
+export interface PulumiEnvInput {
+  /** The service's data directory (absolute); PULUMI_HOME lives under it. */
+  dataDir: string;
+  /** State backend URL, e.g. `file:///abs/dir` or `s3://bucket`. */
+  backendUrl: string;
+  /** `passphrase` or a KMS URL; only `passphrase` puts a passphrase into the environment. */
+  secretsProvider: string;
+  /** Required when `secretsProvider` is `passphrase`; never logged. */
+  passphrase?: string;
+  /** Directory holding the `pulumi` binary; prepended to PATH when given (see scripts/ensure-pulumi.sh). */
+  cliDir?: string;
+  /** PATH to extend. @defaultValue process.env.PATH */
+  basePath?: string;
+}
+
+/** Environment variables for every Pulumi CLI invocation; contains the passphrase, so never log it. */
+export type PulumiEnv = Record<string, string>;
+
+const require = createRequire(import.meta.url);
+
+/** Directory of the installed @pulumi/pulumi package, which ships the `pulumi-resource-pulumi-nodejs` plugin. */
+export function pulumiPackageDir(): string {
+  return path.dirname(require.resolve('@pulumi/pulumi/package.json'));
+}
+
+/** The node_modules directory @pulumi/pulumi was installed into. */
+export function nodeModulesDir(): string {
+  // <node_modules>/@pulumi/pulumi -> <node_modules>
+  return path.dirname(path.dirname(pulumiPackageDir()));
+}
+
+/**
+ * Builds the environment for the Pulumi CLI.
+ *
+ * Dynamic providers (the `local-files` test blueprint, and any blueprint that uses
+ * `pulumi.dynamic.Resource`) run through the `pulumi-resource-pulumi-nodejs` plugin: a shell script
+ * that the CLI finds on PATH and that runs `node -e "require.resolve('@pulumi/pulumi/...')"` from the
+ * stack's work directory. Work directories need not sit inside the repository, so instead of
+ * symlinking node_modules into them we set NODE_PATH to the node_modules that holds @pulumi/pulumi:
+ * CommonJS resolution (the plugin script and the serialized provider code are CommonJS) consults it
+ * after the directory walk fails.
+ */
+export function buildPulumiEnv(input: PulumiEnvInput): PulumiEnv {
+  const env: PulumiEnv = {
+    PULUMI_BACKEND_URL: input.backendUrl,
+    PULUMI_HOME: path.join(input.dataDir, 'pulumi-home'),
+    PULUMI_SKIP_UPDATE_CHECK: 'true',
+    PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: 'true',
+    // Colours would end up in logs and errors.
+    NO_COLOR: '1',
+    NODE_PATH: [nodeModulesDir(), process.env.NODE_PATH].filter(Boolean).join(path.delimiter),
+    PATH: [input.cliDir, pulumiPackageDir(), input.basePath ?? process.env.PATH ?? ''].filter(Boolean).join(path.delimiter),
+  };
+  if (input.secretsProvider === 'passphrase') {
+    if (!input.passphrase) throw new Error('a passphrase is required for the passphrase secrets provider');
+    env.PULUMI_CONFIG_PASSPHRASE = input.passphrase;
+  }
+  return env;
+}
+
+/**
+ * Returns the passphrase kept in `<dataDir>/passphrase`, generating a random one (32 bytes, base64url,
+ * file mode 0600) the first time. Losing this file makes every stack's secrets unreadable: back it up
+ * with the state.
+ */
+export async function ensurePassphrase(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'passphrase');
+  await mkdir(dataDir, { recursive: true });
+  // Written aside, then linked into place: link fails if the file exists, so two processes starting at
+  // once agree on one passphrase, and nobody ever reads a half-written file.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  try {
+    await link(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  const passphrase = (await readFile(file, 'utf8')).trim();
+  if (!passphrase) throw new Error(`the passphrase file ${file} is empty`);
+  return passphrase;
+}
+
+/**
+ * Creates the directory of a `file://` backend (`file:///abs/dir`, `file://~/dir`; query parameters
+ * such as `?no_tmp_dir=true` are ignored); other backends are left alone. Returns the directory, or
+ * null for other backends.
+ */
+export async function ensureFileBackend(backendUrl: string): Promise<string | null> {
+  const dir = fileBackendDir(backendUrl);
+  if (dir) await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** The directory of a `file://` backend URL, or null for other backends. */
+export function fileBackendDir(backendUrl: string): string | null {
+  if (!backendUrl.startsWith('file://')) return null;
+  const raw = decodeURIComponent(backendUrl.slice('file://'.length).split('?')[0] ?? '');
+  return raw === '~' || raw.startsWith('~/') ? path.join(homedir(), raw.slice(1)) : path.resolve(raw);
+}

@@ -1,0 +1,214 @@
+/**
+ * The `local-files` test blueprint: a "cluster" whose cloud resources are JSON files under
+ * `<dataDir>/local-clusters/<clusterName>/` (`cluster.json`, `pools/<pool>.json`), managed by Pulumi
+ * dynamic providers only, so that the whole engine (state, secrets, locks, refresh, drift, cancel,
+ * crash recovery) runs for real without a cloud account.
+ *
+ * Closure serialization: Pulumi serializes each dynamic provider (its methods and what they
+ * capture) into the state, and the `pulumi-resource-pulumi-nodejs` plugin loads it as CommonJS
+ * through `require-from-string`. This module is ESM compiled by tsx, so the provider methods are
+ * self-contained: they `require` node built-ins inside their bodies (`await import('node:fs')` works
+ * as well with SDK 3.248 on Node 20; capturing a module-scope `import` binding fails with
+ * "error serializing property __provider"),
+ * and the only module-scope value they capture is `fileProvider`, an object of such methods.
+ */
+import path from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
+import { z } from 'zod';
+import type { Blueprint, BlueprintContext, BlueprintModuleContext } from '../../src/blueprints/blueprint.js';
+
+const poolSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter'),
+  size: z.number().int('must be an integer').min(0, 'must be at least 0').max(100, 'must be at most 100'),
+});
+
+/** The spec of a local-files cluster. */
+export const localFilesSpecSchema = z.strictObject({
+  /** Kubernetes minor version, e.g. `1.30`. */
+  version: z.string().regex(/^1\.\d{2}$/, 'must look like 1.30'),
+  /** 1-10 pools with unique names; renaming a pool replaces it. */
+  nodePools: z
+    .array(poolSchema)
+    .min(1, 'must have at least 1 node pool')
+    .max(10, 'must have at most 10 node pools')
+    .refine((pools) => new Set(pools.map((p) => p.name)).size === pools.length, 'node pool names must be unique'),
+  /** Written into every file. */
+  tags: z.record(z.string(), z.string()).optional(),
+  /** Every resource create/update sleeps this long, for cancel and crash tests. Milliseconds, 0-600000. @defaultValue 0 */
+  delayMs: z.number().int('must be an integer').min(0, 'must be at least 0').max(600_000, 'must be at most 600000').optional(),
+  /** The provider throws on this kind of step. */
+  failOn: z.enum(['create', 'update', 'delete'], 'must be one of create, update, delete').optional(),
+  /**
+   * Exported as a secret output, to check that secrets never leave the engine in clear. Marked
+   * `writeOnly` (JSON Schema / OpenAPI) so that answers can leave it out of the spec they return.
+   */
+  secretValue: z.string().optional().meta({ writeOnly: true }),
+});
+
+export type LocalFilesSpec = z.infer<typeof localFilesSpecSchema>;
+
+/**
+ * The inputs of one file resource, flat so that diffs and drift name the real property (`size`,
+ * `version`, `tags`): everything but `filePath`, `delayMs` and `failOn` is the file's content.
+ */
+interface FileInputs {
+  filePath: string;
+  delayMs: number;
+  failOn: string;
+  [property: string]: unknown;
+}
+
+/**
+ * One provider serves both resource types; outputs are the inputs plus what the provider adds.
+ * Self-contained on purpose: see the module comment.
+ */
+const fileProvider: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: FileInputs) {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const nodePath = require('node:path') as typeof import('node:path');
+    const { filePath, delayMs, failOn, __provider, ...content } = inputs;
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    if (failOn === 'create') throw new Error(`local-files: refusing to create ${filePath} (failOn: create)`);
+    fs.mkdirSync(nodePath.dirname(filePath), { recursive: true });
+    fs.writeFileSync(filePath, JSON.stringify(content, null, 2) + '\n');
+    return { id: filePath, outs: { filePath, delayMs, failOn, ...content } };
+  },
+
+  async read(id: string, props: Record<string, unknown>) {
+    const fs = require('node:fs') as typeof import('node:fs');
+    // A missing file means the resource is gone: an empty result makes refresh drop it from the state.
+    if (!fs.existsSync(id)) return {};
+    const content = JSON.parse(fs.readFileSync(id, 'utf8')) as Record<string, unknown>;
+    return { id, props: { filePath: id, delayMs: props.delayMs, failOn: props.failOn, ...content } };
+  },
+
+  async diff(_id: string, olds: Record<string, unknown>, news: FileInputs) {
+    // Provider-owned values (the cluster token) and the serialized provider itself are not desired state.
+    const ignored = new Set(['__provider', 'token']);
+    const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !ignored.has(k)));
+    const changed = [...keys].filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    // The file path is derived from the pool name: a rename is a new file, hence a replacement.
+    const replaces = changed.filter((k) => k === 'filePath' || k === 'name');
+    return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+  },
+
+  async update(_id: string, olds: Record<string, unknown>, news: FileInputs) {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const { filePath, delayMs, failOn, __provider, ...desired } = news;
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    if (failOn === 'update') throw new Error(`local-files: refusing to update ${filePath} (failOn: update)`);
+    // Keep provider-generated values (the cluster token) across updates.
+    const content = { ...desired, ...(olds.token === undefined ? {} : { token: olds.token }) };
+    fs.writeFileSync(filePath, JSON.stringify(content, null, 2) + '\n');
+    return { outs: { filePath, delayMs, failOn, ...content } };
+  },
+
+  async delete(id: string, props: Record<string, unknown>) {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const nodePath = require('node:path') as typeof import('node:path');
+    if (props.failOn === 'delete') throw new Error(`local-files: refusing to delete ${id} (failOn: delete)`);
+    fs.rmSync(id, { force: true });
+    // The last pool takes `pools/` with it, the cluster its own directory (pools go first).
+    try {
+      fs.rmdirSync(nodePath.dirname(id));
+    } catch {
+      // Not empty: other resources still live there.
+    }
+  },
+};
+
+/** The cluster's provider additionally mints a token, as a real control plane would. */
+const clusterProvider: pulumi.dynamic.ResourceProvider = {
+  ...fileProvider,
+  async create(inputs: FileInputs) {
+    const crypto = require('node:crypto') as typeof import('node:crypto');
+    // Runs the shared create with the token added; `fileProvider` is plain data the serializer captures.
+    return fileProvider.create({ ...inputs, token: crypto.randomBytes(16).toString('hex') });
+  },
+};
+
+interface FileResourceArgs {
+  filePath: pulumi.Input<string>;
+  delayMs: pulumi.Input<number>;
+  failOn: pulumi.Input<string>;
+  [property: string]: pulumi.Input<unknown>;
+}
+
+/** The cluster's control plane: `cluster.json` with `{ name, version, tags, token }`. */
+class ClusterFile extends pulumi.dynamic.Resource {
+  declare readonly filePath: pulumi.Output<string>;
+  declare readonly token: pulumi.Output<string>;
+  constructor(name: string, args: FileResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(clusterProvider, name, { ...args, token: undefined }, { ...opts, additionalSecretOutputs: ['token'] }, 'local-files', 'Cluster');
+  }
+}
+
+/** One node pool: `pools/<name>.json` with `{ name, size, tags }`. */
+class NodePoolFile extends pulumi.dynamic.Resource {
+  declare readonly filePath: pulumi.Output<string>;
+  constructor(name: string, args: FileResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(fileProvider, name, args, opts, 'local-files', 'NodePool');
+  }
+}
+
+/** Arguments of {@link LocalCluster}. */
+export interface LocalClusterArgs {
+  spec: LocalFilesSpec;
+  /** The directory holding this cluster's files (absolute). */
+  dir: string;
+}
+
+/** One local-files cluster: the control-plane file and one file per node pool, all children of this component. */
+export class LocalCluster extends pulumi.ComponentResource {
+  readonly endpoint: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly nodePoolNames: string[];
+
+  constructor(name: string, args: LocalClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('clusterd:local-files:Cluster', name, {}, opts);
+    const { spec, dir } = args;
+    const control = { delayMs: spec.delayMs ?? 0, failOn: spec.failOn ?? '' };
+    const tags = spec.tags ?? {};
+    const cluster = new ClusterFile(
+      'cluster',
+      { filePath: path.join(dir, 'cluster.json'), name, version: spec.version, tags, ...control },
+      { parent: this },
+    );
+    for (const pool of spec.nodePools) {
+      new NodePoolFile(
+        `pool-${pool.name}`,
+        { filePath: path.join(dir, 'pools', `${pool.name}.json`), name: pool.name, size: pool.size, tags, ...control },
+        // The pools belong to the cluster: created after it, deleted before it.
+        { parent: this, dependsOn: [cluster] },
+      );
+    }
+    this.endpoint = pulumi.interpolate`file://${cluster.filePath}`;
+    this.kubeconfig = pulumi.secret(
+      pulumi
+        .all([this.endpoint, cluster.token])
+        .apply(([server, token]) => JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name, cluster: { server } }], users: [{ name, user: { token } }] })),
+    );
+    this.nodePoolNames = spec.nodePools.map((p) => p.name);
+    this.registerOutputs({ endpoint: this.endpoint, kubeconfig: this.kubeconfig });
+  }
+}
+
+/** The blueprint module: its files live under `<ctx.dataDir>/local-clusters/<clusterName>/`. */
+export default function localFiles(ctx: BlueprintModuleContext): Blueprint<LocalFilesSpec> {
+  const root = path.join(path.resolve(ctx.dataDir), 'local-clusters');
+  return {
+    name: 'local-files',
+    description: 'Test cluster made of JSON files on the worker (no cloud account needed)',
+    specSchema: localFilesSpecSchema,
+    program: (spec: LocalFilesSpec, context: BlueprintContext) => async () => {
+      const cluster = new LocalCluster(context.clusterName, { spec, dir: path.join(root, context.clusterName) });
+      return {
+        endpoint: cluster.endpoint,
+        version: spec.version,
+        nodePools: cluster.nodePoolNames,
+        kubeconfig: cluster.kubeconfig,
+        ...(spec.secretValue === undefined ? {} : { secretValue: pulumi.secret(spec.secretValue) }),
+      };
+    },
+  };
+}
