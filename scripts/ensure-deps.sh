@@ -5,7 +5,9 @@ cd "$(dirname "$0")/.."
 stamp=node_modules/.clusterd-lock.sha256
 want="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "[ensure-deps] npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
-  echo "$want" >"$stamp"
+  # `npm install`, not `npm ci`: npm 11 calls the lock out of sync when a registry does not serve
+  # some other platform's optional packages (msgpackr-extract's darwin/win32 builds here).
+  echo "[ensure-deps] npm install" >&2
+  npm install --no-audit --no-fund --loglevel=error >&2
+  sha256sum package-lock.json | cut -d' ' -f1 >"$stamp"
 fi

@@ -1,7 +1,6 @@
 import express, { Router } from 'express';
 import type { Logger } from 'pino';
-import type { Blueprint } from '../src/blueprints/blueprint.js';
-import type { ClusterService } from '../src/lifecycle/cluster-service.js';
+import type { BlueprintLookup, ClusterService } from '../src/lifecycle/cluster-service.js';
 import type { OperationService } from '../src/lifecycle/operation-service.js';
 import type { RecordStore } from '../src/store/record-store.js';
 import { authenticate } from './auth.js';
@@ -18,7 +17,7 @@ export interface AppDeps {
   store: RecordStore;
   clusters: ClusterService;
   operations: OperationService;
-  blueprints: { list(): Blueprint<any>[] };
+  blueprints: BlueprintLookup;
   /** Dependencies `/readyz` checks, by name. */
   readiness: Record<string, Check>;
   log: Logger;

@@ -1,17 +1,18 @@
 import type { ClusterRecord } from '../src/domain/cluster.js';
 import type { OperationRecord } from '../src/domain/operation.js';
+import { maskSpec } from '../src/blueprints/write-only.js';
 
-/** The public shape of a cluster: desired and applied spec, status, non-secret outputs. */
-export function clusterView(c: ClusterRecord) {
+/** The public shape of a cluster: desired and applied spec (write-only fields masked), status, non-secret outputs. */
+export function clusterView(c: ClusterRecord, writeOnly: string[] = []) {
   return {
     name: c.name,
     team: c.team,
     blueprint: c.blueprint,
     labels: c.labels,
     status: c.status,
-    spec: c.spec,
+    spec: maskSpec(c.spec, writeOnly),
     generation: c.generation,
-    appliedSpec: c.appliedSpec,
+    appliedSpec: maskSpec(c.appliedSpec, writeOnly),
     appliedGeneration: c.appliedGeneration,
     outputs: c.outputs,
     lastOperation: c.lastOperationId ? { id: c.lastOperationId, href: `/v1/operations/${c.lastOperationId}` } : null,

@@ -1,17 +1,22 @@
 import { Router, type Response } from 'express';
-import type { ClusterService, Accepted } from '../../src/lifecycle/cluster-service.js';
+import { writeOnlyFields } from '../../src/blueprints/write-only.js';
+import type { ClusterRecord } from '../../src/domain/cluster.js';
+import type { Accepted, BlueprintLookup, ClusterService } from '../../src/lifecycle/cluster-service.js';
 import type { OperationService } from '../../src/lifecycle/operation-service.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { clusterNameParam, createClusterBody, listClustersQuery, listOperationsQuery, updateClusterBody } from '../../src/lifecycle/requests.js';
 import { principalOf } from '../auth.js';
 import { clusterView, operationView } from '../views.js';
 
-const accepted = (res: Response, a: Accepted) =>
-  res.status(202).location(`/v1/operations/${a.operation.id}`).json({ cluster: clusterView(a.cluster), operation: operationView(a.operation) });
-
 /** /v1/clusters: create, list, read, change, destroy, and queue inspections. */
-export function clustersRouter(deps: { clusters: ClusterService; operations: OperationService }): Router {
+export function clustersRouter(deps: { clusters: ClusterService; operations: OperationService; blueprints: BlueprintLookup }): Router {
   const { clusters, operations } = deps;
+  const view = (c: ClusterRecord) => {
+    const blueprint = deps.blueprints.get(c.blueprint);
+    return clusterView(c, blueprint ? writeOnlyFields(blueprint) : []);
+  };
+  const accepted = (res: Response, a: Accepted) =>
+    res.status(202).location(`/v1/operations/${a.operation.id}`).json({ cluster: view(a.cluster), operation: operationView(a.operation) });
   const router = Router();
   const nameOf = (params: unknown) => parseOrThrow(clusterNameParam, params, '', 'path').name;
 
@@ -26,11 +31,11 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
       team: q.team, blueprint: q.blueprint, status: q.status, limit: q.limit, cursor: q.cursor,
       labels: selectors.length ? Object.fromEntries(selectors) : undefined,
     });
-    res.json({ items: page.items.map(clusterView), nextCursor: page.nextCursor });
+    res.json({ items: page.items.map(view), nextCursor: page.nextCursor });
   });
 
   router.get('/:name', async (req, res) => {
-    res.json(clusterView(await clusters.get(principalOf(req), nameOf(req.params))));
+    res.json(view(await clusters.get(principalOf(req), nameOf(req.params))));
   });
 
   router.patch('/:name', async (req, res) => {

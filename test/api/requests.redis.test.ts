@@ -3,10 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 
 /** API behaviour that needs Redis and the record store but no engine run: no worker here. */
-describe('the HTTP API without workers', () => {
+const stores = process.env.TEST_DATABASE_URL ? (['pglite', 'auto'] as const) : (['pglite'] as const);
+for (const records of stores) describe(`the HTTP API without workers, records in ${records === 'pglite' ? 'PGlite' : 'PostgreSQL'}`, () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ workers: 'none' });
+    h = await startHarness({ workers: 'none', records });
   });
   after(async () => h?.stop());
 

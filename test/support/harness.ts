@@ -25,6 +25,8 @@ export interface HarnessOptions {
   workers?: 'in-process' | 'none' | number;
   /** Extra environment for the service and workers. */
   env?: Record<string, string>;
+  /** `pglite` forces the embedded store even when TEST_DATABASE_URL names a server. @defaultValue 'auto' */
+  records?: 'auto' | 'pglite';
 }
 
 export interface ApiResponse<T = any> {
@@ -50,8 +52,8 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-async function freshDatabase(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
-  const base = process.env.TEST_DATABASE_URL;
+async function freshDatabase(records: 'auto' | 'pglite'): Promise<{ url: string | undefined; drop(): Promise<void> }> {
+  const base = records === 'pglite' ? undefined : process.env.TEST_DATABASE_URL;
   if (!base) return { url: undefined, drop: async () => undefined };
   const name = `clusterd_t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const admin = new pg.Client({ connectionString: base });
@@ -74,7 +76,7 @@ async function freshDatabase(): Promise<{ url: string | undefined; drop(): Promi
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const workersMode = options.workers ?? 'in-process';
   const dataDir = await mkdtemp(path.join(tmpdir(), 'clusterd-test-'));
-  const db = await freshDatabase();
+  const db = await freshDatabase(options.records ?? 'auto');
   if (typeof workersMode === 'number' && !db.url) throw new Error('worker processes need TEST_DATABASE_URL (PGlite serves one process)');
   const prefix = `test-${randomUUID()}`;
   const env: Record<string, string> = {
