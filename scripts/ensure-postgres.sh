@@ -14,20 +14,8 @@ CACHE_ROOT="${CLUSTERD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterd}"
 URL="postgres://postgres@127.0.0.1:$PORT/clusterd"
 log() { echo "[ensure-postgres] $*" >&2; }
 
-# Installs Debian packages without starting their services (policy-rc.d 101 = "do not start"),
-# refreshing the package index only when the install fails without it.
-apt_install() {
-  local created_policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=1
-  fi
-  local rc=0
-  { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2 ||
-    { log "apt-get install failed; updating the package index and retrying"
-      apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2; }; } || rc=$?
-  if [ -n "$created_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
-  return "$rc"
-}
+# shellcheck source=lib/apt.sh
+source "$(dirname "$0")/lib/apt.sh"
 
 find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | while read -r d; do [ -x "$d/initdb" ] && echo "$d"; done | tail -n 1; }
 

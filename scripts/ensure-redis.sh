@@ -13,20 +13,8 @@ log() { echo "[ensure-redis] $*" >&2; }
 
 pong() { command -v redis-cli >/dev/null 2>&1 && [ "$(redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null)" = "PONG" ]; }
 
-# Installs Debian packages without starting their services (policy-rc.d 101 = "do not start"),
-# refreshing the package index only when the install fails without it.
-apt_install() {
-  local created_policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=1
-  fi
-  local rc=0
-  { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2 ||
-    { log "apt-get install failed; updating the package index and retrying"
-      apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2; }; } || rc=$?
-  if [ -n "$created_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
-  return "$rc"
-}
+# shellcheck source=lib/apt.sh
+source "$(dirname "$0")/lib/apt.sh"
 
 if pong; then echo "$URL"; exit 0; fi
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClusterRecord, ClusterStatus } from '../domain/cluster.js';
-import type { ChangeSummary, OperationError, OperationEvent, OperationKind, OperationRecord, OperationStatus } from '../domain/operation.js';
-import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import type { OperationEvent, OperationKind, OperationRecord } from '../domain/operation.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { migrate } from './migrations.js';
 import type {
   ClusterFilter,
@@ -14,6 +14,8 @@ import type {
   StoredToken,
 } from './record-store.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
+import { type ClusterRow, type EventRow, type IdempotencyRow, type OperationRow, SELECT_OPERATION, type TokenRow, returningOperation, toCluster, toOperation, toToken } from './rows.js';
+import { checkLease, checkLimit, decodeCursor, encodeCursor, isClusterCursor, isOperationCursor, isUuid, json, one, page, uuidOrNil } from './sql-helpers.js';
 
 /** Largest page of clusters or operations one call returns. */
 export const MAX_PAGE_SIZE = 200;
@@ -392,124 +394,6 @@ export class SqlRecordStore implements RecordStore {
 
 }
 
-// --- rows and their mapping to domain records ---
-
-interface ClusterRow {
-  id: string;
-  name: string;
-  team: string;
-  blueprint: string;
-  labels: Record<string, string>;
-  spec: Record<string, unknown>;
-  generation: number;
-  applied_spec: Record<string, unknown> | null;
-  applied_generation: number | null;
-  status: ClusterStatus;
-  outputs: Record<string, unknown>;
-  last_operation_id: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-interface OperationRow {
-  id: string;
-  cluster_id: string;
-  cluster_name: string;
-  team: string;
-  kind: OperationKind;
-  status: OperationStatus;
-  seq: number;
-  spec: Record<string, unknown>;
-  generation: number;
-  requested_by: string;
-  cancel_requested: boolean;
-  summary: ChangeSummary | null;
-  outputs: Record<string, unknown> | null;
-  error: OperationError | null;
-  superseded_by: string | null;
-  attempts: number;
-  queued_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
-
-interface EventRow {
-  operation_id: string;
-  seq: number;
-  at: string;
-  type: OperationEvent['type'];
-  data: unknown;
-}
-
-interface TokenRow {
-  id: string;
-  name: string;
-  team: string | null;
-  admin: boolean;
-}
-
-interface IdempotencyRow {
-  fingerprint: string;
-  status: 'in-flight' | 'done';
-  status_code: number | null;
-  body: unknown;
-  headers: Record<string, string> | null;
-}
-
-const SELECT_OPERATION = 'SELECT o.*, c.name AS cluster_name, c.team FROM operations o JOIN clusters c ON c.id = o.cluster_id';
-
-/** Wraps a data-modifying statement `... RETURNING *` so that it returns full operation rows. */
-function returningOperation(statement: string): string {
-  return `WITH o AS (${statement}) SELECT o.*, c.name AS cluster_name, c.team FROM o JOIN clusters c ON c.id = o.cluster_id`;
-}
-
-function toCluster(r: ClusterRow): ClusterRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    team: r.team,
-    blueprint: r.blueprint,
-    labels: r.labels,
-    spec: r.spec,
-    generation: r.generation,
-    appliedSpec: r.applied_spec,
-    appliedGeneration: r.applied_generation,
-    status: r.status,
-    outputs: r.outputs,
-    lastOperationId: r.last_operation_id,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toOperation(r: OperationRow): OperationRecord {
-  return {
-    id: r.id,
-    clusterId: r.cluster_id,
-    clusterName: r.cluster_name,
-    team: r.team,
-    kind: r.kind,
-    status: r.status,
-    seq: r.seq,
-    spec: r.spec,
-    generation: r.generation,
-    requestedBy: r.requested_by,
-    cancelRequested: r.cancel_requested,
-    summary: r.summary,
-    outputs: r.outputs,
-    error: r.error,
-    supersededBy: r.superseded_by,
-    attempts: r.attempts,
-    queuedAt: r.queued_at,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-  };
-}
-
-function toToken(r: TokenRow): StoredToken {
-  return { id: r.id, name: r.name, team: r.team, admin: r.admin };
-}
-
 // --- statements shared by several methods ---
 
 async function insertOperation(
@@ -564,74 +448,4 @@ function clusterUpdate(clusterId: string, fields: OperationOutcome['cluster']): 
   if (fields.appliedGeneration !== undefined) sets.push(`applied_generation = ${p(fields.appliedGeneration)}::int`);
   if (fields.outputs !== undefined) sets.push(`outputs = ${p(json(fields.outputs))}::jsonb`);
   return { text: `UPDATE clusters SET ${sets.join(', ')} WHERE id = $1`, params };
-}
-
-// --- small pure helpers ---
-
-/** JSON text for a `::jsonb` parameter; null and undefined become SQL NULL. */
-function json(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value);
-}
-
-function one<T>(row: T | undefined): T {
-  if (row === undefined) throw new Error('expected the statement to return a row');
-  return row;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function isUuid(s: string): boolean {
-  return UUID.test(s);
-}
-
-// Ids come from URLs: a malformed one matches nothing instead of raising a database cast error.
-function uuidOrNil(s: string): string {
-  return isUuid(s) ? s : '00000000-0000-0000-0000-000000000000';
-}
-
-function checkLimit(limit: number, max: number): number {
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-    const message = `must be an integer from 1 to ${max}`;
-    throw new InputError(`limit ${message}`, [{ field: 'limit', rule: 'range', message }]);
-  }
-  return limit;
-}
-
-function checkLease(leaseMs: number): number {
-  if (!Number.isFinite(leaseMs) || leaseMs <= 0) throw new InputError(`leaseMs must be greater than 0, got ${leaseMs}`);
-  return leaseMs;
-}
-
-function page<T>(rows: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
-}
-
-function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-function decodeCursor<T>(cursor: string, isValid: (v: unknown) => v is T): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    value = undefined;
-  }
-  if (!isValid(value)) {
-    const message = 'must be a cursor returned by the previous page';
-    throw new InputError(`cursor ${message}`, [{ field: 'cursor', rule: 'cursor', message }]);
-  }
-  return value;
-}
-
-function isClusterCursor(v: unknown): v is { name: string; id: string } {
-  const c = v as { name?: unknown; id?: unknown } | null;
-  return typeof c === 'object' && c !== null && typeof c.name === 'string' && typeof c.id === 'string' && isUuid(c.id);
-}
-
-function isOperationCursor(v: unknown): v is { seq: number } {
-  const c = v as { seq?: unknown } | null;
-  return typeof c === 'object' && c !== null && Number.isSafeInteger(c.seq);
 }

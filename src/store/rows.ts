@@ -1,0 +1,121 @@
+import type { ClusterRecord, ClusterStatus } from '../domain/cluster.js';
+import type { ChangeSummary, OperationError, OperationEvent, OperationKind, OperationRecord, OperationStatus } from '../domain/operation.js';
+import type { StoredToken } from './record-store.js';
+
+// --- rows and their mapping to domain records ---
+
+export interface ClusterRow {
+  id: string;
+  name: string;
+  team: string;
+  blueprint: string;
+  labels: Record<string, string>;
+  spec: Record<string, unknown>;
+  generation: number;
+  applied_spec: Record<string, unknown> | null;
+  applied_generation: number | null;
+  status: ClusterStatus;
+  outputs: Record<string, unknown>;
+  last_operation_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OperationRow {
+  id: string;
+  cluster_id: string;
+  cluster_name: string;
+  team: string;
+  kind: OperationKind;
+  status: OperationStatus;
+  seq: number;
+  spec: Record<string, unknown>;
+  generation: number;
+  requested_by: string;
+  cancel_requested: boolean;
+  summary: ChangeSummary | null;
+  outputs: Record<string, unknown> | null;
+  error: OperationError | null;
+  superseded_by: string | null;
+  attempts: number;
+  queued_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface EventRow {
+  operation_id: string;
+  seq: number;
+  at: string;
+  type: OperationEvent['type'];
+  data: unknown;
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  team: string | null;
+  admin: boolean;
+}
+
+export interface IdempotencyRow {
+  fingerprint: string;
+  status: 'in-flight' | 'done';
+  status_code: number | null;
+  body: unknown;
+  headers: Record<string, string> | null;
+}
+
+export const SELECT_OPERATION = 'SELECT o.*, c.name AS cluster_name, c.team FROM operations o JOIN clusters c ON c.id = o.cluster_id';
+
+/** Wraps a data-modifying statement `... RETURNING *` so that it returns full operation rows. */
+export function returningOperation(statement: string): string {
+  return `WITH o AS (${statement}) SELECT o.*, c.name AS cluster_name, c.team FROM o JOIN clusters c ON c.id = o.cluster_id`;
+}
+
+export function toCluster(r: ClusterRow): ClusterRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    team: r.team,
+    blueprint: r.blueprint,
+    labels: r.labels,
+    spec: r.spec,
+    generation: r.generation,
+    appliedSpec: r.applied_spec,
+    appliedGeneration: r.applied_generation,
+    status: r.status,
+    outputs: r.outputs,
+    lastOperationId: r.last_operation_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function toOperation(r: OperationRow): OperationRecord {
+  return {
+    id: r.id,
+    clusterId: r.cluster_id,
+    clusterName: r.cluster_name,
+    team: r.team,
+    kind: r.kind,
+    status: r.status,
+    seq: r.seq,
+    spec: r.spec,
+    generation: r.generation,
+    requestedBy: r.requested_by,
+    cancelRequested: r.cancel_requested,
+    summary: r.summary,
+    outputs: r.outputs,
+    error: r.error,
+    supersededBy: r.superseded_by,
+    attempts: r.attempts,
+    queuedAt: r.queued_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+export function toToken(r: TokenRow): StoredToken {
+  return { id: r.id, name: r.name, team: r.team, admin: r.admin };
+}
