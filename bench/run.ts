@@ -5,7 +5,8 @@
  *  3. the ratio of an operation's end-to-end time through the service to the same operation run
  *     directly with the Automation API on the same stack.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { LocalWorkspace } from '@pulumi/pulumi/automation/index.js';
 import localFiles from '../test/blueprints/local-files.js';
@@ -25,9 +26,12 @@ const store = process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 async function acceptance() {
   const h = await startHarness({ workers: 'none' });
   try {
+    // The API serves from this process, so the load generator must run without blocking it.
+    const load = (total: number, concurrency: number, runId: string) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/load.ts'), h.url, h.adminToken, String(total), String(concurrency), runId], { encoding: 'utf8' });
     // Warm-up, so that JIT and connection pools do not count.
-    execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/load.ts'), h.url, h.adminToken, '200', '8', 'warm'], { encoding: 'utf8' });
-    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/load.ts'), h.url, h.adminToken, String(LOAD_TOTAL), String(LOAD_CONCURRENCY), 'run'], { encoding: 'utf8' });
+    await load(200, 8, 'warm');
+    const { stdout: out } = await load(LOAD_TOTAL, LOAD_CONCURRENCY, 'run');
     const r = JSON.parse(out.trim().split('\n').at(-1)!);
     console.log(`POST /v1/clusters (${store}, ${r.total} requests, ${r.concurrency} in flight, separate process): ${r.perSecond.toFixed(0)} accepted/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, errors ${r.errors}`);
   } finally {
