@@ -23,6 +23,9 @@ export interface LaneProcessorDeps {
   requeue(clusterId: string): Promise<void>;
 }
 
+/** Error codes of runs that ended without the engine finishing cleanly. */
+const INTERRUPTED_CODES = new Set(['engine-killed', 'engine-crashed', 'worker-child-died', 'worker-died', 'stack-locked']);
+
 /**
  * The head of a cluster's pending operations, with the queued updates it replaces: consecutive
  * queued updates coalesce into the newest one (which carries the newest desired spec). Any other
@@ -58,15 +61,27 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
         await store.supersede(superseded.map((o) => o.id), run.id);
         log.info({ clusterId, operationId: run.id, superseded: superseded.map((o) => o.id) }, 'coalesced queued updates');
       }
-      // A run that started before and did not finish (worker died, or drained and requeued) may
-      // have left a lock or pending operations in the state.
-      const recover = run.attempts > 0;
+      const recover = await needsRecovery(run);
       if (run.status === 'running' && run.attempts >= maxAttempts) {
         await failDeadRun(run);
         continue;
       }
       if ((await runOne(run, owner, recover)) === 'lane-lost') return;
     }
+  }
+
+  /**
+   * A run that started before and did not finish (worker died, drained and requeued), or a previous
+   * run on this cluster that was cancelled or killed, may have left a lock or pending operations in
+   * the state. Its processes are dead by now (a child kills its tree before it reports), so the
+   * recovery breaks nothing alive.
+   */
+  async function needsRecovery(run: OperationRecord): Promise<boolean> {
+    if (run.attempts > 0) return true;
+    const { items } = await store.listOperations(run.clusterId, 10);
+    const previous = items.find((o) => o.id !== run.id && o.startedAt && o.finishedAt);
+    if (!previous) return false;
+    return previous.status === 'cancelled' || (previous.status === 'failed' && INTERRUPTED_CODES.has(previous.error?.code ?? ''));
   }
 
   async function failDeadRun(op: OperationRecord): Promise<void> {

@@ -76,6 +76,23 @@ describe('resilience: crashes and restarts lose nothing', { skip: !process.env.T
     assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
   });
 
+  it('keeps an accepted request through a restart of the record store (PostgreSQL)', async () => {
+    const h = await startHarness({ workers: 0 });
+    harnesses.push(h);
+    const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'pg-restart', blueprint: 'local-files', spec: localSpec() } });
+    assert.equal(res.status, 202);
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    const dataDir = execFileSync('psql', [process.env.TEST_DATABASE_URL!, '-Atc', 'SHOW data_directory'], { encoding: 'utf8' }).trim();
+    const pgCtl = execFileSync('bash', ['-c', 'ls /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n 1'], { encoding: 'utf8' }).trim();
+    execFileSync('runuser', ['-u', 'postgres', '--', pgCtl, '-D', dataDir, '-m', 'fast', '-w', 'stop'], { stdio: 'ignore' });
+    assert.equal((await h.api('GET', '/v1/clusters/pg-restart')).status, 500);
+    execFileSync('bash', [path.join(process.cwd(), 'scripts/ensure-postgres.sh')], { env: { ...process.env, PG_PORT: url.port }, stdio: ['ignore', 'ignore', 'inherit'] });
+    assert.equal((await h.api('GET', '/v1/clusters/pg-restart')).status, 200);
+    await h.spawnWorker();
+    const op = await h.waitFor(res.body.operation.id, ['succeeded', 'failed'], 120_000);
+    assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+  });
+
   it('keeps an accepted request through a Redis restart', async () => {
     const port = await freePort();
     const dir = await mkdtemp(path.join(tmpdir(), 'clusterd-redis-'));
