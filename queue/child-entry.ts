@@ -7,7 +7,7 @@
 import { BlueprintRegistry, loadBlueprintModules } from '../src/blueprints/registry.js';
 import { AutomationEngine } from '../src/engine/automation-engine.js';
 import type { EngineResult } from '../src/engine/engine.js';
-import { killProcessTree, type FromChild, type ToChild } from './child-runner.js';
+import { JOB_MARK_VAR, killMarked, killProcessTree, type FromChild, type ToChild } from './child-runner.js';
 
 /** How long an orphaned run may take to cancel before the child kills its tree. Milliseconds. */
 const ORPHAN_GRACE_MS = 8_000;
@@ -33,7 +33,11 @@ process.on('unhandledRejection', (reason) => {
 process.once('disconnect', () => {
   abort.abort();
   // Nobody is left to report to: stop, whatever state the engine is in.
-  setTimeout(() => killProcessTree(process.pid, { includeOwnGroup: true }), ORPHAN_GRACE_MS).unref();
+  setTimeout(() => {
+    const mark = process.env[JOB_MARK_VAR];
+    if (mark) killMarked(mark);
+    killProcessTree(process.pid, { includeOwnGroup: true });
+  }, ORPHAN_GRACE_MS).unref();
   if (!started) process.exit(1);
 });
 
@@ -61,6 +65,8 @@ function post(msg: FromChild): void {
 function finish(result: EngineResult): void {
   // Anything the engine left running (a plugin of a cancelled run) dies with the job.
   killProcessTree(process.pid);
+  const mark = process.env[JOB_MARK_VAR];
+  if (mark) killMarked(mark);
   if (!process.connected) process.exit(0);
   process.send?.({ type: 'result', result } satisfies FromChild, undefined, {}, () => process.exit(0));
 }

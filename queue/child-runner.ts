@@ -5,6 +5,8 @@
  * own process group, and the whole tree can be killed.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
 import type { PulumiEnv } from '../src/engine/pulumi-env.js';
@@ -41,6 +43,9 @@ export type ToChild = { type: 'run'; request: EngineRequest; config: ChildConfig
 /** Child -> parent messages. */
 export type FromChild = { type: 'event'; event: EngineEvent } | { type: 'result'; result: EngineResult };
 
+/** Environment variable carrying a job's mark; see {@link killMarked}. */
+export const JOB_MARK_VAR = 'CLUSTERD_JOB_MARK';
+
 const ENTRY = fileURLToPath(new URL('./child-entry.ts', import.meta.url));
 // Absolute, so the child loads tsx whatever the worker's working directory.
 const TSX = import.meta.resolve('tsx');
@@ -50,8 +55,12 @@ const EXIT_AFTER_RESULT_MS = 5_000;
 /** Runs one operation in a fresh child process; never rejects. */
 export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions): Promise<EngineResult> {
   return new Promise((resolve) => {
+    // Every process of the job inherits this mark (the CLI and its plugins get the child's environment),
+    // so that what escapes the process tree can still be found and killed.
+    const mark = randomUUID();
     const child = fork(ENTRY, [], {
       execArgv: ['--import', TSX],
+      env: { ...process.env, [JOB_MARK_VAR]: mark },
       detached: true,
       // The child's stdout goes to our stderr: stdout may be a protocol (the test runner's).
       stdio: ['ignore', 2, 2, 'ipc'],
@@ -90,7 +99,13 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
     };
     // Without a pid the child never started, and no 'exit' follows.
     child.once('error', () => (child.pid ? kill() : settle(diedResult(null, null))));
-    child.once('exit', (code, sig) => settle(killed ? killedResult(opts.cancelGraceMs) : result ?? diedResult(code, sig)));
+    child.once('exit', (code, sig) => {
+      // Whatever the child left (a CLI in its process group, plugins orphaned when the CLI died)
+      // goes with it: no pulumi process outlives the job.
+      if (child.pid) killProcessTree(child.pid);
+      killMarked(mark);
+      settle(killed ? killedResult(opts.cancelGraceMs) : result ?? diedResult(code, sig));
+    });
 
     send(child, { type: 'run', request, config: opts.childConfig });
     if (opts.signal.aborted) onAbort();
@@ -149,6 +164,28 @@ export function killProcessTree(rootPid: number, { includeOwnGroup = false } = {
   if (includeOwnGroup && ownGroup !== null) signal(-ownGroup, 'SIGKILL');
 }
 
+/**
+ * SIGKILLs every process (but this one) whose environment carries `mark` in {@link JOB_MARK_VAR}:
+ * provider plugins whose CLI died are reparented away from the job's tree and keep running forever.
+ * Linux only (/proc); elsewhere the tree kill is all there is.
+ */
+export function killMarked(mark: string): void {
+  const needle = `${JOB_MARK_VAR}=${mark}`;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid);
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(needle)) signal(Number(pid), 'SIGKILL');
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+}
+
 interface Proc {
   pid: number;
   ppid: number;
@@ -167,12 +204,12 @@ function table(): Proc[] {
   }
 }
 
-/** `root` and all its descendants, plus every process in their process groups (but `spareGroup`). */
+/** `root`, the process group it leads, all their descendants, and every process in their process groups (but `spareGroup`). */
 function descendants(root: number, spareGroup: number | null): Proc[] {
   const all = table();
   const found = new Map<number, Proc>();
-  const self = all.find((p) => p.pid === root);
-  if (self) found.set(root, self);
+  // The root may be dead already: its process group (the child leads its own) still names what it left.
+  for (const p of all) if (p.pid === root || p.pgid === root) found.set(p.pid, p);
   for (let grew = true; grew; ) {
     grew = false;
     for (const p of all) {

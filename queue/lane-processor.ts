@@ -24,7 +24,8 @@ export interface LaneProcessorDeps {
 }
 
 /** Error codes of runs that ended without the engine finishing cleanly. */
-const INTERRUPTED_CODES = new Set(['engine-killed', 'engine-crashed', 'worker-child-died', 'worker-died', 'stack-locked']);
+// Not 'stack-locked': that lock may belong to a live process (an operator's CLI), which is never broken.
+const INTERRUPTED_CODES = new Set(['engine-killed', 'engine-crashed', 'worker-child-died', 'worker-died']);
 
 /**
  * The head of a cluster's pending operations, with the queued updates it replaces: consecutive
@@ -51,22 +52,22 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
   const maxAttempts = deps.maxAttempts ?? 3;
   const { store, log } = deps;
 
-  async function drainLane(clusterId: string, owner: string): Promise<void> {
+  /** Runs the cluster's pending operations until none is left, the worker drains, or the lane is lost. */
+  async function drainLane(clusterId: string, owner: string): Promise<'empty' | 'shutdown' | 'lane-lost'> {
     for (;;) {
-      if (deps.shutdown.aborted) return;
+      if (deps.shutdown.aborted) return 'shutdown';
       const batch = nextBatch(await store.pendingOperations(clusterId));
-      if (!batch) return;
+      if (!batch) return 'empty';
       const { run, superseded } = batch;
       if (superseded.length) {
         await store.supersede(superseded.map((o) => o.id), run.id);
         log.info({ clusterId, operationId: run.id, superseded: superseded.map((o) => o.id) }, 'coalesced queued updates');
       }
-      const recover = await needsRecovery(run);
       if (run.status === 'running' && run.attempts >= maxAttempts) {
         await failDeadRun(run);
         continue;
       }
-      if ((await runOne(run, owner, recover)) === 'lane-lost') return;
+      if ((await runOne(run, owner, await needsRecovery(run))) === 'lane-lost') return 'lane-lost';
     }
   }
 
@@ -134,20 +135,24 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
       await job.moveToDelayed(Math.max(expiresAt, Date.now()) + 250, token);
       throw new DelayedError();
     }
-    let stoppedEarly = false;
     try {
       // Release, then look again: work accepted while this lane was closing is never stranded.
       do {
-        await drainLane(clusterId, owner);
-        stoppedEarly = deps.shutdown.aborted;
+        const ended = await drainLane(clusterId, owner);
+        // Another worker holds the lane now and recovers what this one left: touch nothing.
+        if (ended === 'lane-lost') return;
+        if (ended === 'shutdown') {
+          await store.releaseLane(clusterId, owner);
+          await deps.requeue(clusterId);
+          return;
+        }
         await settle(clusterId);
         await store.releaseLane(clusterId, owner);
-      } while (!stoppedEarly && (await store.pendingOperations(clusterId)).length > 0 && (await store.acquireLane(clusterId, owner, deps.leaseMs)));
+      } while ((await store.pendingOperations(clusterId)).length > 0 && (await store.acquireLane(clusterId, owner, deps.leaseMs)));
     } catch (err) {
       await store.releaseLane(clusterId, owner).catch(() => undefined);
       throw err;
     }
-    if (stoppedEarly) await deps.requeue(clusterId);
   };
 
   async function settle(clusterId: string): Promise<void> {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { killProcessTree, runInChildProcess, type ChildConfig } from '../../queue/child-runner.js';
+import { runInChildProcess, type ChildConfig } from '../../queue/child-runner.js';
 import type { OperationKind } from '../../src/domain/operation.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../../src/engine/engine.js';
 import { buildPulumiEnv, ensureFileBackend } from '../../src/engine/pulumi-env.js';
@@ -133,7 +133,7 @@ describe('runInChildProcess', () => {
     assert.deepEqual(lockFiles(), []);
   });
 
-  it('answers worker-child-died when the child process dies', async () => {
+  it('answers worker-child-died when the child process dies, and kills the engine it left', async () => {
     let killed = false;
     const { result } = await run(request('update', { nodePools: [{ name: 'default', size: 5 }], delayMs: 60_000 }), {
       onEvent: (e) => {
@@ -141,7 +141,8 @@ describe('runInChildProcess', () => {
         killed = true;
         const child = leftovers().find((p) => p.includes('child-entry'));
         assert.ok(child, 'no job child found');
-        killProcessTree(Number(child.split(' ')[0]));
+        // Only the child: the engine it leaves behind must not outlive it.
+        process.kill(Number(child.split(' ')[0]), 'SIGKILL');
       },
     });
     assert.equal(result.status, 'failed');
