@@ -19,7 +19,10 @@ function parameters(s: z.ZodObject, where: 'query' | 'path') {
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const json = (description: string, s: unknown) => ({ description, content: { 'application/json': { schema: s } } });
 const errors = { 400: problem('Invalid input: names the field and the rule'), 401: problem('No valid token'), 404: problem('Not found or not visible to this token') };
-const acceptedResponse = { 202: { ...json('Accepted: the operation is queued', ref('Accepted')), headers: { Location: { schema: { type: 'string' }, description: 'The operation' } } } };
+const acceptedResponse = {
+  202: { ...json('Accepted: the operation is queued', ref('Accepted')), headers: { Location: { schema: { type: 'string' }, description: 'The operation' } } },
+  422: problem('Idempotency-Key reused with a different request'),
+};
 const idempotencyKey = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'A retried request with the same key returns the first answer and queues nothing new' };
 
 /** The OpenAPI 3.1 description, generated from the schemas that validate requests. */

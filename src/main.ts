@@ -68,7 +68,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
   const blueprints = new BlueprintRegistry();
   await loadBlueprintModules(blueprints, config.CLUSTERD_BLUEPRINT_MODULES, { dataDir: config.dataDir });
 
-  const redis = connectRedis(config.REDIS_URL);
+  const redis = connectRedis(config.REDIS_URL, { failFast: true });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queue = new Queue<RunClusterJobData>(OPERATIONS_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));

@@ -4,7 +4,7 @@ import type { ClusterRecord } from '../../src/domain/cluster.js';
 import type { Accepted, BlueprintLookup, ClusterService } from '../../src/lifecycle/cluster-service.js';
 import type { OperationService } from '../../src/lifecycle/operation-service.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
-import { clusterNameParam, createClusterBody, listClustersQuery, listOperationsQuery, updateClusterBody } from '../../src/lifecycle/requests.js';
+import { clusterNameParam, createClusterBody, labelsOf, listClustersQuery, listOperationsQuery, updateClusterBody } from '../../src/lifecycle/requests.js';
 import { principalOf } from '../auth.js';
 import { clusterView, operationView } from '../views.js';
 
@@ -26,10 +26,8 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
 
   router.get('/', async (req, res) => {
     const q = parseOrThrow(listClustersQuery, req.query, 'query', 'query');
-    const selectors = q.label === undefined ? [] : Array.isArray(q.label[0]) ? (q.label as [string, string][]) : [q.label as [string, string]];
     const page = await clusters.list(principalOf(req), {
-      team: q.team, blueprint: q.blueprint, status: q.status, limit: q.limit, cursor: q.cursor,
-      labels: selectors.length ? Object.fromEntries(selectors) : undefined,
+      team: q.team, blueprint: q.blueprint, status: q.status, limit: q.limit, cursor: q.cursor, labels: labelsOf(q.label),
     });
     res.json({ items: page.items.map(view), nextCursor: page.nextCursor });
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SECRET_PLACEHOLDER } from '../domain/operation.js';
 import type { Blueprint } from './blueprint.js';
 
 const cache = new WeakMap<object, string[]>();
@@ -17,10 +18,10 @@ export function writeOnlyFields(blueprint: Blueprint<any>): string[] {
   return fields;
 }
 
-/** The spec with write-only fields replaced by "[secret]". */
+/** The spec with write-only fields replaced by {@link SECRET_PLACEHOLDER}. */
 export function maskSpec(spec: Record<string, unknown> | null, fields: string[]): Record<string, unknown> | null {
   if (!spec || !fields.some((f) => f in spec)) return spec;
   const masked = { ...spec };
-  for (const f of fields) if (f in masked) masked[f] = '[secret]';
+  for (const f of fields) if (f in masked) masked[f] = SECRET_PLACEHOLDER;
   return masked;
 }

@@ -1,3 +1,6 @@
+/** Stands in for a secret value (stack output or write-only spec field) in every answer and record. */
+export const SECRET_PLACEHOLDER = '[secret]';
+
 /** What an operation does to a cluster's stack. */
 export const OPERATION_KINDS = ['provision', 'update', 'destroy', 'preview', 'refresh', 'drift-check'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];

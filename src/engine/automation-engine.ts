@@ -9,7 +9,7 @@ import {
   type Stack,
 } from '@pulumi/pulumi/automation/index.js';
 import type { BlueprintRegistry } from '../blueprints/registry.js';
-import type { ChangeCounts, ChangeSummary, OperationError, ResourceChange } from '../domain/operation.js';
+import { SECRET_PLACEHOLDER, type ChangeCounts, type ChangeSummary, type OperationError, type ResourceChange } from '../domain/operation.js';
 import type { Engine, EngineEvent, EngineRequest, EngineResult, EngineRunOptions } from './engine.js';
 import { fileBackendDir, type PulumiEnv } from './pulumi-env.js';
 import { translateError, type FailureContext } from './translate-error.js';
@@ -28,9 +28,6 @@ export interface AutomationEngineOptions {
   /** The CLI to run. @defaultValue the first `pulumi` found on `env.PATH` */
   pulumiCommand?: PulumiCommand;
 }
-
-/** Stand-in for secret output values; the real ones never leave the engine. */
-export const SECRET_PLACEHOLDER = '[secret]';
 
 const EMPTY_COUNTS: ChangeCounts = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
 

@@ -11,8 +11,9 @@ export interface EngineRequest {
   spec: Record<string, unknown>;
   context: BlueprintContext;
   /**
-   * A previous attempt died mid-run: before running, break the stack lock it left
-   * (its holder is known dead) and clear pending operations from the state.
+   * A previous run on this stack did not end cleanly (its worker died, it was drained, cancelled or
+   * killed): before running, break the lock it may have left (its processes are known dead) and
+   * clear pending operations from the state.
    */
   recover: boolean;
 }

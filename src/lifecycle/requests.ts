@@ -43,6 +43,13 @@ export const listClustersQuery = z.strictObject({
   ...pageQuery,
 });
 
+/** `label` as the query parser gives it (one string or several) -> the labels every cluster must carry. */
+export function labelsOf(label: z.infer<typeof listClustersQuery>['label']): Record<string, string> | undefined {
+  if (label === undefined) return undefined;
+  const selectors = typeof label[0] === 'string' ? [label as [string, string]] : (label as [string, string][]);
+  return Object.fromEntries(selectors);
+}
+
 export const listOperationsQuery = z.strictObject(pageQuery);
 
 export type CreateClusterBody = z.infer<typeof createClusterBody>;

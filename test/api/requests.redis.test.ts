@@ -182,6 +182,8 @@ for (const records of stores) describe(`the HTTP API without workers, records in
       assert.equal(second.body.nextCursor, null);
       const prod = await h.api('GET', '/v1/clusters?team=gamma&label=env=prod');
       assert.deepEqual(prod.body.items.map((c: any) => c.name), ['page-b']);
+      const both = await h.api('GET', '/v1/clusters?team=gamma&label=env=prod&label=env=dev');
+      assert.deepEqual(both.body.items, []);
       assert.equal((await h.api('GET', '/v1/clusters?status=melting')).status, 400);
     });
   });

@@ -55,6 +55,22 @@ describe('scheduling: order per cluster, parallel across clusters, coalescing, c
     assert.equal(after.startedAt, null);
   });
 
+  it('settles a cluster whose queued provision was cancelled to failed, and a later update provisions it', async () => {
+    // Both workers busy, so that the new cluster's provision stays queued.
+    const busy = [await create(h, 'busy-a', localSpec({ delayMs: 4000 })), await create(h, 'busy-b', localSpec({ delayMs: 4000 }))];
+    await Promise.all(busy.map((b) => h.waitFor(b.body.operation.id, ['running'])));
+    const late = await create(h, 'never-built', localSpec());
+    const cancel = await h.api('POST', `/v1/operations/${late.body.operation.id}/cancel`);
+    assert.equal(cancel.body.status, 'cancelled');
+    for (const b of busy) await h.waitFor(b.body.operation.id);
+    const deadline = Date.now() + 30_000;
+    while ((await h.api('GET', '/v1/clusters/never-built')).body.status !== 'failed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await h.api('GET', '/v1/clusters/never-built')).body.status, 'failed');
+    const update = await h.waitFor((await h.api('PATCH', '/v1/clusters/never-built', { body: { spec: {} } })).body.operation.id);
+    assert.equal(update.status, 'succeeded', JSON.stringify(update.error));
+    assert.equal((await h.api('GET', '/v1/clusters/never-built')).body.status, 'ready');
+  });
+
   it('cancels a running operation through the engine and leaves the stack usable', async () => {
     const provision = await create(h, 'cancel-r', localSpec({ delayMs: 60_000 }));
     await h.waitFor(provision.body.operation.id, ['running']);
