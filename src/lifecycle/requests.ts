@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { InputError } from '../errors.js';
 import { clusterNameSchema, labelsSchema, teamNameSchema, CLUSTER_STATUSES } from '../domain/cluster.js';
 
 /** Body of POST /v1/clusters. The spec is checked again by the blueprint's own schema. */
@@ -47,7 +48,15 @@ export const listClustersQuery = z.strictObject({
 export function labelsOf(label: z.infer<typeof listClustersQuery>['label']): Record<string, string> | undefined {
   if (label === undefined) return undefined;
   const selectors = typeof label[0] === 'string' ? [label as [string, string]] : (label as [string, string][]);
-  return Object.fromEntries(selectors);
+  const labels: Record<string, string> = {};
+  for (const [key, value] of selectors) {
+    if (key in labels && labels[key] !== value) {
+      const message = `selects "${key}" twice with different values`;
+      throw new InputError(`query.label: ${message}`, [{ field: 'query.label', rule: 'conflict', message }]);
+    }
+    labels[key] = value;
+  }
+  return labels;
 }
 
 export const listOperationsQuery = z.strictObject(pageQuery);

@@ -182,8 +182,11 @@ for (const records of stores) describe(`the HTTP API without workers, records in
       assert.equal(second.body.nextCursor, null);
       const prod = await h.api('GET', '/v1/clusters?team=gamma&label=env=prod');
       assert.deepEqual(prod.body.items.map((c: any) => c.name), ['page-b']);
-      const both = await h.api('GET', '/v1/clusters?team=gamma&label=env=prod&label=env=dev');
+      const both = await h.api('GET', '/v1/clusters?team=gamma&label=env=prod&label=tier=web');
       assert.deepEqual(both.body.items, []);
+      const conflict = await h.api('GET', '/v1/clusters?label=env=prod&label=env=dev');
+      assert.equal(conflict.status, 400);
+      assert.deepEqual(fieldsOf(conflict.body), ['query.label|conflict']);
       assert.equal((await h.api('GET', '/v1/clusters?status=melting')).status, 400);
     });
   });
