@@ -22,12 +22,34 @@ export interface Blueprint<Spec extends Record<string, unknown> = Record<string,
   description: string;
   /** Validates `spec` on create, and the merged spec on update; must be a zod object schema. */
   specSchema: z.ZodType<Spec>;
-  /** Rules about a change from the applied/desired spec to the next one (upgrades, replacements); empty when allowed. */
-  validateChange?(from: Spec, to: Spec): FieldIssue[];
+  /**
+   * Rules about a change from the current desired spec to the next one (upgrades, replacements); empty when allowed.
+   * A change that would replace a node pool or the cluster is refused unless `options.allowReplace` is set.
+   */
+  validateChange?(from: Spec, to: Spec, options: ChangeOptions): FieldIssue[];
   /** Rules for a destroy (e.g. deletion protection); empty when allowed. */
   validateDestroy?(spec: Spec): FieldIssue[];
+  /**
+   * Properties a provider reports as changed on every refresh (known noise): a drift check ignores them.
+   * Matched by resource type token (`aws:eks/cluster:Cluster`) and top-level property name.
+   */
+  driftNoise?: DriftNoiseRule[];
   /** Builds the inline program for one run. */
   program(spec: Spec, context: BlueprintContext): InlineProgram;
+}
+
+/** What the caller of a change said it accepts. */
+export interface ChangeOptions {
+  /** The caller accepts that the change replaces node pools or the cluster (`"allowReplace": true` on PATCH). */
+  allowReplace: boolean;
+}
+
+/** Properties of one resource type that drift checks ignore. */
+export interface DriftNoiseRule {
+  /** Resource type token, e.g. `gcp:container/cluster:Cluster`. */
+  type: string;
+  /** Top-level property names. */
+  properties: string[];
 }
 
 /** What a blueprint module receives from the service when it is loaded. */

@@ -73,7 +73,7 @@ export class ClusterService {
     const blueprint = this.blueprint(cluster.blueprint);
     const merged = body.spec ? mergePatch(cluster.spec, body.spec) : cluster.spec;
     const spec = parseOrThrow(blueprint.specSchema, merged, 'spec', 'spec');
-    const issues = blueprint.validateChange?.(cluster.spec, spec) ?? [];
+    const issues = blueprint.validateChange?.(cluster.spec, spec, { allowReplace: body.allowReplace ?? false }) ?? [];
     if (issues.length) throw new InputError(`change refused: ${describeIssues(issues)}`, issues);
     const accepted = await this.deps.store.updateDesiredSpec(cluster.id, spec, body.labels, {
       kind: 'update',

@@ -18,6 +18,7 @@ export const updateClusterBody = z
   .strictObject({
     spec: z.record(z.string(), z.unknown()).optional().describe('JSON merge patch applied to the desired spec; null removes a key'),
     labels: labelsSchema.optional().describe('Replaces all labels'),
+    allowReplace: z.boolean().optional().describe('Accept a change that replaces node pools or the cluster itself (refused otherwise)'),
   })
   .refine((b) => b.spec !== undefined || b.labels !== undefined, { message: 'give spec, labels or both' })
   .describe('UpdateClusterRequest');
