@@ -1,6 +1,7 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { OperationRecord } from '../src/domain/operation.js';
+import type { ClusterRecord } from '../src/domain/cluster.js';
+import { MUTATING_KINDS, type OperationRecord } from '../src/domain/operation.js';
 import { ConflictError } from '../src/errors.js';
 import type { RecordStore } from '../src/store/record-store.js';
 import type { RunClusterJobData } from './names.js';
@@ -21,6 +22,8 @@ export interface LaneProcessorDeps {
   shutdown: AbortSignal;
   /** Told when a drained operation must run again later. */
   requeue(clusterId: string): Promise<void>;
+  /** Called after an operation is recorded finished (drift reports, webhooks); must not throw. */
+  onFinished?(operation: OperationRecord, cluster: ClusterRecord): Promise<void>;
 }
 
 /** Error codes of runs that ended without the engine finishing cleanly. */
@@ -30,9 +33,12 @@ const INTERRUPTED_CODES = new Set(['engine-killed', 'engine-crashed', 'worker-ch
 /**
  * The head of a cluster's pending operations, with the queued updates it replaces: consecutive
  * queued updates coalesce into the newest one (which carries the newest desired spec). Any other
- * kind ends the run, so a destroy is never swallowed.
+ * kind ends the run, so a destroy is never swallowed. Queued drift checks of a sweep go after
+ * everything else: they only read, so running them later changes no outcome and delays nobody.
  */
-export function nextBatch(pending: OperationRecord[]): { run: OperationRecord; superseded: OperationRecord[] } | null {
+export function nextBatch(all: OperationRecord[]): { run: OperationRecord; superseded: OperationRecord[] } | null {
+  const background = (o: OperationRecord) => Boolean(o.sweepId) && o.status === 'queued';
+  const pending = [...all.filter((o) => !background(o)), ...all.filter(background)];
   const head = pending[0];
   if (!head) return null;
   if (head.kind !== 'update' || head.status !== 'queued') return { run: head, superseded: [] };
@@ -78,7 +84,8 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
    * recovery breaks nothing alive.
    */
   async function needsRecovery(run: OperationRecord): Promise<boolean> {
-    if (run.attempts > 0) return true;
+    // A read-only run that stopped (a check that yielded, say) took no lock and wrote nothing.
+    if (run.attempts > 0 && MUTATING_KINDS.has(run.kind)) return true;
     const { items } = await store.listOperations(run.clusterId, 10);
     const previous = items.find((o) => o.id !== run.id && o.startedAt && o.finishedAt);
     if (!previous) return false;
@@ -116,14 +123,15 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
       log.error({ operationId: op.id }, 'lane lease lost; operation stopped and left to the next lane holder');
       return 'lane-lost';
     }
-    if (stoppedFor === 'shutdown') {
+    if (stoppedFor === 'shutdown' || stoppedFor === 'yield') {
       // Not the caller's doing: the operation runs again (recovering the stack) on the next lane holder.
       await store.requeueOperation(op.id);
-      log.warn({ operationId: op.id }, 'operation stopped by shutdown and requeued');
+      log.warn({ operationId: op.id, reason: stoppedFor }, 'operation stopped and requeued');
       return 'done';
     }
-    await store.finishOperation(op.id, outcomeOf(op, cluster, result));
+    const finished = await store.finishOperation(op.id, outcomeOf(op, cluster, result));
     log.info({ operationId: op.id, status: result.status, error: result.error?.code }, 'operation finished');
+    if (deps.onFinished) await deps.onFinished(finished, (await store.getClusterById(op.clusterId)) ?? cluster);
     return 'done';
   }
 

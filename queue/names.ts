@@ -15,3 +15,14 @@ export interface RunClusterJobData {
  * so that background checks never delay an operation someone asked for.
  */
 export const PRIORITY = { user: 1, inspection: 5 } as const;
+
+/** Fleet drift sweeps: one job per sweep, from the schedule or from POST /v1/drift/sweeps. */
+export const SWEEPS_QUEUE = 'drift-sweeps';
+export const SWEEP_JOB = 'drift-sweep';
+/** The one job scheduler of the nightly sweep (upserting it again replaces it, never duplicates it). */
+export const SWEEP_SCHEDULER_ID = 'fleet-drift-sweep';
+
+export interface SweepJobData {
+  /** Set when the API already recorded the sweep (manual); a scheduled job records its own. */
+  sweepId?: string;
+}

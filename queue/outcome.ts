@@ -10,6 +10,7 @@ export function outcomeOf(op: OperationRecord, cluster: ClusterRecord, result: E
   switch (op.kind) {
     case 'provision':
     case 'update':
+    case 'remediate':
       return ok
         ? { ...base, cluster: { status: 'ready', appliedSpec: op.spec, appliedGeneration: op.generation, outputs: result.outputs ?? {} } }
         : { ...base, cluster: { status: 'failed' } };

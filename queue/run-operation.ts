@@ -8,8 +8,8 @@ import { EventBuffer } from './event-buffer.js';
 /** Runs one engine request somewhere (a child process in production); abort cancels it. */
 export type RunEngine = (request: EngineRequest, options: { onEvent(e: EngineEvent): void; signal: AbortSignal }) => Promise<EngineResult>;
 
-/** Why a run was stopped before it finished. */
-export type StopReason = 'cancel' | 'lease-lost' | 'shutdown';
+/** Why a run was stopped before it finished. `yield`: a sweep's drift check made way for someone's operation. */
+export type StopReason = 'cancel' | 'lease-lost' | 'shutdown' | 'yield';
 
 export interface RunOperationDeps {
   store: RecordStore;
@@ -62,6 +62,8 @@ export async function runOperation(deps: RunOperationDeps, args: RunOperationArg
     try {
       const current = await store.getOperation(operation.id);
       if (current?.cancelRequested) stop('cancel');
+      // A background check never delays what a person asked for: it stops and runs again after.
+      else if (operation.sweepId && (await store.pendingOperations(cluster.id)).some((o) => o.id !== operation.id && !o.sweepId)) stop('yield');
     } catch (err) {
       log.warn({ err, operationId: operation.id }, 'cancel check failed');
     }

@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import type { Logger } from 'pino';
+import type { DriftService } from '../src/drift/drift-service.js';
 import type { BlueprintLookup, ClusterService } from '../src/lifecycle/cluster-service.js';
 import type { OperationService } from '../src/lifecycle/operation-service.js';
 import type { RecordStore } from '../src/store/record-store.js';
@@ -8,6 +9,7 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { idempotency } from './idempotency.js';
 import { buildOpenApi } from './openapi.js';
 import { clustersRouter } from './routes/clusters.js';
+import { driftRouter } from './routes/drift.js';
 import { healthRouter, type Check } from './routes/meta.js';
 import { operationsRouter } from './routes/operations.js';
 import { tokensRouter } from './routes/tokens.js';
@@ -17,6 +19,7 @@ export interface AppDeps {
   store: RecordStore;
   clusters: ClusterService;
   operations: OperationService;
+  drift: DriftService;
   blueprints: BlueprintLookup;
   /** Dependencies `/readyz` checks, by name. */
   readiness: Record<string, Check>;
@@ -44,6 +47,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.get('/blueprints', (_req, res) => {
     res.json({ items: deps.blueprints.list().map((b) => ({ name: b.name, description: b.description, specSchema: (openapi.components.schemas as Record<string, unknown>)[`Spec_${b.name}`] })) });
   });
+  v1.use(driftRouter(deps));
   v1.use('/clusters', clustersRouter(deps));
   v1.use('/operations', operationsRouter({ operations: deps.operations, stream: { pollMs: 250, keepAliveMs: 15_000, ...deps.stream } }));
   app.use('/v1', v1);

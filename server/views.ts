@@ -15,6 +15,8 @@ export function clusterView(c: ClusterRecord, writeOnly: string[] = []) {
     appliedSpec: maskSpec(c.appliedSpec, writeOnly),
     appliedGeneration: c.appliedGeneration,
     outputs: c.outputs,
+    driftPolicy: c.driftPolicy,
+    expiresAt: c.expiresAt,
     lastOperation: c.lastOperationId ? { id: c.lastOperationId, href: `/v1/operations/${c.lastOperationId}` } : null,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,

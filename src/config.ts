@@ -1,10 +1,42 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from './domain/duration.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 const list = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+const duration = (name: string) =>
+  z.string().transform((s, ctx) => {
+    const ms = parseDuration(s);
+    if (ms === null) ctx.addIssue({ code: 'custom', message: `${name} must be a duration like 90m, 24h or 7d` });
+    return ms ?? 0;
+  });
+
+/** `sandbox=7d,*=30d` -> { sandbox: 604800000, '*': 2592000000 }. */
+const teamDurations = z.string().transform((s, ctx) => {
+  const caps: Record<string, number> = {};
+  for (const entry of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [team, text] = entry.split('=');
+    const ms = text === undefined ? null : parseDuration(text);
+    if (!team || !/^(\*|[a-z][a-z0-9-]{0,62})$/.test(team) || ms === null) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" must be team=duration (team a team name or *, duration like 7d)` });
+      continue;
+    }
+    caps[team] = ms;
+  }
+  return caps;
+});
+
+const timezone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as UTC or Europe/Paris');
 
 /**
  * Every environment variable the service reads, parsed once at start.
@@ -45,6 +77,22 @@ const schema = z.object({
   CLUSTERD_BLUEPRINT_MODULES: list.default([]),
   /** Largest accepted request body. @defaultValue 65536 */
   MAX_BODY_BYTES: int(1024).default(65_536),
+  /** When the fleet drift sweep runs: a cron pattern, or `off`. @defaultValue 0 3 * * * (nightly at 03:00) */
+  DRIFT_SWEEP_CRON: z.string().regex(/^(off|(\S+\s+){4,5}\S+)$/, 'must be a cron pattern of 5 or 6 fields, or off').default('0 3 * * *'),
+  /** Time zone of DRIFT_SWEEP_CRON. @defaultValue UTC */
+  DRIFT_SWEEP_TIMEZONE: timezone.default('UTC'),
+  /** Drift checks a sweep keeps queued or running at once, fleet-wide; keep it below the workers' total concurrency so that people's operations always find a free slot. @defaultValue 2 */
+  DRIFT_MAX_CONCURRENT_CHECKS: int(1).max(256).default(2),
+  /** How often a sweep looks at its checks and at busy clusters. @defaultValue 1000 */
+  DRIFT_SWEEP_POLL_MS: int(50).default(1000),
+  /** How long a sweep keeps coming back to a cluster busy with other operations before skipping it. @defaultValue 1800000 (30 min) */
+  DRIFT_SWEEP_BUSY_WAIT_MS: int(0).default(1_800_000),
+  /** Longest life of a cluster per team (`team=duration`, `*` for every other team), e.g. `sandbox=7d,*=30d`; a capped team's clusters expire at the cap by default. Empty: no cap. */
+  CLUSTER_MAX_TTL: teamDurations.default({}),
+  /** When before expiry the `cluster.expiring` webhook goes out, comma-separated durations. @defaultValue 24h,1h */
+  EXPIRY_WARNINGS: z.string().default('24h,1h').pipe(z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))).pipe(z.array(duration('EXPIRY_WARNINGS'))),
+  /** How often workers look for clusters to warn about or destroy. @defaultValue 30000 */
+  EXPIRY_CHECK_INTERVAL_MS: int(100).default(30_000),
   /** pino log level. @defaultValue info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

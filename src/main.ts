@@ -10,12 +10,12 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { createDispatcher } from '../queue/operation-dispatcher.js';
 import { runInChildProcess } from '../queue/child-runner.js';
 import { createLaneProcessor } from '../queue/lane-processor.js';
-import { OPERATIONS_QUEUE, type RunClusterJobData } from '../queue/names.js';
+import { OPERATIONS_QUEUE, SWEEP_JOB, SWEEPS_QUEUE, type RunClusterJobData, type SweepJobData } from '../queue/names.js';
 import { startReconciler } from '../queue/reconciler.js';
 import { startClusterWorker } from '../queue/worker.js';
 import { createApp } from '../server/app.js';
@@ -27,7 +27,15 @@ import { ClusterService, type OperationDispatcher } from './lifecycle/cluster-se
 import { OperationService } from './lifecycle/operation-service.js';
 import { createLogger } from './logger.js';
 import { connectRedis } from './redis.js';
-import { openRecordStore } from './store/open-store.js';
+import { openDatabase } from './store/open-store.js';
+import { SqlRecordStore } from './store/sql-store.js';
+import { SqlDriftStore } from './drift/sql-drift-store.js';
+import { DriftService } from './drift/drift-service.js';
+import { createDriftReactions } from './drift/drift-reactions.js';
+import type { EventPublisher } from './domain/events.js';
+import { createSweepProcessor } from '../queue/sweep-processor.js';
+import { applySweepSchedule } from '../queue/sweep-scheduler.js';
+import { startExpiryWatch } from '../queue/expiry-watch.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -64,7 +72,11 @@ function resilient(dispatcher: OperationDispatcher, log: Logger): OperationDispa
 
 export async function startService(config: Config, log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openRecordStore({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
+  const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
+  const store = new SqlRecordStore(sql);
+  const drift = new SqlDriftStore(sql);
+  // Webhook deliveries plug in here; until then events are logged.
+  const events: EventPublisher = { publish: async (e) => void log.info({ event: e.type, team: e.team, cluster: e.cluster }, 'event') };
   const blueprints = new BlueprintRegistry();
   await loadBlueprintModules(blueprints, config.CLUSTERD_BLUEPRINT_MODULES, { dataDir: config.dataDir });
 
@@ -73,16 +85,23 @@ export async function startService(config: Config, log: Logger = createLogger(co
   const queue = new Queue<RunClusterJobData>(OPERATIONS_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
   const dispatcher = createDispatcher(queue);
+  const sweepQueue = new Queue<SweepJobData>(SWEEPS_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
+  sweepQueue.on('error', (err) => log.warn({ err: err.message }, 'sweep queue error'));
+  const sweepStaleMs = Math.max(60_000, config.DRIFT_SWEEP_POLL_MS * 30);
   const closers: Array<() => Promise<unknown>> = [];
   let url: string | null = null;
 
   if (config.CLUSTERD_ROLE !== 'worker') {
-    const clusters = new ClusterService({ store, blueprints, dispatcher: resilient(dispatcher, log) });
+    const clusters = new ClusterService({ store, blueprints, dispatcher: resilient(dispatcher, log), maxTtl: config.CLUSTER_MAX_TTL });
     const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log) });
+    const driftService = new DriftService({
+      drift, clusters, maxConcurrent: config.DRIFT_MAX_CONCURRENT_CHECKS, staleMs: sweepStaleMs,
+      startSweepJob: async (sweepId) => void (await sweepQueue.add(SWEEP_JOB, { sweepId }, { jobId: `sweep-${sweepId}`, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } })),
+    });
     const pulumiVersion = promisify(execFile)('pulumi', ['version'], { timeout: 10_000 });
     pulumiVersion.catch(() => undefined);
     const app = createApp({
-      store, clusters, operations, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES,
+      store, clusters, operations, drift: driftService, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES,
       readiness: {
         recordStore: () => store.ping(),
         redis: async () => void (await redis.ping()),
@@ -112,19 +131,42 @@ export async function startService(config: Config, log: Logger = createLogger(co
       dataDir: config.dataDir,
     };
     const shutdown = new AbortController();
+    const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     const workerConnection = connectRedis(config.REDIS_URL);
     workerConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+    const reactions = createDriftReactions({ store, drift, dispatcher: resilient(dispatcher, log), events, log });
     const processor = createLaneProcessor({
       store, log, leaseMs: config.WORKER_LANE_LEASE_MS, shutdown: shutdown.signal,
-      workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      workerId,
       runEngine: (request, o) => runInChildProcess(request, { ...o, cancelGraceMs: config.WORKER_CANCEL_GRACE_MS, childConfig }),
       requeue: (clusterId) => dispatcher.wake(clusterId),
+      onFinished: reactions.onOperationFinished,
     });
     const worker = startClusterWorker({ connection: workerConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, processor, shutdown, log });
     const reconciler = startReconciler({ store, wake: (id) => dispatcher.wake(id), intervalMs: config.RECONCILE_INTERVAL_MS, log });
+    const sweepConnection = connectRedis(config.REDIS_URL);
+    sweepConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+    const sweeps = new Worker<SweepJobData>(
+      SWEEPS_QUEUE,
+      createSweepProcessor({
+        store, drift, dispatcher: resilient(dispatcher, log), log, shutdown: shutdown.signal,
+        settings: { maxConcurrent: config.DRIFT_MAX_CONCURRENT_CHECKS, pollMs: config.DRIFT_SWEEP_POLL_MS, busyWaitMs: config.DRIFT_SWEEP_BUSY_WAIT_MS, staleMs: sweepStaleMs },
+      }),
+      // One sweep at a time per process; the records allow one fleet-wide.
+      { connection: sweepConnection, prefix: config.QUEUE_PREFIX, concurrency: 1, lockDuration: 60_000 },
+    );
+    sweeps.on('error', (err) => log.warn({ err }, 'sweep worker error'));
+    await applySweepSchedule(sweepQueue, redis, { cron: config.DRIFT_SWEEP_CRON, timezone: config.DRIFT_SWEEP_TIMEZONE, instanceId: workerId, prefix: config.QUEUE_PREFIX }, log)
+      .catch((err) => log.warn({ err }, 'could not apply the drift sweep schedule now'));
+    const expiry = startExpiryWatch({
+      store, blueprints, dispatcher: resilient(dispatcher, log), events, log, warningsMs: config.EXPIRY_WARNINGS, intervalMs: config.EXPIRY_CHECK_INTERVAL_MS,
+    });
     log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
     closers.push(async () => {
       reconciler.stop();
+      expiry.stop();
+      await sweeps.close();
+      await sweepConnection.quit().catch(() => undefined);
       await worker.drain(config.WORKER_SHUTDOWN_GRACE_MS);
       await workerConnection.quit().catch(() => undefined);
     });
@@ -135,8 +177,9 @@ export async function startService(config: Config, log: Logger = createLogger(co
     async stop() {
       for (const close of closers) await close();
       await queue.close().catch(() => undefined);
+      await sweepQueue.close().catch(() => undefined);
       await redis.quit().catch(() => undefined);
-      await store.close();
+      await sql.close();
     },
   };
 }

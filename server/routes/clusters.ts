@@ -37,7 +37,14 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
   });
 
   router.patch('/:name', async (req, res) => {
-    accepted(res, await clusters.update(principalOf(req), nameOf(req.params), parseOrThrow(updateClusterBody, req.body)));
+    const changed = await clusters.update(principalOf(req), nameOf(req.params), parseOrThrow(updateClusterBody, req.body));
+    // Settings alone (drift policy, expiry) need no operation: done at once.
+    if (changed.operation) accepted(res, { cluster: changed.cluster, operation: changed.operation });
+    else res.status(200).json({ cluster: view(changed.cluster), operation: null });
+  });
+
+  router.post('/:name/remediate', async (req, res) => {
+    accepted(res, await clusters.remediate(principalOf(req), nameOf(req.params)));
   });
 
   router.delete('/:name', async (req, res) => {

@@ -22,6 +22,14 @@ export const labelsSchema = z
   )
   .refine((r) => Object.keys(r).length <= 32, 'at most 32 labels');
 
+/**
+ * What a drift check that finds drift leads to: `none` records the report only, `notify` also
+ * sends the `drift.detected` webhook, `auto` also queues a `remediate` operation (an update with
+ * refresh that brings the cluster back to its desired spec).
+ */
+export const DRIFT_POLICIES = ['none', 'notify', 'auto'] as const;
+export type DriftPolicy = (typeof DRIFT_POLICIES)[number];
+
 export interface ClusterRecord {
   id: string;
   name: string;
@@ -39,6 +47,10 @@ export interface ClusterRecord {
   /** Stack outputs with secrets removed. */
   outputs: Record<string, unknown>;
   lastOperationId: string | null;
+  /** @see DRIFT_POLICIES */
+  driftPolicy: DriftPolicy;
+  /** When the cluster is destroyed on its own (ISO-8601), or null for never. */
+  expiresAt: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -2,7 +2,8 @@
 export const SECRET_PLACEHOLDER = '[secret]';
 
 /** What an operation does to a cluster's stack. */
-export const OPERATION_KINDS = ['provision', 'update', 'destroy', 'preview', 'refresh', 'drift-check'] as const;
+/** `remediate` is an update with refresh: it brings a drifted cluster back to its desired spec. */
+export const OPERATION_KINDS = ['provision', 'update', 'destroy', 'preview', 'refresh', 'drift-check', 'remediate'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 export const OPERATION_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'superseded'] as const;
@@ -11,7 +12,7 @@ export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 export const TERMINAL_STATUSES: ReadonlySet<OperationStatus> = new Set(['succeeded', 'failed', 'cancelled', 'superseded']);
 
 /** Operations that change the stack (take its lock); the others only read it. */
-export const MUTATING_KINDS: ReadonlySet<OperationKind> = new Set(['provision', 'update', 'destroy', 'refresh']);
+export const MUTATING_KINDS: ReadonlySet<OperationKind> = new Set(['provision', 'update', 'destroy', 'refresh', 'remediate']);
 
 /** Counts of planned or applied resource changes, by kind of step. */
 export interface ChangeCounts {
@@ -30,6 +31,19 @@ export interface ResourceChange {
   op: 'create' | 'update' | 'replace' | 'delete' | 'read' | 'refresh';
   /** Top-level property names that differ; secret values are never included, only names. */
   properties: string[];
+  /** Drift checks only: `cloud` when the live resource differs from the state, `spec` when the state differs from the desired spec. */
+  drift?: 'cloud' | 'spec';
+  /** Drift checks only: each differing property with the recorded and the live (or desired) value, secrets masked. */
+  diffs?: PropertyDiff[];
+}
+
+/** One property that differs, with both values; a secret value is shown as {@link SECRET_PLACEHOLDER}. */
+export interface PropertyDiff {
+  property: string;
+  /** The value recorded in the stack's state. */
+  state: unknown;
+  /** The live value (cloud drift) or the value the desired spec asks for (spec drift). */
+  actual: unknown;
 }
 
 export interface ChangeSummary {
@@ -64,6 +78,8 @@ export interface OperationRecord {
   outputs: Record<string, unknown> | null;
   error: OperationError | null;
   supersededBy: string | null;
+  /** The drift sweep that queued this check, or null when a person or another service part asked. */
+  sweepId: string | null;
   /** How many times a worker started this operation (more than 1 after a crash). */
   attempts: number;
   queuedAt: string;

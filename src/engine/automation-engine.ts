@@ -5,11 +5,11 @@ import {
   PulumiCommand,
   type EngineEvent as PulumiEngineEvent,
   type OutputMap,
-  type StepEventMetadata,
   type Stack,
 } from '@pulumi/pulumi/automation/index.js';
 import type { BlueprintRegistry } from '../blueprints/registry.js';
-import { SECRET_PLACEHOLDER, type ChangeCounts, type ChangeSummary, type OperationError, type ResourceChange } from '../domain/operation.js';
+import { SECRET_PLACEHOLDER, type ChangeSummary, type OperationError } from '../domain/operation.js';
+import { ChangeTracker } from './change-tracker.js';
 import type { Engine, EngineEvent, EngineRequest, EngineResult, EngineRunOptions } from './engine.js';
 import { fileBackendDir, type PulumiEnv } from './pulumi-env.js';
 import { translateError, type FailureContext } from './translate-error.js';
@@ -29,8 +29,6 @@ export interface AutomationEngineOptions {
   pulumiCommand?: PulumiCommand;
 }
 
-const EMPTY_COUNTS: ChangeCounts = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
-
 /** Runs operations through the Pulumi Automation API, one stack per cluster and one work directory per stack. */
 export class AutomationEngine implements Engine {
   readonly #opts: AutomationEngineOptions;
@@ -43,7 +41,8 @@ export class AutomationEngine implements Engine {
 
   async run(request: EngineRequest, { onEvent, signal }: EngineRunOptions): Promise<EngineResult> {
     const failure: FailureContext = { diagnostics: [], redact: secretsOf(this.#opts.env, request.spec) };
-    const tracker = new ChangeTracker(request.kind);
+    const blueprint = this.#opts.registry.get(request.blueprint);
+    const tracker = new ChangeTracker(request.kind, { noise: blueprint?.driftNoise ?? [], redact: failure.redact });
     const lines = new LineSplitter((line) => onEvent({ type: 'log', data: line }));
     const hooks = {
       signal,
@@ -62,7 +61,7 @@ export class AutomationEngine implements Engine {
       if (!stack) return { status: 'succeeded', summary: tracker.summary(), outputs: null, error: null };
       if (request.recover) await this.#recover(stack, request.stackName, onEvent);
       if (signal.aborted) return cancelled(null);
-      const outputs = await this.#operate(stack, request, hooks);
+      const outputs = await this.#operate(stack, request, hooks, tracker);
       lines.flush();
       if (signal.aborted) return cancelled(tracker.summary());
       return { status: 'succeeded', summary: tracker.summary(), outputs, error: null };
@@ -92,7 +91,7 @@ export class AutomationEngine implements Engine {
       projectSettings: { name: this.#opts.projectName, runtime: 'nodejs' as const },
       pulumiCommand: await this.#pulumiCommand(),
     };
-    if (request.kind === 'provision' || request.kind === 'update' || request.kind === 'preview') {
+    if (request.kind === 'provision' || request.kind === 'update' || request.kind === 'preview' || request.kind === 'remediate') {
       return LocalWorkspace.createOrSelectStack(args, wsOpts);
     }
     try {
@@ -106,11 +105,14 @@ export class AutomationEngine implements Engine {
   }
 
   /** Runs the operation proper; returns the stack outputs it leaves (secrets masked), if any. */
-  async #operate(stack: Stack, request: EngineRequest, hooks: Hooks): Promise<Record<string, unknown> | null> {
+  async #operate(stack: Stack, request: EngineRequest, hooks: Hooks, tracker: ChangeTracker): Promise<Record<string, unknown> | null> {
     switch (request.kind) {
       case 'provision':
       case 'update':
         return maskOutputs((await stack.up(hooks)).outputs);
+      case 'remediate':
+        // Refresh first, so that the update sees the live resources and puts back what drifted.
+        return maskOutputs((await stack.up({ ...hooks, refresh: true })).outputs);
       case 'preview':
         await stack.preview(hooks);
         return null;
@@ -118,8 +120,14 @@ export class AutomationEngine implements Engine {
         await stack.refresh(hooks);
         return maskOutputs(await stack.outputs());
       case 'drift-check':
-        // --preview-only: compares the state with the real resources and writes nothing.
+        // Two read-only looks, neither writing the state: does the cloud still match the state
+        // (refresh --preview-only), and does the state still match the desired spec (a preview
+        // that should find nothing to do)?
+        tracker.phase('cloud');
         await stack.previewRefresh(hooks);
+        if (hooks.signal.aborted) return null;
+        tracker.phase('spec');
+        await stack.preview(hooks);
         return null;
       case 'destroy':
         await stack.destroy(hooks);
@@ -256,72 +264,4 @@ class LineSplitter {
     if (this.#rest) this.emit(this.#rest);
     this.#rest = '';
   }
-}
-
-/**
- * Builds the ChangeSummary from step events: the last step seen per resource wins (a preview's
- * resourcePreEvent, then the resOutputsEvent once applied). The root stack and providers are not
- * resources a person manages, so they are left out.
- */
-export class ChangeTracker {
-  readonly #steps = new Map<string, { op: string; type: string; properties: string[] }>();
-  constructor(private readonly kind: EngineRequest['kind']) {}
-
-  observe(event: PulumiEngineEvent): void {
-    const meta = event.resOutputsEvent?.metadata ?? event.resourcePreEvent?.metadata;
-    if (!meta || meta.type === 'pulumi:pulumi:Stack' || meta.type.startsWith('pulumi:providers:')) return;
-    const reported = topLevel([...(meta.diffs ?? []), ...Object.keys(meta.detailedDiff ?? {})]);
-    const properties = reported.length ? reported : changedKeys(meta, this.kind);
-    const previous = this.#steps.get(meta.urn);
-    // A replacement shows up as several steps (create-replacement, replace, delete-replaced); keep "replace".
-    const op = previous?.op === 'replace' && REPLACE_STEPS.has(meta.op) ? 'replace' : meta.op;
-    this.#steps.set(meta.urn, { op, type: meta.type, properties: properties.length ? properties : previous?.properties ?? [] });
-  }
-
-  summary(): ChangeSummary {
-    const counts = { ...EMPTY_COUNTS };
-    const resources: ResourceChange[] = [];
-    for (const [urn, step] of this.#steps) {
-      const op = this.#classify(step.op, step.properties);
-      if (op === null) continue;
-      if (op === 'same') {
-        counts.same++;
-        continue;
-      }
-      if (op in counts) counts[op as keyof ChangeCounts]++;
-      resources.push({ urn, type: step.type, name: urn.split('::').pop() ?? urn, op, properties: step.properties });
-    }
-    return { counts, resources };
-  }
-
-  /** Maps an engine step to a summary op; a refresh step that found differences counts as an update. */
-  #classify(op: string, properties: string[]): ResourceChange['op'] | 'same' | null {
-    if (REPLACE_STEPS.has(op)) return 'replace';
-    if (op === 'create' || op === 'update' || op === 'delete' || op === 'same') return op;
-    if (op === 'refresh') return properties.length ? 'update' : 'same';
-    if (op === 'read') return 'read';
-    return null;
-  }
-}
-
-const REPLACE_STEPS = new Set(['replace', 'create-replacement', 'delete-replaced', 'discard-replaced']);
-
-/**
- * Property names that differ between the old and new state of a step, for providers that report no
- * diff of their own (dynamic providers only say "changed"). A refresh compares outputs (what the
- * resource really is), everything else compares inputs (what the program asks for).
- */
-function changedKeys(meta: StepEventMetadata, kind: EngineRequest['kind']): string[] {
-  if (!meta.old || !meta.new || meta.op === 'same' || meta.op === 'create' || meta.op === 'delete') return [];
-  const field = kind === 'refresh' || kind === 'drift-check' ? 'outputs' : 'inputs';
-  const before = meta.old[field] ?? {};
-  const after = meta.new[field] ?? {};
-  return [...new Set([...Object.keys(before), ...Object.keys(after)])]
-    .filter((k) => k !== '__provider' && JSON.stringify(before[k]) !== JSON.stringify(after[k]))
-    .sort();
-}
-
-/** `tags.env` and `nodePools[0].size` -> `tags`, `nodePools`. */
-function topLevel(paths: string[]): string[] {
-  return [...new Set(paths.map((p) => p.split(/[.[]/)[0] ?? p).filter(Boolean))];
 }

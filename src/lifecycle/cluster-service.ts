@@ -6,6 +6,7 @@ import type { ClusterFilter, Page, Principal, RecordStore } from '../store/recor
 import { mergePatch } from './merge-patch.js';
 import { parseOrThrow } from './parse.js';
 import { describeIssues } from './zod-issues.js';
+import { checkExpiryDestroyable, resolveExpiry, type TeamTtlCaps } from './expiry-rules.js';
 import type { CreateClusterBody, UpdateClusterBody } from './requests.js';
 
 /** Where accepted operations go to be run. */
@@ -22,11 +23,21 @@ export interface ClusterServiceDeps {
   store: RecordStore;
   blueprints: BlueprintLookup;
   dispatcher: OperationDispatcher;
+  /** Longest life of a cluster per team. @defaultValue no caps */
+  maxTtl?: TeamTtlCaps;
+  /** @defaultValue Date.now */
+  now?: () => number;
 }
 
 export interface Accepted {
   cluster: ClusterRecord;
   operation: OperationRecord;
+}
+
+/** A change: an operation when the spec or labels changed, none when only settings did. */
+export interface Changed {
+  cluster: ClusterRecord;
+  operation: OperationRecord | null;
 }
 
 const requester = (p: Principal) => (p.team ? `${p.name} (team ${p.team})` : `${p.name} (admin)`);
@@ -42,8 +53,10 @@ export class ClusterService {
     const team = this.teamFor(principal, body.team);
     const blueprint = this.blueprint(body.blueprint);
     const spec = parseOrThrow(blueprint.specSchema, body.spec, 'spec', 'spec');
+    const expiresAt = resolveExpiry(body, team, this.deps.maxTtl ?? {}, this.now(), true);
+    checkExpiryDestroyable(expiresAt, blueprint.validateDestroy?.(spec) ?? [], body.ttl !== undefined ? 'ttl' : 'expiresAt');
     const accepted = await this.deps.store.createCluster(
-      { name: body.name, team, blueprint: blueprint.name, labels: body.labels ?? {}, spec },
+      { name: body.name, team, blueprint: blueprint.name, labels: body.labels ?? {}, spec, driftPolicy: body.driftPolicy, expiresAt },
       { kind: 'provision', requestedBy: requester(principal) },
     );
     await this.deps.dispatcher.dispatch(accepted.operation);
@@ -68,19 +81,29 @@ export class ClusterService {
     return cluster;
   }
 
-  async update(principal: Principal, name: string, body: UpdateClusterBody): Promise<Accepted> {
+  /** Changes the spec and/or labels (queues an update) and/or settings (drift policy, expiry), all or nothing. */
+  async update(principal: Principal, name: string, body: UpdateClusterBody): Promise<Changed> {
     const cluster = await this.liveCluster(principal, name, 'update');
     const blueprint = this.blueprint(cluster.blueprint);
     const merged = body.spec ? mergePatch(cluster.spec, body.spec) : cluster.spec;
     const spec = parseOrThrow(blueprint.specSchema, merged, 'spec', 'spec');
     const issues = blueprint.validateChange?.(cluster.spec, spec, { allowReplace: body.allowReplace ?? false }) ?? [];
     if (issues.length) throw new InputError(`change refused: ${describeIssues(issues)}`, issues);
-    const accepted = await this.deps.store.updateDesiredSpec(cluster.id, spec, body.labels, {
-      kind: 'update',
-      requestedBy: requester(principal),
-    });
+    const expiresAt = resolveExpiry(body, cluster.team, this.deps.maxTtl ?? {}, this.now(), false);
+    checkExpiryDestroyable(expiresAt === undefined ? cluster.expiresAt : expiresAt, blueprint.validateDestroy?.(spec) ?? [], body.ttl !== undefined ? 'ttl' : 'expiresAt');
+    const settings = { driftPolicy: body.driftPolicy, expiresAt };
+    if (body.spec === undefined && body.labels === undefined) {
+      return { cluster: await this.deps.store.updateClusterSettings(cluster.id, settings), operation: null };
+    }
+    const accepted = await this.deps.store.updateDesiredSpec(cluster.id, spec, body.labels, { kind: 'update', requestedBy: requester(principal) }, settings);
     await this.deps.dispatcher.dispatch(accepted.operation);
     return accepted;
+  }
+
+  /** Queues the remediation of a drifted cluster: an update with refresh back to its desired spec. */
+  async remediate(principal: Principal, name: string): Promise<Accepted> {
+    const cluster = await this.liveCluster(principal, name, 'remediate');
+    return this.enqueue(principal, cluster, 'remediate');
   }
 
   async destroy(principal: Principal, name: string): Promise<Accepted> {
@@ -111,6 +134,10 @@ export class ClusterService {
     const destroy = pending.find((op) => op.kind === 'destroy');
     if (destroy) throw new ConflictError(`cluster "${name}" has a destroy ${destroy.status} (operation ${destroy.id}); cannot ${what} it`);
     return cluster;
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
   }
 
   private blueprint(name: string): Blueprint<any> {

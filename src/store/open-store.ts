@@ -3,6 +3,8 @@ import { openPostgres } from './pg-client.js';
 import { openPglite } from './pglite-client.js';
 import type { RecordStore } from './record-store.js';
 import { SqlRecordStore } from './sql-store.js';
+import { migrate } from './migrations.js';
+import type { SqlClient } from './sql.js';
 
 /** Where the records live. */
 export interface OpenRecordStoreOptions {
@@ -18,15 +20,19 @@ export interface OpenRecordStoreOptions {
  * that share records across processes need PostgreSQL.
  */
 export async function openRecordStore(options: OpenRecordStoreOptions): Promise<RecordStore> {
+  return new SqlRecordStore(await openDatabase(options));
+}
+
+/** The migrated database itself, for the stores that share it (records, drift reports, webhooks). */
+export async function openDatabase(options: OpenRecordStoreOptions): Promise<SqlClient> {
   const client = options.databaseUrl
     ? openPostgres(options.databaseUrl)
     : await openPglite(path.join(options.dataDir, 'records'));
-  const store = new SqlRecordStore(client);
   try {
-    await store.migrate();
+    await migrate(client);
   } catch (err) {
-    await store.close().catch(() => undefined);
+    await client.close().catch(() => undefined);
     throw err;
   }
-  return store;
+  return client;
 }

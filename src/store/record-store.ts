@@ -1,4 +1,4 @@
-import type { ClusterRecord, ClusterStatus } from '../domain/cluster.js';
+import type { ClusterRecord, ClusterStatus, DriftPolicy } from '../domain/cluster.js';
 import type { ChangeSummary, OperationError, OperationEvent, OperationKind, OperationRecord, OperationStatus } from '../domain/operation.js';
 
 /** Who is calling: a token bound to a team, or an admin token (team null). */
@@ -15,11 +15,24 @@ export interface NewCluster {
   blueprint: string;
   labels: Record<string, string>;
   spec: Record<string, unknown>;
+  /** @defaultValue 'notify' */
+  driftPolicy?: DriftPolicy;
+  /** ISO-8601 time at which the cluster is destroyed, or null. */
+  expiresAt?: string | null;
 }
 
 export interface NewOperation {
   kind: OperationKind;
   requestedBy: string;
+  /** The drift sweep queueing this check. */
+  sweepId?: string;
+}
+
+/** Cluster settings that change without an operation. */
+export interface ClusterSettings {
+  driftPolicy?: DriftPolicy;
+  /** A new expiry (resets the warnings already sent), or null for none. */
+  expiresAt?: string | null;
 }
 
 export interface ClusterFilter {
@@ -82,8 +95,16 @@ export interface RecordStore {
   getCluster(name: string): Promise<ClusterRecord | null>;
   getClusterById(id: string): Promise<ClusterRecord | null>;
   listClusters(filter: ClusterFilter): Promise<Page<ClusterRecord>>;
-  /** Sets a new desired spec (generation + 1) and queues an `update` operation carrying it, atomically. */
-  updateDesiredSpec(clusterId: string, spec: Record<string, unknown>, labels: Record<string, string> | undefined, op: NewOperation): Promise<{ cluster: ClusterRecord; operation: OperationRecord }>;
+  /** Sets a new desired spec (generation + 1) and queues an `update` operation carrying it, and applies `settings`, atomically. */
+  updateDesiredSpec(
+    clusterId: string,
+    spec: Record<string, unknown>,
+    labels: Record<string, string> | undefined,
+    op: NewOperation,
+    settings?: ClusterSettings,
+  ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }>;
+  /** Changes settings that need no operation; returns the updated cluster. */
+  updateClusterSettings(clusterId: string, settings: ClusterSettings): Promise<ClusterRecord>;
   /** Queues an operation of any other kind with the cluster's current desired spec and generation. `destroy` also sets status `destroying`. */
   enqueueOperation(clusterId: string, op: NewOperation): Promise<OperationRecord>;
 
@@ -107,6 +128,20 @@ export interface RecordStore {
   setClusterStatus(clusterId: string, status: ClusterStatus): Promise<void>;
   /** Cluster ids with queued operations, or running ones whose lane lease has expired (for the reconciler). */
   clustersNeedingWork(): Promise<string[]>;
+
+  // --- expiry ---
+  /** Live clusters whose expiresAt is at or before `before` (ISO-8601), soonest first. */
+  clustersExpiringBy(before: string, limit: number): Promise<ClusterRecord[]>;
+  /**
+   * Records that the warning `thresholdMs` before expiry went out for the cluster's current expiresAt.
+   * False when it already had (another process sent it) or expiresAt changed meanwhile.
+   */
+  claimExpiryNotice(clusterId: string, expiresAt: string, thresholdMs: number): Promise<boolean>;
+  /**
+   * Queues the destroy of an expired cluster: only if it is live, its expiresAt has passed by the
+   * database clock, no destroy is pending and none was tried since it expired. Returns the operation, or null when nothing was due.
+   */
+  expireCluster(clusterId: string, requestedBy: string): Promise<OperationRecord | null>;
 
   // --- events ---
   /** Appends events with consecutive seq numbers; returns the last seq. */

@@ -17,6 +17,8 @@ export interface ClusterRow {
   status: ClusterStatus;
   outputs: Record<string, unknown>;
   last_operation_id: string | null;
+  drift_policy: ClusterRecord['driftPolicy'];
+  expires_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -37,6 +39,7 @@ export interface OperationRow {
   outputs: Record<string, unknown> | null;
   error: OperationError | null;
   superseded_by: string | null;
+  sweep_id: string | null;
   attempts: number;
   queued_at: string;
   started_at: string | null;
@@ -87,6 +90,8 @@ export function toCluster(r: ClusterRow): ClusterRecord {
     status: r.status,
     outputs: r.outputs,
     lastOperationId: r.last_operation_id,
+    driftPolicy: r.drift_policy,
+    expiresAt: r.expires_at,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -109,6 +114,7 @@ export function toOperation(r: OperationRow): OperationRecord {
     outputs: r.outputs,
     error: r.error,
     supersededBy: r.superseded_by,
+    sweepId: r.sweep_id,
     attempts: r.attempts,
     queuedAt: r.queued_at,
     startedAt: r.started_at,

@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { migrate } from './migrations.js';
 import type {
   ClusterFilter,
+  ClusterSettings,
   IdempotencyClaim,
   NewCluster,
   NewOperation,
@@ -48,9 +49,9 @@ export class SqlRecordStore implements RecordStore {
       let row: ClusterRow | undefined;
       try {
         ({ rows: [row] } = await tx.query<ClusterRow>(
-          `INSERT INTO clusters (id, name, team, blueprint, labels, spec, generation, status)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, 1, 'provisioning') RETURNING *`,
-          [randomUUID(), cluster.name, cluster.team, cluster.blueprint, json(cluster.labels), json(cluster.spec)],
+          `INSERT INTO clusters (id, name, team, blueprint, labels, spec, generation, status, drift_policy, expires_at)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, 1, 'provisioning', $7, $8::timestamptz) RETURNING *`,
+          [randomUUID(), cluster.name, cluster.team, cluster.blueprint, json(cluster.labels), json(cluster.spec), cluster.driftPolicy ?? 'notify', cluster.expiresAt ?? null],
         ));
       } catch (err) {
         // Only the live-name index can clash: ids are fresh UUIDs.
@@ -58,7 +59,7 @@ export class SqlRecordStore implements RecordStore {
         throw err;
       }
       const created = toCluster(one(row));
-      const operation = await insertOperation(tx, created, op.kind, op.requestedBy);
+      const operation = await insertOperation(tx, created, op);
       return { cluster: created, operation };
     });
   }
@@ -104,9 +105,11 @@ export class SqlRecordStore implements RecordStore {
     spec: Record<string, unknown>,
     labels: Record<string, string> | undefined,
     op: NewOperation,
+    settings: ClusterSettings = {},
   ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
     return this.db.transaction(async (tx) => {
       await lockLiveCluster(tx, clusterId);
+      await applySettings(tx, clusterId, settings);
       const { rows } = await tx.query<ClusterRow>(
         `UPDATE clusters SET spec = $2::jsonb, generation = generation + 1, labels = coalesce($3::jsonb, labels), updated_at = now()
          WHERE id = $1 RETURNING *`,
@@ -114,15 +117,23 @@ export class SqlRecordStore implements RecordStore {
       );
       const cluster = toCluster(one(rows[0]));
       // The interface promises an `update` whatever kind the caller passes.
-      const operation = await insertOperation(tx, cluster, 'update', op.requestedBy);
+      const operation = await insertOperation(tx, cluster, { ...op, kind: 'update' });
       return { cluster, operation };
+    });
+  }
+
+  /** As the interface says; throws NotFoundError for an unknown cluster and ConflictError for a destroyed one. */
+  updateClusterSettings(clusterId: string, settings: ClusterSettings): Promise<ClusterRecord> {
+    return this.db.transaction(async (tx) => {
+      await lockLiveCluster(tx, clusterId);
+      return applySettings(tx, clusterId, settings);
     });
   }
 
   enqueueOperation(clusterId: string, op: NewOperation): Promise<OperationRecord> {
     return this.db.transaction(async (tx) => {
       const cluster = await lockLiveCluster(tx, clusterId);
-      const operation = await insertOperation(tx, cluster, op.kind, op.requestedBy);
+      const operation = await insertOperation(tx, cluster, op);
       if (op.kind === 'destroy') {
         await tx.query(`UPDATE clusters SET status = 'destroying', updated_at = now() WHERE id = $1`, [clusterId]);
       }
@@ -240,6 +251,46 @@ export class SqlRecordStore implements RecordStore {
        ORDER BY o.cluster_id`,
     );
     return rows.map((r) => r.cluster_id);
+  }
+
+  // --- expiry ---
+
+  async clustersExpiringBy(before: string, limit: number): Promise<ClusterRecord[]> {
+    const { rows } = await this.db.query<ClusterRow>(
+      `SELECT * FROM clusters WHERE expires_at IS NOT NULL AND destroyed_at IS NULL AND expires_at <= $1::timestamptz
+       ORDER BY expires_at, id LIMIT $2`,
+      [before, checkLimit(limit, 1000)],
+    );
+    return rows.map(toCluster);
+  }
+
+  async claimExpiryNotice(clusterId: string, expiresAt: string, thresholdMs: number): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `UPDATE clusters SET expiry_notices = expiry_notices || to_jsonb($3::bigint)
+       WHERE id = $1 AND destroyed_at IS NULL AND expires_at = $2::timestamptz AND NOT expiry_notices @> to_jsonb($3::bigint)
+       RETURNING id`,
+      [uuidOrNil(clusterId), expiresAt, thresholdMs],
+    );
+    return rows.length > 0;
+  }
+
+  expireCluster(clusterId: string, requestedBy: string): Promise<OperationRecord | null> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<ClusterRow>(
+        `SELECT * FROM clusters WHERE id = $1 AND destroyed_at IS NULL AND expires_at <= now() FOR UPDATE`,
+        [uuidOrNil(clusterId)],
+      );
+      if (!rows[0]) return null;
+      // A destroy pending, or any destroy since it expired (one that failed is for a person to look at, not to repeat).
+      const { rows: pending } = await tx.query(
+        `SELECT 1 FROM operations WHERE cluster_id = $1 AND kind = 'destroy' AND (status IN ('queued', 'running') OR queued_at >= $2::timestamptz)`,
+        [clusterId, rows[0].expires_at],
+      );
+      if (pending.length > 0) return null;
+      const operation = await insertOperation(tx, toCluster(rows[0]), { kind: 'destroy', requestedBy });
+      await tx.query(`UPDATE clusters SET status = 'destroying', updated_at = now() WHERE id = $1`, [clusterId]);
+      return operation;
+    });
   }
 
   // --- events ---
@@ -396,18 +447,24 @@ export class SqlRecordStore implements RecordStore {
 
 // --- statements shared by several methods ---
 
-async function insertOperation(
-  tx: SqlClient,
-  cluster: Pick<ClusterRecord, 'id' | 'spec' | 'generation'>,
-  kind: OperationKind,
-  requestedBy: string,
-): Promise<OperationRecord> {
+async function insertOperation(tx: SqlClient, cluster: Pick<ClusterRecord, 'id' | 'spec' | 'generation'>, op: NewOperation): Promise<OperationRecord> {
   const { rows } = await tx.query<OperationRow>(
-    returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by)
-       VALUES ($1, $2, $3, 'queued', $4::jsonb, $5, $6) RETURNING *`),
-    [randomUUID(), cluster.id, kind, json(cluster.spec), cluster.generation, requestedBy],
+    returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by, sweep_id)
+       VALUES ($1, $2, $3, 'queued', $4::jsonb, $5, $6, $7) RETURNING *`),
+    [randomUUID(), cluster.id, op.kind, json(cluster.spec), cluster.generation, op.requestedBy, op.sweepId ?? null],
   );
   return toOperation(one(rows[0]));
+}
+
+async function applySettings(tx: SqlClient, clusterId: string, settings: ClusterSettings): Promise<ClusterRecord> {
+  const params: unknown[] = [clusterId];
+  const p = (v: unknown): string => `$${params.push(v)}`;
+  const sets = ['updated_at = now()'];
+  if (settings.driftPolicy !== undefined) sets.push(`drift_policy = ${p(settings.driftPolicy)}`);
+  // A new expiry gets its own warnings.
+  if (settings.expiresAt !== undefined) sets.push(`expires_at = ${p(settings.expiresAt)}::timestamptz`, `expiry_notices = '[]'`);
+  const { rows } = await tx.query<ClusterRow>(`UPDATE clusters SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);
+  return toCluster(one(rows[0]));
 }
 
 /** Locks the cluster row for the rest of the transaction; a destroyed cluster takes no new operations. */

@@ -103,7 +103,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
 
     describe('migrate', () => {
       it('applies each migration once when two processes migrate at once', async () => {
-        assert.deepEqual(migrationResults.map((r) => r.join(',')).sort(), ['', '1']);
+        assert.deepEqual(migrationResults.map((r) => r.join(',')).sort(), ['', MIGRATIONS.map((m) => m.version).join(',')]);
         const { rows } = await (await backend.clients(1))[0]!.query<{ version: number; name: string }>(
           'SELECT version, name FROM schema_migrations ORDER BY version',
         );
@@ -126,7 +126,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         assert.deepEqual(cluster, {
           id: cluster.id, name, team: 'payments', blueprint: 'kind', labels: { env: 'dev' }, spec: { nodes: 3, region: 'eu' },
           generation: 1, appliedSpec: null, appliedGeneration: null, status: 'provisioning', outputs: {}, lastOperationId: null,
-          createdAt: cluster.createdAt, updatedAt: cluster.createdAt,
+          driftPolicy: 'notify', expiresAt: null, createdAt: cluster.createdAt, updatedAt: cluster.createdAt,
         });
         assert.match(operation.id, UUID);
         assert.equal(typeof operation.seq, 'number');
@@ -134,7 +134,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         assert.deepEqual(operation, {
           id: operation.id, clusterId: cluster.id, clusterName: name, team: 'payments', kind: 'provision', status: 'queued',
           seq: operation.seq, spec: { nodes: 3, region: 'eu' }, generation: 1, requestedBy, cancelRequested: false,
-          summary: null, outputs: null, error: null, supersededBy: null, attempts: 0,
+          summary: null, outputs: null, error: null, supersededBy: null, sweepId: null, attempts: 0,
           queuedAt: operation.queuedAt, startedAt: null, finishedAt: null,
         });
         assert.deepEqual(await store.getCluster(name), cluster);

@@ -1,0 +1,42 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { SWEEP_JOB, SWEEP_SCHEDULER_ID, type SweepJobData } from './names.js';
+
+export interface SweepScheduleOptions {
+  /** Cron pattern (5 or 6 fields), or `off` to remove the schedule. */
+  cron: string;
+  /** IANA time zone the pattern is read in. */
+  timezone: string;
+  /** Identifies this process in the claim. */
+  instanceId: string;
+  /** Prefix of the claim key (the queue prefix). */
+  prefix: string;
+}
+
+/** How long one instance's claim on upserting a given schedule lasts. */
+const CLAIM_TTL_S = 60;
+
+/**
+ * Makes the fleet sweep's job scheduler match the configuration. Upserting one scheduler id is
+ * idempotent in BullMQ, and the claim (SET NX in Redis, keyed by the schedule itself) makes one
+ * instance do it however many start at once; a deployment with a new schedule has a new key, so it
+ * applies at once. Returns whether this instance applied the schedule.
+ */
+export async function applySweepSchedule(queue: Queue<SweepJobData>, redis: Redis, opts: SweepScheduleOptions, log: Logger): Promise<boolean> {
+  const key = `${opts.prefix}:drift-sweep:schedule-claim:${opts.cron}|${opts.timezone}`;
+  const claimed = await redis.set(key, opts.instanceId, 'EX', CLAIM_TTL_S, 'NX');
+  if (claimed !== 'OK') return false;
+  if (opts.cron === 'off') {
+    await queue.removeJobScheduler(SWEEP_SCHEDULER_ID);
+    log.info('fleet drift sweep schedule removed (DRIFT_SWEEP_CRON=off)');
+    return true;
+  }
+  await queue.upsertJobScheduler(
+    SWEEP_SCHEDULER_ID,
+    { pattern: opts.cron, tz: opts.timezone },
+    { name: SWEEP_JOB, data: {}, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+  );
+  log.info({ cron: opts.cron, timezone: opts.timezone }, 'fleet drift sweep scheduled');
+  return true;
+}

@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { ClusterRecord } from '../domain/cluster.js';
+import type { DriftReport, Remediation } from '../domain/drift.js';
+import type { EventPublisher } from '../domain/events.js';
+import type { OperationRecord } from '../domain/operation.js';
+import type { OperationDispatcher } from '../lifecycle/cluster-service.js';
+import type { RecordStore } from '../store/record-store.js';
+import type { DriftStore } from './drift-store.js';
+
+export interface DriftReactionsDeps {
+  store: RecordStore;
+  drift: DriftStore;
+  dispatcher: OperationDispatcher;
+  events: EventPublisher;
+  log: Logger;
+}
+
+/** Who the service's own remediation operations are requested by. */
+export const REMEDIATION_REQUESTER = 'clusterd (drift remediation)';
+
+const UPDATING_KINDS = new Set(['provision', 'update', 'remediate']);
+
+/**
+ * What follows a finished drift check or remediation: the drift report is filed, and under the
+ * cluster's policy subscribers are told and/or a `remediate` operation is queued.
+ */
+export function createDriftReactions(deps: DriftReactionsDeps) {
+  const { store, drift, events, log } = deps;
+
+  async function afterCheck(op: OperationRecord, cluster: ClusterRecord): Promise<DriftReport | null> {
+    if (op.status !== 'succeeded' && op.status !== 'failed') return null;
+    const resources = (op.summary?.resources ?? []).filter((r) => r.drift);
+    const kinds = [...new Set(resources.map((r) => r.drift!))].sort();
+    const status = op.status === 'failed' ? 'failed' : resources.length ? 'drifted' : 'clean';
+    const report = await drift.recordReport({
+      clusterId: cluster.id, operationId: op.id, sweepId: op.sweepId, status, kinds, resources, error: op.error, remediation: { action: 'none' },
+    });
+    if (status !== 'drifted' || cluster.driftPolicy === 'none') return report;
+    const remediation = cluster.driftPolicy === 'auto' ? await remediate(cluster) : { action: 'notified' as const };
+    await drift.setRemediation(report.id, remediation);
+    await events.publish({
+      type: 'drift.detected', team: cluster.team, cluster: cluster.name,
+      data: { reportId: report.id, operationId: op.id, sweepId: op.sweepId, kinds, resources: resources.map(({ urn, type, name, drift: kind, properties }) => ({ urn, type, name, drift: kind, properties })), policy: cluster.driftPolicy, remediation },
+    });
+    return { ...report, remediation };
+  }
+
+  /** Queues a remediation unless the cluster's last change failed (it would only fail again) or someone is changing it. */
+  async function remediate(cluster: ClusterRecord): Promise<Remediation> {
+    const pending = await store.pendingOperations(cluster.id);
+    if (pending.some((o) => o.kind !== 'drift-check' && o.kind !== 'preview')) {
+      return { action: 'skipped', reason: 'another operation on the cluster is pending and will apply the desired spec' };
+    }
+    const { items } = await store.listOperations(cluster.id, 50);
+    const lastChange = items.find((o) => UPDATING_KINDS.has(o.kind) && (o.status === 'succeeded' || o.status === 'failed'));
+    if (lastChange?.status === 'failed') {
+      return { action: 'skipped', reason: `the last ${lastChange.kind} (operation ${lastChange.id}) failed; remediation resumes after a successful update` };
+    }
+    const operation = await store.enqueueOperation(cluster.id, { kind: 'remediate', requestedBy: REMEDIATION_REQUESTER });
+    await deps.dispatcher.dispatch(operation).catch((err) => log.warn({ err, operationId: operation.id }, 'could not queue remediation now; the reconciler will'));
+    return { action: 'remediating', operationId: operation.id };
+  }
+
+  return {
+    /** Called once an operation is recorded finished; never throws (the operation itself is done). */
+    async onOperationFinished(op: OperationRecord, cluster: ClusterRecord): Promise<void> {
+      try {
+        if (op.kind === 'drift-check') await afterCheck(op, cluster);
+        if (op.kind === 'remediate' && op.status === 'succeeded') {
+          await events.publish({
+            type: 'drift.remediated', team: cluster.team, cluster: cluster.name,
+            data: { operationId: op.id, requestedBy: op.requestedBy, counts: op.summary?.counts ?? null },
+          });
+        }
+      } catch (err) {
+        log.error({ err, operationId: op.id }, 'drift follow-up failed');
+      }
+    },
+  };
+}
