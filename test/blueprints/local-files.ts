@@ -36,6 +36,8 @@ export const localFilesSpecSchema = z.strictObject({
   tags: z.record(z.string(), z.string()).optional(),
   /** Every resource create/update sleeps this long, for cancel and crash tests. Milliseconds, 0-600000. @defaultValue 0 */
   delayMs: z.number().int('must be an integer').min(0, 'must be at least 0').max(600_000, 'must be at most 600000').optional(),
+  /** Every resource read (refresh, drift check) sleeps this long, for tests of long checks. Milliseconds, 0-600000. @defaultValue 0 */
+  readDelayMs: z.number().int('must be an integer').min(0, 'must be at least 0').max(600_000, 'must be at most 600000').optional(),
   /** The provider throws on this kind of step. */
   failOn: z.enum(['create', 'update', 'delete'], 'must be one of create, update, delete').optional(),
   /**
@@ -54,6 +56,7 @@ export type LocalFilesSpec = z.infer<typeof localFilesSpecSchema>;
 interface FileInputs {
   filePath: string;
   delayMs: number;
+  readDelayMs: number;
   failOn: string;
   [property: string]: unknown;
 }
@@ -66,20 +69,22 @@ const fileProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: FileInputs) {
     const fs = require('node:fs') as typeof import('node:fs');
     const nodePath = require('node:path') as typeof import('node:path');
-    const { filePath, delayMs, failOn, __provider, ...content } = inputs;
+    const { filePath, delayMs, readDelayMs, failOn, __provider, ...content } = inputs;
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     if (failOn === 'create') throw new Error(`local-files: refusing to create ${filePath} (failOn: create)`);
     fs.mkdirSync(nodePath.dirname(filePath), { recursive: true });
     fs.writeFileSync(filePath, JSON.stringify(content, null, 2) + '\n');
-    return { id: filePath, outs: { filePath, delayMs, failOn, ...content } };
+    return { id: filePath, outs: { filePath, delayMs, readDelayMs, failOn, ...content } };
   },
 
   async read(id: string, props: Record<string, unknown>) {
     const fs = require('node:fs') as typeof import('node:fs');
     // A missing file means the resource is gone: an empty result makes refresh drop it from the state.
+    const readDelayMs = Number(props.readDelayMs ?? 0);
+    if (readDelayMs > 0) await new Promise((r) => setTimeout(r, readDelayMs));
     if (!fs.existsSync(id)) return {};
     const content = JSON.parse(fs.readFileSync(id, 'utf8')) as Record<string, unknown>;
-    return { id, props: { filePath: id, delayMs: props.delayMs, failOn: props.failOn, ...content } };
+    return { id, props: { filePath: id, delayMs: props.delayMs, readDelayMs: props.readDelayMs, failOn: props.failOn, ...content } };
   },
 
   async diff(_id: string, olds: Record<string, unknown>, news: FileInputs) {
@@ -94,13 +99,13 @@ const fileProvider: pulumi.dynamic.ResourceProvider = {
 
   async update(_id: string, olds: Record<string, unknown>, news: FileInputs) {
     const fs = require('node:fs') as typeof import('node:fs');
-    const { filePath, delayMs, failOn, __provider, ...desired } = news;
+    const { filePath, delayMs, readDelayMs, failOn, __provider, ...desired } = news;
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     if (failOn === 'update') throw new Error(`local-files: refusing to update ${filePath} (failOn: update)`);
     // Keep provider-generated values (the cluster token) across updates.
     const content = { ...desired, ...(olds.token === undefined ? {} : { token: olds.token }) };
     fs.writeFileSync(filePath, JSON.stringify(content, null, 2) + '\n');
-    return { outs: { filePath, delayMs, failOn, ...content } };
+    return { outs: { filePath, delayMs, readDelayMs, failOn, ...content } };
   },
 
   async delete(id: string, props: Record<string, unknown>) {
@@ -130,6 +135,7 @@ const clusterProvider: pulumi.dynamic.ResourceProvider = {
 interface FileResourceArgs {
   filePath: pulumi.Input<string>;
   delayMs: pulumi.Input<number>;
+  readDelayMs: pulumi.Input<number>;
   failOn: pulumi.Input<string>;
   [property: string]: pulumi.Input<unknown>;
 }
@@ -167,7 +173,7 @@ export class LocalCluster extends pulumi.ComponentResource {
   constructor(name: string, args: LocalClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super('clusterd:local-files:Cluster', name, {}, opts);
     const { spec, dir } = args;
-    const control = { delayMs: spec.delayMs ?? 0, failOn: spec.failOn ?? '' };
+    const control = { delayMs: spec.delayMs ?? 0, readDelayMs: spec.readDelayMs ?? 0, failOn: spec.failOn ?? '' };
     const tags = spec.tags ?? {};
     const cluster = new ClusterFile(
       'cluster',
