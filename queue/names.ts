@@ -15,3 +15,13 @@ export interface RunClusterJobData {
  * so that background checks never delay an operation someone asked for.
  */
 export const PRIORITY = { user: 1, inspection: 5 } as const;
+
+/** The BullMQ queue of webhook deliveries, apart from the operations so that neither delays the other. */
+export const WEBHOOKS_QUEUE = 'webhooks';
+
+export const DELIVER_WEBHOOK_JOB = 'deliver';
+
+/** Only the id: the payload and the signing secret are read from the records when the job runs. */
+export interface DeliverWebhookJobData {
+  deliveryId: string;
+}

@@ -15,8 +15,12 @@ import type { Logger } from 'pino';
 import { createDispatcher } from '../queue/operation-dispatcher.js';
 import { runInChildProcess } from '../queue/child-runner.js';
 import { createLaneProcessor } from '../queue/lane-processor.js';
-import { OPERATIONS_QUEUE, type RunClusterJobData } from '../queue/names.js';
+import { OPERATIONS_QUEUE, WEBHOOKS_QUEUE, type DeliverWebhookJobData, type RunClusterJobData } from '../queue/names.js';
 import { startReconciler } from '../queue/reconciler.js';
+import { createDeliveryQueue } from '../queue/webhook-dispatcher.js';
+import { createWebhookProcessor } from '../queue/webhook-processor.js';
+import { startDeliveryRequeuer } from '../queue/webhook-requeuer.js';
+import { startWebhookWorker } from '../queue/webhook-worker.js';
 import { startClusterWorker } from '../queue/worker.js';
 import { createApp } from '../server/app.js';
 import { ensureAdminToken } from './auth/tokens.js';
@@ -27,7 +31,9 @@ import { ClusterService, type OperationDispatcher } from './lifecycle/cluster-se
 import { OperationService } from './lifecycle/operation-service.js';
 import { createLogger } from './logger.js';
 import { connectRedis } from './redis.js';
-import { openRecordStore } from './store/open-store.js';
+import { openStores } from './store/open-store.js';
+import { createWebhookNotifier } from './webhooks/notifier.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -64,7 +70,7 @@ function resilient(dispatcher: OperationDispatcher, log: Logger): OperationDispa
 
 export async function startService(config: Config, log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openRecordStore({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
+  const { records: store, webhooks: webhookStore } = await openStores({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
   const blueprints = new BlueprintRegistry();
   await loadBlueprintModules(blueprints, config.CLUSTERD_BLUEPRINT_MODULES, { dataDir: config.dataDir });
 
@@ -73,16 +79,22 @@ export async function startService(config: Config, log: Logger = createLogger(co
   const queue = new Queue<RunClusterJobData>(OPERATIONS_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
   const dispatcher = createDispatcher(queue);
+  const webhookQueue = new Queue<DeliverWebhookJobData>(WEBHOOKS_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
+  webhookQueue.on('error', (err) => log.warn({ err: err.message }, 'webhook queue error'));
+  const deliveries = createDeliveryQueue(webhookQueue, { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS });
+  // Both roles publish: the API when a queued operation is cancelled, workers when one finishes.
+  const notifier = createWebhookNotifier({ store: webhookStore, queue: deliveries, log });
   const closers: Array<() => Promise<unknown>> = [];
   let url: string | null = null;
 
   if (config.CLUSTERD_ROLE !== 'worker') {
     const clusters = new ClusterService({ store, blueprints, dispatcher: resilient(dispatcher, log) });
-    const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log) });
+    const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log), webhooks: notifier });
+    const webhooks = new WebhookService({ store: webhookStore, deliver: notifier.deliver });
     const pulumiVersion = promisify(execFile)('pulumi', ['version'], { timeout: 10_000 });
     pulumiVersion.catch(() => undefined);
     const app = createApp({
-      store, clusters, operations, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES,
+      store, clusters, operations, webhooks, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES,
       readiness: {
         recordStore: () => store.ping(),
         redis: async () => void (await redis.ping()),
@@ -119,14 +131,26 @@ export async function startService(config: Config, log: Logger = createLogger(co
       workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       runEngine: (request, o) => runInChildProcess(request, { ...o, cancelGraceMs: config.WORKER_CANCEL_GRACE_MS, childConfig }),
       requeue: (clusterId) => dispatcher.wake(clusterId),
+      webhooks: notifier,
     });
     const worker = startClusterWorker({ connection: workerConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, processor, shutdown, log });
     const reconciler = startReconciler({ store, wake: (id) => dispatcher.wake(id), intervalMs: config.RECONCILE_INTERVAL_MS, log });
+    const webhookConnection = connectRedis(config.REDIS_URL);
+    webhookConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+    const webhookWorker = startWebhookWorker({
+      connection: webhookConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WEBHOOK_CONCURRENCY, log,
+      processor: createWebhookProcessor({ store: webhookStore, log, timeoutMs: config.WEBHOOK_TIMEOUT_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS }),
+    });
+    const requeuer = startDeliveryRequeuer({ store: webhookStore, requeue: (id) => deliveries.requeue(id), intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.RECONCILE_INTERVAL_MS, log });
     log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
     closers.push(async () => {
       reconciler.stop();
+      requeuer.stop();
+      // Operations first: the last ones to finish still publish their events.
       await worker.drain(config.WORKER_SHUTDOWN_GRACE_MS);
+      await webhookWorker.close();
       await workerConnection.quit().catch(() => undefined);
+      await webhookConnection.quit().catch(() => undefined);
     });
   }
 
@@ -135,6 +159,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     async stop() {
       for (const close of closers) await close();
       await queue.close().catch(() => undefined);
+      await webhookQueue.close().catch(() => undefined);
       await redis.quit().catch(() => undefined);
       await store.close();
     },

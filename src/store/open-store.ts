@@ -3,6 +3,7 @@ import { openPostgres } from './pg-client.js';
 import { openPglite } from './pglite-client.js';
 import type { RecordStore } from './record-store.js';
 import { SqlRecordStore } from './sql-store.js';
+import { SqlWebhookStore, type WebhookStore } from './webhook-store.js';
 
 /** Where the records live. */
 export interface OpenRecordStoreOptions {
@@ -12,21 +13,32 @@ export interface OpenRecordStoreOptions {
   dataDir: string;
 }
 
+/** The stores over one database connection (pool); closing `records` closes it for both. */
+export interface Stores {
+  records: RecordStore;
+  webhooks: WebhookStore;
+}
+
 /**
- * Opens the record store (PostgreSQL when `databaseUrl` is set, else PGlite) and applies pending
- * migrations before returning it. PGlite allows one process per directory, so API and workers
- * that share records across processes need PostgreSQL.
+ * Opens the database (PostgreSQL when `databaseUrl` is set, else PGlite) and applies pending
+ * migrations before returning its stores. PGlite allows one process per directory, so API and
+ * workers that share records across processes need PostgreSQL.
  */
-export async function openRecordStore(options: OpenRecordStoreOptions): Promise<RecordStore> {
+export async function openStores(options: OpenRecordStoreOptions): Promise<Stores> {
   const client = options.databaseUrl
     ? openPostgres(options.databaseUrl)
     : await openPglite(path.join(options.dataDir, 'records'));
-  const store = new SqlRecordStore(client);
+  const records = new SqlRecordStore(client);
   try {
-    await store.migrate();
+    await records.migrate();
   } catch (err) {
-    await store.close().catch(() => undefined);
+    await records.close().catch(() => undefined);
     throw err;
   }
-  return store;
+  return { records, webhooks: new SqlWebhookStore(client) };
+}
+
+/** {@link openStores}, for callers that need the records only. */
+export async function openRecordStore(options: OpenRecordStoreOptions): Promise<RecordStore> {
+  return (await openStores(options)).records;
 }

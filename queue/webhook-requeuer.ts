@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type { WebhookStore } from '../src/store/webhook-store.js';
+
+/** Pending deliveries queued again by one pass, at most. */
+const BATCH = 500;
+
+/**
+ * Finds pending deliveries whose next attempt is overdue by more than `graceMs` (recorded while
+ * Redis was down, or their job was lost) and queues them again, like the operations' reconciler.
+ * Queueing one whose job still exists queues nothing (the job id is the delivery id).
+ */
+export function startDeliveryRequeuer(deps: {
+  store: Pick<WebhookStore, 'overdueDeliveries'>;
+  requeue(deliveryId: string): Promise<void>;
+  intervalMs: number;
+  graceMs: number;
+  log: Logger;
+}) {
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      for (const id of await deps.store.overdueDeliveries(deps.graceMs, BATCH)) await deps.requeue(id);
+    } catch (err) {
+      deps.log.warn({ err }, 'webhook requeue pass failed');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(tick, deps.intervalMs);
+  void tick();
+  return { stop: () => clearInterval(timer), tick };
+}
