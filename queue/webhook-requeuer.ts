@@ -16,17 +16,19 @@ export function startDeliveryRequeuer(deps: {
   graceMs: number;
   log: Logger;
 }) {
-  let running = false;
-  const tick = async () => {
-    if (running) return;
-    running = true;
-    try {
-      for (const id of await deps.store.overdueDeliveries(deps.graceMs, BATCH)) await deps.requeue(id);
-    } catch (err) {
-      deps.log.warn({ err }, 'webhook requeue pass failed');
-    } finally {
-      running = false;
-    }
+  let current: Promise<void> | null = null;
+  /** One pass; a call during a pass waits for that pass instead of starting another. */
+  const tick = (): Promise<void> => {
+    current ??= (async () => {
+      try {
+        for (const id of await deps.store.overdueDeliveries(deps.graceMs, BATCH)) await deps.requeue(id);
+      } catch (err) {
+        deps.log.warn({ err }, 'webhook requeue pass failed');
+      } finally {
+        current = null;
+      }
+    })();
+    return current;
   };
   const timer = setInterval(tick, deps.intervalMs);
   void tick();

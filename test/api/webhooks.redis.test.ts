@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { verifyWebhook } from '../../src/webhooks/signature.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { redisUrl, startHarness, type Harness } from '../support/harness.js';
@@ -179,6 +180,27 @@ describe('webhooks over HTTP, delivered through the queue', () => {
       assert.equal(delivery.status, 'failed');
       assert.deepEqual(delivery.attempts.map((a: any) => a.statusCode), [null, null, null]);
       assert.match(delivery.lastError, /ECONNREFUSED/);
+    });
+
+    it('sends a delivery recorded while Redis was down, once the requeue pass finds it overdue', { skip: !process.env.TEST_DATABASE_URL && 'needs PostgreSQL to write the records from outside' }, async () => {
+      const sub = await subscribe('/stranded', alpha);
+      // What publish leaves behind when Redis refuses the job: a pending delivery and no job.
+      const client = new pg.Client({ connectionString: h.env.DATABASE_URL });
+      await client.connect();
+      try {
+        const eventId = '00000000-0000-4000-8000-000000000001';
+        const payload = { id: eventId, type: 'operation.succeeded', createdAt: new Date().toISOString(), team: 'alpha', cluster: 'c1', data: {} };
+        await client.query(
+          `INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, payload, next_attempt_at)
+           VALUES (gen_random_uuid(), $1, $2, 'operation.succeeded', $3::jsonb, now() - interval '1 minute')`,
+          [sub.id, eventId, JSON.stringify(payload)],
+        );
+      } finally {
+        await client.end();
+      }
+      const [request] = await receiver.waitFor('/stranded', 1, 15_000);
+      assert.equal(verifyWebhook<any>({ secret: sub.signingSecret, headers: request!.headers, body: request!.body }).type, 'operation.succeeded');
+      assert.equal((await settled(sub.id, alpha)).status, 'succeeded');
     });
 
     it('pages the delivery log newest first', async () => {
