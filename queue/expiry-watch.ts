@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { formatDuration } from '../src/domain/duration.js';
-import type { EventPublisher } from '../src/domain/events.js';
+import type { WebhookNotifier as EventPublisher } from '../src/webhooks/notifier.js';
 import type { BlueprintLookup, OperationDispatcher } from '../src/lifecycle/cluster-service.js';
 import type { RecordStore } from '../src/store/record-store.js';
 

@@ -4,6 +4,8 @@ import type { ClusterRecord } from '../src/domain/cluster.js';
 import { MUTATING_KINDS, type OperationRecord } from '../src/domain/operation.js';
 import { ConflictError } from '../src/errors.js';
 import type { RecordStore } from '../src/store/record-store.js';
+import { operationEvent } from '../src/webhooks/events.js';
+import type { WebhookNotifier } from '../src/webhooks/notifier.js';
 import type { RunClusterJobData } from './names.js';
 import { outcomeOf, settledStatus } from './outcome.js';
 import { runOperation, type RunEngine } from './run-operation.js';
@@ -24,6 +26,8 @@ export interface LaneProcessorDeps {
   requeue(clusterId: string): Promise<void>;
   /** Called after an operation is recorded finished (drift reports, webhooks); must not throw. */
   onFinished?(operation: OperationRecord, cluster: ClusterRecord): Promise<void>;
+  /** Told of every operation that ends succeeded, failed or cancelled. @defaultValue none */
+  webhooks?: WebhookNotifier;
 }
 
 /** Error codes of runs that ended without the engine finishing cleanly. */
@@ -57,6 +61,13 @@ export function nextBatch(all: OperationRecord[]): { run: OperationRecord; super
 export function createLaneProcessor(deps: LaneProcessorDeps) {
   const maxAttempts = deps.maxAttempts ?? 3;
   const { store, log } = deps;
+
+  /** After the outcome is recorded; a failure to notify is logged and never touches the operation. */
+  async function announce(op: OperationRecord, cluster: ClusterRecord | null): Promise<void> {
+    const event = operationEvent(op, cluster);
+    if (!deps.webhooks || !event) return;
+    await deps.webhooks.publish(event).catch((err: unknown) => log.error({ err, operationId: op.id }, 'could not publish operation event'));
+  }
 
   /** Runs the cluster's pending operations until none is left, the worker drains, or the lane is lost. */
   async function drainLane(clusterId: string, owner: string): Promise<'empty' | 'shutdown' | 'lane-lost'> {
@@ -99,7 +110,8 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
       title: `The worker running this operation stopped ${op.attempts} times`,
       detail: 'Each attempt ended without a result (the worker process was killed or lost its lease). Check the workers\' memory limits and logs, then retry the request.',
     };
-    await store.finishOperation(op.id, { status: 'failed', summary: null, outputs: null, error, cluster: cluster ? outcomeOf(op, cluster, { status: 'failed', summary: null, outputs: null, error }).cluster : {} });
+    const finished = await store.finishOperation(op.id, { status: 'failed', summary: null, outputs: null, error, cluster: cluster ? outcomeOf(op, cluster, { status: 'failed', summary: null, outputs: null, error }).cluster : {} });
+    await announce(finished, cluster);
   }
 
   async function runOne(queued: OperationRecord, owner: string, recover: boolean): Promise<'done' | 'lane-lost'> {
@@ -131,6 +143,7 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
     }
     const finished = await store.finishOperation(op.id, outcomeOf(op, cluster, result));
     log.info({ operationId: op.id, status: result.status, error: result.error?.code }, 'operation finished');
+    await announce(finished, cluster);
     if (deps.onFinished) await deps.onFinished(finished, (await store.getClusterById(op.clusterId)) ?? cluster);
     return 'done';
   }

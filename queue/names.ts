@@ -26,3 +26,13 @@ export interface SweepJobData {
   /** Set when the API already recorded the sweep (manual); a scheduled job records its own. */
   sweepId?: string;
 }
+
+/** The BullMQ queue of webhook deliveries, apart from the operations so that neither delays the other. */
+export const WEBHOOKS_QUEUE = 'webhooks';
+
+export const DELIVER_WEBHOOK_JOB = 'deliver';
+
+/** Only the id: the payload and the signing secret are read from the records when the job runs. */
+export interface DeliverWebhookJobData {
+  deliveryId: string;
+}

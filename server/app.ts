@@ -4,6 +4,7 @@ import type { DriftService } from '../src/drift/drift-service.js';
 import type { BlueprintLookup, ClusterService } from '../src/lifecycle/cluster-service.js';
 import type { OperationService } from '../src/lifecycle/operation-service.js';
 import type { RecordStore } from '../src/store/record-store.js';
+import type { WebhookService } from '../src/webhooks/webhook-service.js';
 import { authenticate } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { idempotency } from './idempotency.js';
@@ -13,6 +14,7 @@ import { driftRouter } from './routes/drift.js';
 import { healthRouter, type Check } from './routes/meta.js';
 import { operationsRouter } from './routes/operations.js';
 import { tokensRouter } from './routes/tokens.js';
+import { webhooksRouter } from './routes/webhooks.js';
 import type { EventStreamOptions } from './sse.js';
 
 export interface AppDeps {
@@ -20,6 +22,7 @@ export interface AppDeps {
   clusters: ClusterService;
   operations: OperationService;
   drift: DriftService;
+  webhooks: WebhookService;
   blueprints: BlueprintLookup;
   /** Dependencies `/readyz` checks, by name. */
   readiness: Record<string, Check>;
@@ -41,8 +44,10 @@ export function createApp(deps: AppDeps): express.Express {
   const v1 = Router();
   v1.use(express.json({ limit: deps.maxBodyBytes, strict: false }));
   v1.use(authenticate(deps.store));
-  // Tokens are minted before idempotency: a stored replay would keep the token's value.
+  // Tokens and webhooks are created before idempotency: a stored replay would keep the token's
+  // value or the signing secret.
   v1.use('/tokens', tokensRouter(deps.store));
+  v1.use('/webhooks', webhooksRouter(deps));
   v1.use(idempotency(deps.store, { staleMs: 60_000 }));
   v1.get('/blueprints', (_req, res) => {
     res.json({ items: deps.blueprints.list().map((b) => ({ name: b.name, description: b.description, specSchema: (openapi.components.schemas as Record<string, unknown>)[`Spec_${b.name}`] })) });

@@ -3,6 +3,10 @@ import type { Blueprint } from '../src/blueprints/blueprint.js';
 import { CLUSTER_STATUSES } from '../src/domain/cluster.js';
 import { OPERATION_KINDS, OPERATION_STATUSES } from '../src/domain/operation.js';
 import { clusterNameParam, createClusterBody, listClustersQuery, listOperationsQuery, operationIdParam, updateClusterBody } from '../src/lifecycle/requests.js';
+import { DELIVERY_STATUSES } from '../src/domain/webhook.js';
+import { PING_EVENT, WEBHOOK_EVENT_TYPES } from '../src/webhooks/events.js';
+import { createWebhookBody, listDeliveriesQuery, webhookIdParam } from '../src/webhooks/requests.js';
+import { WEBHOOK_EVENT_HEADER, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../src/webhooks/signature.js';
 import { createTokenBody } from './routes/tokens.js';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
@@ -29,6 +33,7 @@ const idempotencyKey = { name: 'Idempotency-Key', in: 'header', required: false,
 export function buildOpenApi(blueprints: Blueprint<any>[]) {
   const name = parameters(clusterNameParam, 'path');
   const id = parameters(operationIdParam, 'path');
+  const webhookId = parameters(webhookIdParam, 'path');
   const inspect = (summary: string) => ({ post: { summary, parameters: [...name, idempotencyKey], responses: { ...acceptedResponse, ...errors, 409: problem('Cluster destroyed or a destroy is pending') } } });
   return {
     openapi: '3.1.0',
@@ -53,6 +58,16 @@ export function buildOpenApi(blueprints: Blueprint<any>[]) {
       '/v1/operations/{id}/cancel': { post: { summary: 'Cancel: a queued operation never runs; a running one is cancelled through the engine', parameters: [...id, idempotencyKey], responses: { 202: json('The operation', ref('Operation')), ...errors, 409: problem('Already finished') } } },
       '/v1/blueprints': { get: { summary: 'Blueprints and their spec schemas', responses: { 200: json('Blueprints', { type: 'object' }) } } },
       '/v1/tokens': { post: { summary: 'Issue a token (admin); the value is shown once', requestBody: { required: true, content: { 'application/json': { schema: ref('CreateTokenRequest') } } }, responses: { 201: json('The token', { type: 'object' }), ...errors, 403: problem('Needs an admin token') } } },
+      '/v1/webhooks': {
+        post: { summary: `Subscribe a URL to events; the answer carries the signing secret, shown once. Deliveries are POSTed with ${WEBHOOK_ID_HEADER}, ${WEBHOOK_TIMESTAMP_HEADER}, ${WEBHOOK_SIGNATURE_HEADER} (v1=HMAC-SHA256 of "<timestamp>.<body>") and ${WEBHOOK_EVENT_HEADER}`, requestBody: { required: true, content: { 'application/json': { schema: ref('CreateWebhookRequest') } } }, responses: { 201: { ...json('The subscription and its signingSecret', { allOf: [ref('Webhook'), { type: 'object', properties: { signingSecret: { type: 'string' } } }] }), headers: { Location: { schema: { type: 'string' } } } }, ...errors } },
+        get: { summary: "Subscriptions: a team token sees its team's, an admin token all", responses: { 200: json('Subscriptions', { type: 'object', properties: { items: { type: 'array', items: ref('Webhook') } } }), ...errors } },
+      },
+      '/v1/webhooks/{id}': {
+        get: { summary: 'Read a subscription (never its secret)', parameters: webhookId, responses: { 200: json('The subscription', ref('Webhook')), ...errors } },
+        delete: { summary: 'Delete a subscription and its delivery log; pending deliveries are dropped', parameters: webhookId, responses: { 204: { description: 'Deleted' }, ...errors } },
+      },
+      '/v1/webhooks/{id}/deliveries': { get: { summary: 'Deliveries, newest first, each with every attempt', parameters: [...webhookId, ...parameters(listDeliveriesQuery, 'query')], responses: { 200: json('A page of deliveries', { type: 'object', properties: { items: { type: 'array', items: ref('WebhookDelivery') }, nextCursor: { type: ['string', 'null'] } } }), ...errors } } },
+      '/v1/webhooks/{id}/test': { post: { summary: 'Send a ping event to this subscription', parameters: webhookId, responses: { 202: json('The queued delivery', ref('WebhookDelivery')), ...errors } } },
       '/healthz': { get: { summary: 'Alive', security: [], responses: { 200: { description: 'The process answers' } } } },
       '/readyz': { get: { summary: 'Ready: record store, Redis and the Pulumi CLI usable', security: [], responses: { 200: { description: 'Ready' }, 503: { description: 'A dependency is not usable' } } } },
     },
@@ -62,10 +77,14 @@ export function buildOpenApi(blueprints: Blueprint<any>[]) {
         CreateClusterRequest: schema(createClusterBody),
         UpdateClusterRequest: schema(updateClusterBody),
         CreateTokenRequest: schema(createTokenBody),
+        CreateWebhookRequest: schema(createWebhookBody),
         ...Object.fromEntries(blueprints.map((b) => [`Spec_${b.name}`, schema(b.specSchema)])),
         Problem: { type: 'object', required: ['type', 'title', 'status', 'detail'], properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' }, errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } } } } } },
         Cluster: { type: 'object', properties: { name: { type: 'string' }, team: { type: 'string' }, blueprint: { type: 'string' }, labels: { type: 'object' }, status: { enum: [...CLUSTER_STATUSES] }, spec: { type: 'object' }, generation: { type: 'integer' }, appliedSpec: { type: ['object', 'null'] }, appliedGeneration: { type: ['integer', 'null'] }, outputs: { type: 'object', description: 'Stack outputs; secret ones read "[secret]"' }, lastOperation: { type: ['object', 'null'] }, createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' } } },
         Operation: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, cluster: { type: 'string' }, team: { type: 'string' }, kind: { enum: [...OPERATION_KINDS] }, status: { enum: [...OPERATION_STATUSES] }, generation: { type: 'integer' }, requestedBy: { type: 'string' }, cancelRequested: { type: 'boolean' }, attempts: { type: 'integer' }, queuedAt: { type: 'string' }, startedAt: { type: ['string', 'null'] }, finishedAt: { type: ['string', 'null'] }, summary: { type: ['object', 'null'], description: 'counts (create, update, replace, delete, same) and resources (urn, type, name, op, properties)' }, error: { type: ['object', 'null'], properties: { code: { type: 'string' }, title: { type: 'string' }, detail: { type: 'string' } } }, supersededBy: { type: ['string', 'null'] } } },
+        Webhook: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, team: { type: ['string', 'null'], description: "null: every team's events" }, url: { type: 'string' }, events: { type: 'array', items: { enum: [...WEBHOOK_EVENT_TYPES] } }, description: { type: ['string', 'null'] }, active: { type: 'boolean' }, createdBy: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } } },
+        WebhookPayload: { type: 'object', description: 'The JSON body of a delivery', properties: { id: { type: 'string', format: 'uuid', description: 'Event id, the same in every subscription' }, type: { enum: [...WEBHOOK_EVENT_TYPES, PING_EVENT] }, createdAt: { type: 'string', format: 'date-time' }, team: { type: ['string', 'null'] }, cluster: { type: ['string', 'null'] }, data: { type: 'object' } } },
+        WebhookDelivery: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, webhookId: { type: 'string', format: 'uuid' }, event: { type: 'object', properties: { id: { type: 'string' }, type: { type: 'string' } } }, status: { enum: [...DELIVERY_STATUSES] }, attemptCount: { type: 'integer' }, lastStatusCode: { type: ['integer', 'null'] }, lastError: { type: ['string', 'null'] }, createdAt: { type: 'string' }, updatedAt: { type: 'string' }, nextAttemptAt: { type: ['string', 'null'] }, finishedAt: { type: ['string', 'null'] }, payload: ref('WebhookPayload'), attempts: { type: 'array', items: { type: 'object', properties: { attempt: { type: 'integer' }, at: { type: 'string' }, statusCode: { type: ['integer', 'null'] }, error: { type: ['string', 'null'] }, durationMs: { type: 'integer' } } } } } },
         Accepted: { type: 'object', properties: { cluster: ref('Cluster'), operation: ref('Operation') } },
       },
     },

@@ -1,5 +1,6 @@
 import type { ClusterRecord } from '../src/domain/cluster.js';
 import type { OperationRecord } from '../src/domain/operation.js';
+import type { DeliveryAttempt, WebhookDelivery, WebhookSubscription } from '../src/domain/webhook.js';
 import { maskSpec } from '../src/blueprints/write-only.js';
 
 /** The public shape of a cluster: desired and applied spec (write-only fields masked), status, non-secret outputs. */
@@ -43,5 +44,39 @@ export function operationView(o: OperationRecord) {
     error: o.error,
     supersededBy: o.supersededBy,
     links: { self: `/v1/operations/${o.id}`, events: `/v1/operations/${o.id}/events`, cancel: `/v1/operations/${o.id}/cancel` },
+  };
+}
+
+/** The public shape of a webhook subscription; its signing secret is never part of it. */
+export function webhookView(s: WebhookSubscription) {
+  return {
+    id: s.id,
+    team: s.team,
+    url: s.url,
+    events: s.eventTypes,
+    description: s.description,
+    active: s.active,
+    createdBy: s.createdBy,
+    createdAt: s.createdAt,
+    links: { self: `/v1/webhooks/${s.id}`, deliveries: `/v1/webhooks/${s.id}/deliveries`, test: `/v1/webhooks/${s.id}/test` },
+  };
+}
+
+/** The public shape of a delivery: the payload sent and, when listed, every attempt. */
+export function deliveryView(d: WebhookDelivery & { attemptLog?: DeliveryAttempt[] }) {
+  return {
+    id: d.id,
+    webhookId: d.subscriptionId,
+    event: { id: d.eventId, type: d.eventType },
+    status: d.status,
+    attemptCount: d.attempts,
+    lastStatusCode: d.lastStatusCode,
+    lastError: d.lastError,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null,
+    finishedAt: d.finishedAt,
+    payload: d.payload,
+    ...(d.attemptLog ? { attempts: d.attemptLog } : {}),
   };
 }

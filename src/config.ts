@@ -73,6 +73,14 @@ const schema = z.object({
   WORKER_SHUTDOWN_GRACE_MS: int(0).default(60_000),
   /** How often queued work without a job is found and queued again (Redis lost data, crash between record and queue). @defaultValue 15000 */
   RECONCILE_INTERVAL_MS: int(1000).default(15_000),
+  /** How long one webhook delivery attempt waits for the receiver's answer. @defaultValue 10000 */
+  WEBHOOK_TIMEOUT_MS: int(100).max(120_000).default(10_000),
+  /** Attempts of one delivery (the first included) before it ends `failed`. @defaultValue 8 */
+  WEBHOOK_MAX_ATTEMPTS: int(1).max(30).default(8),
+  /** Delay before the first retry of a delivery; each later retry waits twice the one before. @defaultValue 10000 */
+  WEBHOOK_BACKOFF_MS: int(1).default(10_000),
+  /** Deliveries one worker process sends at once. @defaultValue 4 */
+  WEBHOOK_CONCURRENCY: int(1).max(64).default(4),
   /** Extra blueprint modules, comma-separated paths (absolute or relative to the working directory). */
   CLUSTERD_BLUEPRINT_MODULES: list.default([]),
   /** Largest accepted request body. @defaultValue 65536 */

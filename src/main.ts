@@ -15,8 +15,12 @@ import type { Logger } from 'pino';
 import { createDispatcher } from '../queue/operation-dispatcher.js';
 import { runInChildProcess } from '../queue/child-runner.js';
 import { createLaneProcessor } from '../queue/lane-processor.js';
-import { OPERATIONS_QUEUE, SWEEP_JOB, SWEEPS_QUEUE, type RunClusterJobData, type SweepJobData } from '../queue/names.js';
+import { DELIVER_WEBHOOK_JOB, OPERATIONS_QUEUE, SWEEP_JOB, SWEEPS_QUEUE, WEBHOOKS_QUEUE, type DeliverWebhookJobData, type RunClusterJobData, type SweepJobData } from '../queue/names.js';
 import { startReconciler } from '../queue/reconciler.js';
+import { createDeliveryQueue } from '../queue/webhook-dispatcher.js';
+import { createWebhookProcessor } from '../queue/webhook-processor.js';
+import { startDeliveryRequeuer } from '../queue/webhook-requeuer.js';
+import { startWebhookWorker } from '../queue/webhook-worker.js';
 import { startClusterWorker } from '../queue/worker.js';
 import { createApp } from '../server/app.js';
 import { ensureAdminToken } from './auth/tokens.js';
@@ -32,10 +36,12 @@ import { SqlRecordStore } from './store/sql-store.js';
 import { SqlDriftStore } from './drift/sql-drift-store.js';
 import { DriftService } from './drift/drift-service.js';
 import { createDriftReactions } from './drift/drift-reactions.js';
-import type { EventPublisher } from './domain/events.js';
 import { createSweepProcessor } from '../queue/sweep-processor.js';
 import { applySweepSchedule } from '../queue/sweep-scheduler.js';
 import { startExpiryWatch } from '../queue/expiry-watch.js';
+import { SqlWebhookStore } from './store/webhook-store.js';
+import { createWebhookNotifier } from './webhooks/notifier.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -75,8 +81,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
   const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
   const store = new SqlRecordStore(sql);
   const drift = new SqlDriftStore(sql);
-  // Webhook deliveries plug in here; until then events are logged.
-  const events: EventPublisher = { publish: async (e) => void log.info({ event: e.type, team: e.team, cluster: e.cluster }, 'event') };
+  const webhookStore = new SqlWebhookStore(sql);
   const blueprints = new BlueprintRegistry();
   await loadBlueprintModules(blueprints, config.CLUSTERD_BLUEPRINT_MODULES, { dataDir: config.dataDir });
 
@@ -88,12 +93,18 @@ export async function startService(config: Config, log: Logger = createLogger(co
   const sweepQueue = new Queue<SweepJobData>(SWEEPS_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
   sweepQueue.on('error', (err) => log.warn({ err: err.message }, 'sweep queue error'));
   const sweepStaleMs = Math.max(60_000, config.DRIFT_SWEEP_POLL_MS * 30);
+  const webhookQueue = new Queue<DeliverWebhookJobData>(WEBHOOKS_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
+  webhookQueue.on('error', (err) => log.warn({ err: err.message }, 'webhook queue error'));
+  const deliveries = createDeliveryQueue(webhookQueue, { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS });
+  // Both roles publish: the API when a queued operation is cancelled, workers when one finishes.
+  const notifier = createWebhookNotifier({ store: webhookStore, queue: deliveries, log });
   const closers: Array<() => Promise<unknown>> = [];
   let url: string | null = null;
 
   if (config.CLUSTERD_ROLE !== 'worker') {
     const clusters = new ClusterService({ store, blueprints, dispatcher: resilient(dispatcher, log), maxTtl: config.CLUSTER_MAX_TTL });
-    const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log) });
+    const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log), webhooks: notifier });
+    const webhooks = new WebhookService({ store: webhookStore, deliver: notifier.deliver });
     const driftService = new DriftService({
       drift, clusters, maxConcurrent: config.DRIFT_MAX_CONCURRENT_CHECKS, staleMs: sweepStaleMs,
       startSweepJob: async (sweepId) => void (await sweepQueue.add(SWEEP_JOB, { sweepId }, { jobId: `sweep-${sweepId}`, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } })),
@@ -101,7 +112,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const pulumiVersion = promisify(execFile)('pulumi', ['version'], { timeout: 10_000 });
     pulumiVersion.catch(() => undefined);
     const app = createApp({
-      store, clusters, operations, drift: driftService, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES,
+      store, clusters, operations, drift: driftService, webhooks, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES,
       readiness: {
         recordStore: () => store.ping(),
         redis: async () => void (await redis.ping()),
@@ -134,13 +145,14 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     const workerConnection = connectRedis(config.REDIS_URL);
     workerConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-    const reactions = createDriftReactions({ store, drift, dispatcher: resilient(dispatcher, log), events, log });
+    const reactions = createDriftReactions({ store, drift, dispatcher: resilient(dispatcher, log), events: notifier, log });
     const processor = createLaneProcessor({
       store, log, leaseMs: config.WORKER_LANE_LEASE_MS, shutdown: shutdown.signal,
       workerId,
       runEngine: (request, o) => runInChildProcess(request, { ...o, cancelGraceMs: config.WORKER_CANCEL_GRACE_MS, childConfig }),
       requeue: (clusterId) => dispatcher.wake(clusterId),
       onFinished: reactions.onOperationFinished,
+      webhooks: notifier,
     });
     const worker = startClusterWorker({ connection: workerConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, processor, shutdown, log });
     const reconciler = startReconciler({ store, wake: (id) => dispatcher.wake(id), intervalMs: config.RECONCILE_INTERVAL_MS, log });
@@ -159,16 +171,27 @@ export async function startService(config: Config, log: Logger = createLogger(co
     await applySweepSchedule(sweepQueue, redis, { cron: config.DRIFT_SWEEP_CRON, timezone: config.DRIFT_SWEEP_TIMEZONE, instanceId: workerId, prefix: config.QUEUE_PREFIX }, log)
       .catch((err) => log.warn({ err }, 'could not apply the drift sweep schedule now'));
     const expiry = startExpiryWatch({
-      store, blueprints, dispatcher: resilient(dispatcher, log), events, log, warningsMs: config.EXPIRY_WARNINGS, intervalMs: config.EXPIRY_CHECK_INTERVAL_MS,
+      store, blueprints, dispatcher: resilient(dispatcher, log), events: notifier, log, warningsMs: config.EXPIRY_WARNINGS, intervalMs: config.EXPIRY_CHECK_INTERVAL_MS,
     });
+    const webhookConnection = connectRedis(config.REDIS_URL);
+    webhookConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+    const webhookWorker = startWebhookWorker({
+      connection: webhookConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WEBHOOK_CONCURRENCY, log,
+      processor: createWebhookProcessor({ store: webhookStore, log, timeoutMs: config.WEBHOOK_TIMEOUT_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS }),
+    });
+    const requeuer = startDeliveryRequeuer({ store: webhookStore, requeue: (id) => deliveries.requeue(id), intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.RECONCILE_INTERVAL_MS, log });
     log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
     closers.push(async () => {
       reconciler.stop();
       expiry.stop();
+      requeuer.stop();
       await sweeps.close();
       await sweepConnection.quit().catch(() => undefined);
+      // Operations first: the last ones to finish still publish their events.
       await worker.drain(config.WORKER_SHUTDOWN_GRACE_MS);
+      await webhookWorker.close();
       await workerConnection.quit().catch(() => undefined);
+      await webhookConnection.quit().catch(() => undefined);
     });
   }
 
@@ -178,6 +201,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       for (const close of closers) await close();
       await queue.close().catch(() => undefined);
       await sweepQueue.close().catch(() => undefined);
+      await webhookQueue.close().catch(() => undefined);
       await redis.quit().catch(() => undefined);
       await sql.close();
     },

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { DriftReport, Remediation } from '../domain/drift.js';
-import type { EventPublisher } from '../domain/events.js';
+import type { WebhookNotifier as EventPublisher } from '../webhooks/notifier.js';
 import type { OperationRecord } from '../domain/operation.js';
 import type { OperationDispatcher } from '../lifecycle/cluster-service.js';
 import type { RecordStore } from '../store/record-store.js';

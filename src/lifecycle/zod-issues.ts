@@ -11,7 +11,9 @@ export function fieldIssues(error: z.ZodError, prefix = ''): FieldIssue[] {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: join([prefix, ...issue.path, key]), rule: 'unknown_field', message: 'is not a known field' }));
     }
-    return [{ field: join([prefix, ...issue.path]), rule: issue.code, message: issue.message }];
+    // A custom check names its own rule (`params: { rule }`); "custom" says nothing to the caller.
+    const rule = issue.code === 'custom' && typeof issue.params?.rule === 'string' ? issue.params.rule : issue.code;
+    return [{ field: join([prefix, ...issue.path]), rule, message: issue.message }];
   });
 }
 

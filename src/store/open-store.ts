@@ -15,9 +15,9 @@ export interface OpenRecordStoreOptions {
 }
 
 /**
- * Opens the record store (PostgreSQL when `databaseUrl` is set, else PGlite) and applies pending
- * migrations before returning it. PGlite allows one process per directory, so API and workers
- * that share records across processes need PostgreSQL.
+ * Opens the database (PostgreSQL when `databaseUrl` is set, else PGlite) and applies pending
+ * migrations before returning its stores. PGlite allows one process per directory, so API and
+ * workers that share records across processes need PostgreSQL.
  */
 export async function openRecordStore(options: OpenRecordStoreOptions): Promise<RecordStore> {
   return new SqlRecordStore(await openDatabase(options));

@@ -1,0 +1,44 @@
+import { Router } from 'express';
+import { parseOrThrow } from '../../src/lifecycle/parse.js';
+import { createWebhookBody, listDeliveriesQuery, webhookIdParam } from '../../src/webhooks/requests.js';
+import type { WebhookService } from '../../src/webhooks/webhook-service.js';
+import { principalOf } from '../auth.js';
+import { deliveryView, webhookView } from '../views.js';
+
+/** /v1/webhooks: subscribe, list, read, delete, see deliveries, send a test ping. */
+export function webhooksRouter(deps: { webhooks: WebhookService }): Router {
+  const { webhooks } = deps;
+  const router = Router();
+  const idOf = (params: unknown) => parseOrThrow(webhookIdParam, params, '', 'path').id;
+
+  router.post('/', async (req, res) => {
+    const { subscription, signingSecret } = await webhooks.create(principalOf(req), parseOrThrow(createWebhookBody, req.body));
+    // The only answer that ever carries the secret.
+    res.status(201).location(`/v1/webhooks/${subscription.id}`).json({ ...webhookView(subscription), signingSecret });
+  });
+
+  router.get('/', async (req, res) => {
+    res.json({ items: (await webhooks.list(principalOf(req))).map(webhookView) });
+  });
+
+  router.get('/:id', async (req, res) => {
+    res.json(webhookView(await webhooks.get(principalOf(req), idOf(req.params))));
+  });
+
+  router.delete('/:id', async (req, res) => {
+    await webhooks.delete(principalOf(req), idOf(req.params));
+    res.status(204).end();
+  });
+
+  router.get('/:id/deliveries', async (req, res) => {
+    const q = parseOrThrow(listDeliveriesQuery, req.query, 'query', 'query');
+    const page = await webhooks.deliveries(principalOf(req), idOf(req.params), q.limit, q.cursor);
+    res.json({ items: page.items.map(deliveryView), nextCursor: page.nextCursor });
+  });
+
+  router.post('/:id/test', async (req, res) => {
+    res.status(202).json(deliveryView(await webhooks.ping(principalOf(req), idOf(req.params))));
+  });
+
+  return router;
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { WebhookDelivery, WebhookSubscription } from '../domain/webhook.js';
+import { InputError, NotFoundError } from '../errors.js';
+import type { Page, Principal } from '../store/record-store.js';
+import type { DeliveryWithAttempts, WebhookStore } from '../store/webhook-store.js';
+import { PING_EVENT, type WebhookPayload } from './events.js';
+import type { CreateWebhookBody } from './requests.js';
+import { generateSigningSecret } from './signature.js';
+
+export interface WebhookServiceDeps {
+  store: WebhookStore;
+  /** Records and queues deliveries of a payload (the notifier's `deliver`). */
+  deliver(payload: WebhookPayload, options: { only: string }): Promise<WebhookDelivery[]>;
+}
+
+const creator = (p: Principal) => (p.team ? `${p.name} (team ${p.team})` : `${p.name} (admin)`);
+
+/** Subscriptions as a caller sees them: a team its own, an admin all. Another team's answers 404. */
+export class WebhookService {
+  constructor(private readonly deps: WebhookServiceDeps) {}
+
+  /** Creates a subscription; the signing secret is returned here and never again. */
+  async create(principal: Principal, body: CreateWebhookBody): Promise<{ subscription: WebhookSubscription; signingSecret: string }> {
+    const signingSecret = generateSigningSecret();
+    const subscription = await this.deps.store.createSubscription({
+      team: this.teamFor(principal, body.team),
+      url: body.url,
+      eventTypes: body.events,
+      description: body.description ?? null,
+      createdBy: creator(principal),
+      signingSecret,
+    });
+    return { subscription, signingSecret };
+  }
+
+  list(principal: Principal): Promise<WebhookSubscription[]> {
+    return this.deps.store.listSubscriptions(principal.admin ? {} : { team: principal.team! });
+  }
+
+  async get(principal: Principal, id: string): Promise<WebhookSubscription> {
+    const subscription = await this.deps.store.getSubscription(id);
+    if (!subscription || (!principal.admin && subscription.team !== principal.team)) throw new NotFoundError(`no webhook with id ${id}`);
+    return subscription;
+  }
+
+  async delete(principal: Principal, id: string): Promise<void> {
+    await this.get(principal, id);
+    await this.deps.store.deleteSubscription(id);
+  }
+
+  async deliveries(principal: Principal, id: string, limit: number, cursor?: string): Promise<Page<DeliveryWithAttempts>> {
+    await this.get(principal, id);
+    return this.deps.store.listDeliveries(id, limit, cursor);
+  }
+
+  /** Sends a `ping` event to this subscription only. */
+  async ping(principal: Principal, id: string): Promise<WebhookDelivery> {
+    const subscription = await this.get(principal, id);
+    const payload: WebhookPayload = {
+      id: randomUUID(), type: PING_EVENT, createdAt: new Date().toISOString(), team: subscription.team, cluster: null,
+      data: { subscriptionId: subscription.id, requestedBy: creator(principal) },
+    };
+    const [delivery] = await this.deps.deliver(payload, { only: subscription.id });
+    // Deleted between the read and the insert.
+    if (!delivery) throw new NotFoundError(`no webhook with id ${id}`);
+    return delivery;
+  }
+
+  private teamFor(principal: Principal, requested: string | undefined): string | null {
+    if (principal.admin) return requested ?? null;
+    if (requested && requested !== principal.team) {
+      const message = `must be your own team ("${principal.team}")`;
+      throw new InputError(`team: ${message}`, [{ field: 'team', rule: 'own_team', message }]);
+    }
+    return principal.team!;
+  }
+}
