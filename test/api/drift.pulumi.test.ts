@@ -3,12 +3,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
 
 const SECRET = 'drift-secret-value-42';
 
 describe('drift detection and remediation, with the real engine', () => {
   let h: Harness;
   let alphaToken: string;
+  let receiver: Receiver;
 
   const poolFile = (cluster: string, pool = 'default') => path.join(h.dataDir, 'local-clusters', cluster, 'pools', `${pool}.json`);
   const editJson = (file: string, change: Record<string, unknown>) => writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...change }));
@@ -35,15 +37,21 @@ describe('drift detection and remediation, with the real engine', () => {
   }
 
   before(async () => {
+    receiver = await startReceiver();
     h = await startHarness({
-      env: { WORKER_CONCURRENCY: '3', DRIFT_MAX_CONCURRENT_CHECKS: '2', DRIFT_SWEEP_POLL_MS: '200', DRIFT_SWEEP_CRON: 'off' },
+      env: { WORKER_CONCURRENCY: '3', DRIFT_MAX_CONCURRENT_CHECKS: '2', DRIFT_SWEEP_POLL_MS: '200', DRIFT_SWEEP_CRON: 'off', WEBHOOK_BACKOFF_MS: '50' },
     });
     alphaToken = await h.teamToken('alpha');
+    const sub = await h.api('POST', '/v1/webhooks', { body: { url: receiver.url('/fleet'), events: ['drift.detected', 'drift.remediated'] } });
+    assert.equal(sub.status, 201, JSON.stringify(sub.body));
     await create('drift-notify');
     await create('drift-auto', { driftPolicy: 'auto' });
     await create('drift-clean', {}, 'beta');
   });
-  after(async () => h?.stop());
+  after(async () => {
+    await h?.stop();
+    await receiver?.close();
+  });
 
   it('reports a clean cluster clean and a changed resource with the exact property and both values', async () => {
     editJson(poolFile('drift-notify'), { size: 9 });
@@ -72,6 +80,15 @@ describe('drift detection and remediation, with the real engine', () => {
     const check = await h.waitFor((await h.api('POST', '/v1/clusters/drift-auto/drift-check')).body.operation.id);
     assert.equal(check.status, 'succeeded');
     assert.equal((await h.api('GET', '/v1/clusters/drift-auto/drift')).body.latest.status, 'clean');
+  });
+
+  it('tells subscribers: drift detected on both drifted clusters, remediated on the auto one, without secrets', async () => {
+    const bodies = (await receiver.waitFor('/fleet', 3)).map((r) => r.body);
+    const events = bodies.map((b) => JSON.parse(b)).map((e) => `${e.type} ${e.cluster}`).sort();
+    assert.deepEqual(events, ['drift.detected drift-auto', 'drift.detected drift-notify', 'drift.remediated drift-auto']);
+    const notify = bodies.map((b) => JSON.parse(b)).find((e) => e.type === 'drift.detected' && e.cluster === 'drift-notify');
+    assert.deepEqual(notify.data.resources.map((r: any) => [r.name, r.drift, r.properties]), [['pool-default', 'cloud', ['size']]]);
+    assert.ok(bodies.every((b) => !b.includes(SECRET)));
   });
 
   it('masks a secret value that shows up in a drifted property, and no report carries a secret', async () => {

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { SWEEPS_QUEUE, SWEEP_SCHEDULER_ID } from '../../queue/names.js';
+import { applySweepSchedule } from '../../queue/sweep-scheduler.js';
+import { createLogger } from '../../src/logger.js';
+import { redisUrl } from '../support/harness.js';
+
+const log = createLogger('silent');
+
+describe('the fleet sweep schedule', () => {
+  const prefix = `test-${randomUUID()}`;
+  const connections: Redis[] = [];
+  const queues: Queue[] = [];
+  const instance = () => {
+    const redis = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+    const queue = new Queue(SWEEPS_QUEUE, { connection: redis, prefix });
+    connections.push(redis);
+    queues.push(queue);
+    return { redis, queue };
+  };
+
+  after(async () => {
+    const redis = connections[0]!;
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    for (const q of queues) await q.close();
+    for (const c of connections) await c.quit();
+  });
+
+  it('is upserted by exactly one of several instances starting at once, leaving one schedule', async () => {
+    const options = { cron: '0 3 * * *', timezone: 'Europe/Paris', prefix };
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => {
+        const { redis, queue } = instance();
+        return applySweepSchedule(queue, redis, { ...options, instanceId: `instance-${i}` }, log);
+      }),
+    );
+    assert.equal(results.filter(Boolean).length, 1);
+    const schedulers = await queues[0]!.getJobSchedulers();
+    assert.deepEqual(schedulers.map((s) => [s.key, s.pattern, s.tz]), [[SWEEP_SCHEDULER_ID, '0 3 * * *', 'Europe/Paris']]);
+  });
+
+  it('is replaced, not duplicated, when a deployment brings a new schedule', async () => {
+    const { redis, queue } = instance();
+    assert.equal(await applySweepSchedule(queue, redis, { cron: '30 1 * * *', timezone: 'UTC', prefix, instanceId: 'new-release' }, log), true);
+    const schedulers = await queue.getJobSchedulers();
+    assert.deepEqual(schedulers.map((s) => [s.key, s.pattern, s.tz]), [[SWEEP_SCHEDULER_ID, '30 1 * * *', 'UTC']]);
+    assert.equal(await queue.getJobSchedulersCount(), 1);
+  });
+
+  it('is removed with DRIFT_SWEEP_CRON=off', async () => {
+    const { redis, queue } = instance();
+    assert.equal(await applySweepSchedule(queue, redis, { cron: 'off', timezone: 'UTC', prefix, instanceId: 'off' }, log), true);
+    assert.equal(await queue.getJobSchedulersCount(), 0);
+  });
+});
