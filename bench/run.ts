@@ -8,20 +8,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { LocalWorkspace } from '@pulumi/pulumi/automation/index.js';
-import localFiles from '../test/blueprints/local-files.js';
-import { buildPulumiEnv } from '../src/engine/pulumi-env.js';
 import { localSpec, ROOT, startHarness } from '../test/support/harness.js';
+import { directStack, machineLine, median, ms, pct, store } from './support.js';
 
 const LOAD_TOTAL = Number(process.env.BENCH_LOAD_TOTAL ?? 2000);
 const LOAD_CONCURRENCY = Number(process.env.BENCH_LOAD_CONCURRENCY ?? 32);
 const PICKUP_SAMPLES = Number(process.env.BENCH_PICKUP_SAMPLES ?? 12);
 const RATIO_SAMPLES = Number(process.env.BENCH_RATIO_SAMPLES ?? 4);
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
-const ms = (n: number) => `${n.toFixed(1)} ms`;
-const store = process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 
 async function acceptance() {
   const h = await startHarness({ workers: 'none' });
@@ -54,8 +47,6 @@ async function pickupAndRatio() {
 
     const service: number[] = [];
     const direct: number[] = [];
-    const blueprint = localFiles({ dataDir: h.dataDir });
-    const env = buildPulumiEnv({ dataDir: h.dataDir, backendUrl: `file://${path.join(h.dataDir, 'state')}`, secretsProvider: 'passphrase', passphrase: h.env.PULUMI_CONFIG_PASSPHRASE });
     for (let i = 0; i < RATIO_SAMPLES; i++) {
       const t0 = performance.now();
       const res = await h.api('PATCH', '/v1/clusters/bench-ratio', { body: { spec: { nodePools: [{ name: 'default', size: 10 + i }] } } });
@@ -65,10 +56,7 @@ async function pickupAndRatio() {
 
       const t1 = performance.now();
       const spec = { ...localSpec(), nodePools: [{ name: 'default', size: 50 + i }] };
-      const stack = await LocalWorkspace.selectStack(
-        { stackName: 'bench-ratio', projectName: 'clusterd', program: blueprint.program(spec, { clusterName: 'bench-ratio', team: 'bench', labels: {} }) },
-        { workDir: path.join(h.dataDir, 'workspaces', 'bench-ratio'), envVars: env },
-      );
+      const stack = await directStack(h, 'bench-ratio', spec);
       await stack.up();
       direct.push(performance.now() - t1);
     }
@@ -78,7 +66,7 @@ async function pickupAndRatio() {
   }
 }
 
-console.log(`clusterd bench on ${process.version}, ${(await import('node:os')).cpus().length} cores, records in ${store}`);
+console.log(machineLine('bench'));
 await acceptance();
 await pickupAndRatio();
 process.exit(0);

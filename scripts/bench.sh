@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of the tests): sets up like the tests, then prints figures.
+# Usage: scripts/bench.sh [all|api|sweep]   all (the default) runs bench/run.ts, then bench/sweep.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -8,4 +9,9 @@ export PATH
 TEST_REDIS_URL="$(REDIS_PORT="${TEST_REDIS_PORT:-6381}" bash scripts/ensure-redis.sh)"
 TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash scripts/ensure-postgres.sh)}"
 export TEST_REDIS_URL TEST_DATABASE_URL
-exec node --import tsx bench/run.ts
+case "${1:-all}" in
+  api) exec node --import tsx bench/run.ts ;;
+  sweep) exec node --import tsx bench/sweep.ts ;;
+  all) node --import tsx bench/run.ts && exec node --import tsx bench/sweep.ts ;;
+  *) echo "usage: $0 [all|api|sweep]" >&2; exit 2 ;;
+esac

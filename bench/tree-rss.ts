@@ -1,0 +1,73 @@
+/**
+ * Resident memory of whole process trees (a worker, the child it forks per operation, the Pulumi
+ * CLI and the plugins beneath them), sampled on an interval from /proc. Linux only.
+ *
+ * The figure is the sum of each process's RSS, so pages shared between processes (the node binary,
+ * shared libraries) count once per process: an upper bound on what the trees really hold.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+const PAGE_BYTES = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim());
+
+/** pid -> parent pid and RSS in bytes, for every process readable now. */
+function processTable(): Map<number, { ppid: number; rssBytes: number }> {
+  const table = new Map<number, { ppid: number; rssBytes: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields 4 (ppid) and 24 (rss, in pages) of proc(5), i.e. indexes 1 and 21 after the name.
+      table.set(Number(entry), { ppid: Number(fields[1]), rssBytes: Number(fields[21]) * PAGE_BYTES });
+    } catch {
+      // Exited while we listed it.
+    }
+  }
+  return table;
+}
+
+/** Total RSS in bytes of `roots` and all their descendants. */
+export function treeRssBytes(roots: number[]): number {
+  const table = processTable();
+  const children = new Map<number, number[]>();
+  for (const [pid, { ppid }] of table) {
+    const siblings = children.get(ppid);
+    if (siblings) siblings.push(pid);
+    else children.set(ppid, [pid]);
+  }
+  let total = 0;
+  const seen = new Set<number>();
+  const stack = roots.filter((pid) => table.has(pid));
+  while (stack.length) {
+    const pid = stack.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    total += table.get(pid)!.rssBytes;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/** Samples the trees under `roots()` every `intervalMs` until `stop()`, which returns the peak and the first sample. */
+export function sampleTreeRss(roots: () => number[], intervalMs = 200): { stop(): { peakBytes: number; firstBytes: number; samples: number } } {
+  let peakBytes = 0;
+  let firstBytes: number | null = null;
+  let samples = 0;
+  const sample = () => {
+    const bytes = treeRssBytes(roots());
+    firstBytes ??= bytes;
+    peakBytes = Math.max(peakBytes, bytes);
+    samples++;
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { peakBytes, firstBytes: firstBytes ?? 0, samples };
+    },
+  };
+}
