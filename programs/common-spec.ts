@@ -15,7 +15,7 @@ export const RESERVED_TAGS = ['clusterd-cluster', 'clusterd-team'] as const;
 export const POOL_LABEL = 'clusterd.io/pool';
 
 /** A Kubernetes minor version from `versions`. */
-export function versionSchema(versions: readonly [string, ...string[]]) {
+export function versionSchema<const V extends readonly [string, ...string[]]>(versions: V) {
   return z.enum(versions, `must be a supported Kubernetes minor version: one of ${versions.join(', ')}`);
 }
 
@@ -96,7 +96,7 @@ export type TaintSpec = z.infer<typeof taintSchema>;
  * The fields of a node pool both providers share; each blueprint adds its machine type field.
  * `desiredSize` defaults to `minSize`.
  */
-export function nodePoolFields(versions: readonly [string, ...string[]]) {
+export function nodePoolFields<const V extends readonly [string, ...string[]]>(versions: V) {
   return {
     name: z
       .string()

@@ -93,6 +93,7 @@ export const EKS_ACCESS_POLICIES = {
   view: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy',
 } as const;
 
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 const EKS_LOG_TYPES = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'] as const;
 
 /** The spec of an `eks` cluster. */
@@ -131,6 +132,11 @@ export const eksSpecSchema = z
       .refine((types) => new Set(types).size === types.length, 'log types must be unique')
       .default(['api', 'audit', 'authenticator'])
       .describe('Control-plane log types sent to CloudWatch Logs. Default api, audit, authenticator.'),
+    logRetentionDays: z
+      .number()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be a CloudWatch retention: one of ${LOG_RETENTION_DAYS.join(', ')}`)
+      .default(90)
+      .describe('Days CloudWatch keeps the control-plane logs (EKS would keep them forever). Default 90.'),
     tags: tagsSchema.default({}),
     tenancy: tenancySchema,
     addons: addonsSchema('eks'),
