@@ -23,7 +23,7 @@ export interface RuledSpec {
 export interface ReplacementField<T> {
   /** Path under the spec (`region`) or under a node pool (`instanceType`). */
   path: string;
-  /** The value compared; undefined when the field does not apply to this spec. */
+  /** The value compared; undefined when the field does not apply to this spec (then it is not compared). */
   get(value: T): unknown;
 }
 
@@ -93,7 +93,8 @@ function replacements<S extends RuledSpec>(from: S, to: S, rules: ReplacementRul
   const issues: FieldIssue[] = [];
   for (const field of rules.cluster) {
     const [a, b] = [field.get(from), field.get(to)];
-    if (!same(a, b)) {
+    // A field that applies on one side only changes with another field, which reports it.
+    if (a !== undefined && b !== undefined && !same(a, b)) {
       issues.push({
         field: `spec.${field.path}`,
         rule: 'replacement_requires_allow_replace',
