@@ -123,11 +123,15 @@ export function nodePoolFields<const V extends readonly [string, ...string[]]>(v
 
 /** Refinements of the node pool list against the cluster's version. */
 export function checkNodePools(
-  spec: { version: string; nodePools: Array<{ name: string; minSize: number; maxSize: number; desiredSize?: number; version?: string }> },
+  spec: { version: string; nodePools: Array<{ name: string; minSize: number; maxSize: number; desiredSize?: number; spot: boolean; version?: string }> },
   kind: ProviderKind,
   ctx: z.RefinementCtx,
 ): void {
   const seen = new Set<string>();
+  // CoreDNS, the CSI controllers and the catalog add-ons need somewhere stable to run.
+  if (spec.nodePools.length && !spec.nodePools.some((p) => p.minSize >= 1 && !p.spot)) {
+    ctx.addIssue({ code: 'custom', path: ['nodePools'], message: 'must have a pool that is not spot with minSize of at least 1, to run the system add-ons' });
+  }
   spec.nodePools.forEach((pool, i) => {
     if (seen.has(pool.name)) ctx.addIssue({ code: 'custom', path: ['nodePools', i, 'name'], message: `duplicates the name of another node pool ("${pool.name}")` });
     seen.add(pool.name);

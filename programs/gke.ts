@@ -73,6 +73,10 @@ export class GkeCluster extends pulumi.ComponentResource {
     // Lets the team fetch credentials; what it may do inside is RBAC's business.
     new gcp.projects.IAMMember('team-cluster-viewer', { project, role: 'roles/container.clusterViewer', member: `group:${spec.access.teamGroup}` }, child);
 
+    // Static versions: the newest patch of each minor version, so that nodes never run a patch the control plane lacks.
+    const staticVersion = (minor: string) =>
+      gcp.container.getEngineVersionsOutput({ project, location: spec.region, versionPrefix: `${minor}.` }, { parent: this, provider });
+    const pinned = spec.releaseChannel === 'NONE';
     const privateNodes = spec.privateNodes.enabled;
     const publicCidrs = publicCidrsOf(spec.endpoint);
     const cluster = new gcp.container.Cluster(
@@ -91,7 +95,7 @@ export class GkeCluster extends pulumi.ComponentResource {
         initialNodeCount: 1,
         nodeConfig: { serviceAccount: nodeAccount.email, oauthScopes: CLOUD_PLATFORM, workloadMetadataConfig: { mode: 'GKE_METADATA' } },
         releaseChannel: { channel: spec.releaseChannel === 'NONE' ? 'UNSPECIFIED' : spec.releaseChannel },
-        minMasterVersion: spec.version,
+        minMasterVersion: pinned ? staticVersion(spec.version).latestMasterVersion : spec.version,
         workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
         privateClusterConfig: privateNodes
           ? { enablePrivateNodes: true, enablePrivateEndpoint: spec.endpoint.access === 'private', masterIpv4CidrBlock: spec.privateNodes.masterCidr }
@@ -113,10 +117,6 @@ export class GkeCluster extends pulumi.ComponentResource {
 
     const zoneCount = spec.zones?.length ?? 3;
     const pools = spec.nodePools.map((pool) => {
-      const staticVersion =
-        spec.releaseChannel === 'NONE'
-          ? gcp.container.getEngineVersionsOutput({ project, location: spec.region, versionPrefix: `${pool.version ?? spec.version}.` }, { parent: this, provider }).latestNodeVersion
-          : undefined;
       return new gcp.container.NodePool(
         `pool-${pool.name}`,
         {
@@ -129,8 +129,8 @@ export class GkeCluster extends pulumi.ComponentResource {
           initialNodeCount: Math.max(1, Math.ceil((pool.desiredSize ?? pool.minSize) / zoneCount)),
           autoscaling: { totalMinNodeCount: pool.minSize, totalMaxNodeCount: pool.maxSize, locationPolicy: pool.spot ? 'ANY' : 'BALANCED' },
           // Release channels require auto-upgrade; static versions move only through the spec.
-          management: { autoRepair: true, autoUpgrade: spec.releaseChannel !== 'NONE' },
-          version: staticVersion,
+          management: { autoRepair: true, autoUpgrade: !pinned },
+          version: pinned ? staticVersion(pool.version ?? spec.version).latestNodeVersion : undefined,
           upgradeSettings: { strategy: 'SURGE', maxSurge: 1, maxUnavailable: 0 },
           nodeConfig: {
             machineType: pool.machineType,

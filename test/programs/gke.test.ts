@@ -160,10 +160,11 @@ describe('the gke program', () => {
       assert.equal(cluster.privateClusterConfig.enablePrivateEndpoint, true);
       assert.deepEqual(cluster.masterAuthorizedNetworksConfig, { cidrBlocks: [] });
       assert.deepEqual(cluster.releaseChannel, { channel: 'UNSPECIFIED' });
+      assert.equal(cluster.minMasterVersion, '1.32.5-gke.1000');
       assert.deepEqual(cluster.nodeLocations, ['europe-west1-b', 'europe-west1-c']);
     });
 
-    it('pins each pool to the newest patch of its minor version, with auto-upgrade off', () => {
+    it('pins the control plane and each pool to the newest patch of their minor version, with auto-upgrade off', () => {
       const general = find(resources, 'gcp:container/nodePool:NodePool', 'pool-general').inputs;
       const spot = find(resources, 'gcp:container/nodePool:NodePool', 'pool-spot').inputs;
       assert.equal(general.version, '1.32.5-gke.1000');

@@ -189,9 +189,9 @@ const gkeCases: Case[] = [
   },
   {
     it: 'refuses making a pool spot without allowReplace',
-    from: { nodePools: [{ name: 'general' }] },
-    to: { nodePools: [{ name: 'general', spot: true }] },
-    expect: [{ field: 'spec.nodePools.0.spot', rule: 'replacement_requires_allow_replace', message: `changing spot of node pool "general" (false → true) replaces the pool: its nodes are deleted and new ones created; ${ALLOW}` }],
+    from: { nodePools: [{ name: 'system' }, { name: 'general' }] },
+    to: { nodePools: [{ name: 'system' }, { name: 'general', spot: true }] },
+    expect: [{ field: 'spec.nodePools.1.spot', rule: 'replacement_requires_allow_replace', message: `changing spot of node pool "general" (false → true) replaces the pool: its nodes are deleted and new ones created; ${ALLOW}` }],
   },
   { it: 'accepts a replacement with allowReplace', from: {}, to: { region: 'europe-west4' }, allowReplace: true, expect: [] },
   { it: 'allows changing the release channel in place', from: {}, to: { releaseChannel: 'STABLE' }, expect: [] },

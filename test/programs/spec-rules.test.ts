@@ -70,6 +70,11 @@ const eksCases: Case[] = [
     expect: [{ field: 'spec.nodePools.0.instanceType', message: 'must be an EC2 instance type like m6i.large or c7g.2xlarge' }],
   },
   { it: 'accepts flex, Graviton and metal instance types', spec: eks({ nodePools: [{ name: 'a', instanceType: 'm7i-flex.large' }, { name: 'b', instanceType: 'c7g.16xlarge' }, { name: 'c', instanceType: 'm5.metal' }] }), expect: [] },
+  {
+    it: 'refuses a cluster whose only pools are spot or may scale to zero',
+    spec: eks({ nodePools: [{ name: 'spot', spot: true }, { name: 'batch', minSize: 0 }] }),
+    expect: [{ field: 'spec.nodePools', message: 'must have a pool that is not spot with minSize of at least 1, to run the system add-ons' }],
+  },
   { it: 'refuses an empty node pool list', spec: eks({ nodePools: [] }), expect: [{ field: 'spec.nodePools', message: 'must have at least 1 node pool' }] },
   {
     it: 'refuses a pool name that is not a DNS-style name',
