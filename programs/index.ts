@@ -70,12 +70,21 @@ export const GKE_DRIFT_NOISE: DriftNoiseRule[] = [
   { type: 'gcp:container/nodePool:NodePool', properties: ['nodeCount', 'version', 'instanceGroupUrls', 'managedInstanceGroupUrls'] },
 ];
 
+/**
+ * The current desired spec as this release's schema reads it (new defaults filled in), so that a
+ * spec stored by an older release compares field by field; as stored when it no longer parses.
+ */
+function current<S>(schema: { safeParse(value: unknown): { success: true; data: S } | { success: false } }, stored: S): S {
+  const parsed = schema.safeParse(stored);
+  return parsed.success ? parsed.data : stored;
+}
+
 /** The `eks` blueprint. */
 export const eksBlueprint: Blueprint<EksSpec> = {
   name: 'eks',
   description: 'Amazon EKS cluster with managed node groups, access entries, IRSA, pinned EKS add-ons and the team baseline',
   specSchema: eksSpecSchema,
-  validateChange: (from, to, options) => validateChange(from, to, options, EKS_REPLACEMENTS),
+  validateChange: (from, to, options) => validateChange(current(eksSpecSchema, from), to, options, EKS_REPLACEMENTS),
   validateDestroy,
   driftNoise: EKS_DRIFT_NOISE,
   program: (spec, context) => programFor('eks', spec, context),
@@ -86,7 +95,7 @@ export const gkeBlueprint: Blueprint<GkeSpec> = {
   name: 'gke',
   description: 'Google GKE Standard cluster: VPC-native, private nodes, Workload Identity, separate node pools and the team baseline',
   specSchema: gkeSpecSchema,
-  validateChange: (from, to, options) => validateChange(from, to, options, GKE_REPLACEMENTS),
+  validateChange: (from, to, options) => validateChange(current(gkeSpecSchema, from), to, options, GKE_REPLACEMENTS),
   validateDestroy,
   driftNoise: GKE_DRIFT_NOISE,
   program: (spec, context) => programFor('gke', spec, context),

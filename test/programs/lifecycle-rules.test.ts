@@ -209,6 +209,15 @@ describe('a change to a gke cluster', () => {
   }
 });
 
+describe('a change from a spec stored by an older release', () => {
+  it('reads the stored spec with the current defaults before comparing (a field it lacks is not a change)', () => {
+    const stored = eks({}) as Record<string, any>;
+    delete stored.logRetentionDays;
+    delete stored.nodePools[0].spot;
+    assert.deepEqual(eksBp.validateChange!(stored, eks({ version: '1.33' }), { allowReplace: false }), []);
+  });
+});
+
 describe('a destroy', () => {
   for (const [name, bp, parse] of [
     ['eks', eksBp, eks],
