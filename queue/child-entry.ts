@@ -4,6 +4,7 @@
  * if the parent worker disappears (IPC disconnect, e.g. the worker was SIGKILLed), the run is
  * cancelled gracefully and, after ORPHAN_GRACE_MS, the child kills its whole process tree.
  */
+import { builtInBlueprints } from '../programs/index.js';
 import { BlueprintRegistry, loadBlueprintModules } from '../src/blueprints/registry.js';
 import { AutomationEngine } from '../src/engine/automation-engine.js';
 import type { EngineResult } from '../src/engine/engine.js';
@@ -43,6 +44,7 @@ process.once('disconnect', () => {
 
 async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Promise<EngineResult> {
   const registry = new BlueprintRegistry();
+  for (const b of builtInBlueprints) registry.register(b);
   try {
     await loadBlueprintModules(registry, config.blueprintModules, { dataDir: config.dataDir });
   } catch (err) {

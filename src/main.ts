@@ -24,6 +24,7 @@ import { startWebhookWorker } from '../queue/webhook-worker.js';
 import { startClusterWorker } from '../queue/worker.js';
 import { createApp } from '../server/app.js';
 import { ensureAdminToken } from './auth/tokens.js';
+import { builtInBlueprints } from '../programs/index.js';
 import { BlueprintRegistry, loadBlueprintModules } from './blueprints/registry.js';
 import { loadConfig, type Config } from './config.js';
 import { buildPulumiEnv, ensureFileBackend, ensurePassphrase } from './engine/pulumi-env.js';
@@ -83,6 +84,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
   const drift = new SqlDriftStore(sql);
   const webhookStore = new SqlWebhookStore(sql);
   const blueprints = new BlueprintRegistry();
+  for (const b of builtInBlueprints) blueprints.register(b);
   await loadBlueprintModules(blueprints, config.CLUSTERD_BLUEPRINT_MODULES, { dataDir: config.dataDir });
 
   const redis = connectRedis(config.REDIS_URL, { failFast: true });
