@@ -28,6 +28,7 @@ import { builtInBlueprints } from '../programs/index.js';
 import { BlueprintRegistry, loadBlueprintModules } from './blueprints/registry.js';
 import { loadConfig, type Config } from './config.js';
 import { buildPulumiEnv, ensureFileBackend, ensurePassphrase } from './engine/pulumi-env.js';
+import { createStackOutputReader } from './engine/stack-outputs.js';
 import { ClusterService, type OperationDispatcher } from './lifecycle/cluster-service.js';
 import { OperationService } from './lifecycle/operation-service.js';
 import { createLogger } from './logger.js';
@@ -77,6 +78,13 @@ function resilient(dispatcher: OperationDispatcher, log: Logger): OperationDispa
   };
 }
 
+/** The environment of every Pulumi CLI call: backend, secrets, PATH for the dynamic provider plugin. */
+async function pulumiEnv(config: Config) {
+  const passphrase = config.CLUSTERD_SECRETS_PROVIDER === 'passphrase' ? config.PULUMI_CONFIG_PASSPHRASE ?? (await ensurePassphrase(config.dataDir)) : undefined;
+  await ensureFileBackend(config.backendUrl);
+  return buildPulumiEnv({ dataDir: config.dataDir, backendUrl: config.backendUrl, secretsProvider: config.CLUSTERD_SECRETS_PROVIDER, passphrase });
+}
+
 export async function startService(config: Config, log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
@@ -104,7 +112,8 @@ export async function startService(config: Config, log: Logger = createLogger(co
   let url: string | null = null;
 
   if (config.CLUSTERD_ROLE !== 'worker') {
-    const clusters = new ClusterService({ store, blueprints, dispatcher: resilient(dispatcher, log), maxTtl: config.CLUSTER_MAX_TTL });
+    const readOutput = createStackOutputReader({ projectName: await projectName(), workRoot: path.join(config.dataDir, 'readers'), env: await pulumiEnv(config), secretsProvider: config.CLUSTERD_SECRETS_PROVIDER });
+    const clusters = new ClusterService({ store, blueprints, dispatcher: resilient(dispatcher, log), maxTtl: config.CLUSTER_MAX_TTL, readOutput });
     const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log), webhooks: notifier });
     const webhooks = new WebhookService({ store: webhookStore, deliver: notifier.deliver });
     const driftService = new DriftService({
@@ -132,9 +141,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
   }
 
   if (config.CLUSTERD_ROLE !== 'api') {
-    const passphrase = config.CLUSTERD_SECRETS_PROVIDER === 'passphrase' ? config.PULUMI_CONFIG_PASSPHRASE ?? (await ensurePassphrase(config.dataDir)) : undefined;
-    await ensureFileBackend(config.backendUrl);
-    const env = buildPulumiEnv({ dataDir: config.dataDir, backendUrl: config.backendUrl, secretsProvider: config.CLUSTERD_SECRETS_PROVIDER, passphrase });
+    const env = await pulumiEnv(config);
     const childConfig = {
       projectName: await projectName(),
       workRoot: path.join(config.dataDir, 'workspaces'),

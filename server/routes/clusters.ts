@@ -43,6 +43,17 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
     else res.status(200).json({ cluster: view(changed.cluster), operation: null });
   });
 
+  router.get('/:name/kubeconfig', async (req, res) => {
+    const { kubeconfig } = await clusters.kubeconfig(principalOf(req), nameOf(req.params));
+    // Admin credentials: never cached by anything in between.
+    res.set('cache-control', 'no-store').json({ kubeconfig });
+  });
+
+  router.get('/:name/kubeconfig/reads', async (req, res) => {
+    const q = parseOrThrow(listOperationsQuery, req.query, 'query', 'query');
+    res.json({ items: await clusters.kubeconfigReads(principalOf(req), nameOf(req.params), q.limit) });
+  });
+
   router.post('/:name/remediate', async (req, res) => {
     accepted(res, await clusters.remediate(principalOf(req), nameOf(req.params)));
   });

@@ -234,7 +234,7 @@ async function lockDirs(locks: string, project: string, stack: string): Promise<
  * The CLI found on `envPath`. The SDK only takes an install root laid out as `<root>/bin/pulumi`, so
  * a binary elsewhere is linked into `<shimRoot>/.pulumi-cli/bin/pulumi`.
  */
-async function commandFromPath(envPath: string, shimRoot: string): Promise<PulumiCommand> {
+export async function commandFromPath(envPath: string, shimRoot: string): Promise<PulumiCommand> {
   for (const dir of envPath.split(path.delimiter).filter(Boolean)) {
     const binary = path.join(dir, 'pulumi');
     if (!(await access(binary, constants.X_OK).then(() => true, () => false))) continue;

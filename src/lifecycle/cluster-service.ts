@@ -27,6 +27,8 @@ export interface ClusterServiceDeps {
   maxTtl?: TeamTtlCaps;
   /** @defaultValue Date.now */
   now?: () => number;
+  /** Reads a stack output in clear (the kubeconfig); absent when this process cannot reach the state. */
+  readOutput?(stackName: string, key: string): Promise<unknown>;
 }
 
 export interface Accepted {
@@ -98,6 +100,21 @@ export class ClusterService {
     const accepted = await this.deps.store.updateDesiredSpec(cluster.id, spec, body.labels, { kind: 'update', requestedBy: requester(principal) }, settings);
     await this.deps.dispatcher.dispatch(accepted.operation);
     return accepted;
+  }
+
+  /** The cluster's kubeconfig (a secret output of its stack), for a caller who may see the cluster; the read is recorded. */
+  async kubeconfig(principal: Principal, name: string): Promise<{ cluster: ClusterRecord; kubeconfig: string }> {
+    const cluster = await this.get(principal, name);
+    if (cluster.status === 'destroyed' || !this.deps.readOutput) throw new NotFoundError(`cluster "${name}" has no kubeconfig`);
+    const value = await this.deps.readOutput(cluster.name, 'kubeconfig');
+    if (typeof value !== 'string' || !value) throw new NotFoundError(`cluster "${name}" has no kubeconfig yet (it is made by a successful provision)`);
+    await this.deps.store.recordKubeconfigRead(cluster.id, requester(principal));
+    return { cluster, kubeconfig: value };
+  }
+
+  async kubeconfigReads(principal: Principal, name: string, limit: number): Promise<Array<{ readBy: string; readAt: string }>> {
+    const cluster = await this.get(principal, name);
+    return this.deps.store.listKubeconfigReads(cluster.id, limit);
   }
 
   /** Queues the remediation of a drifted cluster: an update with refresh back to its desired spec. */

@@ -143,6 +143,11 @@ export interface RecordStore {
    */
   expireCluster(clusterId: string, requestedBy: string): Promise<OperationRecord | null>;
 
+  // --- kubeconfig reads ---
+  recordKubeconfigRead(clusterId: string, readBy: string): Promise<void>;
+  /** Newest first. */
+  listKubeconfigReads(clusterId: string, limit: number): Promise<Array<{ readBy: string; readAt: string }>>;
+
   // --- events ---
   /** Appends events with consecutive seq numbers; returns the last seq. */
   appendEvents(operationId: string, events: Array<Pick<OperationEvent, 'type' | 'data'>>): Promise<number>;

@@ -293,6 +293,20 @@ export class SqlRecordStore implements RecordStore {
     });
   }
 
+  // --- kubeconfig reads ---
+
+  async recordKubeconfigRead(clusterId: string, readBy: string): Promise<void> {
+    await this.db.query('INSERT INTO kubeconfig_reads (id, cluster_id, read_by) VALUES ($1, $2, $3)', [randomUUID(), clusterId, readBy]);
+  }
+
+  async listKubeconfigReads(clusterId: string, limit: number): Promise<Array<{ readBy: string; readAt: string }>> {
+    const { rows } = await this.db.query<{ read_by: string; read_at: string }>(
+      'SELECT read_by, read_at FROM kubeconfig_reads WHERE cluster_id = $1 ORDER BY read_at DESC, id DESC LIMIT $2',
+      [uuidOrNil(clusterId), checkLimit(limit, MAX_PAGE_SIZE)],
+    );
+    return rows.map((r) => ({ readBy: r.read_by, readAt: r.read_at }));
+  }
+
   // --- events ---
 
   /** As the interface says; throws NotFoundError for an unknown operation. An empty list appends nothing and returns the current last seq (0 if none). */
