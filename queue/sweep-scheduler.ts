@@ -40,3 +40,30 @@ export async function applySweepSchedule(queue: Queue<SweepJobData>, redis: Redi
   log.info({ cron: opts.cron, timezone: opts.timezone }, 'fleet drift sweep scheduled');
   return true;
 }
+
+/**
+ * Applies the schedule now and, while that fails (Redis not connected yet at start, or down),
+ * again every `retryMs` until it succeeds. Losing the claim to another instance counts as done.
+ */
+export function keepSweepScheduleApplied(queue: Queue<SweepJobData>, redis: Redis, opts: SweepScheduleOptions, log: Logger, retryMs: number) {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const attempt = async (): Promise<void> => {
+    try {
+      await applySweepSchedule(queue, redis, opts, log);
+    } catch (err) {
+      if (stopped) return;
+      log.warn({ err: (err as Error).message, retryMs }, 'could not apply the drift sweep schedule yet; retrying');
+      timer = setTimeout(() => void attempt(), retryMs);
+    }
+  };
+  const done = attempt();
+  return {
+    /** Settles after the first attempt (tests wait on it). */
+    firstAttempt: done,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}

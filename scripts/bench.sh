@@ -2,6 +2,8 @@
 # Benchmarks (not part of the tests): sets up like the tests, then prints figures.
 # Usage: scripts/bench.sh [all|api|sweep]   all (the default) runs bench/run.ts, then bench/sweep.ts.
 set -euo pipefail
+WHAT="${1:-all}"
+case "$WHAT" in all | api | sweep) ;; *) echo "usage: $0 [all|api|sweep]" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 PATH="$(bash scripts/ensure-pulumi.sh):$PATH"
@@ -9,9 +11,8 @@ export PATH
 TEST_REDIS_URL="$(REDIS_PORT="${TEST_REDIS_PORT:-6381}" bash scripts/ensure-redis.sh)"
 TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash scripts/ensure-postgres.sh)}"
 export TEST_REDIS_URL TEST_DATABASE_URL
-case "${1:-all}" in
+case "$WHAT" in
   api) exec node --import tsx bench/run.ts ;;
   sweep) exec node --import tsx bench/sweep.ts ;;
   all) node --import tsx bench/run.ts && exec node --import tsx bench/sweep.ts ;;
-  *) echo "usage: $0 [all|api|sweep]" >&2; exit 2 ;;
 esac

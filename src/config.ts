@@ -91,8 +91,8 @@ const schema = z.object({
   DRIFT_SWEEP_TIMEZONE: timezone.default('UTC'),
   /** Drift checks a sweep keeps queued or running at once, fleet-wide; keep it below the workers' total concurrency so that people's operations always find a free slot. @defaultValue 2 */
   DRIFT_MAX_CONCURRENT_CHECKS: int(1).max(256).default(2),
-  /** How often a sweep looks at its checks and at busy clusters. @defaultValue 1000 */
-  DRIFT_SWEEP_POLL_MS: int(50).default(1000),
+  /** How often a sweep looks at its checks and at busy clusters (a finished check's slot waits for this). @defaultValue 250 */
+  DRIFT_SWEEP_POLL_MS: int(50).default(250),
   /** How long a sweep keeps coming back to a cluster busy with other operations before skipping it. @defaultValue 1800000 (30 min) */
   DRIFT_SWEEP_BUSY_WAIT_MS: int(0).default(1_800_000),
   /** Longest life of a cluster per team (`team=duration`, `*` for every other team), e.g. `sandbox=7d,*=30d`; a capped team's clusters expire at the cap by default. Empty: no cap. */

@@ -39,7 +39,7 @@ import { SqlDriftStore } from './drift/sql-drift-store.js';
 import { DriftService } from './drift/drift-service.js';
 import { createDriftReactions } from './drift/drift-reactions.js';
 import { createSweepProcessor } from '../queue/sweep-processor.js';
-import { applySweepSchedule } from '../queue/sweep-scheduler.js';
+import { keepSweepScheduleApplied } from '../queue/sweep-scheduler.js';
 import { startExpiryWatch } from '../queue/expiry-watch.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
 import { createWebhookNotifier } from './webhooks/notifier.js';
@@ -177,8 +177,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       { connection: sweepConnection, prefix: config.QUEUE_PREFIX, concurrency: 1, lockDuration: 60_000 },
     );
     sweeps.on('error', (err) => log.warn({ err }, 'sweep worker error'));
-    await applySweepSchedule(sweepQueue, redis, { cron: config.DRIFT_SWEEP_CRON, timezone: config.DRIFT_SWEEP_TIMEZONE, instanceId: workerId, prefix: config.QUEUE_PREFIX }, log)
-      .catch((err) => log.warn({ err }, 'could not apply the drift sweep schedule now'));
+    const schedule = keepSweepScheduleApplied(sweepQueue, redis, { cron: config.DRIFT_SWEEP_CRON, timezone: config.DRIFT_SWEEP_TIMEZONE, instanceId: workerId, prefix: config.QUEUE_PREFIX }, log, config.RECONCILE_INTERVAL_MS);
     const expiry = startExpiryWatch({
       store, blueprints, dispatcher: resilient(dispatcher, log), events: notifier, log, warningsMs: config.EXPIRY_WARNINGS, intervalMs: config.EXPIRY_CHECK_INTERVAL_MS,
     });
@@ -193,6 +192,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     closers.push(async () => {
       reconciler.stop();
       expiry.stop();
+      schedule.stop();
       requeuer.stop();
       await sweeps.close();
       await sweepConnection.quit().catch(() => undefined);

@@ -84,8 +84,8 @@ for (const records of stores) describe(`the HTTP API without workers, records in
     it('lists the blueprints with their spec schemas', async () => {
       const res = await h.api('GET', '/v1/blueprints');
       assert.equal(res.status, 200);
-      assert.deepEqual(res.body.items.map((b: any) => b.name), ['local-files']);
-      assert.ok(res.body.items[0].specSchema.properties.nodePools);
+      assert.deepEqual(res.body.items.map((b: any) => b.name), ['eks', 'gke', 'local-files'], 'the built-ins and the configured module');
+      assert.ok(res.body.items.every((b: any) => b.specSchema.properties.nodePools));
     });
 
     it("hides another team's cluster (404) and shows it to admin", async () => {

@@ -4,7 +4,8 @@ import { after, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SWEEPS_QUEUE, SWEEP_SCHEDULER_ID } from '../../queue/names.js';
-import { applySweepSchedule } from '../../queue/sweep-scheduler.js';
+import { applySweepSchedule, keepSweepScheduleApplied } from '../../queue/sweep-scheduler.js';
+import { connectRedis } from '../../src/redis.js';
 import { createLogger } from '../../src/logger.js';
 import { redisUrl } from '../support/harness.js';
 
@@ -49,6 +50,28 @@ describe('the fleet sweep schedule', () => {
     const schedulers = await queue.getJobSchedulers();
     assert.deepEqual(schedulers.map((s) => [s.key, s.pattern, s.tz]), [[SWEEP_SCHEDULER_ID, '30 1 * * *', 'UTC']]);
     assert.equal(await queue.getJobSchedulersCount(), 1);
+  });
+
+  it('is applied once Redis answers, by a process that starts before its connection is up', async () => {
+    const otherPrefix = `${prefix}-late`;
+    // The API's fail-fast connection refuses commands until it is connected, as at a worker's start.
+    const redis = connectRedis(redisUrl(), { failFast: true });
+    const queue = new Queue(SWEEPS_QUEUE, { connection: redis, prefix: otherPrefix });
+    connections.push(redis);
+    queues.push(queue);
+    const keeper = keepSweepScheduleApplied(queue, redis, { cron: '0 4 * * *', timezone: 'UTC', prefix: otherPrefix, instanceId: 'late' }, log, 100);
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await queue.getJobSchedulersCount().catch(() => 0)) === 0) {
+        assert.ok(Date.now() < deadline, 'the schedule was never applied');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual((await queue.getJobSchedulers()).map((s) => s.pattern), ['0 4 * * *']);
+    } finally {
+      keeper.stop();
+      const keys = await redis.keys(`${otherPrefix}:*`);
+      if (keys.length) await redis.del(...keys);
+    }
   });
 
   it('is removed with DRIFT_SWEEP_CRON=off', async () => {
