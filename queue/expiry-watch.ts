@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { formatDuration } from '../src/domain/duration.js';
-import type { WebhookNotifier as EventPublisher } from '../src/webhooks/notifier.js';
+import type { WebhookNotifier } from '../src/webhooks/notifier.js';
 import type { BlueprintLookup, OperationDispatcher } from '../src/lifecycle/cluster-service.js';
 import type { RecordStore } from '../src/store/record-store.js';
 
@@ -8,7 +8,8 @@ export interface ExpiryWatchDeps {
   store: RecordStore;
   blueprints: BlueprintLookup;
   dispatcher: OperationDispatcher;
-  events: EventPublisher;
+  /** Tells subscribers (webhooks). */
+  webhooks: WebhookNotifier;
   log: Logger;
   /** How long before expiry each warning goes out, in ms. */
   warningsMs: number[];
@@ -37,7 +38,7 @@ export function startExpiryWatch(deps: ExpiryWatchDeps) {
     const due = deps.warningsMs.filter((t) => left <= t).sort((a, b) => a - b)[0];
     if (due === undefined || left <= 0) return;
     if (!(await store.claimExpiryNotice(clusterId, expiresAt, due))) return;
-    await deps.events.publish({ type: 'cluster.expiring', team, cluster: name, data: { expiresAt, warning: formatDuration(due), secondsLeft: Math.round(left / 1000) } });
+    await deps.webhooks.publish({ type: 'cluster.expiring', team, cluster: name, data: { expiresAt, warning: formatDuration(due), secondsLeft: Math.round(left / 1000) } });
   }
 
   async function expire(clusterId: string, name: string, blueprintName: string, spec: Record<string, unknown>): Promise<void> {

@@ -154,7 +154,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     const workerConnection = connectRedis(config.REDIS_URL);
     workerConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-    const reactions = createDriftReactions({ store, drift, dispatcher: resilient(dispatcher, log), events: notifier, log });
+    const reactions = createDriftReactions({ store, drift, dispatcher: resilient(dispatcher, log), webhooks: notifier, log });
     const processor = createLaneProcessor({
       store, log, leaseMs: config.WORKER_LANE_LEASE_MS, shutdown: shutdown.signal,
       workerId,
@@ -179,7 +179,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     sweeps.on('error', (err) => log.warn({ err }, 'sweep worker error'));
     const schedule = keepSweepScheduleApplied(sweepQueue, redis, { cron: config.DRIFT_SWEEP_CRON, timezone: config.DRIFT_SWEEP_TIMEZONE, instanceId: workerId, prefix: config.QUEUE_PREFIX }, log, config.RECONCILE_INTERVAL_MS);
     const expiry = startExpiryWatch({
-      store, blueprints, dispatcher: resilient(dispatcher, log), events: notifier, log, warningsMs: config.EXPIRY_WARNINGS, intervalMs: config.EXPIRY_CHECK_INTERVAL_MS,
+      store, blueprints, dispatcher: resilient(dispatcher, log), webhooks: notifier, log, warningsMs: config.EXPIRY_WARNINGS, intervalMs: config.EXPIRY_CHECK_INTERVAL_MS,
     });
     const webhookConnection = connectRedis(config.REDIS_URL);
     webhookConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));

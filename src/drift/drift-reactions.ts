@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { DriftReport, Remediation } from '../domain/drift.js';
-import type { WebhookNotifier as EventPublisher } from '../webhooks/notifier.js';
+import type { WebhookNotifier } from '../webhooks/notifier.js';
 import type { OperationRecord } from '../domain/operation.js';
 import type { OperationDispatcher } from '../lifecycle/cluster-service.js';
 import type { RecordStore } from '../store/record-store.js';
@@ -11,7 +11,8 @@ export interface DriftReactionsDeps {
   store: RecordStore;
   drift: DriftStore;
   dispatcher: OperationDispatcher;
-  events: EventPublisher;
+  /** Tells subscribers (webhooks). */
+  webhooks: WebhookNotifier;
   log: Logger;
 }
 
@@ -25,7 +26,7 @@ const UPDATING_KINDS = new Set(['provision', 'update', 'remediate']);
  * cluster's policy subscribers are told and/or a `remediate` operation is queued.
  */
 export function createDriftReactions(deps: DriftReactionsDeps) {
-  const { store, drift, events, log } = deps;
+  const { store, drift, webhooks, log } = deps;
 
   async function afterCheck(op: OperationRecord, cluster: ClusterRecord): Promise<DriftReport | null> {
     if (op.status !== 'succeeded' && op.status !== 'failed') return null;
@@ -38,7 +39,7 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
     if (status !== 'drifted' || cluster.driftPolicy === 'none') return report;
     const remediation = cluster.driftPolicy === 'auto' ? await remediate(cluster) : { action: 'notified' as const };
     await drift.setRemediation(report.id, remediation);
-    await events.publish({
+    await webhooks.publish({
       type: 'drift.detected', team: cluster.team, cluster: cluster.name,
       data: { reportId: report.id, operationId: op.id, sweepId: op.sweepId, kinds, resources: resources.map(({ urn, type, name, drift: kind, properties }) => ({ urn, type, name, drift: kind, properties })), policy: cluster.driftPolicy, remediation },
     });
@@ -67,7 +68,7 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
       try {
         if (op.kind === 'drift-check') await afterCheck(op, cluster);
         if (op.kind === 'remediate' && op.status === 'succeeded') {
-          await events.publish({
+          await webhooks.publish({
             type: 'drift.remediated', team: cluster.team, cluster: cluster.name,
             data: { operationId: op.id, requestedBy: op.requestedBy, counts: op.summary?.counts ?? null },
           });

@@ -18,7 +18,10 @@ export interface StackOutputReaderOptions {
  * @returns the value, or null when the stack or the output does not exist
  */
 export function createStackOutputReader(opts: StackOutputReaderOptions) {
+  let command: ReturnType<typeof commandFromPath> | undefined;
   return async function readOutput(stackName: string, key: string): Promise<unknown> {
+    // Found (and linked) once per process, not on every read.
+    command ??= commandFromPath(opts.env.PATH ?? '', opts.workRoot);
     const workDir = path.join(opts.workRoot, stackName);
     await mkdir(workDir, { recursive: true });
     try {
@@ -26,7 +29,7 @@ export function createStackOutputReader(opts: StackOutputReaderOptions) {
         { stackName, projectName: opts.projectName, program: async () => undefined },
         {
           workDir, envVars: opts.env, secretsProvider: opts.secretsProvider,
-          projectSettings: { name: opts.projectName, runtime: 'nodejs' }, pulumiCommand: await commandFromPath(opts.env.PATH ?? '', opts.workRoot),
+          projectSettings: { name: opts.projectName, runtime: 'nodejs' }, pulumiCommand: await command,
         },
       );
       return (await stack.outputs())[key]?.value ?? null;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { OperationKind, OperationRecord, OperationStatus } from '../../src/domain/operation.js';
 import { nextBatch } from '../../queue/lane-processor.js';
 
-const op = (id: string, kind: OperationKind, status: OperationStatus = 'queued') => ({ id, kind, status }) as OperationRecord;
+const op = (id: string, kind: OperationKind, status: OperationStatus = 'queued', sweepId: string | null = null) => ({ id, kind, status, sweepId }) as OperationRecord;
 const ids = (b: ReturnType<typeof nextBatch>) => b && { run: b.run.id, superseded: b.superseded.map((o) => o.id) };
 
 describe('nextBatch', () => {
@@ -24,5 +24,13 @@ describe('nextBatch', () => {
   });
   it('resumes a running update without superseding it', () => {
     assert.deepEqual(ids(nextBatch([op('u1', 'update', 'running'), op('u2', 'update')])), { run: 'u1', superseded: [] });
+  });
+  it("puts a sweep's queued drift check after what people asked for, and still coalesces their updates", () => {
+    const check = op('c', 'drift-check', 'queued', 'sweep-1');
+    assert.deepEqual(ids(nextBatch([check, op('u1', 'update'), op('u2', 'update')])), { run: 'u2', superseded: ['u1'] });
+    assert.deepEqual(ids(nextBatch([check])), { run: 'c', superseded: [] });
+  });
+  it("keeps a sweep's running check at the head (it yields by itself)", () => {
+    assert.deepEqual(ids(nextBatch([op('c', 'drift-check', 'running', 'sweep-1'), op('p', 'preview')])), { run: 'c', superseded: [] });
   });
 });
