@@ -8,16 +8,22 @@ import { builtInBlueprints } from '../programs/index.js';
 import { BlueprintRegistry, loadBlueprintModules } from '../src/blueprints/registry.js';
 import { AutomationEngine } from '../src/engine/automation-engine.js';
 import type { EngineResult } from '../src/engine/engine.js';
-import { JOB_MARK_VAR, killMarked, killProcessTree, type FromChild, type ToChild } from './child-runner.js';
+import type { FromChild, ToChild } from './child-runner.js';
+import { JOB_MARK_VAR, killMarked, killProcessTree } from './process-tree.js';
 
 /** How long an orphaned run may take to cancel before the child kills its tree. Milliseconds. */
 const ORPHAN_GRACE_MS = 8_000;
+/** How long the child waits for the parent to acknowledge its result before it exits anyway. Milliseconds. */
+const ACK_WAIT_MS = 10_000;
 
 const abort = new AbortController();
 let started = false;
 
+let acknowledged: () => void = () => undefined;
+
 process.on('message', (msg: ToChild) => {
   if (msg.type === 'cancel') abort.abort();
+  else if (msg.type === 'ack') acknowledged();
   else if (msg.type === 'run' && !started) {
     started = true;
     void run(msg).then(finish, (err: unknown) => finish(crashed(err)));
@@ -36,8 +42,10 @@ process.once('disconnect', () => {
   // Nobody is left to report to: stop, whatever state the engine is in.
   setTimeout(() => {
     const mark = process.env[JOB_MARK_VAR];
-    if (mark) killMarked(mark);
-    killProcessTree(process.pid, { includeOwnGroup: true });
+    void (async () => {
+      if (mark) await killMarked(mark);
+      await killProcessTree(process.pid, { includeOwnGroup: true });
+    })();
   }, ORPHAN_GRACE_MS).unref();
   if (!started) process.exit(1);
 });
@@ -64,13 +72,21 @@ function post(msg: FromChild): void {
   if (process.connected) process.send?.(msg);
 }
 
-function finish(result: EngineResult): void {
+async function finish(result: EngineResult): Promise<void> {
   // Anything the engine left running (a plugin of a cancelled run) dies with the job.
-  killProcessTree(process.pid);
+  await killProcessTree(process.pid);
   const mark = process.env[JOB_MARK_VAR];
-  if (mark) killMarked(mark);
+  if (mark) await killMarked(mark);
   if (!process.connected) process.exit(0);
-  process.send?.({ type: 'result', result } satisfies FromChild, undefined, {}, () => process.exit(0));
+  // Exit only once the parent says it has the result (or is gone): a clean exit must never lose it.
+  const received = new Promise<void>((resolve) => {
+    acknowledged = resolve;
+    process.once('disconnect', resolve);
+    setTimeout(resolve, ACK_WAIT_MS).unref();
+  });
+  process.send?.({ type: 'result', result } satisfies FromChild);
+  await received;
+  process.exit(0);
 }
 
 function crashed(err: unknown): EngineResult {

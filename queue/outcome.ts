@@ -3,9 +3,21 @@ import type { OperationRecord } from '../src/domain/operation.js';
 import type { EngineResult } from '../src/engine/engine.js';
 import type { OperationOutcome } from '../src/store/record-store.js';
 
+/**
+ * Error codes of runs that ended without the engine finishing cleanly: a stack lock or pending
+ * operations may be left behind. Not `stack-locked`: that run took no lock (another holds it, maybe
+ * an operator's live CLI, which is never broken).
+ */
+export const INTERRUPTED_CODES: ReadonlySet<string> = new Set(['engine-killed', 'engine-crashed', 'worker-child-died', 'worker-died']);
+
+/** Whether the engine ended leaving the stack unlocked with no pending operations (a cancel may leave either). */
+export function leftStackClean(result: Pick<EngineResult, 'status' | 'error'>): boolean {
+  return result.status === 'succeeded' || (result.status === 'failed' && !INTERRUPTED_CODES.has(result.error?.code ?? ''));
+}
+
 /** What a finished run means for its cluster: status, the applied spec and outputs. */
 export function outcomeOf(op: OperationRecord, cluster: ClusterRecord, result: EngineResult): OperationOutcome {
-  const base = { status: result.status, summary: result.summary, outputs: result.outputs, error: result.error };
+  const base = { status: result.status, summary: result.summary, outputs: result.outputs, error: result.error, stackClean: leftStackClean(result) };
   const ok = result.status === 'succeeded';
   switch (op.kind) {
     case 'provision':

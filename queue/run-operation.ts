@@ -2,21 +2,25 @@ import type { Logger } from 'pino';
 import type { ClusterRecord } from '../src/domain/cluster.js';
 import type { OperationRecord } from '../src/domain/operation.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
+import type { LaneStore } from '../src/store/lane-store.js';
 import type { RecordStore } from '../src/store/record-store.js';
 import { EventBuffer } from './event-buffer.js';
+import type { LaneLease } from './lane-lease.js';
 
-/** Runs one engine request somewhere (a child process in production); abort cancels it. */
-export type RunEngine = (request: EngineRequest, options: { onEvent(e: EngineEvent): void; signal: AbortSignal }) => Promise<EngineResult>;
+/**
+ * Runs one engine request somewhere (a child process in production). Aborting `signal` cancels it
+ * gracefully; aborting `kill` stops it at once (its processes are killed before the promise settles).
+ */
+export type RunEngine = (request: EngineRequest, options: { onEvent(e: EngineEvent): void; signal: AbortSignal; kill: AbortSignal }) => Promise<EngineResult>;
 
 /** Why a run was stopped before it finished. `yield`: a sweep's drift check made way for someone's operation. */
 export type StopReason = 'cancel' | 'lease-lost' | 'shutdown' | 'yield';
 
 export interface RunOperationDeps {
-  store: RecordStore;
+  store: Pick<RecordStore, 'getOperation' | 'pendingOperations'>;
+  lanes: Pick<LaneStore, 'appendEvents'>;
   runEngine: RunEngine;
   log: Logger;
-  /** Lease of the cluster lane; renewed every third of it. */
-  leaseMs: number;
   /** How often the record is checked for a cancel request. @defaultValue 1000 */
   cancelPollMs?: number;
 }
@@ -24,21 +28,22 @@ export interface RunOperationDeps {
 export interface RunOperationArgs {
   cluster: ClusterRecord;
   operation: OperationRecord;
-  laneOwner: string;
-  /** Set when a previous attempt died mid-run. */
+  /** The lane this run holds, kept renewed by the caller; its warnings stop the engine. */
+  lease: LaneLease;
+  /** Set when an earlier run on the stack did not end cleanly. */
   recover: boolean;
   /** Aborted by the worker on shutdown. */
   shutdown: AbortSignal;
 }
 
 /**
- * Runs one operation while holding the cluster's lane: renews the lease, watches for a cancel
- * request, streams events into the record store, and stops the engine if the lease is lost
- * (another worker may take the cluster over only after this run is certainly dead).
+ * Runs one operation while its cluster's lane is held: watches for a cancel request, streams events
+ * into the record store, and stops the engine when the lease is at risk (killing it before the lease
+ * can lapse, so that whoever takes the lane over next never meets a live engine).
  */
 export async function runOperation(deps: RunOperationDeps, args: RunOperationArgs): Promise<{ result: EngineResult; stoppedFor: StopReason | null }> {
   const { store, log } = deps;
-  const { cluster, operation, laneOwner } = args;
+  const { cluster, operation, lease } = args;
   const abort = new AbortController();
   let stoppedFor: StopReason | null = null;
   const stop = (reason: StopReason) => {
@@ -48,17 +53,17 @@ export async function runOperation(deps: RunOperationDeps, args: RunOperationArg
     abort.abort(reason);
   };
   const onShutdown = () => stop('shutdown');
+  const onRisk = () => stop('lease-lost');
   args.shutdown.addEventListener('abort', onShutdown);
-  if (args.shutdown.aborted) onShutdown();
+  lease.atRisk.addEventListener('abort', onRisk);
+  if (lease.atRisk.aborted) onRisk();
+  else if (args.shutdown.aborted) onShutdown();
 
-  const renew = setInterval(async () => {
-    try {
-      if (!(await store.renewLane(cluster.id, laneOwner, deps.leaseMs))) stop('lease-lost');
-    } catch (err) {
-      log.warn({ err, clusterId: cluster.id }, 'lane renewal failed');
-    }
-  }, Math.floor(deps.leaseMs / 3));
+  let checking = false;
   const watchCancel = setInterval(async () => {
+    // One check at a time: a store that does not answer must not collect a backlog of them.
+    if (checking) return;
+    checking = true;
     try {
       const current = await store.getOperation(operation.id);
       if (current?.cancelRequested) stop('cancel');
@@ -66,12 +71,14 @@ export async function runOperation(deps: RunOperationDeps, args: RunOperationArg
       else if (operation.sweepId && (await store.pendingOperations(cluster.id)).some((o) => o.id !== operation.id && !o.sweepId)) stop('yield');
     } catch (err) {
       log.warn({ err, operationId: operation.id }, 'cancel check failed');
+    } finally {
+      checking = false;
     }
   }, deps.cancelPollMs ?? 1000);
 
-  const events = new EventBuffer((batch) => store.appendEvents(operation.id, batch), log);
+  const events = new EventBuffer((batch) => deps.lanes.appendEvents(lease.hold, operation.id, batch), log);
   try {
-    await events.push({ type: 'status', data: { status: 'running', attempt: operation.attempts, recover: args.recover } });
+    void events.push({ type: 'status', data: { status: 'running', attempt: operation.attempts, recover: args.recover } });
     const request: EngineRequest = {
       operationId: operation.id,
       kind: operation.kind,
@@ -81,13 +88,14 @@ export async function runOperation(deps: RunOperationDeps, args: RunOperationArg
       context: { clusterName: cluster.name, team: cluster.team, labels: cluster.labels },
       recover: args.recover,
     };
-    const result = await deps.runEngine(request, { onEvent: (e) => void events.push(e), signal: abort.signal });
-    await events.push({ type: 'status', data: { status: result.status, error: result.error?.title ?? null } });
+    const result = await deps.runEngine(request, { onEvent: (e) => void events.push(e), signal: abort.signal, kill: lease.mustBeDead });
+    if (stoppedFor !== 'lease-lost') await events.push({ type: 'status', data: { status: result.status, error: result.error?.title ?? null } });
     return { result, stoppedFor };
   } finally {
-    clearInterval(renew);
     clearInterval(watchCancel);
     args.shutdown.removeEventListener('abort', onShutdown);
-    await events.close();
+    lease.atRisk.removeEventListener('abort', onRisk);
+    // A holder that lost its lane does not wait on a store that may not answer; whatever it still writes is fenced.
+    if (stoppedFor !== 'lease-lost') await events.close();
   }
 }

@@ -26,6 +26,12 @@ export class NotFoundError extends AppError {}
 /** Another operation holds this cluster, or the name is taken. */
 export class ConflictError extends AppError {}
 
+/**
+ * The caller no longer holds the cluster's lane: another worker took it over (or the lease lapsed and was
+ * taken). Whatever the caller was doing must stop and write nothing more.
+ */
+export class LaneLostError extends ConflictError {}
+
 /** No valid bearer token. */
 export class UnauthenticatedError extends AppError {}
 

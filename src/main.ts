@@ -35,6 +35,7 @@ import { createLogger } from './logger.js';
 import { connectRedis } from './redis.js';
 import { openDatabase } from './store/open-store.js';
 import { SqlRecordStore } from './store/sql-store.js';
+import { SqlLaneStore } from './store/sql-lane-store.js';
 import { SqlDriftStore } from './drift/sql-drift-store.js';
 import { DriftService } from './drift/drift-service.js';
 import { createDriftReactions } from './drift/drift-reactions.js';
@@ -156,7 +157,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     workerConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
     const reactions = createDriftReactions({ store, drift, dispatcher: resilient(dispatcher, log), webhooks: notifier, log });
     const processor = createLaneProcessor({
-      store, log, leaseMs: config.WORKER_LANE_LEASE_MS, shutdown: shutdown.signal,
+      store, lanes: new SqlLaneStore(sql), log, leaseMs: config.WORKER_LANE_LEASE_MS, shutdown: shutdown.signal,
       workerId,
       runEngine: (request, o) => runInChildProcess(request, { ...o, cancelGraceMs: config.WORKER_CANCEL_GRACE_MS, childConfig }),
       requeue: (clusterId) => dispatcher.wake(clusterId),

@@ -62,6 +62,11 @@ export interface OperationOutcome {
   outputs: Record<string, unknown> | null;
   error: OperationError | null;
   cluster: Partial<Pick<ClusterRecord, 'status' | 'appliedSpec' | 'appliedGeneration' | 'outputs'>>;
+  /**
+   * The run left the stack unlocked with no pending operations (it finished, or failed in a way that
+   * leaves nothing behind): the cluster no longer needs recovery. False keeps the mark as it is.
+   */
+  stackClean: boolean;
 }
 
 export type IdempotencyClaim =
@@ -116,16 +121,6 @@ export interface RecordStore {
   pendingOperations(clusterId: string): Promise<OperationRecord[]>;
   /** A queued operation becomes `cancelled` at once; a running one gets cancelRequested. Returns the updated record, or null if it was already terminal. */
   requestCancel(id: string): Promise<OperationRecord | null>;
-  /** queued|running -> running, attempts + 1, startedAt set on first start. Also sets cluster.lastOperationId and, for provision/update/destroy, the cluster's in-progress status. */
-  startOperation(id: string): Promise<OperationRecord>;
-  /** Marks queued operations superseded by another. */
-  supersede(ids: string[], byId: string): Promise<void>;
-  /** Records the outcome on the operation and the cluster in one transaction. */
-  finishOperation(id: string, outcome: OperationOutcome): Promise<OperationRecord>;
-  /** running -> queued, for an operation a draining worker stopped before it finished (it runs again later). */
-  requeueOperation(id: string): Promise<void>;
-  /** Sets a cluster's status outside an operation's outcome (e.g. a queued provision was cancelled). */
-  setClusterStatus(clusterId: string, status: ClusterStatus): Promise<void>;
   /** Cluster ids with queued operations, or running ones whose lane lease has expired (for the reconciler). */
   clustersNeedingWork(): Promise<string[]>;
 
@@ -149,19 +144,9 @@ export interface RecordStore {
   listKubeconfigReads(clusterId: string, limit: number): Promise<Array<{ readBy: string; readAt: string }>>;
 
   // --- events ---
-  /** Appends events with consecutive seq numbers; returns the last seq. */
-  appendEvents(operationId: string, events: Array<Pick<OperationEvent, 'type' | 'data'>>): Promise<number>;
   /** Events with seq > afterSeq, oldest first. */
   listEvents(operationId: string, afterSeq: number, limit: number): Promise<OperationEvent[]>;
 
-  // --- per-cluster lane: at most one worker runs a cluster's operations at a time ---
-  /** Takes the lane if free or expired. */
-  acquireLane(clusterId: string, owner: string, leaseMs: number): Promise<boolean>;
-  /** Extends the lease; false if the owner lost it. */
-  renewLane(clusterId: string, owner: string, leaseMs: number): Promise<boolean>;
-  releaseLane(clusterId: string, owner: string): Promise<void>;
-  /** When the current lease ends, or null if the lane is free. */
-  laneExpiresAt(clusterId: string): Promise<Date | null>;
 
   // --- tokens ---
   createToken(token: { name: string; team: string | null; admin: boolean; hash: string }): Promise<StoredToken>;

@@ -15,8 +15,9 @@ import type {
   StoredToken,
 } from './record-store.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
+import { requireOperation } from './sql-statements.js';
 import { type ClusterRow, type EventRow, type IdempotencyRow, type OperationRow, SELECT_OPERATION, type TokenRow, returningOperation, toCluster, toOperation, toToken } from './rows.js';
-import { checkLease, checkLimit, decodeCursor, encodeCursor, isClusterCursor, isOperationCursor, isUuid, json, one, page, uuidOrNil } from './sql-helpers.js';
+import { checkLimit, decodeCursor, encodeCursor, isClusterCursor, isOperationCursor, isUuid, json, one, page, uuidOrNil } from './sql-helpers.js';
 
 /** Largest page of clusters or operations one call returns. */
 export const MAX_PAGE_SIZE = 200;
@@ -186,63 +187,6 @@ export class SqlRecordStore implements RecordStore {
     return null;
   }
 
-  /** As the interface says; throws NotFoundError for an unknown id and ConflictError if the operation is already terminal. */
-  startOperation(id: string): Promise<OperationRecord> {
-    return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ cluster_id: string; kind: OperationKind }>(
-        `UPDATE operations SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now())
-         WHERE id = $1 AND status IN ('queued', 'running') RETURNING cluster_id, kind`,
-        [id],
-      );
-      const started = rows[0] ?? (await terminalConflict(tx, id, 'start'));
-      await tx.query(
-        `UPDATE clusters SET last_operation_id = $2, updated_at = now(),
-           status = CASE $3::text WHEN 'provision' THEN 'provisioning' WHEN 'update' THEN 'updating' WHEN 'destroy' THEN 'destroying' ELSE status END
-         WHERE id = $1`,
-        [started.cluster_id, id, started.kind],
-      );
-      return requireOperation(tx, id);
-    });
-  }
-
-  async supersede(ids: string[], byId: string): Promise<void> {
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return;
-    await this.db.query(
-      `UPDATE operations SET status = 'superseded', superseded_by = $2, finished_at = now()
-       WHERE id = ANY($1::uuid[]) AND status = 'queued'`,
-      [valid, byId],
-    );
-  }
-
-  /** As the interface says; throws NotFoundError for an unknown id and ConflictError if the operation is already terminal. */
-  finishOperation(id: string, outcome: OperationOutcome): Promise<OperationRecord> {
-    return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ cluster_id: string }>(
-        `UPDATE operations SET status = $2, summary = $3::jsonb, outputs = $4::jsonb, error = $5::jsonb, finished_at = now()
-         WHERE id = $1 AND status IN ('queued', 'running') RETURNING cluster_id`,
-        [id, outcome.status, json(outcome.summary), json(outcome.outputs), json(outcome.error)],
-      );
-      const finished = rows[0] ?? (await terminalConflict(tx, id, 'finish'));
-      const update = clusterUpdate(finished.cluster_id, outcome.cluster);
-      await tx.query(update.text, update.params);
-      return requireOperation(tx, id);
-    });
-  }
-
-  /** As the interface says; throws NotFoundError for an unknown id. Not running (already requeued or finished): no change. Keeps attempts and startedAt, so the next start knows it is a recovery. */
-  async requeueOperation(id: string): Promise<void> {
-    const { rows } = await this.db.query(`UPDATE operations SET status = 'queued' WHERE id = $1 AND status = 'running' RETURNING id`, [uuidOrNil(id)]);
-    if (rows.length === 0) await requireOperation(this.db, id);
-  }
-
-  /** As the interface says; throws NotFoundError for an unknown cluster. `destroyed` also sets destroyedAt, which frees the name. */
-  async setClusterStatus(clusterId: string, status: ClusterStatus): Promise<void> {
-    const update = clusterUpdate(uuidOrNil(clusterId), { status });
-    const { rows } = await this.db.query(`${update.text} RETURNING id`, update.params);
-    if (rows.length === 0) throw new NotFoundError(`cluster ${clusterId} not found`);
-  }
-
   async clustersNeedingWork(): Promise<string[]> {
     const { rows } = await this.db.query<{ cluster_id: string }>(
       `SELECT DISTINCT o.cluster_id FROM operations o JOIN clusters c ON c.id = o.cluster_id
@@ -309,28 +253,6 @@ export class SqlRecordStore implements RecordStore {
 
   // --- events ---
 
-  /** As the interface says; throws NotFoundError for an unknown operation. An empty list appends nothing and returns the current last seq (0 if none). */
-  appendEvents(operationId: string, events: Array<Pick<OperationEvent, 'type' | 'data'>>): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      // The row lock makes concurrent appenders to one operation take turns, so seqs never collide.
-      const { rows: locked } = await tx.query('SELECT 1 FROM operations WHERE id = $1 FOR UPDATE', [uuidOrNil(operationId)]);
-      if (locked.length === 0) throw new NotFoundError(`operation ${operationId} not found`);
-      const { rows } = await tx.query<{ last: number }>(
-        'SELECT coalesce(max(seq), 0)::int AS last FROM operation_events WHERE operation_id = $1',
-        [operationId],
-      );
-      const last = one(rows[0]).last;
-      if (events.length === 0) return last;
-      await tx.query(
-        `INSERT INTO operation_events (operation_id, seq, type, data)
-         SELECT $1, $2::int + e.ord::int, e.value->>'type', coalesce(e.value->'data', 'null'::jsonb)
-         FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(value, ord)`,
-        [operationId, last, json(events.map((e) => ({ type: e.type, data: e.data })))],
-      );
-      return last + events.length;
-    });
-  }
-
   async listEvents(operationId: string, afterSeq: number, limit: number): Promise<OperationEvent[]> {
     const size = checkLimit(limit, MAX_EVENT_BATCH);
     if (!isUuid(operationId)) return [];
@@ -339,43 +261,6 @@ export class SqlRecordStore implements RecordStore {
       [operationId, afterSeq, size],
     );
     return rows.map((r) => ({ operationId: r.operation_id, seq: r.seq, at: r.at, type: r.type, data: r.data }));
-  }
-
-  // --- lanes ---
-
-  async acquireLane(clusterId: string, owner: string, leaseMs: number): Promise<boolean> {
-    const { rows } = await this.db.query(
-      `UPDATE clusters SET lane_owner = $2, lane_expires_at = now() + $3::double precision * interval '1 millisecond'
-       WHERE id = $1 AND (lane_owner IS NULL OR lane_expires_at < now() OR lane_owner = $2) RETURNING id`,
-      [uuidOrNil(clusterId), owner, checkLease(leaseMs)],
-    );
-    return rows.length > 0;
-  }
-
-  async renewLane(clusterId: string, owner: string, leaseMs: number): Promise<boolean> {
-    // An owner whose lease ran out still renews if nobody took the lane meanwhile: no one else ran.
-    const { rows } = await this.db.query(
-      `UPDATE clusters SET lane_expires_at = now() + $3::double precision * interval '1 millisecond'
-       WHERE id = $1 AND lane_owner = $2 RETURNING id`,
-      [uuidOrNil(clusterId), owner, checkLease(leaseMs)],
-    );
-    return rows.length > 0;
-  }
-
-  async releaseLane(clusterId: string, owner: string): Promise<void> {
-    await this.db.query('UPDATE clusters SET lane_owner = NULL, lane_expires_at = NULL WHERE id = $1 AND lane_owner = $2', [
-      uuidOrNil(clusterId),
-      owner,
-    ]);
-  }
-
-  /** As the interface says; an expired lease counts as free (null), like `acquireLane` treats it. */
-  async laneExpiresAt(clusterId: string): Promise<Date | null> {
-    const { rows } = await this.db.query<{ lane_expires_at: string }>(
-      `SELECT lane_expires_at FROM clusters WHERE id = $1 AND lane_owner IS NOT NULL AND lane_expires_at >= now()`,
-      [uuidOrNil(clusterId)],
-    );
-    return rows[0] ? new Date(rows[0].lane_expires_at) : null;
   }
 
   // --- tokens ---
@@ -490,33 +375,4 @@ async function lockLiveCluster(tx: SqlClient, clusterId: string): Promise<Cluste
   if (!row) throw new NotFoundError(`cluster ${clusterId} not found`);
   if (row.destroyed_at !== null) throw new ConflictError(`cluster "${row.name}" is destroyed`);
   return toCluster(row);
-}
-
-async function requireOperation(db: SqlClient, id: string): Promise<OperationRecord> {
-  const { rows } = await db.query<OperationRow>(`${SELECT_OPERATION} WHERE o.id = $1`, [uuidOrNil(id)]);
-  if (!rows[0]) throw new NotFoundError(`operation ${id} not found`);
-  return toOperation(rows[0]);
-}
-
-/** Called when a guarded UPDATE matched nothing: says whether the operation is missing or finished. */
-async function terminalConflict(db: SqlClient, id: string, verb: string): Promise<never> {
-  const op = await requireOperation(db, id);
-  throw new ConflictError(`cannot ${verb} operation ${id}: it is already ${op.status}`);
-}
-
-/** An UPDATE of the given cluster fields (and updated_at); absent fields are left alone. */
-function clusterUpdate(clusterId: string, fields: OperationOutcome['cluster']): { text: string; params: unknown[] } {
-  const params: unknown[] = [clusterId];
-  const p = (v: unknown): string => `$${params.push(v)}`;
-  const sets = ['updated_at = now()'];
-  if (fields.status !== undefined) {
-    const status = p(fields.status);
-    sets.push(`status = ${status}::text`);
-    // destroyed_at frees the name for a new cluster; keep the first destruction time.
-    sets.push(`destroyed_at = CASE WHEN ${status}::text = 'destroyed' THEN coalesce(destroyed_at, now()) ELSE NULL END`);
-  }
-  if (fields.appliedSpec !== undefined) sets.push(`applied_spec = ${p(json(fields.appliedSpec))}::jsonb`);
-  if (fields.appliedGeneration !== undefined) sets.push(`applied_generation = ${p(fields.appliedGeneration)}::int`);
-  if (fields.outputs !== undefined) sets.push(`outputs = ${p(json(fields.outputs))}::jsonb`);
-  return { text: `UPDATE clusters SET ${sets.join(', ')} WHERE id = $1`, params };
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { killProcessTree } from '../../queue/child-runner.js';
+import { killProcessTree } from '../../queue/process-tree.js';
 import { BlueprintRegistry } from '../../src/blueprints/registry.js';
 import type { OperationKind } from '../../src/domain/operation.js';
 import { AutomationEngine } from '../../src/engine/automation-engine.js';
@@ -198,7 +198,7 @@ describe('AutomationEngine with the local-files blueprint', () => {
     await updating;
     // Let the engine persist the step as a pending operation before the crash.
     await new Promise((r) => setTimeout(r, 1000));
-    killProcessTree(child.pid!);
+    await killProcessTree(child.pid!);
     await new Promise((r) => child.once('exit', r));
 
     assert.equal(lockFiles().length, 1, 'the killed run left its lock');

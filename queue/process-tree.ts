@@ -1,0 +1,101 @@
+/**
+ * Finding and killing every process a job started, without blocking the caller's event loop: a
+ * worker renews its lanes and BullMQ's job locks from timers, so it never waits on `ps` or on reading
+ * `/proc` synchronously.
+ */
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Environment variable carrying a job's mark; see {@link killMarked}. */
+export const JOB_MARK_VAR = 'CLUSTERD_JOB_MARK';
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  pgid: number;
+}
+
+/**
+ * Kills a process, its process group and every descendant's process group with SIGKILL. The
+ * descendants matter: the Pulumi CLI starts each provider plugin in a process group of its own, and
+ * a plugin whose CLI died keeps running forever (the Node dynamic provider does not watch the engine).
+ * The tree is frozen with SIGSTOP first so that nobody forks while it is being listed.
+ * Linux and macOS (`ps`); processes of our own group are spared unless `includeOwnGroup`.
+ */
+export async function killProcessTree(rootPid: number, { includeOwnGroup = false } = {}): Promise<void> {
+  const ownGroup = (await table()).find((p) => p.pid === process.pid)?.pgid ?? null;
+  let tree = descendants(await table(), rootPid, ownGroup);
+  for (const p of tree) if (p.pid !== process.pid) signal(p.pid, 'SIGSTOP');
+  tree = descendants(await table(), rootPid, ownGroup);
+  const groups = new Set(tree.map((p) => p.pgid));
+  for (const pgid of groups) if (pgid !== ownGroup) signal(-pgid, 'SIGKILL');
+  for (const p of tree) if (p.pid !== process.pid) signal(p.pid, 'SIGKILL');
+  if (includeOwnGroup && ownGroup !== null) signal(-ownGroup, 'SIGKILL');
+}
+
+/**
+ * SIGKILLs every process (but this one) whose environment carries `mark` in {@link JOB_MARK_VAR}:
+ * provider plugins whose CLI died are reparented away from the job's tree and keep running forever.
+ * Linux only (/proc); elsewhere the tree kill is all there is.
+ */
+export async function killMarked(mark: string): Promise<void> {
+  const needle = `${JOB_MARK_VAR}=${mark}`;
+  let pids: string[];
+  try {
+    pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid);
+  } catch {
+    return;
+  }
+  await Promise.all(
+    pids.map(async (pid) => {
+      try {
+        if ((await readFile(`/proc/${pid}/environ`, 'latin1')).split('\0').includes(needle)) signal(Number(pid), 'SIGKILL');
+      } catch {
+        // Gone, or not ours to read.
+      }
+    }),
+  );
+}
+
+async function table(): Promise<Proc[]> {
+  try {
+    const { stdout } = await run('ps', ['-A', '-o', 'pid=,ppid=,pgid='], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    return stdout
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).map(Number))
+      .filter((f) => f.length === 3 && f.every(Number.isInteger))
+      .map(([pid, ppid, pgid]) => ({ pid: pid!, ppid: ppid!, pgid: pgid! }));
+  } catch {
+    return [];
+  }
+}
+
+/** `root`, the process group it leads, all their descendants, and every process in their process groups (but `spareGroup`). */
+function descendants(all: Proc[], root: number, spareGroup: number | null): Proc[] {
+  const found = new Map<number, Proc>();
+  // The root may be dead already: its process group (the child leads its own) still names what it left.
+  for (const p of all) if (p.pid === root || p.pgid === root) found.set(p.pid, p);
+  for (let grew = true; grew; ) {
+    grew = false;
+    const groups = new Set([...found.values()].map((f) => f.pgid));
+    for (const p of all) {
+      if (found.has(p.pid)) continue;
+      if (found.has(p.ppid) || (p.pgid !== spareGroup && groups.has(p.pgid))) {
+        found.set(p.pid, p);
+        grew = true;
+      }
+    }
+  }
+  return [...found.values()];
+}
+
+function signal(target: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(target, sig);
+  } catch {
+    // Already gone.
+  }
+}

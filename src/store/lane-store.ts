@@ -1,0 +1,61 @@
+import type { ClusterStatus } from '../domain/cluster.js';
+import type { OperationEvent, OperationRecord } from '../domain/operation.js';
+import type { OperationOutcome } from './record-store.js';
+
+/**
+ * A worker's hold on a cluster's lane. `epoch` is the fencing token: it grows with every take-over,
+ * and a hold is current only while its epoch is the cluster's. Every write below names the hold it
+ * is made under and is refused with LaneLostError once that hold is no longer current, so a worker
+ * that lost its lane (paused, partitioned, slow) cannot change anything after another took over.
+ */
+export interface LaneHold {
+  clusterId: string;
+  /** Unique per take: a worker never shares an owner string between two holds. */
+  owner: string;
+  epoch: number;
+}
+
+/** What a start hands the runner: the operation, and whether the stack must be recovered first. */
+export interface StartedOperation {
+  operation: OperationRecord;
+  /**
+   * An earlier run on this cluster did not end cleanly (killed, crashed, cancelled, its worker died or
+   * lost its lane): before running, break the lock it may have left and clear pending operations.
+   * Every such run has stopped: its holder stopped its engine before its lease could lapse.
+   */
+  recover: boolean;
+}
+
+/**
+ * The per-cluster lane: at most one worker runs a cluster's operations at a time, and only the
+ * current holder's writes to those operations take effect. Lease times come from the database clock.
+ */
+export interface LaneStore {
+  /** Takes the lane if it is free or its lease has lapsed; null when someone holds it. */
+  acquire(clusterId: string, owner: string, leaseMs: number): Promise<LaneHold | null>;
+  /** Extends the lease by `leaseMs` from now; false when the hold is no longer current. */
+  renew(hold: LaneHold, leaseMs: number): Promise<boolean>;
+  /** Frees the lane if the hold is still current; otherwise does nothing. */
+  release(hold: LaneHold): Promise<void>;
+  /** When the current lease ends, or null if the lane is free or its lease has lapsed. */
+  expiresAt(clusterId: string): Promise<Date | null>;
+
+  /**
+   * queued -> running (attempts + 1, startedAt on the first start), or running -> running for an attempt
+   * whose lane has been taken over since it started (its holder lost its lease). Sets the cluster's
+   * lastOperationId and in-progress status; a mutating kind marks the cluster as needing recovery until
+   * it finishes cleanly. Needs a current, unexpired hold.
+   * @throws LaneLostError, ConflictError (finished, or already running under this hold), NotFoundError
+   */
+  startOperation(hold: LaneHold, id: string): Promise<StartedOperation>;
+  /** Marks queued operations superseded by another. */
+  supersede(hold: LaneHold, ids: string[], byId: string): Promise<void>;
+  /** Appends events with consecutive seq numbers; returns the last seq. */
+  appendEvents(hold: LaneHold, operationId: string, events: Array<Pick<OperationEvent, 'type' | 'data'>>): Promise<number>;
+  /** Records the outcome on the operation and the cluster in one transaction. */
+  finishOperation(hold: LaneHold, id: string, outcome: OperationOutcome): Promise<OperationRecord>;
+  /** running -> queued, for an operation stopped before it finished that must run again later. Keeps attempts and startedAt. */
+  requeueOperation(hold: LaneHold, id: string): Promise<void>;
+  /** Sets the cluster's status outside an operation's outcome (a queued provision was cancelled, say). */
+  setClusterStatus(hold: LaneHold, status: ClusterStatus): Promise<void>;
+}

@@ -1,0 +1,37 @@
+import type { OperationRecord } from '../domain/operation.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { OperationOutcome } from './record-store.js';
+import { SELECT_OPERATION, toOperation, type OperationRow } from './rows.js';
+import { json, uuidOrNil } from './sql-helpers.js';
+import type { SqlClient } from './sql.js';
+
+// --- statements shared by the stores of one database ---
+
+export async function requireOperation(db: SqlClient, id: string): Promise<OperationRecord> {
+  const { rows } = await db.query<OperationRow>(`${SELECT_OPERATION} WHERE o.id = $1`, [uuidOrNil(id)]);
+  if (!rows[0]) throw new NotFoundError(`operation ${id} not found`);
+  return toOperation(rows[0]);
+}
+
+/** Called when a guarded UPDATE matched nothing: says whether the operation is missing or finished. */
+export async function terminalConflict(db: SqlClient, id: string, verb: string): Promise<never> {
+  const op = await requireOperation(db, id);
+  throw new ConflictError(`cannot ${verb} operation ${id}: it is already ${op.status}`);
+}
+
+/** An UPDATE of the given cluster fields (and updated_at, and any `extra` assignments); absent fields are left alone. */
+export function clusterUpdate(clusterId: string, fields: OperationOutcome['cluster'], extra: string[] = []): { text: string; params: unknown[] } {
+  const params: unknown[] = [clusterId];
+  const p = (v: unknown): string => `$${params.push(v)}`;
+  const sets = ['updated_at = now()', ...extra];
+  if (fields.status !== undefined) {
+    const status = p(fields.status);
+    sets.push(`status = ${status}::text`);
+    // destroyed_at frees the name for a new cluster; keep the first destruction time.
+    sets.push(`destroyed_at = CASE WHEN ${status}::text = 'destroyed' THEN coalesce(destroyed_at, now()) ELSE NULL END`);
+  }
+  if (fields.appliedSpec !== undefined) sets.push(`applied_spec = ${p(json(fields.appliedSpec))}::jsonb`);
+  if (fields.appliedGeneration !== undefined) sets.push(`applied_generation = ${p(fields.appliedGeneration)}::int`);
+  if (fields.outputs !== undefined) sets.push(`outputs = ${p(json(fields.outputs))}::jsonb`);
+  return { text: `UPDATE clusters SET ${sets.join(', ')} WHERE id = $1`, params };
+}
