@@ -27,6 +27,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** `pglite` forces the embedded store even when TEST_DATABASE_URL names a server. @defaultValue 'auto' */
   records?: 'auto' | 'pglite';
+  /** The PostgreSQL server to make the test's database on. @defaultValue TEST_DATABASE_URL */
+  databaseServer?: string;
 }
 
 export interface ApiResponse<T = any> {
@@ -52,8 +54,8 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-async function freshDatabase(records: 'auto' | 'pglite'): Promise<{ url: string | undefined; drop(): Promise<void> }> {
-  const base = records === 'pglite' ? undefined : process.env.TEST_DATABASE_URL;
+async function freshDatabase(records: 'auto' | 'pglite', server = process.env.TEST_DATABASE_URL): Promise<{ url: string | undefined; drop(): Promise<void> }> {
+  const base = records === 'pglite' ? undefined : server;
   if (!base) return { url: undefined, drop: async () => undefined };
   const name = `clusterd_t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const admin = new pg.Client({ connectionString: base });
@@ -76,7 +78,7 @@ async function freshDatabase(records: 'auto' | 'pglite'): Promise<{ url: string 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const workersMode = options.workers ?? 'in-process';
   const dataDir = await mkdtemp(path.join(tmpdir(), 'clusterd-test-'));
-  const db = await freshDatabase(options.records ?? 'auto');
+  const db = await freshDatabase(options.records ?? 'auto', options.databaseServer);
   if (typeof workersMode === 'number' && !db.url) throw new Error('worker processes need TEST_DATABASE_URL (PGlite serves one process)');
   const prefix = `test-${randomUUID()}`;
   const env: Record<string, string> = {

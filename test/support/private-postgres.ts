@@ -1,0 +1,73 @@
+/**
+ * A PostgreSQL server of a test's own (initdb in a temp directory, a free port on loopback), for tests
+ * that stop or pause the record store: the shared test server must keep serving everyone else.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface PrivatePostgres {
+  /** `postgres://postgres@127.0.0.1:<port>/postgres`. */
+  url: string;
+  /** Freezes the server and every backend (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void;
+  /** Thaws what `pause` froze. */
+  resume(): void;
+  /** Stops the server and removes its files. */
+  stop(): void;
+}
+
+const bin = () => execFileSync('bash', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1'], { encoding: 'utf8' }).trim();
+const asPostgres = (args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', ...args], { cwd: '/', stdio: ['ignore', 'ignore', 'pipe'] });
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'clusterd-pg-'));
+  // The server runs as `postgres`, which must own its data directory.
+  chmodSync(dir, 0o755);
+  const data = path.join(dir, 'data');
+  const port = await freePort();
+  const pgBin = bin();
+  execFileSync('mkdir', ['-p', data]);
+  chownSync(data, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
+  asPostgres([path.join(pgBin, 'initdb'), '-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C']);
+  writeFileSync(path.join(data, 'postgresql.auto.conf'), `port = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\n`);
+  asPostgres([path.join(pgBin, 'pg_ctl'), '-D', data, '-l', path.join(data, 'server.log'), '-w', '-t', '60', 'start']);
+  const postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const family = (): number[] => {
+    const children = execFileSync('bash', ['-c', `pgrep -P ${postmaster} || true`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return [postmaster, ...children];
+  };
+  const signal = (sig: NodeJS.Signals) => {
+    for (const pid of family()) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // Gone.
+      }
+    }
+  };
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
+    stop() {
+      signal('SIGCONT');
+      try {
+        asPostgres([path.join(pgBin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
