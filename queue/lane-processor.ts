@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { ClusterRecord } from '../src/domain/cluster.js';
 import type { OperationRecord } from '../src/domain/operation.js';
 import { ConflictError, LaneLostError } from '../src/errors.js';
 import type { LaneStore } from '../src/store/lane-store.js';
 import type { RecordStore } from '../src/store/record-store.js';
-import { operationEvent } from '../src/webhooks/events.js';
-import type { WebhookNotifier } from '../src/webhooks/notifier.js';
 import { keepLane, type LaneLease } from './lane-lease.js';
 import type { RunClusterJobData } from './names.js';
 import { outcomeOf, settledStatus } from './outcome.js';
@@ -28,10 +25,11 @@ export interface LaneProcessorDeps {
   shutdown: AbortSignal;
   /** Told when work is left on a cluster that this worker will not do (drained, or its lane lost). */
   requeue(clusterId: string): Promise<void>;
-  /** Called after an operation is recorded finished (drift reports, webhooks); must not throw. */
-  onFinished?(operation: OperationRecord, cluster: ClusterRecord): Promise<void>;
-  /** Told of every operation that ends succeeded, failed or cancelled. @defaultValue none */
-  webhooks?: WebhookNotifier;
+  /**
+   * Called once an operation's outcome is committed, to carry out its outbox entry (webhook events,
+   * drift report) at once; the outbox relay's passes do it anyway if this is lost. Must not throw.
+   */
+  afterFinish?(operationId: string): Promise<void>;
 }
 
 type DrainEnd = 'empty' | 'shutdown' | 'lane-lost';
@@ -64,13 +62,6 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
   const maxAttempts = deps.maxAttempts ?? 3;
   const { store, lanes, log } = deps;
 
-  /** After the outcome is recorded; a failure to notify is logged and never touches the operation. */
-  async function announce(op: OperationRecord, cluster: ClusterRecord | null): Promise<void> {
-    const event = operationEvent(op, cluster);
-    if (!deps.webhooks || !event) return;
-    await deps.webhooks.publish(event).catch((err: unknown) => log.error({ err, operationId: op.id }, 'could not publish operation event'));
-  }
-
   /** Runs the cluster's pending operations until none is left, the worker drains, or the lane is at risk. */
   async function drainLane(lease: LaneLease): Promise<DrainEnd> {
     const { hold } = lease;
@@ -101,8 +92,8 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
     };
     const result = { status: 'failed' as const, summary: null, outputs: null, error };
     const outcome = cluster ? outcomeOf(op, cluster, result) : { ...result, cluster: {}, stackClean: false };
-    const finished = await lanes.finishOperation(lease.hold, op.id, outcome);
-    await announce(finished, cluster);
+    await lanes.finishOperation(lease.hold, op.id, outcome);
+    await deps.afterFinish?.(op.id);
   }
 
   async function runOne(lease: LaneLease, queued: OperationRecord): Promise<'done' | 'lane-lost'> {
@@ -133,10 +124,9 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
       log.warn({ operationId: op.id, reason: stoppedFor }, 'operation stopped and requeued');
       return 'done';
     }
-    const finished = await lanes.finishOperation(lease.hold, op.id, outcomeOf(op, cluster, result));
+    await lanes.finishOperation(lease.hold, op.id, outcomeOf(op, cluster, result));
     log.info({ operationId: op.id, status: result.status, error: result.error?.code }, 'operation finished');
-    await announce(finished, cluster);
-    if (deps.onFinished) await deps.onFinished(finished, (await store.getClusterById(op.clusterId)) ?? cluster);
+    await deps.afterFinish?.(op.id);
     return 'done';
   }
 

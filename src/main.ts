@@ -42,6 +42,9 @@ import { createDriftReactions } from './drift/drift-reactions.js';
 import { createSweepProcessor } from '../queue/sweep-processor.js';
 import { keepSweepScheduleApplied } from '../queue/sweep-scheduler.js';
 import { startExpiryWatch } from '../queue/expiry-watch.js';
+import { createOutboxRelay, startOutboxPasses } from '../queue/outbox-relay.js';
+import { SqlOutboxStore } from './store/outbox-store.js';
+import { createOperationFollowUp } from './lifecycle/operation-follow-up.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
 import { createWebhookNotifier } from './webhooks/notifier.js';
 import { WebhookService } from './webhooks/webhook-service.js';
@@ -109,13 +112,17 @@ export async function startService(config: Config, log: Logger = createLogger(co
   const deliveries = createDeliveryQueue(webhookQueue, { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS });
   // Both roles publish: the API when a queued operation is cancelled, workers when one finishes.
   const notifier = createWebhookNotifier({ store: webhookStore, queue: deliveries, log });
+  // What follows a finished operation (its webhook event, drift report and remediation) runs from the
+  // outbox entry committed with it, kicked at once by whichever process committed it.
+  const reactions = createDriftReactions({ store, drift, dispatcher: resilient(dispatcher, log), webhooks: notifier, log });
+  const relay = createOutboxRelay({ outbox: new SqlOutboxStore(sql), handlers: { 'operation.finished': createOperationFollowUp({ store, webhooks: notifier, reactions }) }, log });
   const closers: Array<() => Promise<unknown>> = [];
   let url: string | null = null;
 
   if (config.CLUSTERD_ROLE !== 'worker') {
     const readOutput = createStackOutputReader({ projectName: await projectName(), workRoot: path.join(config.dataDir, 'readers'), env: await pulumiEnv(config), secretsProvider: config.CLUSTERD_SECRETS_PROVIDER });
     const clusters = new ClusterService({ store, blueprints, dispatcher: resilient(dispatcher, log), maxTtl: config.CLUSTER_MAX_TTL, readOutput });
-    const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log), webhooks: notifier });
+    const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log), afterCancel: (id) => relay.kick('operation.finished', id) });
     const webhooks = new WebhookService({ store: webhookStore, deliver: notifier.deliver });
     const driftService = new DriftService({
       drift, clusters, maxConcurrent: config.DRIFT_MAX_CONCURRENT_CHECKS, staleMs: sweepStaleMs,
@@ -155,14 +162,12 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     const workerConnection = connectRedis(config.REDIS_URL);
     workerConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-    const reactions = createDriftReactions({ store, drift, dispatcher: resilient(dispatcher, log), webhooks: notifier, log });
     const processor = createLaneProcessor({
       store, lanes: new SqlLaneStore(sql), log, leaseMs: config.WORKER_LANE_LEASE_MS, shutdown: shutdown.signal,
       workerId,
       runEngine: (request, o) => runInChildProcess(request, { ...o, cancelGraceMs: config.WORKER_CANCEL_GRACE_MS, childConfig }),
       requeue: (clusterId) => dispatcher.wake(clusterId),
-      onFinished: reactions.onOperationFinished,
-      webhooks: notifier,
+      afterFinish: (id) => relay.kick('operation.finished', id),
     });
     const worker = startClusterWorker({ connection: workerConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, processor, shutdown, log });
     const reconciler = startReconciler({ store, wake: (id) => dispatcher.wake(id), intervalMs: config.RECONCILE_INTERVAL_MS, log });
@@ -188,6 +193,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       connection: webhookConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WEBHOOK_CONCURRENCY, log,
       processor: createWebhookProcessor({ store: webhookStore, log, timeoutMs: config.WEBHOOK_TIMEOUT_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS }),
     });
+    const outboxPasses = startOutboxPasses(relay, config.RECONCILE_INTERVAL_MS);
     const requeuer = startDeliveryRequeuer({ store: webhookStore, requeue: (id) => deliveries.requeue(id), intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.RECONCILE_INTERVAL_MS, log });
     log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
     closers.push(async () => {
@@ -195,6 +201,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       expiry.stop();
       schedule.stop();
       requeuer.stop();
+      outboxPasses.stop();
       await sweeps.close();
       await sweepConnection.quit().catch(() => undefined);
       // Operations first: the last ones to finish still publish their events.

@@ -8,12 +8,18 @@ import type { RecordStore } from '../store/record-store.js';
 import type { DriftStore } from './drift-store.js';
 
 export interface DriftReactionsDeps {
-  store: RecordStore;
-  drift: DriftStore;
+  store: Pick<RecordStore, 'pendingOperations' | 'listOperations' | 'enqueueOperation'>;
+  drift: Pick<DriftStore, 'recordReport' | 'setRemediation'>;
   dispatcher: OperationDispatcher;
   /** Tells subscribers (webhooks). */
-  webhooks: WebhookNotifier;
+  webhooks: Pick<WebhookNotifier, 'record'>;
   log: Logger;
+}
+
+/** Ids and time the reactions to one finished operation give their webhook events, the same on every retry. */
+export interface ReactionIdentity {
+  driftEventId: string;
+  createdAt: string;
 }
 
 /** Who the service's own remediation operations are requested by. */
@@ -23,12 +29,14 @@ const UPDATING_KINDS = new Set(['provision', 'update', 'remediate']);
 
 /**
  * What follows a finished drift check or remediation: the drift report is filed, and under the
- * cluster's policy subscribers are told and/or a `remediate` operation is queued.
+ * cluster's policy subscribers are told and/or a `remediate` operation is queued. Run from the
+ * outbox, so it may run again after a crash: every step finds what an earlier run did and does not
+ * repeat it (one report per operation, a remediation decided once, events under fixed ids).
  */
 export function createDriftReactions(deps: DriftReactionsDeps) {
   const { store, drift, webhooks, log } = deps;
 
-  async function afterCheck(op: OperationRecord, cluster: ClusterRecord): Promise<DriftReport | null> {
+  async function afterCheck(op: OperationRecord, cluster: ClusterRecord, identity: ReactionIdentity): Promise<DriftReport | null> {
     if (op.status !== 'succeeded' && op.status !== 'failed') return null;
     const resources = (op.summary?.resources ?? []).filter((r) => r.drift);
     const kinds = [...new Set(resources.map((r) => r.drift!))].sort();
@@ -37,12 +45,18 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
       clusterId: cluster.id, operationId: op.id, sweepId: op.sweepId, status, kinds, resources, error: op.error, remediation: { action: 'none' },
     });
     if (status !== 'drifted' || cluster.driftPolicy === 'none') return report;
-    const remediation = cluster.driftPolicy === 'auto' ? await remediate(cluster) : { action: 'notified' as const };
-    await drift.setRemediation(report.id, remediation);
-    await webhooks.publish({
-      type: 'drift.detected', team: cluster.team, cluster: cluster.name,
-      data: { reportId: report.id, operationId: op.id, sweepId: op.sweepId, kinds, resources: resources.map(({ urn, type, name, drift: kind, properties }) => ({ urn, type, name, drift: kind, properties })), policy: cluster.driftPolicy, remediation },
-    });
+    let remediation = report.remediation;
+    if (remediation.action === 'none') {
+      remediation = cluster.driftPolicy === 'auto' ? await remediate(cluster) : { action: 'notified' as const };
+      await drift.setRemediation(report.id, remediation);
+    }
+    await webhooks.record(
+      {
+        type: 'drift.detected', team: cluster.team, cluster: cluster.name,
+        data: { reportId: report.id, operationId: op.id, sweepId: op.sweepId, kinds, resources: resources.map(({ urn, type, name, drift: kind, properties }) => ({ urn, type, name, drift: kind, properties })), policy: cluster.driftPolicy, remediation },
+      },
+      { eventId: identity.driftEventId, createdAt: identity.createdAt },
+    );
     return { ...report, remediation };
   }
 
@@ -63,18 +77,14 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
   }
 
   return {
-    /** Called once an operation is recorded finished; never throws (the operation itself is done). */
-    async onOperationFinished(op: OperationRecord, cluster: ClusterRecord): Promise<void> {
-      try {
-        if (op.kind === 'drift-check') await afterCheck(op, cluster);
-        if (op.kind === 'remediate' && op.status === 'succeeded') {
-          await webhooks.publish({
-            type: 'drift.remediated', team: cluster.team, cluster: cluster.name,
-            data: { operationId: op.id, requestedBy: op.requestedBy, counts: op.summary?.counts ?? null },
-          });
-        }
-      } catch (err) {
-        log.error({ err, operationId: op.id }, 'drift follow-up failed');
+    /** Called for every finished operation; throws when it did not finish, so that the outbox tries again. */
+    async afterOperation(op: OperationRecord, cluster: ClusterRecord, identity: ReactionIdentity): Promise<void> {
+      if (op.kind === 'drift-check') await afterCheck(op, cluster, identity);
+      if (op.kind === 'remediate' && op.status === 'succeeded') {
+        await webhooks.record(
+          { type: 'drift.remediated', team: cluster.team, cluster: cluster.name, data: { operationId: op.id, requestedBy: op.requestedBy, counts: op.summary?.counts ?? null } },
+          { eventId: identity.driftEventId, createdAt: identity.createdAt },
+        );
       }
     },
   };

@@ -27,6 +27,7 @@ export interface DriftStore {
   heartbeatSweep(id: string, total?: number): Promise<boolean>;
   finishSweep(id: string, end: { status: 'succeeded' | 'failed'; skipped: DriftSweep['skipped']; error?: string }): Promise<void>;
 
+  /** Files the report of a finished check; one per operation: filing it again returns the one filed first. */
   recordReport(report: NewDriftReport): Promise<DriftReport>;
   setRemediation(reportId: string, remediation: Remediation): Promise<void>;
   /** Newest first. */

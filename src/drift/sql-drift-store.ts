@@ -95,13 +95,12 @@ export class SqlDriftStore implements DriftStore {
 
   recordReport(report: NewDriftReport): Promise<DriftReport> {
     return this.db.transaction(async (tx) => {
-      const id = randomUUID();
       await tx.query(
         `INSERT INTO drift_reports (id, cluster_id, operation_id, sweep_id, status, kinds, resources, error, remediation)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb)`,
-        [id, report.clusterId, report.operationId, report.sweepId, report.status, json(report.kinds), json(report.resources), json(report.error), json(report.remediation)],
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb) ON CONFLICT (operation_id) DO NOTHING`,
+        [randomUUID(), report.clusterId, report.operationId, report.sweepId, report.status, json(report.kinds), json(report.resources), json(report.error), json(report.remediation)],
       );
-      const { rows } = await tx.query<ReportRow>(`${SELECT_REPORT} WHERE r.id = $1`, [id]);
+      const { rows } = await tx.query<ReportRow>(`${SELECT_REPORT} WHERE r.operation_id = $1`, [report.operationId]);
       return toReport(one(rows[0]));
     });
   }

@@ -1,8 +1,6 @@
 import type { OperationEvent, OperationRecord } from '../domain/operation.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Page, Principal, RecordStore } from '../store/record-store.js';
-import { operationEvent } from '../webhooks/events.js';
-import type { WebhookNotifier } from '../webhooks/notifier.js';
 import type { ClusterService, OperationDispatcher } from './cluster-service.js';
 
 export interface OperationServiceDeps {
@@ -10,8 +8,8 @@ export interface OperationServiceDeps {
   clusters: ClusterService;
   /** Told when a queued operation is cancelled, so that the cluster's lane settles its status. */
   dispatcher: OperationDispatcher;
-  /** Told when a queued operation is cancelled (running ones are announced by their worker). @defaultValue none */
-  webhooks?: WebhookNotifier;
+  /** Called once a queued operation's cancel is committed, to carry out its outbox entry (webhook event) at once; must not throw. @defaultValue none */
+  afterCancel?(operationId: string): Promise<void>;
 }
 
 /** Reads operations and their events for a caller, and cancels them. */
@@ -39,18 +37,9 @@ export class OperationService {
     if (!updated) throw new ConflictError(`operation ${id} is already ${op.status}; nothing to cancel`);
     if (updated.status === 'cancelled') {
       await this.deps.dispatcher.dispatch(updated);
-      await this.announce(updated);
+      await this.deps.afterCancel?.(updated.id);
     }
     return updated;
-  }
-
-  /** Never fails the cancel: the operation is already cancelled in the records, and publish never rejects. */
-  private async announce(op: OperationRecord): Promise<void> {
-    if (!this.deps.webhooks) return;
-    // Without the cluster the event still goes out, with a null blueprint.
-    const cluster = await this.deps.store.getClusterById(op.clusterId).catch(() => null);
-    const event = operationEvent(op, cluster);
-    if (event) await this.deps.webhooks.publish(event);
   }
 
   /** Events after `afterSeq` of an operation the caller may see. */

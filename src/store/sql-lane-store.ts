@@ -2,6 +2,7 @@ import type { ClusterStatus } from '../domain/cluster.js';
 import { MUTATING_KINDS, type OperationEvent, type OperationKind, type OperationRecord } from '../domain/operation.js';
 import { ConflictError, LaneLostError, NotFoundError } from '../errors.js';
 import type { LaneHold, LaneStore, StartedOperation } from './lane-store.js';
+import { addToOutbox } from './outbox-store.js';
 import type { OperationOutcome } from './record-store.js';
 import { checkLease, isUuid, json, one, uuidOrNil } from './sql-helpers.js';
 import { clusterUpdate, requireOperation, terminalConflict } from './sql-statements.js';
@@ -103,7 +104,7 @@ export class SqlLaneStore implements LaneStore {
     });
   }
 
-  /** As the interface says; throws ConflictError if the operation is already terminal. */
+  /** As the interface says, and records an `operation.finished` outbox entry with it; throws ConflictError if the operation is already terminal. */
   finishOperation(hold: LaneHold, id: string, outcome: OperationOutcome): Promise<OperationRecord> {
     return this.db.transaction(async (tx) => {
       await lockHeld(tx, hold);
@@ -115,6 +116,8 @@ export class SqlLaneStore implements LaneStore {
       if (rows.length === 0) await terminalConflict(tx, id, 'finish');
       const update = clusterUpdate(hold.clusterId, outcome.cluster, outcome.stackClean ? ['needs_recovery = false'] : []);
       await tx.query(update.text, update.params);
+      // Its webhook events and drift report follow from this entry, committed with the outcome.
+      await addToOutbox(tx, 'operation.finished', id);
       return requireOperation(tx, id);
     });
   }

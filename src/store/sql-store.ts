@@ -16,6 +16,7 @@ import type {
 } from './record-store.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
 import { requireOperation } from './sql-statements.js';
+import { addToOutbox } from './outbox-store.js';
 import { type ClusterRow, type EventRow, type IdempotencyRow, type OperationRow, SELECT_OPERATION, type TokenRow, returningOperation, toCluster, toOperation, toToken } from './rows.js';
 import { checkLimit, decodeCursor, encodeCursor, isClusterCursor, isOperationCursor, isUuid, json, one, page, uuidOrNil } from './sql-helpers.js';
 
@@ -171,20 +172,26 @@ export class SqlRecordStore implements RecordStore {
   }
 
   /** As the interface says; also throws NotFoundError for an unknown id. A cancelled queued operation also gets cancelRequested. */
-  async requestCancel(id: string): Promise<OperationRecord | null> {
-    // One statement: a worker starting the operation at the same moment either sees `cancelled`
-    // (and must not run it) or has already made it `running` (and will see cancel_requested).
-    const { rows } = await this.db.query<OperationRow>(
-      returningOperation(`UPDATE operations SET
-         status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
-         finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
-         cancel_requested = true
-       WHERE id = $1 AND status IN ('queued', 'running') RETURNING *`),
-      [uuidOrNil(id)],
-    );
-    if (rows[0]) return toOperation(rows[0]);
-    await requireOperation(this.db, id);
-    return null;
+  /** As the interface says; a queued operation cancelled here gets its `operation.finished` outbox entry in the same transaction. */
+  requestCancel(id: string): Promise<OperationRecord | null> {
+    return this.db.transaction(async (tx) => {
+      // One statement: a worker starting the operation at the same moment either sees `cancelled`
+      // (and must not run it) or has already made it `running` (and will see cancel_requested).
+      const { rows } = await tx.query<OperationRow>(
+        returningOperation(`UPDATE operations SET
+           status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+           finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
+           cancel_requested = true
+         WHERE id = $1 AND status IN ('queued', 'running') RETURNING *`),
+        [uuidOrNil(id)],
+      );
+      if (!rows[0]) {
+        await requireOperation(tx, id);
+        return null;
+      }
+      if (rows[0].status === 'cancelled') await addToOutbox(tx, 'operation.finished', rows[0].id);
+      return toOperation(rows[0]);
+    });
   }
 
   async clustersNeedingWork(): Promise<string[]> {

@@ -21,6 +21,11 @@ export interface WebhookNotifier {
    * while Redis is down is queued later by the requeue pass.
    */
   publish(event: WebhookEventInput): Promise<void>;
+  /**
+   * Like `publish`, for a caller that must know it worked (the outbox relay): the event has the given id
+   * and time, recording it again records nothing new, and a failure to record rejects.
+   */
+  record(event: WebhookEventInput, identity: { eventId: string; createdAt: string }): Promise<void>;
 }
 
 export interface WebhookNotifierDeps {
@@ -50,6 +55,11 @@ export function createWebhookNotifier(deps: WebhookNotifierDeps): WebhookNotifie
 
   return {
     deliver,
+    async record(event, identity) {
+      const payload: WebhookPayload = { id: identity.eventId, type: event.type, createdAt: identity.createdAt, team: event.team, cluster: event.cluster, data: event.data };
+      const deliveries = await deliver(payload);
+      if (deliveries.length) log.debug({ eventId: payload.id, type: payload.type, deliveries: deliveries.length }, 'webhook event recorded');
+    },
     async publish(event) {
       const payload: WebhookPayload = { id: randomUUID(), type: event.type, createdAt: new Date().toISOString(), team: event.team, cluster: event.cluster, data: event.data };
       try {

@@ -1,0 +1,30 @@
+import { derivedId } from '../domain/derived-id.js';
+import type { OutboxEntry } from '../store/outbox-store.js';
+import type { RecordStore } from '../store/record-store.js';
+import { operationEvent } from '../webhooks/events.js';
+import type { WebhookNotifier } from '../webhooks/notifier.js';
+import type { createDriftReactions } from '../drift/drift-reactions.js';
+
+export interface OperationFollowUpDeps {
+  store: Pick<RecordStore, 'getOperation' | 'getClusterById'>;
+  webhooks: Pick<WebhookNotifier, 'record'>;
+  /** Drift reports and remediation (worker processes); absent where only the webhook event is due. */
+  reactions?: Pick<ReturnType<typeof createDriftReactions>, 'afterOperation'>;
+}
+
+/**
+ * The outbox handler of `operation.finished`: the operation's webhook event (its id is the entry's, so
+ * a retry records nothing twice), then its drift report and remediation. Throws when a step failed.
+ */
+export function createOperationFollowUp(deps: OperationFollowUpDeps) {
+  return async function followUp(entry: OutboxEntry): Promise<void> {
+    const op = await deps.store.getOperation(entry.subject);
+    // Nothing left to tell about (removed by hand, or never existed).
+    if (!op) return;
+    const cluster = await deps.store.getClusterById(op.clusterId);
+    const createdAt = op.finishedAt ?? entry.createdAt;
+    const event = operationEvent(op, cluster);
+    if (event) await deps.webhooks.record(event, { eventId: entry.id, createdAt });
+    if (cluster && deps.reactions) await deps.reactions.afterOperation(op, cluster, { driftEventId: derivedId(entry.id, 'drift'), createdAt });
+  };
+}
