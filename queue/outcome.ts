@@ -1,4 +1,5 @@
 import type { ClusterRecord, ClusterStatus } from '../src/domain/cluster.js';
+import { driftFindings } from '../src/domain/drift.js';
 import type { OperationRecord } from '../src/domain/operation.js';
 import type { EngineResult } from '../src/engine/engine.js';
 import type { OperationOutcome } from '../src/store/record-store.js';
@@ -31,8 +32,11 @@ export function outcomeOf(op: OperationRecord, cluster: ClusterRecord, result: E
     case 'refresh':
       return ok && result.outputs ? { ...base, cluster: { outputs: result.outputs } } : { ...base, cluster: {} };
     case 'preview':
-    case 'drift-check':
       return { ...base, cluster: {} };
+    case 'drift-check': {
+      const findings = driftFindings(result);
+      return findings ? { ...base, cluster: {}, driftReport: findings } : { ...base, cluster: {} };
+    }
   }
 }
 

@@ -42,25 +42,34 @@ export async function applySweepSchedule(queue: Queue<SweepJobData>, redis: Redi
 }
 
 /**
- * Applies the schedule now and, while that fails (Redis not connected yet at start, or down),
- * again every `retryMs` until it succeeds. Losing the claim to another instance counts as done.
+ * Applies the schedule now, then checks every `checkMs` that it is still there and applies it again
+ * when it is missing (Redis lost its data, or was flushed), or while applying fails (Redis not
+ * connected yet at start, or down). Only a missing schedule is put back: one that differs may come
+ * from a newer deployment, which this process must not undo. Losing the claim to another instance
+ * counts as done.
  */
-export function keepSweepScheduleApplied(queue: Queue<SweepJobData>, redis: Redis, opts: SweepScheduleOptions, log: Logger, retryMs: number) {
+export function keepSweepScheduleApplied(queue: Queue<SweepJobData>, redis: Redis, opts: SweepScheduleOptions, log: Logger, checkMs: number) {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  const attempt = async (): Promise<void> => {
+  let applied = false;
+  const check = async (): Promise<void> => {
     try {
-      await applySweepSchedule(queue, redis, opts, log);
+      if (!applied) {
+        await applySweepSchedule(queue, redis, opts, log);
+        applied = true;
+      } else if (opts.cron !== 'off' && !(await queue.getJobScheduler(SWEEP_SCHEDULER_ID))) {
+        log.warn('the drift sweep schedule is missing from Redis; applying it again');
+        await applySweepSchedule(queue, redis, opts, log);
+      }
     } catch (err) {
-      if (stopped) return;
-      log.warn({ err: (err as Error).message, retryMs }, 'could not apply the drift sweep schedule yet; retrying');
-      timer = setTimeout(() => void attempt(), retryMs);
+      if (!stopped) log.warn({ err: (err as Error).message, retryMs: checkMs }, 'could not apply the drift sweep schedule yet; retrying');
     }
+    if (!stopped) timer = setTimeout(() => void check(), checkMs);
   };
-  const done = attempt();
+  const first = check();
   return {
     /** Settles after the first attempt (tests wait on it). */
-    firstAttempt: done,
+    firstAttempt: first,
     stop() {
       stopped = true;
       clearTimeout(timer);

@@ -54,3 +54,20 @@ export interface DriftSweep {
   finishedAt: string | null;
   error: string | null;
 }
+
+/** What a finished drift check found, as filed with its outcome. */
+export interface DriftFindings {
+  status: DriftStatus;
+  kinds: Array<'cloud' | 'spec'>;
+  resources: ResourceChange[];
+  error: OperationError | null;
+}
+
+/** The findings of a drift check that ended `succeeded` or `failed`; null for any other end (a cancelled check found nothing). */
+export function driftFindings(result: { status: string; summary: { resources: ResourceChange[] } | null; error: OperationError | null }): DriftFindings | null {
+  if (result.status !== 'succeeded' && result.status !== 'failed') return null;
+  const resources = (result.summary?.resources ?? []).filter((r) => r.drift);
+  const kinds = [...new Set(resources.map((r) => r.drift!))].sort();
+  const status = result.status === 'failed' ? 'failed' : resources.length ? 'drifted' : 'clean';
+  return { status, kinds, resources, error: result.error };
+}

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ClusterRecord } from '../domain/cluster.js';
-import type { DriftReport, Remediation } from '../domain/drift.js';
+import { driftFindings, type DriftReport, type Remediation } from '../domain/drift.js';
 import type { WebhookNotifier } from '../webhooks/notifier.js';
 import type { OperationRecord } from '../domain/operation.js';
 import type { OperationDispatcher } from '../lifecycle/cluster-service.js';
@@ -28,8 +28,8 @@ export const REMEDIATION_REQUESTER = 'clusterd (drift remediation)';
 const UPDATING_KINDS = new Set(['provision', 'update', 'remediate']);
 
 /**
- * What follows a finished drift check or remediation: the drift report is filed, and under the
- * cluster's policy subscribers are told and/or a `remediate` operation is queued. Run from the
+ * What follows a finished drift check or remediation: under the cluster's policy, subscribers are
+ * told of drift and/or a `remediate` operation is queued. Run from the
  * outbox, so it may run again after a crash: every step finds what an earlier run did and does not
  * repeat it (one report per operation, a remediation decided once, events under fixed ids).
  */
@@ -37,13 +37,11 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
   const { store, drift, webhooks, log } = deps;
 
   async function afterCheck(op: OperationRecord, cluster: ClusterRecord, identity: ReactionIdentity): Promise<DriftReport | null> {
-    if (op.status !== 'succeeded' && op.status !== 'failed') return null;
-    const resources = (op.summary?.resources ?? []).filter((r) => r.drift);
-    const kinds = [...new Set(resources.map((r) => r.drift!))].sort();
-    const status = op.status === 'failed' ? 'failed' : resources.length ? 'drifted' : 'clean';
-    const report = await drift.recordReport({
-      clusterId: cluster.id, operationId: op.id, sweepId: op.sweepId, status, kinds, resources, error: op.error, remediation: { action: 'none' },
-    });
+    const findings = driftFindings(op);
+    if (!findings) return null;
+    const { status, kinds, resources } = findings;
+    // Filed with the outcome already; this finds it (or files it, for an outcome recorded before that was so).
+    const report = await drift.recordReport({ clusterId: cluster.id, operationId: op.id, sweepId: op.sweepId, ...findings, remediation: { action: 'none' } });
     if (status !== 'drifted' || cluster.driftPolicy === 'none') return report;
     let remediation = report.remediation;
     if (remediation.action === 'none') {

@@ -1,4 +1,5 @@
 import type { ClusterRecord, ClusterStatus, DriftPolicy } from '../domain/cluster.js';
+import type { DriftFindings } from '../domain/drift.js';
 import type { ChangeSummary, OperationError, OperationEvent, OperationKind, OperationRecord, OperationStatus } from '../domain/operation.js';
 
 /** Who is calling: a token bound to a team, or an admin token (team null). */
@@ -67,6 +68,8 @@ export interface OperationOutcome {
    * leaves nothing behind): the cluster no longer needs recovery. False keeps the mark as it is.
    */
   stackClean: boolean;
+  /** A drift check's findings, filed as its drift report in the same transaction. */
+  driftReport?: DriftFindings;
 }
 
 export type IdempotencyClaim =

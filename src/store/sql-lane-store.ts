@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { ClusterStatus } from '../domain/cluster.js';
+import type { DriftFindings } from '../domain/drift.js';
 import { MUTATING_KINDS, type OperationEvent, type OperationKind, type OperationRecord } from '../domain/operation.js';
 import { ConflictError, LaneLostError, NotFoundError } from '../errors.js';
 import type { LaneHold, LaneStore, StartedOperation } from './lane-store.js';
@@ -116,7 +118,8 @@ export class SqlLaneStore implements LaneStore {
       if (rows.length === 0) await terminalConflict(tx, id, 'finish');
       const update = clusterUpdate(hold.clusterId, outcome.cluster, outcome.stackClean ? ['needs_recovery = false'] : []);
       await tx.query(update.text, update.params);
-      // Its webhook events and drift report follow from this entry, committed with the outcome.
+      if (outcome.driftReport) await fileDriftReport(tx, id, outcome.driftReport);
+      // Its webhook events and the reactions to its drift report follow from this entry, committed with the outcome.
       await addToOutbox(tx, 'operation.finished', id);
       return requireOperation(tx, id);
     });
@@ -140,6 +143,16 @@ export class SqlLaneStore implements LaneStore {
       await tx.query(update.text, update.params);
     });
   }
+}
+
+/** Files a drift check's report with its outcome; one report per operation. */
+async function fileDriftReport(tx: SqlClient, operationId: string, findings: DriftFindings): Promise<void> {
+  await tx.query(
+    `INSERT INTO drift_reports (id, cluster_id, operation_id, sweep_id, status, kinds, resources, error)
+     SELECT $1, cluster_id, id, sweep_id, $3, $4::jsonb, $5::jsonb, $6::jsonb FROM operations WHERE id = $2
+     ON CONFLICT (operation_id) DO NOTHING`,
+    [randomUUID(), operationId, findings.status, json(findings.kinds), json(findings.resources), json(findings.error)],
+  );
 }
 
 /**

@@ -74,6 +74,36 @@ describe('the fleet sweep schedule', () => {
     }
   });
 
+  it('is put back after Redis loses its data, by a process that keeps running', async () => {
+    const otherPrefix = `${prefix}-flushed`;
+    const { redis } = instance();
+    const queue = new Queue(SWEEPS_QUEUE, { connection: redis, prefix: otherPrefix });
+    queues.push(queue);
+    const keeper = keepSweepScheduleApplied(queue, redis, { cron: '0 5 * * *', timezone: 'UTC', prefix: otherPrefix, instanceId: 'survivor' }, log, 100);
+    const schedule = async () => (await queue.getJobSchedulers().catch(() => [])).map((s) => s.pattern);
+    const until = async (want: string[]) => {
+      const deadline = Date.now() + 10_000;
+      while (JSON.stringify(await schedule()) !== JSON.stringify(want)) {
+        assert.ok(Date.now() < deadline, `the schedule is ${JSON.stringify(await schedule())}, not ${JSON.stringify(want)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      await until(['0 5 * * *']);
+      // Everything of this deployment gone, as after a FLUSHALL or a Redis restart without persistence.
+      for (let round = 0; round < 2; round++) {
+        const keys = await redis.keys(`${otherPrefix}:*`);
+        await redis.del(...keys);
+        assert.deepEqual(await schedule(), []);
+        await until(['0 5 * * *']);
+      }
+    } finally {
+      keeper.stop();
+      const keys = await redis.keys(`${otherPrefix}:*`);
+      if (keys.length) await redis.del(...keys);
+    }
+  });
+
   it('is removed with DRIFT_SWEEP_CRON=off', async () => {
     const { redis, queue } = instance();
     assert.equal(await applySweepSchedule(queue, redis, { cron: 'off', timezone: 'UTC', prefix, instanceId: 'off' }, log), true);
