@@ -189,14 +189,15 @@ export async function startService(config: Config, log: Logger = createLogger(co
     });
     const webhookConnection = connectRedis(config.REDIS_URL);
     webhookConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+    const shares = defaultShares(config.WEBHOOK_CONCURRENCY);
     const webhookWorker = startWebhookWorker({
       connection: webhookConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WEBHOOK_CONCURRENCY, log,
       processor: createWebhookProcessor({
         store: webhookStore, log, timeoutMs: config.WEBHOOK_TIMEOUT_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS,
         send: createWebhookSender({ policy: receiverPolicy, timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
         slots: new DeliverySlots({
-          maxPerReceiver: config.WEBHOOK_RECEIVER_MAX_IN_FLIGHT ?? defaultShares(config.WEBHOOK_CONCURRENCY).maxPerReceiver,
-          maxPerTeam: config.WEBHOOK_TEAM_MAX_IN_FLIGHT ?? defaultShares(config.WEBHOOK_CONCURRENCY).maxPerTeam,
+          maxPerReceiver: config.WEBHOOK_RECEIVER_MAX_IN_FLIGHT ?? shares.maxPerReceiver,
+          maxPerTeam: config.WEBHOOK_TEAM_MAX_IN_FLIGHT ?? shares.maxPerTeam,
         }),
       }),
     });

@@ -235,5 +235,6 @@ describe('webhooks over HTTP, delivered through the queue', () => {
     const doc = (await (await fetch(`${h.url}/openapi.json`)).json()) as any;
     assert.ok(doc.paths['/v1/webhooks'].post && doc.paths['/v1/webhooks/{id}/deliveries'].get && doc.paths['/v1/webhooks/{id}/test'].post);
     assert.deepEqual(doc.components.schemas.CreateWebhookRequest.required, ['url', 'events']);
+    assert.match(doc.components.schemas.CreateWebhookRequest.properties.url.description, /public address.*internal_address.*WEBHOOK_ALLOWED_NETWORKS/);
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config.js';
 import { createAddressPolicy, parseAllowedHost, parseNetworks, type HostVerdict } from '../../src/webhooks/address-policy.js';
 import { createReceiverCheck } from '../../src/webhooks/receiver-check.js';
 
@@ -108,6 +109,22 @@ describe('the webhook address policy', () => {
       assert.equal(parseAllowedHost('Hooks.Example.COM.'), 'hooks.example.com');
       assert.throws(() => parseAllowedHost('10.0.0.1'), { message: '"10.0.0.1" is an address: put addresses in WEBHOOK_ALLOWED_NETWORKS' });
       assert.throws(() => parseAllowedHost('https://hooks.example.com'), { message: '"https://hooks.example.com" is not a host name' });
+    });
+    it('are checked at start, every bad entry reported with the others', () => {
+      assert.throws(
+        () => loadConfig({ WEBHOOK_ALLOWED_NETWORKS: '10.0.0.0/33, 127.0.0.1, nope', WEBHOOK_ALLOWED_HOSTS: 'ok.example.com,10.0.0.1', WEBHOOK_RECEIVER_MAX_IN_FLIGHT: '0' }),
+        (err: Error) => {
+          assert.match(err.message, /WEBHOOK_ALLOWED_NETWORKS: "10.0.0.0\/33" is not a network/);
+          assert.match(err.message, /WEBHOOK_ALLOWED_NETWORKS: "nope" is not a network/);
+          assert.match(err.message, /WEBHOOK_ALLOWED_HOSTS: "10.0.0.1" is an address/);
+          assert.match(err.message, /WEBHOOK_RECEIVER_MAX_IN_FLIGHT: /);
+          return true;
+        },
+      );
+      const config = loadConfig({ WEBHOOK_ALLOWED_NETWORKS: '10.20.0.0/16, 127.0.0.1', WEBHOOK_ALLOWED_HOSTS: 'Hooks.Corp.Internal.' });
+      assert.deepEqual([config.WEBHOOK_ALLOWED_NETWORKS, config.WEBHOOK_ALLOWED_HOSTS], [['10.20.0.0/16', '127.0.0.1'], ['hooks.corp.internal']]);
+      const defaults = loadConfig({});
+      assert.deepEqual([defaults.WEBHOOK_ALLOWED_NETWORKS, defaults.WEBHOOK_ALLOWED_HOSTS, defaults.WEBHOOK_RECEIVER_MAX_IN_FLIGHT, defaults.WEBHOOK_TEAM_MAX_IN_FLIGHT], [[], [], undefined, undefined]);
     });
   });
 });
