@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
+import { parseAllowedHost, parseNetworks } from './webhooks/address-policy.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 const list = z
@@ -81,6 +82,33 @@ const schema = z.object({
   WEBHOOK_BACKOFF_MS: int(1).default(10_000),
   /** Deliveries one worker process sends at once. @defaultValue 4 */
   WEBHOOK_CONCURRENCY: int(1).max(64).default(4),
+  /** Networks webhooks may reach although internal (loopback, private, link-local, ULA), comma-separated CIDRs or single addresses, e.g. `10.20.0.0/16,fd00:1::/64`. Unspecified, broadcast and multicast stay refused. @defaultValue empty: public unicast only */
+  WEBHOOK_ALLOWED_NETWORKS: list
+    .superRefine((entries, ctx) => {
+      for (const entry of entries) {
+        try {
+          parseNetworks([entry]);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }
+    })
+    .default([]),
+  /** Host names webhooks may reach whatever they resolve to, comma-separated, matched exactly (no subdomains; punycode for IDNs). @defaultValue empty */
+  WEBHOOK_ALLOWED_HOSTS: list
+    .transform((entries, ctx) => entries.map((entry) => {
+      try {
+        return parseAllowedHost(entry);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return entry;
+      }
+    }))
+    .default([]),
+  /** Deliveries one worker process sends at once to one receiver (scheme, host and port); a delivery over it waits, without counting an attempt. @defaultValue a quarter of WEBHOOK_CONCURRENCY, at least 1 */
+  WEBHOOK_RECEIVER_MAX_IN_FLIGHT: int(1).max(64).optional(),
+  /** Deliveries one worker process sends at once to one team's subscriptions (an admin's all-teams ones count as one team). @defaultValue half of WEBHOOK_CONCURRENCY, at least 1 */
+  WEBHOOK_TEAM_MAX_IN_FLIGHT: int(1).max(64).optional(),
   /** Extra blueprint modules, comma-separated paths (absolute or relative to the working directory). */
   CLUSTERD_BLUEPRINT_MODULES: list.default([]),
   /** Largest accepted request body. @defaultValue 65536 */

@@ -18,6 +18,7 @@ import { createLaneProcessor } from '../queue/lane-processor.js';
 import { DELIVER_WEBHOOK_JOB, OPERATIONS_QUEUE, SWEEP_JOB, SWEEPS_QUEUE, WEBHOOKS_QUEUE, type DeliverWebhookJobData, type RunClusterJobData, type SweepJobData } from '../queue/names.js';
 import { startReconciler } from '../queue/reconciler.js';
 import { createDeliveryQueue } from '../queue/webhook-dispatcher.js';
+import { DeliverySlots, defaultShares } from '../queue/delivery-slots.js';
 import { createWebhookProcessor } from '../queue/webhook-processor.js';
 import { startDeliveryRequeuer } from '../queue/webhook-requeuer.js';
 import { startWebhookWorker } from '../queue/webhook-worker.js';
@@ -48,6 +49,9 @@ import { createOperationFollowUp } from './lifecycle/operation-follow-up.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
 import { createWebhookNotifier } from './webhooks/notifier.js';
 import { WebhookService } from './webhooks/webhook-service.js';
+import { createAddressPolicy } from './webhooks/address-policy.js';
+import { createWebhookSender } from './webhooks/http-sender.js';
+import { createReceiverCheck } from './webhooks/receiver-check.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -116,6 +120,8 @@ export async function startService(config: Config, log: Logger = createLogger(co
   // outbox entry committed with it, kicked at once by whichever process committed it.
   const reactions = createDriftReactions({ store, drift, dispatcher: resilient(dispatcher, log), webhooks: notifier, log });
   const relay = createOutboxRelay({ outbox: new SqlOutboxStore(sql), handlers: { 'operation.finished': createOperationFollowUp({ store, webhooks: notifier, reactions }) }, log });
+  // Where webhooks may go: checked when a URL is registered and again on every delivery.
+  const receiverPolicy = createAddressPolicy({ allowedNetworks: config.WEBHOOK_ALLOWED_NETWORKS, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS });
   const closers: Array<() => Promise<unknown>> = [];
   let url: string | null = null;
 
@@ -123,7 +129,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const readOutput = createStackOutputReader({ projectName: await projectName(), workRoot: path.join(config.dataDir, 'readers'), env: await pulumiEnv(config), secretsProvider: config.CLUSTERD_SECRETS_PROVIDER });
     const clusters = new ClusterService({ store, blueprints, dispatcher: resilient(dispatcher, log), maxTtl: config.CLUSTER_MAX_TTL, readOutput });
     const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log), afterCancel: (id) => relay.kick('operation.finished', id) });
-    const webhooks = new WebhookService({ store: webhookStore, deliver: notifier.deliver });
+    const webhooks = new WebhookService({ store: webhookStore, deliver: notifier.deliver, checkReceiver: createReceiverCheck({ policy: receiverPolicy }) });
     const driftService = new DriftService({
       drift, clusters, maxConcurrent: config.DRIFT_MAX_CONCURRENT_CHECKS, staleMs: sweepStaleMs,
       startSweepJob: async (sweepId) => void (await sweepQueue.add(SWEEP_JOB, { sweepId }, { jobId: `sweep-${sweepId}`, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } })),
@@ -189,9 +195,17 @@ export async function startService(config: Config, log: Logger = createLogger(co
     });
     const webhookConnection = connectRedis(config.REDIS_URL);
     webhookConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+    const shares = defaultShares(config.WEBHOOK_CONCURRENCY);
     const webhookWorker = startWebhookWorker({
       connection: webhookConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WEBHOOK_CONCURRENCY, log,
-      processor: createWebhookProcessor({ store: webhookStore, log, timeoutMs: config.WEBHOOK_TIMEOUT_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS }),
+      processor: createWebhookProcessor({
+        store: webhookStore, log, timeoutMs: config.WEBHOOK_TIMEOUT_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS,
+        send: createWebhookSender({ policy: receiverPolicy, timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
+        slots: new DeliverySlots({
+          maxPerReceiver: config.WEBHOOK_RECEIVER_MAX_IN_FLIGHT ?? shares.maxPerReceiver,
+          maxPerTeam: config.WEBHOOK_TEAM_MAX_IN_FLIGHT ?? shares.maxPerTeam,
+        }),
+      }),
     });
     const outboxPasses = startOutboxPasses(relay, config.RECONCILE_INTERVAL_MS);
     const requeuer = startDeliveryRequeuer({ store: webhookStore, requeue: (id) => deliveries.requeue(id), intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.RECONCILE_INTERVAL_MS, log });

@@ -20,6 +20,8 @@ export interface DeliveryTarget {
   url: string;
   signingSecret: string;
   active: boolean;
+  /** The subscription's team (null: an admin's all-teams one): whose share of the delivery slots it uses. */
+  team: string | null;
 }
 
 /** The result of one attempt and what it means for the delivery. */
@@ -171,12 +173,12 @@ export class SqlWebhookStore implements WebhookStore {
 
   async deliveryTarget(id: string): Promise<DeliveryTarget | null> {
     if (!isUuid(id)) return null;
-    const { rows } = await this.db.query<DeliveryRow & { url: string; signing_secret: string; active: boolean }>(
-      `SELECT d.*, s.url, s.signing_secret, s.active FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE d.id = $1`,
+    const { rows } = await this.db.query<DeliveryRow & { url: string; signing_secret: string; active: boolean; subscription_team: string | null }>(
+      `SELECT d.*, s.url, s.signing_secret, s.active, s.team AS subscription_team FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE d.id = $1`,
       [id],
     );
     const row = rows[0];
-    return row ? { delivery: toDelivery(row), url: row.url, signingSecret: row.signing_secret, active: row.active } : null;
+    return row ? { delivery: toDelivery(row), url: row.url, signingSecret: row.signing_secret, active: row.active, team: row.subscription_team } : null;
   }
 
   recordAttempt(deliveryId: string, result: AttemptResult): Promise<WebhookDelivery> {

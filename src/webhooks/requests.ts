@@ -19,7 +19,13 @@ export const webhookUrlSchema = z.string().max(2048, 'must be at most 2048 chara
 /** Body of POST /v1/webhooks. */
 export const createWebhookBody = z
   .strictObject({
-    url: webhookUrlSchema.describe('Where deliveries are POSTed: http or https, no user name or password'),
+    url: webhookUrlSchema.describe(
+      'Where deliveries are POSTed: http or https, no user name or password. It must reach a public address: ' +
+        'loopback, private (RFC 1918), link-local (cloud metadata), carrier-grade NAT, unique local, multicast, unspecified, broadcast and reserved addresses, ' +
+        'IPv6 forms that embed such an IPv4 address, and local names (localhost, *.localhost, *.internal, *.local, single labels, cloud metadata names) ' +
+        'answer 400 with rule internal_address, unless the operator allowed them (WEBHOOK_ALLOWED_NETWORKS, WEBHOOK_ALLOWED_HOSTS). ' +
+        'A name is resolved and refused if any of its addresses is; one that does not resolve yet is accepted, and every delivery checks again.',
+    ),
     events: z
       .array(z.enum(WEBHOOK_EVENT_TYPES))
       .min(1, 'must name at least one event type')

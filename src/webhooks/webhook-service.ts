@@ -4,6 +4,7 @@ import { InputError, NotFoundError } from '../errors.js';
 import type { Page, Principal } from '../store/record-store.js';
 import type { DeliveryWithAttempts, WebhookStore } from '../store/webhook-store.js';
 import { PING_EVENT, type WebhookPayload } from './events.js';
+import type { ReceiverCheck } from './receiver-check.js';
 import type { CreateWebhookBody } from './requests.js';
 import { generateSigningSecret } from './signature.js';
 
@@ -11,6 +12,8 @@ export interface WebhookServiceDeps {
   store: WebhookStore;
   /** Records and queues deliveries of a payload (the notifier's `deliver`). */
   deliver(payload: WebhookPayload, options: { only: string }): Promise<WebhookDelivery[]>;
+  /** Judges where the URL points (address policy, the name's addresses). */
+  checkReceiver: ReceiverCheck;
 }
 
 const creator = (p: Principal) => (p.team ? `${p.name} (team ${p.team})` : `${p.name} (admin)`);
@@ -21,9 +24,11 @@ export class WebhookService {
 
   /** Creates a subscription; the signing secret is returned here and never again. */
   async create(principal: Principal, body: CreateWebhookBody): Promise<{ subscription: WebhookSubscription; signingSecret: string }> {
+    const team = this.teamFor(principal, body.team);
+    await this.refuseInternal(body.url);
     const signingSecret = generateSigningSecret();
     const subscription = await this.deps.store.createSubscription({
-      team: this.teamFor(principal, body.team),
+      team,
       url: body.url,
       eventTypes: body.events,
       description: body.description ?? null,
@@ -64,6 +69,16 @@ export class WebhookService {
     // Deleted between the read and the insert.
     if (!delivery) throw new NotFoundError(`no webhook with id ${id}`);
     return delivery;
+  }
+
+  /** Deliveries must not reach our own network: a subscriber would get a signed request to it, and an oracle of what answers there. */
+  private async refuseInternal(url: string): Promise<void> {
+    const verdict = await this.deps.checkReceiver(url);
+    if (verdict.allowed) return;
+    const message = verdict.by === 'resolution'
+      ? `must not resolve to an internal or reserved address (${verdict.reason})`
+      : `must not point at an internal or reserved ${verdict.by} (${verdict.reason})`;
+    throw new InputError(`url: ${message}`, [{ field: 'url', rule: 'internal_address', message }]);
   }
 
   private teamFor(principal: Principal, requested: string | undefined): string | null {

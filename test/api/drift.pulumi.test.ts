@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
 const SECRET = 'drift-secret-value-42';
 
@@ -39,7 +39,7 @@ describe('drift detection and remediation, with the real engine', () => {
   before(async () => {
     receiver = await startReceiver();
     h = await startHarness({
-      env: { WORKER_CONCURRENCY: '3', DRIFT_MAX_CONCURRENT_CHECKS: '2', DRIFT_SWEEP_POLL_MS: '200', DRIFT_SWEEP_CRON: 'off', WEBHOOK_BACKOFF_MS: '50' },
+      env: { ...ALLOW_LOOPBACK_RECEIVERS, WORKER_CONCURRENCY: '3', DRIFT_MAX_CONCURRENT_CHECKS: '2', DRIFT_SWEEP_POLL_MS: '200', DRIFT_SWEEP_CRON: 'off', WEBHOOK_BACKOFF_MS: '50' },
     });
     alphaToken = await h.teamToken('alpha');
     const sub = await h.api('POST', '/v1/webhooks', { body: { url: receiver.url('/fleet'), events: ['drift.detected', 'drift.remediated'] } });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
 describe('expiring clusters, with the real engine', () => {
   let h: Harness;
@@ -18,7 +18,7 @@ describe('expiring clusters, with the real engine', () => {
 
   before(async () => {
     receiver = await startReceiver();
-    h = await startHarness({ env: { EXPIRY_CHECK_INTERVAL_MS: '250', EXPIRY_WARNINGS: '1h,1m', CLUSTER_MAX_TTL: 'sandbox=2h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
+    h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, EXPIRY_CHECK_INTERVAL_MS: '250', EXPIRY_WARNINGS: '1h,1m', CLUSTER_MAX_TTL: 'sandbox=2h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
     alpha = await h.teamToken('alpha');
     const sub = await h.api('POST', '/v1/webhooks', { token: alpha, body: { url: receiver.url('/alpha'), events: ['cluster.expiring', 'operation.succeeded'] } });
     assert.equal(sub.status, 201, JSON.stringify(sub.body));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyWebhook } from '../../src/webhooks/signature.js';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
 /** Operations that finish on the real engine announce themselves to their team's subscriptions. */
 describe('operation events, with the real engine', () => {
@@ -13,7 +13,7 @@ describe('operation events, with the real engine', () => {
 
   before(async () => {
     receiver = await startReceiver();
-    h = await startHarness({ env: { WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3' } });
+    h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3' } });
     const tokens = { alpha: await h.teamToken('alpha'), beta: await h.teamToken('beta'), admin: h.adminToken };
     const subscriptions: Array<[string, string, string[]]> = [
       ['alpha', tokens.alpha, ['operation.succeeded', 'operation.failed', 'operation.cancelled']],

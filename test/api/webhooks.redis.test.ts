@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { verifyWebhook } from '../../src/webhooks/signature.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 import { redisUrl, startHarness, type Harness } from '../support/harness.js';
 
 /** Subscriptions over HTTP and deliveries through the real queue to a real receiver; no engine run. */
@@ -16,7 +16,7 @@ describe('webhooks over HTTP, delivered through the queue', () => {
 
   before(async () => {
     receiver = await startReceiver();
-    h = await startHarness({ env: { WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '2000' } });
+    h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '2000' } });
     alpha = await h.teamToken('alpha');
     beta = await h.teamToken('beta');
   });
@@ -169,7 +169,7 @@ describe('webhooks over HTTP, delivered through the queue', () => {
       }
     });
 
-    it('records a network error when nothing answers', async () => {
+    it('records a refused connection in fixed words, retried like any failure', async () => {
       const closed = await startReceiver();
       const url = closed.url('/gone');
       await closed.close();
@@ -178,8 +178,8 @@ describe('webhooks over HTTP, delivered through the queue', () => {
       await h.api('POST', `/v1/webhooks/${res.body.id}/test`, { token: alpha });
       const delivery = await settled(res.body.id, alpha);
       assert.equal(delivery.status, 'failed');
-      assert.deepEqual(delivery.attempts.map((a: any) => a.statusCode), [null, null, null]);
-      assert.match(delivery.lastError, /ECONNREFUSED/);
+      assert.deepEqual(delivery.attempts.map((a: any) => [a.statusCode, a.error]), [[null, 'connection refused'], [null, 'connection refused'], [null, 'connection refused']]);
+      assert.equal(delivery.lastError, 'connection refused', 'fixed words: no address, no port');
     });
 
     it('sends a delivery recorded while Redis was down, once the requeue pass finds it overdue', { skip: !process.env.TEST_DATABASE_URL && 'needs PostgreSQL to write the records from outside' }, async () => {
@@ -235,5 +235,6 @@ describe('webhooks over HTTP, delivered through the queue', () => {
     const doc = (await (await fetch(`${h.url}/openapi.json`)).json()) as any;
     assert.ok(doc.paths['/v1/webhooks'].post && doc.paths['/v1/webhooks/{id}/deliveries'].get && doc.paths['/v1/webhooks/{id}/test'].post);
     assert.deepEqual(doc.components.schemas.CreateWebhookRequest.required, ['url', 'events']);
+    assert.match(doc.components.schemas.CreateWebhookRequest.properties.url.description, /public address.*internal_address.*WEBHOOK_ALLOWED_NETWORKS/);
   });
 });

@@ -104,6 +104,7 @@ for (const kind of kinds) describe(`SqlWebhookStore over ${kind === 'pglite' ? '
     const [delivery] = await store.recordDeliveries(payload('drift.remediated', 'secretive'));
     const target = await store.deliveryTarget(delivery!.id);
     assert.match(target!.signingSecret, /^whsec_/);
+    assert.deepEqual([target!.url, target!.active, target!.team], ['https://example.com/hook', true, 'secretive']);
     const visible = JSON.stringify([sub, await store.getSubscription(sub.id), await store.listSubscriptions({ team: 'secretive' }), await store.listDeliveries(sub.id, 10)]);
     assert.ok(!visible.includes(target!.signingSecret));
   });

@@ -5,6 +5,12 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * What an operator configures to let webhooks reach receivers on this machine: the tests'
+ * receivers listen on 127.0.0.1, which the address policy refuses by default.
+ */
+export const ALLOW_LOOPBACK_RECEIVERS = { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1' } as const;
+
 export interface Received {
   path: string;
   headers: IncomingHttpHeaders;
