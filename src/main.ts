@@ -119,7 +119,12 @@ export async function startService(config: Config, log: Logger = createLogger(co
   // What follows a finished operation (its webhook event, drift report and remediation) runs from the
   // outbox entry committed with it, kicked at once by whichever process committed it.
   const reactions = createDriftReactions({ store, drift, dispatcher: resilient(dispatcher, log), webhooks: notifier, log });
-  const relay = createOutboxRelay({ outbox: new SqlOutboxStore(sql), handlers: { 'operation.finished': createOperationFollowUp({ store, webhooks: notifier, reactions }) }, log });
+  const relay = createOutboxRelay({
+    outbox: new SqlOutboxStore(sql), log,
+    handlers: { 'operation.finished': createOperationFollowUp({ store, webhooks: notifier, reactions }) },
+    // An entry claimed by a process that died is taken up again within about two reconcile intervals.
+    holdMs: Math.max(5_000, 2 * config.RECONCILE_INTERVAL_MS),
+  });
   // Where webhooks may go: checked when a URL is registered and again on every delivery.
   const receiverPolicy = createAddressPolicy({ allowedNetworks: config.WEBHOOK_ALLOWED_NETWORKS, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS });
   const closers: Array<() => Promise<unknown>> = [];
