@@ -2,6 +2,7 @@
  * What the benchmarks share: small statistics, the machine line, and a cluster's stack opened the
  * way the engine opens it, for runs straight through the Automation API.
  */
+import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { LocalWorkspace, type Stack } from '@pulumi/pulumi/automation/index.js';
@@ -25,9 +26,16 @@ const PROJECT = 'clusterd';
  * local-files program for `spec`, the work directory `<dataDir>/workspaces/<name>`, and the same CLI
  * environment (backend, PULUMI_HOME, passphrase, NODE_PATH, PATH).
  */
-export function directStack(h: Harness, name: string, spec: LocalFilesSpec, team = 'bench'): Promise<Stack> {
+/** The passphrase the harness gives the service, in a file of the bench's own, as the service gives it to the CLI. */
+async function passphraseFile(h: Harness): Promise<string> {
+  const file = path.join(h.dataDir, 'bench-passphrase');
+  await writeFile(file, h.env.PULUMI_CONFIG_PASSPHRASE!, { mode: 0o600 });
+  return file;
+}
+
+export async function directStack(h: Harness, name: string, spec: LocalFilesSpec, team = 'bench'): Promise<Stack> {
   const blueprint = localFiles({ dataDir: h.dataDir });
-  const env = buildPulumiEnv({ dataDir: h.dataDir, backendUrl: `file://${path.join(h.dataDir, 'state')}`, secretsProvider: 'passphrase', passphrase: h.env.PULUMI_CONFIG_PASSPHRASE });
+  const env = buildPulumiEnv({ dataDir: h.dataDir, backendUrl: `file://${path.join(h.dataDir, 'state')}`, secretsProvider: 'passphrase', passphraseFile: await passphraseFile(h) });
   return LocalWorkspace.selectStack(
     { stackName: name, projectName: PROJECT, program: blueprint.program(spec, { clusterName: name, team, labels: {} }) },
     { workDir: path.join(h.dataDir, 'workspaces', name), envVars: env, secretsProvider: 'passphrase', projectSettings: { name: PROJECT, runtime: 'nodejs' } },

@@ -17,7 +17,7 @@ export interface ChildConfig {
   projectName: string;
   /** Parent directory of the per-stack work directories. */
   workRoot: string;
-  /** Environment of every Pulumi CLI call (holds the passphrase). */
+  /** Environment of every Pulumi CLI call (names the passphrase file). */
   env: PulumiEnv;
   /** Secrets provider for new stacks. */
   secretsProvider: string;
@@ -35,6 +35,8 @@ export interface ChildRunOptions {
   signal: AbortSignal;
   /** Aborting kills the child's process tree at once (the lane's lease is about to lapse). */
   kill?: AbortSignal;
+  /** The environment of the child and so of every Pulumi process of the job (see engineEnvironment). */
+  processEnv: Record<string, string>;
   /** How long a graceful cancel may take before the kill. Milliseconds. */
   cancelGraceMs: number;
   childConfig: ChildConfig;
@@ -59,7 +61,7 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
     const mark = randomUUID();
     const child = fork(ENTRY, [], {
       execArgv: ['--import', TSX],
-      env: { ...process.env, [JOB_MARK_VAR]: mark },
+      env: { ...opts.processEnv, [JOB_MARK_VAR]: mark },
       detached: true,
       // The child's stdout goes to our stderr: stdout may be a protocol (the test runner's).
       stdio: ['ignore', 2, 2, 'ipc'],

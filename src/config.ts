@@ -109,6 +109,12 @@ const schema = z.object({
   WEBHOOK_RECEIVER_MAX_IN_FLIGHT: int(1).max(64).optional(),
   /** Deliveries one worker process sends at once to one team's subscriptions (an admin's all-teams ones count as one team). @defaultValue half of WEBHOOK_CONCURRENCY, at least 1 */
   WEBHOOK_TEAM_MAX_IN_FLIGHT: int(1).max(64).optional(),
+  /**
+   * Extra environment variables the job's processes (the Pulumi CLI and provider plugins) may see,
+   * comma-separated names or prefixes ending in `*`, beyond the built-in list (PATH, HOME, locale,
+   * proxies and CA bundles, PULUMI_*, AWS_*, GOOGLE_*, CLOUDSDK_*, ARM_*, AZURE_*, KUBECONFIG). Empty by default.
+   */
+  CLUSTERD_ENGINE_ENV: list.default([]),
   /** Extra blueprint modules, comma-separated paths (absolute or relative to the working directory). */
   CLUSTERD_BLUEPRINT_MODULES: list.default([]),
   /** Largest accepted request body. @defaultValue 65536 */

@@ -28,7 +28,8 @@ import { ensureAdminToken } from './auth/tokens.js';
 import { builtInBlueprints } from '../programs/index.js';
 import { BlueprintRegistry, loadBlueprintModules } from './blueprints/registry.js';
 import { loadConfig, type Config } from './config.js';
-import { buildPulumiEnv, ensureFileBackend, ensurePassphrase } from './engine/pulumi-env.js';
+import { buildPulumiEnv, ensureFileBackend, ensurePassphrase, passphraseFileOf, writePassphraseFile } from './engine/pulumi-env.js';
+import { engineEnvironment } from './engine/engine-env.js';
 import { createStackOutputReader } from './engine/stack-outputs.js';
 import { ClusterService, type OperationDispatcher } from './lifecycle/cluster-service.js';
 import { OperationService } from './lifecycle/operation-service.js';
@@ -88,9 +89,16 @@ function resilient(dispatcher: OperationDispatcher, log: Logger): OperationDispa
 
 /** The environment of every Pulumi CLI call: backend, secrets, PATH for the dynamic provider plugin. */
 async function pulumiEnv(config: Config) {
-  const passphrase = config.CLUSTERD_SECRETS_PROVIDER === 'passphrase' ? config.PULUMI_CONFIG_PASSPHRASE ?? (await ensurePassphrase(config.dataDir)) : undefined;
+  let passphraseFile: string | undefined;
+  if (config.CLUSTERD_SECRETS_PROVIDER === 'passphrase') {
+    if (config.PULUMI_CONFIG_PASSPHRASE) passphraseFile = await writePassphraseFile(config.PULUMI_CONFIG_PASSPHRASE);
+    else {
+      await ensurePassphrase(config.dataDir);
+      passphraseFile = passphraseFileOf(config.dataDir);
+    }
+  }
   await ensureFileBackend(config.backendUrl);
-  return buildPulumiEnv({ dataDir: config.dataDir, backendUrl: config.backendUrl, secretsProvider: config.CLUSTERD_SECRETS_PROVIDER, passphrase });
+  return buildPulumiEnv({ dataDir: config.dataDir, backendUrl: config.backendUrl, secretsProvider: config.CLUSTERD_SECRETS_PROVIDER, passphraseFile });
 }
 
 export async function startService(config: Config, log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
@@ -169,6 +177,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       blueprintModules: config.CLUSTERD_BLUEPRINT_MODULES.map((m) => path.resolve(m)),
       dataDir: config.dataDir,
     };
+    const processEnv = engineEnvironment(process.env, config.CLUSTERD_ENGINE_ENV);
     const shutdown = new AbortController();
     const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     const workerConnection = connectRedis(config.REDIS_URL);
@@ -176,7 +185,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const processor = createLaneProcessor({
       store, lanes: new SqlLaneStore(sql), log, leaseMs: config.WORKER_LANE_LEASE_MS, shutdown: shutdown.signal,
       workerId,
-      runEngine: (request, o) => runInChildProcess(request, { ...o, cancelGraceMs: config.WORKER_CANCEL_GRACE_MS, childConfig }),
+      runEngine: (request, o) => runInChildProcess(request, { ...o, cancelGraceMs: config.WORKER_CANCEL_GRACE_MS, childConfig, processEnv }),
       requeue: (clusterId) => dispatcher.wake(clusterId),
       afterFinish: (id) => relay.kick('operation.finished', id),
     });
@@ -252,6 +261,8 @@ async function main(): Promise<void> {
     console.error((err as Error).message);
     process.exit(2);
   }
+  // Read once into the configuration: nothing this process starts may inherit it.
+  delete process.env.PULUMI_CONFIG_PASSPHRASE;
   const log = createLogger(config.LOG_LEVEL, { role: config.CLUSTERD_ROLE });
   const service = await startService(config, log);
   let stopping = false;

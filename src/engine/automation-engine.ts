@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { access, constants, mkdir, readdir, rm, symlink, rename } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -220,7 +221,16 @@ function secretsOf(env: PulumiEnv, spec: Record<string, unknown>): string[] {
   const fromSpec = Object.entries(spec)
     .filter(([k, v]) => /secret|password|token|key/i.test(k) && typeof v === 'string')
     .map(([, v]) => v as string);
-  return [env.PULUMI_CONFIG_PASSPHRASE ?? '', ...fromSpec].filter((s) => s.length >= 4);
+  return [passphraseIn(env), ...fromSpec].filter((s) => s.length >= 4);
+}
+
+/** The passphrase the CLI reads from its file, or '' when there is none to read. */
+function passphraseIn(env: PulumiEnv): string {
+  try {
+    return env.PULUMI_CONFIG_PASSPHRASE_FILE ? readFileSync(env.PULUMI_CONFIG_PASSPHRASE_FILE, 'utf8').trim() : '';
+  } catch {
+    return '';
+  }
 }
 
 /** Lock directories of one stack, for project-scoped (`<org>/<project>/<stack>`) and legacy (`<stack>`) layouts. */

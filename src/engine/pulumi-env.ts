@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rmSync, constants } from 'node:fs';
+import { access, chmod, link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 
 /** The parts of the service configuration the Pulumi CLI environment is built from. */
@@ -10,17 +11,17 @@ export interface PulumiEnvInput {
   dataDir: string;
   /** State backend URL, e.g. `file:///abs/dir` or `s3://bucket`. */
   backendUrl: string;
-  /** `passphrase` or a KMS URL; only `passphrase` puts a passphrase into the environment. */
+  /** `passphrase` or a KMS URL; only `passphrase` points the CLI at a passphrase file. */
   secretsProvider: string;
-  /** Required when `secretsProvider` is `passphrase`; never logged. */
-  passphrase?: string;
+  /** A file (mode 0600) holding the passphrase; required when `secretsProvider` is `passphrase`. */
+  passphraseFile?: string;
   /** Directory holding the `pulumi` binary; prepended to PATH when given (see scripts/ensure-pulumi.sh). */
   cliDir?: string;
   /** PATH to extend. @defaultValue process.env.PATH */
   basePath?: string;
 }
 
-/** Environment variables for every Pulumi CLI invocation; contains the passphrase, so never log it. */
+/** Environment variables for every Pulumi CLI invocation; names the passphrase file, never holds the passphrase. */
 export type PulumiEnv = Record<string, string>;
 
 const require = createRequire(import.meta.url);
@@ -59,10 +60,29 @@ export function buildPulumiEnv(input: PulumiEnvInput): PulumiEnv {
     PATH: [input.cliDir, pulumiPackageDir(), input.basePath ?? process.env.PATH ?? ''].filter(Boolean).join(path.delimiter),
   };
   if (input.secretsProvider === 'passphrase') {
-    if (!input.passphrase) throw new Error('a passphrase is required for the passphrase secrets provider');
-    env.PULUMI_CONFIG_PASSPHRASE = input.passphrase;
+    if (!input.passphraseFile) throw new Error('a passphrase file is required for the passphrase secrets provider');
+    // A file, not PULUMI_CONFIG_PASSPHRASE: every provider plugin inherits the CLI's environment.
+    env.PULUMI_CONFIG_PASSPHRASE_FILE = input.passphraseFile;
   }
   return env;
+}
+
+/** The file `ensurePassphrase` keeps the generated passphrase in. */
+export const passphraseFileOf = (dataDir: string) => path.join(dataDir, 'passphrase');
+
+/**
+ * Writes a passphrase given in the environment into a file that only this user can read, in memory
+ * where the system has it (/dev/shm), removed when the process exits: the CLI reads it from there,
+ * and it is never in the environment of a process the worker starts.
+ */
+export async function writePassphraseFile(passphrase: string): Promise<string> {
+  const base = await access('/dev/shm', constants.W_OK).then(() => '/dev/shm', () => tmpdir());
+  const dir = await mkdtemp(path.join(base, 'clusterd-secrets-'));
+  await chmod(dir, 0o700);
+  const file = path.join(dir, 'passphrase');
+  await writeFile(file, passphrase, { mode: 0o600 });
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return file;
 }
 
 /**
@@ -71,7 +91,7 @@ export function buildPulumiEnv(input: PulumiEnvInput): PulumiEnv {
  * with the state.
  */
 export async function ensurePassphrase(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, 'passphrase');
+  const file = passphraseFileOf(dataDir);
   await mkdir(dataDir, { recursive: true });
   // Written aside, then linked into place: link fails if the file exists, so two processes starting at
   // once agree on one passphrase, and nobody ever reads a half-written file.

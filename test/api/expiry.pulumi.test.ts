@@ -48,10 +48,13 @@ describe('expiring clusters, with the real engine', () => {
   });
 
   it('does not destroy a cluster whose expiry was extended in between', async () => {
-    await create('extended', { expiresAt: inSeconds(8) });
+    // Extended at once, while it provisions: a loaded machine may take longer than 8 s to provision it.
+    const created = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'extended', blueprint: 'local-files', spec: localSpec(), expiresAt: inSeconds(8) } });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
     const patched = await h.api('PATCH', '/v1/clusters/extended', { body: { ttl: '1h' } });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     assert.equal(patched.body.operation, null, 'changing the expiry queues nothing');
+    assert.equal((await h.waitFor(created.body.operation.id)).status, 'succeeded');
     await new Promise((r) => setTimeout(r, 10_000));
     const cluster = (await h.api('GET', '/v1/clusters/extended')).body;
     assert.equal(cluster.status, 'ready');

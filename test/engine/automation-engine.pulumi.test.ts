@@ -96,7 +96,9 @@ describe('AutomationEngine with the local-files blueprint', () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'clusterd-engine-'));
     const backendUrl = `file://${path.join(dataDir, 'state')}`;
     await ensureFileBackend(backendUrl);
-    env = buildPulumiEnv({ dataDir, backendUrl, secretsProvider: 'passphrase', passphrase: PASSPHRASE, cliDir });
+    const passphraseFile = path.join(dataDir, 'given-passphrase');
+    writeFileSync(passphraseFile, PASSPHRASE, { mode: 0o600 });
+    env = buildPulumiEnv({ dataDir, backendUrl, secretsProvider: 'passphrase', passphraseFile, cliDir });
     const registry = new BlueprintRegistry();
     registry.register(localFiles({ dataDir }));
     engine = new AutomationEngine({ projectName: 'clusterd', workRoot: path.join(dataDir, 'workspaces'), env, secretsProvider: 'passphrase', registry });
@@ -286,16 +288,17 @@ describe('the Pulumi CLI environment', () => {
     assert.deepEqual(readdirSync(dir), ['passphrase']);
   });
 
-  it('sets the backend, home, passphrase (passphrase provider only), PATH and NODE_PATH', () => {
-    const env = buildPulumiEnv({ dataDir: dir, backendUrl: 'file:///x', secretsProvider: 'passphrase', passphrase: 'p', cliDir: '/opt/pulumi', basePath: '/usr/bin' });
+  it('sets the backend, home, passphrase file (passphrase provider only, never the passphrase), PATH and NODE_PATH', () => {
+    const env = buildPulumiEnv({ dataDir: dir, backendUrl: 'file:///x', secretsProvider: 'passphrase', passphraseFile: '/run/p', cliDir: '/opt/pulumi', basePath: '/usr/bin' });
     assert.equal(env.PULUMI_BACKEND_URL, 'file:///x');
-    assert.equal(env.PULUMI_CONFIG_PASSPHRASE, 'p');
+    assert.equal(env.PULUMI_CONFIG_PASSPHRASE_FILE, '/run/p');
+    assert.equal(env.PULUMI_CONFIG_PASSPHRASE, undefined);
     assert.equal(env.PULUMI_HOME, path.join(dir, 'pulumi-home'));
     assert.equal(env.PULUMI_SKIP_UPDATE_CHECK, 'true');
     assert.equal(env.PULUMI_DIY_BACKEND_NO_LEGACY_WARNING, 'true');
     assert.deepEqual(env.PATH!.split(':'), ['/opt/pulumi', path.join(ROOT, 'node_modules/@pulumi/pulumi'), '/usr/bin']);
     assert.equal(env.NODE_PATH!.split(':')[0], path.join(ROOT, 'node_modules'));
-    const kms = buildPulumiEnv({ dataDir: dir, backendUrl: 's3://b', secretsProvider: 'awskms://alias/x', passphrase: 'p' });
-    assert.equal(kms.PULUMI_CONFIG_PASSPHRASE, undefined);
+    const kms = buildPulumiEnv({ dataDir: dir, backendUrl: 's3://b', secretsProvider: 'awskms://alias/x', passphraseFile: '/run/p' });
+    assert.equal(kms.PULUMI_CONFIG_PASSPHRASE_FILE, undefined);
   });
 });

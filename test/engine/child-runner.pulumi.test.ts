@@ -13,7 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { runInChildProcess, type ChildConfig } from '../../queue/child-runner.js';
 import type { OperationKind } from '../../src/domain/operation.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../../src/engine/engine.js';
-import { buildPulumiEnv, ensureFileBackend } from '../../src/engine/pulumi-env.js';
+import { buildPulumiEnv, ensureFileBackend, ensurePassphrase, passphraseFileOf } from '../../src/engine/pulumi-env.js';
+import { engineEnvironment } from '../../src/engine/engine-env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const STACK = 'child-one';
@@ -38,6 +39,8 @@ describe('runInChildProcess', () => {
     const started = Date.now();
     const result = await runInChildProcess(req, {
       childConfig, cancelGraceMs, signal: abort.signal,
+      // As the worker gives it, plus a mark by which `leftovers` recognises this test's job children.
+      processEnv: { ...engineEnvironment(process.env), CLUSTERD_TEST_MARK: dataDir },
       onEvent: (e) => {
         events.push(e);
         onEvent(e);
@@ -79,19 +82,17 @@ describe('runInChildProcess', () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'clusterd-child-'));
     const backendUrl = `file://${path.join(dataDir, 'state')}`;
     await ensureFileBackend(backendUrl);
+    await ensurePassphrase(dataDir);
     childConfig = {
       projectName: 'clusterd',
       workRoot: path.join(dataDir, 'workspaces'),
-      env: buildPulumiEnv({ dataDir, backendUrl, secretsProvider: 'passphrase', passphrase: 'child-test-passphrase', cliDir }),
+      env: buildPulumiEnv({ dataDir, backendUrl, secretsProvider: 'passphrase', passphraseFile: passphraseFileOf(dataDir), cliDir }),
       secretsProvider: 'passphrase',
       blueprintModules: [path.join(ROOT, 'test/blueprints/local-files.ts')],
       dataDir,
     };
-    // Inherited by every job child, so that `leftovers` can recognise them.
-    process.env.CLUSTERD_TEST_MARK = dataDir;
   });
   after(() => {
-    delete process.env.CLUSTERD_TEST_MARK;
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -5,20 +5,21 @@ import { readdirSync, readFileSync } from 'node:fs';
  * provider plugins): their environment names the data directory and their command line is the
  * job's child entry or a Pulumi binary. The service's own processes are not among them.
  */
-export function jobProcessesOf(dataDir: string): Array<{ pid: number; cmd: string }> {
-  const found: Array<{ pid: number; cmd: string }> = [];
+export function jobProcessesOf(dataDir: string): Array<{ pid: number; cmd: string; environ: string[] }> {
+  const candidates: Array<{ pid: number; cmd: string; environ: string[] }> = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').join(' ');
       if (!/child-entry|dynamic-provider|pulumi-resource|\/pulumi |\/pulumi$|pulumi-language/.test(cmd)) continue;
-      if (!readFileSync(`/proc/${entry}/environ`, 'latin1').includes(dataDir)) continue;
-      found.push({ pid: Number(entry), cmd: cmd.slice(0, 160) });
+      candidates.push({ pid: Number(entry), cmd: cmd.slice(0, 160), environ: readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0') });
     } catch {
       // Gone meanwhile.
     }
   }
-  return found;
+  // Pulumi's processes name the data directory (PULUMI_HOME); the job's child shares their job mark.
+  const marks = new Set(candidates.filter((p) => p.environ.some((v) => v.includes(dataDir))).flatMap((p) => p.environ.filter((v) => v.startsWith('CLUSTERD_JOB_MARK='))));
+  return candidates.filter((p) => p.environ.some((v) => v.includes(dataDir) || marks.has(v)));
 }
 
 /** An operation's `status` events, read from its finished event stream. */
