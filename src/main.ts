@@ -33,6 +33,7 @@ import { ClusterService, type OperationDispatcher } from './lifecycle/cluster-se
 import { OperationService } from './lifecycle/operation-service.js';
 import { createLogger } from './logger.js';
 import { connectRedis } from './redis.js';
+import { RecordStoreInUseError } from './store/directory-lock.js';
 import { openDatabase } from './store/open-store.js';
 import { SqlRecordStore } from './store/sql-store.js';
 import { SqlDriftStore } from './drift/sql-drift-store.js';
@@ -87,7 +88,15 @@ async function pulumiEnv(config: Config) {
 
 export async function startService(config: Config, log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
+  const sql = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.dataDir,
+    // The store already refuses every statement; stopping at once is what keeps another owner's records whole.
+    onLockLost: (err) => {
+      log.fatal({ err: err.message }, 'lost the lock on the embedded record store; stopping without writing anything more');
+      process.exit(70);
+    },
+  });
   const store = new SqlRecordStore(sql);
   const drift = new SqlDriftStore(sql);
   const webhookStore = new SqlWebhookStore(sql);
@@ -226,7 +235,15 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.LOG_LEVEL, { role: config.CLUSTERD_ROLE });
-  const service = await startService(config, log);
+  let service: RunningService;
+  try {
+    service = await startService(config, log);
+  } catch (err) {
+    // A configuration problem, like an invalid variable: the message says what to change.
+    if (!(err instanceof RecordStoreInUseError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
