@@ -35,6 +35,7 @@ import { createLogger } from './logger.js';
 import { connectRedis } from './redis.js';
 import { RecordStoreInUseError } from './store/directory-lock.js';
 import { openDatabase } from './store/open-store.js';
+import { SqlRetentionStore } from './store/retention-store.js';
 import { SqlRecordStore } from './store/sql-store.js';
 import { SqlDriftStore } from './drift/sql-drift-store.js';
 import { DriftService } from './drift/drift-service.js';
@@ -42,6 +43,7 @@ import { createDriftReactions } from './drift/drift-reactions.js';
 import { createSweepProcessor } from '../queue/sweep-processor.js';
 import { keepSweepScheduleApplied } from '../queue/sweep-scheduler.js';
 import { startExpiryWatch } from '../queue/expiry-watch.js';
+import { startRetention, type RetentionSettings } from '../queue/retention.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
 import { createWebhookNotifier } from './webhooks/notifier.js';
 import { WebhookService } from './webhooks/webhook-service.js';
@@ -84,6 +86,22 @@ async function pulumiEnv(config: Config) {
   const passphrase = config.CLUSTERD_SECRETS_PROVIDER === 'passphrase' ? config.PULUMI_CONFIG_PASSPHRASE ?? (await ensurePassphrase(config.dataDir)) : undefined;
   await ensureFileBackend(config.backendUrl);
   return buildPulumiEnv({ dataDir: config.dataDir, backendUrl: config.backendUrl, secretsProvider: config.CLUSTERD_SECRETS_PROVIDER, passphrase });
+}
+
+/** How long each kind of record is kept, and how the retention pass removes the rest. */
+function retentionSettings(config: Config): RetentionSettings {
+  return {
+    policy: {
+      operationEventsMs: config.RETENTION_OPERATION_EVENTS,
+      operationSpecsMs: config.RETENTION_OPERATION_SPECS,
+      idempotencyKeysMs: config.RETENTION_IDEMPOTENCY_KEYS,
+      webhookDeliveriesMs: config.RETENTION_WEBHOOK_DELIVERIES,
+      driftHistoryMs: config.RETENTION_DRIFT_HISTORY,
+      kubeconfigReadsMs: config.RETENTION_KUBECONFIG_READS,
+    },
+    batchSize: config.RETENTION_BATCH_SIZE,
+    pauseMs: config.RETENTION_BATCH_PAUSE_MS,
+  };
 }
 
 export async function startService(config: Config, log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
@@ -132,7 +150,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const pulumiVersion = promisify(execFile)('pulumi', ['version'], { timeout: 10_000 });
     pulumiVersion.catch(() => undefined);
     const app = createApp({
-      store, clusters, operations, drift: driftService, webhooks, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES,
+      store, clusters, operations, drift: driftService, webhooks, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES, idempotencyKeyTtlMs: config.RETENTION_IDEMPOTENCY_KEYS,
       readiness: {
         recordStore: () => store.ping(),
         redis: async () => void (await redis.ping()),
@@ -196,6 +214,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       connection: webhookConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WEBHOOK_CONCURRENCY, log,
       processor: createWebhookProcessor({ store: webhookStore, log, timeoutMs: config.WEBHOOK_TIMEOUT_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS }),
     });
+    const retention = startRetention({ store: new SqlRetentionStore(sql), settings: retentionSettings(config), intervalMs: config.RETENTION_INTERVAL_MS, log });
     const requeuer = startDeliveryRequeuer({ store: webhookStore, requeue: (id) => deliveries.requeue(id), intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.RECONCILE_INTERVAL_MS, log });
     log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
     closers.push(async () => {
@@ -203,6 +222,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       expiry.stop();
       schedule.stop();
       requeuer.stop();
+      await retention.stop();
       await sweeps.close();
       await sweepConnection.quit().catch(() => undefined);
       // Operations first: the last ones to finish still publish their events.

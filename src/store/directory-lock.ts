@@ -156,6 +156,8 @@ async function hold(dir: string, file: string, helper: ChildProcess, options: Di
 
 /** Closes the helper's stdin (it exits at end of file), then kills its group if it lingers. */
 async function stop(helper: ChildProcess, exited: Promise<void>): Promise<void> {
+  // Held unref'd; awaited here, it must keep the event loop alive until it has exited.
+  helper.ref();
   helper.stdin?.end();
   const timeout = sleep(5000, 'timeout' as const, { ref: false });
   if ((await Promise.race([exited.then(() => 'exited' as const), timeout])) === 'exited' || !helper.pid) return;
