@@ -82,12 +82,15 @@ async function tryLock(file: string): Promise<ChildProcess | null> {
   // Detached: its own process group and session, so that a Ctrl-C or a hang-up meant for this
   // process does not kill the helper (which would look like a lost lock) before a graceful stop.
   const helper = spawn('flock', ['-x', '-n', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  // Ending stdin of a helper that already died must not become an unhandled EPIPE.
+  helper.stdin.on('error', () => undefined);
   let stderr = '';
   helper.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
   const outcome = await new Promise<'locked' | { code: number | null; error?: Error }>((resolve) => {
     helper.stdout.setEncoding('utf8').once('data', () => resolve('locked'));
     helper.once('error', (error) => resolve({ code: null, error }));
-    helper.once('exit', (code) => resolve({ code }));
+    // `close`, not `exit`: by then all of its stderr has been read.
+    helper.once('close', (code) => resolve({ code }));
   });
   if (outcome === 'locked') return helper;
   if (outcome.error) {
@@ -119,8 +122,6 @@ async function hold(dir: string, file: string, helper: ChildProcess, options: Di
     exit = signal ?? `code ${code}`;
     loseLock(`the flock helper (pid ${helper.pid}) exited (${exit})`);
   });
-  // Ending stdin of a helper that already died must not become an unhandled EPIPE.
-  helper.stdin?.on('error', () => undefined);
   let locked: Stats;
   try {
     // Writing through a new descriptor keeps the inode, and so the lock, of the file.
