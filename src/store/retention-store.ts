@@ -30,8 +30,10 @@ export interface RetentionStore {
 }
 
 // Every statement takes $1 = the cutoff as milliseconds before now(), $2 = the batch size. Each one
-// picks its batch with FOR UPDATE SKIP LOCKED, so processes running passes at once take different
-// rows instead of queueing on (or deadlocking over) the same ones.
+// picks its batch through an index with FOR UPDATE SKIP LOCKED, so processes running passes at once
+// take different rows instead of queueing on (or deadlocking over) the same ones, then removes the
+// batch by physical row address (ctid = ANY(ARRAY(...)): a TID scan). With `id IN (...)` instead,
+// the planner may hash the batch and scan the whole table for every batch.
 const CUTOFF = `now() - $1::double precision * interval '1 millisecond'`;
 
 /** A sweep whose records may go: finished before the cutoff, and no drift report files under it any more. */
@@ -42,53 +44,54 @@ function statement(step: RetentionStep): string {
   switch (step) {
     case 'operation-events':
       // Events of a running operation stay, however old: they are its live stream.
-      return `DELETE FROM operation_events WHERE (operation_id, seq) IN (
-        SELECT e.operation_id, e.seq FROM operation_events e JOIN operations o ON o.id = e.operation_id
+      return `DELETE FROM operation_events WHERE ctid = ANY(ARRAY(
+        SELECT e.ctid FROM operation_events e JOIN operations o ON o.id = e.operation_id
         WHERE e.at < ${CUTOFF} AND o.finished_at < ${CUTOFF}
-        ORDER BY e.at LIMIT $2 FOR UPDATE OF e SKIP LOCKED)`;
+        ORDER BY e.at LIMIT $2 FOR UPDATE OF e SKIP LOCKED))`;
     case 'operation-specs':
-      return `UPDATE operations SET spec = NULL WHERE id IN (
-        SELECT id FROM operations WHERE spec IS NOT NULL AND finished_at IS NOT NULL AND finished_at < ${CUTOFF}
-        ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)`;
+      return `UPDATE operations SET spec = NULL WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM operations WHERE spec IS NOT NULL AND finished_at IS NOT NULL AND finished_at < ${CUTOFF}
+        ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED))`;
     case 'idempotency-keys':
       // The same age after which a claim treats the key as free, so an answer never outlives its key.
-      return `DELETE FROM idempotency_keys WHERE (principal_id, key) IN (
-        SELECT principal_id, key FROM idempotency_keys WHERE updated_at < ${CUTOFF}
-        ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)`;
+      return `DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM idempotency_keys WHERE updated_at < ${CUTOFF}
+        ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED))`;
     case 'webhook-attempts':
       // Before their deliveries, so that no delivery's delete cascades to more rows than the batch.
-      return `DELETE FROM webhook_delivery_attempts WHERE (delivery_id, attempt) IN (
-        SELECT a.delivery_id, a.attempt FROM webhook_deliveries d JOIN webhook_delivery_attempts a ON a.delivery_id = d.id
+      return `DELETE FROM webhook_delivery_attempts WHERE ctid = ANY(ARRAY(
+        SELECT a.ctid FROM webhook_deliveries d JOIN webhook_delivery_attempts a ON a.delivery_id = d.id
         WHERE d.status <> 'pending' AND d.finished_at < ${CUTOFF}
-        ORDER BY d.finished_at LIMIT $2 FOR UPDATE OF a SKIP LOCKED)`;
+        ORDER BY d.finished_at LIMIT $2 FOR UPDATE OF a SKIP LOCKED))`;
     case 'webhook-deliveries':
-      return `DELETE FROM webhook_deliveries WHERE id IN (
-        SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND finished_at < ${CUTOFF}
-        ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)`;
+      return `DELETE FROM webhook_deliveries WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM webhook_deliveries WHERE status <> 'pending' AND finished_at < ${CUTOFF}
+        ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED))`;
     case 'drift-reports':
       // A live cluster's latest report (the fleet summary's answer for it) stays however old it is;
       // "latest" in the summary's own order, so that no two reports can each think the other newer.
-      return `DELETE FROM drift_reports WHERE id IN (
-        SELECT r.id FROM drift_reports r JOIN clusters c ON c.id = r.cluster_id
+      // No join: the old reports are read in index order and the batch stops at its limit.
+      return `DELETE FROM drift_reports WHERE ctid = ANY(ARRAY(
+        SELECT r.ctid FROM drift_reports r
         WHERE r.checked_at < ${CUTOFF}
-          AND (c.destroyed_at IS NOT NULL OR EXISTS (
-            SELECT 1 FROM drift_reports n WHERE n.cluster_id = r.cluster_id AND (n.checked_at, n.id) > (r.checked_at, r.id)))
-        ORDER BY r.checked_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED)`;
+          AND (EXISTS (SELECT 1 FROM drift_reports n WHERE n.cluster_id = r.cluster_id AND (n.checked_at, n.id) > (r.checked_at, r.id))
+            OR NOT EXISTS (SELECT 1 FROM clusters c WHERE c.id = r.cluster_id AND c.destroyed_at IS NULL))
+        ORDER BY r.checked_at LIMIT $2 FOR UPDATE SKIP LOCKED))`;
     case 'drift-sweep-links':
       // Operations are kept; the sweep that queued a finished one is forgotten with the sweep.
-      return `UPDATE operations SET sweep_id = NULL WHERE id IN (
-        SELECT o.id FROM operations o JOIN drift_sweeps s ON s.id = o.sweep_id
+      return `UPDATE operations SET sweep_id = NULL WHERE ctid = ANY(ARRAY(
+        SELECT o.ctid FROM operations o JOIN drift_sweeps s ON s.id = o.sweep_id
         WHERE o.finished_at IS NOT NULL AND ${SWEEP_PAST_RETENTION}
-        LIMIT $2 FOR UPDATE OF o SKIP LOCKED)`;
+        LIMIT $2 FOR UPDATE OF o SKIP LOCKED))`;
     case 'drift-sweeps':
-      return `DELETE FROM drift_sweeps WHERE id IN (
-        SELECT s.id FROM drift_sweeps s
+      return `DELETE FROM drift_sweeps WHERE ctid = ANY(ARRAY(
+        SELECT s.ctid FROM drift_sweeps s
         WHERE ${SWEEP_PAST_RETENTION} AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.sweep_id = s.id)
-        ORDER BY s.finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)`;
+        ORDER BY s.finished_at LIMIT $2 FOR UPDATE SKIP LOCKED))`;
     case 'kubeconfig-reads':
-      return `DELETE FROM kubeconfig_reads WHERE id IN (
-        SELECT id FROM kubeconfig_reads WHERE read_at < ${CUTOFF}
-        ORDER BY read_at LIMIT $2 FOR UPDATE SKIP LOCKED)`;
+      return `DELETE FROM kubeconfig_reads WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM kubeconfig_reads WHERE read_at < ${CUTOFF}
+        ORDER BY read_at LIMIT $2 FOR UPDATE SKIP LOCKED))`;
     default: {
       const unknown: never = step;
       throw new Error(`unknown retention step ${String(unknown)}`);

@@ -109,7 +109,7 @@ describe('one process owns the embedded record store', () => {
     for (const token of tokens) assert.equal((await call(url, token, 'GET', '/v1/clusters')).status, 200);
   }
 
-  it('refuses a second process with what to configure, keeps the first serving with its rows, and starts again after the owner is SIGKILLed', async () => {
+  it('refuses a second process with what to configure, even while the owner is stopped, keeps the first serving with its rows, and starts again after the owner is SIGKILLed', async () => {
     const owner = start();
     const url = await listening(owner);
     const admin = (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
@@ -123,6 +123,14 @@ describe('one process owns the embedded record store', () => {
     assert.match(message, /set DATABASE_URL to a PostgreSQL database/);
     assert.match(message, /another CLUSTERD_DATA_DIR/);
     assert.doesNotMatch(second.stdout.join(''), /API listening/);
+
+    // An owner that is stopped (or whose event loop is stuck) still owns it: nothing times it out.
+    owner.child.kill('SIGSTOP');
+    const whileStopped = start();
+    const refusedAgain = await exitOf(whileStopped);
+    owner.child.kill('SIGCONT');
+    assert.equal(refusedAgain.code, 2, whileStopped.stderr.join(''));
+    assert.match(whileStopped.stderr.join(''), new RegExp(`is already open in process ${owner.child.pid} on `));
 
     tokens.push(...(await issueTokens(url, admin, 20)));
     await assertAllAuthenticate(url, tokens);
