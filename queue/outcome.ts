@@ -1,6 +1,6 @@
 import type { ClusterRecord, ClusterStatus } from '../src/domain/cluster.js';
 import { driftFindings } from '../src/domain/drift.js';
-import type { OperationRecord } from '../src/domain/operation.js';
+import { specToRun, type OperationRecord } from '../src/domain/operation.js';
 import type { EngineResult } from '../src/engine/engine.js';
 import type { OperationOutcome } from '../src/store/record-store.js';
 
@@ -25,7 +25,7 @@ export function outcomeOf(op: OperationRecord, cluster: ClusterRecord, result: E
     case 'update':
     case 'remediate':
       return ok
-        ? { ...base, cluster: { status: 'ready', appliedSpec: op.spec, appliedGeneration: op.generation, outputs: result.outputs ?? {} } }
+        ? { ...base, cluster: { status: 'ready', appliedSpec: specToRun(op), appliedGeneration: op.generation, outputs: result.outputs ?? {} } }
         : { ...base, cluster: { status: 'failed' } };
     case 'destroy':
       return ok ? { ...base, cluster: { status: 'destroyed', outputs: {} } } : { ...base, cluster: { status: 'failed' } };

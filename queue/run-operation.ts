@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ClusterRecord } from '../src/domain/cluster.js';
-import type { OperationRecord } from '../src/domain/operation.js';
+import { specToRun, type OperationRecord } from '../src/domain/operation.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
 import type { LaneStore } from '../src/store/lane-store.js';
 import type { RecordStore } from '../src/store/record-store.js';
@@ -84,7 +84,7 @@ export async function runOperation(deps: RunOperationDeps, args: RunOperationArg
       kind: operation.kind,
       stackName: cluster.name,
       blueprint: cluster.blueprint,
-      spec: operation.spec,
+      spec: specToRun(operation),
       context: { clusterName: cluster.name, team: cluster.team, labels: cluster.labels },
       recover: args.recover,
     };

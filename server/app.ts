@@ -28,6 +28,8 @@ export interface AppDeps {
   readiness: Record<string, Check>;
   log: Logger;
   maxBodyBytes: number;
+  /** How long an Idempotency-Key holds its answer, in ms; after it the key is free again (null: forever). */
+  idempotencyKeyTtlMs: number | null;
   stream?: Partial<EventStreamOptions>;
 }
 
@@ -48,7 +50,7 @@ export function createApp(deps: AppDeps): express.Express {
   // value or the signing secret.
   v1.use('/tokens', tokensRouter(deps.store));
   v1.use('/webhooks', webhooksRouter(deps));
-  v1.use(idempotency(deps.store, { staleMs: 60_000 }));
+  v1.use(idempotency(deps.store, { staleMs: 60_000, ttlMs: deps.idempotencyKeyTtlMs }));
   v1.get('/blueprints', (_req, res) => {
     res.json({ items: deps.blueprints.list().map((b) => ({ name: b.name, description: b.description, specSchema: (openapi.components.schemas as Record<string, unknown>)[`Spec_${b.name}`] })) });
   });

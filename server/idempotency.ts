@@ -11,9 +11,13 @@ const KEPT_HEADERS = ['location', 'content-type'];
  * `Idempotency-Key` on POST, PATCH and DELETE: the first answer is stored and every retry with
  * the same key and the same request gets it back, queueing nothing new. A different request
  * under the same key answers 422; a retry while the first is still being handled answers 409.
- * Server errors are not stored, so the retry of a failed request runs again.
+ * Server errors are not stored, so the retry of a failed request runs again. A key is kept for
+ * `ttlMs` after its answer; later it is a new key, whatever request it was first used with.
  */
-export function idempotency(store: Pick<RecordStore, 'claimIdempotencyKey' | 'completeIdempotencyKey' | 'releaseIdempotencyKey'>, options: { staleMs: number }): RequestHandler {
+export function idempotency(
+  store: Pick<RecordStore, 'claimIdempotencyKey' | 'completeIdempotencyKey' | 'releaseIdempotencyKey'>,
+  options: { staleMs: number; ttlMs: number | null },
+): RequestHandler {
   return async (req, res, next) => {
     const key = req.get('idempotency-key');
     if (key === undefined || !['POST', 'PATCH', 'DELETE'].includes(req.method)) return next();
@@ -23,7 +27,7 @@ export function idempotency(store: Pick<RecordStore, 'claimIdempotencyKey' | 'co
     }
     const principalId = principalOf(req).tokenId;
     const fingerprint = createHash('sha256').update(`${req.method} ${req.originalUrl}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
-    const claim = await store.claimIdempotencyKey(principalId, key, fingerprint, options.staleMs);
+    const claim = await store.claimIdempotencyKey(principalId, key, fingerprint, options.staleMs, options.ttlMs);
     if (claim.state === 'mismatch') return next(new IdempotencyMismatchError('this Idempotency-Key was first used with a different request'));
     if (claim.state === 'in-flight') return next(new ConflictError('a request with this Idempotency-Key is still being handled; retry later'));
     if (claim.state === 'replay') {

@@ -28,7 +28,7 @@ const acceptedResponse = {
   202: { ...json('Accepted: the operation is queued', ref('Accepted')), headers: { Location: { schema: { type: 'string' }, description: 'The operation' } } },
   422: problem('Idempotency-Key reused with a different request'),
 };
-const idempotencyKey = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'A retried request with the same key returns the first answer and queues nothing new' };
+const idempotencyKey = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'A retried request with the same key returns the first answer and queues nothing new, for RETENTION_IDEMPOTENCY_KEYS (24 h by default) after that answer; later the key is new' };
 
 /** The OpenAPI 3.1 description, generated from the schemas that validate requests. */
 export function buildOpenApi(blueprints: Blueprint<any>[]) {
@@ -62,7 +62,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[]) {
       '/v1/drift/sweeps/{id}': { get: { summary: 'A sweep\'s progress and results (admin)', parameters: parameters(sweepIdParam, 'path'), responses: { 200: json('The sweep', ref('DriftSweep')), ...errors } } },
       '/v1/clusters/{name}/operations': { get: { summary: "A cluster's operation history, newest first", parameters: [...name, ...parameters(listOperationsQuery, 'query')], responses: { 200: json('A page of operations', { type: 'object', properties: { items: { type: 'array', items: ref('Operation') }, nextCursor: { type: ['string', 'null'] } } }), ...errors } } },
       '/v1/operations/{id}': { get: { summary: 'Read an operation', parameters: id, responses: { 200: json('The operation', ref('Operation')), ...errors } } },
-      '/v1/operations/{id}/events': { get: { summary: 'Server-Sent Events: engine events and log lines; resume with Last-Event-ID', parameters: [...id, { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream; events `engine`, `log`, `status`, then `end`', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors } } },
+      '/v1/operations/{id}/events': { get: { summary: 'Server-Sent Events: engine events and log lines; resume with Last-Event-ID', parameters: [...id, { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream; events `engine`, `log`, `status`, then `end` (an operation finished longer ago than RETENTION_OPERATION_EVENTS, 30 days by default, has only `end`)', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors } } },
       '/v1/operations/{id}/cancel': { post: { summary: 'Cancel: a queued operation never runs; a running one is cancelled through the engine', parameters: [...id, idempotencyKey], responses: { 202: json('The operation', ref('Operation')), ...errors, 409: problem('Already finished') } } },
       '/v1/blueprints': { get: { summary: 'Blueprints and their spec schemas', responses: { 200: json('Blueprints', { type: 'object' }) } } },
       '/v1/tokens': { post: { summary: 'Issue a token (admin); the value is shown once', requestBody: { required: true, content: { 'application/json': { schema: ref('CreateTokenRequest') } } }, responses: { 201: json('The token', { type: 'object' }), ...errors, 403: problem('Needs an admin token') } } },

@@ -15,7 +15,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Streams an operation's events as Server-Sent Events. Each event's id is its sequence number,
  * so a client reconnecting with Last-Event-ID resumes right after the last one it saw; a finished
- * operation replays in full and the stream ends with an `end` event carrying the final status.
+ * operation replays in full (none once retention removed its events) and the stream ends with an
+ * `end` event carrying the final status.
  */
 export async function streamOperationEvents(
   operations: OperationService,

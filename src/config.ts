@@ -30,6 +30,15 @@ const teamDurations = z.string().transform((s, ctx) => {
   return caps;
 });
 
+/** A retention period: a duration like 30d, or `off` (null: kept forever). */
+const retention = (name: string) =>
+  z.string().transform((s, ctx) => {
+    if (s.trim() === 'off') return null;
+    const ms = parseDuration(s);
+    if (ms === null) ctx.addIssue({ code: 'custom', message: `${name} must be a duration like 30d, 24h or 90m, or off` });
+    return ms ?? 0;
+  });
+
 const timezone = z.string().refine((tz) => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
@@ -135,15 +144,45 @@ const schema = z.object({
   EXPIRY_WARNINGS: z.string().default('24h,1h').pipe(z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))).pipe(z.array(duration('EXPIRY_WARNINGS'))),
   /** How often workers look for clusters to warn about or destroy. @defaultValue 30000 */
   EXPIRY_CHECK_INTERVAL_MS: int(100).default(30_000),
+  /** How often each worker process removes records past their retention (one pass at a time per process). @defaultValue 900000 (15 min) */
+  RETENTION_INTERVAL_MS: int(1000).default(900_000),
+  /** Most rows one retention statement removes; each batch is its own short statement. @defaultValue 500 */
+  RETENTION_BATCH_SIZE: int(1).max(10_000).default(500),
+  /** Pause between two retention batches, so that other work gets the tables. @defaultValue 100 */
+  RETENTION_BATCH_PAUSE_MS: int(0).max(60_000).default(100),
+  /** Events of operations finished longer ago than this are removed; `off` keeps them. @defaultValue 30d */
+  RETENTION_OPERATION_EVENTS: z.string().default('30d').pipe(retention('RETENTION_OPERATION_EVENTS')),
+  /** The copy of the spec on operations finished longer ago than this is dropped (the cluster keeps its specs); `off` keeps it. @defaultValue 30d */
+  RETENTION_OPERATION_SPECS: z.string().default('30d').pipe(retention('RETENTION_OPERATION_SPECS')),
+  /** An Idempotency-Key is answered from its record for this long after its answer, then is free again and removed; `off` keeps keys. @defaultValue 24h */
+  RETENTION_IDEMPOTENCY_KEYS: z.string().default('24h').pipe(retention('RETENTION_IDEMPOTENCY_KEYS')),
+  /** Webhook deliveries settled (succeeded or failed) longer ago than this are removed with their attempts; `off` keeps them. @defaultValue 30d */
+  RETENTION_WEBHOOK_DELIVERIES: z.string().default('30d').pipe(retention('RETENTION_WEBHOOK_DELIVERIES')),
+  /** Drift reports checked and sweeps finished longer ago than this are removed, except each live cluster's latest report; `off` keeps them. @defaultValue 90d */
+  RETENTION_DRIFT_HISTORY: z.string().default('90d').pipe(retention('RETENTION_DRIFT_HISTORY')),
+  /** Kubeconfig reads (an audit log) older than this are removed; `off` keeps them. @defaultValue 365d */
+  RETENTION_KUBECONFIG_READS: z.string().default('365d').pipe(retention('RETENTION_KUBECONFIG_READS')),
   /** pino log level. @defaultValue info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const ROLE_KEYS = { CLUSTERD_ROLE: true, DATABASE_URL: true } as const;
+
+// Embedded PGlite serves one process, so separate api and worker processes would each open their own records.
+// `when`: reported alongside every other invalid key, as long as these two parse.
+const configSchema = schema.refine((c) => c.CLUSTERD_ROLE === 'all' || c.DATABASE_URL !== undefined, {
+  path: ['CLUSTERD_ROLE'],
+  error: (issue) =>
+    `CLUSTERD_ROLE=${(issue.input as { CLUSTERD_ROLE?: string }).CLUSTERD_ROLE} needs DATABASE_URL: api and worker processes share their records ` +
+    'through PostgreSQL (the embedded PGlite store serves one process; run CLUSTERD_ROLE=all to use it)',
+  when: (payload) => schema.pick(ROLE_KEYS).safeParse(payload.value).success,
 });
 
 export type Config = z.infer<typeof schema> & { dataDir: string; backendUrl: string };
 
 /** Parses the environment; throws one error listing every invalid key. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = schema.safeParse(env);
+  const result = configSchema.safeParse(env);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);

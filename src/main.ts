@@ -35,7 +35,9 @@ import { ClusterService, type OperationDispatcher } from './lifecycle/cluster-se
 import { OperationService } from './lifecycle/operation-service.js';
 import { createLogger } from './logger.js';
 import { connectRedis } from './redis.js';
+import { RecordStoreInUseError } from './store/directory-lock.js';
 import { openDatabase } from './store/open-store.js';
+import { SqlRetentionStore } from './store/retention-store.js';
 import { SqlRecordStore } from './store/sql-store.js';
 import { SqlLaneStore } from './store/sql-lane-store.js';
 import { SqlDriftStore } from './drift/sql-drift-store.js';
@@ -47,6 +49,7 @@ import { startExpiryWatch } from '../queue/expiry-watch.js';
 import { createOutboxRelay, startOutboxPasses } from '../queue/outbox-relay.js';
 import { SqlOutboxStore } from './store/outbox-store.js';
 import { createOperationFollowUp } from './lifecycle/operation-follow-up.js';
+import { startRetention, type RetentionSettings } from '../queue/retention.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
 import { createWebhookNotifier } from './webhooks/notifier.js';
 import { WebhookService } from './webhooks/webhook-service.js';
@@ -101,9 +104,33 @@ async function pulumiEnv(config: Config) {
   return buildPulumiEnv({ dataDir: config.dataDir, backendUrl: config.backendUrl, secretsProvider: config.CLUSTERD_SECRETS_PROVIDER, passphraseFile });
 }
 
+/** How long each kind of record is kept, and how the retention pass removes the rest. */
+function retentionSettings(config: Config): RetentionSettings {
+  return {
+    policy: {
+      operationEventsMs: config.RETENTION_OPERATION_EVENTS,
+      operationSpecsMs: config.RETENTION_OPERATION_SPECS,
+      idempotencyKeysMs: config.RETENTION_IDEMPOTENCY_KEYS,
+      webhookDeliveriesMs: config.RETENTION_WEBHOOK_DELIVERIES,
+      driftHistoryMs: config.RETENTION_DRIFT_HISTORY,
+      kubeconfigReadsMs: config.RETENTION_KUBECONFIG_READS,
+    },
+    batchSize: config.RETENTION_BATCH_SIZE,
+    pauseMs: config.RETENTION_BATCH_PAUSE_MS,
+  };
+}
+
 export async function startService(config: Config, log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const sql = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
+  const sql = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.dataDir,
+    // The store already refuses every statement; stopping at once is what keeps another owner's records whole.
+    onLockLost: (err) => {
+      log.fatal({ err: err.message }, 'lost the lock on the embedded record store; stopping without writing anything more');
+      process.exit(70);
+    },
+  });
   const store = new SqlRecordStore(sql);
   const drift = new SqlDriftStore(sql);
   const webhookStore = new SqlWebhookStore(sql);
@@ -150,7 +177,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const pulumiVersion = promisify(execFile)('pulumi', ['version'], { timeout: 10_000 });
     pulumiVersion.catch(() => undefined);
     const app = createApp({
-      store, clusters, operations, drift: driftService, webhooks, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES,
+      store, clusters, operations, drift: driftService, webhooks, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES, idempotencyKeyTtlMs: config.RETENTION_IDEMPOTENCY_KEYS,
       readiness: {
         recordStore: () => store.ping(),
         redis: async () => void (await redis.ping()),
@@ -222,6 +249,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       }),
     });
     const outboxPasses = startOutboxPasses(relay, config.RECONCILE_INTERVAL_MS);
+    const retention = startRetention({ store: new SqlRetentionStore(sql), settings: retentionSettings(config), intervalMs: config.RETENTION_INTERVAL_MS, log });
     const requeuer = startDeliveryRequeuer({ store: webhookStore, requeue: (id) => deliveries.requeue(id), intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.RECONCILE_INTERVAL_MS, log });
     log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
     closers.push(async () => {
@@ -230,6 +258,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       schedule.stop();
       requeuer.stop();
       outboxPasses.stop();
+      await retention.stop();
       await sweeps.close();
       await sweepConnection.quit().catch(() => undefined);
       // Operations first: the last ones to finish still publish their events.
@@ -264,7 +293,15 @@ async function main(): Promise<void> {
   // Read once into the configuration: nothing this process starts may inherit it.
   delete process.env.PULUMI_CONFIG_PASSPHRASE;
   const log = createLogger(config.LOG_LEVEL, { role: config.CLUSTERD_ROLE });
-  const service = await startService(config, log);
+  let service: RunningService;
+  try {
+    service = await startService(config, log);
+  } catch (err) {
+    // A configuration problem, like an invalid variable: the message says what to change.
+    if (!(err instanceof RecordStoreInUseError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

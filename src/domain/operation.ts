@@ -67,8 +67,11 @@ export interface OperationRecord {
   status: OperationStatus;
   /** Global acceptance order; operations on one cluster apply in increasing `seq`. */
   seq: number;
-  /** The desired spec this operation applies (provision/update), else the spec current at acceptance. */
-  spec: Record<string, unknown>;
+  /**
+   * The desired spec this operation applies (provision/update), else the spec current at acceptance.
+   * Null only once the operation has finished and retention dropped the copy (see {@link specToRun}).
+   */
+  spec: Record<string, unknown> | null;
   /** The cluster generation the spec belongs to. */
   generation: number;
   /** Who asked: the token's name and team (or `admin`). */
@@ -95,4 +98,13 @@ export interface OperationEvent {
   at: string;
   type: 'engine' | 'log' | 'status';
   data: unknown;
+}
+
+/**
+ * The spec an operation runs with. Always there until it finishes (the records refuse a null spec
+ * before then); only retention drops the copy of a finished one.
+ */
+export function specToRun(op: Pick<OperationRecord, 'id' | 'spec'>): Record<string, unknown> {
+  if (op.spec === null) throw new Error(`operation ${op.id} has no spec: it finished and retention dropped the copy`);
+  return op.spec;
 }

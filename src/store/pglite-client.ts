@@ -1,19 +1,51 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
+import { lockDirectory, type LockLostError } from './directory-lock.js';
 import { int8ToNumber, timestamptzToIso, type SqlClient } from './sql.js';
 
+/** Options of {@link openPglite}. */
+export interface PgliteOptions {
+  /**
+   * Called once if the directory's lock is lost while open. The client already refuses every
+   * further statement; the process should stop (another process may now open the directory).
+   * @defaultValue none: the client only refuses statements
+   */
+  onLockLost?: (err: LockLostError) => void;
+  /** How long to wait for another process to release the directory before refusing. @defaultValue 3000 */
+  lockWaitMs?: number;
+}
+
 /**
- * Opens (creating if needed) a PGlite database persisted in `dir`.
- * PGlite is a single in-process connection, and only one process may open a directory at a time.
+ * Opens (creating if needed) a PGlite database persisted in `dir`, after taking an exclusive lock
+ * on the directory: PGlite is a single in-process connection, and two processes on one directory
+ * silently lose each other's writes. Throws RecordStoreInUseError when another process holds it.
+ * `close()` releases the lock.
  */
-export async function openPglite(dir: string): Promise<SqlClient> {
+export async function openPglite(dir: string, options: PgliteOptions = {}): Promise<SqlClient> {
   await mkdir(dir, { recursive: true });
-  const db = await PGlite.create(dir, {
-    parsers: { [types.TIMESTAMPTZ]: timestamptzToIso, [types.INT8]: int8ToNumber },
+  let client: PgliteClient | undefined;
+  let lostEarly: LockLostError | undefined;
+  const lock = await lockDirectory(dir, {
+    waitMs: options.lockWaitMs,
+    onLost: (err) => {
+      if (!client) lostEarly = err;
+      client?.refuseFrom(err);
+      options.onLockLost?.(err);
+    },
   });
-  // Same session clock as the pg client, so timestamps print identically.
-  await db.query(`SET TIME ZONE 'UTC'`);
-  return new PgliteClient(db);
+  try {
+    const db = await PGlite.create(dir, {
+      parsers: { [types.TIMESTAMPTZ]: timestamptzToIso, [types.INT8]: int8ToNumber },
+    });
+    client = new PgliteClient(db, () => lock.release());
+    if (lostEarly) client.refuseFrom(lostEarly);
+    // Same session clock as the pg client, so timestamps print identically.
+    await client.query(`SET TIME ZONE 'UTC'`);
+    return client;
+  } catch (err) {
+    await (client ? client.close() : lock.release()).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Runs one task at a time, in arrival order. */
@@ -32,27 +64,58 @@ class PgliteClient implements SqlClient {
   // PGlite queues calls internally too, but that is not part of its documented contract; our own
   // lock makes the guarantee explicit: nothing runs between a transaction's BEGIN and COMMIT.
   private readonly lock = new Mutex();
+  private refusal: Error | null = null;
 
-  constructor(private readonly db: PGlite) {}
+  constructor(
+    private readonly db: PGlite,
+    private readonly releaseDirectory: () => Promise<void>,
+  ) {}
+
+  /** From now on every statement fails with `err`, including those already waiting their turn. */
+  refuseFrom(err: Error): void {
+    this.refusal ??= err;
+  }
+
+  private readonly allowed = (): void => {
+    if (this.refusal) throw this.refusal;
+  };
 
   query<T>(text: string, params: unknown[] = []): Promise<{ rows: T[] }> {
-    return this.lock.run(async () => ({ rows: (await this.db.query<T>(text, params)).rows }));
+    return this.lock.run(async () => {
+      this.allowed();
+      return { rows: (await this.db.query<T>(text, params)).rows };
+    });
   }
 
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-    return this.lock.run(() => this.db.transaction((tx) => fn(new PgliteTx(tx))));
+    return this.lock.run(() => {
+      this.allowed();
+      return this.db.transaction((tx) => fn(new PgliteTx(tx, this.allowed)));
+    });
   }
 
   close(): Promise<void> {
-    return this.lock.run(() => this.db.close());
+    return this.lock.run(async () => {
+      try {
+        // Closing flushes to the directory, which another process may own once the lock is lost.
+        if (!this.refusal) await this.db.close();
+      } finally {
+        await this.releaseDirectory();
+      }
+    });
   }
 }
 
 /** The handle a transaction body sees: queries go straight to the open transaction. */
 class PgliteTx implements SqlClient {
-  constructor(private readonly tx: Transaction) {}
+  constructor(
+    private readonly tx: Transaction,
+    private readonly allowed: () => void,
+  ) {}
 
   async query<T>(text: string, params: unknown[] = []): Promise<{ rows: T[] }> {
+    // A lost lock also stops a transaction midway: it rolls back instead of committing.
+    this.allowed();
     return { rows: (await this.tx.query<T>(text, params)).rows };
   }
 

@@ -31,7 +31,7 @@ export interface OperationRow {
   kind: OperationKind;
   status: OperationStatus;
   seq: number;
-  spec: Record<string, unknown>;
+  spec: Record<string, unknown> | null;
   generation: number;
   requested_by: string;
   cancel_requested: boolean;

@@ -298,13 +298,18 @@ export class SqlRecordStore implements RecordStore {
 
   // --- idempotency ---
 
-  async claimIdempotencyKey(principalId: string, key: string, fingerprint: string, staleMs: number): Promise<IdempotencyClaim> {
+  async claimIdempotencyKey(principalId: string, key: string, fingerprint: string, staleMs: number, ttlMs: number | null = null): Promise<IdempotencyClaim> {
     // A row released between our INSERT and SELECT sends us round again; twice is plenty.
     for (let attempt = 0; attempt < 3; attempt++) {
+      // An expired key is claimed afresh in the same statement, so that whether it answers does
+      // not depend on when the retention pass last ran; the row lock lets one claimer win.
       const { rows: inserted } = await this.db.query(
         `INSERT INTO idempotency_keys (principal_id, key, fingerprint, status) VALUES ($1, $2, $3, 'in-flight')
-         ON CONFLICT DO NOTHING RETURNING key`,
-        [principalId, key, fingerprint],
+         ON CONFLICT (principal_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, status = 'in-flight',
+           status_code = NULL, body = NULL, headers = NULL, created_at = now(), updated_at = now()
+         WHERE $4::double precision IS NOT NULL AND idempotency_keys.updated_at < now() - $4::double precision * interval '1 millisecond'
+         RETURNING key`,
+        [principalId, key, fingerprint, ttlMs],
       );
       if (inserted.length > 0) return { state: 'claimed' };
       // Row-locking UPDATE: of two requests taking over one stale claim, only the first matches.

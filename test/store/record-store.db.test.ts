@@ -419,11 +419,14 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
       it('lets exactly one of several retries take over a stale in-flight claim', async () => {
         const key = uniq('key');
         await store.claimIdempotencyKey(principal, key, 'fp', 60_000);
-        await sleep(150);
-        assert.deepEqual(await store.claimIdempotencyKey(principal, key, 'other-fp', 50), { state: 'mismatch' });
-        const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimIdempotencyKey(principal, key, 'fp', 50)));
+        // Stale by an hour, so that no amount of load makes the claim a racer takes over look stale again.
+        const [raw] = await backend.clients(1);
+        await raw!.query(`UPDATE idempotency_keys SET updated_at = now() - interval '1 hour' WHERE principal_id = $1 AND key = $2`, [principal, key]);
+        const halfHour = 30 * 60_000;
+        assert.deepEqual(await store.claimIdempotencyKey(principal, key, 'other-fp', halfHour), { state: 'mismatch' });
+        const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimIdempotencyKey(principal, key, 'fp', halfHour)));
         assert.deepEqual(claims.map((c) => c.state).sort(), ['claimed', 'in-flight', 'in-flight', 'in-flight', 'in-flight']);
-        assert.deepEqual(await store.claimIdempotencyKey(principal, key, 'fp', 50), { state: 'in-flight' }, 'the takeover refreshed the claim');
+        assert.deepEqual(await store.claimIdempotencyKey(principal, key, 'fp', halfHour), { state: 'in-flight' }, 'the takeover refreshed the claim');
       });
     });
   });

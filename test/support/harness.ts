@@ -96,7 +96,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.env,
   };
   const log = createLogger(env.LOG_LEVEL!, { test: true });
-  const service: RunningService = await startService(loadConfig({ ...env, CLUSTERD_ROLE: workersMode === 'in-process' ? 'all' : 'api' }), log);
+  const role = workersMode === 'in-process' ? 'all' : 'api';
+  // loadConfig refuses an api role on PGlite, where another process would need the same records;
+  // an API alone in this test process with no worker anywhere shares them with nobody.
+  const config = { ...loadConfig({ ...env, CLUSTERD_ROLE: db.url ? role : 'all' }), CLUSTERD_ROLE: role } as const;
+  const service: RunningService = await startService(config, log);
   const url = service.url!;
   const adminToken = (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
   const workers: ChildProcess[] = [];

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 
 /**
  * Processes of a job run by a service under `dataDir` (its child process, the Pulumi CLI and the
@@ -28,4 +29,17 @@ export function statusEvents(sse: string): Array<Record<string, unknown>> {
     .split('\n\n')
     .filter((block) => /^event: status$/m.test(block))
     .map((block) => JSON.parse(/^data: (.*)$/m.exec(block)![1]!).data as Record<string, unknown>);
+}
+
+/** Pids of the live children of `parent` whose command name is `name` (Linux /proc). */
+export async function childrenNamed(parent: number, name: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
+    // `pid (comm) state ppid ...`; comm may itself hold spaces or parentheses.
+    const m = stat && /^(\d+) \((.*)\) \S+ (\d+) /.exec(stat);
+    if (m && m[2] === name && Number(m[3]) === parent) found.push(Number(m[1]));
+  }
+  return found;
 }

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config.js';
+
+const DAY = 86_400_000;
+const DATABASE_URL = 'postgres://clusterd@db.internal:5432/clusterd';
+
+/** The message loadConfig throws for `env`, or null when it accepts it. */
+function refusal(env: NodeJS.ProcessEnv): string | null {
+  try {
+    loadConfig(env);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+describe('loadConfig', () => {
+  describe('CLUSTERD_ROLE and the records', () => {
+    for (const role of ['api', 'worker']) {
+      it(`refuses CLUSTERD_ROLE=${role} without DATABASE_URL, naming both keys`, () => {
+        assert.equal(
+          refusal({ CLUSTERD_ROLE: role }),
+          'invalid configuration:\n' +
+            `  CLUSTERD_ROLE: CLUSTERD_ROLE=${role} needs DATABASE_URL: api and worker processes share their records through PostgreSQL ` +
+            '(the embedded PGlite store serves one process; run CLUSTERD_ROLE=all to use it)',
+        );
+      });
+
+      it(`accepts CLUSTERD_ROLE=${role} with DATABASE_URL`, () => {
+        assert.equal(loadConfig({ CLUSTERD_ROLE: role, DATABASE_URL }).CLUSTERD_ROLE, role);
+      });
+    }
+
+    it('accepts the default role, all, on the embedded store', () => {
+      const config = loadConfig({});
+      assert.equal(config.CLUSTERD_ROLE, 'all');
+      assert.equal(config.DATABASE_URL, undefined);
+    });
+
+    it('reports the role rule together with every other invalid key', () => {
+      const message = refusal({ CLUSTERD_ROLE: 'worker', PORT: 'eighty', RETENTION_OPERATION_EVENTS: 'a month' }) ?? '';
+      assert.deepEqual(message.split('\n').slice(1).map((l) => l.trim().split(':')[0]).sort(), ['CLUSTERD_ROLE', 'PORT', 'RETENTION_OPERATION_EVENTS']);
+    });
+  });
+
+  describe('retention', () => {
+    it('keeps operation events and specs and webhook deliveries 30 days, idempotency keys 24 hours, drift history 90 days and kubeconfig reads a year by default', () => {
+      const c = loadConfig({});
+      assert.deepEqual(
+        [c.RETENTION_OPERATION_EVENTS, c.RETENTION_OPERATION_SPECS, c.RETENTION_IDEMPOTENCY_KEYS, c.RETENTION_WEBHOOK_DELIVERIES, c.RETENTION_DRIFT_HISTORY, c.RETENTION_KUBECONFIG_READS],
+        [30 * DAY, 30 * DAY, DAY, 30 * DAY, 90 * DAY, 365 * DAY],
+      );
+      assert.deepEqual([c.RETENTION_INTERVAL_MS, c.RETENTION_BATCH_SIZE, c.RETENTION_BATCH_PAUSE_MS], [900_000, 500, 100]);
+    });
+
+    it('takes durations, and off for keeping a kind forever', () => {
+      const c = loadConfig({ RETENTION_OPERATION_EVENTS: '7d', RETENTION_IDEMPOTENCY_KEYS: '90m', RETENTION_KUBECONFIG_READS: 'off' });
+      assert.equal(c.RETENTION_OPERATION_EVENTS, 7 * DAY);
+      assert.equal(c.RETENTION_IDEMPOTENCY_KEYS, 90 * 60_000);
+      assert.equal(c.RETENTION_KUBECONFIG_READS, null);
+    });
+
+    it('names the key and the rule of a retention that is no duration, and of a batch size out of range', () => {
+      assert.equal(
+        refusal({ RETENTION_DRIFT_HISTORY: '90 days', RETENTION_BATCH_SIZE: '0' }),
+        'invalid configuration:\n' +
+          '  RETENTION_BATCH_SIZE: Too small: expected number to be >=1\n' +
+          '  RETENTION_DRIFT_HISTORY: RETENTION_DRIFT_HISTORY must be a duration like 30d, 24h or 90m, or off',
+      );
+    });
+  });
+});
