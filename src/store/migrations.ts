@@ -3,6 +3,7 @@ import { initial } from './migrations/001-initial.js';
 import { driftAndExpiry } from './migrations/003-drift-and-expiry.js';
 import { webhooks } from './migrations/002-webhooks.js';
 import { kubeconfigReads } from './migrations/004-kubeconfig-reads.js';
+import { operationNotifications } from './migrations/007-operation-notifications.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
 export interface Migration {
@@ -15,7 +16,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append new ones here. */
-export const MIGRATIONS: readonly Migration[] = [initial, webhooks, driftAndExpiry, kubeconfigReads];
+export const MIGRATIONS: readonly Migration[] = [initial, webhooks, driftAndExpiry, kubeconfigReads, operationNotifications];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.
 const MIGRATION_LOCK_KEY = 7_243_100_001;
