@@ -23,7 +23,13 @@ function parameters(s: z.ZodObject, where: 'query' | 'path') {
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const json = (description: string, s: unknown) => ({ description, content: { 'application/json': { schema: s } } });
-const errors = { 400: problem('Invalid input: names the field and the rule'), 401: problem('No valid token'), 404: problem('Not found or not visible to this token') };
+const retryAfter = { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } } };
+/** An answer that tells the caller when to come back. */
+const later = (description: string) => ({ ...problem(description), headers: retryAfter });
+const errors = {
+  400: problem('Invalid input: names the field and the rule'), 401: problem('No valid token'), 404: problem('Not found or not visible to this token'),
+  429: later('Too many failed authentications from this client address (RATE_LIMIT_AUTH_FAILURES); a valid token is still served'),
+};
 const acceptedResponse = {
   202: { ...json('Accepted: the operation is queued', ref('Accepted')), headers: { Location: { schema: { type: 'string' }, description: 'The operation' } } },
   422: problem('Idempotency-Key reused with a different request'),
@@ -53,18 +59,18 @@ export function buildOpenApi(blueprints: Blueprint<any>[]) {
       '/v1/clusters/{name}/preview': inspect('Preview the planned changes without applying them'),
       '/v1/clusters/{name}/refresh': inspect('Refresh the state from the live resources'),
       '/v1/clusters/{name}/drift-check': inspect('Compare the live resources with the state, and the state with the desired spec; writes nothing, takes no lock'),
-      '/v1/clusters/{name}/kubeconfig': { get: { summary: "The cluster's kubeconfig (a secret stack output, decrypted); the read is recorded", parameters: name, responses: { 200: json('The kubeconfig (Cache-Control: no-store)', { type: 'object', properties: { kubeconfig: { type: 'string' } } }), ...errors } } },
+      '/v1/clusters/{name}/kubeconfig': { get: { summary: "The cluster's kubeconfig (a secret stack output, decrypted); the read is recorded. Reads of the state are bounded per API process and shared for a few seconds (KUBECONFIG_*)", parameters: name, responses: { 200: json('The kubeconfig (Cache-Control: no-store)', { type: 'object', properties: { kubeconfig: { type: 'string' } } }), ...errors, 503: later('Every state reader stayed busy, or the read took longer than KUBECONFIG_READ_TIMEOUT_MS') } } },
       '/v1/clusters/{name}/kubeconfig/reads': { get: { summary: 'Who read the kubeconfig, and when, newest first', parameters: [...name, ...parameters(listOperationsQuery, 'query')], responses: { 200: json('Reads', { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: { readBy: { type: 'string' }, readAt: { type: 'string' } } } } } }), ...errors } } },
       '/v1/clusters/{name}/remediate': inspect('Bring a drifted cluster back to its desired spec (an update with refresh)'),
       '/v1/clusters/{name}/drift': { get: { summary: "A cluster's latest drift report and its history, newest first", parameters: [...name, ...parameters(driftHistoryQuery, 'query')], responses: { 200: json('Latest report and a page of reports', { type: 'object', properties: { latest: { oneOf: [ref('DriftReport'), { type: 'null' }] }, items: { type: 'array', items: ref('DriftReport') }, nextCursor: { type: ['string', 'null'] } } }), ...errors } } },
       '/v1/drift': { get: { summary: 'Fleet drift summary from each live cluster\'s latest check (a team token sees its team)', parameters: parameters(fleetDriftQuery, 'query'), responses: { 200: json('Counts: clusters, checked, clean, drifted, failed, neverChecked; also byTeam and byBlueprint', { type: 'object' }), ...errors } } },
-      '/v1/drift/sweeps': { post: { summary: 'Run a fleet drift sweep now (admin)', responses: { 202: json('The sweep, running', ref('DriftSweep')), ...errors, 403: problem('Needs an admin token'), 409: problem('A sweep is still running') } } },
+      '/v1/drift/sweeps': { post: { summary: 'Run a fleet drift sweep now (admin)', responses: { 202: json('The sweep, running', ref('DriftSweep')), ...errors, 403: problem('Needs an admin token'), 409: problem('A sweep is still running'), 429: later('Too many manual sweeps with this token (RATE_LIMIT_DRIFT_SWEEPS), or too many failed authentications') } } },
       '/v1/drift/sweeps/{id}': { get: { summary: 'A sweep\'s progress and results (admin)', parameters: parameters(sweepIdParam, 'path'), responses: { 200: json('The sweep', ref('DriftSweep')), ...errors } } },
       '/v1/clusters/{name}/operations': { get: { summary: "A cluster's operation history, newest first", parameters: [...name, ...parameters(listOperationsQuery, 'query')], responses: { 200: json('A page of operations', { type: 'object', properties: { items: { type: 'array', items: ref('Operation') }, nextCursor: { type: ['string', 'null'] } } }), ...errors } } },
       '/v1/operations/{id}': { get: { summary: 'Read an operation', parameters: id, responses: { 200: json('The operation', ref('Operation')), ...errors } } },
-      '/v1/operations/{id}/events': { get: { summary: 'Server-Sent Events: engine events and log lines; resume with Last-Event-ID', parameters: [...id, { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream; events `engine`, `log`, `status`, then `end`', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors } } },
+      '/v1/operations/{id}/events': { get: { summary: 'Server-Sent Events: engine events and log lines; resume with Last-Event-ID', parameters: [...id, { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream; events `engine`, `log`, `status`, then `end`', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors, 429: later('This token holds its most open streams (STREAMS_MAX_PER_TOKEN), the server holds its most (STREAMS_MAX_PER_PROCESS), or too many failed authentications') } } },
       '/v1/operations/{id}/cancel': { post: { summary: 'Cancel: a queued operation never runs; a running one is cancelled through the engine', parameters: [...id, idempotencyKey], responses: { 202: json('The operation', ref('Operation')), ...errors, 409: problem('Already finished') } } },
-      '/v1/blueprints': { get: { summary: 'Blueprints and their spec schemas', responses: { 200: json('Blueprints', { type: 'object' }) } } },
+      '/v1/blueprints': { get: { summary: 'Blueprints and their spec schemas', responses: { 200: json('Blueprints', { type: 'object' }), 401: errors[401], 429: errors[429] } } },
       '/v1/tokens': { post: { summary: 'Issue a token (admin); the value is shown once', requestBody: { required: true, content: { 'application/json': { schema: ref('CreateTokenRequest') } } }, responses: { 201: json('The token', { type: 'object' }), ...errors, 403: problem('Needs an admin token') } } },
       '/v1/webhooks': {
         post: { summary: `Subscribe a URL to events; the answer carries the signing secret, shown once. Deliveries are POSTed with ${WEBHOOK_ID_HEADER}, ${WEBHOOK_TIMESTAMP_HEADER}, ${WEBHOOK_SIGNATURE_HEADER} (v1=HMAC-SHA256 of "<timestamp>.<body>") and ${WEBHOOK_EVENT_HEADER}`, requestBody: { required: true, content: { 'application/json': { schema: ref('CreateWebhookRequest') } } }, responses: { 201: { ...json('The subscription and its signingSecret', { allOf: [ref('Webhook'), { type: 'object', properties: { signingSecret: { type: 'string' } } }] }), headers: { Location: { schema: { type: 'string' } } } }, ...errors } },
@@ -75,7 +81,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[]) {
         delete: { summary: 'Delete a subscription and its delivery log; pending deliveries are dropped', parameters: webhookId, responses: { 204: { description: 'Deleted' }, ...errors } },
       },
       '/v1/webhooks/{id}/deliveries': { get: { summary: 'Deliveries, newest first, each with every attempt', parameters: [...webhookId, ...parameters(listDeliveriesQuery, 'query')], responses: { 200: json('A page of deliveries', { type: 'object', properties: { items: { type: 'array', items: ref('WebhookDelivery') }, nextCursor: { type: ['string', 'null'] } } }), ...errors } } },
-      '/v1/webhooks/{id}/test': { post: { summary: 'Send a ping event to this subscription', parameters: webhookId, responses: { 202: json('The queued delivery', ref('WebhookDelivery')), ...errors } } },
+      '/v1/webhooks/{id}/test': { post: { summary: 'Send a ping event to this subscription', parameters: webhookId, responses: { 202: json('The queued delivery', ref('WebhookDelivery')), ...errors, 429: later('Too many test pings with this token (RATE_LIMIT_WEBHOOK_TESTS), or too many failed authentications') } } },
       '/healthz': { get: { summary: 'Alive', security: [], responses: { 200: { description: 'The process answers' } } } },
       '/readyz': { get: { summary: 'Ready: record store, Redis and the Pulumi CLI usable', security: [], responses: { 200: { description: 'Ready' }, 503: { description: 'A dependency is not usable' } } } },
     },

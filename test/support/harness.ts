@@ -27,6 +27,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** `pglite` forces the embedded store even when TEST_DATABASE_URL names a server. @defaultValue 'auto' */
   records?: 'auto' | 'pglite';
+  /** Rewrites the fresh database's URL before the service gets it (e.g. to go through a counting proxy). */
+  databaseUrl?(url: string): string;
 }
 
 export interface ApiResponse<T = any> {
@@ -90,7 +92,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     WORKER_LANE_LEASE_MS: '6000',
     WORKER_CANCEL_GRACE_MS: '8000',
     RECONCILE_INTERVAL_MS: '2000',
-    ...(db.url ? { DATABASE_URL: db.url } : {}),
+    ...(db.url ? { DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url } : {}),
     ...options.env,
   };
   const log = createLogger(env.LOG_LEVEL!, { test: true });
