@@ -36,6 +36,13 @@ export interface SharedOutputReader {
   readonly load: { running: number; waiting: number };
 }
 
+/** Rejects with the signal's reason when it aborts. */
+const abortion = (signal: AbortSignal) =>
+  new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+
 /**
  * Puts the CLI behind three guards: at most `maxConcurrent` reads at once (queued fairly per
  * team), concurrent requests for one stack share one read, and a value is served from memory for
@@ -67,11 +74,11 @@ export function createSharedOutputReader(options: SharedOutputReaderOptions): Sh
     try {
       const release = await slots.acquire(r.queue, deadline.signal);
       started = true;
-      try {
-        return await options.read(r.stackName, r.key, deadline.signal);
-      } finally {
-        release();
-      }
+      // The slot is held until the read has really ended (a killed CLI whose pipes stay open
+      // still counts), but the answer does not wait past the deadline for it.
+      const reading = options.read(r.stackName, r.key, deadline.signal).finally(release);
+      reading.catch(() => undefined);
+      return await Promise.race([reading, abortion(deadline.signal)]);
     } finally {
       clearTimeout(timer);
     }
