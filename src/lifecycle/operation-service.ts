@@ -1,4 +1,4 @@
-import type { OperationEvent, OperationRecord } from '../domain/operation.js';
+import type { OperationRecord } from '../domain/operation.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Page, Principal, RecordStore } from '../store/record-store.js';
 import { operationEvent } from '../webhooks/events.js';
@@ -51,12 +51,5 @@ export class OperationService {
     const cluster = await this.deps.store.getClusterById(op.clusterId).catch(() => null);
     const event = operationEvent(op, cluster);
     if (event) await this.deps.webhooks.publish(event);
-  }
-
-  /** Events after `afterSeq` of an operation the caller may see. */
-  async events(principal: Principal, id: string, afterSeq: number, limit: number): Promise<{ operation: OperationRecord; events: OperationEvent[] }> {
-    const operation = await this.get(principal, id);
-    const events = await this.deps.store.listEvents(id, afterSeq, limit);
-    return { operation, events };
   }
 }

@@ -14,6 +14,8 @@ export interface PgListenerOptions {
   heartbeatMs?: number;
   /** How long a heartbeat may take before the connection is given up. @defaultValue 5000 */
   heartbeatTimeoutMs?: number;
+  /** How long one connection attempt may take; a server that does not answer is tried again later. @defaultValue 10000 */
+  connectTimeoutMs?: number;
 }
 
 /** Shown in pg_stat_activity, so that an operator can tell the listener from pooled connections. */
@@ -32,6 +34,7 @@ export async function listenPostgres(config: pg.ClientConfig, channel: string, l
   const maxRetryMs = options.maxRetryMs ?? 5_000;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 5_000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   let stopped = false;
   let current: pg.Client | null = null;
   let delay = retryMs;
@@ -52,7 +55,9 @@ export async function listenPostgres(config: pg.ClientConfig, channel: string, l
 
   const connect = async () => {
     if (stopped) return;
-    const client = new pg.Client({ ...config, application_name: LISTENER_APPLICATION_NAME, keepAlive: true, query_timeout: heartbeatTimeoutMs });
+    const client = new pg.Client({
+      ...config, application_name: LISTENER_APPLICATION_NAME, keepAlive: true, query_timeout: heartbeatTimeoutMs, connectionTimeoutMillis: connectTimeoutMs,
+    });
     current = client;
     client.on('error', (err) => drop(client, err));
     client.on('end', () => drop(client, new Error('the listening connection was closed')));
