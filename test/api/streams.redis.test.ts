@@ -203,7 +203,7 @@ describe('event streams over PGlite: notifications inside the process', () => {
   let alpha: string;
 
   before(async () => {
-    h = await startHarness({ workers: 'none', records: 'pglite', env: { STREAMS_RECHECK_MS: '600000', STREAMS_MAX_PER_TOKEN: '2' } });
+    h = await startHarness({ workers: 'none', records: 'pglite', env: { STREAMS_RECHECK_MS: '600000', STREAMS_MAX_PER_TOKEN: '2', STREAMS_KEEPALIVE_MS: '1000' } });
     alpha = await h.teamToken('alpha');
   });
   after(async () => h?.stop());
@@ -219,6 +219,17 @@ describe('event streams over PGlite: notifications inside the process', () => {
     await Promise.all(streams.map((s) => s.ended));
     assert.ok(performance.now() - t0 < 10_000);
     for (const s of streams) assert.ok(s.text().endsWith('event: end\ndata: {"status":"cancelled"}\n\n'));
+  });
+
+  it('keeps a quiet stream open with keep-alive comments', async () => {
+    const op = (await h.api('POST', '/v1/clusters', { token: alpha, body: { name: 'lite-quiet', blueprint: 'local-files', spec: localSpec() } })).body.operation.id;
+    const quiet = await openStream(`${h.url}/v1/operations/${op}/events`, alpha);
+    try {
+      await quiet.waitFor((t) => t.split(': keep-alive\n\n').length >= 3, 10_000);
+      assert.equal(quiet.text().replaceAll(': keep-alive\n\n', ''), '', 'nothing but keep-alives while nothing happens');
+    } finally {
+      quiet.close();
+    }
   });
 
   it("answers 404 for another team's operation and does not keep its slot", async () => {
