@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createDispatcher } from '../queue/operation-dispatcher.js';
 import { runInChildProcess } from '../queue/child-runner.js';
@@ -82,6 +83,14 @@ function resilient(dispatcher: OperationDispatcher, log: Logger): OperationDispa
       }
     },
   };
+}
+
+/**
+ * Closes a Redis connection. QUIT fails on a connection that is down (no offline queue), and the
+ * client would then go on reconnecting for ever and keep the process alive: disconnect it instead.
+ */
+async function closeRedis(connection: Redis): Promise<void> {
+  await connection.quit().catch(() => connection.disconnect());
 }
 
 /** The environment of every Pulumi CLI call: backend, secrets, PATH for the dynamic provider plugin. */
@@ -222,12 +231,12 @@ export async function startService(config: Config, log: Logger = createLogger(co
       schedule.stop();
       requeuer.stop();
       await sweeps.close();
-      await sweepConnection.quit().catch(() => undefined);
+      await closeRedis(sweepConnection);
       // Operations first: the last ones to finish still publish their events.
       await worker.drain(config.WORKER_SHUTDOWN_GRACE_MS);
       await webhookWorker.close();
-      await workerConnection.quit().catch(() => undefined);
-      await webhookConnection.quit().catch(() => undefined);
+      await closeRedis(workerConnection);
+      await closeRedis(webhookConnection);
     });
   }
 
@@ -238,7 +247,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       await queue.close().catch(() => undefined);
       await sweepQueue.close().catch(() => undefined);
       await webhookQueue.close().catch(() => undefined);
-      await redis.quit().catch(() => undefined);
+      await closeRedis(redis);
       await sql.close();
     },
   };
