@@ -15,7 +15,8 @@ import { healthRouter, type Check } from './routes/meta.js';
 import { operationsRouter } from './routes/operations.js';
 import { tokensRouter } from './routes/tokens.js';
 import { webhooksRouter } from './routes/webhooks.js';
-import type { EventStreamOptions } from './sse.js';
+import type { ApiRateLimits } from './rate-limit.js';
+import type { EventStreamDeps, EventStreamOptions } from './sse.js';
 
 export interface AppDeps {
   store: RecordStore;
@@ -30,7 +31,13 @@ export interface AppDeps {
   maxBodyBytes: number;
   /** How long an Idempotency-Key holds its answer, in ms; after it the key is free again (null: forever). */
   idempotencyKeyTtlMs: number | null;
+  /** Event streams: the process's operation feeds and its caps on open streams. */
+  streams: Omit<EventStreamDeps, 'operations'>;
   stream?: Partial<EventStreamOptions>;
+  /** Rate limits; an absent one does not limit. @defaultValue none */
+  limits?: ApiRateLimits;
+  /** Express `trust proxy`: which proxies' X-Forwarded-For names the client (per-address limits count it). @defaultValue false */
+  trustProxy?: boolean | number | string[];
 }
 
 /** The HTTP API, not listening: the caller decides where it runs. */
@@ -38,6 +45,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
+  app.set('trust proxy', deps.trustProxy ?? false);
   const openapi = buildOpenApi(deps.blueprints.list());
 
   app.use(healthRouter(deps.readiness));
@@ -45,7 +53,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const v1 = Router();
   v1.use(express.json({ limit: deps.maxBodyBytes, strict: false }));
-  v1.use(authenticate(deps.store));
+  v1.use(authenticate(deps.store, deps.limits?.authFailures));
   // Tokens and webhooks are created before idempotency: a stored replay would keep the token's
   // value or the signing secret.
   v1.use('/tokens', tokensRouter(deps.store));
@@ -56,7 +64,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   v1.use(driftRouter(deps));
   v1.use('/clusters', clustersRouter(deps));
-  v1.use('/operations', operationsRouter({ operations: deps.operations, stream: { pollMs: 250, keepAliveMs: 15_000, ...deps.stream } }));
+  v1.use('/operations', operationsRouter({ operations: deps.operations, streams: deps.streams, stream: { keepAliveMs: 15_000, ...deps.stream } }));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

@@ -1,7 +1,9 @@
 import type { Request, RequestHandler } from 'express';
 import { hashToken } from '../src/auth/tokens.js';
-import { ForbiddenError, UnauthenticatedError } from '../src/errors.js';
+import { ForbiddenError, TooManyRequestsError, UnauthenticatedError } from '../src/errors.js';
+import type { RateLimiter } from '../src/limits/rate-limiter.js';
 import type { Principal, RecordStore } from '../src/store/record-store.js';
+import { clientKey } from './client-address.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -9,15 +11,27 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Resolves `Authorization: Bearer <token>` to a principal, or answers 401. */
-export function authenticate(store: Pick<RecordStore, 'findTokenByHash'>): RequestHandler {
+/**
+ * Resolves `Authorization: Bearer <token>` to a principal, or answers 401. With `failures`, each
+ * failure counts against the client's address, and past the limit failures answer 429 with
+ * Retry-After instead. A valid token still works from a limited address: addresses are shared
+ * (NAT, proxies, CI runners), so one broken client must not lock out its neighbours, and refusing
+ * a valid token would buy no safety, since 256-bit random tokens cannot be guessed anyway. It
+ * also keeps the valid path free of any Redis round trip: only failures are counted.
+ */
+export function authenticate(store: Pick<RecordStore, 'findTokenByHash'>, failures?: RateLimiter): RequestHandler {
   return async (req, _res, next) => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    if (!match) return next(new UnauthenticatedError('missing Authorization: Bearer <token> header'));
-    const token = await store.findTokenByHash(hashToken(match[1]!));
-    if (!token) return next(new UnauthenticatedError('unknown or revoked token'));
-    req.principal = { tokenId: token.id, name: token.name, team: token.team, admin: token.admin };
-    next();
+    const token = match ? await store.findTokenByHash(hashToken(match[1]!)) : null;
+    if (token) {
+      req.principal = { tokenId: token.id, name: token.name, team: token.team, admin: token.admin };
+      return next();
+    }
+    const verdict = await failures?.consume(clientKey(req));
+    if (verdict && !verdict.allowed) {
+      return next(new TooManyRequestsError(`too many failed authentications from this address; try again in ${verdict.retryAfterSeconds} s`, verdict.retryAfterSeconds));
+    }
+    next(new UnauthenticatedError(match ? 'unknown or revoked token' : 'missing Authorization: Bearer <token> header'));
   };
 }
 

@@ -1,4 +1,4 @@
-import { AppError, ConflictError, ForbiddenError, IdempotencyMismatchError, InputError, NotFoundError, UnauthenticatedError, type FieldIssue } from '../src/errors.js';
+import { AppError, ConflictError, ForbiddenError, IdempotencyMismatchError, InputError, NotFoundError, TooManyRequestsError, UnauthenticatedError, UnavailableError, type FieldIssue } from '../src/errors.js';
 
 /** An RFC 9457 problem document. */
 export interface Problem {
@@ -17,7 +17,14 @@ const kinds: Array<[new (...args: any[]) => AppError, number, string, string]> =
   [NotFoundError, 404, 'not-found', 'Not found'],
   [ConflictError, 409, 'conflict', 'Conflicts with the current state'],
   [IdempotencyMismatchError, 422, 'idempotency-key-reused', 'Idempotency-Key reused with a different request'],
+  [TooManyRequestsError, 429, 'too-many-requests', 'Too many requests'],
+  [UnavailableError, 503, 'unavailable', 'Temporarily unavailable'],
 ];
+
+/** Seconds to send in Retry-After with the problem of `err`, when it says when to come back. */
+export function retryAfterOf(err: unknown): number | undefined {
+  return err instanceof TooManyRequestsError || err instanceof UnavailableError ? Math.max(1, Math.ceil(err.retryAfterSeconds)) : undefined;
+}
 
 export const problemType = (slug: string) => `urn:clusterd:problem:${slug}`;
 

@@ -1,25 +1,38 @@
+import type { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
-import { TERMINAL_STATUSES } from '../src/domain/operation.js';
+import type { OperationFeedHub } from '../src/events/operation-feed-hub.js';
+import { frameOf, type FeedEvent } from '../src/events/operation-feed.js';
 import type { OperationService } from '../src/lifecycle/operation-service.js';
 import type { Principal } from '../src/store/record-store.js';
+import type { StreamSlots } from './stream-slots.js';
 
 export interface EventStreamOptions {
-  /** How often new events are looked for while the operation runs. @defaultValue 250 */
-  pollMs: number;
   /** How often a comment line keeps proxies from closing an idle stream. @defaultValue 15000 */
   keepAliveMs: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** What an event stream needs: visibility, the process's feeds, and its stream caps. */
+export interface EventStreamDeps {
+  operations: Pick<OperationService, 'get'>;
+  feeds: Pick<OperationFeedHub, 'join' | 'readEvents'>;
+  slots: Pick<StreamSlots, 'acquire'>;
+}
+
+/** Events read or written per step; a stream further behind catches up in steps of this size. */
+const BATCH = 500;
+
+// Unlike events.once, never rejects: a socket error ends the stream through 'close' anyway.
+const settlesOn = (emitter: EventEmitter, event: string) => new Promise<void>((resolve) => emitter.once(event, () => resolve()));
 
 /**
  * Streams an operation's events as Server-Sent Events. Each event's id is its sequence number,
  * so a client reconnecting with Last-Event-ID resumes right after the last one it saw; a finished
- * operation replays in full (none once retention removed its events) and the stream ends with an
- * `end` event carrying the final status.
+ * operation replays in full (none once retention removed its events) and the stream ends with an `end` event carrying the final status.
+ * The stream never polls: it waits on its operation's feed, which the database's notifications
+ * wake, and writes from the feed's memory; only a stream that is behind reads the records.
  */
 export async function streamOperationEvents(
-  operations: OperationService,
+  deps: EventStreamDeps,
   principal: Principal,
   id: string,
   req: Request,
@@ -28,31 +41,58 @@ export async function streamOperationEvents(
 ): Promise<void> {
   const resumeFrom = Number.parseInt(req.get('last-event-id') ?? String(req.query.after ?? '0'), 10);
   let after = Number.isFinite(resumeFrom) && resumeFrom > 0 ? resumeFrom : 0;
-  // Visibility is checked before any byte is sent, so a 404 is a proper problem answer.
-  await operations.get(principal, id);
-  res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-  res.flushHeaders();
-  let closed = false;
-  req.on('close', () => (closed = true));
-  let lastWrite = Date.now();
-  while (!closed) {
-    const { operation, events } = await operations.events(principal, id, after, 500);
-    for (const e of events) {
-      res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ at: e.at, data: e.data })}\n\n`);
-      after = e.seq;
-    }
-    if (events.length) lastWrite = Date.now();
-    if (events.length === 500) continue;
-    // Terminal status is read with the same batch, so no event written before it can be missed.
-    if (TERMINAL_STATUSES.has(operation.status)) {
-      res.write(`event: end\ndata: ${JSON.stringify({ status: operation.status })}\n\n`);
-      break;
-    }
-    if (Date.now() - lastWrite > options.keepAliveMs) {
-      res.write(': keep-alive\n\n');
-      lastWrite = Date.now();
-    }
-    await sleep(options.pollMs);
+  const release = deps.slots.acquire(principal.tokenId);
+  try {
+    // Visibility is checked before any byte is sent, so a 404 is a proper problem answer.
+    await deps.operations.get(principal, id);
+    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.flushHeaders();
+    await pump(deps.feeds, id, after, res, options);
+  } finally {
+    release();
   }
-  res.end();
+}
+
+async function pump(feeds: EventStreamDeps['feeds'], id: string, after: number, res: Response, options: EventStreamOptions): Promise<void> {
+  let open = !res.closed;
+  const closed = settlesOn(res, 'close').then(() => void (open = false));
+  const reader = { after };
+  const { feed, leave } = feeds.join(id, reader);
+  let lastWrite = Date.now();
+  try {
+    while (open) {
+      // Asked before looking, so that a change while this stream reads the records is not missed.
+      const change = feed.nextChange();
+      const finishedBefore = feed.finished;
+      const events: FeedEvent[] = feed.recent(reader.after, BATCH) ?? (await feeds.readEvents(id, reader.after, BATCH)).map(frameOf);
+      if (!open) break;
+      if (events.length) {
+        const flowing = res.write(events.map((e) => e.frame).join(''));
+        reader.after = events.at(-1)!.seq;
+        lastWrite = Date.now();
+        // A client that does not read holds its own stream back, not the process's memory.
+        if (!flowing) await Promise.race([settlesOn(res, 'drain'), closed]);
+        continue;
+      }
+      if (feed.gone) break;
+      // The final status was known before looking, so nothing written before it remains.
+      if (finishedBefore) {
+        res.write(`event: end\ndata: ${JSON.stringify({ status: feed.status })}\n\n`);
+        break;
+      }
+      const quietFor = Date.now() - lastWrite;
+      if (quietFor >= options.keepAliveMs) {
+        res.write(': keep-alive\n\n');
+        lastWrite = Date.now();
+        continue;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const keepAlive = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.keepAliveMs - quietFor)));
+      await Promise.race([change, closed, keepAlive]);
+      clearTimeout(timer);
+    }
+  } finally {
+    leave();
+    res.end();
+  }
 }

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
 import { parseDuration } from './domain/duration.js';
 import { parseAllowedHost, parseNetworks } from './webhooks/address-policy.js';
+import { parseRateRule } from './limits/rate-rule.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 const list = z
@@ -38,6 +40,36 @@ const retention = (name: string) =>
     if (ms === null) ctx.addIssue({ code: 'custom', message: `${name} must be a duration like 30d, 24h or 90m, or off` });
     return ms ?? 0;
   });
+
+/** `count/duration` (`30/1m`) or `off`, with the default given as text. */
+const rateRule = (name: string, fallback: string) =>
+  z.string().default(fallback).transform((s, ctx) => {
+    const rule = parseRateRule(s);
+    if (rule === undefined) ctx.addIssue({ code: 'custom', message: `${name} must be count/duration like 30/1m or 5/1h, or off` });
+    return rule ?? null;
+  });
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Express `trust proxy`: a hop count, or a list of addresses, CIDRs and named ranges; never `true` (any client could then pick its address). */
+const trustProxy = z.string().transform((s, ctx): number | string[] | false => {
+  if (/^\d{1,2}$/.test(s.trim())) return Number(s.trim()) || false;
+  const entries = s.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const e of entries) {
+    if (PROXY_NAMES.has(e) || ipaddr.isValid(e) || isCidr(e)) continue;
+    ctx.addIssue({ code: 'custom', message: `"${e}" must be a hop count, an address, a CIDR, or one of loopback, linklocal, uniquelocal` });
+  }
+  return entries.length ? entries : false;
+});
+
+function isCidr(text: string): boolean {
+  try {
+    ipaddr.parseCIDR(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const timezone = z.string().refine((tz) => {
   try {
@@ -164,6 +196,31 @@ const schema = z.object({
   RETENTION_KUBECONFIG_READS: z.string().default('365d').pipe(retention('RETENTION_KUBECONFIG_READS')),
   /** pino log level. @defaultValue info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // --- one team cannot slow another: event streams, kubeconfig reads, rate limits ---
+  /** Event streams one token may hold open at once in one API process; beyond it 429. @defaultValue 20 */
+  STREAMS_MAX_PER_TOKEN: int(1).max(100_000).default(20),
+  /** Event streams one API process holds open at once, all tokens together; beyond it 429. @defaultValue 1000 */
+  STREAMS_MAX_PER_PROCESS: int(1).max(100_000).default(1000),
+  /** How often an API process looks again, in one query, at every operation it streams, in case a notification was lost. @defaultValue 5000 */
+  STREAMS_RECHECK_MS: int(100).max(600_000).default(5000),
+  /** Quiet time after which a stream gets a keep-alive comment, so that proxies keep it open. @defaultValue 15000 */
+  STREAMS_KEEPALIVE_MS: int(1000).max(600_000).default(15_000),
+  /** Kubeconfig reads from the state (Pulumi CLI processes) one API process runs at once; more wait their turn, teams in turn. @defaultValue 2 */
+  KUBECONFIG_MAX_CONCURRENT_READS: int(1).max(64).default(2),
+  /** Longest a kubeconfig request waits for a read slot and the read together; past it 503 with Retry-After, and a running read is killed. @defaultValue 20000 */
+  KUBECONFIG_READ_TIMEOUT_MS: int(100).max(600_000).default(20_000),
+  /** How long a kubeconfig read from the state is handed to later requests for the same cluster (unchanged since), from memory only; 0 keeps nothing (concurrent requests still share one read). @defaultValue 5000 */
+  KUBECONFIG_CACHE_MS: int(0).max(300_000).default(5000),
+  /** Failed authentications per client address, `count/duration` (e.g. 30/1m) or `off`; beyond it failures answer 429. @defaultValue 30/1m */
+  RATE_LIMIT_AUTH_FAILURES: rateRule('RATE_LIMIT_AUTH_FAILURES', '30/1m'),
+  /** Webhook test pings (POST /v1/webhooks/{id}/test) per token, `count/duration` or `off`. @defaultValue 10/1m */
+  RATE_LIMIT_WEBHOOK_TESTS: rateRule('RATE_LIMIT_WEBHOOK_TESTS', '10/1m'),
+  /** Manual drift sweeps (POST /v1/drift/sweeps) per token, `count/duration` or `off`. @defaultValue 5/1h */
+  RATE_LIMIT_DRIFT_SWEEPS: rateRule('RATE_LIMIT_DRIFT_SWEEPS', '5/1h'),
+  /** Longest a rate-limit check waits for Redis before the process counts in its own memory. @defaultValue 500 */
+  RATE_LIMIT_REDIS_TIMEOUT_MS: int(10).max(10_000).default(500),
+  /** Proxies whose X-Forwarded-For names the client (per-address limits): a hop count, or comma-separated addresses, CIDRs, `loopback`, `linklocal`, `uniquelocal`. @defaultValue 0 (none: the peer of the socket is the client) */
+  TRUST_PROXY: trustProxy.default(false),
 });
 
 const ROLE_KEYS = { CLUSTERD_ROLE: true, DATABASE_URL: true } as const;

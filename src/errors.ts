@@ -41,6 +41,20 @@ export class ForbiddenError extends AppError {}
 /** The same Idempotency-Key was reused with a different request. */
 export class IdempotencyMismatchError extends AppError {}
 
+/** The caller used up a limit (requests per window, open streams); it may try again after `retryAfterSeconds`. */
+export class TooManyRequestsError extends AppError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(message);
+  }
+}
+
+/** A bounded resource cannot serve this request in time (busy or too slow); try again after `retryAfterSeconds`. */
+export class UnavailableError extends AppError {
+  constructor(message: string, readonly retryAfterSeconds: number, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /**
  * A failure that retrying will not fix (bad spec, program error, missing credentials):
  * the worker fails the operation without retry.

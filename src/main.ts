@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createDispatcher } from '../queue/operation-dispatcher.js';
 import { runInChildProcess } from '../queue/child-runner.js';
@@ -24,13 +25,19 @@ import { startDeliveryRequeuer } from '../queue/webhook-requeuer.js';
 import { startWebhookWorker } from '../queue/webhook-worker.js';
 import { startClusterWorker } from '../queue/worker.js';
 import { createApp } from '../server/app.js';
+import { StreamSlots } from '../server/stream-slots.js';
 import { ensureAdminToken } from './auth/tokens.js';
 import { builtInBlueprints } from '../programs/index.js';
 import { BlueprintRegistry, loadBlueprintModules } from './blueprints/registry.js';
 import { loadConfig, type Config } from './config.js';
 import { buildPulumiEnv, ensureFileBackend, ensurePassphrase, passphraseFileOf, writePassphraseFile } from './engine/pulumi-env.js';
 import { engineEnvironment } from './engine/engine-env.js';
+import { createSharedOutputReader } from './engine/shared-output-reader.js';
 import { createStackOutputReader } from './engine/stack-outputs.js';
+import { OperationFeedHub } from './events/operation-feed-hub.js';
+import { createRateLimiter } from './limits/rate-limiter.js';
+import type { RateRule } from './limits/rate-rule.js';
+import { SqlOperationProgressStore } from './store/operation-progress-store.js';
 import { ClusterService, type OperationDispatcher } from './lifecycle/cluster-service.js';
 import { OperationService } from './lifecycle/operation-service.js';
 import { createLogger } from './logger.js';
@@ -90,6 +97,14 @@ function resilient(dispatcher: OperationDispatcher, log: Logger): OperationDispa
   };
 }
 
+/**
+ * Closes a Redis connection. QUIT fails on a connection that is down (no offline queue), and the
+ * client would then go on reconnecting for ever and keep the process alive: disconnect it instead.
+ */
+async function closeRedis(connection: Redis): Promise<void> {
+  await connection.quit().catch(() => connection.disconnect());
+}
+
 /** The environment of every Pulumi CLI call: backend, secrets, PATH for the dynamic provider plugin. */
 async function pulumiEnv(config: Config) {
   let passphraseFile: string | undefined;
@@ -134,6 +149,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
   const store = new SqlRecordStore(sql);
   const drift = new SqlDriftStore(sql);
   const webhookStore = new SqlWebhookStore(sql);
+  const progress = new SqlOperationProgressStore(sql);
   const blueprints = new BlueprintRegistry();
   for (const b of builtInBlueprints) blueprints.register(b);
   await loadBlueprintModules(blueprints, config.CLUSTERD_BLUEPRINT_MODULES, { dataDir: config.dataDir });
@@ -166,18 +182,37 @@ export async function startService(config: Config, log: Logger = createLogger(co
   let url: string | null = null;
 
   if (config.CLUSTERD_ROLE !== 'worker') {
-    const readOutput = createStackOutputReader({ projectName: await projectName(), workRoot: path.join(config.dataDir, 'readers'), env: await pulumiEnv(config), secretsProvider: config.CLUSTERD_SECRETS_PROVIDER });
-    const clusters = new ClusterService({ store, blueprints, dispatcher: resilient(dispatcher, log), maxTtl: config.CLUSTER_MAX_TTL, readOutput });
+    const outputs = createSharedOutputReader({
+      read: createStackOutputReader({ projectName: await projectName(), workRoot: path.join(config.dataDir, 'readers'), env: await pulumiEnv(config), processEnv: engineEnvironment(process.env, config.CLUSTERD_ENGINE_ENV) }),
+      maxConcurrent: config.KUBECONFIG_MAX_CONCURRENT_READS, timeoutMs: config.KUBECONFIG_READ_TIMEOUT_MS, cacheMs: config.KUBECONFIG_CACHE_MS,
+    });
+    const clusters = new ClusterService({ store, blueprints, dispatcher: resilient(dispatcher, log), maxTtl: config.CLUSTER_MAX_TTL, readOutput: (r) => outputs.read(r) });
     const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log), afterCancel: (id) => relay.kick('operation.finished', id) });
     const webhooks = new WebhookService({ store: webhookStore, deliver: notifier.deliver, checkReceiver: createReceiverCheck({ policy: receiverPolicy }) });
     const driftService = new DriftService({
       drift, clusters, maxConcurrent: config.DRIFT_MAX_CONCURRENT_CHECKS, staleMs: sweepStaleMs,
       startSweepJob: async (sweepId) => void (await sweepQueue.add(SWEEP_JOB, { sweepId }, { jobId: `sweep-${sweepId}`, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } })),
     });
+    const feeds = new OperationFeedHub({
+      sources: { progress: (ids) => progress.progress(ids), listEvents: (id, after, limit) => store.listEvents(id, after, limit) },
+      listen: (channel, listener) => sql.listen(channel, listener),
+      recheckMs: config.STREAMS_RECHECK_MS, log,
+    });
+    await feeds.start();
+    const limit = (name: string, rule: RateRule | null) =>
+      rule ? createRateLimiter({ name, rule, redis, prefix: config.QUEUE_PREFIX, redisTimeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS, log }) : undefined;
     const pulumiVersion = promisify(execFile)('pulumi', ['version'], { timeout: 10_000 });
     pulumiVersion.catch(() => undefined);
     const app = createApp({
       store, clusters, operations, drift: driftService, webhooks, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES, idempotencyKeyTtlMs: config.RETENTION_IDEMPOTENCY_KEYS,
+      streams: { feeds, slots: new StreamSlots({ perToken: config.STREAMS_MAX_PER_TOKEN, total: config.STREAMS_MAX_PER_PROCESS }) },
+      stream: { keepAliveMs: config.STREAMS_KEEPALIVE_MS },
+      limits: {
+        authFailures: limit('auth-failures', config.RATE_LIMIT_AUTH_FAILURES),
+        webhookTests: limit('webhook-tests', config.RATE_LIMIT_WEBHOOK_TESTS),
+        driftSweeps: limit('drift-sweeps', config.RATE_LIMIT_DRIFT_SWEEPS),
+      },
+      trustProxy: config.TRUST_PROXY,
       readiness: {
         recordStore: () => store.ping(),
         redis: async () => void (await redis.ping()),
@@ -192,6 +227,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     url = `http://${config.HOST}:${port}`;
     log.info({ url }, 'API listening');
     closers.push(() => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }));
+    closers.push(() => feeds.stop());
   }
 
   if (config.CLUSTERD_ROLE !== 'api') {
@@ -260,12 +296,12 @@ export async function startService(config: Config, log: Logger = createLogger(co
       outboxPasses.stop();
       await retention.stop();
       await sweeps.close();
-      await sweepConnection.quit().catch(() => undefined);
+      await closeRedis(sweepConnection);
       // Operations first: the last ones to finish still publish their events.
       await worker.drain(config.WORKER_SHUTDOWN_GRACE_MS);
       await webhookWorker.close();
-      await workerConnection.quit().catch(() => undefined);
-      await webhookConnection.quit().catch(() => undefined);
+      await closeRedis(workerConnection);
+      await closeRedis(webhookConnection);
     });
   }
 
@@ -276,7 +312,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       await queue.close().catch(() => undefined);
       await sweepQueue.close().catch(() => undefined);
       await webhookQueue.close().catch(() => undefined);
-      await redis.quit().catch(() => undefined);
+      await closeRedis(redis);
       await sql.close();
     },
   };

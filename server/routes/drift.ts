@@ -5,13 +5,15 @@ import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { clusterNameParam, pageQuery } from '../../src/lifecycle/requests.js';
 import { teamNameSchema } from '../../src/domain/cluster.js';
 import { principalOf } from '../auth.js';
+import { limitPerToken } from '../rate-limit.js';
+import type { RateLimiter } from '../../src/limits/rate-limiter.js';
 
 export const driftHistoryQuery = z.strictObject(pageQuery);
 export const fleetDriftQuery = z.strictObject({ team: teamNameSchema.optional().describe('Admin only: one team') });
 export const sweepIdParam = z.strictObject({ id: z.uuid() });
 
 /** Drift reports per cluster, the fleet summary, and sweeps. Mounted at /v1. */
-export function driftRouter(deps: { drift: DriftService }): Router {
+export function driftRouter(deps: { drift: DriftService; limits?: { driftSweeps?: RateLimiter } }): Router {
   const router = Router();
 
   router.get('/clusters/:name/drift', async (req, res) => {
@@ -26,7 +28,7 @@ export function driftRouter(deps: { drift: DriftService }): Router {
     res.json(await deps.drift.fleet(principalOf(req), q.team));
   });
 
-  router.post('/drift/sweeps', async (req, res) => {
+  router.post('/drift/sweeps', limitPerToken(deps.limits?.driftSweeps, 'manual drift sweeps'), async (req, res) => {
     const sweep = await deps.drift.startSweep(principalOf(req));
     res.status(202).location(`/v1/drift/sweeps/${sweep.id}`).json(sweep);
   });

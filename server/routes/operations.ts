@@ -3,11 +3,11 @@ import type { OperationService } from '../../src/lifecycle/operation-service.js'
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { operationIdParam } from '../../src/lifecycle/requests.js';
 import { principalOf } from '../auth.js';
-import { streamOperationEvents, type EventStreamOptions } from '../sse.js';
+import { streamOperationEvents, type EventStreamDeps, type EventStreamOptions } from '../sse.js';
 import { operationView } from '../views.js';
 
 /** /v1/operations: read, stream and cancel. */
-export function operationsRouter(deps: { operations: OperationService; stream: EventStreamOptions }): Router {
+export function operationsRouter(deps: { operations: OperationService; streams: Omit<EventStreamDeps, 'operations'>; stream: EventStreamOptions }): Router {
   const { operations } = deps;
   const router = Router();
   const idOf = (params: unknown) => parseOrThrow(operationIdParam, params, '', 'path').id;
@@ -17,7 +17,7 @@ export function operationsRouter(deps: { operations: OperationService; stream: E
   });
 
   router.get('/:id/events', async (req, res) => {
-    await streamOperationEvents(operations, principalOf(req), idOf(req.params), req, res, deps.stream);
+    await streamOperationEvents({ operations, ...deps.streams }, principalOf(req), idOf(req.params), req, res, deps.stream);
   });
 
   router.post('/:id/cancel', async (req, res) => {

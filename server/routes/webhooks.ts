@@ -3,10 +3,12 @@ import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { createWebhookBody, listDeliveriesQuery, webhookIdParam } from '../../src/webhooks/requests.js';
 import type { WebhookService } from '../../src/webhooks/webhook-service.js';
 import { principalOf } from '../auth.js';
+import { limitPerToken } from '../rate-limit.js';
+import type { RateLimiter } from '../../src/limits/rate-limiter.js';
 import { deliveryView, webhookView } from '../views.js';
 
 /** /v1/webhooks: subscribe, list, read, delete, see deliveries, send a test ping. */
-export function webhooksRouter(deps: { webhooks: WebhookService }): Router {
+export function webhooksRouter(deps: { webhooks: WebhookService; limits?: { webhookTests?: RateLimiter } }): Router {
   const { webhooks } = deps;
   const router = Router();
   const idOf = (params: unknown) => parseOrThrow(webhookIdParam, params, '', 'path').id;
@@ -36,7 +38,7 @@ export function webhooksRouter(deps: { webhooks: WebhookService }): Router {
     res.json({ items: page.items.map(deliveryView), nextCursor: page.nextCursor });
   });
 
-  router.post('/:id/test', async (req, res) => {
+  router.post('/:id/test', limitPerToken(deps.limits?.webhookTests, 'webhook test pings'), async (req, res) => {
     res.status(202).json(deliveryView(await webhooks.ping(principalOf(req), idOf(req.params))));
   });
 

@@ -27,8 +27,13 @@ export interface ClusterServiceDeps {
   maxTtl?: TeamTtlCaps;
   /** @defaultValue Date.now */
   now?: () => number;
-  /** Reads a stack output in clear (the kubeconfig); absent when this process cannot reach the state. */
-  readOutput?(stackName: string, key: string): Promise<unknown>;
+  /**
+   * Reads a stack output in clear (the kubeconfig); absent when this process cannot reach the state.
+   * `version` changes whenever the outputs may have (the cluster's `updatedAt`), so that a value
+   * shared between requests is never older than the cluster record. Rejects with
+   * UnavailableError when the read cannot be done in time.
+   */
+  readOutput?(request: { stackName: string; key: string; version: string; queue: string }): Promise<unknown>;
 }
 
 export interface Accepted {
@@ -106,7 +111,7 @@ export class ClusterService {
   async kubeconfig(principal: Principal, name: string): Promise<{ cluster: ClusterRecord; kubeconfig: string }> {
     const cluster = await this.get(principal, name);
     if (cluster.status === 'destroyed' || !this.deps.readOutput) throw new NotFoundError(`cluster "${name}" has no kubeconfig`);
-    const value = await this.deps.readOutput(cluster.name, 'kubeconfig');
+    const value = await this.deps.readOutput({ stackName: cluster.name, key: 'kubeconfig', version: cluster.updatedAt, queue: cluster.team });
     if (typeof value !== 'string' || !value) throw new NotFoundError(`cluster "${name}" has no kubeconfig yet (it is made by a successful provision)`);
     await this.deps.store.recordKubeconfigRead(cluster.id, requester(principal));
     return { cluster, kubeconfig: value };

@@ -1,4 +1,4 @@
-import type { OperationEvent, OperationRecord } from '../domain/operation.js';
+import type { OperationRecord } from '../domain/operation.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Page, Principal, RecordStore } from '../store/record-store.js';
 import type { ClusterService, OperationDispatcher } from './cluster-service.js';
@@ -40,12 +40,5 @@ export class OperationService {
       await this.deps.afterCancel?.(updated.id);
     }
     return updated;
-  }
-
-  /** Events after `afterSeq` of an operation the caller may see. */
-  async events(principal: Principal, id: string, afterSeq: number, limit: number): Promise<{ operation: OperationRecord; events: OperationEvent[] }> {
-    const operation = await this.get(principal, id);
-    const events = await this.deps.store.listEvents(id, afterSeq, limit);
-    return { operation, events };
   }
 }

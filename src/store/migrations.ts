@@ -5,6 +5,7 @@ import { webhooks } from './migrations/002-webhooks.js';
 import { kubeconfigReads } from './migrations/004-kubeconfig-reads.js';
 import { fencedLane } from './migrations/005-fenced-lane.js';
 import { retention } from './migrations/006-retention.js';
+import { operationNotifications } from './migrations/007-operation-notifications.js';
 import { outbox } from './migrations/008-outbox.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
@@ -18,7 +19,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append new ones here. */
-export const MIGRATIONS: readonly Migration[] = [initial, webhooks, driftAndExpiry, kubeconfigReads, fencedLane, retention, outbox];
+export const MIGRATIONS: readonly Migration[] = [initial, webhooks, driftAndExpiry, kubeconfigReads, fencedLane, retention, operationNotifications, outbox];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.
 const MIGRATION_LOCK_KEY = 7_243_100_001;

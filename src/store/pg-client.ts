@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { int8ToNumber, timestamptzToIso, type SqlClient } from './sql.js';
+import { listenPostgres } from './pg-listener.js';
+import { int8ToNumber, timestamptzToIso, type NotificationListener, type SqlClient, type Unlisten } from './sql.js';
 
 const { Pool, types } = pg;
 
@@ -59,6 +60,11 @@ class PgPoolClient implements SqlClient {
     return result;
   }
 
+  listen(channel: string, listener: NotificationListener): Promise<Unlisten> {
+    // Its own connection, not one of the pool's: LISTEN lasts as long as the session does.
+    return listenPostgres(this.pool.options, channel, listener);
+  }
+
   close(): Promise<void> {
     return this.pool.end();
   }
@@ -73,6 +79,10 @@ class PgTx implements SqlClient {
 
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     return fn(this);
+  }
+
+  listen(): Promise<Unlisten> {
+    return Promise.reject(new Error('listen() called on a transaction handle; listen on the client instead'));
   }
 
   close(): Promise<void> {

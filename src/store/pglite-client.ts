@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import { lockDirectory, type LockLostError } from './directory-lock.js';
-import { int8ToNumber, timestamptzToIso, type SqlClient } from './sql.js';
+import { int8ToNumber, timestamptzToIso, type NotificationListener, type SqlClient, type Unlisten } from './sql.js';
 
 /** Options of {@link openPglite}. */
 export interface PgliteOptions {
@@ -94,6 +94,14 @@ class PgliteClient implements SqlClient {
     });
   }
 
+  async listen(channel: string, listener: NotificationListener): Promise<Unlisten> {
+    // PGlite hands over notifications as it reads a query's results, that is on commit of the
+    // transaction that sent them; the one connection never drops, so there is no reconnecting.
+    const unlisten = await this.lock.run(() => this.db.listen(channel, (payload) => listener.onNotification(payload)));
+    listener.onListening?.();
+    return () => this.lock.run(() => unlisten());
+  }
+
   close(): Promise<void> {
     return this.lock.run(async () => {
       try {
@@ -121,6 +129,10 @@ class PgliteTx implements SqlClient {
 
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     return fn(this);
+  }
+
+  listen(): Promise<Unlisten> {
+    return Promise.reject(new Error('listen() called on a transaction handle; listen on the client instead'));
   }
 
   close(): Promise<void> {

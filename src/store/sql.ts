@@ -11,9 +11,31 @@ export interface SqlClient {
    * Calling `transaction` on the `tx` handle joins the enclosing transaction (no savepoint).
    */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  /**
+   * Subscribes to NOTIFY on `channel` until the returned function is called. On PostgreSQL this
+   * holds one dedicated connection, reconnected after a drop; on PGlite it is in-process. Not
+   * available on a transaction handle.
+   */
+  listen(channel: string, listener: NotificationListener): Promise<Unlisten>;
   /** Releases the connection(s); the client is unusable afterwards. */
   close(): Promise<void>;
 }
+
+/** What a LISTEN subscription tells its owner. Handlers must not throw; they run on the driver's stack. */
+export interface NotificationListener {
+  /** One notification on the channel, with its payload (empty string when none was sent). */
+  onNotification(payload: string): void;
+  /**
+   * The subscription is in place, first or again after a drop. Notifications sent while it was
+   * not are lost, so whatever depends on them should look at the records again.
+   */
+  onListening?(): void;
+  /** The subscription's connection failed; it is retried. For logging. */
+  onError?(err: Error): void;
+}
+
+/** Ends a subscription made with {@link SqlClient.listen}. */
+export type Unlisten = () => Promise<void>;
 
 /** SQLSTATE of a unique constraint violation. */
 export const UNIQUE_VIOLATION = '23505';

@@ -56,7 +56,7 @@ describe('a webhook receiver that never answers', () => {
     healthy = await startReceiver();
     deadA = await startHanging(track);
     deadB = await startHanging(track);
-    h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_TIMEOUT_MS: '20000', WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '2' } });
+    h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_TIMEOUT_MS: '20000', WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '2', RATE_LIMIT_WEBHOOK_TESTS: '100/1m' } });
   });
   after(async () => {
     // Free the attempts in flight first, so that the workers' drain does not wait out their timeout.

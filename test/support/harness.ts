@@ -29,6 +29,8 @@ export interface HarnessOptions {
   records?: 'auto' | 'pglite';
   /** The PostgreSQL server to make the test's database on. @defaultValue TEST_DATABASE_URL */
   databaseServer?: string;
+  /** Rewrites the fresh database's URL before the service gets it (e.g. to go through a counting proxy). */
+  databaseUrl?(url: string): string;
 }
 
 export interface ApiResponse<T = any> {
@@ -92,7 +94,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     WORKER_LANE_LEASE_MS: '6000',
     WORKER_CANCEL_GRACE_MS: '8000',
     RECONCILE_INTERVAL_MS: '2000',
-    ...(db.url ? { DATABASE_URL: db.url } : {}),
+    ...(db.url ? { DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url } : {}),
     ...options.env,
   };
   const log = createLogger(env.LOG_LEVEL!, { test: true });
