@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { OperationRecord } from '../src/domain/operation.js';
+import { specToRun, type OperationRecord } from '../src/domain/operation.js';
+import { SealError, type SpecSealer } from '../src/secrets/spec-sealer.js';
 import { ConflictError, LaneLostError } from '../src/errors.js';
 import type { LaneStore } from '../src/store/lane-store.js';
 import type { RecordStore } from '../src/store/record-store.js';
@@ -13,6 +14,8 @@ import { runOperation, type RunEngine } from './run-operation.js';
 export interface LaneProcessorDeps {
   store: RecordStore;
   lanes: LaneStore;
+  /** Opens the write-only fields an operation's spec carries sealed. */
+  sealer: Pick<SpecSealer, 'open'>;
   runEngine: RunEngine;
   log: Logger;
   /** Identifies this worker process in lane owners and logs. */
@@ -109,9 +112,20 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
     const cluster = await store.getClusterById(op.clusterId);
     if (!cluster) throw new Error(`cluster ${op.clusterId} of operation ${op.id} is missing`);
     log.info({ operationId: op.id, cluster: cluster.name, kind: op.kind, attempt: op.attempts, recover, epoch: lease.hold.epoch }, 'operation started');
+    let spec: Record<string, unknown>;
+    try {
+      spec = deps.sealer.open(specToRun(op));
+    } catch (err) {
+      if (!(err instanceof SealError)) throw err;
+      // Nothing ran: the stack is as the last run left it.
+      const error = { code: 'spec-unreadable', title: 'The operation\'s secret spec fields cannot be read by this worker', detail: err.message };
+      await lanes.finishOperation(lease.hold, op.id, { ...outcomeOf(op, cluster, { status: 'failed', summary: null, outputs: null, error }), stackClean: !recover });
+      await deps.afterFinish?.(op.id);
+      return 'done';
+    }
     const { result, stoppedFor } = await runOperation(
       { store, lanes, runEngine: deps.runEngine, log },
-      { cluster, operation: op, lease, recover, shutdown: deps.shutdown },
+      { cluster, operation: op, spec, lease, recover, shutdown: deps.shutdown },
     );
     if (stoppedFor === 'lease-lost') {
       // The next holder recovers the stack and runs this operation again: write nothing more.

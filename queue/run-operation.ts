@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ClusterRecord } from '../src/domain/cluster.js';
-import { specToRun, type OperationRecord } from '../src/domain/operation.js';
+import type { OperationRecord } from '../src/domain/operation.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
 import type { LaneStore } from '../src/store/lane-store.js';
 import type { RecordStore } from '../src/store/record-store.js';
@@ -28,6 +28,8 @@ export interface RunOperationDeps {
 export interface RunOperationArgs {
   cluster: ClusterRecord;
   operation: OperationRecord;
+  /** The spec to apply, its write-only fields opened (in memory only, and over IPC to the job's child). */
+  spec: Record<string, unknown>;
   /** The lane this run holds, kept renewed by the caller; its warnings stop the engine. */
   lease: LaneLease;
   /** Set when an earlier run on the stack did not end cleanly. */
@@ -84,7 +86,7 @@ export async function runOperation(deps: RunOperationDeps, args: RunOperationArg
       kind: operation.kind,
       stackName: cluster.name,
       blueprint: cluster.blueprint,
-      spec: specToRun(operation),
+      spec: args.spec,
       context: { clusterName: cluster.name, team: cluster.team, labels: cluster.labels },
       recover: args.recover,
     };

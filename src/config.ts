@@ -103,6 +103,12 @@ const schema = z.object({
   PULUMI_BACKEND_URL: z.string().optional(),
   /** Secrets provider for new stacks: `passphrase` or a KMS URL (awskms://, gcpkms://, azurekeyvault://, hashivault://). @defaultValue passphrase */
   CLUSTERD_SECRETS_PROVIDER: z.string().default('passphrase'),
+  /**
+   * Key sealing blueprints' write-only spec fields in the records: 32 bytes in base64 (`openssl rand -base64 32`).
+   * Unset means one generated once into <data dir>/records-key (mode 0600); processes on several machines sharing
+   * DATABASE_URL must be given the same key.
+   */
+  CLUSTERD_RECORDS_KEY: z.string().min(1).optional(),
   /** Passphrase for the passphrase provider; unset means one generated once into <data dir>/passphrase (mode 0600). */
   PULUMI_CONFIG_PASSPHRASE: z.string().min(1).optional(),
   /** Operations run at once by one worker process (different clusters). @defaultValue 2 */

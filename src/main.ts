@@ -59,6 +59,10 @@ import { createOperationFollowUp } from './lifecycle/operation-follow-up.js';
 import { startRetention, type RetentionSettings } from '../queue/retention.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
 import { createWebhookNotifier } from './webhooks/notifier.js';
+import { loadRecordsKey, recordsKeyFileOf } from './secrets/records-key.js';
+import { SpecSealer } from './secrets/spec-sealer.js';
+import { sealStoredSpecs } from './store/seal-stored-specs.js';
+import { writeOnlyFields } from './blueprints/write-only.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 import { createAddressPolicy } from './webhooks/address-policy.js';
 import { createWebhookSender } from './webhooks/http-sender.js';
@@ -150,6 +154,9 @@ export async function startService(config: Config, log: Logger = createLogger(co
   const drift = new SqlDriftStore(sql);
   const webhookStore = new SqlWebhookStore(sql);
   const progress = new SqlOperationProgressStore(sql);
+  const { key: recordsKey, generated: keyGenerated } = await loadRecordsKey(config.CLUSTERD_RECORDS_KEY, config.dataDir);
+  if (keyGenerated && config.DATABASE_URL) log.warn({ file: recordsKeyFileOf(config.dataDir) }, 'CLUSTERD_RECORDS_KEY is not set: sealing write-only spec fields with a key kept in this data directory; processes on other machines cannot open them');
+  const sealer = new SpecSealer(recordsKey);
   const blueprints = new BlueprintRegistry();
   for (const b of builtInBlueprints) blueprints.register(b);
   await loadBlueprintModules(blueprints, config.CLUSTERD_BLUEPRINT_MODULES, { dataDir: config.dataDir });
@@ -186,7 +193,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       read: createStackOutputReader({ projectName: await projectName(), workRoot: path.join(config.dataDir, 'readers'), env: await pulumiEnv(config), processEnv: engineEnvironment(process.env, config.CLUSTERD_ENGINE_ENV) }),
       maxConcurrent: config.KUBECONFIG_MAX_CONCURRENT_READS, timeoutMs: config.KUBECONFIG_READ_TIMEOUT_MS, cacheMs: config.KUBECONFIG_CACHE_MS,
     });
-    const clusters = new ClusterService({ store, blueprints, dispatcher: resilient(dispatcher, log), maxTtl: config.CLUSTER_MAX_TTL, readOutput: (r) => outputs.read(r) });
+    const clusters = new ClusterService({ store, blueprints, sealer, dispatcher: resilient(dispatcher, log), maxTtl: config.CLUSTER_MAX_TTL, readOutput: (r) => outputs.read(r) });
     const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log), afterCancel: (id) => relay.kick('operation.finished', id) });
     const webhooks = new WebhookService({ store: webhookStore, deliver: notifier.deliver, checkReceiver: createReceiverCheck({ policy: receiverPolicy }) });
     const driftService = new DriftService({
@@ -246,7 +253,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const workerConnection = connectRedis(config.REDIS_URL);
     workerConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
     const processor = createLaneProcessor({
-      store, lanes: new SqlLaneStore(sql), log, leaseMs: config.WORKER_LANE_LEASE_MS, shutdown: shutdown.signal,
+      store, lanes: new SqlLaneStore(sql), sealer, log, leaseMs: config.WORKER_LANE_LEASE_MS, shutdown: shutdown.signal,
       workerId,
       runEngine: (request, o) => runInChildProcess(request, { ...o, cancelGraceMs: config.WORKER_CANCEL_GRACE_MS, childConfig, processEnv }),
       requeue: (clusterId) => dispatcher.wake(clusterId),
@@ -288,6 +295,15 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const retention = startRetention({ store: new SqlRetentionStore(sql), settings: retentionSettings(config), intervalMs: config.RETENTION_INTERVAL_MS, log });
     const requeuer = startDeliveryRequeuer({ store: webhookStore, requeue: (id) => deliveries.requeue(id), intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.RECONCILE_INTERVAL_MS, log });
     log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+    // Records written before write-only fields were sealed get sealed in the background.
+    const fieldsOf = (name: string) => {
+      const blueprint = blueprints.get(name);
+      return blueprint ? writeOnlyFields(blueprint) : [];
+    };
+    sealStoredSpecs(sql, sealer, fieldsOf).then(
+      (n) => n && log.info({ rows: n }, 'sealed write-only spec fields stored in clear'),
+      (err: unknown) => log.warn({ err }, 'could not seal write-only spec fields stored in clear; trying again at the next start'),
+    );
     closers.push(async () => {
       reconciler.stop();
       expiry.stop();

@@ -1,4 +1,6 @@
 import type { Blueprint } from '../blueprints/blueprint.js';
+import { writeOnlyFields } from '../blueprints/write-only.js';
+import type { SpecSealer } from '../secrets/spec-sealer.js';
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { OperationKind, OperationRecord } from '../domain/operation.js';
 import { ConflictError, InputError, NotFoundError } from '../errors.js';
@@ -23,6 +25,8 @@ export interface ClusterServiceDeps {
   store: RecordStore;
   blueprints: BlueprintLookup;
   dispatcher: OperationDispatcher;
+  /** Seals write-only spec fields before they are stored, and opens them where a rule must read them. */
+  sealer: Pick<SpecSealer, 'seal' | 'open'>;
   /** Longest life of a cluster per team. @defaultValue no caps */
   maxTtl?: TeamTtlCaps;
   /** @defaultValue Date.now */
@@ -63,7 +67,7 @@ export class ClusterService {
     const expiresAt = resolveExpiry(body, team, this.deps.maxTtl ?? {}, this.now(), true);
     checkExpiryDestroyable(expiresAt, blueprint.validateDestroy?.(spec) ?? [], body.ttl !== undefined ? 'ttl' : 'expiresAt');
     const accepted = await this.deps.store.createCluster(
-      { name: body.name, team, blueprint: blueprint.name, labels: body.labels ?? {}, spec, driftPolicy: body.driftPolicy, expiresAt },
+      { name: body.name, team, blueprint: blueprint.name, labels: body.labels ?? {}, spec: this.sealed(blueprint, spec), driftPolicy: body.driftPolicy, expiresAt },
       { kind: 'provision', requestedBy: requester(principal) },
     );
     await this.deps.dispatcher.dispatch(accepted.operation);
@@ -92,9 +96,10 @@ export class ClusterService {
   async update(principal: Principal, name: string, body: UpdateClusterBody): Promise<Changed> {
     const cluster = await this.liveCluster(principal, name, 'update');
     const blueprint = this.blueprint(cluster.blueprint);
-    const merged = body.spec ? mergePatch(cluster.spec, body.spec) : cluster.spec;
+    const current = this.deps.sealer.open(cluster.spec);
+    const merged = body.spec ? mergePatch(current, body.spec) : current;
     const spec = parseOrThrow(blueprint.specSchema, merged, 'spec', 'spec');
-    const issues = blueprint.validateChange?.(cluster.spec, spec, { allowReplace: body.allowReplace ?? false }) ?? [];
+    const issues = blueprint.validateChange?.(current, spec, { allowReplace: body.allowReplace ?? false }) ?? [];
     if (issues.length) throw new InputError(`change refused: ${describeIssues(issues)}`, issues);
     const expiresAt = resolveExpiry(body, cluster.team, this.deps.maxTtl ?? {}, this.now(), false);
     checkExpiryDestroyable(expiresAt === undefined ? cluster.expiresAt : expiresAt, blueprint.validateDestroy?.(spec) ?? [], body.ttl !== undefined ? 'ttl' : 'expiresAt');
@@ -102,7 +107,7 @@ export class ClusterService {
     if (body.spec === undefined && body.labels === undefined) {
       return { cluster: await this.deps.store.updateClusterSettings(cluster.id, settings), operation: null };
     }
-    const accepted = await this.deps.store.updateDesiredSpec(cluster.id, spec, body.labels, { kind: 'update', requestedBy: requester(principal) }, settings);
+    const accepted = await this.deps.store.updateDesiredSpec(cluster.id, this.sealed(blueprint, spec), body.labels, { kind: 'update', requestedBy: requester(principal) }, settings);
     await this.deps.dispatcher.dispatch(accepted.operation);
     return accepted;
   }
@@ -130,7 +135,7 @@ export class ClusterService {
 
   async destroy(principal: Principal, name: string): Promise<Accepted> {
     const cluster = await this.liveCluster(principal, name, 'destroy');
-    const issues = this.blueprint(cluster.blueprint).validateDestroy?.(cluster.spec) ?? [];
+    const issues = this.blueprint(cluster.blueprint).validateDestroy?.(this.deps.sealer.open(cluster.spec)) ?? [];
     if (issues.length) throw new InputError(`destroy refused: ${describeIssues(issues)}`, issues);
     return this.enqueue(principal, cluster, 'destroy');
   }
@@ -156,6 +161,11 @@ export class ClusterService {
     const destroy = pending.find((op) => op.kind === 'destroy');
     if (destroy) throw new ConflictError(`cluster "${name}" has a destroy ${destroy.status} (operation ${destroy.id}); cannot ${what} it`);
     return cluster;
+  }
+
+  /** The spec as stored: its write-only fields sealed. */
+  private sealed(blueprint: Blueprint<any>, spec: Record<string, unknown>): Record<string, unknown> {
+    return this.deps.sealer.seal(spec, writeOnlyFields(blueprint));
   }
 
   private now(): number {
