@@ -15,7 +15,7 @@ export function authenticate(store: Pick<RecordStore, 'findTokenByHash'>): Reque
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
     if (!match) return next(new UnauthenticatedError('missing Authorization: Bearer <token> header'));
     const token = await store.findTokenByHash(hashToken(match[1]!));
-    if (!token) return next(new UnauthenticatedError('unknown or revoked token'));
+    if (!token) return next(new UnauthenticatedError('unknown or revoked token', true));
     req.principal = { tokenId: token.id, name: token.name, team: token.team, admin: token.admin };
     next();
   };

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { NotFoundError } from '../src/errors.js';
-import { toProblem } from './problem.js';
+import { problemHeaders, toProblem } from './problem.js';
 
 /** Turns every error into application/problem+json; logs the unexpected ones, never sends their stack. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
@@ -9,7 +9,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const problem = { ...toProblem(err), instance: req.originalUrl };
     if (problem.status >= 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return res.end();
-    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+    res.status(problem.status).set(problemHeaders(err)).type('application/problem+json').send(JSON.stringify(problem));
   };
 }
 

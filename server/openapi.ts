@@ -2,13 +2,16 @@ import { z } from 'zod';
 import type { Blueprint } from '../src/blueprints/blueprint.js';
 import { CLUSTER_STATUSES } from '../src/domain/cluster.js';
 import { OPERATION_KINDS, OPERATION_STATUSES } from '../src/domain/operation.js';
-import { clusterNameParam, createClusterBody, listClustersQuery, listOperationsQuery, operationIdParam, updateClusterBody } from '../src/lifecycle/requests.js';
+import { DEFAULT_MAX_DEPTH } from '../src/lifecycle/json-guard.js';
+import { clusterNameParam, createClusterBody, kubeconfigReadsQuery, listClustersQuery, listOperationsQuery, operationIdParam, updateClusterBody } from '../src/lifecycle/requests.js';
 import { DELIVERY_STATUSES } from '../src/domain/webhook.js';
 import { PING_EVENT, WEBHOOK_EVENT_TYPES } from '../src/webhooks/events.js';
 import { createWebhookBody, listDeliveriesQuery, webhookIdParam } from '../src/webhooks/requests.js';
 import { WEBHOOK_EVENT_HEADER, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../src/webhooks/signature.js';
 import { createTokenBody } from './routes/tokens.js';
+import { AUTH_REALM } from './problem.js';
 import { driftHistoryQuery, fleetDriftQuery, sweepIdParam } from './routes/drift.js';
+import { eventsQuery, lastEventIdHeader } from './stream-position.js';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -23,22 +26,27 @@ function parameters(s: z.ZodObject, where: 'query' | 'path') {
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const json = (description: string, s: unknown) => ({ description, content: { 'application/json': { schema: s } } });
-const errors = { 400: problem('Invalid input: names the field and the rule'), 401: problem('No valid token'), 404: problem('Not found or not visible to this token') };
+const unauthorized = {
+  ...problem('No valid token'),
+  headers: { 'WWW-Authenticate': { schema: { type: 'string' }, description: `Bearer realm="${AUTH_REALM}", with error="invalid_token" when the token given is unknown or revoked (RFC 6750)` } },
+};
+const errors = { 400: problem('Invalid input: names the field and the rule'), 401: unauthorized, 404: problem('Not found or not visible to this token') };
+const noStoreHeader = { 'Cache-Control': { schema: { const: 'no-store' }, description: 'The answer carries a secret: never cached' } };
 const acceptedResponse = {
   202: { ...json('Accepted: the operation is queued', ref('Accepted')), headers: { Location: { schema: { type: 'string' }, description: 'The operation' } } },
   422: problem('Idempotency-Key reused with a different request'),
 };
-const idempotencyKey = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'A retried request with the same key returns the first answer and queues nothing new' };
+const idempotencyKey = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]{1,255}$' }, description: 'A retried request with the same key returns the first answer and queues nothing new' };
 
 /** The OpenAPI 3.1 description, generated from the schemas that validate requests. */
-export function buildOpenApi(blueprints: Blueprint<any>[]) {
+export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAULT_MAX_DEPTH) {
   const name = parameters(clusterNameParam, 'path');
   const id = parameters(operationIdParam, 'path');
   const webhookId = parameters(webhookIdParam, 'path');
   const inspect = (summary: string) => ({ post: { summary, parameters: [...name, idempotencyKey], responses: { ...acceptedResponse, ...errors, 409: problem('Cluster destroyed or a destroy is pending') } } });
   return {
     openapi: '3.1.0',
-    info: { title: 'clusterd', version: '1', description: 'Self-service Kubernetes cluster lifecycle over the Pulumi Automation API. Every change is an operation to poll, stream and cancel.' },
+    info: { title: 'clusterd', version: '1', description: `Self-service Kubernetes cluster lifecycle over the Pulumi Automation API. Every change is an operation to poll, stream and cancel. Every JSON body is refused (400) when it nests arrays and objects deeper than ${maxBodyDepth} levels, holds a __proto__, constructor or prototype key anywhere, a NUL character (U+0000) or a lone surrogate in any string or key, or a number too large to be finite; query values may not hold NUL either. Authenticated answers carry Cache-Control: private, no-cache, except those with a secret (no-store).` },
     security: [{ bearer: [] }],
     paths: {
       '/v1/clusters': {
@@ -53,8 +61,8 @@ export function buildOpenApi(blueprints: Blueprint<any>[]) {
       '/v1/clusters/{name}/preview': inspect('Preview the planned changes without applying them'),
       '/v1/clusters/{name}/refresh': inspect('Refresh the state from the live resources'),
       '/v1/clusters/{name}/drift-check': inspect('Compare the live resources with the state, and the state with the desired spec; writes nothing, takes no lock'),
-      '/v1/clusters/{name}/kubeconfig': { get: { summary: "The cluster's kubeconfig (a secret stack output, decrypted); the read is recorded", parameters: name, responses: { 200: json('The kubeconfig (Cache-Control: no-store)', { type: 'object', properties: { kubeconfig: { type: 'string' } } }), ...errors } } },
-      '/v1/clusters/{name}/kubeconfig/reads': { get: { summary: 'Who read the kubeconfig, and when, newest first', parameters: [...name, ...parameters(listOperationsQuery, 'query')], responses: { 200: json('Reads', { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: { readBy: { type: 'string' }, readAt: { type: 'string' } } } } } }), ...errors } } },
+      '/v1/clusters/{name}/kubeconfig': { get: { summary: "The cluster's kubeconfig (a secret stack output, decrypted); the read is recorded", parameters: name, responses: { 200: { ...json('The kubeconfig (Cache-Control: no-store)', { type: 'object', properties: { kubeconfig: { type: 'string' } } }), headers: noStoreHeader }, ...errors } } },
+      '/v1/clusters/{name}/kubeconfig/reads': { get: { summary: 'Who read the kubeconfig, and when, newest first', parameters: [...name, ...parameters(kubeconfigReadsQuery, 'query')], responses: { 200: json('Reads', { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: { readBy: { type: 'string' }, readAt: { type: 'string' } } } } } }), ...errors } } },
       '/v1/clusters/{name}/remediate': inspect('Bring a drifted cluster back to its desired spec (an update with refresh)'),
       '/v1/clusters/{name}/drift': { get: { summary: "A cluster's latest drift report and its history, newest first", parameters: [...name, ...parameters(driftHistoryQuery, 'query')], responses: { 200: json('Latest report and a page of reports', { type: 'object', properties: { latest: { oneOf: [ref('DriftReport'), { type: 'null' }] }, items: { type: 'array', items: ref('DriftReport') }, nextCursor: { type: ['string', 'null'] } } }), ...errors } } },
       '/v1/drift': { get: { summary: 'Fleet drift summary from each live cluster\'s latest check (a team token sees its team)', parameters: parameters(fleetDriftQuery, 'query'), responses: { 200: json('Counts: clusters, checked, clean, drifted, failed, neverChecked; also byTeam and byBlueprint', { type: 'object' }), ...errors } } },
@@ -62,12 +70,12 @@ export function buildOpenApi(blueprints: Blueprint<any>[]) {
       '/v1/drift/sweeps/{id}': { get: { summary: 'A sweep\'s progress and results (admin)', parameters: parameters(sweepIdParam, 'path'), responses: { 200: json('The sweep', ref('DriftSweep')), ...errors } } },
       '/v1/clusters/{name}/operations': { get: { summary: "A cluster's operation history, newest first", parameters: [...name, ...parameters(listOperationsQuery, 'query')], responses: { 200: json('A page of operations', { type: 'object', properties: { items: { type: 'array', items: ref('Operation') }, nextCursor: { type: ['string', 'null'] } } }), ...errors } } },
       '/v1/operations/{id}': { get: { summary: 'Read an operation', parameters: id, responses: { 200: json('The operation', ref('Operation')), ...errors } } },
-      '/v1/operations/{id}/events': { get: { summary: 'Server-Sent Events: engine events and log lines; resume with Last-Event-ID', parameters: [...id, { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream; events `engine`, `log`, `status`, then `end`', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors } } },
+      '/v1/operations/{id}/events': { get: { summary: 'Server-Sent Events: engine events and log lines; resume with Last-Event-ID', parameters: [...id, ...parameters(eventsQuery, 'query'), lastEventIdHeader], responses: { 200: { description: 'text/event-stream; events `engine`, `log`, `status`, then `end`', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors } } },
       '/v1/operations/{id}/cancel': { post: { summary: 'Cancel: a queued operation never runs; a running one is cancelled through the engine', parameters: [...id, idempotencyKey], responses: { 202: json('The operation', ref('Operation')), ...errors, 409: problem('Already finished') } } },
       '/v1/blueprints': { get: { summary: 'Blueprints and their spec schemas', responses: { 200: json('Blueprints', { type: 'object' }) } } },
-      '/v1/tokens': { post: { summary: 'Issue a token (admin); the value is shown once', requestBody: { required: true, content: { 'application/json': { schema: ref('CreateTokenRequest') } } }, responses: { 201: json('The token', { type: 'object' }), ...errors, 403: problem('Needs an admin token') } } },
+      '/v1/tokens': { post: { summary: 'Issue a token (admin); the value is shown once', requestBody: { required: true, content: { 'application/json': { schema: ref('CreateTokenRequest') } } }, responses: { 201: { ...json('The token; its value is shown only here', { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, team: { type: ['string', 'null'] }, admin: { type: 'boolean' }, token: { type: 'string' } } }), headers: noStoreHeader }, ...errors, 403: problem('Needs an admin token') } } },
       '/v1/webhooks': {
-        post: { summary: `Subscribe a URL to events; the answer carries the signing secret, shown once. Deliveries are POSTed with ${WEBHOOK_ID_HEADER}, ${WEBHOOK_TIMESTAMP_HEADER}, ${WEBHOOK_SIGNATURE_HEADER} (v1=HMAC-SHA256 of "<timestamp>.<body>") and ${WEBHOOK_EVENT_HEADER}`, requestBody: { required: true, content: { 'application/json': { schema: ref('CreateWebhookRequest') } } }, responses: { 201: { ...json('The subscription and its signingSecret', { allOf: [ref('Webhook'), { type: 'object', properties: { signingSecret: { type: 'string' } } }] }), headers: { Location: { schema: { type: 'string' } } } }, ...errors } },
+        post: { summary: `Subscribe a URL to events; the answer carries the signing secret, shown once. Deliveries are POSTed with ${WEBHOOK_ID_HEADER}, ${WEBHOOK_TIMESTAMP_HEADER}, ${WEBHOOK_SIGNATURE_HEADER} (v1=HMAC-SHA256 of "<timestamp>.<body>") and ${WEBHOOK_EVENT_HEADER}`, requestBody: { required: true, content: { 'application/json': { schema: ref('CreateWebhookRequest') } } }, responses: { 201: { ...json('The subscription and its signingSecret', { allOf: [ref('Webhook'), { type: 'object', properties: { signingSecret: { type: 'string' } } }] }), headers: { Location: { schema: { type: 'string' } }, ...noStoreHeader } }, ...errors } },
         get: { summary: "Subscriptions: a team token sees its team's, an admin token all", responses: { 200: json('Subscriptions', { type: 'object', properties: { items: { type: 'array', items: ref('Webhook') } } }), ...errors } },
       },
       '/v1/webhooks/{id}': {

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { TERMINAL_STATUSES } from '../src/domain/operation.js';
 import type { OperationService } from '../src/lifecycle/operation-service.js';
 import type { Principal } from '../src/store/record-store.js';
+import { streamPosition } from './stream-position.js';
 
 export interface EventStreamOptions {
   /** How often new events are looked for while the operation runs. @defaultValue 250 */
@@ -25,8 +26,7 @@ export async function streamOperationEvents(
   res: Response,
   options: EventStreamOptions,
 ): Promise<void> {
-  const resumeFrom = Number.parseInt(req.get('last-event-id') ?? String(req.query.after ?? '0'), 10);
-  let after = Number.isFinite(resumeFrom) && resumeFrom > 0 ? resumeFrom : 0;
+  let after = streamPosition(req);
   // Visibility is checked before any byte is sent, so a 404 is a proper problem answer.
   await operations.get(principal, id);
   res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });

@@ -123,7 +123,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const pulumiVersion = promisify(execFile)('pulumi', ['version'], { timeout: 10_000 });
     pulumiVersion.catch(() => undefined);
     const app = createApp({
-      store, clusters, operations, drift: driftService, webhooks, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES,
+      store, clusters, operations, drift: driftService, webhooks, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES, maxBodyDepth: config.MAX_BODY_DEPTH,
       readiness: {
         recordStore: () => store.ping(),
         redis: async () => void (await redis.ping()),

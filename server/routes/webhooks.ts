@@ -3,6 +3,7 @@ import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { createWebhookBody, listDeliveriesQuery, webhookIdParam } from '../../src/webhooks/requests.js';
 import type { WebhookService } from '../../src/webhooks/webhook-service.js';
 import { principalOf } from '../auth.js';
+import { noStore } from '../security-headers.js';
 import { deliveryView, webhookView } from '../views.js';
 
 /** /v1/webhooks: subscribe, list, read, delete, see deliveries, send a test ping. */
@@ -11,7 +12,7 @@ export function webhooksRouter(deps: { webhooks: WebhookService }): Router {
   const router = Router();
   const idOf = (params: unknown) => parseOrThrow(webhookIdParam, params, '', 'path').id;
 
-  router.post('/', async (req, res) => {
+  router.post('/', noStore, async (req, res) => {
     const { subscription, signingSecret } = await webhooks.create(principalOf(req), parseOrThrow(createWebhookBody, req.body));
     // The only answer that ever carries the secret.
     res.status(201).location(`/v1/webhooks/${subscription.id}`).json({ ...webhookView(subscription), signingSecret });

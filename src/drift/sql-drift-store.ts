@@ -3,7 +3,7 @@ import type { DriftReport, DriftSweep, Remediation } from '../domain/drift.js';
 import { ConflictError } from '../errors.js';
 import type { Page } from '../store/record-store.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from '../store/sql.js';
-import { checkLimit, decodeCursor, encodeCursor, isUuid, json, one, page, uuidOrNil } from '../store/sql-helpers.js';
+import { checkLimit, decodeCursor, encodeCursor, isTimeCursor, isUuid, json, one, page, uuidOrNil } from '../store/sql-helpers.js';
 import type { DriftStore, FleetDriftCounts, FleetDriftSummary, NewDriftReport } from './drift-store.js';
 
 interface SweepRow {
@@ -113,7 +113,7 @@ export class SqlDriftStore implements DriftStore {
   async listReports(clusterId: string, limit: number, cursor?: string): Promise<Page<DriftReport>> {
     const size = checkLimit(limit, MAX_PAGE);
     if (!isUuid(clusterId)) return { items: [], nextCursor: null };
-    const after = cursor === undefined ? null : decodeCursor(cursor, isReportCursor);
+    const after = cursor === undefined ? null : decodeCursor(cursor, isTimeCursor);
     const { rows } = await this.db.query<ReportRow>(
       `${SELECT_REPORT} WHERE r.cluster_id = $1 AND ($2::timestamptz IS NULL OR (r.checked_at, r.id) < ($2::timestamptz, $3::uuid))
        ORDER BY r.checked_at DESC, r.id DESC LIMIT $4`,
@@ -146,11 +146,6 @@ export class SqlDriftStore implements DriftStore {
 
 function emptyCounts(): FleetDriftCounts {
   return { clusters: 0, checked: 0, clean: 0, drifted: 0, failed: 0, neverChecked: 0 };
-}
-
-function isReportCursor(v: unknown): v is { at: string; id: string } {
-  const c = v as { at?: unknown; id?: unknown } | null;
-  return typeof c === 'object' && c !== null && typeof c.at === 'string' && !Number.isNaN(Date.parse(c.at)) && typeof c.id === 'string' && isUuid(c.id);
 }
 
 function toSweep(r: SweepRow): DriftSweep {
