@@ -41,7 +41,10 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('query parser', 'extended');
+  // node:querystring: every value is a string or, for a repeated key, an array of strings. No route
+  // takes nested query objects, and qs (`extended`) would turn a key repeated more than 20 times
+  // into an object and build nested shapes from brackets that no schema here expects.
+  app.set('query parser', 'simple');
   const openapi = buildOpenApi(deps.blueprints.list(), deps.maxBodyDepth ?? DEFAULT_MAX_DEPTH);
 
   app.use(securityHeaders());

@@ -8,8 +8,8 @@ export interface InputGuardOptions {
   maxBodyDepth: number;
 }
 
-// The query parser (qs) nests at most 5 levels below the top, so this only bounds the walk.
-const QUERY_DEPTH = 8;
+// The query parser gives strings and arrays of strings (two levels); this only bounds the walk.
+const QUERY_DEPTH = 4;
 
 /**
  * Refuses, with a 400 naming each field and rule, a parsed body or query that holds what no

@@ -47,6 +47,11 @@ export function toProblem(err: unknown): Problem {
   if (e?.type === 'entity.parse.failed') return { type: problemType('invalid-json'), title: 'The request is invalid', status: 400, detail: 'body is not valid JSON', errors: [{ field: '(body)', rule: 'json', message: 'is not valid JSON' }] };
   // The router could not percent-decode a path segment (`%E0%A4%A`, `%ff`): the client's fault.
   if (err instanceof URIError && e?.status === 400) return { type: problemType('invalid-request'), title: 'The request is invalid', status: 400, detail: 'path: is not valid percent-encoded UTF-8', errors: [{ field: 'path', rule: 'encoding', message: 'is not valid percent-encoded UTF-8' }] };
-  if (e?.expose && e.status && e.status < 500) return { type: problemType('bad-request'), title: 'Bad request', status: e.status, detail: e.message ?? 'bad request' };
+  if (e?.expose && e.status && e.status < 500) {
+    // The body parser's other refusals (a corrupt compressed body, a length that does not match, an
+    // unsupported encoding or charset) are all about the body.
+    const message = e.message ?? 'bad request';
+    return { type: problemType('bad-request'), title: 'Bad request', status: e.status, detail: message, errors: [{ field: '(body)', rule: (e.type ?? 'bad_request').replaceAll('.', '_'), message }] };
+  }
   return { type: problemType('internal'), title: 'Internal server error', status: 500, detail: 'the server failed to handle this request; it has been logged' };
 }

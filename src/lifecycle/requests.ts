@@ -28,7 +28,13 @@ export function queryIntegerOr(min: number, max: number, fallback: number) {
 export const blueprintNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9 and -, starting with a letter or digit');
 
 const driftPolicy = z.enum(DRIFT_POLICIES).describe('What a drift check that finds drift leads to: none (report only), notify (drift.detected webhook), auto (also a remediate operation)');
-const expiresAt = z.iso.datetime({ offset: true }).describe('When the cluster is destroyed on its own (ISO-8601 with offset)');
+// A time zone offset can carry 9999-12-31T23:59:59-23:59 into the year 10000, which neither
+// toISOString's plain form nor a timestamptz column takes.
+const LATEST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const expiresAt = z.iso
+  .datetime({ offset: true })
+  .refine((s) => Date.parse(s) <= LATEST_INSTANT, { message: 'must be at most 9999-12-31T23:59:59Z once converted to UTC', params: { rule: 'range' } })
+  .describe('When the cluster is destroyed on its own (ISO-8601 with offset)');
 const ttl = z.string().regex(DURATION_PATTERN, 'must be a duration like 90m, 24h or 7d').describe('Life from now, instead of expiresAt');
 const notBoth = (b: { expiresAt?: unknown; ttl?: unknown }) => b.expiresAt === undefined || b.ttl === undefined;
 const notBothIssue = { message: 'give expiresAt or ttl, not both', path: ['ttl'] };
