@@ -131,7 +131,7 @@ export class SqlDriftStore implements DriftStore {
     );
     const summary: FleetDriftSummary = { ...emptyCounts(), byTeam: {}, byBlueprint: {} };
     for (const row of rows) {
-      for (const counts of [summary, (summary.byTeam[row.team] ??= emptyCounts()), (summary.byBlueprint[row.blueprint] ??= emptyCounts())]) {
+      for (const counts of [summary, countsOf(summary.byTeam, row.team), countsOf(summary.byBlueprint, row.blueprint)]) {
         counts.clusters++;
         if (row.status === null) counts.neverChecked++;
         else {
@@ -146,6 +146,12 @@ export class SqlDriftStore implements DriftStore {
 
 function emptyCounts(): FleetDriftCounts {
   return { clusters: 0, checked: 0, clean: 0, drifted: 0, failed: 0, neverChecked: 0 };
+}
+
+/** The counts under `key`, made on first use. Own keys only: a team called `constructor` must not count into Object. */
+function countsOf(byKey: Record<string, FleetDriftCounts>, key: string): FleetDriftCounts {
+  if (!Object.hasOwn(byKey, key)) Object.defineProperty(byKey, key, { value: emptyCounts(), enumerable: true, writable: true, configurable: true });
+  return byKey[key]!;
 }
 
 function toSweep(r: SweepRow): DriftSweep {

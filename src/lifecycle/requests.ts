@@ -103,7 +103,7 @@ export function labelsOf(selectors: z.infer<typeof listClustersQuery>['label']):
   if (selectors === undefined) return undefined;
   const labels: Record<string, string> = {};
   for (const [key, value] of selectors) {
-    if (key in labels && labels[key] !== value) {
+    if (Object.hasOwn(labels, key) && labels[key] !== value) {
       const message = `selects "${key}" twice with different values`;
       throw new InputError(`query.label: ${message}`, [{ field: 'query.label', rule: 'conflict', message }]);
     }

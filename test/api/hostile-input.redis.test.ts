@@ -177,6 +177,21 @@ for (const records of stores) describe(`hostile input, records in ${records === 
       ]);
     });
 
+    it('a team called constructor: no inherited TTL cap, no counting into Object, no false label conflict', async () => {
+      const created = await h.api('POST', '/v1/clusters', { body: { team: 'constructor', name: 'ctor-one', blueprint: 'local-files', spec: localSpec() } });
+      assert.equal(created.status, 202, JSON.stringify(created.body));
+      assert.equal(created.body.cluster.expiresAt, null);
+      const fleet = await h.api('GET', '/v1/drift');
+      assert.equal(fleet.status, 200);
+      assert.equal(fleet.body.byTeam.constructor.clusters, 1);
+      // The API runs in this process: the summary must not have written onto the Object constructor.
+      assert.equal((Object as unknown as Record<string, unknown>).clusters, undefined);
+      const selected = await h.api('GET', '/v1/clusters?label=constructor=x');
+      assert.equal(selected.status, 200, JSON.stringify(selected.body));
+      assert.deepEqual(selected.body.items, []);
+      assert.equal((await h.api('DELETE', '/v1/clusters/ctor-one')).status, 202);
+    });
+
     it('still serves the pages it issued', async () => {
       await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'steady-two', blueprint: 'local-files', spec: localSpec() } });
       assert.equal((await h.api('POST', '/v1/clusters/steady/preview')).status, 202);
