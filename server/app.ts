@@ -2,12 +2,14 @@ import express, { Router } from 'express';
 import type { Logger } from 'pino';
 import type { DriftService } from '../src/drift/drift-service.js';
 import type { BlueprintLookup, ClusterService } from '../src/lifecycle/cluster-service.js';
+import { DEFAULT_MAX_DEPTH } from '../src/lifecycle/json-guard.js';
 import type { OperationService } from '../src/lifecycle/operation-service.js';
 import type { RecordStore } from '../src/store/record-store.js';
 import type { WebhookService } from '../src/webhooks/webhook-service.js';
 import { authenticate } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { idempotency } from './idempotency.js';
+import { inputGuard } from './input-guard.js';
 import { buildOpenApi } from './openapi.js';
 import { clustersRouter } from './routes/clusters.js';
 import { driftRouter } from './routes/drift.js';
@@ -16,6 +18,7 @@ import { operationsRouter } from './routes/operations.js';
 import { tokensRouter } from './routes/tokens.js';
 import { webhooksRouter } from './routes/webhooks.js';
 import type { ApiRateLimits } from './rate-limit.js';
+import { noStore, privateNoCache, securityHeaders } from './security-headers.js';
 import type { EventStreamDeps, EventStreamOptions } from './sse.js';
 
 export interface AppDeps {
@@ -28,11 +31,14 @@ export interface AppDeps {
   /** Dependencies `/readyz` checks, by name. */
   readiness: Record<string, Check>;
   log: Logger;
+  /** Largest JSON body, in bytes (413 above). @see Config.MAX_BODY_BYTES */
   maxBodyBytes: number;
   /** How long an Idempotency-Key holds its answer, in ms; after it the key is free again (null: forever). */
   idempotencyKeyTtlMs: number | null;
   /** Event streams: the process's operation feeds and its caps on open streams. */
   streams: Omit<EventStreamDeps, 'operations'>;
+  /** Deepest nesting of arrays and objects in a JSON body (400 above). @defaultValue 32 @see Config.MAX_BODY_DEPTH */
+  maxBodyDepth?: number;
   stream?: Partial<EventStreamOptions>;
   /** Rate limits; an absent one does not limit. @defaultValue none */
   limits?: ApiRateLimits;
@@ -44,19 +50,26 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('query parser', 'extended');
+  // node:querystring: every value is a string or, for a repeated key, an array of strings. No route
+  // takes nested query objects, and qs (`extended`) would turn a key repeated more than 20 times
+  // into an object and build nested shapes from brackets that no schema here expects.
+  app.set('query parser', 'simple');
   app.set('trust proxy', deps.trustProxy ?? false);
-  const openapi = buildOpenApi(deps.blueprints.list());
+  const openapi = buildOpenApi(deps.blueprints.list(), deps.maxBodyDepth ?? DEFAULT_MAX_DEPTH);
+
+  app.use(securityHeaders());
 
   app.use(healthRouter(deps.readiness));
   app.get('/openapi.json', (_req, res) => void res.json(openapi));
 
   const v1 = Router();
+  v1.use(privateNoCache);
   v1.use(express.json({ limit: deps.maxBodyBytes, strict: false }));
   v1.use(authenticate(deps.store, deps.limits?.authFailures));
+  v1.use(inputGuard({ maxBodyDepth: deps.maxBodyDepth ?? DEFAULT_MAX_DEPTH }));
   // Tokens and webhooks are created before idempotency: a stored replay would keep the token's
   // value or the signing secret.
-  v1.use('/tokens', tokensRouter(deps.store));
+  v1.use('/tokens', noStore, tokensRouter(deps.store));
   v1.use('/webhooks', webhooksRouter(deps));
   v1.use(idempotency(deps.store, { staleMs: 60_000, ttlMs: deps.idempotencyKeyTtlMs }));
   v1.get('/blueprints', (_req, res) => {

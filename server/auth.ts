@@ -31,7 +31,7 @@ export function authenticate(store: Pick<RecordStore, 'findTokenByHash'>, failur
     if (verdict && !verdict.allowed) {
       return next(new TooManyRequestsError(`too many failed authentications from this address; try again in ${verdict.retryAfterSeconds} s`, verdict.retryAfterSeconds));
     }
-    next(new UnauthenticatedError(match ? 'unknown or revoked token' : 'missing Authorization: Bearer <token> header'));
+    next(match ? new UnauthenticatedError('unknown or revoked token', true) : new UnauthenticatedError('missing Authorization: Bearer <token> header'));
   };
 }
 

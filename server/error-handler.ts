@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { NotFoundError, UnavailableError } from '../src/errors.js';
-import { retryAfterOf, toProblem } from './problem.js';
+import { problemHeaders, toProblem } from './problem.js';
 
 /** Turns every error into application/problem+json; logs the unexpected ones, never sends their stack. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
@@ -11,9 +11,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (err instanceof UnavailableError) log.warn({ method: req.method, url: req.originalUrl, detail: err.message }, 'request refused: unavailable');
     else if (problem.status >= 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return res.end();
-    const retryAfter = retryAfterOf(err);
-    if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
-    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+    res.status(problem.status).set(problemHeaders(err)).type('application/problem+json').send(JSON.stringify(problem));
   };
 }
 

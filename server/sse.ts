@@ -5,6 +5,7 @@ import { frameOf, type FeedEvent } from '../src/events/operation-feed.js';
 import type { OperationService } from '../src/lifecycle/operation-service.js';
 import type { Principal } from '../src/store/record-store.js';
 import type { StreamSlots } from './stream-slots.js';
+import { streamPosition } from './stream-position.js';
 
 export interface EventStreamOptions {
   /** How often a comment line keeps proxies from closing an idle stream. @defaultValue 15000 */
@@ -39,13 +40,12 @@ export async function streamOperationEvents(
   res: Response,
   options: EventStreamOptions,
 ): Promise<void> {
-  const resumeFrom = Number.parseInt(req.get('last-event-id') ?? String(req.query.after ?? '0'), 10);
-  let after = Number.isFinite(resumeFrom) && resumeFrom > 0 ? resumeFrom : 0;
+  const after = streamPosition(req);
   const release = deps.slots.acquire(principal.tokenId);
   try {
     // Visibility is checked before any byte is sent, so a 404 is a proper problem answer.
     await deps.operations.get(principal, id);
-    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'private, no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     await pump(deps.feeds, id, after, res, options);
   } finally {

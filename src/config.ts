@@ -166,6 +166,8 @@ const schema = z.object({
   CLUSTERD_BLUEPRINT_MODULES: list.default([]),
   /** Largest accepted request body. @defaultValue 65536 */
   MAX_BODY_BYTES: int(1024).default(65_536),
+  /** Deepest nesting of arrays and objects in a JSON request body, the top-level value being level 1 (400 above); bounds every recursive walk of a body. @defaultValue 32 */
+  MAX_BODY_DEPTH: int(8).max(256).default(32),
   /** When the fleet drift sweep runs: a cron pattern, or `off`. @defaultValue 0 3 * * * (nightly at 03:00) */
   DRIFT_SWEEP_CRON: z.string().regex(/^(off|(\S+\s+){4,5}\S+)$/, 'must be a cron pattern of 5 or 6 fields, or off').default('0 3 * * *'),
   /** Time zone of DRIFT_SWEEP_CRON. @defaultValue UTC */

@@ -32,8 +32,15 @@ export class ConflictError extends AppError {}
  */
 export class LaneLostError extends ConflictError {}
 
-/** No valid bearer token. */
-export class UnauthenticatedError extends AppError {}
+/**
+ * No valid bearer token. `tokenRejected`: a token was given but is unknown or revoked (RFC 6750
+ * `invalid_token`), as opposed to no bearer token at all.
+ */
+export class UnauthenticatedError extends AppError {
+  constructor(message: string, readonly tokenRejected = false) {
+    super(message);
+  }
+}
 
 /** The caller is known but may not do this (e.g. a team token on an admin route). */
 export class ForbiddenError extends AppError {}

@@ -211,7 +211,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const pulumiVersion = promisify(execFile)('pulumi', ['version'], { timeout: 10_000 });
     pulumiVersion.catch(() => undefined);
     const app = createApp({
-      store, clusters, operations, drift: driftService, webhooks, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES, idempotencyKeyTtlMs: config.RETENTION_IDEMPOTENCY_KEYS,
+      store, clusters, operations, drift: driftService, webhooks, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES, idempotencyKeyTtlMs: config.RETENTION_IDEMPOTENCY_KEYS, maxBodyDepth: config.MAX_BODY_DEPTH,
       streams: { feeds, slots: new StreamSlots({ perToken: config.STREAMS_MAX_PER_TOKEN, total: config.STREAMS_MAX_PER_PROCESS }) },
       stream: { keepAliveMs: config.STREAMS_KEEPALIVE_MS },
       limits: {

@@ -4,8 +4,9 @@ import type { ClusterRecord } from '../../src/domain/cluster.js';
 import type { Accepted, BlueprintLookup, ClusterService } from '../../src/lifecycle/cluster-service.js';
 import type { OperationService } from '../../src/lifecycle/operation-service.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
-import { clusterNameParam, createClusterBody, labelsOf, listClustersQuery, listOperationsQuery, updateClusterBody } from '../../src/lifecycle/requests.js';
+import { clusterNameParam, createClusterBody, kubeconfigReadsQuery, labelsOf, listClustersQuery, listOperationsQuery, updateClusterBody } from '../../src/lifecycle/requests.js';
 import { principalOf } from '../auth.js';
+import { noStore } from '../security-headers.js';
 import { clusterView, operationView } from '../views.js';
 
 /** /v1/clusters: create, list, read, change, destroy, and queue inspections. */
@@ -43,14 +44,14 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
     else res.status(200).json({ cluster: view(changed.cluster), operation: null });
   });
 
-  router.get('/:name/kubeconfig', async (req, res) => {
+  // Admin credentials: never cached by anything in between, nor by the client.
+  router.get('/:name/kubeconfig', noStore, async (req, res) => {
     const { kubeconfig } = await clusters.kubeconfig(principalOf(req), nameOf(req.params));
-    // Admin credentials: never cached by anything in between.
-    res.set('cache-control', 'no-store').json({ kubeconfig });
+    res.json({ kubeconfig });
   });
 
   router.get('/:name/kubeconfig/reads', async (req, res) => {
-    const q = parseOrThrow(listOperationsQuery, req.query, 'query', 'query');
+    const q = parseOrThrow(kubeconfigReadsQuery, req.query, 'query', 'query');
     res.json({ items: await clusters.kubeconfigReads(principalOf(req), nameOf(req.params), q.limit) });
   });
 

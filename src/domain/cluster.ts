@@ -10,17 +10,26 @@ export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
 export const clusterNameSchema = z
   .string()
   .regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, 'must be 3-40 characters of a-z, 0-9 and -, start with a letter and not end with -')
-  .refine((s) => !s.includes('--'), 'must not contain --');
+  .refine((s) => !s.includes('--'), 'must not contain --')
+  // The description carries both rules in one pattern; the checks above keep their own messages.
+  .meta({ pattern: '^(?!.*--)[a-z][a-z0-9-]{1,38}[a-z0-9]$' });
 
 export const teamNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a lowercase name of a-z, 0-9 and -, up to 63 characters');
+
+/** A label key: 1-63 characters of a-z, 0-9, ., _, / and -, starting and ending with a letter or digit. */
+export const LABEL_KEY = /[a-z0-9](?:[a-z0-9._/-]{0,61}[a-z0-9])?/;
+/** A label value: empty, or up to 63 characters of A-Z, a-z, 0-9, ., _ and -, starting and ending with a letter or digit. */
+export const LABEL_VALUE = /(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?/;
+/** Labels a cluster carries at most. */
+export const MAX_LABELS = 32;
 
 /** Kubernetes-style label keys and values, so that labels can be copied onto cloud tags. */
 export const labelsSchema = z
   .record(
-    z.string().regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'label keys must be 1-63 characters of a-z, 0-9, ., _, / and -'),
-    z.string().regex(/^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/, 'label values must be at most 63 characters of A-Z, a-z, 0-9, ., _ and -'),
+    z.string().regex(new RegExp(`^${LABEL_KEY.source}$`), 'label keys must be 1-63 characters of a-z, 0-9, ., _, / and -'),
+    z.string().regex(new RegExp(`^${LABEL_VALUE.source}$`), 'label values must be at most 63 characters of A-Z, a-z, 0-9, ., _ and -'),
   )
-  .refine((r) => Object.keys(r).length <= 32, 'at most 32 labels');
+  .refine((r) => Object.keys(r).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`);
 
 /**
  * What a drift check that finds drift leads to: `none` records the report only, `notify` also

@@ -3,7 +3,7 @@ import type { DriftReport, DriftSweep, Remediation } from '../domain/drift.js';
 import { ConflictError } from '../errors.js';
 import type { Page } from '../store/record-store.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from '../store/sql.js';
-import { checkLimit, decodeCursor, encodeCursor, isUuid, json, one, page, uuidOrNil } from '../store/sql-helpers.js';
+import { checkLimit, decodeCursor, encodeCursor, isTimeCursor, isUuid, json, one, page, uuidOrNil } from '../store/sql-helpers.js';
 import type { DriftStore, FleetDriftCounts, FleetDriftSummary, NewDriftReport } from './drift-store.js';
 
 interface SweepRow {
@@ -112,7 +112,7 @@ export class SqlDriftStore implements DriftStore {
   async listReports(clusterId: string, limit: number, cursor?: string): Promise<Page<DriftReport>> {
     const size = checkLimit(limit, MAX_PAGE);
     if (!isUuid(clusterId)) return { items: [], nextCursor: null };
-    const after = cursor === undefined ? null : decodeCursor(cursor, isReportCursor);
+    const after = cursor === undefined ? null : decodeCursor(cursor, isTimeCursor);
     const { rows } = await this.db.query<ReportRow>(
       `${SELECT_REPORT} WHERE r.cluster_id = $1 AND ($2::timestamptz IS NULL OR (r.checked_at, r.id) < ($2::timestamptz, $3::uuid))
        ORDER BY r.checked_at DESC, r.id DESC LIMIT $4`,
@@ -130,7 +130,7 @@ export class SqlDriftStore implements DriftStore {
     );
     const summary: FleetDriftSummary = { ...emptyCounts(), byTeam: {}, byBlueprint: {} };
     for (const row of rows) {
-      for (const counts of [summary, (summary.byTeam[row.team] ??= emptyCounts()), (summary.byBlueprint[row.blueprint] ??= emptyCounts())]) {
+      for (const counts of [summary, countsOf(summary.byTeam, row.team), countsOf(summary.byBlueprint, row.blueprint)]) {
         counts.clusters++;
         if (row.status === null) counts.neverChecked++;
         else {
@@ -147,9 +147,10 @@ function emptyCounts(): FleetDriftCounts {
   return { clusters: 0, checked: 0, clean: 0, drifted: 0, failed: 0, neverChecked: 0 };
 }
 
-function isReportCursor(v: unknown): v is { at: string; id: string } {
-  const c = v as { at?: unknown; id?: unknown } | null;
-  return typeof c === 'object' && c !== null && typeof c.at === 'string' && !Number.isNaN(Date.parse(c.at)) && typeof c.id === 'string' && isUuid(c.id);
+/** The counts under `key`, made on first use. Own keys only: a team called `constructor` must not count into Object. */
+function countsOf(byKey: Record<string, FleetDriftCounts>, key: string): FleetDriftCounts {
+  if (!Object.hasOwn(byKey, key)) Object.defineProperty(byKey, key, { value: emptyCounts(), enumerable: true, writable: true, configurable: true });
+  return byKey[key]!;
 }
 
 function toSweep(r: SweepRow): DriftSweep {

@@ -15,7 +15,8 @@ export type TeamTtlCaps = Record<string, number>;
  * undefined for "no change" (on create, a capped team's cluster then expires at the cap).
  */
 export function resolveExpiry(request: ExpiryRequest, team: string, caps: TeamTtlCaps, now: number, creating: boolean): string | null | undefined {
-  const cap = caps[team] ?? caps['*'];
+  // Own keys only: a team may be called `constructor`, which every object inherits.
+  const cap = Object.hasOwn(caps, team) ? caps[team] : caps['*'];
   const field = request.ttl !== undefined ? 'ttl' : 'expiresAt';
   let at: number | null | undefined;
   if (request.ttl !== undefined) at = now + parseDuration(request.ttl)!;

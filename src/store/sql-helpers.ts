@@ -1,3 +1,4 @@
+import { clusterNameSchema } from '../domain/cluster.js';
 import { InputError } from '../errors.js';
 import type { Page } from './record-store.js';
 
@@ -47,6 +48,11 @@ export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
+/**
+ * The value of a cursor this store issued, or a 400 naming the `cursor` query parameter (the only
+ * way a cursor arrives) when it was not issued by us or would not fit the columns it is compared
+ * with: a value that parses in JavaScript but not in PostgreSQL must never reach a query.
+ */
 export function decodeCursor<T>(cursor: string, isValid: (v: unknown) => v is T): T {
   let value: unknown;
   try {
@@ -56,17 +62,41 @@ export function decodeCursor<T>(cursor: string, isValid: (v: unknown) => v is T)
   }
   if (!isValid(value)) {
     const message = 'must be a cursor returned by the previous page';
-    throw new InputError(`cursor ${message}`, [{ field: 'cursor', rule: 'cursor', message }]);
+    throw new InputError(`query.cursor: ${message}`, [{ field: 'query.cursor', rule: 'cursor', message }]);
   }
   return value;
 }
 
+const hasExactly = (v: unknown, keys: string[]): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === keys.length && keys.every((k) => Object.hasOwn(v, k));
+
+/** `{ name, id }` of the last cluster of a page: a valid cluster name (so no NUL, nothing an index cannot hold) and a uuid. */
 export function isClusterCursor(v: unknown): v is { name: string; id: string } {
-  const c = v as { name?: unknown; id?: unknown } | null;
-  return typeof c === 'object' && c !== null && typeof c.name === 'string' && typeof c.id === 'string' && isUuid(c.id);
+  return hasExactly(v, ['name', 'id']) && typeof v.name === 'string' && clusterNameSchema.safeParse(v.name).success && typeof v.id === 'string' && isUuid(v.id);
 }
 
+/** `{ seq }` of the last operation or delivery of a page: a positive integer (bigserial columns; safe integers fit int8). */
 export function isOperationCursor(v: unknown): v is { seq: number } {
-  const c = v as { seq?: unknown } | null;
-  return typeof c === 'object' && c !== null && Number.isSafeInteger(c.seq);
+  return hasExactly(v, ['seq']) && Number.isSafeInteger(v.seq) && (v.seq as number) >= 1;
+}
+
+/** `{ at, id }` of the last row of a page ordered by a timestamp and an id (drift reports). */
+export function isTimeCursor(v: unknown): v is { at: string; id: string } {
+  return hasExactly(v, ['at', 'id']) && typeof v.at === 'string' && isStorableTimestamp(v.at) && typeof v.id === 'string' && isUuid(v.id);
+}
+
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?Z$/;
+
+/**
+ * True for the strict ISO-8601 UTC form the store prints (`2024-05-01T10:20:30.123Z`, up to
+ * microseconds) naming a real instant between the years 1970 and 9999. `Date.parse` accepts far
+ * more (`"1"`, `"-000001-01-01"`, `"2021-02-30"` rolled over to March) than a `timestamptz` does.
+ */
+export function isStorableTimestamp(text: string): boolean {
+  const m = ISO_UTC.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (year < 1970 || hour > 23 || minute > 59 || second > 59) return false;
+  const d = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
 }
