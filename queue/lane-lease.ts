@@ -27,7 +27,7 @@ export interface LaneLease {
 }
 
 /**
- * Renews a lane hold every third of the lease for as long as the holder works, between operations
+ * Renews a lane hold every sixth of the lease for as long as the holder works, between operations
  * included, and fences the holder itself when it cannot renew.
  *
  * The lease is measured on this process's monotonic clock from the moment the last renewal that
@@ -41,7 +41,8 @@ export interface LaneLease {
 export function keepLane(store: Pick<LaneStore, 'renew'>, hold: LaneHold, opts: LaneLeaseOptions): LaneLease {
   const now = opts.now ?? (() => performance.now());
   const { leaseMs, log } = opts;
-  const renewEveryMs = Math.floor(leaseMs / 3);
+  // Often enough that one slow round trip to a loaded store does not by itself put the lease at risk.
+  const renewEveryMs = Math.floor(leaseMs / 6);
   const retryMs = Math.max(50, Math.floor(leaseMs / 10));
   const marginMs = Math.min(Math.max(1000, Math.floor(leaseMs / 10)), Math.floor(leaseMs / 3));
   const atRisk = new AbortController();
@@ -78,7 +79,8 @@ export function keepLane(store: Pick<LaneStore, 'renew'>, hold: LaneHold, opts: 
       log.warn({ err, clusterId: hold.clusterId }, 'lane renewal failed; retrying');
       delay = retryMs;
     }
-    if (!stopped && !atRisk.signal.aborted) wake = setTimeout(() => void renew(), delay);
+    // Spaced from when the renewal was sent, not when it was answered: a slow answer does not also delay the next one.
+    if (!stopped && !atRisk.signal.aborted) wake = setTimeout(() => void renew(), Math.max(0, sentAt + delay - now()));
   };
   wake = setTimeout(() => void renew(), renewEveryMs);
 

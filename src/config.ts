@@ -113,7 +113,7 @@ const schema = z.object({
   PULUMI_CONFIG_PASSPHRASE: z.string().min(1).optional(),
   /** Operations run at once by one worker process (different clusters). @defaultValue 2 */
   WORKER_CONCURRENCY: int(1).max(64).default(2),
-  /** How long a worker's hold on a cluster lasts without renewal; renewed every third of it. @defaultValue 30000 */
+  /** How long a worker's hold on a cluster lasts without renewal; renewed every sixth of it while held; a holder that cannot renew for half of it stops its engine. @defaultValue 30000 */
   WORKER_LANE_LEASE_MS: int(3000).default(30_000),
   /** After a graceful cancel is asked of the engine, how long before the job's process group is killed. @defaultValue 20000 */
   WORKER_CANCEL_GRACE_MS: int(1000).default(20_000),
