@@ -325,10 +325,13 @@ export async function startService(config: Config, log: Logger = createLogger(co
     url,
     async stop() {
       for (const close of closers) await close();
+      // The shared connection goes first: a queue still waiting for it (Redis down) then fails while it
+      // still has its error listener. Closed first, the queue would drop the listener, and BullMQ's
+      // late 'error' would escape as an unhandled rejection.
+      await closeRedis(redis);
       await queue.close().catch(() => undefined);
       await sweepQueue.close().catch(() => undefined);
       await webhookQueue.close().catch(() => undefined);
-      await closeRedis(redis);
       await sql.close();
     },
   };
