@@ -27,6 +27,8 @@ export interface AppDeps {
   blueprints: BlueprintLookup;
   /** Dependencies `/readyz` checks, by name. */
   readiness: Record<string, Check>;
+  /** True once the process is shutting down: `/readyz` then answers 503 `draining`. @defaultValue never */
+  draining?: () => boolean;
   log: Logger;
   maxBodyBytes: number;
   /** How long an Idempotency-Key holds its answer, in ms; after it the key is free again (null: forever). */
@@ -48,7 +50,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', deps.trustProxy ?? false);
   const openapi = buildOpenApi(deps.blueprints.list());
 
-  app.use(healthRouter(deps.readiness));
+  app.use(healthRouter(deps.readiness, deps.draining));
   app.get('/openapi.json', (_req, res) => void res.json(openapi));
 
   const v1 = Router();
