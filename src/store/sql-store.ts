@@ -21,6 +21,12 @@ import type { ExpireOutcome, ExpiryCursor, ExpiryDue, ExpiryPage } from './expir
 import { type ClusterRow, type EventRow, type IdempotencyRow, type OperationRow, SELECT_OPERATION, type TokenRow, returningOperation, toCluster, toOperation, toToken } from './rows.js';
 import { checkLimit, decodeCursor, encodeCursor, isClusterCursor, isOperationCursor, isUuid, json, one, page, uuidOrNil } from './sql-helpers.js';
 
+/**
+ * The cluster's expiry is still the one a caller read (`$2`): records carry times to the millisecond,
+ * the column may hold microseconds.
+ */
+const SAME_EXPIRY = `date_trunc('milliseconds', expires_at) = $2::timestamptz`;
+
 /** Largest page of clusters or operations one call returns. */
 export const MAX_PAGE_SIZE = 200;
 /** Largest batch of events one `listEvents` call returns (stream replays read in big batches). */
@@ -238,7 +244,7 @@ export class SqlRecordStore implements RecordStore {
   async claimExpiryNotice(clusterId: string, expiresAt: string, thresholdMs: number): Promise<boolean> {
     const { rows } = await this.db.query(
       `UPDATE clusters SET expiry_notices = expiry_notices || to_jsonb($3::bigint)
-       WHERE id = $1 AND destroyed_at IS NULL AND expires_at = $2::timestamptz AND expires_at > now() AND NOT expiry_notices @> to_jsonb($3::bigint)
+       WHERE id = $1 AND destroyed_at IS NULL AND ${SAME_EXPIRY} AND expires_at > now() AND NOT expiry_notices @> to_jsonb($3::bigint)
        RETURNING id`,
       [uuidOrNil(clusterId), expiresAt, thresholdMs],
     );
@@ -276,7 +282,7 @@ export class SqlRecordStore implements RecordStore {
   async settleRefusedExpiry(clusterId: string, expiresAt: string, generation: number): Promise<boolean> {
     const { rows } = await this.db.query(
       `UPDATE clusters SET expiry_settled_at = expires_at, expiry_settled_generation = generation
-       WHERE id = $1 AND destroyed_at IS NULL AND expires_at = $2::timestamptz AND generation = $3 AND expires_at <= now()
+       WHERE id = $1 AND destroyed_at IS NULL AND ${SAME_EXPIRY} AND generation = $3 AND expires_at <= now()
          AND (expiry_settled_at, expiry_settled_generation) IS DISTINCT FROM (expires_at, generation)
        RETURNING id`,
       [uuidOrNil(clusterId), expiresAt, generation],
