@@ -2,10 +2,10 @@ import type { Logger } from 'pino';
 import { formatDuration } from '../src/domain/duration.js';
 import type { WebhookNotifier } from '../src/webhooks/notifier.js';
 import type { BlueprintLookup, OperationDispatcher } from '../src/lifecycle/cluster-service.js';
-import type { RecordStore } from '../src/store/record-store.js';
+import type { ExpiryCursor, ExpiryDue, ExpiryStore } from '../src/store/expiry-store.js';
 
 export interface ExpiryWatchDeps {
-  store: RecordStore;
+  store: ExpiryStore;
   blueprints: BlueprintLookup;
   dispatcher: OperationDispatcher;
   /** Tells subscribers (webhooks). */
@@ -13,9 +13,10 @@ export interface ExpiryWatchDeps {
   log: Logger;
   /** How long before expiry each warning goes out, in ms. */
   warningsMs: number[];
+  /** Pause between two passes, in ms. */
   intervalMs: number;
-  /** @defaultValue Date.now */
-  now?: () => number;
+  /** Clusters read per statement; a pass pages through everything due. @defaultValue 500 */
+  batchSize?: number;
 }
 
 /** Who the destroy of an expired cluster is requested by. */
@@ -23,53 +24,83 @@ export const EXPIRY_REQUESTER = 'clusterd (expiry)';
 
 /**
  * Warns (webhook `cluster.expiring`) as each threshold before a cluster's expiry passes, then queues
- * its destroy once it expires. Every step is claimed atomically in the records, so any number of
- * workers may watch at once; an expiry extended in between is simply no longer due.
+ * its destroy once it expires. The records decide what is due, by the database's clock, and every
+ * step is claimed atomically there, so any number of workers may watch at once; an expiry extended in
+ * between is simply no longer due. A pass reads only clusters for which something is due and pages
+ * through all of them, so clusters it cannot destroy (the blueprint refuses, a destroy is pending or
+ * already failed since the expiry) never hold back the others: a refusal is announced once
+ * (`cluster.expiry-refused`) and the expiry settled, a failed destroy settles it too.
  */
 export function startExpiryWatch(deps: ExpiryWatchDeps) {
   const { store, log } = deps;
-  const now = deps.now ?? Date.now;
-  const horizon = Math.max(0, ...deps.warningsMs);
-  let running = false;
+  const batchSize = deps.batchSize ?? 500;
+  let current: Promise<void> | null = null;
+  let stopped = false;
 
-  async function warn(clusterId: string, team: string, name: string, expiresAt: string): Promise<void> {
-    const left = Date.parse(expiresAt) - now();
+  async function warn(due: Extract<ExpiryDue, { kind: 'warn' }>): Promise<void> {
+    const { cluster, thresholdMs, msLeft } = due;
     // Only the tightest threshold passed is announced: a cluster created 2 h before expiry gets the 1 h warning later, not a late 24 h one.
-    const due = deps.warningsMs.filter((t) => left <= t).sort((a, b) => a - b)[0];
-    if (due === undefined || left <= 0) return;
-    if (!(await store.claimExpiryNotice(clusterId, expiresAt, due))) return;
-    await deps.webhooks.publish({ type: 'cluster.expiring', team, cluster: name, data: { expiresAt, warning: formatDuration(due), secondsLeft: Math.round(left / 1000) } });
+    if (!(await store.claimExpiryNotice(cluster.id, cluster.expiresAt!, thresholdMs))) return;
+    await deps.webhooks.publish({
+      type: 'cluster.expiring', team: cluster.team, cluster: cluster.name,
+      data: { expiresAt: cluster.expiresAt, warning: formatDuration(thresholdMs), secondsLeft: Math.round(msLeft / 1000) },
+    });
   }
 
-  async function expire(clusterId: string, name: string, blueprintName: string, spec: Record<string, unknown>): Promise<void> {
-    const issues = deps.blueprints.get(blueprintName)?.validateDestroy?.(spec) ?? [];
+  async function expire({ cluster }: Extract<ExpiryDue, { kind: 'expire' }>): Promise<void> {
+    const issues = deps.blueprints.get(cluster.blueprint)?.validateDestroy?.(cluster.spec) ?? [];
     if (issues.length) {
-      log.warn({ cluster: name, issues }, 'expired cluster not destroyed: its blueprint refuses the destroy');
+      if (!(await store.settleRefusedExpiry(cluster.id, cluster.expiresAt!, cluster.generation))) return;
+      log.warn({ cluster: cluster.name, issues }, 'expired cluster not destroyed: its blueprint refuses the destroy; left as is until its spec or expiry changes');
+      await deps.webhooks.publish({
+        type: 'cluster.expiry-refused', team: cluster.team, cluster: cluster.name,
+        data: { expiresAt: cluster.expiresAt, generation: cluster.generation, issues: issues.map(({ field, rule, message }) => ({ field, rule, message })) },
+      });
       return;
     }
-    const op = await store.expireCluster(clusterId, EXPIRY_REQUESTER);
-    if (!op) return;
-    log.info({ cluster: name, operationId: op.id }, 'cluster expired; destroy queued');
+    const result = await store.expireCluster(cluster.id, EXPIRY_REQUESTER);
+    if (result.outcome === 'already-tried') log.info({ cluster: cluster.name }, 'expired cluster not destroyed again: a destroy was tried since it expired');
+    if (result.outcome !== 'queued') return;
+    const op = result.operation;
+    log.info({ cluster: cluster.name, operationId: op.id }, 'cluster expired; destroy queued');
     await deps.dispatcher.dispatch(op).catch((err) => log.warn({ err, operationId: op.id }, 'could not queue destroy now; the reconciler will'));
   }
 
-  const tick = async () => {
-    if (running) return;
-    running = true;
-    try {
-      const soon = await store.clustersExpiringBy(new Date(now() + horizon).toISOString(), 500);
-      for (const c of soon) {
-        if (!c.expiresAt || c.status === 'destroying') continue;
-        if (Date.parse(c.expiresAt) <= now()) await expire(c.id, c.name, c.blueprint, c.spec);
-        else await warn(c.id, c.team, c.name, c.expiresAt);
+  async function pass(): Promise<void> {
+    let after: ExpiryCursor | undefined;
+    do {
+      const page = await store.expiryDue(deps.warningsMs, batchSize, after);
+      for (const due of page.items) {
+        if (stopped) return;
+        // One cluster's failure (a webhook store hiccup, a lost race) must not hold back the rest of the pass.
+        try {
+          await (due.kind === 'expire' ? expire(due) : warn(due));
+        } catch (err) {
+          log.warn({ err, cluster: due.cluster.name }, 'expiry step failed; tried again next pass');
+        }
       }
-    } catch (err) {
-      log.warn({ err }, 'expiry pass failed');
-    } finally {
-      running = false;
-    }
+      after = page.next ?? undefined;
+    } while (after && !stopped);
+  }
+
+  /** One pass; a call during a pass waits for that pass instead of starting another. */
+  const tick = (): Promise<void> => {
+    current ??= pass()
+      .catch((err) => log.warn({ err }, 'expiry pass failed'))
+      .finally(() => {
+        current = null;
+      });
+    return current;
   };
-  const timer = setInterval(tick, deps.intervalMs);
+  const timer = setInterval(() => void tick(), deps.intervalMs);
   void tick();
-  return { stop: () => clearInterval(timer), tick };
+  return {
+    /** Stops the watch; resolves once a pass under way has stopped (after the cluster it is at). */
+    async stop(): Promise<void> {
+      stopped = true;
+      clearInterval(timer);
+      await current;
+    },
+    tick,
+  };
 }

@@ -194,8 +194,8 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
     const { clusterId } = job.data;
     let lease = await take(clusterId, job);
     if (!lease) {
-      const expiresAt = (await lanes.expiresAt(clusterId))?.getTime() ?? Date.now();
-      await job.moveToDelayed(Math.max(expiresAt, Date.now()) + 250, token);
+      // The lease's end is the database's time: wait for what is left of it, not for that instant on this clock.
+      await job.moveToDelayed(Date.now() + ((await lanes.leaseLeftMs(clusterId)) ?? 0) + 250, token);
       throw new DelayedError();
     }
     // Release, then look again: work accepted while this lane was closing is never stranded.

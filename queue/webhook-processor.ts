@@ -94,8 +94,8 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const attempt = delivery.attempts + 1;
     const final = error === null || (result.kind === 'failed' && result.final) || attempt >= maxAttempts;
     const status = error === null ? 'succeeded' : final ? 'failed' : 'pending';
-    const nextAttemptAt = status === 'pending' ? new Date(Date.now() + backoffMs * 2 ** (attempt - 1)) : null;
-    await store.recordAttempt(deliveryId, { at, statusCode, error, durationMs, status, nextAttemptAt });
+    const retryInMs = status === 'pending' ? backoffMs * 2 ** (attempt - 1) : null;
+    await store.recordAttempt(deliveryId, { at, statusCode, error, durationMs, status, retryInMs });
     const context = { deliveryId, subscriptionId: delivery.subscriptionId, eventType: delivery.eventType, attempt, statusCode };
     if (status === 'succeeded') return void log.debug(context, 'webhook delivered');
     if (status === 'failed') {

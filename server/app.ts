@@ -30,6 +30,8 @@ export interface AppDeps {
   blueprints: BlueprintLookup;
   /** Dependencies `/readyz` checks, by name. */
   readiness: Record<string, Check>;
+  /** True once the process is shutting down: `/readyz` then answers 503 `draining`. @defaultValue never */
+  draining?: () => boolean;
   log: Logger;
   /** Largest JSON body, in bytes (413 above). @see Config.MAX_BODY_BYTES */
   maxBodyBytes: number;
@@ -59,7 +61,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(securityHeaders());
 
-  app.use(healthRouter(deps.readiness));
+  app.use(healthRouter(deps.readiness, deps.draining));
   app.get('/openapi.json', (_req, res) => void res.json(openapi));
 
   const v1 = Router();

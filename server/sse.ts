@@ -17,6 +17,12 @@ export interface EventStreamDeps {
   operations: Pick<OperationService, 'get'>;
   feeds: Pick<OperationFeedHub, 'join' | 'readEvents'>;
   slots: Pick<StreamSlots, 'acquire'>;
+  /**
+   * Aborted when the server shuts down and open streams must end (at the end of the HTTP grace):
+   * each stream then sends a `shutdown` event and ends, and the client resumes elsewhere with
+   * Last-Event-ID. @defaultValue never
+   */
+  shutdown?: AbortSignal;
 }
 
 /** Events read or written per step; a stream further behind catches up in steps of this size. */
@@ -25,10 +31,27 @@ const BATCH = 500;
 // Unlike events.once, never rejects: a socket error ends the stream through 'close' anyway.
 const settlesOn = (emitter: EventEmitter, event: string) => new Promise<void>((resolve) => emitter.once(event, () => resolve()));
 
+/** Settles when `signal` aborts; `off()` removes the listener (streams come and go, the signal stays). */
+function abortOf(signal: AbortSignal | undefined): { aborted: Promise<void>; off(): void } {
+  let off: () => void = () => undefined;
+  const aborted = new Promise<void>((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) return resolve();
+    const onAbort = () => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+    off = () => signal.removeEventListener('abort', onAbort);
+  });
+  return { aborted, off: () => off() };
+}
+
+/** The last frame of a stream ended by a shutdown: `retry` tells EventSource clients when to reconnect. */
+const shutdownFrame = (resumeAfter: number) => `retry: 1000\nevent: shutdown\ndata: ${JSON.stringify({ reason: 'the server is shutting down; reconnect to resume', resumeAfter })}\n\n`;
+
 /**
  * Streams an operation's events as Server-Sent Events. Each event's id is its sequence number,
  * so a client reconnecting with Last-Event-ID resumes right after the last one it saw; a finished
- * operation replays in full (none once retention removed its events) and the stream ends with an `end` event carrying the final status.
+ * operation replays in full (none once retention removed its events) and the stream ends with an `end` event carrying the final status
+ * (or, when the server shuts down first, a `shutdown` event: resume elsewhere).
  * The stream never polls: it waits on its operation's feed, which the database's notifications
  * wake, and writes from the feed's memory; only a stream that is behind reads the records.
  */
@@ -47,20 +70,25 @@ export async function streamOperationEvents(
     await deps.operations.get(principal, id);
     res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'private, no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
-    await pump(deps.feeds, id, after, res, options);
+    await pump(deps.feeds, id, after, res, options, deps.shutdown);
   } finally {
     release();
   }
 }
 
-async function pump(feeds: EventStreamDeps['feeds'], id: string, after: number, res: Response, options: EventStreamOptions): Promise<void> {
+async function pump(feeds: EventStreamDeps['feeds'], id: string, after: number, res: Response, options: EventStreamOptions, shutdown?: AbortSignal): Promise<void> {
   let open = !res.closed;
   const closed = settlesOn(res, 'close').then(() => void (open = false));
+  const ending = abortOf(shutdown);
   const reader = { after };
   const { feed, leave } = feeds.join(id, reader);
   let lastWrite = Date.now();
   try {
     while (open) {
+      if (shutdown?.aborted) {
+        res.write(shutdownFrame(reader.after));
+        break;
+      }
       // Asked before looking, so that a change while this stream reads the records is not missed.
       const change = feed.nextChange();
       const finishedBefore = feed.finished;
@@ -88,10 +116,11 @@ async function pump(feeds: EventStreamDeps['feeds'], id: string, after: number, 
       }
       let timer: NodeJS.Timeout | undefined;
       const keepAlive = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.keepAliveMs - quietFor)));
-      await Promise.race([change, closed, keepAlive]);
+      await Promise.race([change, closed, keepAlive, ending.aborted]);
       clearTimeout(timer);
     }
   } finally {
+    ending.off();
     leave();
     res.end();
   }

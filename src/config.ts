@@ -119,6 +119,21 @@ const schema = z.object({
   WORKER_CANCEL_GRACE_MS: int(1000).default(20_000),
   /** On SIGTERM, how long running operations may take to finish before they are cancelled and requeued. @defaultValue 60000 */
   WORKER_SHUTDOWN_GRACE_MS: int(0).default(60_000),
+  // --- shutdown in order, and an expiry watch nothing can block ---
+  /**
+   * On SIGTERM/SIGINT, how long the API keeps accepting new connections after `/readyz` turned 503
+   * (`draining`), so that load balancers stop sending before the listener closes (a preStop-like
+   * delay). Milliseconds, 0-600000. @defaultValue 0
+   */
+  HTTP_SHUTDOWN_DELAY_MS: int(0).max(600_000).default(0),
+  /**
+   * Once the listener is closed, how long requests in flight may take to finish; at its end open
+   * event streams are told to reconnect and ended, and any connection left is closed. Milliseconds,
+   * 0-600000. @defaultValue 20000 (the longest ordinary request, a kubeconfig read, times out at 20 s)
+   */
+  HTTP_SHUTDOWN_GRACE_MS: int(0).max(600_000).default(20_000),
+  /** Clusters the expiry watch reads per statement; a pass pages through everything due. 1-10000. @defaultValue 500 */
+  EXPIRY_BATCH_SIZE: int(1).max(10_000).default(500),
   /** How often queued work without a job is found and queued again (Redis lost data, crash between record and queue). @defaultValue 15000 */
   RECONCILE_INTERVAL_MS: int(1000).default(15_000),
   /** How long one webhook delivery attempt waits for the receiver's answer. @defaultValue 10000 */

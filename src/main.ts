@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
+import { constants, hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -25,6 +25,8 @@ import { startDeliveryRequeuer } from '../queue/webhook-requeuer.js';
 import { startWebhookWorker } from '../queue/webhook-worker.js';
 import { startClusterWorker } from '../queue/worker.js';
 import { createApp } from '../server/app.js';
+import { trackRequests } from '../server/graceful-close.js';
+import { ShutdownState } from '../server/shutdown-state.js';
 import { StreamSlots } from '../server/stream-slots.js';
 import { ensureAdminToken } from './auth/tokens.js';
 import { builtInBlueprints } from '../programs/index.js';
@@ -46,6 +48,7 @@ import { RecordStoreInUseError } from './store/directory-lock.js';
 import { openDatabase } from './store/open-store.js';
 import { SqlRetentionStore } from './store/retention-store.js';
 import { SqlRecordStore } from './store/sql-store.js';
+import { databaseClock } from './store/database-clock.js';
 import { SqlLaneStore } from './store/sql-lane-store.js';
 import { SqlDriftStore } from './drift/sql-drift-store.js';
 import { DriftService } from './drift/drift-service.js';
@@ -73,7 +76,13 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export interface RunningService {
   /** Base URL of the API, when this process serves it. */
   url: string | null;
-  /** SIGTERM behaviour: stop accepting, drain workers within the grace period, close everything. */
+  /**
+   * Shuts down in order (SIGTERM behaviour): `/readyz` answers 503 `draining` at once; after
+   * HTTP_SHUTDOWN_DELAY_MS the listener closes and requests in flight get HTTP_SHUTDOWN_GRACE_MS to
+   * finish (then event streams are ended and what is left is cut); then workers drain within
+   * WORKER_SHUTDOWN_GRACE_MS; then the queues, Redis and the record store close. Calling it again
+   * returns the same shutdown.
+   */
   stop(): Promise<void>;
 }
 
@@ -185,7 +194,9 @@ export async function startService(config: Config, log: Logger = createLogger(co
   });
   // Where webhooks may go: checked when a URL is registered and again on every delivery.
   const receiverPolicy = createAddressPolicy({ allowedNetworks: config.WEBHOOK_ALLOWED_NETWORKS, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS });
+  // Shutdown phases in order: the API's, then the workers'; queues, Redis and the records close last.
   const closers: Array<() => Promise<unknown>> = [];
+  const shutdown = new ShutdownState();
   let url: string | null = null;
 
   if (config.CLUSTERD_ROLE !== 'worker') {
@@ -193,7 +204,11 @@ export async function startService(config: Config, log: Logger = createLogger(co
       read: createStackOutputReader({ projectName: await projectName(), workRoot: path.join(config.dataDir, 'readers'), env: await pulumiEnv(config), processEnv: engineEnvironment(process.env, config.CLUSTERD_ENGINE_ENV) }),
       maxConcurrent: config.KUBECONFIG_MAX_CONCURRENT_READS, timeoutMs: config.KUBECONFIG_READ_TIMEOUT_MS, cacheMs: config.KUBECONFIG_CACHE_MS,
     });
-    const clusters = new ClusterService({ store, blueprints, sealer, dispatcher: resilient(dispatcher, log), maxTtl: config.CLUSTER_MAX_TTL, readOutput: (r) => outputs.read(r) });
+    const clusters = new ClusterService({
+      store, blueprints, sealer, dispatcher: resilient(dispatcher, log), maxTtl: config.CLUSTER_MAX_TTL, readOutput: (r) => outputs.read(r),
+      // Expiries are compared by the workers' watch with the database's clock: they are set by it too.
+      now: databaseClock(sql),
+    });
     const operations = new OperationService({ store, clusters, dispatcher: resilient(dispatcher, log), afterCancel: (id) => relay.kick('operation.finished', id) });
     const webhooks = new WebhookService({ store: webhookStore, deliver: notifier.deliver, checkReceiver: createReceiverCheck({ policy: receiverPolicy }) });
     const driftService = new DriftService({
@@ -212,7 +227,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     pulumiVersion.catch(() => undefined);
     const app = createApp({
       store, clusters, operations, drift: driftService, webhooks, blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES, idempotencyKeyTtlMs: config.RETENTION_IDEMPOTENCY_KEYS, maxBodyDepth: config.MAX_BODY_DEPTH,
-      streams: { feeds, slots: new StreamSlots({ perToken: config.STREAMS_MAX_PER_TOKEN, total: config.STREAMS_MAX_PER_PROCESS }) },
+      streams: { feeds, slots: new StreamSlots({ perToken: config.STREAMS_MAX_PER_TOKEN, total: config.STREAMS_MAX_PER_PROCESS }), shutdown: shutdown.streamsEnd },
       stream: { keepAliveMs: config.STREAMS_KEEPALIVE_MS },
       limits: {
         authFailures: limit('auth-failures', config.RATE_LIMIT_AUTH_FAILURES),
@@ -220,6 +235,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
         driftSweeps: limit('drift-sweeps', config.RATE_LIMIT_DRIFT_SWEEPS),
       },
       trustProxy: config.TRUST_PROXY,
+      draining: () => shutdown.draining,
       readiness: {
         recordStore: () => store.ping(),
         redis: async () => void (await redis.ping()),
@@ -229,12 +245,20 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const tokenFile = await ensureAdminToken(store, config.dataDir);
     if (tokenFile) log.info({ file: tokenFile }, 'created the first admin token; read it from this file');
     const server = app.listen(config.PORT, config.HOST);
+    const requests = trackRequests(server);
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
     const { port } = server.address() as AddressInfo;
     url = `http://${config.HOST}:${port}`;
     log.info({ url }, 'API listening');
-    closers.push(() => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }));
-    closers.push(() => feeds.stop());
+    closers.push(async () => {
+      requests.drain();
+      // Load balancers see /readyz fail and stop sending before the listener goes away.
+      if (config.HTTP_SHUTDOWN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.HTTP_SHUTDOWN_DELAY_MS));
+      const { cut } = await requests.close({ graceMs: config.HTTP_SHUTDOWN_GRACE_MS, endLongAnswers: () => shutdown.endStreams() });
+      if (cut > 0) log.warn({ cut }, 'requests still unfinished after HTTP_SHUTDOWN_GRACE_MS were cut');
+      log.info('HTTP closed');
+      await feeds.stop();
+    });
   }
 
   if (config.CLUSTERD_ROLE !== 'api') {
@@ -276,6 +300,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const schedule = keepSweepScheduleApplied(sweepQueue, redis, { cron: config.DRIFT_SWEEP_CRON, timezone: config.DRIFT_SWEEP_TIMEZONE, instanceId: workerId, prefix: config.QUEUE_PREFIX }, log, config.RECONCILE_INTERVAL_MS);
     const expiry = startExpiryWatch({
       store, blueprints, dispatcher: resilient(dispatcher, log), webhooks: notifier, log, warningsMs: config.EXPIRY_WARNINGS, intervalMs: config.EXPIRY_CHECK_INTERVAL_MS,
+      batchSize: config.EXPIRY_BATCH_SIZE,
     });
     const webhookConnection = connectRedis(config.REDIS_URL);
     webhookConnection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
@@ -306,11 +331,11 @@ export async function startService(config: Config, log: Logger = createLogger(co
     );
     closers.push(async () => {
       reconciler.stop();
-      expiry.stop();
       schedule.stop();
       requeuer.stop();
       outboxPasses.stop();
       await retention.stop();
+      await expiry.stop();
       await sweeps.close();
       await closeRedis(sweepConnection);
       // Operations first: the last ones to finish still publish their events.
@@ -318,21 +343,28 @@ export async function startService(config: Config, log: Logger = createLogger(co
       await webhookWorker.close();
       await closeRedis(workerConnection);
       await closeRedis(webhookConnection);
+      log.info('workers drained');
     });
   }
 
+  let stopping: Promise<void> | undefined;
   return {
     url,
-    async stop() {
-      for (const close of closers) await close();
-      // The shared connection goes first: a queue still waiting for it (Redis down) then fails while it
-      // still has its error listener. Closed first, the queue would drop the listener, and BullMQ's
-      // late 'error' would escape as an unhandled rejection.
-      await closeRedis(redis);
-      await queue.close().catch(() => undefined);
-      await sweepQueue.close().catch(() => undefined);
-      await webhookQueue.close().catch(() => undefined);
-      await sql.close();
+    stop() {
+      // Readiness turns off synchronously, in the very call that starts the shutdown.
+      shutdown.begin();
+      stopping ??= (async () => {
+        for (const close of closers) await close();
+        // The shared connection goes first: a queue still waiting for it (Redis down) then fails while it
+        // still has its error listener. Closed first, the queue would drop the listener, and BullMQ's
+        // late 'error' would escape as an unhandled rejection.
+        await closeRedis(redis);
+        await queue.close().catch(() => undefined);
+        await sweepQueue.close().catch(() => undefined);
+        await webhookQueue.close().catch(() => undefined);
+        await sql.close();
+      })();
+      return stopping;
     },
   };
 }
@@ -358,16 +390,30 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
+  const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {
+    if (stopping) {
+      // The operator asked twice: whatever is still running (operations, requests) is cut short.
+      log.error({ signal }, 'second signal: exiting at once without finishing the shutdown');
+      process.exit(128 + constants.signals[signal]);
+    }
     stopping = true;
-    log.info({ signal }, 'draining');
-    await service.stop();
-    log.info('stopped');
-    process.exit(0);
+    log.info(
+      { signal, httpDelayMs: config.HTTP_SHUTDOWN_DELAY_MS, httpGraceMs: config.HTTP_SHUTDOWN_GRACE_MS, workerGraceMs: config.WORKER_SHUTDOWN_GRACE_MS },
+      'shutting down: readiness off, then HTTP, workers, queues, Redis and records in turn; a second signal exits at once',
+    );
+    service.stop().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

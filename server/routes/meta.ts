@@ -2,11 +2,16 @@ import { Router } from 'express';
 
 export type Check = () => Promise<void>;
 
-/** `/healthz` (the process answers) and `/readyz` (every dependency is usable); no token needed. */
-export function healthRouter(checks: Record<string, Check>): Router {
+/**
+ * `/healthz` (the process answers) and `/readyz` (every dependency is usable); no token needed.
+ * Once `draining()` is true (the process is shutting down) `/readyz` answers 503 `draining` at once,
+ * without looking at any dependency, while `/healthz` still answers 200: the process is alive.
+ */
+export function healthRouter(checks: Record<string, Check>, draining: () => boolean = () => false): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   router.get('/readyz', async (_req, res) => {
+    if (draining()) return void res.status(503).json({ status: 'draining' });
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
@@ -18,8 +23,8 @@ export function healthRouter(checks: Record<string, Check>): Router {
         }
       }),
     );
-    const ok = results.every(([, r]) => r.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks: Object.fromEntries(results) });
+    const ok = results.every(([, r]) => r.ok) && !draining();
+    res.status(ok ? 200 : 503).json({ status: draining() ? 'draining' : ok ? 'ready' : 'not-ready', checks: Object.fromEntries(results) });
   });
   return router;
 }

@@ -29,8 +29,11 @@ export interface ClusterServiceDeps {
   sealer: Pick<SpecSealer, 'seal' | 'open'>;
   /** Longest life of a cluster per team. @defaultValue no caps */
   maxTtl?: TeamTtlCaps;
-  /** @defaultValue Date.now */
-  now?: () => number;
+  /**
+   * The clock expiries are set by (ttl, caps, "in the future"), in ms since the epoch: the database's
+   * in the service, so that every process compares expiries with the clock that set them.
+   */
+  now: () => Promise<number>;
   /**
    * Reads a stack output in clear (the kubeconfig); absent when this process cannot reach the state.
    * `version` changes whenever the outputs may have (the cluster's `updatedAt`), so that a value
@@ -64,7 +67,7 @@ export class ClusterService {
     const team = this.teamFor(principal, body.team);
     const blueprint = this.blueprint(body.blueprint);
     const spec = parseOrThrow(blueprint.specSchema, body.spec, 'spec', 'spec');
-    const expiresAt = resolveExpiry(body, team, this.deps.maxTtl ?? {}, this.now(), true);
+    const expiresAt = resolveExpiry(body, team, this.deps.maxTtl ?? {}, await this.deps.now(), true);
     checkExpiryDestroyable(expiresAt, blueprint.validateDestroy?.(spec) ?? [], body.ttl !== undefined ? 'ttl' : 'expiresAt');
     const accepted = await this.deps.store.createCluster(
       { name: body.name, team, blueprint: blueprint.name, labels: body.labels ?? {}, spec: this.sealed(blueprint, spec), driftPolicy: body.driftPolicy, expiresAt },
@@ -101,7 +104,7 @@ export class ClusterService {
     const spec = parseOrThrow(blueprint.specSchema, merged, 'spec', 'spec');
     const issues = blueprint.validateChange?.(current, spec, { allowReplace: body.allowReplace ?? false }) ?? [];
     if (issues.length) throw new InputError(`change refused: ${describeIssues(issues)}`, issues);
-    const expiresAt = resolveExpiry(body, cluster.team, this.deps.maxTtl ?? {}, this.now(), false);
+    const expiresAt = resolveExpiry(body, cluster.team, this.deps.maxTtl ?? {}, await this.deps.now(), false);
     checkExpiryDestroyable(expiresAt === undefined ? cluster.expiresAt : expiresAt, blueprint.validateDestroy?.(spec) ?? [], body.ttl !== undefined ? 'ttl' : 'expiresAt');
     const settings = { driftPolicy: body.driftPolicy, expiresAt };
     if (body.spec === undefined && body.labels === undefined) {
@@ -166,10 +169,6 @@ export class ClusterService {
   /** The spec as stored: its write-only fields sealed. */
   private sealed(blueprint: Blueprint<any>, spec: Record<string, unknown>): Record<string, unknown> {
     return this.deps.sealer.seal(spec, writeOnlyFields(blueprint));
-  }
-
-  private now(): number {
-    return (this.deps.now ?? Date.now)();
   }
 
   private blueprint(name: string): Blueprint<any> {

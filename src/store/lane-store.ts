@@ -39,6 +39,8 @@ export interface LaneStore {
   release(hold: LaneHold): Promise<void>;
   /** When the current lease ends, or null if the lane is free or its lease has lapsed. */
   expiresAt(clusterId: string): Promise<Date | null>;
+  /** How long, in ms by the database's clock, until the current lease ends; null if the lane is free or its lease has lapsed. */
+  leaseLeftMs(clusterId: string): Promise<number | null>;
 
   /**
    * queued -> running (attempts + 1, startedAt on the first start), or running -> running for an attempt

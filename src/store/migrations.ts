@@ -7,6 +7,7 @@ import { fencedLane } from './migrations/005-fenced-lane.js';
 import { retention } from './migrations/006-retention.js';
 import { operationNotifications } from './migrations/007-operation-notifications.js';
 import { outbox } from './migrations/008-outbox.js';
+import { expirySettled } from './migrations/009-expiry-settled.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
 export interface Migration {
@@ -19,7 +20,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append new ones here. */
-export const MIGRATIONS: readonly Migration[] = [initial, webhooks, driftAndExpiry, kubeconfigReads, fencedLane, retention, operationNotifications, outbox];
+export const MIGRATIONS: readonly Migration[] = [initial, webhooks, driftAndExpiry, kubeconfigReads, fencedLane, retention, operationNotifications, outbox, expirySettled];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.
 const MIGRATION_LOCK_KEY = 7_243_100_001;

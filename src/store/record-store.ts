@@ -1,5 +1,6 @@
 import type { ClusterRecord, ClusterStatus, DriftPolicy } from '../domain/cluster.js';
 import type { DriftFindings } from '../domain/drift.js';
+import type { ExpiryStore } from './expiry-store.js';
 import type { ChangeSummary, OperationError, OperationEvent, OperationKind, OperationRecord, OperationStatus } from '../domain/operation.js';
 
 /** Who is calling: a token bound to a team, or an admin token (team null). */
@@ -86,10 +87,10 @@ export interface StoredToken {
 }
 
 /**
- * Durable records: clusters, operations, their events, API tokens and idempotency keys.
+ * Durable records: clusters, operations, their events, API tokens and idempotency keys; expiry (see ExpiryStore).
  * Every method is atomic. Implemented over PostgreSQL (server) or PGlite (embedded).
  */
-export interface RecordStore {
+export interface RecordStore extends ExpiryStore {
   /** Applies pending migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -126,20 +127,6 @@ export interface RecordStore {
   requestCancel(id: string): Promise<OperationRecord | null>;
   /** Cluster ids with queued operations, or running ones whose lane lease has expired (for the reconciler). */
   clustersNeedingWork(): Promise<string[]>;
-
-  // --- expiry ---
-  /** Live clusters whose expiresAt is at or before `before` (ISO-8601), soonest first. */
-  clustersExpiringBy(before: string, limit: number): Promise<ClusterRecord[]>;
-  /**
-   * Records that the warning `thresholdMs` before expiry went out for the cluster's current expiresAt.
-   * False when it already had (another process sent it) or expiresAt changed meanwhile.
-   */
-  claimExpiryNotice(clusterId: string, expiresAt: string, thresholdMs: number): Promise<boolean>;
-  /**
-   * Queues the destroy of an expired cluster: only if it is live, its expiresAt has passed by the
-   * database clock, no destroy is pending and none was tried since it expired. Returns the operation, or null when nothing was due.
-   */
-  expireCluster(clusterId: string, requestedBy: string): Promise<OperationRecord | null>;
 
   // --- kubeconfig reads ---
   recordKubeconfigRead(clusterId: string, readBy: string): Promise<void>;

@@ -51,6 +51,15 @@ export class SqlLaneStore implements LaneStore {
     return rows[0] ? new Date(rows[0].lane_expires_at) : null;
   }
 
+  async leaseLeftMs(clusterId: string): Promise<number | null> {
+    const { rows } = await this.db.query<{ ms: number }>(
+      `SELECT (extract(epoch FROM lane_expires_at - now()) * 1000)::float8 AS ms FROM clusters
+       WHERE id = $1 AND lane_owner IS NOT NULL AND lane_expires_at >= now()`,
+      [uuidOrNil(clusterId)],
+    );
+    return rows[0] ? Math.max(0, Math.ceil(rows[0].ms)) : null;
+  }
+
   startOperation(hold: LaneHold, id: string): Promise<StartedOperation> {
     return this.db.transaction(async (tx) => {
       const { needsRecovery } = await lockHeld(tx, hold, { unexpired: true });

@@ -33,8 +33,11 @@ export interface AttemptResult {
   at: Date;
   /** `pending` when another attempt follows. */
   status: DeliveryStatus;
-  /** When the next attempt is due (for `pending`); the requeue pass looks for deliveries long past it. */
-  nextAttemptAt: Date | null;
+  /**
+   * For `pending`: in how many ms the next attempt is due, counted by the database's clock from when
+   * this attempt is recorded (the requeue pass of any process compares it with that same clock).
+   */
+  retryInMs: number | null;
 }
 
 export type DeliveryWithAttempts = WebhookDelivery & { attemptLog: DeliveryAttempt[] };
@@ -185,10 +188,10 @@ export class SqlWebhookStore implements WebhookStore {
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<DeliveryRow>(
         `UPDATE webhook_deliveries SET attempts = attempts + 1, status = $2, last_status_code = $3, last_error = $4, updated_at = now(),
-           next_attempt_at = coalesce($5::timestamptz, next_attempt_at),
+           next_attempt_at = coalesce(now() + $5::double precision * interval '1 millisecond', next_attempt_at),
            finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
          WHERE id = $1 RETURNING *`,
-        [uuidOrNil(deliveryId), result.status, result.statusCode, result.error, result.nextAttemptAt?.toISOString() ?? null],
+        [uuidOrNil(deliveryId), result.status, result.statusCode, result.error, result.retryInMs],
       );
       const delivery = toDelivery(one(rows[0]));
       await tx.query(

@@ -9,6 +9,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'drift.detected',
   'drift.remediated',
   'cluster.expiring',
+  'cluster.expiry-refused',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -64,6 +64,9 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         const expires = await lanes.expiresAt(cluster.id);
         // Database and test share a host clock; a second of slack covers rounding and latency.
         assert.ok(expires && Math.abs(expires.getTime() - (t0 + 60_000)) < 1000, `lease ends ${expires?.toISOString()}`);
+        // What a job waiting for the lane waits for: the time left by the database's clock, whatever this process's clock says.
+        const left = await lanes.leaseLeftMs(cluster.id);
+        assert.ok(left !== null && left > 50_000 && left <= 60_000, `lease left ${left} ms`);
         assert.equal(await otherLanes.acquire(cluster.id, 'worker-b', 60_000), null);
         assert.equal(await lanes.acquire(cluster.id, 'worker-a', 60_000), null, 'not even the same owner string takes a live lease twice');
         assert.equal(await lanes.renew({ ...a, owner: 'worker-b' }, 60_000), false);
@@ -73,6 +76,7 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         assert.equal(await otherLanes.acquire(cluster.id, 'worker-b', 60_000), null, 'a release under a wrong epoch frees nothing');
         await lanes.release(a);
         assert.equal(await lanes.expiresAt(cluster.id), null);
+        assert.equal(await lanes.leaseLeftMs(cluster.id), null);
         const b = await otherLanes.acquire(cluster.id, 'worker-b', 60_000);
         assert.equal(b?.epoch, 2);
         assert.equal(await lanes.acquire(randomUUID(), 'worker-a', 60_000), null);

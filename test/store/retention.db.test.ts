@@ -231,7 +231,7 @@ for (const kind of kinds) describe(`retention over ${kind === 'pglite' ? 'PGlite
     const sub = await webhooks.createSubscription({ team: null, url: 'https://example.com/hook', eventTypes: ['operation.failed'], description: null, createdBy: requestedBy, signingSecret: `whsec_${randomUUID()}` });
     const deliver = async () => one(await webhooks.recordDeliveries({ id: randomUUID(), type: 'operation.failed', createdAt: new Date().toISOString(), team: 'retention', cluster: 'c', data: {} }));
     const attempt = (id: string, status: 'pending' | 'succeeded' | 'failed') =>
-      webhooks.recordAttempt(id, { statusCode: status === 'succeeded' ? 200 : 500, error: status === 'succeeded' ? null : 'HTTP 500', durationMs: 5, at: new Date(), status, nextAttemptAt: status === 'pending' ? new Date() : null });
+      webhooks.recordAttempt(id, { statusCode: status === 'succeeded' ? 200 : 500, error: status === 'succeeded' ? null : 'HTTP 500', durationMs: 5, at: new Date(), status, retryInMs: status === 'pending' ? 0 : null });
     const age = (id: string, ms: number) => backdate(`UPDATE webhook_deliveries SET created_at = now() - $2::double precision * interval '1 millisecond', finished_at = CASE WHEN finished_at IS NULL THEN NULL ELSE now() - $2::double precision * interval '1 millisecond' END WHERE id = $1`, [id], ms);
     const oldOk = await deliver();
     await attempt(oldOk.id, 'pending');

@@ -88,8 +88,11 @@ for (const kind of kinds) describe(`SqlWebhookStore over ${kind === 'pglite' ? '
     const [first] = await store.recordDeliveries(payload('operation.failed', 'attempts'));
     const [second] = await store.recordDeliveries(payload('operation.failed', 'attempts'));
     const at = new Date();
-    await store.recordAttempt(first!.id, { at, statusCode: 500, error: 'answered HTTP 500', durationMs: 12.4, status: 'pending', nextAttemptAt: new Date(Date.now() + 1000) });
-    const done = await store.recordAttempt(first!.id, { at, statusCode: 200, error: null, durationMs: 3, status: 'succeeded', nextAttemptAt: null });
+    const retrying = await store.recordAttempt(first!.id, { at, statusCode: 500, error: 'answered HTTP 500', durationMs: 12.4, status: 'pending', retryInMs: 1000 });
+    // Due by the database's clock, which the requeue pass of every process compares it with.
+    const { rows: [due] } = await db.client.query<{ ms: number }>('SELECT (extract(epoch FROM $1::timestamptz - now()) * 1000)::float8 AS ms', [retrying.nextAttemptAt]);
+    assert.ok(due!.ms > 0 && due!.ms <= 1000, `next attempt due in ${due!.ms} ms by the database's clock`);
+    const done = await store.recordAttempt(first!.id, { at, statusCode: 200, error: null, durationMs: 3, status: 'succeeded', retryInMs: null });
     assert.equal(done.status, 'succeeded');
     assert.equal(done.attempts, 2);
     assert.ok(done.finishedAt);

@@ -94,6 +94,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     WORKER_LANE_LEASE_MS: '6000',
     WORKER_CANCEL_GRACE_MS: '8000',
     RECONCILE_INTERVAL_MS: '2000',
+    // Streams a test leaves open end this long after stop() instead of the production 20 s.
+    HTTP_SHUTDOWN_GRACE_MS: '2000',
     ...(db.url ? { DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url } : {}),
     ...options.env,
   };

@@ -70,4 +70,21 @@ describe('loadConfig', () => {
       );
     });
   });
+
+  describe('shutdown and the expiry watch', () => {
+    it('waits no moment before closing the listener, gives requests 20 s and reads expiries 500 at a time by default', () => {
+      const c = loadConfig({});
+      assert.deepEqual([c.HTTP_SHUTDOWN_DELAY_MS, c.HTTP_SHUTDOWN_GRACE_MS, c.EXPIRY_BATCH_SIZE], [0, 20_000, 500]);
+    });
+
+    it('names the key and the rule of a delay, a grace or a batch size out of range', () => {
+      assert.equal(
+        refusal({ HTTP_SHUTDOWN_DELAY_MS: '-1', HTTP_SHUTDOWN_GRACE_MS: 'soon', EXPIRY_BATCH_SIZE: '0' }),
+        'invalid configuration:\n' +
+          '  HTTP_SHUTDOWN_DELAY_MS: Too small: expected number to be >=0\n' +
+          '  HTTP_SHUTDOWN_GRACE_MS: Invalid input: expected number, received NaN\n' +
+          '  EXPIRY_BATCH_SIZE: Too small: expected number to be >=1',
+      );
+    });
+  });
 });
