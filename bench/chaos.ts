@@ -29,13 +29,19 @@ import { machineLine } from './support.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-/** Waits until no operation is queued or running, printing progress; false at the deadline. */
-async function settle(records: pg.Pool, deadline: number): Promise<boolean> {
+/**
+ * Waits until no operation is queued or running, printing progress. False at the deadline, or once
+ * nothing has ended for `stallMs` (on a busy machine operations are slow, but they do end).
+ */
+async function settle(records: pg.Pool, deadline: number, stallMs: number): Promise<boolean> {
   let lastPrint = 0;
+  let fewest = Infinity;
+  let progressAt = Date.now();
   for (;;) {
     const left = await unfinished(records).catch(() => -1);
     if (left === 0) return true;
-    if (Date.now() > deadline) return false;
+    if (left >= 0 && left < fewest) [fewest, progressAt] = [left, Date.now()];
+    if (Date.now() > deadline || Date.now() - progressAt > stallMs) return false;
     if (Date.now() - lastPrint > 15_000) {
       log(`waiting for ${left < 0 ? '? (records unreachable)' : left} unfinished operation(s)`);
       lastPrint = Date.now();
@@ -81,13 +87,14 @@ async function main(): Promise<number> {
     log(`load done in ${Math.round((Date.now() - t0) / 1000)} s: ${load.accepted.size} operations accepted; Redis down ${attackLog.redis ? `${attackLog.redis.upAt - attackLog.redis.downAt} ms` : 'never'}, PostgreSQL down ${attackLog.postgres ? `${attackLog.postgres.upAt - attackLog.postgres.downAt} ms` : 'never'}`);
 
     const deadline = Date.now() + options.timeoutS * 1000;
-    let settled = await settle(records, deadline);
+    const stallMs = options.stallS * 1000;
+    let settled = await settle(records, deadline, stallMs);
     const retried = settled ? await destroyLeftovers(service, records, load.provisioned) : null;
     if (retried?.clusters.length) {
       log(`destroying again ${retried.clusters.length} cluster(s) the planned destroy did not end: ${retried.clusters.join(', ')}`);
-      settled = await settle(records, deadline);
+      settled = await settle(records, deadline, stallMs);
     }
-    log(settled ? `every operation ended ${Math.round((Date.now() - t0) / 1000)} s after the start` : `timed out with operations unfinished after ${options.timeoutS} s`);
+    log(settled ? `every operation ended ${Math.round((Date.now() - t0) / 1000)} s after the start` : `gave up waiting ${Math.round((Date.now() - t0) / 1000)} s after the start, with operations unfinished`);
 
     const leftoverProcesses = await watcher.alive();
     const watch = await watcher.stop();
@@ -104,6 +111,7 @@ async function main(): Promise<number> {
       lockFiles: await lockFiles(service.dataDir),
       leftoverFiles: leftoverFiles(service.dataDir, clusters),
       unexpectedWorkerExits: service.workers.unexpectedExits.length,
+      leaseMs: options.leaseMs,
     });
     const context = {
       seed: options.seed, settings: options, runDir, wallS: Math.round((Date.now() - t0) / 1000), settled,
@@ -112,6 +120,8 @@ async function main(): Promise<number> {
       destroysRetried: retried?.clusters.length ?? 0,
     };
     await writeFile(path.join(runDir, 'figures.json'), JSON.stringify({ ...context, ...figures, attacks: attackLog, workerPids: service.workers.pids, unexpectedWorkerExits: service.workers.unexpectedExits }, null, 2));
+    // What the process sampler saw of every run, for looking into a failed figure.
+    await writeFile(path.join(runDir, 'runs-seen.json'), JSON.stringify([...watch.marks.values()], null, 2));
     printReport(figures, context);
     return failures(figures).length || !settled ? 1 : 0;
   } finally {

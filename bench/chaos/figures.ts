@@ -44,6 +44,8 @@ export interface AuditInput {
   leftoverProcesses: string[];
   /** Workers that died without being killed by the run. */
   unexpectedWorkerExits: number;
+  /** WORKER_LANE_LEASE_MS: no lease of a killed worker outlives its kill by more. Milliseconds. */
+  leaseMs: number;
 }
 
 /** A kill's cost to one cluster: how long until its lane ran again, and until an operation on it finished. */
@@ -65,12 +67,15 @@ export interface MustBeZero {
   overlappingRuns: number;
   /** Cluster-moments with two runs' processes alive (process samples). */
   runsAliveTogether: number;
+  /** Runs of a killed worker still alive after its lease had surely lapsed (kill + lease), when another worker may hold the lane. */
+  enginesPastLease: number;
   /** Accepted but not finished by the end, or a 202 whose operation is missing. */
   lost: number;
+  /** Lock files of stacks whose clusters have nothing left to run. */
   stacksLeftLocked: number;
   /** Destroyed clusters whose resources (files) are still there. */
   resourcesLeftBehind: number;
-  /** Job processes alive once every operation had ended. */
+  /** Job processes alive on clusters with nothing left to run. */
   processesLeftBehind: number;
   /** Idempotency-Keys whose answers named two different operations. */
   idempotencyDuplicates: number;
@@ -103,12 +108,16 @@ export interface Figures {
   /** Longest a run lived on after its worker was killed (process samples). Milliseconds. */
   orphanLifeMaxMs: number | null;
   mustBeZero: MustBeZero;
+  /** What the overlap checks saw: a check that saw no run proves nothing (the journal variable did not reach the engine, say). */
+  coverage: { attemptsStarted: number; runsInJournal: number; runsSampled: number };
   details: {
     interleavings: Array<Interleaving & { markOperation: string | null; intruderOperation: string | null }>;
     together: Array<{ at: number; cluster: string; marks: string[] }>;
     lost: Array<{ id: string; why: string }>;
+    enginesPastLease: Array<{ cluster: string | null; mark: string; killAt: number; aliveForMs: number }>;
     lockFiles: string[];
     leftoverFiles: string[];
+    leftoverProcesses: string[];
     duplicateKeys: string[];
     hostileAccepted: number[];
   };
@@ -162,7 +171,14 @@ export function computeFigures(input: AuditInput): Figures {
   const toStart = waits.flatMap((w) => (w.toStartMs === null ? [] : [w.toStartMs]));
   const toFinish = waits.flatMap((w) => (w.toFinishMs === null ? [] : [w.toFinishMs]));
   const worst = waits.reduce<RecoveryWait | null>((a, w) => (a === null || (w.toStartMs ?? Infinity) > (a.toStartMs ?? Infinity) ? w : a), null);
-  const orphanLives = input.attacks.kills.flatMap((k) => [...input.watch.marks.values()].filter((m) => m.childParents.includes(k.pid) && m.lastSeen > k.at).map((m) => m.lastSeen - k.at));
+  const orphans = input.attacks.kills.flatMap((k) => [...input.watch.marks.values()].filter((m) => m.childParents.includes(k.pid) && m.lastSeen > k.at).map((m) => ({ cluster: m.cluster, mark: m.mark, killAt: k.at, aliveForMs: m.lastSeen - k.at })));
+  const orphanLives = orphans.map((o) => o.aliveForMs);
+  const enginesPastLease = orphans.filter((o) => o.aliveForMs > input.leaseMs);
+  // A cluster with work left (the wait gave up) legitimately holds its lock and its engine.
+  const busy = new Set(operations.filter((o) => !TERMINAL.has(o.status)).map((o) => o.cluster));
+  const clusterOfMark = (mark: string) => input.watch.marks.get(mark)?.cluster ?? journalCluster.get(mark) ?? null;
+  const lockFiles = input.lockFiles.filter((f) => !busy.has(f.split('/').at(-2) ?? ''));
+  const leftoverProcesses = input.leftoverProcesses.filter((mark) => !busy.has(clusterOfMark(mark) ?? ''));
   const ran = operations.filter((o) => TERMINAL.has(o.status) && o.attempts >= 1);
   const bad = operations.filter((o) => o.status === 'failed' || o.status === 'cancelled');
 
@@ -183,14 +199,16 @@ export function computeFigures(input: AuditInput): Figures {
     unexpectedWorkerExits: input.unexpectedWorkerExits,
     recovery: { waits: waits.length, unknown, maxToStartMs: toStart.length ? Math.max(...toStart) : null, medianToStartMs: median(toStart), maxToFinishMs: toFinish.length ? Math.max(...toFinish) : null, worst },
     orphanLifeMaxMs: orphanLives.length ? Math.max(...orphanLives) : null,
+    coverage: { attemptsStarted: input.attemptStarts.length, runsInJournal: journalCluster.size, runsSampled: input.watch.marks.size },
     mustBeZero: {
       runTwice,
       overlappingRuns: interleavings.length - runTwice,
       runsAliveTogether: together.length,
+      enginesPastLease: enginesPastLease.length,
       lost: lost.length,
-      stacksLeftLocked: input.lockFiles.length,
+      stacksLeftLocked: lockFiles.length,
       resourcesLeftBehind: input.leftoverFiles.length,
-      processesLeftBehind: input.leftoverProcesses.length,
+      processesLeftBehind: leftoverProcesses.length,
       idempotencyDuplicates: duplicateKeys.length,
       hostileAccepted: hostileAccepted.length,
     },
@@ -198,8 +216,10 @@ export function computeFigures(input: AuditInput): Figures {
       interleavings: attributed,
       together: together.slice(0, 50),
       lost,
-      lockFiles: input.lockFiles,
+      enginesPastLease,
+      lockFiles,
       leftoverFiles: input.leftoverFiles,
+      leftoverProcesses,
       duplicateKeys,
       hostileAccepted,
     },

@@ -17,8 +17,10 @@ export interface ChaosOptions {
   clients: number;
   /** How long requests keep coming and things keep dying. Seconds. @defaultValue 300 */
   durationS: number;
-  /** After the load, how long every operation may take to end before the run fails. Seconds. @defaultValue 900 */
+  /** After the load, how long every operation may take to end before the run fails. Seconds. @defaultValue 2400 */
   timeoutS: number;
+  /** After the load, how long without any operation ending before the run gives up waiting (something is stuck). Seconds. @defaultValue 600 */
+  stallS: number;
   /** Seeds the plan of requests and of attacks, so that a run can be repeated. @defaultValue random */
   seed: number;
   /** WORKER_LANE_LEASE_MS: short, so that take-overs happen during the run. Milliseconds. @defaultValue 5000 */
@@ -55,6 +57,7 @@ const SPECS: Record<keyof ChaosOptions, Spec> = {
   clients: { flag: 'clients', env: 'CHAOS_CLIENTS', parse: integer(1, 256) },
   durationS: { flag: 'duration', env: 'CHAOS_DURATION_S', parse: integer(10) },
   timeoutS: { flag: 'timeout', env: 'CHAOS_TIMEOUT_S', parse: integer(10) },
+  stallS: { flag: 'stall', env: 'CHAOS_STALL_S', parse: integer(10) },
   seed: { flag: 'seed', env: 'CHAOS_SEED', parse: integer(0, 2 ** 32 - 1) },
   leaseMs: { flag: 'lease-ms', env: 'CHAOS_LEASE_MS', parse: integer(3000) },
   reconcileMs: { flag: 'reconcile-ms', env: 'CHAOS_RECONCILE_MS', parse: integer(1000) },
@@ -72,7 +75,7 @@ const SPECS: Record<keyof ChaosOptions, Spec> = {
 };
 
 const DEFAULTS: Omit<ChaosOptions, 'seed'> = {
-  operations: 250, clusters: 20, workers: 3, workerConcurrency: 2, clients: 8, durationS: 300, timeoutS: 900,
+  operations: 250, clusters: 20, workers: 3, workerConcurrency: 2, clients: 8, durationS: 300, timeoutS: 2400, stallS: 600,
   leaseMs: 5000, reconcileMs: 2000, killMinS: 6, killMaxS: 15, redisSignal: 'SIGKILL', outDir: null,
 };
 
