@@ -6,7 +6,7 @@
  * for every operation to end and checks the core promise: nothing lost, nothing run twice or two
  * runs on one cluster at once, no stack left locked, nothing left behind. Prints figures and a JSON
  * line; exits 1 when a must-be-zero figure is not zero. Settings: bench/chaos/options.ts
- * (`--operations=240 --clusters=20 --duration=240 --seed=...`, or CHAOS_* variables).
+ * (`--operations=250 --clusters=20 --duration=300 --seed=...`, or CHAOS_* variables; docs/operations.md#chaos-run).
  */
 import { randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
