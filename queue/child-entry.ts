@@ -2,7 +2,8 @@
  * Child side of `runInChildProcess`: receives one request over IPC, runs it with a fresh
  * AutomationEngine, streams events back, reports the result and exits. It never outlives its job:
  * if the parent worker disappears (IPC disconnect, e.g. the worker was SIGKILLed), the run is
- * cancelled gracefully and, after ORPHAN_GRACE_MS, the child kills its whole process tree.
+ * cancelled gracefully and the child kills its whole process tree by the deadline its parent last
+ * gave (the lane's lease is about to lapse then), or after ORPHAN_GRACE_MS if it was given none.
  */
 import { builtInBlueprints } from '../programs/index.js';
 import { BlueprintRegistry, loadBlueprintModules } from '../src/blueprints/registry.js';
@@ -11,19 +12,26 @@ import type { EngineResult } from '../src/engine/engine.js';
 import type { FromChild, ToChild } from './child-runner.js';
 import { JOB_MARK_VAR, killMarked, killProcessTree } from './process-tree.js';
 
-/** How long an orphaned run may take to cancel before the child kills its tree. Milliseconds. */
+/** How long an orphaned run may take to cancel before the child kills its tree, at most. Milliseconds. */
 const ORPHAN_GRACE_MS = 8_000;
 /** How long the child waits for the parent to acknowledge its result before it exits anyway. Milliseconds. */
 const ACK_WAIT_MS = 10_000;
 
 const abort = new AbortController();
 let started = false;
+/**
+ * This process's `performance.now()` by which the engine must be dead if the parent dies, from the
+ * parent's last `deadline` message (late by that message's transit time, which the parent's own margin
+ * for the kill covers); null until one comes.
+ */
+let killBy: number | null = null;
 
 let acknowledged: () => void = () => undefined;
 
 process.on('message', (msg: ToChild) => {
   if (msg.type === 'cancel') abort.abort();
   else if (msg.type === 'ack') acknowledged();
+  else if (msg.type === 'deadline') killBy = performance.now() + msg.inMs;
   else if (msg.type === 'run' && !started) {
     started = true;
     void run(msg).then(finish, (err: unknown) => finish(crashed(err)));
@@ -39,14 +47,16 @@ process.on('unhandledRejection', (reason) => {
 
 process.once('disconnect', () => {
   abort.abort();
-  // Nobody is left to report to: stop, whatever state the engine is in.
+  // Nobody is left to report to, nor to renew the lane's lease: stop, whatever state the engine is in,
+  // before another worker may take the lane over.
+  const graceMs = killBy === null ? ORPHAN_GRACE_MS : Math.min(ORPHAN_GRACE_MS, Math.max(0, killBy - performance.now()));
   setTimeout(() => {
     const mark = process.env[JOB_MARK_VAR];
     void (async () => {
       if (mark) await killMarked(mark);
       await killProcessTree(process.pid, { includeOwnGroup: true });
     })();
-  }, ORPHAN_GRACE_MS).unref();
+  }, graceMs).unref();
   if (!started) process.exit(1);
 });
 

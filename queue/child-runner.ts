@@ -35,6 +35,12 @@ export interface ChildRunOptions {
   signal: AbortSignal;
   /** Aborting kills the child's process tree at once (the lane's lease is about to lapse). */
   kill?: AbortSignal;
+  /**
+   * Milliseconds until `kill` would fire. Told to the child every {@link DEADLINE_EVERY_MS}, so that a
+   * child whose worker died stops its engine by then, before another worker may take the lane over.
+   * @defaultValue none: an orphaned child cancels gracefully for up to 8 s
+   */
+  msUntilKill?: () => number;
   /** The environment of the child and so of every Pulumi process of the job (see engineEnvironment). */
   processEnv: Record<string, string>;
   /** How long a graceful cancel may take before the kill. Milliseconds. */
@@ -42,8 +48,11 @@ export interface ChildRunOptions {
   childConfig: ChildConfig;
 }
 
-/** Parent -> child messages. `ack`: the result arrived; the child may exit. */
-export type ToChild = { type: 'run'; request: EngineRequest; config: ChildConfig } | { type: 'cancel' } | { type: 'ack' };
+/**
+ * Parent -> child messages. `ack`: the result arrived; the child may exit. `deadline`: if the parent
+ * dies, the engine must be dead within `inMs` of this message (measured by the parent when sending).
+ */
+export type ToChild = { type: 'run'; request: EngineRequest; config: ChildConfig } | { type: 'cancel' } | { type: 'ack' } | { type: 'deadline'; inMs: number };
 /** Child -> parent messages. */
 export type FromChild = { type: 'event'; event: EngineEvent } | { type: 'result'; result: EngineResult };
 
@@ -52,6 +61,8 @@ const ENTRY = fileURLToPath(new URL('./child-entry.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 /** After its result, how long a child may take to exit before it is killed. Milliseconds. */
 const EXIT_AFTER_RESULT_MS = 5_000;
+/** How often the child is told its deadline. A deadline only moves later, so the child's copy errs early. Milliseconds. */
+const DEADLINE_EVERY_MS = 250;
 
 /** Runs one operation in a fresh child process; never rejects. */
 export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions): Promise<EngineResult> {
@@ -94,7 +105,11 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
         }, EXIT_AFTER_RESULT_MS));
       }
     });
+    const { msUntilKill } = opts;
+    const tellDeadline = () => msUntilKill && send(child, { type: 'deadline', inMs: msUntilKill() });
+    const deadlines = msUntilKill ? setInterval(tellDeadline, DEADLINE_EVERY_MS) : undefined;
     const settle = (outcome: EngineResult) => {
+      clearInterval(deadlines);
       timers.forEach(clearTimeout);
       opts.signal.removeEventListener('abort', onAbort);
       opts.kill?.removeEventListener('abort', onKill);
@@ -114,6 +129,7 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
     });
 
     send(child, { type: 'run', request, config: opts.childConfig });
+    tellDeadline();
     if (opts.kill?.aborted) onKill();
     else opts.kill?.addEventListener('abort', onKill, { once: true });
     if (opts.signal.aborted) onAbort();

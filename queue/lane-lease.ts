@@ -22,6 +22,12 @@ export interface LaneLease {
   readonly atRisk: AbortSignal;
   /** Aborted at the last moment the engine may still run: it must be killed now, before the lease can lapse. */
   readonly mustBeDead: AbortSignal;
+  /**
+   * Milliseconds until `mustBeDead` fires unless a renewal is confirmed meanwhile; 0 once it has. Whoever
+   * runs the engine on this holder's behalf and may outlive it (the job's child process) must have
+   * stopped by then.
+   */
+  msUntilKill(): number;
   /** Stops renewing (before the hold is released, or once the holder has stopped). */
   stop(): void;
 }
@@ -88,6 +94,7 @@ export function keepLane(store: Pick<LaneStore, 'renew'>, hold: LaneHold, opts: 
     hold,
     atRisk: atRisk.signal,
     mustBeDead: mustBeDead.signal,
+    msUntilKill: () => (mustBeDead.signal.aborted ? 0 : Math.max(0, Math.floor(confirmedAt + leaseMs - marginMs - now()))),
     stop() {
       stopped = true;
       clearTimeout(wake);

@@ -10,8 +10,10 @@ import type { LaneLease } from './lane-lease.js';
 /**
  * Runs one engine request somewhere (a child process in production). Aborting `signal` cancels it
  * gracefully; aborting `kill` stops it at once (its processes are killed before the promise settles).
+ * `msUntilKill` says how long until `kill` would fire: a runner whose processes may outlive this one
+ * (a child process when the worker dies) must have them stopped by then.
  */
-export type RunEngine = (request: EngineRequest, options: { onEvent(e: EngineEvent): void; signal: AbortSignal; kill: AbortSignal }) => Promise<EngineResult>;
+export type RunEngine = (request: EngineRequest, options: { onEvent(e: EngineEvent): void; signal: AbortSignal; kill: AbortSignal; msUntilKill(): number }) => Promise<EngineResult>;
 
 /** Why a run was stopped before it finished. `yield`: a sweep's drift check made way for someone's operation. */
 export type StopReason = 'cancel' | 'lease-lost' | 'shutdown' | 'yield';
@@ -90,7 +92,7 @@ export async function runOperation(deps: RunOperationDeps, args: RunOperationArg
       context: { clusterName: cluster.name, team: cluster.team, labels: cluster.labels },
       recover: args.recover,
     };
-    const result = await deps.runEngine(request, { onEvent: (e) => void events.push(e), signal: abort.signal, kill: lease.mustBeDead });
+    const result = await deps.runEngine(request, { onEvent: (e) => void events.push(e), signal: abort.signal, kill: lease.mustBeDead, msUntilKill: () => lease.msUntilKill() });
     if (stoppedFor !== 'lease-lost') await events.push({ type: 'status', data: { status: result.status, error: result.error?.title ?? null } });
     return { result, stoppedFor };
   } finally {

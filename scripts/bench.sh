@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of the tests): sets up like the tests, then prints figures.
-# Usage: scripts/bench.sh [all|api|sweep]   all (the default) runs bench/run.ts, then bench/sweep.ts.
+# Usage: scripts/bench.sh [all|api|sweep|chaos [chaos flags]]   all (the default) runs bench/run.ts, then bench/sweep.ts.
+# chaos runs bench/chaos.ts (see docs/operations.md#chaos-run) on a PostgreSQL and a Redis of its own;
+# the shared ones are still ensured, which also installs the server binaries it needs.
 set -euo pipefail
 WHAT="${1:-all}"
-case "$WHAT" in all | api | sweep) ;; *) echo "usage: $0 [all|api|sweep]" >&2; exit 2 ;; esac
+case "$WHAT" in all | api | sweep | chaos) ;; *) echo "usage: $0 [all|api|sweep|chaos [flags]]" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 PATH="$(bash scripts/ensure-pulumi.sh):$PATH"
@@ -14,5 +16,6 @@ export TEST_REDIS_URL TEST_DATABASE_URL
 case "$WHAT" in
   api) exec node --import tsx bench/run.ts ;;
   sweep) exec node --import tsx bench/sweep.ts ;;
+  chaos) exec node --import tsx bench/chaos.ts "${@:2}" ;;
   all) node --import tsx bench/run.ts && exec node --import tsx bench/sweep.ts ;;
 esac

@@ -124,4 +124,38 @@ describe('the core promise under load', () => {
       pg = undefined;
     }
   });
+
+  it('stops the engine of a SIGKILLed worker before that worker\'s lease can lapse, then runs the operation again with recovery', { skip: !hasServer && 'needs TEST_DATABASE_URL (a worker process to kill)' }, async () => {
+    // Found by the chaos run (npm run chaos): with a short lease, an orphaned run cancelled gracefully for
+    // a fixed 8 s, long after another worker could take the lane over.
+    const leaseMs = 3000;
+    const h = await startHarness({ workers: 1, env: { WORKER_LANE_LEASE_MS: String(leaseMs) } });
+    harnesses.push(h);
+    const provision = await create(h, 'orphaned', localSpec({ delayMs: 6000 }));
+    await h.waitFor(provision, ['running']);
+    const deadline = Date.now() + 60_000;
+    while (!jobProcessesOf(h.dataDir).some((p) => /dynamic-provider/.test(p.cmd)) && Date.now() < deadline) await sleep(100);
+    assert.ok(jobProcessesOf(h.dataDir).some((p) => /dynamic-provider/.test(p.cmd)), 'the engine is creating resources');
+
+    const victim = h.workers[0]!;
+    victim.kill('SIGKILL');
+    const killedAt = Date.now();
+    await new Promise((r) => (victim.exitCode !== null || victim.signalCode !== null ? r(null) : victim.once('exit', r)));
+    let goneAfterMs = -1;
+    while (Date.now() - killedAt < 20_000) {
+      if (jobProcessesOf(h.dataDir).length === 0) {
+        goneAfterMs = Date.now() - killedAt;
+        break;
+      }
+      await sleep(50);
+    }
+    console.log(`[core-promise] orphaned engine gone ${goneAfterMs} ms after its worker was SIGKILLed (lease ${leaseMs} ms)`);
+    assert.ok(goneAfterMs >= 0 && goneAfterMs < leaseMs, `the orphaned engine lived ${goneAfterMs} ms after the kill; another worker may take the lane ${leaseMs} ms after it at the latest`);
+
+    await h.spawnWorker();
+    const op = await succeeded(h, provision);
+    assert.equal(op.attempts, 2);
+    const running = (await statusesOf(h, provision)).filter((e) => e.status === 'running');
+    assert.deepEqual(running.map((e) => e.recover), [false, true], 'the second attempt recovers the stack');
+  });
 });

@@ -10,7 +10,13 @@
  * self-contained: they `require` node built-ins inside their bodies (`await import('node:fs')` works
  * as well with SDK 3.248 on Node 20; capturing a module-scope `import` binding fails with
  * "error serializing property __provider"),
- * and the only module-scope value they capture is `fileProvider`, an object of such methods.
+ * and the only module-scope values they capture are `fileProvider` and `callJournal`, objects of such methods.
+ *
+ * The call journal: when the job's environment names a file in `LOCAL_FILES_JOURNAL` (a chaos run
+ * passes it with CLUSTERD_ENGINE_ENV), every provider call appends a line to it, tagged with the job
+ * mark every process of one run carries. Appends to one file are ordered by the kernel, so the file
+ * says which run touched which "cloud" resource in what order: two runs on one cluster interleaving
+ * there is proof that they overlapped (see bench/chaos/journal.ts).
  */
 import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
@@ -61,6 +67,35 @@ interface FileInputs {
   [property: string]: unknown;
 }
 
+/** The name of the variable naming the call journal; see the module comment. */
+export const JOURNAL_VAR = 'LOCAL_FILES_JOURNAL';
+
+/** One line of the call journal. */
+export interface JournalLine {
+  /** Wall clock of the provider process. Milliseconds since the epoch. */
+  at: number;
+  /** The run's job mark (CLUSTERD_JOB_MARK), null outside a service job. */
+  mark: string | null;
+  pid: number;
+  call: 'create' | 'read' | 'update' | 'delete' | 'diff';
+  /** `begin` before the call does anything, `end` once it has written (or read) its file, `fail` when it throws. */
+  phase: 'begin' | 'end' | 'fail';
+  /** The resource's file (absolute). */
+  file: string;
+}
+
+/** Appends to the call journal when there is one. Self-contained, like the provider methods that call it. */
+const callJournal = {
+  note(call: JournalLine['call'], phase: JournalLine['phase'], file: unknown): void {
+    const target = process.env.LOCAL_FILES_JOURNAL;
+    if (!target) return;
+    const fs = require('node:fs') as typeof import('node:fs');
+    const line: JournalLine = { at: Date.now(), mark: process.env.CLUSTERD_JOB_MARK ?? null, pid: process.pid, call, phase, file: String(file) };
+    // One write of one short line with O_APPEND: lines of concurrent writers never mix.
+    fs.appendFileSync(target, JSON.stringify(line) + '\n');
+  },
+};
+
 /**
  * One provider serves both resource types; outputs are the inputs plus what the provider adds.
  * Self-contained on purpose: see the module comment.
@@ -70,10 +105,15 @@ const fileProvider: pulumi.dynamic.ResourceProvider = {
     const fs = require('node:fs') as typeof import('node:fs');
     const nodePath = require('node:path') as typeof import('node:path');
     const { filePath, delayMs, readDelayMs, failOn, __provider, ...content } = inputs;
+    callJournal.note('create', 'begin', filePath);
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-    if (failOn === 'create') throw new Error(`local-files: refusing to create ${filePath} (failOn: create)`);
+    if (failOn === 'create') {
+      callJournal.note('create', 'fail', filePath);
+      throw new Error(`local-files: refusing to create ${filePath} (failOn: create)`);
+    }
     fs.mkdirSync(nodePath.dirname(filePath), { recursive: true });
     fs.writeFileSync(filePath, JSON.stringify(content, null, 2) + '\n');
+    callJournal.note('create', 'end', filePath);
     return { id: filePath, outs: { filePath, delayMs, readDelayMs, failOn, ...content } };
   },
 
@@ -81,13 +121,17 @@ const fileProvider: pulumi.dynamic.ResourceProvider = {
     const fs = require('node:fs') as typeof import('node:fs');
     // A missing file means the resource is gone: an empty result makes refresh drop it from the state.
     const readDelayMs = Number(props.readDelayMs ?? 0);
+    callJournal.note('read', 'begin', id);
     if (readDelayMs > 0) await new Promise((r) => setTimeout(r, readDelayMs));
-    if (!fs.existsSync(id)) return {};
-    const content = JSON.parse(fs.readFileSync(id, 'utf8')) as Record<string, unknown>;
+    const exists = fs.existsSync(id);
+    const content = exists ? (JSON.parse(fs.readFileSync(id, 'utf8')) as Record<string, unknown>) : {};
+    callJournal.note('read', 'end', id);
+    if (!exists) return {};
     return { id, props: { filePath: id, delayMs: props.delayMs, readDelayMs: props.readDelayMs, failOn: props.failOn, ...content } };
   },
 
-  async diff(_id: string, olds: Record<string, unknown>, news: FileInputs) {
+  async diff(id: string, olds: Record<string, unknown>, news: FileInputs) {
+    callJournal.note('diff', 'end', news.filePath ?? id);
     // Provider-owned values (the cluster token) and the serialized provider itself are not desired state.
     const ignored = new Set(['__provider', 'token']);
     const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !ignored.has(k)));
@@ -100,18 +144,27 @@ const fileProvider: pulumi.dynamic.ResourceProvider = {
   async update(_id: string, olds: Record<string, unknown>, news: FileInputs) {
     const fs = require('node:fs') as typeof import('node:fs');
     const { filePath, delayMs, readDelayMs, failOn, __provider, ...desired } = news;
+    callJournal.note('update', 'begin', filePath);
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-    if (failOn === 'update') throw new Error(`local-files: refusing to update ${filePath} (failOn: update)`);
+    if (failOn === 'update') {
+      callJournal.note('update', 'fail', filePath);
+      throw new Error(`local-files: refusing to update ${filePath} (failOn: update)`);
+    }
     // Keep provider-generated values (the cluster token) across updates.
     const content = { ...desired, ...(olds.token === undefined ? {} : { token: olds.token }) };
     fs.writeFileSync(filePath, JSON.stringify(content, null, 2) + '\n');
+    callJournal.note('update', 'end', filePath);
     return { outs: { filePath, delayMs, readDelayMs, failOn, ...content } };
   },
 
   async delete(id: string, props: Record<string, unknown>) {
     const fs = require('node:fs') as typeof import('node:fs');
     const nodePath = require('node:path') as typeof import('node:path');
-    if (props.failOn === 'delete') throw new Error(`local-files: refusing to delete ${id} (failOn: delete)`);
+    callJournal.note('delete', 'begin', id);
+    if (props.failOn === 'delete') {
+      callJournal.note('delete', 'fail', id);
+      throw new Error(`local-files: refusing to delete ${id} (failOn: delete)`);
+    }
     fs.rmSync(id, { force: true });
     // The last pool takes `pools/` with it, the cluster its own directory (pools go first).
     try {
@@ -119,6 +172,7 @@ const fileProvider: pulumi.dynamic.ResourceProvider = {
     } catch {
       // Not empty: other resources still live there.
     }
+    callJournal.note('delete', 'end', id);
   },
 };
 

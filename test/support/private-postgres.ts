@@ -2,11 +2,12 @@
  * A PostgreSQL server of a test's own (initdb in a temp directory, a free port on loopback), for tests
  * that stop or pause the record store: the shared test server must keep serving everyone else.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 export interface PrivatePostgres {
   /** `postgres://postgres@127.0.0.1:<port>/postgres`. */
@@ -15,10 +16,13 @@ export interface PrivatePostgres {
   pause(): void;
   /** Thaws what `pause` froze. */
   resume(): void;
+  /** Stops the server as an operator would for maintenance (`pg_ctl -m fast`: sessions are ended, nothing is lost), then starts it again on the same port and data. */
+  restart(): Promise<void>;
   /** Stops the server and removes its files. */
   stop(): void;
 }
 
+const run = promisify(execFile);
 const bin = () => execFileSync('bash', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1'], { encoding: 'utf8' }).trim();
 const asPostgres = (args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', ...args], { cwd: '/', stdio: ['ignore', 'ignore', 'pipe'] });
 
@@ -42,8 +46,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   chownSync(data, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
   asPostgres([path.join(pgBin, 'initdb'), '-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C']);
   writeFileSync(path.join(data, 'postgresql.auto.conf'), `port = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\n`);
-  asPostgres([path.join(pgBin, 'pg_ctl'), '-D', data, '-l', path.join(data, 'server.log'), '-w', '-t', '60', 'start']);
-  const postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const start = () => asPostgres([path.join(pgBin, 'pg_ctl'), '-D', data, '-l', path.join(data, 'server.log'), '-w', '-t', '60', 'start']);
+  start();
+  // Read again after a restart: a new postmaster has a new pid.
+  let postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const family = (): number[] => {
     const children = execFileSync('bash', ['-c', `pgrep -P ${postmaster} || true`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
     return [postmaster, ...children];
@@ -61,6 +67,13 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
+    // Without blocking the event loop: the caller keeps serving and measuring through the outage.
+    async restart() {
+      const pgCtl = (args: string[]) => run('runuser', ['-u', 'postgres', '--', path.join(pgBin, 'pg_ctl'), '-D', data, ...args], { cwd: '/' });
+      await pgCtl(['-m', 'fast', '-w', '-t', '60', 'stop']);
+      await pgCtl(['-l', path.join(data, 'server.log'), '-w', '-t', '60', 'start']);
+      postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    },
     stop() {
       signal('SIGCONT');
       try {

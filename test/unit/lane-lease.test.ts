@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it, mock } from 'node:test';
+import { keepLane } from '../../queue/lane-lease.js';
+import { createLogger } from '../../src/logger.js';
+
+const hold = { clusterId: '00000000-0000-4000-8000-000000000001', owner: 'w/1', epoch: 1 };
+const log = createLogger('silent');
+// Lets the renewal's promise chain run after a timer fired.
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('keepLane: the deadline a holder hands to whatever may outlive it', () => {
+  afterEach(() => mock.timers.reset());
+
+  it('counts down from the last confirmed renewal to the kill (lease minus the kill margin), and is 0 once the kill is due', async () => {
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+    let t = 0;
+    let answer: () => Promise<boolean> = async () => true;
+    const lease = keepLane({ renew: () => answer() }, hold, { leaseMs: 3000, log, now: () => t });
+    try {
+      // A 3000 ms lease keeps a 1000 ms margin for the kill itself.
+      assert.equal(lease.msUntilKill(), 2000);
+      t = 700;
+      assert.equal(lease.msUntilKill(), 1300);
+
+      // The renewal sent at 1000 ms is confirmed: the count starts again from when it was sent.
+      t = 1000;
+      mock.timers.tick(1000);
+      await settle();
+      t = 1200;
+      assert.equal(lease.msUntilKill(), 1800);
+
+      // The store stops answering: nothing more is confirmed, and the deadline keeps its place.
+      answer = () => new Promise<boolean>(() => undefined);
+      t = 2000;
+      mock.timers.tick(1000);
+      await settle();
+      t = 2900;
+      assert.equal(lease.msUntilKill(), 100);
+      assert.equal(lease.mustBeDead.aborted, false);
+      t = 3000;
+      mock.timers.tick(150);
+      assert.equal(lease.mustBeDead.aborted, true);
+      assert.equal(lease.msUntilKill(), 0);
+    } finally {
+      lease.stop();
+    }
+  });
+
+  it('is 0 at once when a renewal finds the lane taken over', async () => {
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+    let t = 0;
+    const lease = keepLane({ renew: async () => false }, hold, { leaseMs: 30_000, log, now: () => t });
+    try {
+      assert.equal(lease.msUntilKill(), 27_000);
+      t = 10_000;
+      mock.timers.tick(10_000);
+      await settle();
+      assert.equal(lease.mustBeDead.aborted, true);
+      assert.equal(lease.msUntilKill(), 0);
+    } finally {
+      lease.stop();
+    }
+  });
+});
