@@ -1,11 +1,13 @@
 import { Router } from 'express';
+import type { z } from 'zod';
+import type { healthSchema, readinessSchema } from '../response-schemas.js';
 
 export type Check = () => Promise<void>;
 
 /** `/healthz` (the process answers) and `/readyz` (every dependency is usable); no token needed. */
 export function healthRouter(checks: Record<string, Check>): Router {
   const router = Router();
-  router.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  router.get('/healthz', (_req, res) => void res.json({ status: 'ok' } satisfies z.output<typeof healthSchema>));
   router.get('/readyz', async (_req, res) => {
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
@@ -19,7 +21,7 @@ export function healthRouter(checks: Record<string, Check>): Router {
       }),
     );
     const ok = results.every(([, r]) => r.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks: Object.fromEntries(results) });
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks: Object.fromEntries(results) } satisfies z.output<typeof readinessSchema>);
   });
   return router;
 }

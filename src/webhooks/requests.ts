@@ -30,6 +30,7 @@ export const createWebhookBody = z
       .array(z.enum(WEBHOOK_EVENT_TYPES))
       .min(1, 'must name at least one event type')
       .refine((types) => new Set(types).size === types.length, { message: 'must not repeat an event type', params: { rule: 'unique' } })
+      .meta({ uniqueItems: true })
       .describe('Event types to receive'),
     team: teamNameSchema.optional().describe("Whose events: a team token may only name its own team (the default); an admin token may omit it to receive every team's events"),
     description: z.string().max(200, 'must be at most 200 characters').optional(),
