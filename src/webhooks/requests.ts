@@ -3,13 +3,15 @@ import { teamNameSchema } from '../domain/cluster.js';
 import { pageQuery } from '../lifecycle/requests.js';
 import { WEBHOOK_EVENT_TYPES } from './events.js';
 
+// The description gets this text: RegExp's `source` would escape the slashes.
+const URL_PATTERN = '^[Hh][Tt][Tt][Pp][Ss]?://(?:[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?(?:[/?#].*)?$';
 /**
  * How a webhook URL is written: http or https (any case), `//`, a host of ASCII letters, digits, `.`,
  * `_` and `-` (IDNs in punycode) or an IPv6 literal in brackets, an optional port, then a path, query
  * or fragment. So no user name or password (they would be sent and logged as part of the URL), and
  * none of the forms a URL parser would quietly repair (`http:/host`, `http:\\host`, spaces).
  */
-export const WEBHOOK_URL_PATTERN = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?(?:[/?#].*)?$/;
+export const WEBHOOK_URL_PATTERN = new RegExp(URL_PATTERN);
 
 /**
  * Where deliveries go: a URL written as {@link WEBHOOK_URL_PATTERN} says (which the OpenAPI description
@@ -34,7 +36,7 @@ export const webhookUrlSchema = z
     if (!problems.length && !WEBHOOK_URL_PATTERN.test(value)) problems.push(['url', 'must be written http(s)://host[:port][/path], the host in ASCII (punycode for IDNs)']);
     for (const [rule, message] of problems) ctx.addIssue({ code: 'custom', message, params: { rule } });
   })
-  .meta({ pattern: WEBHOOK_URL_PATTERN.source });
+  .meta({ pattern: URL_PATTERN });
 
 /** Body of POST /v1/webhooks. */
 export const createWebhookBody = z

@@ -88,7 +88,7 @@ describe('API fuzz from the OpenAPI description (schemathesis)', () => {
     h = await startHarness({
       workers: 'none',
       databaseServer: pg.url,
-      env: { RATE_LIMIT_AUTH_FAILURES: '1000000/1m', RATE_LIMIT_WEBHOOK_TESTS: '1000000/1m', RATE_LIMIT_DRIFT_SWEEPS: '1000000/1m' },
+      env: { RATE_LIMIT_AUTH_FAILURES: '100000/1m', RATE_LIMIT_WEBHOOK_TESTS: '100000/1m', RATE_LIMIT_DRIFT_SWEEPS: '100000/1m' },
     });
   });
   after(async () => {
