@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what it needs (npm deps, Redis, PostgreSQL, the Pulumi CLI),
-# type-checks, then runs every layer: pure, record store, Redis, engine (real Pulumi CLI).
+# The whole test suite: installs what it needs (npm deps, Redis, PostgreSQL, the Pulumi CLI, the
+# schemathesis API fuzzer), type-checks, then runs every layer: pure, record store, Redis, engine (real Pulumi CLI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -11,6 +11,9 @@ REDIS_PORT="${TEST_REDIS_PORT:-6381}"
 TEST_REDIS_URL="$(REDIS_PORT=$REDIS_PORT bash scripts/ensure-redis.sh)"
 TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash scripts/ensure-postgres.sh)}"
 export TEST_REDIS_URL TEST_DATABASE_URL
+# test/api/openapi-fuzz.redis.test.ts runs it.
+CLUSTERD_SCHEMATHESIS="$(bash scripts/ensure-schemathesis.sh)"
+export CLUSTERD_SCHEMATHESIS
 echo "[test] typecheck" >&2
 npx tsc --noEmit
 mapfile -t files < <(find test -name '*.test.ts' | sort)

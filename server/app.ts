@@ -1,4 +1,5 @@
 import express, { Router } from 'express';
+import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { DriftService } from '../src/drift/drift-service.js';
 import type { BlueprintLookup, ClusterService } from '../src/lifecycle/cluster-service.js';
@@ -10,6 +11,7 @@ import { authenticate } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { idempotency } from './idempotency.js';
 import { inputGuard } from './input-guard.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import { buildOpenApi } from './openapi.js';
 import { clustersRouter } from './routes/clusters.js';
 import { driftRouter } from './routes/drift.js';
@@ -18,6 +20,7 @@ import { operationsRouter } from './routes/operations.js';
 import { tokensRouter } from './routes/tokens.js';
 import { webhooksRouter } from './routes/webhooks.js';
 import type { ApiRateLimits } from './rate-limit.js';
+import type { blueprintListSchema } from './response-schemas.js';
 import { noStore, privateNoCache, securityHeaders } from './security-headers.js';
 import type { EventStreamDeps, EventStreamOptions } from './sse.js';
 
@@ -60,22 +63,29 @@ export function createApp(deps: AppDeps): express.Express {
   const openapi = buildOpenApi(deps.blueprints.list(), deps.maxBodyDepth ?? DEFAULT_MAX_DEPTH);
 
   app.use(securityHeaders());
+  // Caching is said before anything can refuse the request, so that every answer carries it: a 401
+  // or 405 included. Routes that hand out a secret (a token, a signing secret, a kubeconfig) say no-store.
+  app.use('/v1', privateNoCache);
+  app.use('/v1/tokens', noStore);
+  app.post('/v1/webhooks', noStore);
+  app.get('/v1/clusters/:name/kubeconfig', noStore);
+  app.use(methodNotAllowed(openapi.paths));
 
   app.use(healthRouter(deps.readiness, deps.draining));
   app.get('/openapi.json', (_req, res) => void res.json(openapi));
 
   const v1 = Router();
-  v1.use(privateNoCache);
   v1.use(express.json({ limit: deps.maxBodyBytes, strict: false }));
   v1.use(authenticate(deps.store, deps.limits?.authFailures));
   v1.use(inputGuard({ maxBodyDepth: deps.maxBodyDepth ?? DEFAULT_MAX_DEPTH }));
   // Tokens and webhooks are created before idempotency: a stored replay would keep the token's
   // value or the signing secret.
-  v1.use('/tokens', noStore, tokensRouter(deps.store));
+  v1.use('/tokens', tokensRouter(deps.store));
   v1.use('/webhooks', webhooksRouter(deps));
   v1.use(idempotency(deps.store, { staleMs: 60_000, ttlMs: deps.idempotencyKeyTtlMs }));
   v1.get('/blueprints', (_req, res) => {
-    res.json({ items: deps.blueprints.list().map((b) => ({ name: b.name, description: b.description, specSchema: (openapi.components.schemas as Record<string, unknown>)[`Spec_${b.name}`] })) });
+    const items = deps.blueprints.list().map((b) => ({ name: b.name, description: b.description, specSchema: (openapi.components.schemas as Record<string, Record<string, unknown>>)[`Spec_${b.name}`]! }));
+    res.json({ items } satisfies z.output<typeof blueprintListSchema>);
   });
   v1.use(driftRouter(deps));
   v1.use('/clusters', clustersRouter(deps));

@@ -1,4 +1,4 @@
-import { AppError, ConflictError, ForbiddenError, IdempotencyMismatchError, InputError, NotFoundError, TooManyRequestsError, UnauthenticatedError, UnavailableError, type FieldIssue } from '../src/errors.js';
+import { AppError, ConflictError, ForbiddenError, IdempotencyMismatchError, InputError, MethodNotAllowedError, NotFoundError, TooManyRequestsError, UnauthenticatedError, UnavailableError, type FieldIssue } from '../src/errors.js';
 
 /** An RFC 9457 problem document. */
 export interface Problem {
@@ -15,6 +15,7 @@ const kinds: Array<[new (...args: any[]) => AppError, number, string, string]> =
   [UnauthenticatedError, 401, 'unauthenticated', 'A valid bearer token is required'],
   [ForbiddenError, 403, 'forbidden', 'Not allowed for this token'],
   [NotFoundError, 404, 'not-found', 'Not found'],
+  [MethodNotAllowedError, 405, 'method-not-allowed', 'Method not allowed'],
   [ConflictError, 409, 'conflict', 'Conflicts with the current state'],
   [IdempotencyMismatchError, 422, 'idempotency-key-reused', 'Idempotency-Key reused with a different request'],
   [TooManyRequestsError, 429, 'too-many-requests', 'Too many requests'],
@@ -31,8 +32,9 @@ export const problemType = (slug: string) => `urn:clusterd:problem:${slug}`;
 /** The realm every bearer challenge names. */
 export const AUTH_REALM = 'clusterd';
 
-/** Headers an error's answer must carry: the RFC 6750 challenge on a 401, Retry-After on a 429 or 503. */
+/** Headers an error's answer must carry: the RFC 6750 challenge on a 401, Allow on a 405, Retry-After on a 429 or 503. */
 export function problemHeaders(err: unknown): Record<string, string> {
+  if (err instanceof MethodNotAllowedError) return { Allow: err.allowed.join(', ') };
   const retryAfter = retryAfterOf(err);
   if (retryAfter !== undefined) return { 'Retry-After': String(retryAfter) };
   if (!(err instanceof UnauthenticatedError)) return {};

@@ -33,7 +33,8 @@ export const privateNoCache: RequestHandler = (_req, res, next) => {
 
 /**
  * Answers that carry a token, a signing secret or a kubeconfig: no copy anywhere, browser included.
- * Set before the handler runs, so the route's error answers carry it too.
+ * app.ts sets it on those routes before authentication, so that every answer they give carries it,
+ * a 401 included.
  */
 export const noStore: RequestHandler = (_req, res, next) => {
   res.set('Cache-Control', 'no-store');

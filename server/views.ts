@@ -1,10 +1,13 @@
+import type { z } from 'zod';
 import type { ClusterRecord } from '../src/domain/cluster.js';
 import type { OperationRecord } from '../src/domain/operation.js';
 import type { DeliveryAttempt, WebhookDelivery, WebhookSubscription } from '../src/domain/webhook.js';
+import type { DriftReport } from '../src/domain/drift.js';
 import { maskSpec } from '../src/blueprints/write-only.js';
+import type { clusterSchema, deliverySchema, driftReportSchema, operationSchema, webhookSchema } from './response-schemas.js';
 
 /** The public shape of a cluster: desired and applied spec (write-only fields masked), status, non-secret outputs. */
-export function clusterView(c: ClusterRecord, writeOnly: string[] = []) {
+export function clusterView(c: ClusterRecord, writeOnly: string[] = []): z.output<typeof clusterSchema> {
   return {
     name: c.name,
     team: c.team,
@@ -25,7 +28,7 @@ export function clusterView(c: ClusterRecord, writeOnly: string[] = []) {
 }
 
 /** The public shape of an operation; its spec stays out (it is the cluster's generation `generation`). */
-export function operationView(o: OperationRecord) {
+export function operationView(o: OperationRecord): z.output<typeof operationSchema> {
   return {
     id: o.id,
     cluster: o.clusterName,
@@ -48,7 +51,7 @@ export function operationView(o: OperationRecord) {
 }
 
 /** The public shape of a webhook subscription; its signing secret is never part of it. */
-export function webhookView(s: WebhookSubscription) {
+export function webhookView(s: WebhookSubscription): z.output<typeof webhookSchema> {
   return {
     id: s.id,
     team: s.team,
@@ -63,7 +66,7 @@ export function webhookView(s: WebhookSubscription) {
 }
 
 /** The public shape of a delivery: the payload sent and, when listed, every attempt. */
-export function deliveryView(d: WebhookDelivery & { attemptLog?: DeliveryAttempt[] }) {
+export function deliveryView(d: WebhookDelivery & { attemptLog?: DeliveryAttempt[] }): z.output<typeof deliverySchema> {
   return {
     id: d.id,
     webhookId: d.subscriptionId,
@@ -79,4 +82,10 @@ export function deliveryView(d: WebhookDelivery & { attemptLog?: DeliveryAttempt
     payload: d.payload,
     ...(d.attemptLog ? { attempts: d.attemptLog } : {}),
   };
+}
+
+/** The public shape of a drift report: the cluster is named, its internal id stays out (as in every other answer). */
+export function driftReportView(r: DriftReport): z.output<typeof driftReportSchema> {
+  const { clusterId: _internal, ...report } = r;
+  return report;
 }

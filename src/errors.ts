@@ -45,6 +45,13 @@ export class UnauthenticatedError extends AppError {
 /** The caller is known but may not do this (e.g. a team token on an admin route). */
 export class ForbiddenError extends AppError {}
 
+/** The path exists, but not with this method; `allowed` lists the methods it has. */
+export class MethodNotAllowedError extends AppError {
+  constructor(message: string, readonly allowed: string[]) {
+    super(message);
+  }
+}
+
 /** The same Idempotency-Key was reused with a different request. */
 export class IdempotencyMismatchError extends AppError {}
 

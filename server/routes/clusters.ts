@@ -1,4 +1,5 @@
 import { Router, type Response } from 'express';
+import type { z } from 'zod';
 import { writeOnlyFields } from '../../src/blueprints/write-only.js';
 import type { ClusterRecord } from '../../src/domain/cluster.js';
 import type { Accepted, BlueprintLookup, ClusterService } from '../../src/lifecycle/cluster-service.js';
@@ -6,7 +7,7 @@ import type { OperationService } from '../../src/lifecycle/operation-service.js'
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { clusterNameParam, createClusterBody, kubeconfigReadsQuery, labelsOf, listClustersQuery, listOperationsQuery, updateClusterBody } from '../../src/lifecycle/requests.js';
 import { principalOf } from '../auth.js';
-import { noStore } from '../security-headers.js';
+import type { kubeconfigReadsSchema } from '../response-schemas.js';
 import { clusterView, operationView } from '../views.js';
 
 /** /v1/clusters: create, list, read, change, destroy, and queue inspections. */
@@ -44,15 +45,15 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
     else res.status(200).json({ cluster: view(changed.cluster), operation: null });
   });
 
-  // Admin credentials: never cached by anything in between, nor by the client.
-  router.get('/:name/kubeconfig', noStore, async (req, res) => {
+  // Admin credentials: app.ts marks every answer of this route no-store.
+  router.get('/:name/kubeconfig', async (req, res) => {
     const { kubeconfig } = await clusters.kubeconfig(principalOf(req), nameOf(req.params));
     res.json({ kubeconfig });
   });
 
   router.get('/:name/kubeconfig/reads', async (req, res) => {
     const q = parseOrThrow(kubeconfigReadsQuery, req.query, 'query', 'query');
-    res.json({ items: await clusters.kubeconfigReads(principalOf(req), nameOf(req.params), q.limit) });
+    res.json({ items: await clusters.kubeconfigReads(principalOf(req), nameOf(req.params), q.limit) } satisfies z.output<typeof kubeconfigReadsSchema>);
   });
 
   router.post('/:name/remediate', async (req, res) => {

@@ -1,4 +1,6 @@
 import { Router } from 'express';
+import type { z } from 'zod';
+import type { healthSchema, readinessSchema } from '../response-schemas.js';
 
 export type Check = () => Promise<void>;
 
@@ -9,9 +11,9 @@ export type Check = () => Promise<void>;
  */
 export function healthRouter(checks: Record<string, Check>, draining: () => boolean = () => false): Router {
   const router = Router();
-  router.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  router.get('/healthz', (_req, res) => void res.json({ status: 'ok' } satisfies z.output<typeof healthSchema>));
   router.get('/readyz', async (_req, res) => {
-    if (draining()) return void res.status(503).json({ status: 'draining' });
+    if (draining()) return void res.status(503).json({ status: 'draining' } satisfies z.output<typeof readinessSchema>);
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
@@ -23,8 +25,8 @@ export function healthRouter(checks: Record<string, Check>, draining: () => bool
         }
       }),
     );
-    const ok = results.every(([, r]) => r.ok) && !draining();
-    res.status(ok ? 200 : 503).json({ status: draining() ? 'draining' : ok ? 'ready' : 'not-ready', checks: Object.fromEntries(results) });
+    const ok = results.every(([, r]) => r.ok);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks: Object.fromEntries(results) } satisfies z.output<typeof readinessSchema>);
   });
   return router;
 }

@@ -2,18 +2,20 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { generateToken, hashToken } from '../../src/auth/tokens.js';
 import { teamNameSchema } from '../../src/domain/cluster.js';
+import { keyOrFlag, withRules } from '../../src/lifecycle/object-rules.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import type { RecordStore } from '../../src/store/record-store.js';
 import { requireAdmin } from '../auth.js';
+import type { issuedTokenSchema } from '../response-schemas.js';
 
-export const createTokenBody = z
-  .strictObject({
+export const createTokenBody = withRules(
+  z.strictObject({
     name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of letters, digits, ., _ and -'),
     team: teamNameSchema.optional().describe('The team the token acts for; omit with admin: true'),
     admin: z.boolean().default(false),
-  })
-  .refine((b) => b.admin !== (b.team !== undefined), { message: 'give exactly one of team or admin: true', path: ['team'] })
-  .describe('CreateTokenRequest');
+  }),
+  [keyOrFlag('team', 'admin')],
+).describe('CreateTokenRequest');
 
 /** POST /v1/tokens (admin): issues a token; its value is shown once and stored only hashed. */
 export function tokensRouter(store: RecordStore): Router {
@@ -22,7 +24,7 @@ export function tokensRouter(store: RecordStore): Router {
     const body = parseOrThrow(createTokenBody, req.body);
     const token = generateToken();
     const stored = await store.createToken({ name: body.name, team: body.team ?? null, admin: body.admin, hash: hashToken(token) });
-    res.status(201).json({ id: stored.id, name: stored.name, team: stored.team, admin: stored.admin, token });
+    res.status(201).json({ id: stored.id, name: stored.name, team: stored.team, admin: stored.admin, token } satisfies z.output<typeof issuedTokenSchema>);
   });
   return router;
 }

@@ -5,7 +5,6 @@ import type { WebhookService } from '../../src/webhooks/webhook-service.js';
 import { principalOf } from '../auth.js';
 import { limitPerToken } from '../rate-limit.js';
 import type { RateLimiter } from '../../src/limits/rate-limiter.js';
-import { noStore } from '../security-headers.js';
 import { deliveryView, webhookView } from '../views.js';
 
 /** /v1/webhooks: subscribe, list, read, delete, see deliveries, send a test ping. */
@@ -14,7 +13,7 @@ export function webhooksRouter(deps: { webhooks: WebhookService; limits?: { webh
   const router = Router();
   const idOf = (params: unknown) => parseOrThrow(webhookIdParam, params, '', 'path').id;
 
-  router.post('/', noStore, async (req, res) => {
+  router.post('/', async (req, res) => {
     const { subscription, signingSecret } = await webhooks.create(principalOf(req), parseOrThrow(createWebhookBody, req.body));
     // The only answer that ever carries the secret.
     res.status(201).location(`/v1/webhooks/${subscription.id}`).json({ ...webhookView(subscription), signingSecret });

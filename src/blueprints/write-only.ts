@@ -19,6 +19,8 @@ export function writeOnlyFields(blueprint: Blueprint<any>): string[] {
 }
 
 /** The spec with write-only fields replaced by {@link SECRET_PLACEHOLDER}. */
+export function maskSpec(spec: Record<string, unknown>, fields: string[]): Record<string, unknown>;
+export function maskSpec(spec: Record<string, unknown> | null, fields: string[]): Record<string, unknown> | null;
 export function maskSpec(spec: Record<string, unknown> | null, fields: string[]): Record<string, unknown> | null {
   if (!spec || !fields.some((f) => f in spec)) return spec;
   const masked = { ...spec };

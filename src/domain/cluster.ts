@@ -29,7 +29,8 @@ export const labelsSchema = z
     z.string().regex(new RegExp(`^${LABEL_KEY.source}$`), 'label keys must be 1-63 characters of a-z, 0-9, ., _, / and -'),
     z.string().regex(new RegExp(`^${LABEL_VALUE.source}$`), 'label values must be at most 63 characters of A-Z, a-z, 0-9, ., _ and -'),
   )
-  .refine((r) => Object.keys(r).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`);
+  .refine((r) => Object.keys(r).length <= MAX_LABELS, { message: `at most ${MAX_LABELS} labels`, params: { rule: 'max_labels' } })
+  .meta({ maxProperties: MAX_LABELS });
 
 /**
  * What a drift check that finds drift leads to: `none` records the report only, `notify` also

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { clusterNameSchema, labelsSchema, teamNameSchema, CLUSTER_STATUSES, DRIFT_POLICIES, LABEL_KEY, LABEL_VALUE, MAX_LABELS } from '../domain/cluster.js';
 import { DURATION_PATTERN } from '../domain/duration.js';
+import { atLeastOneOf, notBoth, withRules } from './object-rules.js';
 
 /**
  * A whole number in a query string or header: digits only (no sign, exponent, hex, or spaces, which
@@ -36,12 +37,11 @@ const expiresAt = z.iso
   .refine((s) => Date.parse(s) <= LATEST_INSTANT, { message: 'must be at most 9999-12-31T23:59:59Z once converted to UTC', params: { rule: 'range' } })
   .describe('When the cluster is destroyed on its own (ISO-8601 with offset)');
 const ttl = z.string().regex(DURATION_PATTERN, 'must be a duration like 90m, 24h or 7d').describe('Life from now, instead of expiresAt');
-const notBoth = (b: { expiresAt?: unknown; ttl?: unknown }) => b.expiresAt === undefined || b.ttl === undefined;
-const notBothIssue = { message: 'give expiresAt or ttl, not both', path: ['ttl'] };
+const expiryOnce = notBoth('expiresAt', 'ttl');
 
 /** Body of POST /v1/clusters. The spec is checked again by the blueprint's own schema. */
-export const createClusterBody = z
-  .strictObject({
+export const createClusterBody = withRules(
+  z.strictObject({
     name: clusterNameSchema.describe('Cluster and stack name'),
     blueprint: blueprintNameSchema.describe('Blueprint name, see GET /v1/blueprints'),
     team: teamNameSchema.optional().describe('Owning team; defaults to the token\'s team, required for admin tokens'),
@@ -50,23 +50,23 @@ export const createClusterBody = z
     driftPolicy: driftPolicy.optional().describe('Drift policy; default notify'),
     expiresAt: expiresAt.optional(),
     ttl: ttl.optional(),
-  })
-  .refine(notBoth, notBothIssue)
-  .describe('CreateClusterRequest');
+  }),
+  [expiryOnce],
+).describe('CreateClusterRequest');
 
 /** Body of PATCH /v1/clusters/{name}: a JSON merge patch (RFC 7396) of the spec, and labels to replace. */
-export const updateClusterBody = z
-  .strictObject({
+export const updateClusterBody = withRules(
+  z.strictObject({
     spec: z.record(z.string(), z.unknown()).optional().describe('JSON merge patch applied to the desired spec; null removes a key'),
     labels: labelsSchema.optional().describe('Replaces all labels'),
     allowReplace: z.boolean().optional().describe('Accept a change that replaces node pools or the cluster itself (refused otherwise)'),
     driftPolicy: driftPolicy.optional(),
     expiresAt: expiresAt.nullable().optional().describe('New expiry (extends or shortens it), or null for none'),
     ttl: ttl.optional(),
-  })
-  .refine((b) => [b.spec, b.labels, b.driftPolicy, b.expiresAt, b.ttl].some((v) => v !== undefined), { message: 'give at least one of spec, labels, driftPolicy, expiresAt, ttl' })
-  .refine(notBoth, notBothIssue)
-  .describe('UpdateClusterRequest');
+  }),
+  // allowReplace alone changes nothing.
+  [atLeastOneOf(['spec', 'labels', 'driftPolicy', 'expiresAt', 'ttl']), expiryOnce],
+).describe('UpdateClusterRequest');
 
 export const clusterNameParam = z.strictObject({ name: clusterNameSchema });
 export const operationIdParam = z.strictObject({ id: z.uuid() });

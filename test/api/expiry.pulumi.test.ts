@@ -87,7 +87,7 @@ describe('expiring clusters, with the real engine', () => {
       [{ expiresAt: new Date(Date.now() - 1000).toISOString() }, 'expiresAt', 'future'],
       [{ ttl: '2 weeks' }, 'ttl', 'invalid_format'],
       [{ expiresAt: 'tomorrow' }, 'expiresAt', 'invalid_format'],
-      [{ ttl: '1h', expiresAt: inSeconds(600) }, 'ttl', 'custom'],
+      [{ ttl: '1h', expiresAt: inSeconds(600) }, 'ttl', 'exclusive'],
     ];
     for (const [extra, field, rule] of cases) {
       const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'never-made', blueprint: 'local-files', spec: localSpec(), ...extra } });

@@ -128,12 +128,42 @@ describe('response hardening', () => {
       assert.equal(res.headers.get('cache-control'), 'no-store');
     });
 
+    it('is no-store on the secret routes\' 401 too: caching is said before the token is looked at', async () => {
+      for (const [method, path] of [['POST', '/v1/tokens'], ['POST', '/v1/webhooks'], ['GET', '/v1/clusters/headers-one/kubeconfig']] as const) {
+        const res = await fetch(h.url + path, { method });
+        assert.equal(res.status, 401, path);
+        assert.equal(res.headers.get('cache-control'), 'no-store', path);
+      }
+      assert.equal((await fetch(`${h.url}/v1/webhooks`)).headers.get('cache-control'), 'private, no-cache', 'GET /v1/webhooks hands out no secret');
+    });
+
     it('is private, no-cache on the other authenticated answers, and absent from public ones', async () => {
       for (const [method, path] of [['GET', '/v1/clusters'], ['GET', '/v1/clusters/headers-one'], ['GET', `/v1/operations/${operationId}`], ['GET', '/v1/blueprints'], ['GET', '/v1/clusters/nope-nope']] as const) {
         assert.equal((await h.api(method, path)).headers.get('cache-control'), 'private, no-cache', path);
       }
       assert.equal((await fetch(`${h.url}/v1/clusters`)).headers.get('cache-control'), 'private, no-cache', '401');
       assert.equal((await fetch(`${h.url}/healthz`)).headers.get('cache-control'), null);
+    });
+  });
+
+  describe('a method the path does not have', () => {
+    it('answers 405 with Allow before authentication, and takes no Idempotency-Key', async () => {
+      const noToken = await fetch(`${h.url}/v1/clusters/headers-one`, { method: 'PUT' });
+      assert.equal(noToken.status, 405);
+      assert.equal(noToken.headers.get('allow'), 'GET, PATCH, DELETE, HEAD, OPTIONS');
+      assert.equal(noToken.headers.get('cache-control'), 'private, no-cache');
+      assert.equal(noToken.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+      const key = { 'idempotency-key': 'fuzz-405' };
+      assert.equal((await h.api('DELETE', '/v1/clusters/headers-one/preview', { headers: key })).status, 405);
+      // The key was not taken by the refused request: a real one with it is accepted, not a 422.
+      assert.equal((await h.api('POST', '/v1/clusters/headers-one/preview', { headers: key })).status, 202);
+      assert.equal((await fetch(`${h.url}/healthz`, { method: 'POST' })).headers.get('allow'), 'GET, HEAD, OPTIONS');
+    });
+
+    it('answers OPTIONS with 204 and Allow', async () => {
+      const res = await fetch(`${h.url}/v1/clusters`, { method: 'OPTIONS' });
+      assert.equal(res.status, 204);
+      assert.equal(res.headers.get('allow'), 'POST, GET, HEAD, OPTIONS');
     });
   });
 

@@ -1,0 +1,67 @@
+import type { z } from 'zod';
+
+/**
+ * A rule that ties several fields of a request body together. zod checks it in a refinement, which
+ * JSON Schema cannot see; so each rule also states itself in JSON Schema, and {@link withRules}
+ * applies both, so that the OpenAPI description generated from the body is as strict as the check.
+ */
+export interface ObjectRule {
+  /** True when `body` (as parsed, defaults applied) keeps the rule. */
+  holds(body: Record<string, unknown>): boolean;
+  /** The field blamed, or undefined for the body as a whole. */
+  field?: string;
+  /** The rule's name in the 400 answer. */
+  rule: string;
+  message: string;
+  /** The same rule in JSON Schema (draft 2020-12), checked against the JSON body as sent. */
+  jsonSchema: Record<string, unknown>;
+}
+
+// A key given as null is given: in a PATCH, null means "remove".
+const given = (body: Record<string, unknown>, key: string) => body[key] !== undefined;
+
+/** `a` or `b` or neither, never both; `b` is the field blamed. */
+export function notBoth(a: string, b: string): ObjectRule {
+  return {
+    holds: (body) => !(given(body, a) && given(body, b)),
+    field: b,
+    rule: 'exclusive',
+    message: `give ${a} or ${b}, not both`,
+    jsonSchema: { not: { required: [a, b] } },
+  };
+}
+
+/** At least one of `keys`. */
+export function atLeastOneOf(keys: string[]): ObjectRule {
+  return {
+    holds: (body) => keys.some((k) => given(body, k)),
+    rule: 'at_least_one',
+    message: `give at least one of ${keys.join(', ')}`,
+    jsonSchema: { anyOf: keys.map((k) => ({ required: [k] })) },
+  };
+}
+
+/** Exactly one of: `key` given, or the boolean `flag` true (absent reads as false); `key` is the field blamed. */
+export function keyOrFlag(key: string, flag: string): ObjectRule {
+  return {
+    holds: (body) => (body[flag] === true) !== given(body, key),
+    field: key,
+    rule: 'exactly_one',
+    message: `give exactly one of ${key} or ${flag}: true`,
+    jsonSchema: {
+      oneOf: [
+        { required: [key], properties: { [flag]: { const: false } } },
+        { required: [flag], properties: { [flag]: { const: true } }, not: { required: [key] } },
+      ],
+    },
+  };
+}
+
+/** `schema` with each rule checked (a 400 naming its field and rule) and stated in its JSON Schema. */
+export function withRules<S extends z.ZodObject>(schema: S, rules: ObjectRule[]): S {
+  const checked = rules.reduce(
+    (s, r) => s.refine((body) => r.holds(body as Record<string, unknown>), { message: r.message, path: r.field === undefined ? [] : [r.field], params: { rule: r.rule } }),
+    schema,
+  );
+  return checked.meta({ allOf: rules.map((r) => r.jsonSchema) });
+}
