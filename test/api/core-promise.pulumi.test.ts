@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { jobProcessesOf, statusEvents } from '../support/processes.js';
+import { openStream } from '../support/sse-client.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 
@@ -20,6 +21,16 @@ async function succeeded(h: Harness, id: string, timeoutMs = 180_000) {
 }
 
 const statusesOf = async (h: Harness, id: string) => statusEvents((await h.api('GET', `/v1/operations/${id}/events`)).body as string);
+
+/** Waits until the engine has announced an update step: from then on it is inside the slow resource. */
+async function updateStepStarted(h: Harness, id: string) {
+  const stream = await openStream(`${h.url}/v1/operations/${id}/events`, h.adminToken);
+  try {
+    await stream.waitFor((text) => /"resourcePreEvent":\{"metadata":\{"op":"update"/.test(text), 60_000);
+  } finally {
+    stream.close();
+  }
+}
 
 /**
  * The core promise under load and attack: an operation never runs twice at once, a finished one never
@@ -72,7 +83,9 @@ describe('the core promise under load', () => {
     await succeeded(h, await create(h, 'wedge'));
     const slow = (await h.api('PATCH', '/v1/clusters/wedge', { body: { spec: { delayMs: 60_000, tags: { slow: 'yes' } } } })).body.operation.id as string;
     await h.waitFor(slow, ['running']);
-    await sleep(3000);
+    // Cancelled before its update step begins, the engine would stop cleanly inside the grace and leave no lock.
+    await updateStepStarted(h, slow);
+    await sleep(500);
     assert.equal((await h.api('POST', `/v1/operations/${slow}/cancel`)).status, 202);
     const previews: string[] = [];
     for (let i = 0; i < 11; i++) previews.push((await h.api('POST', '/v1/clusters/wedge/preview')).body.operation.id);
