@@ -7,6 +7,10 @@ set -euo pipefail
 WHAT="${1:-all}"
 case "$WHAT" in all | api | sweep | chaos) ;; *) echo "usage: $0 [all|api|sweep|chaos [flags]]" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
+# Node >= 22 first on PATH (the pinned 24.x LTS, fetched when the shell has none): npm, the build, the
+# service and every child it starts run on it, whatever `node` called this script.
+PATH="$(bash scripts/ensure-node.sh):$PATH"
+export PATH
 bash scripts/ensure-deps.sh
 PATH="$(bash scripts/ensure-pulumi.sh):$PATH"
 export PATH

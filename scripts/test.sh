@@ -3,6 +3,10 @@
 # schemathesis API fuzzer), type-checks, then runs every layer: pure, record store, Redis, engine (real Pulumi CLI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node >= 22 first on PATH (the pinned 24.x LTS, fetched when the shell has none): npm, the build, the
+# service and every child it starts run on it, whatever `node` called this script.
+PATH="$(bash scripts/ensure-node.sh):$PATH"
+export PATH
 bash scripts/ensure-deps.sh
 PATH="$(bash scripts/ensure-pulumi.sh):$PATH"
 export PATH

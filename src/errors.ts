@@ -68,13 +68,3 @@ export class UnavailableError extends AppError {
     super(message, options);
   }
 }
-
-/**
- * A failure that retrying will not fix (bad spec, program error, missing credentials):
- * the worker fails the operation without retry.
- */
-export class UnrecoverableOperationError extends AppError {
-  constructor(message: string, readonly code: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}

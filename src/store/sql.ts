@@ -45,12 +45,6 @@ export function hasSqlState(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }
 
-/** The name of the violated constraint or index, when the driver reports it. */
-export function violatedConstraint(err: unknown): string | undefined {
-  const c = typeof err === 'object' && err !== null ? (err as { constraint?: unknown }).constraint : undefined;
-  return typeof c === 'string' ? c : undefined;
-}
-
 // The server's text form: `2024-05-01 10:20:30.123456+00`, offsets as +HH, +HH:MM or +HH:MM:SS.
 const TIMESTAMPTZ = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?$/;
 

@@ -7,9 +7,8 @@
  * Closure serialization: Pulumi serializes each dynamic provider (its methods and what they
  * capture) into the state, and the `pulumi-resource-pulumi-nodejs` plugin loads it as CommonJS
  * through `require-from-string`. This module is ESM compiled by tsx, so the provider methods are
- * self-contained: they `require` node built-ins inside their bodies (`await import('node:fs')` works
- * as well with SDK 3.248 on Node 20; capturing a module-scope `import` binding fails with
- * "error serializing property __provider"),
+ * self-contained: they `require` node built-ins inside their bodies (capturing a module-scope `import`
+ * binding fails with "error serializing property __provider"),
  * and the only module-scope values they capture are `fileProvider` and `callJournal`, objects of such methods.
  *
  * The call journal: when the job's environment names a file in `LOCAL_FILES_JOURNAL` (a chaos run
