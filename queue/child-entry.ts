@@ -2,8 +2,8 @@
  * Child side of `runInChildProcess`: receives one request over IPC, runs it with a fresh
  * AutomationEngine, streams events back, reports the result and exits. It never outlives its job:
  * if the parent worker disappears (IPC disconnect, e.g. the worker was SIGKILLed), the run is
- * cancelled gracefully and the child kills its whole process tree by the deadline its parent last
- * gave (the lane's lease is about to lapse then), or after ORPHAN_GRACE_MS if it was given none.
+ * cancelled gracefully and the child kills its whole process tree halfway to the deadline its parent
+ * last gave (the lane's lease is about to lapse then), or after ORPHAN_GRACE_MS if it was given none.
  */
 import { builtInBlueprints } from '../programs/index.js';
 import { BlueprintRegistry, loadBlueprintModules } from '../src/blueprints/registry.js';
@@ -48,8 +48,9 @@ process.on('unhandledRejection', (reason) => {
 process.once('disconnect', () => {
   abort.abort();
   // Nobody is left to report to, nor to renew the lane's lease: stop, whatever state the engine is in,
-  // before another worker may take the lane over.
-  const graceMs = killBy === null ? ORPHAN_GRACE_MS : Math.min(ORPHAN_GRACE_MS, Math.max(0, killBy - performance.now()));
+  // before another worker may take the lane over. The graceful cancel gets half of the time left and
+  // the kill the other half: on a loaded machine, finding and killing every process takes seconds.
+  const graceMs = killBy === null ? ORPHAN_GRACE_MS : Math.min(ORPHAN_GRACE_MS, Math.max(0, (killBy - performance.now()) / 2));
   setTimeout(() => {
     const mark = process.env[JOB_MARK_VAR];
     void (async () => {
