@@ -76,7 +76,12 @@ describe('resilience: crashes and restarts lose nothing', { skip: !process.env.T
     const dataDir = execFileSync('psql', [process.env.TEST_DATABASE_URL!, '-Atc', 'SHOW data_directory'], { encoding: 'utf8' }).trim();
     const pgCtl = execFileSync('bash', ['-c', 'ls /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n 1'], { encoding: 'utf8' }).trim();
     execFileSync('runuser', ['-u', 'postgres', '--', pgCtl, '-D', dataDir, '-m', 'fast', '-w', 'stop'], { stdio: 'ignore' });
-    assert.equal((await h.api('GET', '/v1/clusters/pg-restart')).status, 500);
+    // An outage to wait out, said as one: 503 with Retry-After, never a 500.
+    const down = await h.api('GET', '/v1/clusters/pg-restart');
+    assert.equal(down.status, 503, JSON.stringify(down.body));
+    assert.equal(down.headers.get('retry-after'), '2');
+    assert.equal(down.body.title, 'Temporarily unavailable');
+    assert.equal((await h.api('POST', '/v1/clusters/pg-restart/preview')).status, 503);
     execFileSync('bash', [path.join(process.cwd(), 'scripts/ensure-postgres.sh')], { env: { ...process.env, PG_PORT: url.port }, stdio: ['ignore', 'ignore', 'inherit'] });
     assert.equal((await h.api('GET', '/v1/clusters/pg-restart')).status, 200);
     await h.spawnWorker();
