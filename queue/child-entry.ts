@@ -5,9 +5,6 @@
  * cancelled gracefully and the child kills its whole process tree halfway to the deadline its parent
  * last gave (the lane's lease is about to lapse then), or after ORPHAN_GRACE_MS if it was given none.
  */
-import { builtInBlueprints } from '../programs/index.js';
-import { BlueprintRegistry, loadBlueprintModules } from '../src/blueprints/registry.js';
-import { AutomationEngine } from '../src/engine/automation-engine.js';
 import type { EngineResult } from '../src/engine/engine.js';
 import type { FromChild, ToChild } from './child-runner.js';
 import { JOB_MARK_VAR, killMarked, killProcessTree } from './process-tree.js';
@@ -31,7 +28,7 @@ let acknowledged: () => void = () => undefined;
 process.on('message', (msg: ToChild) => {
   if (msg.type === 'cancel') abort.abort();
   else if (msg.type === 'ack') acknowledged();
-  else if (msg.type === 'deadline') killBy = performance.now() + msg.inMs;
+  else if (msg.type === 'deadline') killBy = performance.now() + msg.inMs - Math.max(0, Date.now() - msg.sentAt);
   else if (msg.type === 'run' && !started) {
     started = true;
     void run(msg).then(finish, (err: unknown) => finish(crashed(err)));
@@ -62,6 +59,15 @@ process.once('disconnect', () => {
 });
 
 async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Promise<EngineResult> {
+  // Loaded here, not imported at the top: the blueprints pull in the cloud SDKs, seconds of loading on
+  // a busy machine, and the handlers above must hear a dying parent meanwhile.
+  const [{ builtInBlueprints }, { BlueprintRegistry, loadBlueprintModules }, { AutomationEngine }] = await Promise.all([
+    import('../programs/index.js'),
+    import('../src/blueprints/registry.js'),
+    import('../src/engine/automation-engine.js'),
+  ]);
+  // The parent died while they loaded: nothing was started, and nothing must be.
+  if (abort.signal.aborted) return { status: 'cancelled', summary: null, outputs: null, error: { code: 'cancelled', title: 'The operation was cancelled', detail: 'It was cancelled before the engine started; nothing ran.' } };
   const registry = new BlueprintRegistry();
   for (const b of builtInBlueprints) registry.register(b);
   try {
