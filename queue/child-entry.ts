@@ -15,6 +15,7 @@ const ORPHAN_GRACE_MS = 8_000;
 const ACK_WAIT_MS = 10_000;
 
 const abort = new AbortController();
+const PARENT = process.ppid;
 let started = false;
 /**
  * This process's `performance.now()` by which the engine must be dead if the parent dies, from the
@@ -66,8 +67,9 @@ async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Prom
     import('../src/blueprints/registry.js'),
     import('../src/engine/automation-engine.js'),
   ]);
-  // The parent died while they loaded: nothing was started, and nothing must be.
-  if (abort.signal.aborted) return { status: 'cancelled', summary: null, outputs: null, error: { code: 'cancelled', title: 'The operation was cancelled', detail: 'It was cancelled before the engine started; nothing ran.' } };
+  // The parent died while they loaded: nothing was started, and nothing must be. The parent id tells it
+  // even before the event loop has run the disconnect handler (a dead parent's children are adopted).
+  if (abort.signal.aborted || process.ppid !== PARENT) return { status: 'cancelled', summary: null, outputs: null, error: { code: 'cancelled', title: 'The operation was cancelled', detail: 'It was cancelled before the engine started; nothing ran.' } };
   const registry = new BlueprintRegistry();
   for (const b of builtInBlueprints) registry.register(b);
   try {
