@@ -2,12 +2,9 @@
  * Child side of `runInChildProcess`: receives one request over IPC, runs it with a fresh
  * AutomationEngine, streams events back, reports the result and exits. It never outlives its job:
  * if the parent worker disappears (IPC disconnect, e.g. the worker was SIGKILLed), the run is
- * cancelled gracefully and the child kills its whole process tree by the deadline its parent last
- * gave (the lane's lease is about to lapse then), or after ORPHAN_GRACE_MS if it was given none.
+ * cancelled gracefully and the child kills its whole process tree halfway to the deadline its parent
+ * last gave (the lane's lease is about to lapse then), or after ORPHAN_GRACE_MS if it was given none.
  */
-import { builtInBlueprints } from '../programs/index.js';
-import { BlueprintRegistry, loadBlueprintModules } from '../src/blueprints/registry.js';
-import { AutomationEngine } from '../src/engine/automation-engine.js';
 import type { EngineResult } from '../src/engine/engine.js';
 import type { FromChild, ToChild } from './child-runner.js';
 import { JOB_MARK_VAR, killMarked, killProcessTree } from './process-tree.js';
@@ -18,6 +15,7 @@ const ORPHAN_GRACE_MS = 8_000;
 const ACK_WAIT_MS = 10_000;
 
 const abort = new AbortController();
+const PARENT = process.ppid;
 let started = false;
 /**
  * This process's `performance.now()` by which the engine must be dead if the parent dies, from the
@@ -31,7 +29,7 @@ let acknowledged: () => void = () => undefined;
 process.on('message', (msg: ToChild) => {
   if (msg.type === 'cancel') abort.abort();
   else if (msg.type === 'ack') acknowledged();
-  else if (msg.type === 'deadline') killBy = performance.now() + msg.inMs;
+  else if (msg.type === 'deadline') killBy = performance.now() + msg.inMs - Math.max(0, Date.now() - msg.sentAt);
   else if (msg.type === 'run' && !started) {
     started = true;
     void run(msg).then(finish, (err: unknown) => finish(crashed(err)));
@@ -48,8 +46,9 @@ process.on('unhandledRejection', (reason) => {
 process.once('disconnect', () => {
   abort.abort();
   // Nobody is left to report to, nor to renew the lane's lease: stop, whatever state the engine is in,
-  // before another worker may take the lane over.
-  const graceMs = killBy === null ? ORPHAN_GRACE_MS : Math.min(ORPHAN_GRACE_MS, Math.max(0, killBy - performance.now()));
+  // before another worker may take the lane over. The graceful cancel gets half of the time left and
+  // the kill the other half: on a loaded machine, finding and killing every process takes seconds.
+  const graceMs = killBy === null ? ORPHAN_GRACE_MS : Math.min(ORPHAN_GRACE_MS, Math.max(0, (killBy - performance.now()) / 2));
   setTimeout(() => {
     const mark = process.env[JOB_MARK_VAR];
     void (async () => {
@@ -61,6 +60,16 @@ process.once('disconnect', () => {
 });
 
 async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Promise<EngineResult> {
+  // Loaded here, not imported at the top: the blueprints pull in the cloud SDKs, seconds of loading on
+  // a busy machine, and the handlers above must hear a dying parent meanwhile.
+  const [{ builtInBlueprints }, { BlueprintRegistry, loadBlueprintModules }, { AutomationEngine }] = await Promise.all([
+    import('../programs/index.js'),
+    import('../src/blueprints/registry.js'),
+    import('../src/engine/automation-engine.js'),
+  ]);
+  // The parent died while they loaded: nothing was started, and nothing must be. The parent id tells it
+  // even before the event loop has run the disconnect handler (a dead parent's children are adopted).
+  if (abort.signal.aborted || process.ppid !== PARENT) return { status: 'cancelled', summary: null, outputs: null, error: { code: 'cancelled', title: 'The operation was cancelled', detail: 'It was cancelled before the engine started; nothing ran.' } };
   const registry = new BlueprintRegistry();
   for (const b of builtInBlueprints) registry.register(b);
   try {

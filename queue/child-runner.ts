@@ -50,9 +50,11 @@ export interface ChildRunOptions {
 
 /**
  * Parent -> child messages. `ack`: the result arrived; the child may exit. `deadline`: if the parent
- * dies, the engine must be dead within `inMs` of this message (measured by the parent when sending).
+ * dies, the engine must be dead within `inMs` of `sentAt` (the parent's `Date.now()` when sending:
+ * both read the same machine's clock, so a message that waited in the channel, e.g. while the child
+ * was still loading its modules, does not make the child believe it has more time than it has).
  */
-export type ToChild = { type: 'run'; request: EngineRequest; config: ChildConfig } | { type: 'cancel' } | { type: 'ack' } | { type: 'deadline'; inMs: number };
+export type ToChild = { type: 'run'; request: EngineRequest; config: ChildConfig } | { type: 'cancel' } | { type: 'ack' } | { type: 'deadline'; inMs: number; sentAt: number };
 /** Child -> parent messages. */
 export type FromChild = { type: 'event'; event: EngineEvent } | { type: 'result'; result: EngineResult };
 
@@ -106,7 +108,7 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
       }
     });
     const { msUntilKill } = opts;
-    const tellDeadline = () => msUntilKill && send(child, { type: 'deadline', inMs: msUntilKill() });
+    const tellDeadline = () => msUntilKill && send(child, { type: 'deadline', inMs: msUntilKill(), sentAt: Date.now() });
     const deadlines = msUntilKill ? setInterval(tellDeadline, DEADLINE_EVERY_MS) : undefined;
     const settle = (outcome: EngineResult) => {
       clearInterval(deadlines);
@@ -128,8 +130,9 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
       })();
     });
 
-    send(child, { type: 'run', request, config: opts.childConfig });
+    // The deadline first: the child then knows it before it starts the engine.
     tellDeadline();
+    send(child, { type: 'run', request, config: opts.childConfig });
     if (opts.kill?.aborted) onKill();
     else opts.kill?.addEventListener('abort', onKill, { once: true });
     if (opts.signal.aborted) onAbort();

@@ -39,25 +39,37 @@ export async function killProcessTree(rootPid: number, { includeOwnGroup = false
 /**
  * SIGKILLs every process (but this one) whose environment carries `mark` in {@link JOB_MARK_VAR}:
  * provider plugins whose CLI died are reparented away from the job's tree and keep running forever.
- * Linux only (/proc); elsewhere the tree kill is all there is.
+ * Scans again until a scan finds nothing new: a process that forked between the listing of /proc and
+ * its own kill left a child the listing did not hold (a plugin the CLI was starting), and nothing
+ * else would ever find it. Linux only (/proc); elsewhere the tree kill is all there is.
  */
-export async function killMarked(mark: string): Promise<void> {
+export async function killMarked(mark: string, maxScans = 20): Promise<void> {
   const needle = `${JOB_MARK_VAR}=${mark}`;
-  let pids: string[];
-  try {
-    pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid);
-  } catch {
-    return;
+  const killed = new Set<number>();
+  for (let scan = 0; scan < maxScans; scan++) {
+    let pids: number[];
+    try {
+      pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => pid !== process.pid && !killed.has(pid));
+    } catch {
+      return;
+    }
+    const found = await Promise.all(
+      pids.map(async (pid) => {
+        try {
+          // A killed process's environment reads empty once it is a zombie: it is not found again.
+          return (await readFile(`/proc/${pid}/environ`, 'latin1')).split('\0').includes(needle) ? pid : null;
+        } catch {
+          return null; // Gone, or not ours to read.
+        }
+      }),
+    );
+    const fresh = found.filter((pid): pid is number => pid !== null);
+    if (!fresh.length) return;
+    for (const pid of fresh) {
+      signal(pid, 'SIGKILL');
+      killed.add(pid);
+    }
   }
-  await Promise.all(
-    pids.map(async (pid) => {
-      try {
-        if ((await readFile(`/proc/${pid}/environ`, 'latin1')).split('\0').includes(needle)) signal(Number(pid), 'SIGKILL');
-      } catch {
-        // Gone, or not ours to read.
-      }
-    }),
-  );
 }
 
 async function table(): Promise<Proc[]> {

@@ -71,7 +71,7 @@ const problemWhy: Record<ProblemStatus, string> = {
   413: 'Body larger than MAX_BODY_BYTES',
   422: 'Idempotency-Key reused with a different request',
   429: 'Too many failed authentications from this client address (RATE_LIMIT_AUTH_FAILURES); a valid token is still served',
-  503: 'Temporarily unavailable',
+  503: 'Temporarily unavailable: the record store does not answer (restarting, out of reach); try again after Retry-After',
 };
 
 /** One answer: a description, a body (by media type) and headers. */
@@ -98,14 +98,14 @@ export interface RouteSpec {
   secret?: boolean;
   /** Successful answers by status. */
   ok: Record<number, Answer>;
-  /** Problem answers this route gives besides 400, 401 and 429 (every `/v1` route), with why when not the usual. */
+  /** Problem answers this route gives besides 400, 401, 429 and 503 (every `/v1` route), with why when not the usual. */
   problems?: Partial<Record<ProblemStatus, string | undefined>>;
 }
 
 /** An authenticated `/v1` operation: its own answers and every problem it can answer, each with the headers it carries. */
 export function route(spec: RouteSpec) {
   const caching = spec.secret ? cacheControl.secret : cacheControl.private;
-  const problems: Partial<Record<ProblemStatus, string | undefined>> = { 400: undefined, 401: undefined, 429: undefined, ...spec.problems };
+  const problems: Partial<Record<ProblemStatus, string | undefined>> = { 400: undefined, 401: undefined, 429: undefined, 503: undefined, ...spec.problems };
   if (spec.body !== undefined) problems[413] ??= undefined;
   if (spec.idempotent) {
     problems[409] = [problems[409], 'a request with this Idempotency-Key is still being handled'].filter(Boolean).join('; or ');

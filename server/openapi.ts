@@ -77,7 +77,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
         get: route({
           operationId: 'getKubeconfig', summary: "The cluster's kubeconfig (a secret stack output, decrypted); the read is recorded. Reads of the state are bounded per API process and shared for a few seconds (KUBECONFIG_*)",
           parameters: name, secret: true, ok: { 200: json('The kubeconfig', ref('Kubeconfig')) },
-          problems: { 404: 'No such cluster visible to this token, or it has no kubeconfig (yet)', 503: 'Every state reader stayed busy, or the read took longer than KUBECONFIG_READ_TIMEOUT_MS' },
+          problems: { 404: 'No such cluster visible to this token, or it has no kubeconfig (yet)', 503: 'Every state reader stayed busy, the read took longer than KUBECONFIG_READ_TIMEOUT_MS, or the record store does not answer' },
         }),
       },
       '/v1/clusters/{name}/kubeconfig/reads': {

@@ -22,6 +22,8 @@ export interface MarkSighting {
   firstSeen: number;
   /** Milliseconds since the epoch. */
   lastSeen: number;
+  /** When a process of its engine (the Pulumi CLI or a plugin, not the job child) was last seen; null if never. Milliseconds since the epoch. */
+  engineLastSeen: number | null;
 }
 
 /** One sample: the marks alive at `at`. */
@@ -76,8 +78,9 @@ export function watchEngines(journalVar: string, workspaces: string, everyMs = 4
     const at = Date.now();
     const seen = await sample(journalVar, workspaces);
     for (const p of seen) {
-      const m = watch.marks.get(p.mark) ?? { mark: p.mark, childParents: [], cluster: null, firstSeen: at, lastSeen: at };
+      const m = watch.marks.get(p.mark) ?? { mark: p.mark, childParents: [], cluster: null, firstSeen: at, lastSeen: at, engineLastSeen: null };
       m.lastSeen = at;
+      if (!p.child) m.engineLastSeen = at;
       m.cluster ??= p.cluster;
       if (p.child && !m.childParents.includes(p.ppid)) m.childParents.push(p.ppid);
       watch.marks.set(p.mark, m);

@@ -107,6 +107,8 @@ export interface Figures {
   recovery: { waits: number; unknown: number; maxToStartMs: number | null; medianToStartMs: number | null; maxToFinishMs: number | null; worst: RecoveryWait | null };
   /** Longest a run lived on after its worker was killed (process samples). Milliseconds. */
   orphanLifeMaxMs: number | null;
+  /** Job children of a killed worker, with no engine alive, still exiting after the lease (reported, not a failure). */
+  childrenPastLease: number;
   mustBeZero: MustBeZero;
   /** What the overlap checks saw: a check that saw no run proves nothing (the journal variable did not reach the engine, say). */
   coverage: { attemptsStarted: number; runsInJournal: number; runsSampled: number };
@@ -114,7 +116,8 @@ export interface Figures {
     interleavings: Array<Interleaving & { markOperation: string | null; intruderOperation: string | null }>;
     together: Array<{ at: number; cluster: string; marks: string[] }>;
     lost: Array<{ id: string; why: string }>;
-    enginesPastLease: Array<{ cluster: string | null; mark: string; killAt: number; aliveForMs: number }>;
+    enginesPastLease: Orphan[];
+    childrenPastLease: Orphan[];
     lockFiles: string[];
     leftoverFiles: string[];
     leftoverProcesses: string[];
@@ -149,6 +152,15 @@ export function recoveryWaits(input: Pick<AuditInput, 'attacks' | 'attemptStarts
   return { waits, unknown };
 }
 
+/** A run of a killed worker seen alive after the kill; `engineAliveForMs` counts only its engine's processes. */
+interface Orphan {
+  cluster: string | null;
+  mark: string;
+  killAt: number;
+  aliveForMs: number;
+  engineAliveForMs: number | null;
+}
+
 export function computeFigures(input: AuditInput): Figures {
   const { operations, load } = input;
   const interleavings = findInterleavings(input.journal);
@@ -171,9 +183,16 @@ export function computeFigures(input: AuditInput): Figures {
   const toStart = waits.flatMap((w) => (w.toStartMs === null ? [] : [w.toStartMs]));
   const toFinish = waits.flatMap((w) => (w.toFinishMs === null ? [] : [w.toFinishMs]));
   const worst = waits.reduce<RecoveryWait | null>((a, w) => (a === null || (w.toStartMs ?? Infinity) > (a.toStartMs ?? Infinity) ? w : a), null);
-  const orphans = input.attacks.kills.flatMap((k) => [...input.watch.marks.values()].filter((m) => m.childParents.includes(k.pid) && m.lastSeen > k.at).map((m) => ({ cluster: m.cluster, mark: m.mark, killAt: k.at, aliveForMs: m.lastSeen - k.at })));
+  const orphans = input.attacks.kills.flatMap((k) =>
+    [...input.watch.marks.values()]
+      .filter((m) => m.childParents.includes(k.pid) && m.lastSeen > k.at)
+      .map((m) => ({ cluster: m.cluster, mark: m.mark, killAt: k.at, aliveForMs: m.lastSeen - k.at, engineAliveForMs: m.engineLastSeen !== null && m.engineLastSeen > k.at ? m.engineLastSeen - k.at : null })),
+  );
   const orphanLives = orphans.map((o) => o.aliveForMs);
-  const enginesPastLease = orphans.filter((o) => o.aliveForMs > input.leaseMs);
+  // What must be gone before the lease lapses is the engine; a child that never started one (still
+  // loading when its worker died) can start nothing once its parent is gone, and only takes its time to exit.
+  const enginesPastLease = orphans.filter((o) => o.engineAliveForMs !== null && o.engineAliveForMs > input.leaseMs);
+  const childrenPastLease = orphans.filter((o) => o.aliveForMs > input.leaseMs && !enginesPastLease.includes(o));
   // A cluster with work left (the wait gave up) legitimately holds its lock and its engine.
   const busy = new Set(operations.filter((o) => !TERMINAL.has(o.status)).map((o) => o.cluster));
   const clusterOfMark = (mark: string) => input.watch.marks.get(mark)?.cluster ?? journalCluster.get(mark) ?? null;
@@ -199,6 +218,7 @@ export function computeFigures(input: AuditInput): Figures {
     unexpectedWorkerExits: input.unexpectedWorkerExits,
     recovery: { waits: waits.length, unknown, maxToStartMs: toStart.length ? Math.max(...toStart) : null, medianToStartMs: median(toStart), maxToFinishMs: toFinish.length ? Math.max(...toFinish) : null, worst },
     orphanLifeMaxMs: orphanLives.length ? Math.max(...orphanLives) : null,
+    childrenPastLease: childrenPastLease.length,
     coverage: { attemptsStarted: input.attemptStarts.length, runsInJournal: journalCluster.size, runsSampled: input.watch.marks.size },
     mustBeZero: {
       runTwice,
@@ -217,6 +237,7 @@ export function computeFigures(input: AuditInput): Figures {
       together: together.slice(0, 50),
       lost,
       enginesPastLease,
+      childrenPastLease,
       lockFiles,
       leftoverFiles: input.leftoverFiles,
       leftoverProcesses,

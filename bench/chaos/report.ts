@@ -9,7 +9,7 @@ const MUST_BE_ZERO: Record<keyof MustBeZero, string> = {
   runTwice: 'run twice (attempts of one operation overlapping, from the call journal)',
   overlappingRuns: 'overlapping runs of different operations on one cluster (call journal)',
   runsAliveTogether: 'moments two runs were alive on one cluster (process samples)',
-  enginesPastLease: 'runs of a killed worker alive after its lease had lapsed (process samples)',
+  enginesPastLease: 'engines (CLI, plugins) of a killed worker alive after its lease had lapsed (process samples)',
   lost: 'lost (accepted and never finished, or a 202 whose operation is missing)',
   stacksLeftLocked: 'stacks left locked (lock files in the state backend, clusters with nothing left to run)',
   resourcesLeftBehind: 'destroyed clusters with resources (files) left behind',
@@ -38,7 +38,7 @@ export function printReport(f: Figures, context: Record<string, unknown>): void 
   out(`worker kills: ${f.kills} (${f.missedKills} planned kills found the worker still restarting); workers that died on their own: ${f.unexpectedWorkerExits}`);
   out(`recovery after a kill (${f.recovery.waits} running operations hit, ${f.recovery.unknown} kills while the records were down): next run on the cluster after median ${s(f.recovery.medianToStartMs)}, longest ${s(f.recovery.maxToStartMs)}; next finish longest ${s(f.recovery.maxToFinishMs)}`);
   if (f.recovery.worst) out(`  longest wait: cluster ${f.recovery.worst.cluster}, operation ${f.recovery.worst.operationId}, killed at ${new Date(f.recovery.worst.killAt).toISOString()}`);
-  out(`longest a killed worker's run stayed alive after the kill: ${s(f.orphanLifeMaxMs)}`);
+  out(`longest a killed worker's run stayed alive after the kill: ${s(f.orphanLifeMaxMs)}; job children without an engine still exiting after the lease: ${f.childrenPastLease}`);
   out(`overlap checks saw ${f.coverage.runsInJournal} runs in the call journal and ${f.coverage.runsSampled} in process samples, of ${f.coverage.attemptsStarted} attempts started`);
   for (const key of Object.keys(MUST_BE_ZERO) as Array<keyof MustBeZero>) out(`${f.mustBeZero[key] === 0 ? 'ok  ' : 'FAIL'} ${MUST_BE_ZERO[key]}: ${f.mustBeZero[key]}`);
   const d = f.details;
@@ -46,7 +46,7 @@ export function printReport(f: Figures, context: Record<string, unknown>): void 
     out(`  overlap on ${i.cluster}: run ${i.mark} (operation ${i.markOperation ?? '?'}) made "${i.returnCall}" at ${new Date(i.returnAt).toISOString()}, after run ${i.intruder} (operation ${i.intruderOperation ?? '?'}) began at ${new Date(i.intruderAt).toISOString()}`);
   }
   for (const t of d.together.slice(0, 10)) out(`  alive together on ${t.cluster} at ${new Date(t.at).toISOString()}: ${t.marks.join(', ')}`);
-  for (const e of d.enginesPastLease) out(`  run ${e.mark} on ${e.cluster ?? '?'} was alive ${s(e.aliveForMs)} after its worker was killed at ${new Date(e.killAt).toISOString()}`);
+  for (const e of d.enginesPastLease) out(`  the engine of run ${e.mark} on ${e.cluster ?? '?'} was alive ${s(e.engineAliveForMs)} after its worker was killed at ${new Date(e.killAt).toISOString()}`);
   for (const l of d.lost) out(`  lost ${l.id}: ${l.why}`);
   for (const l of d.lockFiles) out(`  lock left: ${l}`);
   for (const l of d.leftoverFiles) out(`  files left by destroyed cluster ${l}`);

@@ -5,7 +5,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -15,6 +14,7 @@ import { startPrivateRedis, type PrivateRedis } from '../../test/support/private
 import { JOURNAL_VAR } from '../../test/blueprints/local-files.js';
 import type { ChaosOptions } from './options.js';
 import { spawnService, startWorkerPool, stopService, type WorkerPool } from './processes.js';
+import { freePort } from '../../test/support/ports.js';
 
 export interface ChaosService {
   url: string;
@@ -30,15 +30,6 @@ export interface ChaosService {
   journalFile: string;
   /** Stops everything and removes the data directory, PostgreSQL's and Redis' files (the run's directory stays). */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function createDatabase(serverUrl: string): Promise<string> {

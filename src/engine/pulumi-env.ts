@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { rmSync, constants } from 'node:fs';
-import { access, chmod, link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
+import { ensureGeneratedSecret } from '../secrets/generated-secret.js';
 
 /** The parts of the service configuration the Pulumi CLI environment is built from. */
 export interface PulumiEnvInput {
@@ -92,19 +92,7 @@ export async function writePassphraseFile(passphrase: string): Promise<string> {
  */
 export async function ensurePassphrase(dataDir: string): Promise<string> {
   const file = passphraseFileOf(dataDir);
-  await mkdir(dataDir, { recursive: true });
-  // Written aside, then linked into place: link fails if the file exists, so two processes starting at
-  // once agree on one passphrase, and nobody ever reads a half-written file.
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, randomBytes(32).toString('base64url'), { mode: 0o600 });
-  try {
-    await link(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    await rm(tmp, { force: true });
-  }
-  const passphrase = (await readFile(file, 'utf8')).trim();
+  const passphrase = await ensureGeneratedSecret(file, 'base64url');
   if (!passphrase) throw new Error(`the passphrase file ${file} is empty`);
   return passphrase;
 }

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureGeneratedSecret } from './generated-secret.js';
 
 /** The file a generated records key is kept in, beside the generated stack passphrase. */
 export const recordsKeyFileOf = (dataDir: string) => path.join(dataDir, 'records-key');
@@ -19,17 +18,5 @@ export function parseRecordsKey(text: string): Buffer {
  */
 export async function loadRecordsKey(given: string | undefined, dataDir: string): Promise<{ key: Buffer; generated: boolean }> {
   if (given) return { key: parseRecordsKey(given), generated: false };
-  const file = recordsKeyFileOf(dataDir);
-  await mkdir(dataDir, { recursive: true });
-  // Written aside, then linked into place: two processes starting at once agree on one key.
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, randomBytes(32).toString('base64'), { mode: 0o600 });
-  try {
-    await link(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    await rm(tmp, { force: true });
-  }
-  return { key: parseRecordsKey(await readFile(file, 'utf8')), generated: true };
+  return { key: parseRecordsKey(await ensureGeneratedSecret(recordsKeyFileOf(dataDir), 'base64')), generated: true };
 }

@@ -45,6 +45,22 @@ export function hasSqlState(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }
 
+// Network failures on the way to the server, and SQLSTATE classes 08 (connection exception) and 57P
+// (operator intervention: shutdown, restart, cannot connect now).
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * True when `err` says the record store could not be reached or went away (restarting, down,
+ * partitioned), not that the statement was wrong: the request may succeed if tried again.
+ */
+export function isStoreUnreachable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNREACHABLE.has(code) || code.startsWith('08') || code.startsWith('57P'))) return true;
+  // node-postgres says these in words only.
+  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(message);
+}
+
 // The server's text form: `2024-05-01 10:20:30.123456+00`, offsets as +HH, +HH:MM or +HH:MM:SS.
 const TIMESTAMPTZ = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?$/;
 

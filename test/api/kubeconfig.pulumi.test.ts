@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { localSpec, ROOT, startHarness, type Harness } from '../support/harness.js';
+import { freePort } from '../support/ports.js';
 import { processesIn, watchProcesses } from '../support/processes.js';
+import { stallingPulumiDir } from '../support/stalling-cli.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CLUSTERS = ['kube-one', 'kube-two', 'kube-three', 'kube-four'];
-const isExecutable = (file: string) => {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('GET /v1/clusters/{name}/kubeconfig', () => {
   let h: Harness;
@@ -126,18 +118,9 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
 
     before(async () => {
       // The real CLI behind a wrapper that first stalls `stack output`: a state backend that hangs.
-      shimDir = await mkdtemp(path.join(tmpdir(), 'clusterd-slow-cli-'));
+      shimDir = await stallingPulumiDir(60);
       slowData = await mkdtemp(path.join(tmpdir(), 'clusterd-slow-api-'));
-      const real = (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, 'pulumi')).find(isExecutable);
-      assert.ok(real, 'no pulumi CLI on PATH');
-      await writeFile(path.join(shimDir, 'pulumi'), `#!/bin/sh\nif [ "$1" = stack ]; then sleep 60; fi\nexec ${real} "$@"\n`);
-      await chmod(path.join(shimDir, 'pulumi'), 0o755);
-      const port = await new Promise<number>((resolve) => {
-        const probe = net.createServer().listen(0, '127.0.0.1', () => {
-          const { port: p } = probe.address() as net.AddressInfo;
-          probe.close(() => resolve(p));
-        });
-      });
+      const port = await freePort();
       slowUrl = `http://127.0.0.1:${port}`;
       // Another replica of the API, on the same records and state, with the slow CLI first on its PATH.
       slowApi = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { freePort } from '../support/ports.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
@@ -20,15 +20,6 @@ function pulumiProcessesOf(dataDir: string): string[] {
     } catch {
       return false;
     }
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
   });
 }
 
@@ -85,7 +76,12 @@ describe('resilience: crashes and restarts lose nothing', { skip: !process.env.T
     const dataDir = execFileSync('psql', [process.env.TEST_DATABASE_URL!, '-Atc', 'SHOW data_directory'], { encoding: 'utf8' }).trim();
     const pgCtl = execFileSync('bash', ['-c', 'ls /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n 1'], { encoding: 'utf8' }).trim();
     execFileSync('runuser', ['-u', 'postgres', '--', pgCtl, '-D', dataDir, '-m', 'fast', '-w', 'stop'], { stdio: 'ignore' });
-    assert.equal((await h.api('GET', '/v1/clusters/pg-restart')).status, 500);
+    // An outage to wait out, said as one: 503 with Retry-After, never a 500.
+    const down = await h.api('GET', '/v1/clusters/pg-restart');
+    assert.equal(down.status, 503, JSON.stringify(down.body));
+    assert.equal(down.headers.get('retry-after'), '2');
+    assert.equal(down.body.title, 'Temporarily unavailable');
+    assert.equal((await h.api('POST', '/v1/clusters/pg-restart/preview')).status, 503);
     execFileSync('bash', [path.join(process.cwd(), 'scripts/ensure-postgres.sh')], { env: { ...process.env, PG_PORT: url.port }, stdio: ['ignore', 'ignore', 'inherit'] });
     assert.equal((await h.api('GET', '/v1/clusters/pg-restart')).status, 200);
     await h.spawnWorker();

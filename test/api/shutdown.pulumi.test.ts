@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { accessSync, constants } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,18 +8,11 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { processesIn } from '../support/processes.js';
+import { stallingPulumiDir } from '../support/stalling-cli.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
 import { openStream } from '../support/sse-client.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const isExecutable = (file: string) => {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Waits until `test` holds, checking every 50 ms; fails after `timeoutMs`. */
 async function until(what: string, test: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
@@ -115,11 +107,7 @@ describe('shutting down on SIGTERM, in order', { skip: !process.env.TEST_DATABAS
     assert.equal(long.status, 202, JSON.stringify(long.body));
     longOp = long.body.operation.id;
     await h.waitFor(longOp, ['running'], 120_000);
-    shimDir = await mkdtemp(path.join(tmpdir(), 'clusterd-slow-cli-'));
-    const real = (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, 'pulumi')).find(isExecutable);
-    assert.ok(real, 'no pulumi CLI on PATH');
-    await writeFile(path.join(shimDir, 'pulumi'), `#!/bin/sh\nif [ "$1" = stack ]; then sleep 8; fi\nexec ${real} "$@"\n`);
-    await chmod(path.join(shimDir, 'pulumi'), 0o755);
+    shimDir = await stallingPulumiDir(8);
   });
 
   after(async () => {

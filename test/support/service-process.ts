@@ -3,9 +3,9 @@
  * so that a test can signal it and watch it exit. Its output is kept for the test to read.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { ROOT } from './harness.js';
+import { freePort } from './ports.js';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -18,17 +18,6 @@ export interface ServiceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, then SIGKILL after `killAfterMs`; resolves once it has exited. */
   stop(killAfterMs?: number): Promise<void>;
-}
-
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
 }
 
 /**
