@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
 
 const eks = {
@@ -22,11 +22,11 @@ describe('the eks and gke blueprints through the API', () => {
   let h: Harness;
   const locks = () => readdirSync(path.join(h.dataDir, 'state'), { recursive: true }).map(String).filter((f) => f.includes('locks') && f.endsWith('.json'));
 
-  before(async () => {
+  beforeAll(async () => {
     // No cloud here: make sure no stray credentials or plugins from the machine are used.
     h = await startHarness({ env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', GOOGLE_CREDENTIALS: '', DRIFT_SWEEP_CRON: 'off' } });
   });
-  after(async () => h?.stop());
+  afterAll(async () => h?.stop());
 
   it('lists both built-in blueprints with their spec schemas', async () => {
     const items = (await h.api('GET', '/v1/blueprints')).body.items;

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import { jobProcessesOf, statusEvents } from '../support/processes.js';
 import { openStream } from '../support/sse-client.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const hasServer = Boolean(process.env.TEST_DATABASE_URL);
 
 async function create(h: Harness, name: string, spec = localSpec()) {
   const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name, blueprint: 'local-files', spec } });
@@ -38,13 +37,13 @@ async function updateStepStarted(h: Harness, id: string) {
  */
 describe('the core promise under load', () => {
   const harnesses: Harness[] = [];
-  after(async () => {
+  afterAll(async () => {
     for (const h of harnesses) await h.stop();
   });
 
   it('drains 16 previews queued back to back through a 3 s lease, running each exactly once', async () => {
     // Two worker processes and a reconciler every 2 s: plenty of would-be takers for a lane held too long.
-    const h = await startHarness({ workers: hasServer ? 2 : 'in-process', env: { WORKER_LANE_LEASE_MS: '3000' } });
+    const h = await startHarness({ workers: 2, env: { WORKER_LANE_LEASE_MS: '3000' } });
     harnesses.push(h);
     await succeeded(h, await create(h, 'long-drain'));
     const t0 = Date.now();
@@ -99,7 +98,7 @@ describe('the core promise under load', () => {
     await succeeded(h, fix);
   });
 
-  it('stops the engine before its lease lapses while the record store is paused, then runs the operation again with recovery', { skip: !hasServer && 'needs TEST_DATABASE_URL (a worker process and a PostgreSQL server of its own)' }, async () => {
+  it('stops the engine before its lease lapses while the record store is paused, then runs the operation again with recovery', async () => {
     let pg: PrivatePostgres | undefined = await startPrivatePostgres();
     try {
       const h = await startHarness({ workers: 1, databaseServer: pg.url, env: { WORKER_LANE_LEASE_MS: '3000' } });
@@ -138,7 +137,7 @@ describe('the core promise under load', () => {
     }
   });
 
-  it('stops the engine of a SIGKILLed worker before that worker\'s lease can lapse, then runs the operation again with recovery', { skip: !hasServer && 'needs TEST_DATABASE_URL (a worker process to kill)' }, async () => {
+  it('stops the engine of a SIGKILLed worker before that worker\'s lease can lapse, then runs the operation again with recovery', async () => {
     // Found by the chaos run (npm run chaos): with a short lease, an orphaned run cancelled gracefully for
     // a fixed 8 s, long after another worker could take the lane over.
     const leaseMs = 3000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
@@ -36,7 +36,7 @@ describe('drift detection and remediation, with the real engine', () => {
     }
   }
 
-  before(async () => {
+  beforeAll(async () => {
     receiver = await startReceiver();
     h = await startHarness({
       env: { ...ALLOW_LOOPBACK_RECEIVERS, WORKER_CONCURRENCY: '3', DRIFT_MAX_CONCURRENT_CHECKS: '2', DRIFT_SWEEP_POLL_MS: '200', DRIFT_SWEEP_CRON: 'off', WEBHOOK_BACKOFF_MS: '50' },
@@ -48,7 +48,7 @@ describe('drift detection and remediation, with the real engine', () => {
     await create('drift-auto', { driftPolicy: 'auto' });
     await create('drift-clean', {}, 'beta');
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
     await receiver?.close();
   });

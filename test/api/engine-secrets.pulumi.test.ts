@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import { jobProcessesOf } from '../support/processes.js';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The processes of a job (its child, the CLI, the provider plugin that runs blueprint code) see only what they need. */
-describe('the environment of a job', { skip: !process.env.TEST_DATABASE_URL && 'needs TEST_DATABASE_URL (a worker process with a full environment)' }, () => {
+describe('the environment of a job', () => {
   let h: Harness | undefined;
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
@@ -7,19 +7,19 @@ import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../suppo
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BLOCKERS_EACH = 200;
 
-describe('the expiry watch, with clusters it cannot destroy ahead of the others', { skip: !process.env.TEST_DATABASE_URL && 'writes the blocking clusters into PostgreSQL directly' }, () => {
+describe('the expiry watch, with clusters it cannot destroy ahead of the others', () => {
   let h: Harness;
   let receiver: Receiver;
   let db: pg.Client;
 
-  before(async () => {
+  beforeAll(async () => {
     receiver = await startReceiver();
     // Small pages, so that a pass must page through the backlog to get anywhere.
     h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, EXPIRY_CHECK_INTERVAL_MS: '500', EXPIRY_BATCH_SIZE: '50', EXPIRY_WARNINGS: '1h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
     db = new pg.Client({ connectionString: h.env.DATABASE_URL });
     await db.connect();
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.end();
     await h?.stop();
     await receiver?.close();

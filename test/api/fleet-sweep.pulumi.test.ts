@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 
 const FLEET = 50;
@@ -18,7 +18,7 @@ describe(`a sweep over a fleet of ${FLEET} clusters, with the real engine`, () =
   let h: Harness;
   const names = Array.from({ length: FLEET }, (_, i) => `fleet-${String(i).padStart(2, '0')}`);
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness({ env: { WORKER_CONCURRENCY: String(CAP + 2), DRIFT_MAX_CONCURRENT_CHECKS: String(CAP), DRIFT_SWEEP_POLL_MS: '100', DRIFT_SWEEP_CRON: 'off' } });
     const ops = [];
     for (const name of names) {
@@ -28,7 +28,7 @@ describe(`a sweep over a fleet of ${FLEET} clusters, with the real engine`, () =
     }
     for (const id of ops) assert.equal((await h.waitFor(id, undefined, 600_000)).status, 'succeeded');
   });
-  after(async () => h?.stop());
+  afterAll(async () => h?.stop());
 
   it('checks every cluster, never more than the cap at once, and never delays an operation someone asks for meanwhile', async () => {
     const sweep = (await h.api('POST', '/v1/drift/sweeps')).body;

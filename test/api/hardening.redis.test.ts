@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 
 /** Security headers, caching rules and bearer challenges on real answers of the running service. */
@@ -7,13 +7,13 @@ describe('response hardening', () => {
   let h: Harness;
   let operationId: string;
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness({ workers: 'none', records: 'pglite' });
     const created = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'headers-one', blueprint: 'local-files', spec: localSpec() } });
     assert.equal(created.status, 202);
     operationId = created.body.operation.id;
   });
-  after(async () => h?.stop());
+  afterAll(async () => h?.stop());
 
   const SECURITY_HEADERS = {
     'content-security-policy': "default-src 'none';frame-ancestors 'none'",

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { localSpec, startHarness, type ApiResponse, type Harness } from '../support/harness.js';
 
 /**
@@ -7,7 +7,7 @@ import { localSpec, startHarness, type ApiResponse, type Harness } from '../supp
  * field and the rule, and leaves no record and no job behind. No worker runs here, so every
  * operation accepted stays queued and countable.
  */
-const stores = process.env.TEST_DATABASE_URL ? (['pglite', 'auto'] as const) : (['pglite'] as const);
+const stores = (['pglite', 'auto'] as const);
 for (const records of stores) describe(`hostile input, records in ${records === 'pglite' ? 'PGlite' : 'PostgreSQL'}`, () => {
   let h: Harness;
   let operationId: string;
@@ -16,7 +16,7 @@ for (const records of stores) describe(`hostile input, records in ${records === 
   const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const json = { 'content-type': 'application/json' };
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness({ workers: 'none', records });
     const created = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'steady', blueprint: 'local-files', spec: localSpec({ tags: { keep: 'me' } }) } });
     assert.equal(created.status, 202, JSON.stringify(created.body));
@@ -26,7 +26,7 @@ for (const records of stores) describe(`hostile input, records in ${records === 
     assert.equal(hook.status, 201, JSON.stringify(hook.body));
     webhookId = hook.body.id;
   });
-  after(async () => h?.stop());
+  afterAll(async () => h?.stop());
 
   /** Everything a refused request could have changed. */
   const snapshot = async () => {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { localSpec, ROOT, startHarness, type Harness } from '../support/harness.js';
 import { freePort } from '../support/ports.js';
 import { processesIn, watchProcesses } from '../support/processes.js';
@@ -39,14 +39,14 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
     };
   };
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness({ env: { DRIFT_SWEEP_CRON: 'off', KUBECONFIG_MAX_CONCURRENT_READS: '2', KUBECONFIG_CACHE_MS: '5000' } });
     alpha = await h.teamToken('alpha');
     beta = await h.teamToken('beta');
     const ops = await Promise.all(CLUSTERS.map(async (name) => (await h.api('POST', '/v1/clusters', { token: alpha, body: { name, blueprint: 'local-files', spec: localSpec() } })).body.operation.id));
     for (const id of ops) assert.equal((await h.waitFor(id, undefined, 300_000)).status, 'succeeded');
   });
-  after(async () => h?.stop());
+  afterAll(async () => h?.stop());
 
   it('hands the decrypted kubeconfig to a caller who may see the cluster, uncached, and records the read', async () => {
     assert.equal((await h.api('GET', '/v1/clusters/kube-one', { token: alpha })).body.outputs.kubeconfig, '[secret]');
@@ -109,14 +109,14 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
     assert.equal((await readCount('kube-two')) - before, 31);
   });
 
-  describe('a read slower than KUBECONFIG_READ_TIMEOUT_MS', { skip: !process.env.TEST_DATABASE_URL && 'a second API process needs TEST_DATABASE_URL' }, () => {
+  describe('a read slower than KUBECONFIG_READ_TIMEOUT_MS', () => {
     let slowApi: ChildProcess;
     let slowUrl: string;
     let shimDir: string;
     let slowData: string;
     const slowReaders = () => path.join(slowData, 'readers');
 
-    before(async () => {
+    beforeAll(async () => {
       // The real CLI behind a wrapper that first stalls `stack output`: a state backend that hangs.
       shimDir = await stallingPulumiDir(60);
       slowData = await mkdtemp(path.join(tmpdir(), 'clusterd-slow-api-'));
@@ -137,7 +137,7 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
         await sleep(250);
       }
     });
-    after(async () => {
+    afterAll(async () => {
       if (slowApi && slowApi.exitCode === null) {
         const exited = new Promise((r) => slowApi.once('exit', r));
         slowApi.kill('SIGTERM');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 
 /** Reads a Server-Sent Events stream to its end. */
@@ -22,10 +22,10 @@ describe('a cluster through its whole life, over HTTP, with the real engine', ()
   const name = 'life-one';
   const clusterDir = () => path.join(h.dataDir, 'local-clusters', name);
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness();
   });
-  after(async () => h?.stop());
+  afterAll(async () => h?.stop());
 
   it('provisions: the operation succeeds, the cluster is ready and its secrets stay secret', async () => {
     const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name, blueprint: 'local-files', spec: localSpec({ secretValue: 'hunter2-very-secret' }) } });

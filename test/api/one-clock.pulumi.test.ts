@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { localSpec, ROOT, startHarness, type Harness } from '../support/harness.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
@@ -14,7 +14,7 @@ const HOUR = 60 * MINUTE;
 /** How far ahead the service process's clock runs. */
 const SKEW_MS = 2 * HOUR;
 
-describe("one clock: expiry follows the database's clock, not the process's", { skip: !process.env.TEST_DATABASE_URL && 'a second service process needs TEST_DATABASE_URL' }, () => {
+describe("one clock: expiry follows the database's clock, not the process's", () => {
   let h: Harness;
   let receiver: Receiver;
   let skewed: ServiceProcess;
@@ -33,7 +33,7 @@ describe("one clock: expiry follows the database's clock, not the process's", { 
   const assertFromDbNow = (iso: string, reference: number, offsetMs: number) =>
     assert.ok(Math.abs(Date.parse(iso) - (reference + offsetMs)) < MINUTE, `${iso} is not ${offsetMs / MINUTE} min after the database's ${new Date(reference).toISOString()}`);
 
-  before(async () => {
+  beforeAll(async () => {
     receiver = await startReceiver();
     // No worker here: the skewed process below is the only one, API and worker together.
     h = await startHarness({ workers: 'none', env: { ...ALLOW_LOOPBACK_RECEIVERS, EXPIRY_CHECK_INTERVAL_MS: '250', EXPIRY_WARNINGS: '1h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
@@ -52,7 +52,7 @@ describe("one clock: expiry follows the database's clock, not the process's", { 
     );
     startedAt = await dbNow();
   });
-  after(async () => {
+  afterAll(async () => {
     await skewed?.stop();
     await db?.end();
     await h?.stop();

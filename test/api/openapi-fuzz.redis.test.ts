@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ROOT, startHarness, type Harness } from '../support/harness.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 
@@ -69,20 +69,20 @@ async function fuzz(url: string, token: string, extraArgs: string[] = []): Promi
 }
 
 /** Fails with schemathesis's own report of every finding; otherwise says what the run covered. */
-function assertNoFindings(t: TestContext, who: string, run: FuzzRun): void {
+function assertNoFindings(who: string, run: FuzzRun): void {
   assert.ok(run.report, `schemathesis wrote no report (exit ${run.exitCode}):\n${run.output}`);
   const { report } = run;
   const findings = report.failures.map((f) => `${f.code} ${f.title} x${f.count}: ${f.operations.join(', ')}`);
   assert.equal(run.exitCode, 0, `schemathesis found ${report.test_cases.unique_failures} problem(s) as ${who}:\n${findings.join('\n')}\n\n${run.output}`);
   assert.equal(report.operations.tested, report.operations.total, `every operation of the description is fuzzed:\n${run.output}`);
-  t.diagnostic(`${who}: ${report.test_cases.generated} test cases over ${report.operations.tested} operations in ${report.running_time.toFixed(0)} s, 0 findings (seed ${SEED})`);
+  console.log(`${who}: ${report.test_cases.generated} test cases over ${report.operations.tested} operations in ${report.running_time.toFixed(0)} s, 0 findings (seed ${SEED})`);
 }
 
 describe('API fuzz from the OpenAPI description (schemathesis)', () => {
   let pg: PrivatePostgres;
   let h: Harness;
 
-  before(async () => {
+  beforeAll(async () => {
     assert.ok(SCHEMATHESIS, 'CLUSTERD_SCHEMATHESIS must name the st executable: run the tests with scripts/test.sh (npm test), which installs it');
     pg = await startPrivatePostgres();
     h = await startHarness({
@@ -91,18 +91,18 @@ describe('API fuzz from the OpenAPI description (schemathesis)', () => {
       env: { RATE_LIMIT_AUTH_FAILURES: '100000/1m', RATE_LIMIT_WEBHOOK_TESTS: '100000/1m', RATE_LIMIT_DRIFT_SWEEPS: '100000/1m' },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
     pg?.stop();
   });
 
-  it('finds no 5xx and no answer that breaks the description, as an admin', { timeout: RUN_TIMEOUT_MS + 60_000 }, async (t) => {
-    assertNoFindings(t, 'admin', await fuzz(h.url, h.adminToken));
+  it('finds no 5xx and no answer that breaks the description, as an admin', { timeout: RUN_TIMEOUT_MS + 60_000 }, async () => {
+    assertNoFindings('admin', await fuzz(h.url, h.adminToken));
   });
 
   // A team token meets other answers: 403 on admin routes, another team's records as 404, own_team.
   // The admin run covered the boundaries (coverage phase) and the links (stateful): fewer examples here.
-  it('finds no 5xx and no answer that breaks the description, as a team', { timeout: RUN_TIMEOUT_MS + 60_000 }, async (t) => {
-    assertNoFindings(t, 'team', await fuzz(h.url, await h.teamToken('fuzzers'), ['--phases', 'fuzzing', '--max-examples', '10']));
+  it('finds no 5xx and no answer that breaks the description, as a team', { timeout: RUN_TIMEOUT_MS + 60_000 }, async () => {
+    assertNoFindings('team', await fuzz(h.url, await h.teamToken('fuzzers'), ['--phases', 'fuzzing', '--max-examples', '10']));
   });
 });

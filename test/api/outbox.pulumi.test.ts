@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
@@ -14,10 +14,10 @@ const exited = (p: import('node:child_process').ChildProcess) => new Promise<voi
  * death of the worker that committed it: the consequences are recorded with the outcome, in the outbox,
  * and carried out by whichever worker comes next.
  */
-describe('nothing lost between a commit and its consequences', { skip: !process.env.TEST_DATABASE_URL && 'needs TEST_DATABASE_URL (a worker process to kill)' }, () => {
+describe('nothing lost between a commit and its consequences', () => {
   let h: Harness | undefined;
   let receiver: Receiver | undefined;
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
     await receiver?.close();
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/main.js';
@@ -17,7 +17,7 @@ async function flood(count: number, parallel: number, send: (i: number) => Promi
 
 const statusCounts = (answers: Response[]) => answers.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
 
-describe('rate limits held in Redis, shared by two API processes', { skip: !process.env.TEST_DATABASE_URL && 'a second API process needs TEST_DATABASE_URL' }, () => {
+describe('rate limits held in Redis, shared by two API processes', () => {
   let h: Harness;
   let second: RunningService;
   let alpha: string;
@@ -26,7 +26,7 @@ describe('rate limits held in Redis, shared by two API processes', { skip: !proc
   const call = (base: string, method: string, path: string, token: string, headers: Record<string, string> = {}) =>
     fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, ...headers } });
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness({
       workers: 'none',
       env: { RATE_LIMIT_AUTH_FAILURES: '20/1m', RATE_LIMIT_WEBHOOK_TESTS: '3/1m', RATE_LIMIT_DRIFT_SWEEPS: '2/1h', TRUST_PROXY: 'loopback', DRIFT_SWEEP_CRON: 'off' },
@@ -36,7 +36,7 @@ describe('rate limits held in Redis, shared by two API processes', { skip: !proc
     alpha = await h.teamToken('alpha');
     beta = await h.teamToken('beta');
   });
-  after(async () => {
+  afterAll(async () => {
     await second?.stop();
     await h?.stop();
   });
@@ -108,11 +108,11 @@ describe('rate limits held in Redis, shared by two API processes', { skip: !proc
 describe('rate limits while Redis is down', () => {
   let h: Harness;
 
-  before(async () => {
+  beforeAll(async () => {
     // Nothing listens on port 1: every Redis command fails at once.
     h = await startHarness({ workers: 'none', records: 'pglite', env: { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_AUTH_FAILURES: '20/1m', LOG_LEVEL: 'error' } });
   });
-  after(async () => h?.stop());
+  afterAll(async () => h?.stop());
 
   it('keeps answering, and each process limits alone from its own memory', async () => {
     const t0 = performance.now();

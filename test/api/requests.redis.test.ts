@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 
 /** API behaviour that needs Redis and the record store but no engine run: no worker here. */
-const stores = process.env.TEST_DATABASE_URL ? (['pglite', 'auto'] as const) : (['pglite'] as const);
+const stores = (['pglite', 'auto'] as const);
 for (const records of stores) describe(`the HTTP API without workers, records in ${records === 'pglite' ? 'PGlite' : 'PostgreSQL'}`, () => {
   let h: Harness;
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness({ workers: 'none', records });
   });
-  after(async () => h?.stop());
+  afterAll(async () => h?.stop());
 
   const fieldsOf = (body: any) => body.errors.map((e: any) => `${e.field}|${e.rule}`).sort();
 

@@ -3,7 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { freePort } from '../support/ports.js';
 
@@ -23,9 +23,9 @@ function pulumiProcessesOf(dataDir: string): string[] {
   });
 }
 
-describe('resilience: crashes and restarts lose nothing', { skip: !process.env.TEST_DATABASE_URL && !process.env.CI && 'needs TEST_DATABASE_URL (worker processes share PostgreSQL)' }, () => {
+describe('resilience: crashes and restarts lose nothing', () => {
   const harnesses: Harness[] = [];
-  after(async () => {
+  afterAll(async () => {
     for (const h of harnesses) await h.stop();
   });
 

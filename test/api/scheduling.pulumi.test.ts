@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 
 const create = (h: Harness, name: string, spec: Record<string, unknown>) =>
@@ -7,10 +7,10 @@ const create = (h: Harness, name: string, spec: Record<string, unknown>) =>
 
 describe('scheduling: order per cluster, parallel across clusters, coalescing, cancel', () => {
   let h: Harness;
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness({ env: { WORKER_CONCURRENCY: '2' } });
   });
-  after(async () => h?.stop());
+  afterAll(async () => h?.stop());
 
   it('runs two clusters in parallel', async () => {
     const a = await create(h, 'par-a', localSpec({ delayMs: 3000 }));

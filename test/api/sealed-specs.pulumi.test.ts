@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { sealStoredSpecs } from '../../src/store/seal-stored-specs.js';
 import { openPostgres } from '../../src/store/pg-client.js';
@@ -27,9 +27,9 @@ async function recordsText(url: string): Promise<string> {
 }
 
 /** Blueprints' write-only spec fields (secrets the program needs) are never stored in clear. */
-describe('write-only spec fields at rest', { skip: !process.env.TEST_DATABASE_URL && 'needs TEST_DATABASE_URL (reads the records directly and runs a worker process)' }, () => {
+describe('write-only spec fields at rest', () => {
   const harnesses: Harness[] = [];
-  after(async () => {
+  afterAll(async () => {
     for (const h of harnesses) await h.stop();
   });
 

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { processesIn } from '../support/processes.js';
 import { stallingPulumiDir } from '../support/stalling-cli.js';
@@ -76,7 +76,7 @@ async function idleKeepAlive(port: number): Promise<{ closed: Promise<number> }>
   return { closed };
 }
 
-describe('shutting down on SIGTERM, in order', { skip: !process.env.TEST_DATABASE_URL && 'a second API process needs TEST_DATABASE_URL' }, () => {
+describe('shutting down on SIGTERM, in order', () => {
   let h: Harness;
   let shimDir: string;
   let longOp: string;
@@ -97,7 +97,7 @@ describe('shutting down on SIGTERM, in order', { skip: !process.env.TEST_DATABAS
     return { api, readers: path.join(dataDir, 'readers') };
   }
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness({ env: { DRIFT_SWEEP_CRON: 'off', WORKER_SHUTDOWN_GRACE_MS: '1000' } });
     const quiet = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'quiet-one', blueprint: 'local-files', spec: localSpec() } });
     assert.equal(quiet.status, 202, JSON.stringify(quiet.body));
@@ -110,7 +110,7 @@ describe('shutting down on SIGTERM, in order', { skip: !process.env.TEST_DATABAS
     shimDir = await stallingPulumiDir(8);
   });
 
-  after(async () => {
+  afterAll(async () => {
     for (const s of services) await s.stop(5000);
     for (const dir of dataDirs) {
       // A wrapper's `sleep`, orphaned when a forced exit left its read behind.

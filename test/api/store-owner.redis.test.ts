@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { openPglite } from '../../src/store/pglite-client.js';
 import { childrenNamed } from '../support/processes.js';
@@ -29,7 +29,7 @@ describe('one process owns the embedded record store', () => {
   let env: NodeJS.ProcessEnv;
   const started: Service[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'clusterd-owner-'));
     const { DATABASE_URL: _shared, ...inherited } = process.env;
     env = {
@@ -44,7 +44,7 @@ describe('one process owns the embedded record store', () => {
     };
   });
 
-  after(async () => {
+  afterAll(async () => {
     for (const s of started) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
     await Promise.all(started.map((s) => s.exited));
     const redis = new Redis(redisUrl());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openPostgres } from '../../src/store/pg-client.js';
 import type { SqlClient } from '../../src/store/sql.js';
 import { SqlRecordStore } from '../../src/store/sql-store.js';
@@ -28,7 +28,7 @@ async function refusedBody(s: OpenStream): Promise<any> {
   return JSON.parse(s.text());
 }
 
-describe('event streams over PostgreSQL: one team cannot slow another', { skip: !process.env.TEST_DATABASE_URL && 'needs TEST_DATABASE_URL' }, () => {
+describe('event streams over PostgreSQL: one team cannot slow another', () => {
   let proxy: CountingProxy;
   let h: Harness;
   let db: SqlClient;
@@ -48,7 +48,7 @@ describe('event streams over PostgreSQL: one team cannot slow another', { skip: 
     return performance.now() - t0;
   };
 
-  before(async () => {
+  beforeAll(async () => {
     proxy = await startCountingProxy(process.env.TEST_DATABASE_URL!);
     h = await startHarness({
       workers: 'none',
@@ -69,7 +69,7 @@ describe('event streams over PostgreSQL: one team cannot slow another', { skip: 
     writer = laneWriter(db);
   });
 
-  after(async () => {
+  afterAll(async () => {
     for (const s of streams) s.close();
     await db?.close();
     await h?.stop();
@@ -205,11 +205,11 @@ describe('event streams over PGlite: notifications inside the process', () => {
   let h: Harness;
   let alpha: string;
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startHarness({ workers: 'none', records: 'pglite', env: { STREAMS_RECHECK_MS: '600000', STREAMS_MAX_PER_TOKEN: '2', STREAMS_KEEPALIVE_MS: '1000' } });
     alpha = await h.teamToken('alpha');
   });
-  after(async () => h?.stop());
+  afterAll(async () => h?.stop());
 
   it('ends waiting streams promptly when their operation is cancelled', async () => {
     const op = (await h.api('POST', '/v1/clusters', { token: alpha, body: { name: 'lite-one', blueprint: 'local-files', spec: localSpec() } })).body.operation.id;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SWEEPS_QUEUE, SWEEP_SCHEDULER_ID } from '../../queue/names.js';
@@ -23,7 +23,7 @@ describe('the fleet sweep schedule', () => {
     return { redis, queue };
   };
 
-  after(async () => {
+  afterAll(async () => {
     const redis = connections[0]!;
     const keys = await redis.keys(`${prefix}:*`);
     if (keys.length) await redis.del(...keys);

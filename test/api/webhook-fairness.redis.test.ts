@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
@@ -52,13 +52,13 @@ describe('a webhook receiver that never answers', () => {
   let maxTogether = 0;
   const track = () => void (maxTogether = Math.max(maxTogether, (deadA?.open ?? 0) + (deadB?.open ?? 0)));
 
-  before(async () => {
+  beforeAll(async () => {
     healthy = await startReceiver();
     deadA = await startHanging(track);
     deadB = await startHanging(track);
     h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_TIMEOUT_MS: '20000', WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '2', RATE_LIMIT_WEBHOOK_TESTS: '100/1m' } });
   });
-  after(async () => {
+  afterAll(async () => {
     // Free the attempts in flight first, so that the workers' drain does not wait out their timeout.
     await deadA?.close();
     await deadB?.close();

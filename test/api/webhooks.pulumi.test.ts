@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { verifyWebhook } from '../../src/webhooks/signature.js';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
@@ -11,7 +11,7 @@ describe('operation events, with the real engine', () => {
   const secrets: Record<string, string> = {};
   const name = 'hooked-one';
 
-  before(async () => {
+  beforeAll(async () => {
     receiver = await startReceiver();
     h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3' } });
     const tokens = { alpha: await h.teamToken('alpha'), beta: await h.teamToken('beta'), admin: h.adminToken };
@@ -26,7 +26,7 @@ describe('operation events, with the real engine', () => {
       secrets[who] = res.body.signingSecret;
     }
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
     await receiver?.close();
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { z } from 'zod';
 import type { Blueprint } from '../../src/blueprints/blueprint.js';
 import { BlueprintRegistry, loadBlueprintModules } from '../../src/blueprints/registry.js';

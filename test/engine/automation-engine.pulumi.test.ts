@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { killProcessTree } from '../../queue/process-tree.js';
 import { BlueprintRegistry } from '../../src/blueprints/registry.js';
 import type { OperationKind } from '../../src/domain/operation.js';
@@ -91,7 +91,7 @@ describe('AutomationEngine with the local-files blueprint', () => {
     return { child, updating, done };
   }
 
-  before(async () => {
+  beforeAll(async () => {
     cliDir = execFileSync('bash', [path.join(ROOT, 'scripts/ensure-pulumi.sh')], { encoding: 'utf8' }).trim();
     dataDir = mkdtempSync(path.join(tmpdir(), 'clusterd-engine-'));
     const backendUrl = `file://${path.join(dataDir, 'state')}`;
@@ -103,7 +103,7 @@ describe('AutomationEngine with the local-files blueprint', () => {
     registry.register(localFiles({ dataDir }));
     engine = new AutomationEngine({ projectName: 'clusterd', workRoot: path.join(dataDir, 'workspaces'), env, secretsProvider: 'passphrase', registry });
   });
-  after(() => {
+  afterAll(() => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -274,10 +274,10 @@ describe('translateError, on messages captured from CLI 3.259', () => {
 
 describe('the Pulumi CLI environment', () => {
   let dir: string;
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'clusterd-env-'));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('generates the passphrase once, mode 0600, and reads it back afterwards', async () => {
     const [a, b] = await Promise.all([ensurePassphrase(dir), ensurePassphrase(dir)]);

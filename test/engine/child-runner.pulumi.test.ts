@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { runInChildProcess, type ChildConfig } from '../../queue/child-runner.js';
 import type { OperationKind } from '../../src/domain/operation.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../../src/engine/engine.js';
@@ -78,7 +78,7 @@ describe('runInChildProcess', () => {
     assert.deepEqual(leftovers(), [], 'processes of the run outlived it');
   }
 
-  before(async () => {
+  beforeAll(async () => {
     const cliDir = execFileSync('bash', [path.join(ROOT, 'scripts/ensure-pulumi.sh')], { encoding: 'utf8' }).trim();
     dataDir = mkdtempSync(path.join(tmpdir(), 'clusterd-child-'));
     const backendUrl = `file://${path.join(dataDir, 'state')}`;
@@ -93,7 +93,7 @@ describe('runInChildProcess', () => {
       dataDir,
     };
   });
-  after(() => {
+  afterAll(() => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from 'vitest';
 import * as pulumi from '@pulumi/pulumi';
 import { ancestors, find, installMocks, ofType, run, valueOf, type Registered } from './support.js';
 
@@ -21,7 +21,7 @@ describe('the eks program', () => {
   describe('with the default spec', () => {
     let resources: Registered[];
     let outputs: Record<string, unknown>;
-    before(async () => {
+    beforeAll(async () => {
       ({ resources, outputs } = await run(eksBlueprint.program(parse({ tags: { 'cost-center': 'cc-42' } }), context)));
     });
 
@@ -200,7 +200,7 @@ describe('the eks program', () => {
 
   describe('with a private endpoint, existing subnets, several pools and ingress-nginx', () => {
     let resources: Registered[];
-    before(async () => {
+    beforeAll(async () => {
       const spec = parse({
         version: '1.32',
         endpoint: { access: 'private' },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from 'vitest';
 import * as pulumi from '@pulumi/pulumi';
 import { ancestors, find, installMocks, ofType, run, valueOf, type Registered } from './support.js';
 
@@ -14,7 +14,7 @@ describe('the gke program', () => {
   describe('with the default spec', () => {
     let resources: Registered[];
     let outputs: Record<string, unknown>;
-    before(async () => {
+    beforeAll(async () => {
       ({ resources, outputs } = await run(gkeBlueprint.program(parse({ tags: { 'Cost.Center': 'CC/42' } }), context)));
     });
 
@@ -140,7 +140,7 @@ describe('the gke program', () => {
 
   describe('with a static version, a private endpoint, chosen zones, a spot pool and ingress-nginx', () => {
     let resources: Registered[];
-    before(async () => {
+    beforeAll(async () => {
       const spec = parse({
         releaseChannel: 'NONE',
         version: '1.32',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { eksSpecSchema, gkeSpecSchema, builtInBlueprints } from '../../programs/index.js';
 
 const eksBp = builtInBlueprints.find((b) => b.name === 'eks')!;

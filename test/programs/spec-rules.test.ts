@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { eksSpecSchema, gkeSpecSchema } from '../../programs/index.js';
 import { fieldIssues } from '../../src/lifecycle/zod-issues.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { ExpiryDue } from '../../src/store/expiry-store.js';
 import { migrate } from '../../src/store/migrations.js';
 import type { SqlClient } from '../../src/store/sql.js';
@@ -18,13 +18,13 @@ function expirySuite(label: string, openBackend: () => Promise<Backend>): void {
     let db: SqlClient;
     let store: SqlRecordStore;
 
-    before(async () => {
+    beforeAll(async () => {
       backend = await openBackend();
       [db] = (await backend.clients(1)) as [SqlClient];
       await migrate(db);
       store = new SqlRecordStore(db);
     });
-    after(async () => backend.cleanup());
+    afterAll(async () => backend.cleanup());
 
     /** A cluster expiring at the database's `now() + offset` (a PostgreSQL interval, e.g. '-1 minute'). */
     async function expiringIn(offset: string, name = uniq('c')) {
@@ -136,5 +136,5 @@ function expirySuite(label: string, openBackend: () => Promise<Backend>): void {
 }
 
 expirySuite('PGlite', pgliteBackend);
-const databaseUrl = process.env.TEST_DATABASE_URL;
-if (databaseUrl) expirySuite('PostgreSQL', () => postgresBackend(databaseUrl));
+const databaseUrl = process.env.TEST_DATABASE_URL!;
+expirySuite('PostgreSQL', () => postgresBackend(databaseUrl));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ConflictError, InputError, LaneLostError, NotFoundError } from '../../src/errors.js';
 import type { LaneHold } from '../../src/store/lane-store.js';
 import { migrate } from '../../src/store/migrations.js';
@@ -25,7 +25,7 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
     /** A second store on its own connection, as another worker process would have (PGlite has one). */
     let otherLanes: SqlLaneStore;
 
-    before(async () => {
+    beforeAll(async () => {
       backend = await openBackend();
       const [first, second = first] = await backend.clients(2);
       await migrate(first!);
@@ -33,7 +33,7 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
       lanes = new SqlLaneStore(first!);
       otherLanes = new SqlLaneStore(second!);
     });
-    after(async () => {
+    afterAll(async () => {
       await backend.cleanup();
     });
 
@@ -310,5 +310,5 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
 }
 
 laneSuite('PGlite', pgliteBackend);
-const databaseUrl = process.env.TEST_DATABASE_URL;
-if (databaseUrl) laneSuite('PostgreSQL', () => postgresBackend(databaseUrl));
+const databaseUrl = process.env.TEST_DATABASE_URL!;
+laneSuite('PostgreSQL', () => postgresBackend(databaseUrl));

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import pino from 'pino';
 import { OperationFeedHub } from '../../src/events/operation-feed-hub.js';
 import { OPERATION_CHANGES_CHANNEL } from '../../src/store/migrations/007-operation-notifications.js';
@@ -50,7 +50,7 @@ async function freshDatabase(kind: 'pglite' | 'postgres'): Promise<{ client: Sql
   };
 }
 
-const kinds = process.env.TEST_DATABASE_URL ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
+const kinds = (['pglite', 'postgres'] as const);
 for (const kind of kinds) describe(`operation change notifications over ${kind === 'pglite' ? 'PGlite' : 'PostgreSQL'}`, () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
   let store: SqlRecordStore;
@@ -67,13 +67,13 @@ for (const kind of kinds) describe(`operation change notifications over ${kind =
     return operation.id;
   };
 
-  before(async () => {
+  beforeAll(async () => {
     db = await freshDatabase(kind);
     await migrate(db.client);
     store = new SqlRecordStore(db.client);
     writer = laneWriter(db.client);
   });
-  after(async () => db?.drop());
+  afterAll(async () => db?.drop());
 
   it('announces appended events once per batch and status changes, only on commit, with the operation id', async () => {
     const heard: string[] = [];

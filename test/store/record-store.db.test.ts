@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { ConflictError, InputError, NotFoundError } from '../../src/errors.js';
 import type { ClusterRecord } from '../../src/domain/cluster.js';
@@ -37,7 +37,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
     let lanes: SqlLaneStore;
     let migrationResults: number[][];
 
-    before(async () => {
+    beforeAll(async () => {
       backend = await openBackend();
       // Two migrators at once on an empty database: separate connections where the backend has them.
       const clients = await backend.clients(2);
@@ -47,7 +47,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
       lanes = new SqlLaneStore(first);
     });
 
-    after(async () => {
+    afterAll(async () => {
       await backend.cleanup();
     });
 
@@ -160,7 +160,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
       let a: ClusterRecord, b: ClusterRecord, c: ClusterRecord;
       const names = (items: ClusterRecord[]) => items.map((x) => x.name);
 
-      before(async () => {
+      beforeAll(async () => {
         a = (await newCluster({ team, name: `${team}-a`, blueprint: 'kind', labels: { env: 'dev', tier: 'web' } })).cluster;
         b = (await newCluster({ team, name: `${team}-b`, blueprint: 'eks', labels: { env: 'prod' } })).cluster;
         c = (await newCluster({ team, name: `${team}-c`, blueprint: 'kind', labels: { env: 'dev' } })).cluster;
@@ -433,8 +433,8 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
 }
 
 storeSuite('PGlite', pgliteBackend);
-const databaseUrl = process.env.TEST_DATABASE_URL;
-if (databaseUrl) storeSuite('PostgreSQL', () => postgresBackend(databaseUrl));
+const databaseUrl = process.env.TEST_DATABASE_URL!;
+storeSuite('PostgreSQL', () => postgresBackend(databaseUrl));
 
 describe('openRecordStore', () => {
   it('opens PGlite under <dataDir>/records, migrated, and keeps records across reopening', async () => {
@@ -454,7 +454,7 @@ describe('openRecordStore', () => {
     }
   });
 
-  it('opens PostgreSQL when a URL is given', { skip: databaseUrl ? false : 'TEST_DATABASE_URL is not set' }, async () => {
+  it('opens PostgreSQL when a URL is given', async () => {
     const backend = await postgresBackend(databaseUrl!);
     try {
       const [probe] = await backend.clients(1);

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import pino from 'pino';
 import { runRetentionPass, startRetention, type RetentionPolicy, type RetentionSettings } from '../../queue/retention.js';
 import { SqlDriftStore } from '../../src/drift/sql-drift-store.js';
@@ -106,7 +106,7 @@ function recording(store: RetentionStore) {
   };
 }
 
-const kinds = process.env.TEST_DATABASE_URL ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
+const kinds = (['pglite', 'postgres'] as const);
 for (const kind of kinds) describe(`retention over ${kind === 'pglite' ? 'PGlite' : 'PostgreSQL'}`, () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
   let records: SqlRecordStore;
@@ -115,7 +115,7 @@ for (const kind of kinds) describe(`retention over ${kind === 'pglite' ? 'PGlite
   let retention: SqlRetentionStore;
   let lanes: SqlLaneStore;
 
-  before(async () => {
+  beforeAll(async () => {
     db = await freshDatabase(kind);
     await migrate(db.client);
     records = new SqlRecordStore(db.client);
@@ -124,7 +124,7 @@ for (const kind of kinds) describe(`retention over ${kind === 'pglite' ? 'PGlite
     retention = new SqlRetentionStore(db.client);
     lanes = new SqlLaneStore(db.client);
   });
-  after(async () => db?.drop());
+  afterAll(async () => db?.drop());
 
   /** Writes to an operation as its worker does: under a hold on its cluster's lane, released after. */
   const held = async (operationId: string, write: (hold: LaneHold) => Promise<void>) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOCK_FILE, LockLostError, RecordStoreInUseError } from '../../src/store/directory-lock.js';
 import { openPglite } from '../../src/store/pglite-client.js';
@@ -22,10 +22,10 @@ describe('the embedded store has one owner', () => {
   let root: string;
   let n = 0;
   const fresh = () => path.join(root, `records-${++n}`);
-  before(async () => {
+  beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'clusterd-lock-'));
   });
-  after(async () => rm(root, { recursive: true, force: true }));
+  afterAll(async () => rm(root, { recursive: true, force: true }));
 
   it('refuses a second opening of the directory, naming the owner and what to configure, while the first keeps its rows', async () => {
     const dir = fresh();

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import pino from 'pino';
 import { startDeliveryRequeuer } from '../../queue/webhook-requeuer.js';
 import { migrate } from '../../src/store/migrations.js';
@@ -39,7 +39,7 @@ async function freshDatabase(kind: 'pglite' | 'postgres'): Promise<{ client: Sql
   };
 }
 
-const kinds = process.env.TEST_DATABASE_URL ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
+const kinds = (['pglite', 'postgres'] as const);
 for (const kind of kinds) describe(`SqlWebhookStore over ${kind === 'pglite' ? 'PGlite' : 'PostgreSQL'}`, () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
   let store: WebhookStore;
@@ -47,12 +47,12 @@ for (const kind of kinds) describe(`SqlWebhookStore over ${kind === 'pglite' ? '
     store.createSubscription({ team, url: 'https://example.com/hook', eventTypes, description: null, createdBy: 'test', signingSecret: `whsec_${randomUUID()}` });
   const payload = (type: WebhookEventType, team: string): WebhookPayload => ({ id: randomUUID(), type, createdAt: new Date().toISOString(), team, cluster: 'c1', data: { n: 1 } });
 
-  before(async () => {
+  beforeAll(async () => {
     db = await freshDatabase(kind);
     await migrate(db.client);
     store = new SqlWebhookStore(db.client);
   });
-  after(async () => db?.drop());
+  afterAll(async () => db?.drop());
 
   it("records a delivery for each active subscription of the type: the event's team's and the all-teams ones", async () => {
     const team = `t-${randomUUID().slice(0, 6)}`;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createAddressPolicy, parseAllowedHost, parseNetworks, type HostVerdict } from '../../src/webhooks/address-policy.js';
 import { createReceiverCheck } from '../../src/webhooks/receiver-check.js';

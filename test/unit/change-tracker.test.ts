@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import type { EngineEvent } from '@pulumi/pulumi/automation/index.js';
 import { ChangeTracker } from '../../src/engine/change-tracker.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import type { JournalLine } from '../blueprints/local-files.js';
 import { runsAliveTogether } from '../../bench/chaos/engine-watch.js';
 import { recoveryWaits } from '../../bench/chaos/figures.js';

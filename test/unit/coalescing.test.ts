@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import type { OperationKind, OperationRecord, OperationStatus } from '../../src/domain/operation.js';
 import { nextBatch } from '../../queue/lane-processor.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { decodeCursor, encodeCursor, isClusterCursor, isOperationCursor, isStorableTimestamp, isTimeCursor } from '../../src/store/sql-helpers.js';
 

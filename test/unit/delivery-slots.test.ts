@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { DeliverySlots, defaultShares } from '../../queue/delivery-slots.js';
 
 describe('delivery slots', () => {

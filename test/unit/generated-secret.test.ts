@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { ensureGeneratedSecret } from '../../src/secrets/generated-secret.js';
 
 describe('ensureGeneratedSecret', () => {

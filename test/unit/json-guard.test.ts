@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { jsonIssues, MAX_REPORTED_ISSUES, textFault } from '../../src/lifecycle/json-guard.js';
 
 const rulesOf = (issues: Array<{ field: string; rule: string }>) => issues.map((i) => `${i.field}|${i.rule}`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it, mock } from 'node:test';
+import { afterEach, describe, it, vi } from 'vitest';
 import { keepLane } from '../../queue/lane-lease.js';
 import { createLogger } from '../../src/logger.js';
 
@@ -9,10 +9,10 @@ const log = createLogger('silent');
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('keepLane: the deadline a holder hands to whatever may outlive it', () => {
-  afterEach(() => mock.timers.reset());
+  afterEach(() => vi.useRealTimers());
 
   it('counts down from the last confirmed renewal to the kill (lease minus the kill margin), and is 0 once the kill is due', async () => {
-    mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] });
     let t = 0;
     let answer: () => Promise<boolean> = async () => true;
     const lease = keepLane({ renew: () => answer() }, hold, { leaseMs: 3000, log, now: () => t });
@@ -24,7 +24,7 @@ describe('keepLane: the deadline a holder hands to whatever may outlive it', () 
 
       // The renewal sent at 1000 ms is confirmed: the count starts again from when it was sent.
       t = 1000;
-      mock.timers.tick(1000);
+      vi.advanceTimersByTime(1000);
       await settle();
       t = 1200;
       assert.equal(lease.msUntilKill(), 1800);
@@ -32,13 +32,13 @@ describe('keepLane: the deadline a holder hands to whatever may outlive it', () 
       // The store stops answering: nothing more is confirmed, and the deadline keeps its place.
       answer = () => new Promise<boolean>(() => undefined);
       t = 2000;
-      mock.timers.tick(1000);
+      vi.advanceTimersByTime(1000);
       await settle();
       t = 2900;
       assert.equal(lease.msUntilKill(), 100);
       assert.equal(lease.mustBeDead.aborted, false);
       t = 3000;
-      mock.timers.tick(150);
+      vi.advanceTimersByTime(150);
       assert.equal(lease.mustBeDead.aborted, true);
       assert.equal(lease.msUntilKill(), 0);
     } finally {
@@ -47,13 +47,13 @@ describe('keepLane: the deadline a holder hands to whatever may outlive it', () 
   });
 
   it('is 0 at once when a renewal finds the lane taken over', async () => {
-    mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] });
     let t = 0;
     const lease = keepLane({ renew: async () => false }, hold, { leaseMs: 30_000, log, now: () => t });
     try {
       assert.equal(lease.msUntilKill(), 27_000);
       t = 10_000;
-      mock.timers.tick(10_000);
+      vi.advanceTimersByTime(10_000);
       await settle();
       assert.equal(lease.mustBeDead.aborted, true);
       assert.equal(lease.msUntilKill(), 0);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { mergePatch } from '../../src/lifecycle/merge-patch.js';
 
 describe('mergePatch (RFC 7396)', () => {

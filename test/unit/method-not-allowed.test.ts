@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import express from 'express';
 import pino from 'pino';
 import { errorHandler } from '../../server/error-handler.js';
@@ -10,7 +10,7 @@ describe('a method a described path does not have', () => {
   let url: string;
   let close: () => void;
 
-  before(async () => {
+  beforeAll(async () => {
     const app = express();
     app.use(methodNotAllowed({ '/v1/clusters/{name}': { get: {}, patch: {}, delete: {} }, '/v1/tokens': { post: {} } }));
     app.use((_req, res) => void res.status(299).end());
@@ -20,7 +20,7 @@ describe('a method a described path does not have', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     close = () => server.close();
   });
-  after(() => close?.());
+  afterAll(() => close?.());
 
   it('answers 405 problem+json with Allow listing the methods the path has', async () => {
     const res = await fetch(`${url}/v1/clusters/abc`, { method: 'PUT' });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { z } from 'zod';
 import { atLeastOneOf, keyOrFlag, notBoth, withRules, type ObjectRule } from '../../src/lifecycle/object-rules.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { FairSlots } from '../../src/engine/fair-slots.js';
 import { createSharedOutputReader } from '../../src/engine/shared-output-reader.js';
 import { UnavailableError } from '../../src/errors.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { JOB_MARK_VAR, killMarked } from '../../queue/process-tree.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,7 +18,7 @@ async function marked(mark: string): Promise<number[]> {
   return found;
 }
 
-describe('killMarked', { skip: process.platform !== 'linux' && 'reads /proc' }, () => {
+describe.runIf(process.platform === 'linux')('killMarked (reads /proc)', () => {
   it('leaves no marked process, even of a parent that keeps forking children into groups of their own while it is killed', async () => {
     // Like a CLI starting plugins: each child gets a process group of its own and outlives its parent.
     for (let round = 0; round < 3; round++) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { fieldIssues } from '../../src/lifecycle/zod-issues.js';
 import { eventsQuery, MAX_EVENT_SEQ } from '../../server/stream-position.js';
 import { listClustersQuery, listOperationsQuery } from '../../src/lifecycle/requests.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { parseRecordsKey } from '../../src/secrets/records-key.js';
 import { hasClearFields, SEALED_KEY, SealError, SpecSealer } from '../../src/secrets/spec-sealer.js';
 

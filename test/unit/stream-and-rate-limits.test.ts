@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import type { Request } from 'express';
 import { clientKey } from '../../server/client-address.js';
 import { StreamSlots } from '../../server/stream-slots.js';

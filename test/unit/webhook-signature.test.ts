@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { generateSigningSecret, sign, signedHeaders, verifyWebhook, WebhookVerificationError } from '../../src/webhooks/signature.js';
 
 describe('webhook signatures', () => {

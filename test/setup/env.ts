@@ -1,0 +1,12 @@
+/**
+ * Runs in every test worker before its file: the services of the global setup, as the environment
+ * the tests, the harness and the processes they start read (PATH leads to the pinned Pulumi CLI).
+ */
+import path from 'node:path';
+import { inject } from 'vitest';
+
+const services = inject('services');
+process.env.TEST_REDIS_URL = services.redisUrl;
+process.env.TEST_DATABASE_URL = services.databaseUrl;
+process.env.CLUSTERD_SCHEMATHESIS = services.schemathesis;
+if (!process.env.PATH?.split(path.delimiter).includes(services.pulumiDir)) process.env.PATH = `${services.pulumiDir}${path.delimiter}${process.env.PATH ?? ''}`;

@@ -1,0 +1,38 @@
+/**
+ * vitest's global setup: makes the real services the suite talks to answer (Redis, PostgreSQL,
+ * the pinned Pulumi CLI, the schemathesis fuzzer), each through the same script the service's own
+ * start uses, and hands their URLs and paths to every test worker.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function ensure(script: string, env: Record<string, string> = {}): string {
+  return execFileSync('bash', [path.join(ROOT, 'scripts', script)], { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    services: { redisUrl: string; databaseUrl: string; pulumiDir: string; schemathesis: string };
+  }
+}
+
+export default function setup(project: TestProject): void {
+  // Set by npm test once for all projects; a run of vitest alone (one file, one name) makes them here.
+  const services = {
+    redisUrl: process.env.TEST_REDIS_URL || ensure('ensure-redis.sh', { REDIS_PORT: process.env.TEST_REDIS_PORT ?? '6381' }),
+    databaseUrl: process.env.TEST_DATABASE_URL || ensure('ensure-postgres.sh'),
+    pulumiDir: process.env.CLUSTERD_PULUMI_DIR || ensure('ensure-pulumi.sh'),
+    schemathesis: process.env.CLUSTERD_SCHEMATHESIS || ensure('ensure-schemathesis.sh'),
+  };
+  Object.assign(process.env, {
+    TEST_REDIS_URL: services.redisUrl,
+    TEST_DATABASE_URL: services.databaseUrl,
+    CLUSTERD_PULUMI_DIR: services.pulumiDir,
+    CLUSTERD_SCHEMATHESIS: services.schemathesis,
+  });
+  project.provide('services', services);
+}

@@ -1,0 +1,35 @@
+/**
+ * One project per layer. unit: pure, no service. store: PGlite and a real PostgreSQL. redis: the
+ * service over a real Redis (and PostgreSQL). engine: the real Pulumi CLI on a file:// backend.
+ * The global setup provides the services; every layer runs in `npm test`.
+ */
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+const MINUTE = 60_000;
+
+function layer(name: string, include: string[], timeoutMs: number, exclude: string[] = []): TestProjectInlineConfiguration {
+  return { extends: true, test: { name, include, exclude, testTimeout: timeoutMs, hookTimeout: timeoutMs } };
+}
+
+export default defineConfig({
+  test: {
+    globalSetup: ['test/setup/services.ts'],
+    setupFiles: ['test/setup/env.ts'],
+    // Test files spawn services, workers and CLIs of their own: one process per file.
+    pool: 'forks',
+    // Engine files mostly wait (on leases, delays, child processes); more than the 2 cores is faster.
+    maxWorkers: Number(process.env.CLUSTERD_TEST_WORKERS ?? 4),
+    restoreMocks: true,
+    projects: [
+      layer('unit', ['test/**/*.test.ts'], MINUTE, ['test/**/*.{db,redis,pulumi}.test.ts']),
+      layer('store', ['test/**/*.db.test.ts'], 2 * MINUTE),
+      layer('redis', ['test/**/*.redis.test.ts'], 5 * MINUTE),
+      layer('engine', ['test/**/*.pulumi.test.ts'], 10 * MINUTE),
+    ],
+    coverage: {
+      provider: 'v8',
+      include: ['src/**', 'server/**', 'queue/**', 'programs/**'],
+      reporter: ['text-summary', 'json-summary'],
+    },
+  },
+});
