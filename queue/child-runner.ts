@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
 import type { PulumiEnv } from '../src/engine/pulumi-env.js';
 import { JOB_MARK_VAR, killMarked, killProcessTree } from './process-tree.js';
+import { RUNNING_FROM_SOURCES, sourceLoaderArgs } from '../src/blueprints/typescript-modules.js';
 
 /** What the child needs to build its engine. Crosses the IPC channel, never argv or the environment. */
 export interface ChildConfig {
@@ -58,9 +59,8 @@ export type ToChild = { type: 'run'; request: EngineRequest; config: ChildConfig
 /** Child -> parent messages. */
 export type FromChild = { type: 'event'; event: EngineEvent } | { type: 'result'; result: EngineResult };
 
-const ENTRY = fileURLToPath(new URL('./child-entry.ts', import.meta.url));
-// Absolute, so the child loads tsx whatever the worker's working directory.
-const TSX = import.meta.resolve('tsx');
+// The child runs what this process runs: the compiled entry, or its source under tsx (in the tests).
+const ENTRY = fileURLToPath(new URL(RUNNING_FROM_SOURCES ? './child-entry.ts' : './child-entry.js', import.meta.url));
 /** After its result, how long a child may take to exit before it is killed. Milliseconds. */
 const EXIT_AFTER_RESULT_MS = 5_000;
 /** How often the child is told its deadline. A deadline only moves later, so the child's copy errs early. Milliseconds. */
@@ -73,7 +73,7 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
     // so that what escapes the process tree can still be found and killed.
     const mark = randomUUID();
     const child = fork(ENTRY, [], {
-      execArgv: ['--import', TSX],
+      execArgv: sourceLoaderArgs(),
       env: { ...opts.processEnv, [JOB_MARK_VAR]: mark },
       detached: true,
       // The child's stdout goes to our stderr: stdout may be a protocol (the test runner's).

@@ -11,4 +11,5 @@ bash scripts/ensure-deps.sh
 PATH="$(bash scripts/ensure-pulumi.sh):$PATH"
 export PATH
 if [ -z "${REDIS_URL:-}" ]; then REDIS_URL="$(bash scripts/ensure-redis.sh)"; export REDIS_URL; fi
-exec node --import tsx src/main.ts
+node scripts/build.mjs
+exec node --enable-source-maps dist/src/main.js

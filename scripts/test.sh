@@ -17,5 +17,7 @@ CLUSTERD_SCHEMATHESIS="$(bash scripts/ensure-schemathesis.sh)"
 export CLUSTERD_PULUMI_DIR TEST_REDIS_URL TEST_DATABASE_URL CLUSTERD_SCHEMATHESIS
 echo "[test] typecheck" >&2
 npx tsc --noEmit
+node scripts/build.mjs
+export CLUSTERD_BUILT=1
 if [ "$#" -gt 0 ]; then exec npx vitest run "$@"; fi
 exec npx vitest run --coverage

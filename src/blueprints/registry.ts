@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Blueprint, BlueprintModuleContext } from './blueprint.js';
+import { enableTypeScriptModules } from './typescript-modules.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
@@ -33,6 +34,7 @@ export class BlueprintRegistry {
  * that names its path and what is wrong.
  */
 export async function loadBlueprintModules(registry: BlueprintRegistry, paths: string[], ctx: BlueprintModuleContext): Promise<void> {
+  await enableTypeScriptModules(paths);
   for (const modulePath of paths) {
     const absolute = path.resolve(modulePath);
     let mod: { default?: unknown };

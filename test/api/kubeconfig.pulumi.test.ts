@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { localSpec, ROOT, startHarness, type Harness } from '../support/harness.js';
+import { localSpec, ROOT, SERVICE_MAIN, startHarness, type Harness } from '../support/harness.js';
 import { freePort } from '../support/ports.js';
 import { processesIn, watchProcesses } from '../support/processes.js';
 import { stallingPulumiDir } from '../support/stalling-cli.js';
@@ -123,7 +123,7 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
       const port = await freePort();
       slowUrl = `http://127.0.0.1:${port}`;
       // Another replica of the API, on the same records and state, with the slow CLI first on its PATH.
-      slowApi = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+      slowApi = spawn(process.execPath, SERVICE_MAIN, {
         cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'],
         env: {
           ...process.env, ...h.env, CLUSTERD_ROLE: 'api', PORT: String(port), CLUSTERD_DATA_DIR: slowData,

@@ -48,7 +48,8 @@ describe("one clock: expiry follows the database's clock, not the process's", ()
         ...h.env, CLUSTERD_ROLE: 'all', CLUSTERD_DATA_DIR: skewedData, PULUMI_BACKEND_URL: `file://${path.join(h.dataDir, 'state')}`,
         CLUSTERD_TEST_CLOCK_SKEW_MS: String(SKEW_MS), LOG_LEVEL: 'info',
       },
-      ['--import', path.join(ROOT, 'test/support/clock-skew.ts')],
+      // The skew is TypeScript, loaded before the compiled service.
+      ['--import', 'tsx', '--import', path.join(ROOT, 'test/support/clock-skew.ts')],
     );
     startedAt = await dbNow();
   });

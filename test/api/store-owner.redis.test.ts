@@ -1,5 +1,5 @@
 /**
- * The embedded store's one-owner rule, between real service processes: `node src/main.ts` on one
+ * The embedded store's one-owner rule, between real service processes: `node dist/src/main.js` on one
  * data directory, as an operator would start them by mistake.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { openPglite } from '../../src/store/pglite-client.js';
 import { childrenNamed } from '../support/processes.js';
-import { redisUrl, ROOT } from '../support/harness.js';
+import { redisUrl, ROOT, SERVICE_MAIN } from '../support/harness.js';
 
 /** Generous: the service compiles with tsx and opens PGlite on a loaded machine. */
 const START_TIMEOUT_MS = 120_000;
@@ -55,7 +55,7 @@ describe('one process owns the embedded record store', () => {
   });
 
   function start(extra: NodeJS.ProcessEnv = {}): Service {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, SERVICE_MAIN, { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
     const service: Service = {
       child,
       stdout: [],

@@ -1,7 +1,7 @@
 /**
  * vitest's global setup: makes the real services the suite talks to answer (Redis, PostgreSQL,
  * the pinned Pulumi CLI, the schemathesis fuzzer), each through the same script the service's own
- * start uses, and hands their URLs and paths to every test worker.
+ * start uses, and hands their URLs and paths to every test worker; builds the service to dist/.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -34,5 +34,10 @@ export default function setup(project: TestProject): void {
     CLUSTERD_PULUMI_DIR: services.pulumiDir,
     CLUSTERD_SCHEMATHESIS: services.schemathesis,
   });
+  // Service processes the tests start run the compiled service, as npm start does.
+  if (!process.env.CLUSTERD_BUILT) {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
+    process.env.CLUSTERD_BUILT = '1';
+  }
   project.provide('services', services);
 }

@@ -18,6 +18,8 @@ import { startService, type RunningService } from '../../src/main.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TEST_BLUEPRINT = path.join(ROOT, 'test/blueprints/local-files.ts');
+/** The compiled service, as `npm start` and production run it (the global setup builds it): Node arguments. */
+export const SERVICE_MAIN = ['--enable-source-maps', path.join(ROOT, 'dist/src/main.js')];
 export const redisUrl = () => process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface HarnessOptions {
@@ -128,7 +130,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 
   async function spawnWorker(extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+    const child = spawn(process.execPath, SERVICE_MAIN, {
       cwd: ROOT,
       env: { ...process.env, ...env, CLUSTERD_ROLE: 'worker', ...extraEnv },
       stdio: ['ignore', 'inherit', 'inherit'],

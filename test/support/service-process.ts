@@ -1,10 +1,10 @@
 /**
- * Runs the service as its own OS process (`node --import tsx src/main.ts`), the way it is deployed,
+ * Runs the compiled service as its own OS process (`node dist/src/main.js`), the way it is deployed,
  * so that a test can signal it and watch it exit. Its output is kept for the test to read.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { ROOT } from './harness.js';
+import { ROOT, SERVICE_MAIN } from './harness.js';
 import { freePort } from './ports.js';
 
 export interface ServiceProcess {
@@ -23,11 +23,11 @@ export interface ServiceProcess {
 /**
  * Starts the service with `env` (on top of this process's environment) on a free port and waits
  * until `/healthz` answers.
- * @param nodeArgs more Node options, placed after `--import tsx` (e.g. another `--import`)
+ * @param nodeArgs more Node options (e.g. an `--import`)
  */
 export async function spawnService(env: Record<string, string>, nodeArgs: string[] = [], startTimeoutMs = 120_000): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, path.join(ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, [...nodeArgs, ...SERVICE_MAIN], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
