@@ -17,6 +17,8 @@ export PATH
 TEST_REDIS_URL="$(REDIS_PORT="${TEST_REDIS_PORT:-6381}" bash scripts/ensure-redis.sh)"
 TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash scripts/ensure-postgres.sh)}"
 export TEST_REDIS_URL TEST_DATABASE_URL
+# Service processes run the compiled service, as npm start does.
+node scripts/build.mjs
 case "$WHAT" in
   api) exec node --import tsx bench/run.ts ;;
   sweep) exec node --import tsx bench/sweep.ts ;;

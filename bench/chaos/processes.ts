@@ -7,16 +7,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../../test/support/harness.js';
+import { ROOT, SERVICE_MAIN } from '../../test/support/harness.js';
 
 const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
 /**
- * Starts `src/main.ts` with `env`, its stdout and stderr (and so its job processes' stderr) appended
+ * Starts the compiled service (`dist/src/main.js`) with `env`, its stdout and stderr (and so its job processes' stderr) appended
  * to `logFile`. `onReady` is called once the process logs `readyMessage` (pino's `msg`).
  */
 export function spawnService(env: Record<string, string>, logFile: string, readyMessage?: string, onReady?: () => void): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, SERVICE_MAIN, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const file = createWriteStream(logFile, { flags: 'a' });
   // Read as fast as it comes: a full pipe would block the service's synchronous log writes.
   child.stderr!.on('data', (chunk: Buffer) => file.write(chunk));
