@@ -1,12 +1,20 @@
 import type { Blueprint } from '../src/blueprints/blueprint.js';
 import { DEFAULT_MAX_DEPTH } from '../src/lifecycle/json-guard.js';
-import { clusterNameParam, createClusterBody, kubeconfigReadsQuery, listClustersQuery, listOperationsQuery, operationIdParam, updateClusterBody } from '../src/lifecycle/requests.js';
-import { createWebhookBody, listDeliveriesQuery, webhookIdParam } from '../src/webhooks/requests.js';
+import { createClusterBody, updateClusterBody } from '../src/lifecycle/requests.js';
+import { createWebhookBody } from '../src/webhooks/requests.js';
 import { WEBHOOK_EVENT_HEADER, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../src/webhooks/signature.js';
 import { created, json, parameters, ref, requestSchema, responseSchemas, route, type Answer } from './openapi-parts.js';
-import * as answers from './response-schemas.js';
 import { createTokenBody } from './routes/tokens.js';
-import { driftHistoryQuery, fleetDriftQuery, sweepIdParam } from './routes/drift.js';
+import * as clusters from './schemas/cluster.js';
+import * as drift from './schemas/drift.js';
+import { driftHistoryQuery, fleetDriftQuery, kubeconfigReadsQuery, listClustersQuery, listDeliveriesQuery, listOperationsQuery } from './schemas/list-queries.js';
+import * as meta from './schemas/meta.js';
+import { operationEventSchema } from './schemas/operation-event.js';
+import * as operations from './schemas/operation.js';
+import { clusterNameParam, operationIdParam, sweepIdParam, webhookIdParam } from './schemas/path-params.js';
+import { problemSchema } from './schemas/problem.js';
+import { issuedTokenSchema } from './schemas/token.js';
+import * as webhooks from './schemas/webhook.js';
 import { eventsQuery, lastEventIdHeader } from './stream-position.js';
 
 /** The request body of POST /v1/clusters: `spec` is described by the schema of the blueprint named. */
@@ -160,30 +168,30 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
         CreateWebhookRequest: requestSchema(createWebhookBody),
         ...Object.fromEntries(blueprints.map((b) => [`Spec_${b.name}`, requestSchema(b.specSchema)])),
         ...responseSchemas({
-          Problem: answers.problemSchema,
-          Cluster: answers.clusterSchema,
-          ClusterPage: answers.clusterPageSchema,
-          Operation: answers.operationSchema,
-          OperationPage: answers.operationPageSchema,
-          Accepted: answers.acceptedSchema,
-          SettingsChanged: answers.settingsChangedSchema,
-          Kubeconfig: answers.kubeconfigSchema,
-          KubeconfigReads: answers.kubeconfigReadsSchema,
-          DriftReport: answers.driftReportSchema,
-          ClusterDrift: answers.clusterDriftSchema,
-          FleetDrift: answers.fleetDriftSchema,
-          DriftSweep: answers.driftSweepSchema,
-          IssuedToken: answers.issuedTokenSchema,
-          Webhook: answers.webhookSchema,
-          CreatedWebhook: answers.createdWebhookSchema,
-          WebhookList: answers.webhookListSchema,
-          WebhookPayload: answers.webhookPayloadSchema,
-          WebhookDelivery: answers.deliverySchema,
-          DeliveryPage: answers.deliveryPageSchema,
-          BlueprintList: answers.blueprintListSchema,
-          Health: answers.healthSchema,
-          Readiness: answers.readinessSchema,
-          OperationEvent: answers.operationEventSchema,
+          Problem: problemSchema,
+          Cluster: clusters.clusterSchema,
+          ClusterPage: clusters.clusterPageSchema,
+          Operation: operations.operationSchema,
+          OperationPage: operations.operationPageSchema,
+          Accepted: clusters.acceptedSchema,
+          SettingsChanged: clusters.settingsChangedSchema,
+          Kubeconfig: clusters.kubeconfigSchema,
+          KubeconfigReads: clusters.kubeconfigReadsSchema,
+          DriftReport: drift.driftReportSchema,
+          ClusterDrift: drift.clusterDriftSchema,
+          FleetDrift: drift.fleetDriftSchema,
+          DriftSweep: drift.driftSweepSchema,
+          IssuedToken: issuedTokenSchema,
+          Webhook: webhooks.webhookSchema,
+          CreatedWebhook: webhooks.createdWebhookSchema,
+          WebhookList: webhooks.webhookListSchema,
+          WebhookPayload: webhooks.webhookPayloadSchema,
+          WebhookDelivery: webhooks.deliverySchema,
+          DeliveryPage: webhooks.deliveryPageSchema,
+          BlueprintList: meta.blueprintListSchema,
+          Health: meta.healthSchema,
+          Readiness: meta.readinessSchema,
+          OperationEvent: operationEventSchema,
         }),
       },
     },
