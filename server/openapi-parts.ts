@@ -69,7 +69,7 @@ const problemWhy: Record<ProblemStatus, string> = {
   404: 'Not found, or not visible to this token',
   409: 'Conflicts with the current state',
   413: 'Body larger than MAX_BODY_BYTES',
-  415: 'The body is in a charset other than UTF-8, or in a Content-Encoding the server does not decode (it decodes gzip, deflate and br)',
+  415: 'The body is in a charset other than UTF-8, or in a Content-Encoding the server does not decode (gzip, deflate and br are decoded, and zstd on a Node that has it)',
   422: 'Idempotency-Key reused with a different request',
   429: 'Too many failed authentications from this client address (RATE_LIMIT_AUTH_FAILURES); a valid token is still served',
   503: 'Temporarily unavailable: the record store does not answer (restarting, out of reach); try again after Retry-After',
