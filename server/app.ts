@@ -20,7 +20,7 @@ import { operationsRouter } from './routes/operations.js';
 import { tokensRouter } from './routes/tokens.js';
 import { webhooksRouter } from './routes/webhooks.js';
 import type { ApiRateLimits } from './rate-limit.js';
-import type { blueprintListSchema } from './response-schemas.js';
+import type { blueprintListSchema } from './schemas/meta.js';
 import { noStore, privateNoCache, securityHeaders } from './security-headers.js';
 import type { EventStreamDeps, EventStreamOptions } from './sse.js';
 

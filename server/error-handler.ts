@@ -1,8 +1,10 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import { NotFoundError, UnavailableError } from '../src/errors.js';
 import { isStoreUnreachable } from '../src/store/sql.js';
 import { problemHeaders, toProblem } from './problem.js';
+import type { problemSchema } from './schemas/problem.js';
 
 /** Seconds a client is told to wait when the record store does not answer. */
 const STORE_RETRY_AFTER_S = 2;
@@ -12,7 +14,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (raw, req, res, _next) => {
     // The store restarting or out of reach is an outage to wait out (503, Retry-After), not a bug (500).
     const err = isStoreUnreachable(raw) ? new UnavailableError('the record store is not answering; try again shortly', STORE_RETRY_AFTER_S, { cause: raw }) : raw;
-    const problem = { ...toProblem(err), instance: req.originalUrl };
+    const problem: z.infer<typeof problemSchema> = { ...toProblem(err), instance: req.originalUrl };
     // A saturated resource is expected under load: worth a warning, not an error with a stack.
     if (err instanceof UnavailableError) log.warn({ method: req.method, url: req.originalUrl, detail: err.message }, 'request refused: unavailable');
     else if (problem.status >= 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');

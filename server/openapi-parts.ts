@@ -54,7 +54,7 @@ const cacheControl = {
 };
 
 /** The statuses a route may answer with a problem document. */
-export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
 const problemHeaders: Partial<Record<ProblemStatus, Json>> = {
   401: { 'WWW-Authenticate': header({ type: 'string', pattern: `^Bearer realm="${AUTH_REALM}"` }, `Bearer realm="${AUTH_REALM}", with error="invalid_token" when the token given is unknown or revoked (RFC 6750)`) },
@@ -69,6 +69,7 @@ const problemWhy: Record<ProblemStatus, string> = {
   404: 'Not found, or not visible to this token',
   409: 'Conflicts with the current state',
   413: 'Body larger than MAX_BODY_BYTES',
+  415: 'The body is in a charset other than UTF-8, or in a Content-Encoding the server does not decode (gzip, deflate and br are decoded, and zstd on a Node that has it)',
   422: 'Idempotency-Key reused with a different request',
   429: 'Too many failed authentications from this client address (RATE_LIMIT_AUTH_FAILURES); a valid token is still served',
   503: 'Temporarily unavailable: the record store does not answer (restarting, out of reach); try again after Retry-After',
@@ -90,7 +91,7 @@ export interface RouteSpec {
   operationId: string;
   summary: string;
   parameters?: unknown[];
-  /** The request body's schema, when the route takes one (adds 413). */
+  /** The request body's schema, when the route takes one (adds 413 and 415). */
   body?: unknown;
   /** Goes through the Idempotency-Key middleware (adds the header, 409 for a retry in flight, 422). */
   idempotent?: boolean;
@@ -102,11 +103,20 @@ export interface RouteSpec {
   problems?: Partial<Record<ProblemStatus, string | undefined>>;
 }
 
+/** Puts every operation of `paths` under `tag`. */
+export function tagged<Paths extends Record<string, Record<string, object>>>(tag: string, paths: Paths): Paths {
+  const tag1 = (operations: Record<string, object>) => Object.fromEntries(Object.entries(operations).map(([method, operation]) => [method, { tags: [tag], ...operation }]));
+  return Object.fromEntries(Object.entries(paths).map(([path, operations]) => [path, tag1(operations)])) as Paths;
+}
+
 /** An authenticated `/v1` operation: its own answers and every problem it can answer, each with the headers it carries. */
 export function route(spec: RouteSpec) {
   const caching = spec.secret ? cacheControl.secret : cacheControl.private;
   const problems: Partial<Record<ProblemStatus, string | undefined>> = { 400: undefined, 401: undefined, 429: undefined, 503: undefined, ...spec.problems };
-  if (spec.body !== undefined) problems[413] ??= undefined;
+  if (spec.body !== undefined) {
+    problems[413] ??= undefined;
+    problems[415] ??= undefined;
+  }
   if (spec.idempotent) {
     problems[409] = [problems[409], 'a request with this Idempotency-Key is still being handled'].filter(Boolean).join('; or ');
     problems[422] ??= undefined;

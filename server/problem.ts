@@ -1,14 +1,9 @@
-import { AppError, ConflictError, ForbiddenError, IdempotencyMismatchError, InputError, MethodNotAllowedError, NotFoundError, TooManyRequestsError, UnauthenticatedError, UnavailableError, type FieldIssue } from '../src/errors.js';
+import type { z } from 'zod';
+import { AppError, ConflictError, ForbiddenError, IdempotencyMismatchError, InputError, MethodNotAllowedError, NotFoundError, TooManyRequestsError, UnauthenticatedError, UnavailableError } from '../src/errors.js';
+import type { problemSchema } from './schemas/problem.js';
 
-/** An RFC 9457 problem document. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  errors?: FieldIssue[];
-}
+/** An RFC 9457 problem document as the description states it, but for `instance`, which the error handler adds. */
+export type Problem = Omit<z.infer<typeof problemSchema>, 'instance'>;
 
 const kinds: Array<[new (...args: any[]) => AppError, number, string, string]> = [
   [InputError, 400, 'invalid-request', 'The request is invalid'],

@@ -1,9 +1,11 @@
 import type { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
+import type { z } from 'zod';
 import type { OperationFeedHub } from '../src/events/operation-feed-hub.js';
 import { frameOf, type FeedEvent } from '../src/events/operation-feed.js';
 import type { OperationService } from '../src/lifecycle/operation-service.js';
 import type { Principal } from '../src/store/record-store.js';
+import type { endEventDataSchema, shutdownEventDataSchema } from './schemas/operation-event.js';
 import type { StreamSlots } from './stream-slots.js';
 import { streamPosition } from './stream-position.js';
 
@@ -45,7 +47,8 @@ function abortOf(signal: AbortSignal | undefined): { aborted: Promise<void>; off
 }
 
 /** The last frame of a stream ended by a shutdown: `retry` tells EventSource clients when to reconnect. */
-const shutdownFrame = (resumeAfter: number) => `retry: 1000\nevent: shutdown\ndata: ${JSON.stringify({ reason: 'the server is shutting down; reconnect to resume', resumeAfter })}\n\n`;
+const shutdownFrame = (resumeAfter: number) =>
+  `retry: 1000\nevent: shutdown\ndata: ${JSON.stringify({ reason: 'the server is shutting down; reconnect to resume', resumeAfter } satisfies z.infer<typeof shutdownEventDataSchema>)}\n\n`;
 
 /**
  * Streams an operation's events as Server-Sent Events. Each event's id is its sequence number,
@@ -91,7 +94,7 @@ async function pump(feeds: EventStreamDeps['feeds'], id: string, after: number, 
       }
       // Asked before looking, so that a change while this stream reads the records is not missed.
       const change = feed.nextChange();
-      const finishedBefore = feed.finished;
+      const finalStatus = feed.finished ? feed.status : null;
       const events: FeedEvent[] = feed.recent(reader.after, BATCH) ?? (await feeds.readEvents(id, reader.after, BATCH)).map(frameOf);
       if (!open) break;
       if (events.length) {
@@ -104,8 +107,8 @@ async function pump(feeds: EventStreamDeps['feeds'], id: string, after: number, 
       }
       if (feed.gone) break;
       // The final status was known before looking, so nothing written before it remains.
-      if (finishedBefore) {
-        res.write(`event: end\ndata: ${JSON.stringify({ status: feed.status })}\n\n`);
+      if (finalStatus) {
+        res.write(`event: end\ndata: ${JSON.stringify({ status: finalStatus } satisfies z.infer<typeof endEventDataSchema>)}\n\n`);
         break;
       }
       const quietFor = Date.now() - lastWrite;

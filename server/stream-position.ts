@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from '../src/lifecycle/parse.js';
-import { queryInteger } from '../src/lifecycle/requests.js';
+import { queryInteger } from './schemas/query-integer.js';
 
 /** Largest event sequence number: `operation_events.seq` is an int4. */
 export const MAX_EVENT_SEQ = 2_147_483_647;

@@ -1,14 +1,14 @@
 import { Router, type Response } from 'express';
-import type { z } from 'zod';
 import { writeOnlyFields } from '../../src/blueprints/write-only.js';
 import type { ClusterRecord } from '../../src/domain/cluster.js';
 import type { Accepted, BlueprintLookup, ClusterService } from '../../src/lifecycle/cluster-service.js';
 import type { OperationService } from '../../src/lifecycle/operation-service.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
-import { clusterNameParam, createClusterBody, kubeconfigReadsQuery, labelsOf, listClustersQuery, listOperationsQuery, updateClusterBody } from '../../src/lifecycle/requests.js';
+import { createClusterBody, updateClusterBody } from '../../src/lifecycle/requests.js';
 import { principalOf } from '../auth.js';
-import type { kubeconfigReadsSchema } from '../response-schemas.js';
-import { clusterView, operationView } from '../views.js';
+import { kubeconfigReadsQuery, labelsOf, listClustersQuery, listOperationsQuery } from '../schemas/list-queries.js';
+import { clusterNameParam } from '../schemas/path-params.js';
+import { acceptedView, clusterPageView, clusterView, kubeconfigReadsView, kubeconfigView, operationPageView, settingsChangedView } from '../views.js';
 
 /** /v1/clusters: create, list, read, change, destroy, and queue inspections. */
 export function clustersRouter(deps: { clusters: ClusterService; operations: OperationService; blueprints: BlueprintLookup }): Router {
@@ -18,7 +18,7 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
     return clusterView(c, blueprint ? writeOnlyFields(blueprint) : []);
   };
   const accepted = (res: Response, a: Accepted) =>
-    res.status(202).location(`/v1/operations/${a.operation.id}`).json({ cluster: view(a.cluster), operation: operationView(a.operation) });
+    res.status(202).location(`/v1/operations/${a.operation.id}`).json(acceptedView(view(a.cluster), a.operation));
   const router = Router();
   const nameOf = (params: unknown) => parseOrThrow(clusterNameParam, params, '', 'path').name;
 
@@ -31,7 +31,7 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
     const page = await clusters.list(principalOf(req), {
       team: q.team, blueprint: q.blueprint, status: q.status, limit: q.limit, cursor: q.cursor, labels: labelsOf(q.label),
     });
-    res.json({ items: page.items.map(view), nextCursor: page.nextCursor });
+    res.json(clusterPageView(page, view));
   });
 
   router.get('/:name', async (req, res) => {
@@ -42,18 +42,18 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
     const changed = await clusters.update(principalOf(req), nameOf(req.params), parseOrThrow(updateClusterBody, req.body));
     // Settings alone (drift policy, expiry) need no operation: done at once.
     if (changed.operation) accepted(res, { cluster: changed.cluster, operation: changed.operation });
-    else res.status(200).json({ cluster: view(changed.cluster), operation: null });
+    else res.status(200).json(settingsChangedView(view(changed.cluster)));
   });
 
   // Admin credentials: app.ts marks every answer of this route no-store.
   router.get('/:name/kubeconfig', async (req, res) => {
     const { kubeconfig } = await clusters.kubeconfig(principalOf(req), nameOf(req.params));
-    res.json({ kubeconfig });
+    res.json(kubeconfigView(kubeconfig));
   });
 
   router.get('/:name/kubeconfig/reads', async (req, res) => {
     const q = parseOrThrow(kubeconfigReadsQuery, req.query, 'query', 'query');
-    res.json({ items: await clusters.kubeconfigReads(principalOf(req), nameOf(req.params), q.limit) } satisfies z.output<typeof kubeconfigReadsSchema>);
+    res.json(kubeconfigReadsView(await clusters.kubeconfigReads(principalOf(req), nameOf(req.params), q.limit)));
   });
 
   router.post('/:name/remediate', async (req, res) => {
@@ -73,7 +73,7 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
   router.get('/:name/operations', async (req, res) => {
     const q = parseOrThrow(listOperationsQuery, req.query, 'query', 'query');
     const page = await operations.listForCluster(principalOf(req), nameOf(req.params), q.limit, q.cursor);
-    res.json({ items: page.items.map(operationView), nextCursor: page.nextCursor });
+    res.json(operationPageView(page));
   });
 
   return router;

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { z } from 'zod';
-import type { healthSchema, readinessSchema } from '../response-schemas.js';
+import type { healthSchema, readinessSchema } from '../schemas/meta.js';
 
 export type Check = () => Promise<void>;
 

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import type { OperationService } from '../../src/lifecycle/operation-service.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
-import { operationIdParam } from '../../src/lifecycle/requests.js';
 import { principalOf } from '../auth.js';
+import { operationIdParam } from '../schemas/path-params.js';
 import { streamOperationEvents, type EventStreamDeps, type EventStreamOptions } from '../sse.js';
 import { operationView } from '../views.js';
 

@@ -6,7 +6,7 @@ import { keyOrFlag, withRules } from '../../src/lifecycle/object-rules.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import type { RecordStore } from '../../src/store/record-store.js';
 import { requireAdmin } from '../auth.js';
-import type { issuedTokenSchema } from '../response-schemas.js';
+import { issuedTokenView } from '../views.js';
 
 export const createTokenBody = withRules(
   z.strictObject({
@@ -24,7 +24,7 @@ export function tokensRouter(store: RecordStore): Router {
     const body = parseOrThrow(createTokenBody, req.body);
     const token = generateToken();
     const stored = await store.createToken({ name: body.name, team: body.team ?? null, admin: body.admin, hash: hashToken(token) });
-    res.status(201).json({ id: stored.id, name: stored.name, team: stored.team, admin: stored.admin, token } satisfies z.output<typeof issuedTokenSchema>);
+    res.status(201).json(issuedTokenView(stored, token));
   });
   return router;
 }

@@ -20,6 +20,10 @@ export interface ObjectRule {
 // A key given as null is given: in a PATCH, null means "remove".
 const given = (body: Record<string, unknown>, key: string) => body[key] !== undefined;
 
+// The JSON Schemas say "absent" as `properties: { key: false }` rather than `not: { required: [key] }`,
+// and "one of two branches that exclude each other" as anyOf rather than oneOf: the same rules,
+// in a form a linter of the description (redocly) can follow.
+
 /** `a` or `b` or neither, never both; `b` is the field blamed. */
 export function notBoth(a: string, b: string): ObjectRule {
   return {
@@ -27,7 +31,7 @@ export function notBoth(a: string, b: string): ObjectRule {
     field: b,
     rule: 'exclusive',
     message: `give ${a} or ${b}, not both`,
-    jsonSchema: { not: { required: [a, b] } },
+    jsonSchema: { anyOf: [{ properties: { [a]: false } }, { properties: { [b]: false } }] },
   };
 }
 
@@ -48,10 +52,11 @@ export function keyOrFlag(key: string, flag: string): ObjectRule {
     field: key,
     rule: 'exactly_one',
     message: `give exactly one of ${key} or ${flag}: true`,
+    // The key is required by one branch and forbidden by the other: at most one can match.
     jsonSchema: {
-      oneOf: [
+      anyOf: [
         { required: [key], properties: { [flag]: { const: false } } },
-        { required: [flag], properties: { [flag]: { const: true } }, not: { required: [key] } },
+        { required: [flag], properties: { [flag]: { const: true }, [key]: false } },
       ],
     },
   };

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { teamNameSchema } from '../domain/cluster.js';
-import { pageQuery } from '../lifecycle/requests.js';
 import { WEBHOOK_EVENT_TYPES } from './events.js';
 
 // The description gets this text: RegExp's `source` would escape the slashes.
@@ -58,9 +57,5 @@ export const createWebhookBody = z
     description: z.string().max(200, 'must be at most 200 characters').optional(),
   })
   .describe('CreateWebhookRequest');
-
-export const webhookIdParam = z.strictObject({ id: z.uuid() });
-
-export const listDeliveriesQuery = z.strictObject(pageQuery);
 
 export type CreateWebhookBody = z.infer<typeof createWebhookBody>;

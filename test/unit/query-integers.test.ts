@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import { fieldIssues } from '../../src/lifecycle/zod-issues.js';
 import { eventsQuery, MAX_EVENT_SEQ } from '../../server/stream-position.js';
-import { listClustersQuery, listOperationsQuery } from '../../src/lifecycle/requests.js';
+import { listClustersQuery, listOperationsQuery } from '../../server/schemas/list-queries.js';
 
 const issuesOf = (schema: { safeParse(v: unknown): any }, value: unknown) => {
   const r = schema.safeParse(value);

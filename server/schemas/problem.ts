@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+export const fieldIssueSchema = z.strictObject({
+  field: z.string().describe('Dotted path into the body, query.<name>, header.<Name>, or the path parameter'),
+  rule: z.string(),
+  message: z.string(),
+});
+
+/** Every refusal and failure, as server/problem.ts and server/error-handler.ts write it. */
+export const problemSchema = z
+  .strictObject({
+    type: z.string().describe('urn:clusterd:problem:<slug>'),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    detail: z.string(),
+    instance: z.string().describe('The request path and query'),
+    errors: z.array(fieldIssueSchema).optional().describe('400: each field and the rule it breaks'),
+  })
+  .describe('RFC 9457 problem document');
