@@ -1,6 +1,7 @@
 import type { ClusterRecord, ClusterStatus } from '../src/domain/cluster.js';
 import { driftFindings } from '../src/domain/drift.js';
 import { specToRun, type OperationRecord } from '../src/domain/operation.js';
+import { assertNever } from '../src/domain/assert-never.js';
 import type { EngineResult } from '../src/engine/engine.js';
 import type { OperationOutcome } from '../src/store/record-store.js';
 
@@ -37,6 +38,8 @@ export function outcomeOf(op: OperationRecord, cluster: ClusterRecord, result: E
       const findings = driftFindings(result);
       return findings ? { ...base, cluster: {}, driftReport: findings } : { ...base, cluster: {} };
     }
+    default:
+      return assertNever(op.kind, 'operation kind');
   }
 }
 

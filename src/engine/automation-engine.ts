@@ -9,6 +9,7 @@ import {
   type Stack,
 } from '@pulumi/pulumi/automation/index.js';
 import type { BlueprintRegistry } from '../blueprints/registry.js';
+import { assertNever } from '../domain/assert-never.js';
 import { SECRET_PLACEHOLDER, type ChangeSummary, type OperationError } from '../domain/operation.js';
 import { ChangeTracker } from './change-tracker.js';
 import type { Engine, EngineEvent, EngineRequest, EngineResult, EngineRunOptions } from './engine.js';
@@ -92,16 +93,26 @@ export class AutomationEngine implements Engine {
       projectSettings: { name: this.#opts.projectName, runtime: 'nodejs' as const },
       pulumiCommand: await this.#pulumiCommand(),
     };
-    if (request.kind === 'provision' || request.kind === 'update' || request.kind === 'preview' || request.kind === 'remediate') {
-      return LocalWorkspace.createOrSelectStack(args, wsOpts);
-    }
-    try {
-      return await LocalWorkspace.selectStack(args, wsOpts);
-    } catch (err) {
-      // Destroying a cluster whose stack was never created (or already removed) has nothing to do.
-      if (request.kind !== 'destroy' || (err as Error).name !== 'StackNotFoundError') throw err;
-      await rm(workDir, { recursive: true, force: true });
-      return null;
+    switch (request.kind) {
+      case 'provision':
+      case 'update':
+      case 'preview':
+      case 'remediate':
+        return LocalWorkspace.createOrSelectStack(args, wsOpts);
+      case 'refresh':
+      case 'drift-check':
+        return LocalWorkspace.selectStack(args, wsOpts);
+      case 'destroy':
+        try {
+          return await LocalWorkspace.selectStack(args, wsOpts);
+        } catch (err) {
+          // Destroying a cluster whose stack was never created (or already removed) has nothing to do.
+          if ((err as Error).name !== 'StackNotFoundError') throw err;
+          await rm(workDir, { recursive: true, force: true });
+          return null;
+        }
+      default:
+        return assertNever(request.kind, 'operation kind');
     }
   }
 
@@ -137,6 +148,8 @@ export class AutomationEngine implements Engine {
         // The work directory only holds the stack's settings, which went with the stack.
         await rm(stack.workspace.workDir, { recursive: true, force: true });
         return null;
+      default:
+        return assertNever(request.kind, 'operation kind');
     }
   }
 
