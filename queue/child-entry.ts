@@ -5,6 +5,7 @@
  * cancelled gracefully and the child kills its whole process tree halfway to the deadline its parent
  * last gave (the lane's lease is about to lapse then), or after ORPHAN_GRACE_MS if it was given none.
  */
+import type { OperationErrorCode } from '../src/domain/operation-error.js';
 import type { EngineResult } from '../src/engine/engine.js';
 import type { FromChild, ToChild } from './child-runner.js';
 import { JOB_MARK_VAR, killMarked, killProcessTree } from './process-tree.js';
@@ -114,6 +115,6 @@ function crashed(err: unknown): EngineResult {
   return failed('engine-crashed', 'The engine crashed', err instanceof Error ? err.message.split('\n')[0]!.slice(0, 300) : 'unknown error');
 }
 
-function failed(code: string, title: string, detail: string): EngineResult {
+function failed(code: OperationErrorCode, title: string, detail: string): EngineResult {
   return { status: 'failed', summary: null, outputs: null, error: { code, title, detail } };
 }

@@ -1,4 +1,5 @@
 import { assertNever } from './assert-never.js';
+import type { OperationErrorCode } from './operation-error.js';
 
 /** Stands in for a secret value (stack output or write-only spec field) in every answer and record. */
 export const SECRET_PLACEHOLDER = '[secret]';
@@ -89,7 +90,7 @@ export interface ChangeSummary {
 
 /** An error a person can act on: a stable code, a one-line title and a short detail (never the raw CLI dump). */
 export interface OperationError {
-  code: string;
+  code: OperationErrorCode;
   title: string;
   detail: string;
 }

@@ -11,6 +11,7 @@ import {
 import type { BlueprintRegistry } from '../blueprints/registry.js';
 import { assertNever } from '../domain/assert-never.js';
 import { SECRET_PLACEHOLDER, type ChangeSummary, type OperationError } from '../domain/operation.js';
+import type { OperationErrorCode } from '../domain/operation-error.js';
 import { ChangeTracker } from './change-tracker.js';
 import type { Engine, EngineEvent, EngineRequest, EngineResult, EngineRunOptions } from './engine.js';
 import { fileBackendDir, type PulumiEnv } from './pulumi-env.js';
@@ -215,7 +216,7 @@ export class AutomationEngine implements Engine {
 type Hooks = Required<Pick<EngineRunOptions, 'signal'>> & { onOutput(chunk: string): void; onEvent(e: PulumiEngineEvent): void };
 
 class EngineInputError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(readonly code: Extract<OperationErrorCode, 'blueprint-unknown' | 'spec-invalid'>, message: string) {
     super(message);
   }
 }
