@@ -156,11 +156,12 @@ export class AutomationEngine implements Engine {
 
   /**
    * Recovery after a run that died mid-operation (its worker was killed): the lock stays behind and the
-   * state keeps `pending_operations`. Measured with SDK 3.248 and CLI 3.259 on a file:// backend:
-   * `pulumi cancel` deletes a DIY lock (and succeeds when there is none); `stack import` is refused
-   * while the lock exists; `up` only warns about pending operations, but a pending create would be
-   * forgotten silently, so they are dropped here explicitly (export, delete, import), which is what
-   * `refresh --clear-pending-creates` does non-interactively. The caller guarantees the holder is dead.
+   * state keeps `pending_operations`. Measured on a file:// backend with CLI 3.259 and an earlier SDK
+   * (check again after an upgrade): `pulumi cancel` deletes a DIY lock (and succeeds when there is
+   * none); `stack import` is refused while the lock exists; `up` only warns about pending operations,
+   * but a pending create would be forgotten silently, so they are dropped here explicitly (export,
+   * delete, import), which is what `refresh --clear-pending-creates` does non-interactively. The
+   * caller guarantees the holder is dead.
    */
   async #recover(stack: Stack, stackName: string, onEvent: EngineRunOptions['onEvent']): Promise<void> {
     let unlocked: string;
