@@ -316,7 +316,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
         }),
       }),
     });
-    const outboxPasses = startOutboxPasses(relay, config.RECONCILE_INTERVAL_MS);
+    const outboxPasses = startOutboxPasses(relay, config.RECONCILE_INTERVAL_MS, log);
     const retention = startRetention({ store: new SqlRetentionStore(sql), settings: retentionSettings(config), intervalMs: config.RETENTION_INTERVAL_MS, log });
     const requeuer = startDeliveryRequeuer({ store: webhookStore, requeue: (id) => deliveries.requeue(id), intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.RECONCILE_INTERVAL_MS, log });
     log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
@@ -330,12 +330,8 @@ export async function startService(config: Config, log: Logger = createLogger(co
       (err: unknown) => log.warn({ err }, 'could not seal write-only spec fields stored in clear; trying again at the next start'),
     );
     closers.push(async () => {
-      reconciler.stop();
-      schedule.stop();
-      requeuer.stop();
-      outboxPasses.stop();
-      await retention.stop();
-      await expiry.stop();
+      // All stopped at once; each waits for its pass under way (a long one ends at its next safe point).
+      await Promise.all([reconciler, schedule, requeuer, outboxPasses, retention, expiry].map((loop) => loop.stop()));
       await sweeps.close();
       await closeRedis(sweepConnection);
       // Operations first: the last ones to finish still publish their events.
