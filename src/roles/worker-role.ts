@@ -50,6 +50,24 @@ function retentionSettings(config: Config): RetentionSettings {
   };
 }
 
+/**
+ * How long a shutdown waits, once the workers have drained, for a background pass still under way.
+ * Bounded because a pass can wait for ever on a Redis that has not answered since this process
+ * started (a BullMQ queue waits for its first connection). Milliseconds.
+ */
+const PASS_WAIT_MS = 5_000;
+
+/** Waits for the background passes stopped earlier, at most {@link PASS_WAIT_MS}; a pass still under way then is left behind. */
+async function waitForPasses(ended: Promise<unknown>, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, PASS_WAIT_MS, 'late')));
+  try {
+    if ((await Promise.race([ended, late])) === 'late') log.warn({ waitedMs: PASS_WAIT_MS }, 'a background pass is still under way (Redis not reachable?); shutting down without it');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Starts the workers and background passes; returns their shutdown steps, in order. */
 export async function startWorkerRole(config: Config, log: Logger, shared: SharedParts): Promise<{ closers: Closer[] }> {
   const { sql, store, dispatcher, relay } = shared;
@@ -121,10 +139,17 @@ export async function startWorkerRole(config: Config, log: Logger, shared: Share
     (err: unknown) => log.warn({ err }, 'could not seal write-only spec fields stored in clear; trying again at the next start'),
   );
 
+  let passesEnded: Promise<unknown> = Promise.resolve();
   return {
     closers: [
-      // All stopped at once; each waits for its pass under way (a long one ends at its next safe point).
-      { name: 'background passes', close: () => Promise.all([reconciler, schedule, requeuer, outboxPasses, retention, expiry].map((loop) => loop.stop())) },
+      // All stopped first, so that no pass starts while the workers drain; a pass under way ends at its
+      // next safe point and is waited for once the workers have drained.
+      {
+        name: 'background passes',
+        close: async () => {
+          passesEnded = Promise.all([reconciler, schedule, requeuer, outboxPasses, retention, expiry].map((loop) => loop.stop()));
+        },
+      },
       { name: 'sweep worker', close: () => sweeps.close() },
       { name: 'sweep connection', close: () => closeRedis(sweepConnection) },
       // Operations first: the last ones to finish still publish their events.
@@ -132,6 +157,7 @@ export async function startWorkerRole(config: Config, log: Logger, shared: Share
       { name: 'webhook worker', close: () => webhookWorker.close() },
       { name: 'worker connection', close: () => closeRedis(workerConnection) },
       { name: 'webhook connection', close: () => closeRedis(webhookConnection) },
+      { name: 'background passes under way', close: () => waitForPasses(passesEnded, log) },
       { name: 'drained', close: async () => log.info('workers drained') },
     ],
   };
