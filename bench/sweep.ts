@@ -12,11 +12,11 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { OPERATIONS_QUEUE, SWEEPS_QUEUE } from '../queue/names.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startService } from '../src/main.js';
+import { closeRedis, connectRedis } from '../src/redis.js';
 import { localSpec, redisUrl, startHarness, type Harness } from '../test/support/harness.js';
 import { directStack, machineLine } from './support.js';
 import { sampleTreeRss } from './tree-rss.js';
@@ -44,7 +44,7 @@ interface Row {
 async function startWorkers(h: Harness, env: Record<string, string>): Promise<ChildProcess[]> {
   const workers: ChildProcess[] = [];
   for (let i = 0; i < WORKERS; i++) workers.push(await h.spawnWorker(env));
-  const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+  const connection = connectRedis(redisUrl());
   const queues = [OPERATIONS_QUEUE, SWEEPS_QUEUE].map((name) => new Queue(name, { connection, prefix: h.env.QUEUE_PREFIX }));
   try {
     const deadline = Date.now() + 60_000;
@@ -54,7 +54,7 @@ async function startWorkers(h: Harness, env: Record<string, string>): Promise<Ch
     }
   } finally {
     await Promise.all(queues.map((q) => q.close()));
-    await connection.quit();
+    await closeRedis(connection);
   }
   return workers;
 }

@@ -6,7 +6,8 @@
  * last gave (the lane's lease is about to lapse then), or after ORPHAN_GRACE_MS if it was given none.
  */
 import type { EngineResult } from '../src/engine/engine.js';
-import type { FromChild, ToChild } from './child-runner.js';
+import type { FromChild, ToChild } from './child-protocol.js';
+import { cancelledBeforeStartResult, crashedResult, failedResult } from './child-results.js';
 import { JOB_MARK_VAR, killMarked, killProcessTree } from './process-tree.js';
 
 /** How long an orphaned run may take to cancel before the child kills its tree, at most. Milliseconds. */
@@ -69,13 +70,13 @@ async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Prom
   ]);
   // The parent died while they loaded: nothing was started, and nothing must be. The parent id tells it
   // even before the event loop has run the disconnect handler (a dead parent's children are adopted).
-  if (abort.signal.aborted || process.ppid !== PARENT) return { status: 'cancelled', summary: null, outputs: null, error: { code: 'cancelled', title: 'The operation was cancelled', detail: 'It was cancelled before the engine started; nothing ran.' } };
+  if (abort.signal.aborted || process.ppid !== PARENT) return cancelledBeforeStartResult();
   const registry = new BlueprintRegistry();
   for (const b of builtInBlueprints) registry.register(b);
   try {
     await loadBlueprintModules(registry, config.blueprintModules, { dataDir: config.dataDir });
   } catch (err) {
-    return failed('blueprint-load-failed', 'A blueprint module could not be loaded', (err as Error).message);
+    return failedResult('blueprint-load-failed', 'A blueprint module could not be loaded', (err as Error).message);
   }
   const engine = new AutomationEngine({
     projectName: config.projectName,
@@ -109,11 +110,7 @@ async function finish(result: EngineResult): Promise<void> {
 }
 
 function crashed(err: unknown): EngineResult {
-  // Not the raw error: it may carry CLI output. The stack goes to stderr for the operator.
+  // The result carries only the error's first line; the stack goes to stderr for the operator.
   console.error('clusterd child: engine crashed', err);
-  return failed('engine-crashed', 'The engine crashed', err instanceof Error ? err.message.split('\n')[0]!.slice(0, 300) : 'unknown error');
-}
-
-function failed(code: string, title: string, detail: string): EngineResult {
-  return { status: 'failed', summary: null, outputs: null, error: { code, title, detail } };
+  return crashedResult(err);
 }

@@ -8,25 +8,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
-import type { PulumiEnv } from '../src/engine/pulumi-env.js';
+import type { ChildConfig, FromChild, ToChild } from './child-protocol.js';
+import { diedResult, killedResult, type KillReason } from './child-results.js';
 import { JOB_MARK_VAR, killMarked, killProcessTree } from './process-tree.js';
 import { RUNNING_FROM_SOURCES, sourceLoaderArgs } from '../src/blueprints/typescript-modules.js';
 
-/** What the child needs to build its engine. Crosses the IPC channel, never argv or the environment. */
-export interface ChildConfig {
-  /** Pulumi project of every stack. */
-  projectName: string;
-  /** Parent directory of the per-stack work directories. */
-  workRoot: string;
-  /** Environment of every Pulumi CLI call (names the passphrase file). */
-  env: PulumiEnv;
-  /** Secrets provider for new stacks. */
-  secretsProvider: string;
-  /** Absolute paths of the blueprint modules to load. */
-  blueprintModules: string[];
-  /** The service's data directory, handed to blueprint modules. */
-  dataDir: string;
-}
+export type { ChildConfig } from './child-protocol.js';
 
 /** Options of {@link runInChildProcess}. */
 export interface ChildRunOptions {
@@ -48,16 +35,6 @@ export interface ChildRunOptions {
   cancelGraceMs: number;
   childConfig: ChildConfig;
 }
-
-/**
- * Parent -> child messages. `ack`: the result arrived; the child may exit. `deadline`: if the parent
- * dies, the engine must be dead within `inMs` of `sentAt` (the parent's `Date.now()` when sending:
- * both read the same machine's clock, so a message that waited in the channel, e.g. while the child
- * was still loading its modules, does not make the child believe it has more time than it has).
- */
-export type ToChild = { type: 'run'; request: EngineRequest; config: ChildConfig } | { type: 'cancel' } | { type: 'ack' } | { type: 'deadline'; inMs: number; sentAt: number };
-/** Child -> parent messages. */
-export type FromChild = { type: 'event'; event: EngineEvent } | { type: 'result'; result: EngineResult };
 
 // The child runs what this process runs: the compiled entry, or its source under tsx (in the tests).
 const ENTRY = fileURLToPath(new URL(RUNNING_FROM_SOURCES ? './child-entry.ts' : './child-entry.js', import.meta.url));
@@ -81,10 +58,10 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
       serialization: 'advanced',
     });
     let result: EngineResult | null = null;
-    let killedFor: 'cancel-grace' | 'lease' | null = null;
+    let killedFor: KillReason | null = null;
     const timers: NodeJS.Timeout[] = [];
 
-    const killNow = (reason: 'cancel-grace' | 'lease') => {
+    const killNow = (reason: KillReason) => {
       // A child that already reported is only slow to exit; the exit timer deals with it.
       if (result || child.exitCode !== null || child.signalCode !== null || !child.pid) return;
       killedFor ??= reason;
@@ -142,36 +119,4 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
 
 function send(child: ChildProcess, msg: ToChild): void {
   if (child.connected) child.send(msg, (err) => void err /* the exit handler reports a dead child */);
-}
-
-function killedResult(reason: 'cancel-grace' | 'lease', graceMs: number): EngineResult {
-  const why = reason === 'lease'
-    ? 'The worker could not renew its hold on the cluster, so it killed the engine before another worker could take over.'
-    : `It did not stop within ${graceMs} ms of the cancel request, so its processes were killed.`;
-  return {
-    status: 'cancelled',
-    summary: null,
-    outputs: null,
-    error: {
-      code: 'engine-killed',
-      title: 'The engine was killed',
-      detail: `${why} Resources being changed at that moment may be in an unknown state; the next run on this cluster recovers the stack first.`,
-    },
-  };
-}
-
-function diedResult(code: number | null, sig: NodeJS.Signals | null): EngineResult {
-  return {
-    status: 'failed',
-    summary: null,
-    outputs: null,
-    error: {
-      code: 'worker-child-died',
-      title: 'The engine process died',
-      detail:
-        code === null && sig === null
-          ? 'The child process for the operation could not be started.'
-          : `The child process running the operation exited ${sig ? `on ${sig}` : `with code ${code}`} before reporting a result.`,
-    },
-  };
 }

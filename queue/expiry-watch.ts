@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { formatDuration } from '../src/domain/duration.js';
+import { startPeriodicLoop } from '../src/periodic-loop.js';
 import type { WebhookNotifier } from '../src/webhooks/notifier.js';
 import type { BlueprintLookup, OperationDispatcher } from '../src/lifecycle/cluster-service.js';
 import type { ExpiryCursor, ExpiryDue, ExpiryStore } from '../src/store/expiry-store.js';
@@ -34,8 +35,6 @@ export const EXPIRY_REQUESTER = 'clusterd (expiry)';
 export function startExpiryWatch(deps: ExpiryWatchDeps) {
   const { store, log } = deps;
   const batchSize = deps.batchSize ?? 500;
-  let current: Promise<void> | null = null;
-  let stopped = false;
 
   async function warn(due: Extract<ExpiryDue, { kind: 'warn' }>): Promise<void> {
     const { cluster, thresholdMs, msLeft } = due;
@@ -66,12 +65,12 @@ export function startExpiryWatch(deps: ExpiryWatchDeps) {
     await deps.dispatcher.dispatch(op).catch((err) => log.warn({ err, operationId: op.id }, 'could not queue destroy now; the reconciler will'));
   }
 
-  async function pass(): Promise<void> {
+  async function pass(stopping: AbortSignal): Promise<void> {
     let after: ExpiryCursor | undefined;
     do {
       const page = await store.expiryDue(deps.warningsMs, batchSize, after);
       for (const due of page.items) {
-        if (stopped) return;
+        if (stopping.aborted) return;
         // One cluster's failure (a webhook store hiccup, a lost race) must not hold back the rest of the pass.
         try {
           await (due.kind === 'expire' ? expire(due) : warn(due));
@@ -80,27 +79,9 @@ export function startExpiryWatch(deps: ExpiryWatchDeps) {
         }
       }
       after = page.next ?? undefined;
-    } while (after && !stopped);
+    } while (after && !stopping.aborted);
   }
 
-  /** One pass; a call during a pass waits for that pass instead of starting another. */
-  const tick = (): Promise<void> => {
-    current ??= pass()
-      .catch((err) => log.warn({ err }, 'expiry pass failed'))
-      .finally(() => {
-        current = null;
-      });
-    return current;
-  };
-  const timer = setInterval(() => void tick(), deps.intervalMs);
-  void tick();
-  return {
-    /** Stops the watch; resolves once a pass under way has stopped (after the cluster it is at). */
-    async stop(): Promise<void> {
-      stopped = true;
-      clearInterval(timer);
-      await current;
-    },
-    tick,
-  };
+  // Stopping ends a pass under way after the cluster it is at.
+  return startPeriodicLoop({ pass, intervalMs: deps.intervalMs, log, failureMessage: 'expiry pass failed' });
 }

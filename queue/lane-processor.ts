@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { specToRun, type OperationRecord } from '../src/domain/operation.js';
+import { specToRun, type OperationError, type OperationRecord } from '../src/domain/operation.js';
 import { SealError, type SpecSealer } from '../src/secrets/spec-sealer.js';
 import { ConflictError, LaneLostError } from '../src/errors.js';
 import type { LaneStore } from '../src/store/lane-store.js';
@@ -88,7 +88,7 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
 
   async function failDeadRun(lease: LaneLease, op: OperationRecord): Promise<void> {
     const cluster = await store.getClusterById(op.clusterId);
-    const error = {
+    const error: OperationError = {
       code: 'worker-died',
       title: `The worker running this operation stopped ${op.attempts} times`,
       detail: 'Each attempt ended without a result (the worker process was killed or lost its lease). Check the workers\' memory limits and logs, then retry the request.',
@@ -118,7 +118,7 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
     } catch (err) {
       if (!(err instanceof SealError)) throw err;
       // Nothing ran: the stack is as the last run left it.
-      const error = { code: 'spec-unreadable', title: 'The operation\'s secret spec fields cannot be read by this worker', detail: err.message };
+      const error: OperationError = { code: 'spec-unreadable', title: 'The operation\'s secret spec fields cannot be read by this worker', detail: err.message };
       await lanes.finishOperation(lease.hold, op.id, { ...outcomeOf(op, cluster, { status: 'failed', summary: null, outputs: null, error }), stackClean: !recover });
       await deps.afterFinish?.(op.id);
       return 'done';

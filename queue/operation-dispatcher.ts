@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
-import type { OperationRecord } from '../src/domain/operation.js';
+import { assertNever } from '../src/domain/assert-never.js';
+import type { OperationKind, OperationRecord } from '../src/domain/operation.js';
 import type { OperationDispatcher } from '../src/lifecycle/cluster-service.js';
 import { PRIORITY, RUN_CLUSTER_JOB, type RunClusterJobData } from './names.js';
 
@@ -11,6 +12,23 @@ const jobOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;
 
+/** The queue priority of an operation of this kind: inspections go after what people asked to change (see PRIORITY). */
+function priorityOf(kind: OperationKind): number {
+  switch (kind) {
+    case 'drift-check':
+      return PRIORITY.inspection;
+    case 'provision':
+    case 'update':
+    case 'destroy':
+    case 'preview':
+    case 'refresh':
+    case 'remediate':
+      return PRIORITY.user;
+    default:
+      return assertNever(kind, 'operation kind');
+  }
+}
+
 /**
  * Queues a wake-up for the operation's cluster. The job id is the operation id, so that a
  * retried dispatch of the same operation queues nothing new.
@@ -18,8 +36,7 @@ const jobOptions = {
 export function createDispatcher(queue: Queue<RunClusterJobData>): OperationDispatcher & { wake(clusterId: string): Promise<void> } {
   return {
     async dispatch(op: OperationRecord) {
-      const priority = op.kind === 'drift-check' ? PRIORITY.inspection : PRIORITY.user;
-      await queue.add(RUN_CLUSTER_JOB, { clusterId: op.clusterId, operationId: op.id }, { ...jobOptions, jobId: op.id, priority });
+      await queue.add(RUN_CLUSTER_JOB, { clusterId: op.clusterId, operationId: op.id }, { ...jobOptions, jobId: op.id, priority: priorityOf(op.kind) });
     },
     async wake(clusterId: string) {
       // One pending wake-up per cluster is enough; the id frees itself when the job ends.

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { startPeriodicLoop } from '../src/periodic-loop.js';
 import type { OutboxEntry, OutboxStore, OutboxTopic } from '../src/store/outbox-store.js';
 
 /** Carries out one kind of outbox entry; must be idempotent (it may run again after a crash) and throw when it did not finish. */
@@ -20,7 +21,7 @@ const BATCH = 100;
 
 /**
  * Carries out what committed changes recorded in the outbox, then deletes each entry: at once when a
- * process kicks it right after its commit, and on every `tick` for whatever a dead or failing process
+ * process kicks it right after its commit, and on every `pass` for whatever a dead or failing process
  * left. An entry that fails stays, due again after a growing wait.
  */
 export function createOutboxRelay(deps: OutboxRelayDeps) {
@@ -39,7 +40,6 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
     }
   }
 
-  let pass: Promise<void> | null = null;
   return {
     /** Carries out the entry a commit just recorded, if nobody else has claimed it. Never rejects. */
     async kick(topic: OutboxTopic, subject: string): Promise<void> {
@@ -50,31 +50,20 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
         log.warn({ err, topic, subject }, 'could not claim an outbox entry now; the next pass will');
       }
     },
-    /** One pass over every due entry; a call during a pass waits for that pass. Never rejects. */
-    tick(): Promise<void> {
-      pass ??= (async () => {
-        try {
-          for (let claimed = BATCH; claimed === BATCH; ) {
-            const entries = await outbox.claimDue(BATCH, holdMs);
-            claimed = entries.length;
-            for (const entry of entries) await handle(entry);
-          }
-        } catch (err) {
-          log.warn({ err }, 'outbox pass failed');
-        } finally {
-          pass = null;
-        }
-      })();
-      return pass;
+    /** One pass over every due entry; rejects when the outbox cannot be read (an entry's own failure is recorded on it). */
+    async pass(): Promise<void> {
+      for (let claimed = BATCH; claimed === BATCH; ) {
+        const entries = await outbox.claimDue(BATCH, holdMs);
+        claimed = entries.length;
+        for (const entry of entries) await handle(entry);
+      }
     },
   };
 }
 
 export type OutboxRelay = ReturnType<typeof createOutboxRelay>;
 
-/** Runs `tick` every `intervalMs` (and once now) until stopped. */
-export function startOutboxPasses(relay: Pick<OutboxRelay, 'tick'>, intervalMs: number) {
-  const timer = setInterval(() => void relay.tick(), intervalMs);
-  void relay.tick();
-  return { stop: () => clearInterval(timer) };
+/** Runs the relay's pass now and every `intervalMs`, one at a time, until stopped. */
+export function startOutboxPasses(relay: Pick<OutboxRelay, 'pass'>, intervalMs: number, log: Logger) {
+  return startPeriodicLoop({ pass: () => relay.pass(), intervalMs, log, failureMessage: 'outbox pass failed' });
 }

@@ -1,19 +1,14 @@
 import type { ClusterRecord, ClusterStatus } from '../src/domain/cluster.js';
 import { driftFindings } from '../src/domain/drift.js';
 import { specToRun, type OperationRecord } from '../src/domain/operation.js';
+import { interruptedTheEngine } from '../src/domain/operation-error.js';
+import { assertNever } from '../src/domain/assert-never.js';
 import type { EngineResult } from '../src/engine/engine.js';
 import type { OperationOutcome } from '../src/store/record-store.js';
 
-/**
- * Error codes of runs that ended without the engine finishing cleanly: a stack lock or pending
- * operations may be left behind. Not `stack-locked`: that run took no lock (another holds it, maybe
- * an operator's live CLI, which is never broken).
- */
-export const INTERRUPTED_CODES: ReadonlySet<string> = new Set(['engine-killed', 'engine-crashed', 'worker-child-died', 'worker-died']);
-
 /** Whether the engine ended leaving the stack unlocked with no pending operations (a cancel may leave either). */
 export function leftStackClean(result: Pick<EngineResult, 'status' | 'error'>): boolean {
-  return result.status === 'succeeded' || (result.status === 'failed' && !INTERRUPTED_CODES.has(result.error?.code ?? ''));
+  return result.status === 'succeeded' || (result.status === 'failed' && !(result.error && interruptedTheEngine(result.error.code)));
 }
 
 /** What a finished run means for its cluster: status, the applied spec and outputs. */
@@ -37,6 +32,8 @@ export function outcomeOf(op: OperationRecord, cluster: ClusterRecord, result: E
       const findings = driftFindings(result);
       return findings ? { ...base, cluster: {}, driftReport: findings } : { ...base, cluster: {} };
     }
+    default:
+      return assertNever(op.kind, 'operation kind');
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { startPeriodicLoop } from '../src/periodic-loop.js';
 import type { RecordStore } from '../src/store/record-store.js';
 
 /**
@@ -8,19 +9,12 @@ import type { RecordStore } from '../src/store/record-store.js';
  * accepted request run eventually.
  */
 export function startReconciler(deps: { store: RecordStore; wake(clusterId: string): Promise<void>; intervalMs: number; log: Logger }) {
-  let running = false;
-  const tick = async () => {
-    if (running) return;
-    running = true;
-    try {
+  return startPeriodicLoop({
+    pass: async () => {
       for (const clusterId of await deps.store.clustersNeedingWork()) await deps.wake(clusterId);
-    } catch (err) {
-      deps.log.warn({ err }, 'reconcile pass failed');
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(tick, deps.intervalMs);
-  void tick();
-  return { stop: () => clearInterval(timer), tick };
+    },
+    intervalMs: deps.intervalMs,
+    log: deps.log,
+    failureMessage: 'reconcile pass failed',
+  });
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { startPeriodicLoop } from '../src/periodic-loop.js';
 import { RETENTION_STEPS, type RetentionStep, type RetentionStore } from '../src/store/retention-store.js';
 
 /** How long each kind of record is kept, in ms; null keeps it forever. */
@@ -91,34 +92,19 @@ export async function runRetentionPass(
  * passes at once: each batch skips the rows another is removing.
  */
 export function startRetention(deps: { store: RetentionStore; settings: RetentionSettings; intervalMs: number; log: Logger }) {
-  const stopping = new AbortController();
-  let current: Promise<RetentionReport> | null = null;
-  /** One pass; a call during a pass waits for that pass instead of starting another. */
-  const tick = (): Promise<RetentionReport> => {
-    current ??= (async () => {
+  // Stopping ends a pass under way between two batches.
+  return startPeriodicLoop({
+    pass: async (stopping) => {
       const started = performance.now();
-      try {
-        const report = await runRetentionPass(deps.store, deps.settings, deps.log, stopping.signal);
-        const removed = Object.fromEntries(Object.entries(report).filter(([, n]) => n > 0));
-        const durationMs = Math.round(performance.now() - started);
-        if (Object.keys(removed).length > 0) deps.log.info({ removed, durationMs }, 'retention pass removed records past their retention');
-        else deps.log.debug({ durationMs }, 'retention pass found nothing past its retention');
-        return report;
-      } finally {
-        current = null;
-      }
-    })();
-    return current;
-  };
-  const timer = setInterval(() => void tick(), deps.intervalMs);
-  void tick();
-  return {
-    tick,
-    /** Stops the timer and the pass under way (between two batches), and waits for it. */
-    async stop(): Promise<void> {
-      clearInterval(timer);
-      stopping.abort();
-      await current;
+      const report = await runRetentionPass(deps.store, deps.settings, deps.log, stopping);
+      const removed = Object.fromEntries(Object.entries(report).filter(([, n]) => n > 0));
+      const durationMs = Math.round(performance.now() - started);
+      if (Object.keys(removed).length > 0) deps.log.info({ removed, durationMs }, 'retention pass removed records past their retention');
+      else deps.log.debug({ durationMs }, 'retention pass found nothing past its retention');
+      return report;
     },
-  };
+    intervalMs: deps.intervalMs,
+    log: deps.log,
+    failureMessage: 'retention pass failed',
+  });
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ClusterRecord } from '../src/domain/cluster.js';
 import type { OperationRecord } from '../src/domain/operation.js';
+import { startPeriodicLoop } from '../src/periodic-loop.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
 import type { LaneStore } from '../src/store/lane-store.js';
 import type { RecordStore } from '../src/store/record-store.js';
@@ -63,22 +64,20 @@ export async function runOperation(deps: RunOperationDeps, args: RunOperationArg
   if (lease.atRisk.aborted) onRisk();
   else if (args.shutdown.aborted) onShutdown();
 
-  let checking = false;
-  const watchCancel = setInterval(async () => {
-    // One check at a time: a store that does not answer must not collect a backlog of them.
-    if (checking) return;
-    checking = true;
-    try {
+  // One check at a time: a store that does not answer must not collect a backlog of them.
+  const cancelChecks = startPeriodicLoop({
+    pass: async (ended) => {
       const current = await store.getOperation(operation.id);
+      if (ended.aborted) return;
       if (current?.cancelRequested) stop('cancel');
       // A background check never delays what a person asked for: it stops and runs again after.
       else if (operation.sweepId && (await store.pendingOperations(cluster.id)).some((o) => o.id !== operation.id && !o.sweepId)) stop('yield');
-    } catch (err) {
-      log.warn({ err, operationId: operation.id }, 'cancel check failed');
-    } finally {
-      checking = false;
-    }
-  }, deps.cancelPollMs ?? 1000);
+    },
+    intervalMs: deps.cancelPollMs ?? 1000,
+    runNow: false,
+    log: log.child({ operationId: operation.id }),
+    failureMessage: 'cancel check failed',
+  });
 
   const events = new EventBuffer((batch) => deps.lanes.appendEvents(lease.hold, operation.id, batch), log);
   try {
@@ -96,7 +95,8 @@ export async function runOperation(deps: RunOperationDeps, args: RunOperationArg
     if (stoppedFor !== 'lease-lost') await events.push({ type: 'status', data: { status: result.status, error: result.error?.title ?? null } });
     return { result, stoppedFor };
   } finally {
-    clearInterval(watchCancel);
+    // Not waited for: a check under way may hang on a store that does not answer, and its answer no longer matters.
+    void cancelChecks.stop();
     args.shutdown.removeEventListener('abort', onShutdown);
     lease.atRisk.removeEventListener('abort', onRisk);
     // A holder that lost its lane does not wait on a store that may not answer; whatever it still writes is fenced.

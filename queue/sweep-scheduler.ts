@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { startPeriodicLoop } from '../src/periodic-loop.js';
 import { SWEEP_JOB, SWEEP_SCHEDULER_ID, type SweepJobData } from './names.js';
 
 export interface SweepScheduleOptions {
@@ -49,30 +50,30 @@ export async function applySweepSchedule(queue: Queue<SweepJobData>, redis: Redi
  * counts as done.
  */
 export function keepSweepScheduleApplied(queue: Queue<SweepJobData>, redis: Redis, opts: SweepScheduleOptions, log: Logger, checkMs: number) {
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
   let applied = false;
-  const check = async (): Promise<void> => {
-    try {
-      if (!applied) {
-        await applySweepSchedule(queue, redis, opts, log);
-        applied = true;
-      } else if (opts.cron !== 'off' && !(await queue.getJobScheduler(SWEEP_SCHEDULER_ID))) {
-        log.warn('the drift sweep schedule is missing from Redis; applying it again');
-        await applySweepSchedule(queue, redis, opts, log);
+  const loop = startPeriodicLoop({
+    pass: async (stopping) => {
+      try {
+        if (!applied) {
+          await applySweepSchedule(queue, redis, opts, log);
+          applied = true;
+        } else if (opts.cron !== 'off' && !(await queue.getJobScheduler(SWEEP_SCHEDULER_ID))) {
+          log.warn('the drift sweep schedule is missing from Redis; applying it again');
+          await applySweepSchedule(queue, redis, opts, log);
+        }
+      } catch (err) {
+        // Expected while Redis is down: one line, not a stack trace, and none for a pass that shutdown cut short.
+        if (!stopping.aborted) log.warn({ err: (err as Error).message, retryMs: checkMs }, 'could not apply the drift sweep schedule yet; retrying');
       }
-    } catch (err) {
-      if (!stopped) log.warn({ err: (err as Error).message, retryMs: checkMs }, 'could not apply the drift sweep schedule yet; retrying');
-    }
-    if (!stopped) timer = setTimeout(() => void check(), checkMs);
-  };
-  const first = check();
+    },
+    intervalMs: checkMs,
+    log,
+    failureMessage: 'drift sweep schedule check failed',
+  });
   return {
     /** Settles after the first attempt (tests wait on it). */
-    firstAttempt: first,
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-    },
+    firstAttempt: loop.tick(),
+    /** Stops the checks; resolves once a check under way has ended. */
+    stop: () => loop.stop(),
   };
 }

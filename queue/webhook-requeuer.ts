@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { startPeriodicLoop } from '../src/periodic-loop.js';
 import type { WebhookStore } from '../src/store/webhook-store.js';
 
 /** Pending deliveries queued again by one pass, at most. */
@@ -16,21 +17,12 @@ export function startDeliveryRequeuer(deps: {
   graceMs: number;
   log: Logger;
 }) {
-  let current: Promise<void> | null = null;
-  /** One pass; a call during a pass waits for that pass instead of starting another. */
-  const tick = (): Promise<void> => {
-    current ??= (async () => {
-      try {
-        for (const id of await deps.store.overdueDeliveries(deps.graceMs, BATCH)) await deps.requeue(id);
-      } catch (err) {
-        deps.log.warn({ err }, 'webhook requeue pass failed');
-      } finally {
-        current = null;
-      }
-    })();
-    return current;
-  };
-  const timer = setInterval(tick, deps.intervalMs);
-  void tick();
-  return { stop: () => clearInterval(timer), tick };
+  return startPeriodicLoop({
+    pass: async () => {
+      for (const id of await deps.store.overdueDeliveries(deps.graceMs, BATCH)) await deps.requeue(id);
+    },
+    intervalMs: deps.intervalMs,
+    log: deps.log,
+    failureMessage: 'webhook requeue pass failed',
+  });
 }

@@ -1,3 +1,6 @@
+import { assertNever } from './assert-never.js';
+import type { OperationErrorCode } from './operation-error.js';
+
 /** Stands in for a secret value (stack output or write-only spec field) in every answer and record. */
 export const SECRET_PLACEHOLDER = '[secret]';
 
@@ -11,8 +14,42 @@ export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 
 export const TERMINAL_STATUSES: ReadonlySet<OperationStatus> = new Set(['succeeded', 'failed', 'cancelled', 'superseded']);
 
+/** Whether an operation of this kind changes the stack (takes its lock); the others only read it. */
+export function changesStack(kind: OperationKind): boolean {
+  switch (kind) {
+    case 'provision':
+    case 'update':
+    case 'destroy':
+    case 'refresh':
+    case 'remediate':
+      return true;
+    case 'preview':
+    case 'drift-check':
+      return false;
+    default:
+      return assertNever(kind, 'operation kind');
+  }
+}
+
+/** Whether an operation of this kind applies the cluster's desired spec (and so may leave it `ready` with that spec applied). */
+export function appliesDesiredSpec(kind: OperationKind): boolean {
+  switch (kind) {
+    case 'provision':
+    case 'update':
+    case 'remediate':
+      return true;
+    case 'destroy':
+    case 'refresh':
+    case 'preview':
+    case 'drift-check':
+      return false;
+    default:
+      return assertNever(kind, 'operation kind');
+  }
+}
+
 /** Operations that change the stack (take its lock); the others only read it. */
-export const MUTATING_KINDS: ReadonlySet<OperationKind> = new Set(['provision', 'update', 'destroy', 'refresh', 'remediate']);
+export const MUTATING_KINDS: ReadonlySet<OperationKind> = new Set(OPERATION_KINDS.filter(changesStack));
 
 /** Counts of planned or applied resource changes, by kind of step. */
 export interface ChangeCounts {
@@ -53,7 +90,7 @@ export interface ChangeSummary {
 
 /** An error a person can act on: a stable code, a one-line title and a short detail (never the raw CLI dump). */
 export interface OperationError {
-  code: string;
+  code: OperationErrorCode;
   title: string;
   detail: string;
 }

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { ClusterRecord } from '../domain/cluster.js';
 import { driftFindings, type DriftReport, type Remediation } from '../domain/drift.js';
 import type { WebhookNotifier } from '../webhooks/notifier.js';
-import type { OperationRecord } from '../domain/operation.js';
+import { appliesDesiredSpec, changesStack, type OperationRecord } from '../domain/operation.js';
+import { assertNever } from '../domain/assert-never.js';
 import type { OperationDispatcher } from '../lifecycle/cluster-service.js';
 import type { RecordStore } from '../store/record-store.js';
 import type { DriftStore } from './drift-store.js';
@@ -24,8 +25,6 @@ export interface ReactionIdentity {
 
 /** Who the service's own remediation operations are requested by. */
 export const REMEDIATION_REQUESTER = 'clusterd (drift remediation)';
-
-const UPDATING_KINDS = new Set(['provision', 'update', 'remediate']);
 
 /**
  * What follows a finished drift check or remediation: under the cluster's policy, subscribers are
@@ -61,11 +60,11 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
   /** Queues a remediation unless the cluster's last change failed (it would only fail again) or someone is changing it. */
   async function remediate(cluster: ClusterRecord): Promise<Remediation> {
     const pending = await store.pendingOperations(cluster.id);
-    if (pending.some((o) => o.kind !== 'drift-check' && o.kind !== 'preview')) {
+    if (pending.some((o) => changesStack(o.kind))) {
       return { action: 'skipped', reason: 'another operation on the cluster is pending and will apply the desired spec' };
     }
     const { items } = await store.listOperations(cluster.id, 50);
-    const lastChange = items.find((o) => UPDATING_KINDS.has(o.kind) && (o.status === 'succeeded' || o.status === 'failed'));
+    const lastChange = items.find((o) => appliesDesiredSpec(o.kind) && (o.status === 'succeeded' || o.status === 'failed'));
     if (lastChange?.status === 'failed') {
       return { action: 'skipped', reason: `the last ${lastChange.kind} (operation ${lastChange.id}) failed; remediation resumes after a successful update` };
     }
@@ -77,12 +76,25 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
   return {
     /** Called for every finished operation; throws when it did not finish, so that the outbox tries again. */
     async afterOperation(op: OperationRecord, cluster: ClusterRecord, identity: ReactionIdentity): Promise<void> {
-      if (op.kind === 'drift-check') await afterCheck(op, cluster, identity);
-      if (op.kind === 'remediate' && op.status === 'succeeded') {
-        await webhooks.record(
-          { type: 'drift.remediated', team: cluster.team, cluster: cluster.name, data: { operationId: op.id, requestedBy: op.requestedBy, counts: op.summary?.counts ?? null } },
-          { eventId: identity.driftEventId, createdAt: identity.createdAt },
-        );
+      switch (op.kind) {
+        case 'drift-check':
+          await afterCheck(op, cluster, identity);
+          return;
+        case 'remediate':
+          if (op.status !== 'succeeded') return;
+          await webhooks.record(
+            { type: 'drift.remediated', team: cluster.team, cluster: cluster.name, data: { operationId: op.id, requestedBy: op.requestedBy, counts: op.summary?.counts ?? null } },
+            { eventId: identity.driftEventId, createdAt: identity.createdAt },
+          );
+          return;
+        case 'provision':
+        case 'update':
+        case 'destroy':
+        case 'preview':
+        case 'refresh':
+          return;
+        default:
+          assertNever(op.kind, 'operation kind');
       }
     },
   };

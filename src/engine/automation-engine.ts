@@ -9,7 +9,9 @@ import {
   type Stack,
 } from '@pulumi/pulumi/automation/index.js';
 import type { BlueprintRegistry } from '../blueprints/registry.js';
+import { assertNever } from '../domain/assert-never.js';
 import { SECRET_PLACEHOLDER, type ChangeSummary, type OperationError } from '../domain/operation.js';
+import type { OperationErrorCode } from '../domain/operation-error.js';
 import { ChangeTracker } from './change-tracker.js';
 import type { Engine, EngineEvent, EngineRequest, EngineResult, EngineRunOptions } from './engine.js';
 import { fileBackendDir, type PulumiEnv } from './pulumi-env.js';
@@ -92,16 +94,26 @@ export class AutomationEngine implements Engine {
       projectSettings: { name: this.#opts.projectName, runtime: 'nodejs' as const },
       pulumiCommand: await this.#pulumiCommand(),
     };
-    if (request.kind === 'provision' || request.kind === 'update' || request.kind === 'preview' || request.kind === 'remediate') {
-      return LocalWorkspace.createOrSelectStack(args, wsOpts);
-    }
-    try {
-      return await LocalWorkspace.selectStack(args, wsOpts);
-    } catch (err) {
-      // Destroying a cluster whose stack was never created (or already removed) has nothing to do.
-      if (request.kind !== 'destroy' || (err as Error).name !== 'StackNotFoundError') throw err;
-      await rm(workDir, { recursive: true, force: true });
-      return null;
+    switch (request.kind) {
+      case 'provision':
+      case 'update':
+      case 'preview':
+      case 'remediate':
+        return LocalWorkspace.createOrSelectStack(args, wsOpts);
+      case 'refresh':
+      case 'drift-check':
+        return LocalWorkspace.selectStack(args, wsOpts);
+      case 'destroy':
+        try {
+          return await LocalWorkspace.selectStack(args, wsOpts);
+        } catch (err) {
+          // Destroying a cluster whose stack was never created (or already removed) has nothing to do.
+          if ((err as Error).name !== 'StackNotFoundError') throw err;
+          await rm(workDir, { recursive: true, force: true });
+          return null;
+        }
+      default:
+        return assertNever(request.kind, 'operation kind');
     }
   }
 
@@ -137,16 +149,19 @@ export class AutomationEngine implements Engine {
         // The work directory only holds the stack's settings, which went with the stack.
         await rm(stack.workspace.workDir, { recursive: true, force: true });
         return null;
+      default:
+        return assertNever(request.kind, 'operation kind');
     }
   }
 
   /**
    * Recovery after a run that died mid-operation (its worker was killed): the lock stays behind and the
-   * state keeps `pending_operations`. Measured with SDK 3.248 and CLI 3.259 on a file:// backend:
-   * `pulumi cancel` deletes a DIY lock (and succeeds when there is none); `stack import` is refused
-   * while the lock exists; `up` only warns about pending operations, but a pending create would be
-   * forgotten silently, so they are dropped here explicitly (export, delete, import), which is what
-   * `refresh --clear-pending-creates` does non-interactively. The caller guarantees the holder is dead.
+   * state keeps `pending_operations`. Measured on a file:// backend with CLI 3.259 and an earlier SDK
+   * (check again after an upgrade): `pulumi cancel` deletes a DIY lock (and succeeds when there is
+   * none); `stack import` is refused while the lock exists; `up` only warns about pending operations,
+   * but a pending create would be forgotten silently, so they are dropped here explicitly (export,
+   * delete, import), which is what `refresh --clear-pending-creates` does non-interactively. The
+   * caller guarantees the holder is dead.
    */
   async #recover(stack: Stack, stackName: string, onEvent: EngineRunOptions['onEvent']): Promise<void> {
     let unlocked: string;
@@ -202,7 +217,7 @@ export class AutomationEngine implements Engine {
 type Hooks = Required<Pick<EngineRunOptions, 'signal'>> & { onOutput(chunk: string): void; onEvent(e: PulumiEngineEvent): void };
 
 class EngineInputError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(readonly code: Extract<OperationErrorCode, 'blueprint-unknown' | 'spec-invalid'>, message: string) {
     super(message);
   }
 }

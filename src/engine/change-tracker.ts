@@ -1,5 +1,6 @@
 import type { EngineEvent as PulumiEngineEvent, StepEventMetadata } from '@pulumi/pulumi/automation/index.js';
 import type { DriftNoiseRule } from '../blueprints/blueprint.js';
+import { assertNever } from '../domain/assert-never.js';
 import { SECRET_PLACEHOLDER, type ChangeCounts, type ChangeSummary, type OperationKind, type PropertyDiff, type ResourceChange } from '../domain/operation.js';
 
 export interface ChangeTrackerOptions {
@@ -79,9 +80,20 @@ export class ChangeTracker {
 
   /** A refresh compares outputs (what the resource really is); everything else compares inputs (what the program asks for). */
   #compares(): 'inputs' | 'outputs' {
-    if (this.kind === 'refresh') return 'outputs';
-    if (this.kind === 'drift-check') return this.#phase === 'spec' ? 'inputs' : 'outputs';
-    return 'inputs';
+    switch (this.kind) {
+      case 'refresh':
+        return 'outputs';
+      case 'drift-check':
+        return this.#phase === 'spec' ? 'inputs' : 'outputs';
+      case 'provision':
+      case 'update':
+      case 'destroy':
+      case 'preview':
+      case 'remediate':
+        return 'inputs';
+      default:
+        return assertNever(this.kind, 'operation kind');
+    }
   }
 
   /** Maps an engine step to a summary op; a refresh step that found differences counts as an update. */

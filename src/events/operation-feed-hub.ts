@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { OperationEvent } from '../domain/operation.js';
+import { startPeriodicLoop, type PeriodicLoop } from '../periodic-loop.js';
 import { OPERATION_CHANGES_CHANNEL } from '../store/migrations/007-operation-notifications.js';
 import { MAX_PROGRESS_IDS } from '../store/operation-progress-store.js';
 import type { NotificationListener, Unlisten } from '../store/sql.js';
@@ -39,8 +40,7 @@ export class OperationFeedHub {
   private readonly feeds = new Map<string, OperationFeed>();
   private readonly recheckMs: number;
   private unlisten: Unlisten | null = null;
-  private timer: NodeJS.Timeout | undefined;
-  private rechecking = false;
+  private rechecks: PeriodicLoop<void> | null = null;
 
   constructor(private readonly options: OperationFeedHubOptions) {
     this.recheckMs = options.recheckMs ?? 5_000;
@@ -50,17 +50,30 @@ export class OperationFeedHub {
   /** Subscribes; the listener connects (and reconnects) in the background if the database is not reachable now. */
   async start(): Promise<void> {
     const { log } = this.options;
-    this.unlisten = await this.options.listen(OPERATION_CHANGES_CHANNEL, {
-      onNotification: (id) => void this.feeds.get(id)?.refresh(),
-      onListening: () => void this.recheck(),
-      onError: (err) => log.warn({ err: err.message }, 'operation change listener lost its connection; reconnecting'),
+    const rechecks = startPeriodicLoop({
+      pass: () => this.recheck(),
+      intervalMs: this.recheckMs,
+      runNow: false,
+      unref: true,
+      log,
+      failureMessage: 'could not re-check the watched operations; trying again later',
     });
-    this.timer = setInterval(() => void this.recheck(), this.recheckMs);
-    this.timer.unref();
+    this.rechecks = rechecks;
+    try {
+      this.unlisten = await this.options.listen(OPERATION_CHANGES_CHANNEL, {
+        onNotification: (id) => void this.feeds.get(id)?.refresh(),
+        onListening: () => void rechecks.tick(),
+        onError: (err) => log.warn({ err: err.message }, 'operation change listener lost its connection; reconnecting'),
+      });
+    } catch (err) {
+      await rechecks.stop();
+      throw err;
+    }
   }
 
+  /** Stops the re-checks (waiting for one under way) and the subscription. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    await this.rechecks?.stop();
     await this.unlisten?.();
     this.unlisten = null;
   }
@@ -98,23 +111,15 @@ export class OperationFeedHub {
   }
 
   /** Looks at every watched operation in one query per thousand, and refreshes the feeds that missed a change. */
-  async recheck(): Promise<void> {
-    if (this.rechecking || this.feeds.size === 0) return;
-    this.rechecking = true;
-    try {
-      const ids = [...this.feeds.keys()];
-      for (let i = 0; i < ids.length; i += MAX_PROGRESS_IDS) {
-        const chunk = ids.slice(i, i + MAX_PROGRESS_IDS);
-        const found = new Map((await this.options.sources.progress(chunk)).map((p) => [p.id, p]));
-        for (const id of chunk) {
-          const feed = this.feeds.get(id);
-          if (feed?.differsFrom(found.get(id))) void feed.refresh();
-        }
+  private async recheck(): Promise<void> {
+    const ids = [...this.feeds.keys()];
+    for (let i = 0; i < ids.length; i += MAX_PROGRESS_IDS) {
+      const chunk = ids.slice(i, i + MAX_PROGRESS_IDS);
+      const found = new Map((await this.options.sources.progress(chunk)).map((p) => [p.id, p]));
+      for (const id of chunk) {
+        const feed = this.feeds.get(id);
+        if (feed?.differsFrom(found.get(id))) void feed.refresh();
       }
-    } catch (err) {
-      this.options.log.warn({ err }, 'could not re-check the watched operations; trying again later');
-    } finally {
-      this.rechecking = false;
     }
   }
 }

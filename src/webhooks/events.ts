@@ -1,5 +1,6 @@
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { OperationRecord } from '../domain/operation.js';
+import type { OperationErrorCode } from '../domain/operation-error.js';
 
 /** Event types a subscription may ask for. */
 export const WEBHOOK_EVENT_TYPES = [
@@ -53,7 +54,7 @@ export interface OperationEventData {
     /** Counts of resource changes (create, update, replace, delete, same), or null when the run produced none. */
     counts: Record<string, number> | null;
     /** The error's stable code and one-line title; its detail stays in the API. */
-    error: { code: string; title: string } | null;
+    error: { code: OperationErrorCode; title: string } | null;
     href: string;
   };
   cluster: { name: string; team: string; blueprint: string | null; href: string };

@@ -49,7 +49,7 @@ export const ENGINE_SUCCEEDED: EngineResult = { status: 'succeeded', summary: nu
 /** What the engine reports for a run that failed in the cloud (the stack left clean). */
 export const ENGINE_FAILED: EngineResult = {
   status: 'failed', summary: null, outputs: null,
-  error: { code: 'resource-failed', title: 'A resource could not be changed', detail: 'the cloud refused the change' },
+  error: { code: 'resource-error', title: 'A resource could not be changed', detail: 'the cloud refused the change' },
 };
 
 /** What a drift check reports when one property of one resource differs from the state. */

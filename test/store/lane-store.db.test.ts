@@ -166,7 +166,7 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         const hold = await take(cluster.id);
         assert.equal((await lanes.startOperation(hold, operation.id)).recover, false);
         assert.equal(await needsRecovery(cluster.id), true, 'set while the provision runs');
-        const killed = { code: 'engine-killed', title: 'killed', detail: 'killed' };
+        const killed = { code: 'engine-killed' as const, title: 'killed', detail: 'killed' };
         await lanes.finishOperation(hold, operation.id, outcome({ status: 'cancelled', error: killed, cluster: { status: 'failed' }, stackClean: false }));
         assert.equal(await needsRecovery(cluster.id), true);
 

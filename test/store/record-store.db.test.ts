@@ -344,7 +344,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         const update = (await store.updateDesiredSpec(cluster.id, { nodes: 2 }, undefined, { kind: 'update', requestedBy })).operation;
         await start(update.id);
         assert.equal((await store.getClusterById(cluster.id))?.status, 'updating');
-        const error = { code: 'resource-error', title: 'node pool failed', detail: 'quota exceeded' };
+        const error = { code: 'resource-error' as const, title: 'node pool failed', detail: 'quota exceeded' };
         const failed = await finish(update.id, { status: 'failed', summary: null, outputs: null, error, cluster: { status: 'failed' }, stackClean: true });
         assert.deepEqual(failed.error, error);
         c = await store.getClusterById(cluster.id);

@@ -1,0 +1,35 @@
+/**
+ * The IPC protocol between a worker and the child process running one operation
+ * (`queue/child-runner.ts` on the worker's side, `queue/child-entry.ts` in the child). The channel
+ * uses advanced (structured clone) serialization; nothing crosses argv or the environment but the
+ * job's mark (see `queue/process-tree.ts`).
+ */
+import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
+import type { PulumiEnv } from '../src/engine/pulumi-env.js';
+
+/** What the child needs to build its engine. Crosses the IPC channel, never argv or the environment. */
+export interface ChildConfig {
+  /** Pulumi project of every stack. */
+  projectName: string;
+  /** Parent directory of the per-stack work directories. */
+  workRoot: string;
+  /** Environment of every Pulumi CLI call (names the passphrase file). */
+  env: PulumiEnv;
+  /** Secrets provider for new stacks. */
+  secretsProvider: string;
+  /** Absolute paths of the blueprint modules to load. */
+  blueprintModules: string[];
+  /** The service's data directory, handed to blueprint modules. */
+  dataDir: string;
+}
+
+/**
+ * Parent -> child messages. `ack`: the result arrived; the child may exit. `deadline`: if the parent
+ * dies, the engine must be dead within `inMs` of `sentAt` (the parent's `Date.now()` when sending:
+ * both read the same machine's clock, so a message that waited in the channel, e.g. while the child
+ * was still loading its modules, does not make the child believe it has more time than it has).
+ */
+export type ToChild = { type: 'run'; request: EngineRequest; config: ChildConfig } | { type: 'cancel' } | { type: 'ack' } | { type: 'deadline'; inMs: number; sentAt: number };
+
+/** Child -> parent messages. */
+export type FromChild = { type: 'event'; event: EngineEvent } | { type: 'result'; result: EngineResult };
