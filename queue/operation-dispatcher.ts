@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { OperationRecord } from '../src/domain/operation.js';
-import type { OperationDispatcher } from '../src/lifecycle/cluster-service.js';
+import type { OperationDispatcher } from '../src/ports.js';
 import { PRIORITY, RUN_CLUSTER_JOB, type RunClusterJobData } from './names.js';
 
 const jobOptions = {

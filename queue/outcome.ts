@@ -2,7 +2,7 @@ import type { ClusterRecord, ClusterStatus } from '../src/domain/cluster.js';
 import { driftFindings } from '../src/domain/drift.js';
 import { specToRun, type OperationRecord } from '../src/domain/operation.js';
 import type { EngineResult } from '../src/engine/engine.js';
-import type { OperationOutcome } from '../src/store/record-store.js';
+import type { OperationOutcome } from '../src/store/lane-store.js';
 
 /**
  * Error codes of runs that ended without the engine finishing cleanly: a stack lock or pending

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RecordStore } from '../src/store/record-store.js';
+import type { OperationStore } from '../src/store/operation-store.js';
 
 /**
  * Finds clusters whose accepted work has no live job (Redis lost its data, a process died
@@ -7,7 +7,7 @@ import type { RecordStore } from '../src/store/record-store.js';
  * The records are the truth; the queue only carries wake-up calls, so this makes every
  * accepted request run eventually.
  */
-export function startReconciler(deps: { store: RecordStore; wake(clusterId: string): Promise<void>; intervalMs: number; log: Logger }) {
+export function startReconciler(deps: { store: Pick<OperationStore, 'clustersNeedingWork'>; wake(clusterId: string): Promise<void>; intervalMs: number; log: Logger }) {
   let running = false;
   const tick = async () => {
     if (running) return;

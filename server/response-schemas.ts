@@ -8,7 +8,7 @@ import { CLUSTER_STATUSES, DRIFT_POLICIES } from '../src/domain/cluster.js';
 import { DRIFT_STATUSES, SWEEP_STATUSES } from '../src/domain/drift.js';
 import { OPERATION_KINDS, OPERATION_STATUSES } from '../src/domain/operation.js';
 import { DELIVERY_STATUSES } from '../src/domain/webhook.js';
-import { PING_EVENT, WEBHOOK_EVENT_TYPES } from '../src/webhooks/events.js';
+import { PING_EVENT, WEBHOOK_EVENT_TYPES } from '../src/domain/webhook-event.js';
 
 /** An instant as the records print it: ISO-8601 in UTC. */
 const instant = z.iso.datetime();

@@ -3,12 +3,13 @@ import type { ClusterRecord } from '../domain/cluster.js';
 import { driftFindings, type DriftReport, type Remediation } from '../domain/drift.js';
 import type { WebhookNotifier } from '../webhooks/notifier.js';
 import type { OperationRecord } from '../domain/operation.js';
-import type { OperationDispatcher } from '../lifecycle/cluster-service.js';
-import type { RecordStore } from '../store/record-store.js';
-import type { DriftStore } from './drift-store.js';
+import type { OperationDispatcher } from '../ports.js';
+import type { ClusterStore } from '../store/cluster-store.js';
+import type { DriftStore } from '../store/drift-store.js';
+import type { OperationStore } from '../store/operation-store.js';
 
 export interface DriftReactionsDeps {
-  store: Pick<RecordStore, 'pendingOperations' | 'listOperations' | 'enqueueOperation'>;
+  store: Pick<OperationStore, 'pendingOperations' | 'listOperations'> & Pick<ClusterStore, 'enqueueOperation'>;
   drift: Pick<DriftStore, 'recordReport' | 'setRemediation'>;
   dispatcher: OperationDispatcher;
   /** Tells subscribers (webhooks). */

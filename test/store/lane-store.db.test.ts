@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ConflictError, InputError, LaneLostError, NotFoundError } from '../../src/errors.js';
-import type { LaneHold } from '../../src/store/lane-store.js';
+import type { NewCluster } from '../../src/store/cluster-store.js';
+import type { LaneHold, OperationOutcome } from '../../src/store/lane-store.js';
 import { migrate } from '../../src/store/migrations.js';
-import type { NewCluster, OperationOutcome } from '../../src/store/record-store.js';
 import { SqlLaneStore } from '../../src/store/sql-lane-store.js';
-import { SqlRecordStore } from '../../src/store/sql-store.js';
+import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { pgliteBackend, postgresBackend, type Backend } from '../support/databases.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
