@@ -1,3 +1,5 @@
+import type { ClusterStatus } from './cluster.js';
+
 /** Stands in for a secret value (stack output or write-only spec field) in every answer and record. */
 export const SECRET_PLACEHOLDER = '[secret]';
 
@@ -11,8 +13,29 @@ export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 
 export const TERMINAL_STATUSES: ReadonlySet<OperationStatus> = new Set(['succeeded', 'failed', 'cancelled', 'superseded']);
 
-/** Operations that change the stack (take its lock); the others only read it. */
-export const MUTATING_KINDS: ReadonlySet<OperationKind> = new Set(['provision', 'update', 'destroy', 'refresh', 'remediate']);
+/** What an operation of one kind does to its cluster's record. */
+export interface OperationKindEffects {
+  /** It changes the stack (takes its lock): its run marks the cluster as needing recovery until it ends cleanly. */
+  mutating: boolean;
+  /** The status the cluster takes as soon as the operation is queued; null leaves it as it is. */
+  statusWhenQueued: ClusterStatus | null;
+  /** The status the cluster takes when the operation starts; null leaves it as it is. */
+  statusWhenStarted: ClusterStatus | null;
+}
+
+/**
+ * One entry per kind, so that a new kind does not compile until it says what it does to its cluster.
+ * A provision is queued with its cluster, which is created `provisioning`; a queued destroy shows at once.
+ */
+export const OPERATION_KIND_EFFECTS: Readonly<Record<OperationKind, OperationKindEffects>> = {
+  provision: { mutating: true, statusWhenQueued: null, statusWhenStarted: 'provisioning' },
+  update: { mutating: true, statusWhenQueued: null, statusWhenStarted: 'updating' },
+  destroy: { mutating: true, statusWhenQueued: 'destroying', statusWhenStarted: 'destroying' },
+  preview: { mutating: false, statusWhenQueued: null, statusWhenStarted: null },
+  refresh: { mutating: true, statusWhenQueued: null, statusWhenStarted: null },
+  'drift-check': { mutating: false, statusWhenQueued: null, statusWhenStarted: null },
+  remediate: { mutating: true, statusWhenQueued: null, statusWhenStarted: null },
+};
 
 /** Counts of planned or applied resource changes, by kind of step. */
 export interface ChangeCounts {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ClusterRecord } from '../domain/cluster.js';
-import type { OperationRecord } from '../domain/operation.js';
+import { OPERATION_KIND_EFFECTS, type OperationRecord } from '../domain/operation.js';
 import type { Page } from '../domain/page.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { ClusterFilter, ClusterSettings, ClusterStore, NewCluster, NewOperation } from './cluster-store.js';
@@ -103,9 +103,8 @@ export class SqlClusterStore implements ClusterStore {
     return this.db.transaction(async (tx) => {
       const cluster = await lockLiveCluster(tx, clusterId);
       const operation = await insertOperation(tx, cluster, op);
-      if (op.kind === 'destroy') {
-        await tx.query(`UPDATE clusters SET status = 'destroying', updated_at = now() WHERE id = $1`, [clusterId]);
-      }
+      const status = OPERATION_KIND_EFFECTS[op.kind].statusWhenQueued;
+      if (status !== null) await tx.query('UPDATE clusters SET status = $2, updated_at = now() WHERE id = $1', [clusterId, status]);
       return operation;
     });
   }
