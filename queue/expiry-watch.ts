@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { formatDuration } from '../src/domain/duration.js';
 import { startPeriodicLoop } from '../src/periodic-loop.js';
 import type { WebhookNotifier } from '../src/webhooks/notifier.js';
-import type { BlueprintLookup, OperationDispatcher } from '../src/lifecycle/cluster-service.js';
+import type { BlueprintLookup, OperationDispatcher } from '../src/ports.js';
 import type { ExpiryCursor, ExpiryDue, ExpiryStore } from '../src/store/expiry-store.js';
 
 export interface ExpiryWatchDeps {

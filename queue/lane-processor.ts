@@ -4,15 +4,16 @@ import type { Logger } from 'pino';
 import { specToRun, type OperationError, type OperationRecord } from '../src/domain/operation.js';
 import { SealError, type SpecSealer } from '../src/secrets/spec-sealer.js';
 import { ConflictError, LaneLostError } from '../src/errors.js';
+import type { ClusterStore } from '../src/store/cluster-store.js';
 import type { LaneStore } from '../src/store/lane-store.js';
-import type { RecordStore } from '../src/store/record-store.js';
+import type { OperationStore } from '../src/store/operation-store.js';
 import { keepLane, type LaneLease } from './lane-lease.js';
 import type { RunClusterJobData } from './names.js';
 import { outcomeOf, settledStatus } from './outcome.js';
 import { runOperation, type RunEngine } from './run-operation.js';
 
 export interface LaneProcessorDeps {
-  store: RecordStore;
+  store: Pick<OperationStore, 'getOperation' | 'pendingOperations'> & Pick<ClusterStore, 'getClusterById'>;
   lanes: LaneStore;
   /** Opens the write-only fields an operation's spec carries sealed. */
   sealer: Pick<SpecSealer, 'open'>;

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { assertNever } from '../src/domain/assert-never.js';
 import type { OperationKind, OperationRecord } from '../src/domain/operation.js';
-import type { OperationDispatcher } from '../src/lifecycle/cluster-service.js';
+import type { OperationDispatcher } from '../src/ports.js';
 import { PRIORITY, RUN_CLUSTER_JOB, type RunClusterJobData } from './names.js';
 
 const jobOptions = {

@@ -4,7 +4,7 @@ import { specToRun, type OperationRecord } from '../src/domain/operation.js';
 import { interruptedTheEngine } from '../src/domain/operation-error.js';
 import { assertNever } from '../src/domain/assert-never.js';
 import type { EngineResult } from '../src/engine/engine.js';
-import type { OperationOutcome } from '../src/store/record-store.js';
+import type { OperationOutcome } from '../src/store/lane-store.js';
 
 /** Whether the engine ended leaving the stack unlocked with no pending operations (a cancel may leave either). */
 export function leftStackClean(result: Pick<EngineResult, 'status' | 'error'>): boolean {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { startPeriodicLoop } from '../src/periodic-loop.js';
-import type { RecordStore } from '../src/store/record-store.js';
+import type { OperationStore } from '../src/store/operation-store.js';
 
 /**
  * Finds clusters whose accepted work has no live job (Redis lost its data, a process died
@@ -8,7 +8,7 @@ import type { RecordStore } from '../src/store/record-store.js';
  * The records are the truth; the queue only carries wake-up calls, so this makes every
  * accepted request run eventually.
  */
-export function startReconciler(deps: { store: RecordStore; wake(clusterId: string): Promise<void>; intervalMs: number; log: Logger }) {
+export function startReconciler(deps: { store: Pick<OperationStore, 'clustersNeedingWork'>; wake(clusterId: string): Promise<void>; intervalMs: number; log: Logger }) {
   return startPeriodicLoop({
     pass: async () => {
       for (const clusterId of await deps.store.clustersNeedingWork()) await deps.wake(clusterId);

@@ -4,7 +4,7 @@ import type { OperationRecord } from '../src/domain/operation.js';
 import { startPeriodicLoop } from '../src/periodic-loop.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
 import type { LaneStore } from '../src/store/lane-store.js';
-import type { RecordStore } from '../src/store/record-store.js';
+import type { OperationStore } from '../src/store/operation-store.js';
 import { EventBuffer } from './event-buffer.js';
 import type { LaneLease } from './lane-lease.js';
 
@@ -20,7 +20,7 @@ export type RunEngine = (request: EngineRequest, options: { onEvent(e: EngineEve
 export type StopReason = 'cancel' | 'lease-lost' | 'shutdown' | 'yield';
 
 export interface RunOperationDeps {
-  store: Pick<RecordStore, 'getOperation' | 'pendingOperations'>;
+  store: Pick<OperationStore, 'getOperation' | 'pendingOperations'>;
   lanes: Pick<LaneStore, 'appendEvents'>;
   runEngine: RunEngine;
   log: Logger;

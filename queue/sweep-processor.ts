@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import type { ClusterRecord } from '../src/domain/cluster.js';
 import type { DriftSweep } from '../src/domain/drift.js';
 import { TERMINAL_STATUSES } from '../src/domain/operation.js';
-import type { DriftStore } from '../src/drift/drift-store.js';
+import type { DriftStore } from '../src/store/drift-store.js';
 import { ConflictError } from '../src/errors.js';
-import type { OperationDispatcher } from '../src/lifecycle/cluster-service.js';
-import type { RecordStore } from '../src/store/record-store.js';
+import type { OperationDispatcher } from '../src/ports.js';
+import type { ClusterStore } from '../src/store/cluster-store.js';
+import type { OperationStore } from '../src/store/operation-store.js';
 import type { SweepJobData } from './names.js';
 
 export interface SweepSettings {
@@ -21,7 +22,7 @@ export interface SweepSettings {
 }
 
 export interface SweepProcessorDeps {
-  store: RecordStore;
+  store: ClusterStore & Pick<OperationStore, 'getOperation' | 'pendingOperations'>;
   drift: DriftStore;
   dispatcher: OperationDispatcher;
   settings: SweepSettings;

@@ -2,10 +2,12 @@ import express, { Router } from 'express';
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { DriftService } from '../src/drift/drift-service.js';
-import type { BlueprintLookup, ClusterService } from '../src/lifecycle/cluster-service.js';
+import type { ClusterService } from '../src/lifecycle/cluster-service.js';
 import { DEFAULT_MAX_DEPTH } from '../src/lifecycle/json-guard.js';
 import type { OperationService } from '../src/lifecycle/operation-service.js';
-import type { RecordStore } from '../src/store/record-store.js';
+import type { BlueprintLookup } from '../src/ports.js';
+import type { IdempotencyStore } from '../src/store/idempotency-store.js';
+import type { TokenStore } from '../src/store/token-store.js';
 import type { WebhookService } from '../src/webhooks/webhook-service.js';
 import { authenticate } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
@@ -25,7 +27,8 @@ import { noStore, privateNoCache, securityHeaders } from './security-headers.js'
 import type { EventStreamDeps, EventStreamOptions } from './sse.js';
 
 export interface AppDeps {
-  store: RecordStore;
+  /** Tokens (authentication, `POST /v1/tokens`) and the answers kept for Idempotency-Keys. */
+  store: TokenStore & IdempotencyStore;
   clusters: ClusterService;
   operations: OperationService;
   drift: DriftService;

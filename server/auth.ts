@@ -2,7 +2,8 @@ import type { Request, RequestHandler } from 'express';
 import { hashToken } from '../src/auth/tokens.js';
 import { ForbiddenError, TooManyRequestsError, UnauthenticatedError } from '../src/errors.js';
 import type { RateLimiter } from '../src/limits/rate-limiter.js';
-import type { Principal, RecordStore } from '../src/store/record-store.js';
+import type { Principal } from '../src/auth/principal.js';
+import type { TokenStore } from '../src/store/token-store.js';
 import { clientKey } from './client-address.js';
 
 declare module 'express-serve-static-core' {
@@ -19,7 +20,7 @@ declare module 'express-serve-static-core' {
  * a valid token would buy no safety, since 256-bit random tokens cannot be guessed anyway. It
  * also keeps the valid path free of any Redis round trip: only failures are counted.
  */
-export function authenticate(store: Pick<RecordStore, 'findTokenByHash'>, failures?: RateLimiter): RequestHandler {
+export function authenticate(store: Pick<TokenStore, 'findTokenByHash'>, failures?: RateLimiter): RequestHandler {
   return async (req, _res, next) => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
     const token = match ? await store.findTokenByHash(hashToken(match[1]!)) : null;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { ConflictError, IdempotencyMismatchError, InputError } from '../src/errors.js';
-import type { RecordStore } from '../src/store/record-store.js';
+import type { IdempotencyStore } from '../src/store/idempotency-store.js';
 import { principalOf } from './auth.js';
 
 /** Response headers that are part of the first answer and so of every replay. */
@@ -15,7 +15,7 @@ const KEPT_HEADERS = ['location', 'content-type'];
  * `ttlMs` after its answer; later it is a new key, whatever request it was first used with.
  */
 export function idempotency(
-  store: Pick<RecordStore, 'claimIdempotencyKey' | 'completeIdempotencyKey' | 'releaseIdempotencyKey'>,
+  store: IdempotencyStore,
   options: { staleMs: number; ttlMs: number | null },
 ): RequestHandler {
   return async (req, res, next) => {

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { OperationFeedHub } from '../src/events/operation-feed-hub.js';
 import { frameOf, type FeedEvent } from '../src/events/operation-feed.js';
 import type { OperationService } from '../src/lifecycle/operation-service.js';
-import type { Principal } from '../src/store/record-store.js';
+import type { Principal } from '../src/auth/principal.js';
 import type { endEventDataSchema, shutdownEventDataSchema } from './schemas/operation-event.js';
 import type { StreamSlots } from './stream-slots.js';
 import { streamPosition } from './stream-position.js';

@@ -8,7 +8,7 @@ import type { ClusterRecord } from '../src/domain/cluster.js';
 import type { OperationRecord } from '../src/domain/operation.js';
 import type { DeliveryAttempt, WebhookDelivery, WebhookSubscription } from '../src/domain/webhook.js';
 import type { DriftReport, DriftSweep } from '../src/domain/drift.js';
-import type { FleetDriftCounts, FleetDriftSummary } from '../src/drift/drift-store.js';
+import type { FleetDriftCounts, FleetDriftSummary } from '../src/store/drift-store.js';
 import { maskSpec } from '../src/blueprints/write-only.js';
 import type { acceptedSchema, clusterPageSchema, clusterSchema, kubeconfigReadsSchema, kubeconfigSchema, settingsChangedSchema } from './schemas/cluster.js';
 import type { clusterDriftSchema, driftReportSchema, driftSweepSchema, fleetDriftSchema } from './schemas/drift.js';

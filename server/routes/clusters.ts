@@ -1,8 +1,9 @@
 import { Router, type Response } from 'express';
 import { writeOnlyFields } from '../../src/blueprints/write-only.js';
 import type { ClusterRecord } from '../../src/domain/cluster.js';
-import type { Accepted, BlueprintLookup, ClusterService } from '../../src/lifecycle/cluster-service.js';
+import type { Accepted, ClusterService } from '../../src/lifecycle/cluster-service.js';
 import type { OperationService } from '../../src/lifecycle/operation-service.js';
+import type { BlueprintLookup } from '../../src/ports.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { createClusterBody, updateClusterBody } from '../../src/lifecycle/requests.js';
 import { principalOf } from '../auth.js';

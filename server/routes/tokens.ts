@@ -4,7 +4,7 @@ import { generateToken, hashToken } from '../../src/auth/tokens.js';
 import { teamNameSchema } from '../../src/domain/cluster.js';
 import { keyOrFlag, withRules } from '../../src/lifecycle/object-rules.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
-import type { RecordStore } from '../../src/store/record-store.js';
+import type { TokenStore } from '../../src/store/token-store.js';
 import { requireAdmin } from '../auth.js';
 import { issuedTokenView } from '../views.js';
 
@@ -18,7 +18,7 @@ export const createTokenBody = withRules(
 ).describe('CreateTokenRequest');
 
 /** POST /v1/tokens (admin): issues a token; its value is shown once and stored only hashed. */
-export function tokensRouter(store: RecordStore): Router {
+export function tokensRouter(store: Pick<TokenStore, 'createToken'>): Router {
   const router = Router();
   router.post('/', requireAdmin, async (req, res) => {
     const body = parseOrThrow(createTokenBody, req.body);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DELIVERY_STATUSES } from '../../src/domain/webhook.js';
-import { PING_EVENT, WEBHOOK_EVENT_TYPES } from '../../src/webhooks/events.js';
+import { PING_EVENT, WEBHOOK_EVENT_TYPES } from '../../src/domain/webhook-event.js';
 import { count, instant, jsonObject, pageOf } from './common.js';
 
 export const webhookSchema = z.strictObject({

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RecordStore } from '../store/record-store.js';
+import type { TokenStore } from '../store/token-store.js';
 
 /** Tokens are stored as their SHA-256: a leaked table reveals none. */
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -13,7 +13,7 @@ export const generateToken = () => `cld_${randomBytes(32).toString('base64url')}
  * On the first start (no token exists) creates an admin token and writes it, once, to
  * `<dataDir>/admin-token` (mode 0600). Returns that path, or null when tokens already exist.
  */
-export async function ensureAdminToken(store: RecordStore, dataDir: string): Promise<string | null> {
+export async function ensureAdminToken(store: Pick<TokenStore, 'countTokens' | 'createToken'>, dataDir: string): Promise<string | null> {
   if ((await store.countTokens()) > 0) return null;
   const token = generateToken();
   const file = path.join(dataDir, 'admin-token');

@@ -1,4 +1,4 @@
-import { assertNever } from './assert-never.js';
+import type { ClusterStatus } from './cluster.js';
 import type { OperationErrorCode } from './operation-error.js';
 
 /** Stands in for a secret value (stack output or write-only spec field) in every answer and record. */
@@ -14,42 +14,37 @@ export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 
 export const TERMINAL_STATUSES: ReadonlySet<OperationStatus> = new Set(['succeeded', 'failed', 'cancelled', 'superseded']);
 
+/** What an operation of one kind does to its cluster's record. */
+export interface OperationKindEffects {
+  /** It changes the stack (takes its lock): its run marks the cluster as needing recovery until it ends cleanly. */
+  mutating: boolean;
+  /** It applies the cluster's desired spec (and so may leave it `ready` with that spec applied). */
+  appliesDesiredSpec: boolean;
+  /** The status the cluster takes as soon as the operation is queued; null leaves it as it is. */
+  statusWhenQueued: ClusterStatus | null;
+  /** The status the cluster takes when the operation starts; null leaves it as it is. */
+  statusWhenStarted: ClusterStatus | null;
+}
+
+/**
+ * One entry per kind, so that a new kind does not compile until it says what it does to its cluster.
+ * A provision is queued with its cluster, which is created `provisioning`; a queued destroy shows at once.
+ */
+export const OPERATION_KIND_EFFECTS: Readonly<Record<OperationKind, OperationKindEffects>> = {
+  provision: { mutating: true, appliesDesiredSpec: true, statusWhenQueued: null, statusWhenStarted: 'provisioning' },
+  update: { mutating: true, appliesDesiredSpec: true, statusWhenQueued: null, statusWhenStarted: 'updating' },
+  destroy: { mutating: true, appliesDesiredSpec: false, statusWhenQueued: 'destroying', statusWhenStarted: 'destroying' },
+  preview: { mutating: false, appliesDesiredSpec: false, statusWhenQueued: null, statusWhenStarted: null },
+  refresh: { mutating: true, appliesDesiredSpec: false, statusWhenQueued: null, statusWhenStarted: null },
+  'drift-check': { mutating: false, appliesDesiredSpec: false, statusWhenQueued: null, statusWhenStarted: null },
+  remediate: { mutating: true, appliesDesiredSpec: true, statusWhenQueued: null, statusWhenStarted: null },
+};
+
 /** Whether an operation of this kind changes the stack (takes its lock); the others only read it. */
-export function changesStack(kind: OperationKind): boolean {
-  switch (kind) {
-    case 'provision':
-    case 'update':
-    case 'destroy':
-    case 'refresh':
-    case 'remediate':
-      return true;
-    case 'preview':
-    case 'drift-check':
-      return false;
-    default:
-      return assertNever(kind, 'operation kind');
-  }
-}
+export const changesStack = (kind: OperationKind): boolean => OPERATION_KIND_EFFECTS[kind].mutating;
 
-/** Whether an operation of this kind applies the cluster's desired spec (and so may leave it `ready` with that spec applied). */
-export function appliesDesiredSpec(kind: OperationKind): boolean {
-  switch (kind) {
-    case 'provision':
-    case 'update':
-    case 'remediate':
-      return true;
-    case 'destroy':
-    case 'refresh':
-    case 'preview':
-    case 'drift-check':
-      return false;
-    default:
-      return assertNever(kind, 'operation kind');
-  }
-}
-
-/** Operations that change the stack (take its lock); the others only read it. */
-export const MUTATING_KINDS: ReadonlySet<OperationKind> = new Set(OPERATION_KINDS.filter(changesStack));
+/** Whether an operation of this kind applies the cluster's desired spec. */
+export const appliesDesiredSpec = (kind: OperationKind): boolean => OPERATION_KIND_EFFECTS[kind].appliesDesiredSpec;
 
 /** Counts of planned or applied resource changes, by kind of step. */
 export interface ChangeCounts {

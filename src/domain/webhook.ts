@@ -1,4 +1,4 @@
-import type { WebhookEventType, WebhookPayload } from '../webhooks/events.js';
+import type { WebhookEventType, WebhookPayload } from './webhook-event.js';
 
 /** A URL that receives signed deliveries of some event types. Its signing secret is not part of the record. */
 export interface WebhookSubscription {

@@ -4,12 +4,13 @@ import { driftFindings, type DriftReport, type Remediation } from '../domain/dri
 import type { WebhookNotifier } from '../webhooks/notifier.js';
 import { appliesDesiredSpec, changesStack, type OperationRecord } from '../domain/operation.js';
 import { assertNever } from '../domain/assert-never.js';
-import type { OperationDispatcher } from '../lifecycle/cluster-service.js';
-import type { RecordStore } from '../store/record-store.js';
-import type { DriftStore } from './drift-store.js';
+import type { OperationDispatcher } from '../ports.js';
+import type { ClusterStore } from '../store/cluster-store.js';
+import type { DriftStore } from '../store/drift-store.js';
+import type { OperationStore } from '../store/operation-store.js';
 
 export interface DriftReactionsDeps {
-  store: Pick<RecordStore, 'pendingOperations' | 'listOperations' | 'enqueueOperation'>;
+  store: Pick<OperationStore, 'pendingOperations' | 'listOperations'> & Pick<ClusterStore, 'enqueueOperation'>;
   drift: Pick<DriftStore, 'recordReport' | 'setRemediation'>;
   dispatcher: OperationDispatcher;
   /** Tells subscribers (webhooks). */

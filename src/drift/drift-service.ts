@@ -1,8 +1,9 @@
 import type { DriftReport, DriftSweep } from '../domain/drift.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { ClusterService } from '../lifecycle/cluster-service.js';
-import type { Page, Principal } from '../store/record-store.js';
-import type { DriftStore, FleetDriftSummary } from './drift-store.js';
+import type { Principal } from '../auth/principal.js';
+import type { Page } from '../domain/page.js';
+import type { DriftStore, FleetDriftSummary } from '../store/drift-store.js';
 
 export interface DriftServiceDeps {
   drift: DriftStore;

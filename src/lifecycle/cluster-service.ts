@@ -4,25 +4,20 @@ import type { SpecSealer } from '../secrets/spec-sealer.js';
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { OperationKind, OperationRecord } from '../domain/operation.js';
 import { ConflictError, InputError, NotFoundError } from '../errors.js';
-import type { ClusterFilter, Page, Principal, RecordStore } from '../store/record-store.js';
+import type { Principal } from '../auth/principal.js';
+import type { Page } from '../domain/page.js';
+import type { BlueprintLookup, OperationDispatcher } from '../ports.js';
+import type { ClusterFilter, ClusterStore } from '../store/cluster-store.js';
+import type { KubeconfigReadStore } from '../store/kubeconfig-read-store.js';
+import type { OperationStore } from '../store/operation-store.js';
 import { mergePatch } from './merge-patch.js';
 import { parseOrThrow } from './parse.js';
 import { describeIssues } from './zod-issues.js';
 import { checkExpiryDestroyable, resolveExpiry, type TeamTtlCaps } from './expiry-rules.js';
 import type { CreateClusterBody, UpdateClusterBody } from './requests.js';
 
-/** Where accepted operations go to be run. */
-export interface OperationDispatcher {
-  dispatch(operation: OperationRecord): Promise<void>;
-}
-
-export interface BlueprintLookup {
-  get(name: string): Blueprint<any> | undefined;
-  list(): Blueprint<any>[];
-}
-
 export interface ClusterServiceDeps {
-  store: RecordStore;
+  store: ClusterStore & KubeconfigReadStore & Pick<OperationStore, 'pendingOperations'>;
   blueprints: BlueprintLookup;
   dispatcher: OperationDispatcher;
   /** Seals write-only spec fields before they are stored, and opens them where a rule must read them. */

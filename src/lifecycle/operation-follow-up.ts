@@ -1,12 +1,13 @@
 import { derivedId } from '../domain/derived-id.js';
+import type { ClusterStore } from '../store/cluster-store.js';
+import type { OperationStore } from '../store/operation-store.js';
 import type { OutboxEntry } from '../store/outbox-store.js';
-import type { RecordStore } from '../store/record-store.js';
 import { operationEvent } from '../webhooks/events.js';
 import type { WebhookNotifier } from '../webhooks/notifier.js';
 import type { createDriftReactions } from '../drift/drift-reactions.js';
 
 export interface OperationFollowUpDeps {
-  store: Pick<RecordStore, 'getOperation' | 'getClusterById'>;
+  store: Pick<OperationStore, 'getOperation'> & Pick<ClusterStore, 'getClusterById'>;
   webhooks: Pick<WebhookNotifier, 'record'>;
   /** Drift reports and remediation (worker processes); absent where only the webhook event is due. */
   reactions?: Pick<ReturnType<typeof createDriftReactions>, 'afterOperation'>;

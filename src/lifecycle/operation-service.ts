@@ -1,10 +1,13 @@
 import type { OperationRecord } from '../domain/operation.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { Page, Principal, RecordStore } from '../store/record-store.js';
-import type { ClusterService, OperationDispatcher } from './cluster-service.js';
+import type { Principal } from '../auth/principal.js';
+import type { Page } from '../domain/page.js';
+import type { OperationDispatcher } from '../ports.js';
+import type { OperationStore } from '../store/operation-store.js';
+import type { ClusterService } from './cluster-service.js';
 
 export interface OperationServiceDeps {
-  store: RecordStore;
+  store: OperationStore;
   clusters: ClusterService;
   /** Told when a queued operation is cancelled, so that the cluster's lane settles its status. */
   dispatcher: OperationDispatcher;

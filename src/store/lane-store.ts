@@ -1,6 +1,6 @@
-import type { ClusterStatus } from '../domain/cluster.js';
-import type { OperationEvent, OperationRecord } from '../domain/operation.js';
-import type { OperationOutcome } from './record-store.js';
+import type { ClusterRecord, ClusterStatus } from '../domain/cluster.js';
+import type { DriftFindings } from '../domain/drift.js';
+import type { ChangeSummary, OperationError, OperationEvent, OperationRecord, OperationStatus } from '../domain/operation.js';
 
 /**
  * A worker's hold on a cluster's lane. `epoch` is the fencing token: it grows with every take-over,
@@ -24,6 +24,22 @@ export interface StartedOperation {
    * Every such run has stopped: its holder stopped its engine before its lease could lapse.
    */
   recover: boolean;
+}
+
+/** What a finished run changes on its operation and on its cluster, applied in one transaction. */
+export interface OperationOutcome {
+  status: Extract<OperationStatus, 'succeeded' | 'failed' | 'cancelled'>;
+  summary: ChangeSummary | null;
+  outputs: Record<string, unknown> | null;
+  error: OperationError | null;
+  cluster: Partial<Pick<ClusterRecord, 'status' | 'appliedSpec' | 'appliedGeneration' | 'outputs'>>;
+  /**
+   * The run left the stack unlocked with no pending operations (it finished, or failed in a way that
+   * leaves nothing behind): the cluster no longer needs recovery. False keeps the mark as it is.
+   */
+  stackClean: boolean;
+  /** A drift check's findings, filed as its drift report in the same transaction. */
+  driftReport?: DriftFindings;
 }
 
 /**

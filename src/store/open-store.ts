@@ -3,7 +3,7 @@ import type { LockLostError } from './directory-lock.js';
 import { openPostgres } from './pg-client.js';
 import { openPglite } from './pglite-client.js';
 import type { RecordStore } from './record-store.js';
-import { SqlRecordStore } from './sql-store.js';
+import { SqlRecordStore } from './sql-record-store.js';
 import { migrate } from './migrations.js';
 import type { SqlClient } from './sql.js';
 

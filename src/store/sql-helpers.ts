@@ -1,8 +1,11 @@
 import { clusterNameSchema } from '../domain/cluster.js';
 import { InputError } from '../errors.js';
-import type { Page } from './record-store.js';
+import type { Page } from '../domain/page.js';
 
 // --- small pure helpers ---
+
+/** Largest page of clusters, operations or kubeconfig reads one call returns. */
+export const MAX_PAGE_SIZE = 200;
 
 /** JSON text for a `::jsonb` parameter; null and undefined become SQL NULL. */
 export function json(value: unknown): string | null {

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ClusterStatus } from '../domain/cluster.js';
 import type { DriftFindings } from '../domain/drift.js';
-import { MUTATING_KINDS, type OperationEvent, type OperationKind, type OperationRecord } from '../domain/operation.js';
+import { OPERATION_KIND_EFFECTS, type OperationEvent, type OperationKind, type OperationRecord } from '../domain/operation.js';
 import { ConflictError, LaneLostError, NotFoundError } from '../errors.js';
-import type { LaneHold, LaneStore, StartedOperation } from './lane-store.js';
+import type { LaneHold, LaneStore, OperationOutcome, StartedOperation } from './lane-store.js';
 import { addToOutbox } from './outbox-store.js';
-import type { OperationOutcome } from './record-store.js';
 import { checkLease, isUuid, json, one, uuidOrNil } from './sql-helpers.js';
 import { clusterUpdate, requireOperation, terminalConflict } from './sql-statements.js';
 import type { SqlClient } from './sql.js';
@@ -72,11 +71,12 @@ export class SqlLaneStore implements LaneStore {
         [uuidOrNil(id), hold.clusterId, hold.epoch],
       );
       const started = rows[0] ?? (await refuseStart(tx, id, hold));
+      const effects = OPERATION_KIND_EFFECTS[started.kind];
       await tx.query(
         `UPDATE clusters SET last_operation_id = $2, updated_at = now(), needs_recovery = needs_recovery OR $4,
-           status = CASE $3::text WHEN 'provision' THEN 'provisioning' WHEN 'update' THEN 'updating' WHEN 'destroy' THEN 'destroying' ELSE status END
+           status = coalesce($3::text, status)
          WHERE id = $1`,
-        [hold.clusterId, id, started.kind, MUTATING_KINDS.has(started.kind)],
+        [hold.clusterId, id, effects.statusWhenStarted, effects.mutating],
       );
       return { operation: await requireOperation(tx, id), recover: needsRecovery };
     });

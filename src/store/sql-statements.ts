@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import type { ClusterRecord } from '../domain/cluster.js';
 import type { OperationRecord } from '../domain/operation.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { OperationOutcome } from './record-store.js';
-import { SELECT_OPERATION, toOperation, type OperationRow } from './rows.js';
-import { json, uuidOrNil } from './sql-helpers.js';
+import type { NewOperation } from './cluster-store.js';
+import type { OperationOutcome } from './lane-store.js';
+import { returningOperation, SELECT_OPERATION, toOperation, type OperationRow } from './rows.js';
+import { json, one, uuidOrNil } from './sql-helpers.js';
 import type { SqlClient } from './sql.js';
 
 // --- statements shared by the stores of one database ---
@@ -34,4 +37,14 @@ export function clusterUpdate(clusterId: string, fields: OperationOutcome['clust
   if (fields.appliedGeneration !== undefined) sets.push(`applied_generation = ${p(fields.appliedGeneration)}::int`);
   if (fields.outputs !== undefined) sets.push(`outputs = ${p(json(fields.outputs))}::jsonb`);
   return { text: `UPDATE clusters SET ${sets.join(', ')} WHERE id = $1`, params };
+}
+
+/** Queues an operation carrying the cluster's desired spec and generation; inside the caller's transaction, which holds the cluster row. */
+export async function insertOperation(tx: SqlClient, cluster: Pick<ClusterRecord, 'id' | 'spec' | 'generation'>, op: NewOperation): Promise<OperationRecord> {
+  const { rows } = await tx.query<OperationRow>(
+    returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by, sweep_id)
+       VALUES ($1, $2, $3, 'queued', $4::jsonb, $5, $6, $7) RETURNING *`),
+    [randomUUID(), cluster.id, op.kind, json(cluster.spec), cluster.generation, op.requestedBy, op.sweepId ?? null],
+  );
+  return toOperation(one(rows[0]));
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookSubscription } from '../domain/webhook.js';
-import type { WebhookEventType, WebhookPayload } from '../webhooks/events.js';
-import type { Page } from './record-store.js';
+import type { Page } from '../domain/page.js';
+import type { WebhookEventType, WebhookPayload } from '../domain/webhook-event.js';
 import type { SqlClient } from './sql.js';
 import { checkLimit, decodeCursor, encodeCursor, isOperationCursor, isUuid, json, one, page, uuidOrNil } from './sql-helpers.js';
 

@@ -1,64 +1,6 @@
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { OperationRecord } from '../domain/operation.js';
-import type { OperationErrorCode } from '../domain/operation-error.js';
-
-/** Event types a subscription may ask for. */
-export const WEBHOOK_EVENT_TYPES = [
-  'operation.succeeded',
-  'operation.failed',
-  'operation.cancelled',
-  'drift.detected',
-  'drift.remediated',
-  'cluster.expiring',
-  'cluster.expiry-refused',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
-
-/** Sent only by `POST /v1/webhooks/{id}/test`, to that one subscription; nobody subscribes to it. */
-export const PING_EVENT = 'ping';
-
-/** What a publisher says happened. `data` must carry no secret: it is stored and sent as is. */
-export interface WebhookEventInput {
-  type: WebhookEventType;
-  /** The team the event belongs to: its subscriptions and the all-teams ones receive it. */
-  team: string;
-  /** The cluster concerned, if any. */
-  cluster: string | null;
-  data: Record<string, unknown>;
-}
-
-/** The JSON body of every delivery (the envelope); the same event id reaches every subscription. */
-export interface WebhookPayload {
-  /** Event id (UUID), the same in every subscription's delivery of this event. */
-  id: string;
-  type: WebhookEventType | typeof PING_EVENT;
-  /** When the event happened (ISO-8601, UTC). */
-  createdAt: string;
-  team: string | null;
-  cluster: string | null;
-  data: Record<string, unknown>;
-}
-
-/** `data` of the `operation.*` events: what happened, never spec values, outputs or resource details. */
-export interface OperationEventData {
-  operation: {
-    id: string;
-    kind: OperationRecord['kind'];
-    status: OperationRecord['status'];
-    generation: number;
-    requestedBy: string;
-    attempts: number;
-    queuedAt: string;
-    startedAt: string | null;
-    finishedAt: string | null;
-    /** Counts of resource changes (create, update, replace, delete, same), or null when the run produced none. */
-    counts: Record<string, number> | null;
-    /** The error's stable code and one-line title; its detail stays in the API. */
-    error: { code: OperationErrorCode; title: string } | null;
-    href: string;
-  };
-  cluster: { name: string; team: string; blueprint: string | null; href: string };
-}
+import type { OperationEventData, WebhookEventInput } from '../domain/webhook-event.js';
 
 const OPERATION_EVENTS = { succeeded: 'operation.succeeded', failed: 'operation.failed', cancelled: 'operation.cancelled' } as const;
 

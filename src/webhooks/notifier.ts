@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebhookDelivery } from '../domain/webhook.js';
 import type { WebhookStore } from '../store/webhook-store.js';
-import type { WebhookEventInput, WebhookPayload } from './events.js';
+import type { WebhookEventInput, WebhookPayload } from '../domain/webhook-event.js';
 
 /** Where recorded deliveries go to be sent (the `webhooks` BullMQ queue). */
 export interface DeliveryQueue {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { teamNameSchema } from '../domain/cluster.js';
-import { WEBHOOK_EVENT_TYPES } from './events.js';
+import { WEBHOOK_EVENT_TYPES } from '../domain/webhook-event.js';
 
 // The description gets this text: RegExp's `source` would escape the slashes.
 const URL_PATTERN = '^[Hh][Tt][Tt][Pp][Ss]?://(?:[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?(?:[/?#].*)?$';

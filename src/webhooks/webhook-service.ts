@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { WebhookDelivery, WebhookSubscription } from '../domain/webhook.js';
 import { InputError, NotFoundError } from '../errors.js';
-import type { Page, Principal } from '../store/record-store.js';
+import type { Principal } from '../auth/principal.js';
+import type { Page } from '../domain/page.js';
 import type { DeliveryWithAttempts, WebhookStore } from '../store/webhook-store.js';
-import { PING_EVENT, type WebhookPayload } from './events.js';
+import { PING_EVENT, type WebhookPayload } from '../domain/webhook-event.js';
 import type { ReceiverCheck } from './receiver-check.js';
 import type { CreateWebhookBody } from './requests.js';
 import { generateSigningSecret } from './signature.js';

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openPostgres } from '../../src/store/pg-client.js';
 import type { SqlClient } from '../../src/store/sql.js';
-import { SqlRecordStore } from '../../src/store/sql-store.js';
+import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { laneWriter } from '../support/lane-writer.js';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { startCountingProxy, type CountingProxy } from '../support/pg-counting-proxy.js';

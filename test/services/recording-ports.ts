@@ -5,7 +5,7 @@
  */
 import type { EngineResult } from '../../src/engine/engine.js';
 import type { OperationRecord } from '../../src/domain/operation.js';
-import type { OperationDispatcher } from '../../src/lifecycle/cluster-service.js';
+import type { OperationDispatcher } from '../../src/ports.js';
 import type { DeliveryQueue } from '../../src/webhooks/notifier.js';
 
 /** The operations queue: every operation handed over to run, in order. */

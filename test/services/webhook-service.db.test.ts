@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe } from 'vitest';
-import type { WebhookEventType } from '../../src/webhooks/events.js';
+import type { WebhookEventType } from '../../src/domain/webhook-event.js';
 import { admin, it, member, NOW, refusal, type World } from './support.js';
 
 const alpha = member('alpha');

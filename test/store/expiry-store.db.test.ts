@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { ExpiryDue } from '../../src/store/expiry-store.js';
 import { migrate } from '../../src/store/migrations.js';
 import type { SqlClient } from '../../src/store/sql.js';
-import { SqlRecordStore } from '../../src/store/sql-store.js';
+import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { pgliteBackend, postgresBackend, type Backend } from '../support/databases.js';
 
 const HOUR = 3_600_000;

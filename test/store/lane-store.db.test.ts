@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ConflictError, InputError, LaneLostError, NotFoundError } from '../../src/errors.js';
-import type { LaneHold } from '../../src/store/lane-store.js';
+import type { NewCluster } from '../../src/store/cluster-store.js';
+import type { LaneHold, OperationOutcome } from '../../src/store/lane-store.js';
 import { migrate } from '../../src/store/migrations.js';
-import type { NewCluster, OperationOutcome } from '../../src/store/record-store.js';
 import { SqlLaneStore } from '../../src/store/sql-lane-store.js';
-import { SqlRecordStore } from '../../src/store/sql-store.js';
+import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { pgliteBackend, postgresBackend, type Backend } from '../support/databases.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -85,8 +85,10 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
 
       it('lets another holder take a lapsed lease, after which every write of the old holder is refused', async () => {
         const { cluster, operation } = await newCluster();
-        const stale = await take(cluster.id, 50);
+        const stale = await take(cluster.id);
         await lanes.startOperation(stale, operation.id);
+        // Shortened only once the start is in: a lease of 50 ms from the take lapsed before the start on a loaded machine.
+        await lanes.renew(stale, 1);
         await sleep(150);
         assert.equal(await lanes.expiresAt(cluster.id), null);
         const current = await otherLanes.acquire(cluster.id, 'worker-b', 60_000);
@@ -130,12 +132,14 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
     describe('starting operations', () => {
       it('starts a queued operation once per hold; a later holder restarts an attempt left running', async () => {
         const { cluster, operation } = await newCluster();
-        const first = await take(cluster.id, 50);
+        const first = await take(cluster.id);
         const started = await lanes.startOperation(first, operation.id);
         assert.deepEqual({ status: started.operation.status, attempts: started.operation.attempts, recover: started.recover }, { status: 'running', attempts: 1, recover: false });
         assert.match(started.operation.startedAt ?? '', ISO);
         await assert.rejects(lanes.startOperation(first, operation.id), (err: unknown) => err instanceof ConflictError && !(err instanceof LaneLostError) && /already running under this lane hold/.test(err.message));
 
+        // The first holder's lease lapses only now, whatever the machine's load made the steps above take.
+        await lanes.renew(first, 1);
         await sleep(150);
         const second = await take(cluster.id);
         const again = await lanes.startOperation(second, operation.id);

@@ -13,7 +13,7 @@ import { openPostgres } from '../../src/store/pg-client.js';
 import { LISTENER_APPLICATION_NAME } from '../../src/store/pg-listener.js';
 import { openPglite } from '../../src/store/pglite-client.js';
 import type { SqlClient } from '../../src/store/sql.js';
-import { SqlRecordStore } from '../../src/store/sql-store.js';
+import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { laneWriter } from '../support/lane-writer.js';
 
 const log = pino({ level: 'silent' });

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import pino from 'pino';
 import { runRetentionPass, startRetention, type RetentionPolicy, type RetentionSettings } from '../../queue/retention.js';
-import { SqlDriftStore } from '../../src/drift/sql-drift-store.js';
+import { SqlDriftStore } from '../../src/store/sql-drift-store.js';
 import { migrate } from '../../src/store/migrations.js';
 import { openPostgres } from '../../src/store/pg-client.js';
 import { openPglite } from '../../src/store/pglite-client.js';
@@ -15,7 +15,7 @@ import { RETENTION_STEPS, SqlRetentionStore, type RetentionStep, type RetentionS
 import type { SqlClient } from '../../src/store/sql.js';
 import { SqlLaneStore } from '../../src/store/sql-lane-store.js';
 import type { LaneHold } from '../../src/store/lane-store.js';
-import { SqlRecordStore } from '../../src/store/sql-store.js';
+import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { SqlWebhookStore } from '../../src/store/webhook-store.js';
 
 const log = pino({ level: 'silent' });

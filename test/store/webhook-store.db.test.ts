@@ -11,7 +11,7 @@ import { openPostgres } from '../../src/store/pg-client.js';
 import { openPglite } from '../../src/store/pglite-client.js';
 import type { SqlClient } from '../../src/store/sql.js';
 import { SqlWebhookStore, type WebhookStore } from '../../src/store/webhook-store.js';
-import type { WebhookEventType, WebhookPayload } from '../../src/webhooks/events.js';
+import type { WebhookEventType, WebhookPayload } from '../../src/domain/webhook-event.js';
 import { createWebhookNotifier } from '../../src/webhooks/notifier.js';
 
 const log = pino({ level: 'silent' });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OperationEvent } from '../../src/domain/operation.js';
 import type { LaneHold } from '../../src/store/lane-store.js';
-import type { OperationOutcome } from '../../src/store/record-store.js';
+import type { OperationOutcome } from '../../src/store/lane-store.js';
 import { SqlLaneStore } from '../../src/store/sql-lane-store.js';
 import type { SqlClient } from '../../src/store/sql.js';
 

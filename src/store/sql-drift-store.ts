@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DriftReport, DriftSweep, Remediation } from '../domain/drift.js';
 import { ConflictError } from '../errors.js';
-import type { Page } from '../store/record-store.js';
-import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from '../store/sql.js';
-import { checkLimit, decodeCursor, encodeCursor, isTimeCursor, isUuid, json, one, page, uuidOrNil } from '../store/sql-helpers.js';
+import type { Page } from '../domain/page.js';
 import type { DriftStore, FleetDriftCounts, FleetDriftSummary, NewDriftReport } from './drift-store.js';
+import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
+import { checkLimit, decodeCursor, encodeCursor, isTimeCursor, isUuid, json, one, page, uuidOrNil } from './sql-helpers.js';
 
 interface SweepRow {
   id: string;

@@ -1,5 +1,5 @@
 import type { DriftReport, DriftSweep, Remediation } from '../domain/drift.js';
-import type { Page } from '../store/record-store.js';
+import type { Page } from '../domain/page.js';
 
 export type NewDriftReport = Omit<DriftReport, 'id' | 'checkedAt' | 'clusterName' | 'team' | 'blueprint'>;
 

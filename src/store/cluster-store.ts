@@ -1,0 +1,69 @@
+import type { ClusterRecord, ClusterStatus, DriftPolicy } from '../domain/cluster.js';
+import type { OperationKind, OperationRecord } from '../domain/operation.js';
+import type { Page } from '../domain/page.js';
+
+export interface NewCluster {
+  name: string;
+  team: string;
+  blueprint: string;
+  labels: Record<string, string>;
+  spec: Record<string, unknown>;
+  /** @defaultValue 'notify' */
+  driftPolicy?: DriftPolicy;
+  /** ISO-8601 time at which the cluster is destroyed, or null. */
+  expiresAt?: string | null;
+}
+
+export interface NewOperation {
+  kind: OperationKind;
+  requestedBy: string;
+  /** The drift sweep queueing this check. */
+  sweepId?: string;
+}
+
+/** Cluster settings that change without an operation. */
+export interface ClusterSettings {
+  driftPolicy?: DriftPolicy;
+  /** A new expiry (resets the warnings already sent), or null for none. */
+  expiresAt?: string | null;
+}
+
+export interface ClusterFilter {
+  /** Only this team's clusters (always set for a team token). */
+  team?: string;
+  blueprint?: string;
+  status?: ClusterStatus;
+  /** Every pair must match. */
+  labels?: Record<string, string>;
+  /** Include destroyed clusters. @defaultValue false unless status is `destroyed` */
+  includeDestroyed?: boolean;
+  /** Page size, 1-200. */
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+/**
+ * Clusters, and the operations queued on them: a new operation is recorded with the cluster's desired
+ * spec under the cluster row's lock. Every method is atomic.
+ */
+export interface ClusterStore {
+  /** Inserts the cluster (status `provisioning`, generation 1) and its provision operation. Throws ConflictError if a live cluster has that name. */
+  createCluster(cluster: NewCluster, op: NewOperation): Promise<{ cluster: ClusterRecord; operation: OperationRecord }>;
+  /** The live cluster of that name, else the most recently destroyed one, else null. */
+  getCluster(name: string): Promise<ClusterRecord | null>;
+  getClusterById(id: string): Promise<ClusterRecord | null>;
+  listClusters(filter: ClusterFilter): Promise<Page<ClusterRecord>>;
+  /** Sets a new desired spec (generation + 1) and queues an `update` operation carrying it, and applies `settings`, atomically. */
+  updateDesiredSpec(
+    clusterId: string,
+    spec: Record<string, unknown>,
+    labels: Record<string, string> | undefined,
+    op: NewOperation,
+    settings?: ClusterSettings,
+  ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }>;
+  /** Changes settings that need no operation; returns the updated cluster. */
+  updateClusterSettings(clusterId: string, settings: ClusterSettings): Promise<ClusterRecord>;
+  /** Queues an operation of any other kind with the cluster's current desired spec and generation. `destroy` also sets status `destroying`. */
+  enqueueOperation(clusterId: string, op: NewOperation): Promise<OperationRecord>;
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import type { ClusterRecord } from '../domain/cluster.js';
+import { OPERATION_KIND_EFFECTS, type OperationRecord } from '../domain/operation.js';
+import type { Page } from '../domain/page.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { ClusterFilter, ClusterSettings, ClusterStore, NewCluster, NewOperation } from './cluster-store.js';
+import { type ClusterRow, toCluster } from './rows.js';
+import { checkLimit, decodeCursor, encodeCursor, isClusterCursor, isUuid, json, MAX_PAGE_SIZE, one, page, uuidOrNil } from './sql-helpers.js';
+import { insertOperation } from './sql-statements.js';
+import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
+
+/** {@link ClusterStore} over PostgreSQL or PGlite: every write that queues an operation holds the cluster row. */
+export class SqlClusterStore implements ClusterStore {
+  constructor(private readonly db: SqlClient) {}
+
+  createCluster(cluster: NewCluster, op: NewOperation): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
+    return this.db.transaction(async (tx) => {
+      let row: ClusterRow | undefined;
+      try {
+        ({ rows: [row] } = await tx.query<ClusterRow>(
+          `INSERT INTO clusters (id, name, team, blueprint, labels, spec, generation, status, drift_policy, expires_at)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, 1, 'provisioning', $7, $8::timestamptz) RETURNING *`,
+          [randomUUID(), cluster.name, cluster.team, cluster.blueprint, json(cluster.labels), json(cluster.spec), cluster.driftPolicy ?? 'notify', cluster.expiresAt ?? null],
+        ));
+      } catch (err) {
+        // Only the live-name index can clash: ids are fresh UUIDs.
+        if (hasSqlState(err, UNIQUE_VIOLATION)) throw new ConflictError(`a cluster named "${cluster.name}" already exists`, { cause: err });
+        throw err;
+      }
+      const created = toCluster(one(row));
+      const operation = await insertOperation(tx, created, op);
+      return { cluster: created, operation };
+    });
+  }
+
+  async getCluster(name: string): Promise<ClusterRecord | null> {
+    // NULLS FIRST puts the live cluster (if any) ahead of the destroyed ones, newest first.
+    const { rows } = await this.db.query<ClusterRow>(
+      'SELECT * FROM clusters WHERE name = $1 ORDER BY destroyed_at DESC NULLS FIRST LIMIT 1',
+      [name],
+    );
+    return rows[0] ? toCluster(rows[0]) : null;
+  }
+
+  async getClusterById(id: string): Promise<ClusterRecord | null> {
+    if (!isUuid(id)) return null;
+    const { rows } = await this.db.query<ClusterRow>('SELECT * FROM clusters WHERE id = $1', [id]);
+    return rows[0] ? toCluster(rows[0]) : null;
+  }
+
+  async listClusters(filter: ClusterFilter): Promise<Page<ClusterRecord>> {
+    const limit = checkLimit(filter.limit, MAX_PAGE_SIZE);
+    const params: unknown[] = [];
+    const p = (v: unknown): string => `$${params.push(v)}`;
+    const where: string[] = [];
+    if (filter.team !== undefined) where.push(`team = ${p(filter.team)}`);
+    if (filter.blueprint !== undefined) where.push(`blueprint = ${p(filter.blueprint)}`);
+    if (filter.status !== undefined) where.push(`status = ${p(filter.status)}`);
+    if (filter.labels && Object.keys(filter.labels).length > 0) where.push(`labels @> ${p(json(filter.labels))}::jsonb`);
+    if (!(filter.includeDestroyed ?? filter.status === 'destroyed')) where.push('destroyed_at IS NULL');
+    if (filter.cursor !== undefined) {
+      const after = decodeCursor(filter.cursor, isClusterCursor);
+      where.push(`(name, id) > (${p(after.name)}, ${p(after.id)}::uuid)`);
+    }
+    const { rows } = await this.db.query<ClusterRow>(
+      `SELECT * FROM clusters ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name, id LIMIT ${p(limit + 1)}`,
+      params,
+    );
+    return page(rows.map(toCluster), limit, (c) => encodeCursor({ name: c.name, id: c.id }));
+  }
+
+  updateDesiredSpec(
+    clusterId: string,
+    spec: Record<string, unknown>,
+    labels: Record<string, string> | undefined,
+    op: NewOperation,
+    settings: ClusterSettings = {},
+  ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
+    return this.db.transaction(async (tx) => {
+      await lockLiveCluster(tx, clusterId);
+      await applySettings(tx, clusterId, settings);
+      const { rows } = await tx.query<ClusterRow>(
+        `UPDATE clusters SET spec = $2::jsonb, generation = generation + 1, labels = coalesce($3::jsonb, labels), updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [clusterId, json(spec), labels === undefined ? null : json(labels)],
+      );
+      const cluster = toCluster(one(rows[0]));
+      // The interface promises an `update` whatever kind the caller passes.
+      const operation = await insertOperation(tx, cluster, { ...op, kind: 'update' });
+      return { cluster, operation };
+    });
+  }
+
+  /** As the interface says; throws NotFoundError for an unknown cluster and ConflictError for a destroyed one. */
+  updateClusterSettings(clusterId: string, settings: ClusterSettings): Promise<ClusterRecord> {
+    return this.db.transaction(async (tx) => {
+      await lockLiveCluster(tx, clusterId);
+      return applySettings(tx, clusterId, settings);
+    });
+  }
+
+  enqueueOperation(clusterId: string, op: NewOperation): Promise<OperationRecord> {
+    return this.db.transaction(async (tx) => {
+      const cluster = await lockLiveCluster(tx, clusterId);
+      const operation = await insertOperation(tx, cluster, op);
+      const status = OPERATION_KIND_EFFECTS[op.kind].statusWhenQueued;
+      if (status !== null) await tx.query('UPDATE clusters SET status = $2, updated_at = now() WHERE id = $1', [clusterId, status]);
+      return operation;
+    });
+  }
+}
+
+async function applySettings(tx: SqlClient, clusterId: string, settings: ClusterSettings): Promise<ClusterRecord> {
+  const params: unknown[] = [clusterId];
+  const p = (v: unknown): string => `$${params.push(v)}`;
+  const sets = ['updated_at = now()'];
+  if (settings.driftPolicy !== undefined) sets.push(`drift_policy = ${p(settings.driftPolicy)}`);
+  // A new expiry gets its own warnings.
+  if (settings.expiresAt !== undefined) sets.push(`expires_at = ${p(settings.expiresAt)}::timestamptz`, `expiry_notices = '[]'`);
+  const { rows } = await tx.query<ClusterRow>(`UPDATE clusters SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);
+  return toCluster(one(rows[0]));
+}
+
+/** Locks the cluster row for the rest of the transaction; a destroyed cluster takes no new operations. */
+async function lockLiveCluster(tx: SqlClient, clusterId: string): Promise<ClusterRecord> {
+  const { rows } = await tx.query<ClusterRow & { destroyed_at: string | null }>('SELECT * FROM clusters WHERE id = $1 FOR UPDATE', [
+    uuidOrNil(clusterId),
+  ]);
+  const row = rows[0];
+  if (!row) throw new NotFoundError(`cluster ${clusterId} not found`);
+  if (row.destroyed_at !== null) throw new ConflictError(`cluster "${row.name}" is destroyed`);
+  return toCluster(row);
+}
