@@ -92,7 +92,7 @@ async function serviceSweep(h: Harness, cap: number): Promise<{ perMin: number; 
   const api = await startService(config, createLogger(config.LOG_LEVEL, { bench: true }));
   const call = async (method: string, p: string) => {
     const res = await fetch(api.url + p, { method, headers: { authorization: `Bearer ${h.adminToken}` } });
-    return { status: res.status, body: await res.json() as any };
+    return { status: res.status, body: await res.json() };
   };
   let memory: ReturnType<ReturnType<typeof sampleTreeRss>['stop']> | undefined;
   let sweep: any;

@@ -19,10 +19,10 @@ export function spawnService(env: Record<string, string>, logFile: string, ready
   const child = spawn(process.execPath, SERVICE_MAIN, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const file = createWriteStream(logFile, { flags: 'a' });
   // Read as fast as it comes: a full pipe would block the service's synchronous log writes.
-  child.stderr!.on('data', (chunk: Buffer) => file.write(chunk));
+  child.stderr.on('data', (chunk: Buffer) => file.write(chunk));
   let pending = '';
   let ready = readyMessage === undefined;
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     file.write(chunk);
     if (ready) return;
     const lines = (pending + chunk.toString('utf8')).split('\n');
@@ -106,7 +106,7 @@ export function startWorkerPool(size: number, env: Record<string, string>, dir: 
     unexpectedExits,
     async stop(graceMs) {
       stopping = true;
-      await Promise.all(slots.map((child) => child && stopService(child, graceMs)));
+      await Promise.all(slots.filter((child): child is ChildProcess => Boolean(child)).map((child) => stopService(child, graceMs)));
     },
   };
 }

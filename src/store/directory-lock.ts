@@ -109,6 +109,8 @@ async function tryLock(file: string): Promise<ChildProcess | null> {
 
 async function hold(dir: string, file: string, helper: ChildProcess, options: DirectoryLockOptions): Promise<DirectoryLock> {
   let state: 'starting' | 'held' | 'releasing' | 'lost' = 'starting';
+  // Declared before the handlers that clear it, which may run before it is set.
+  // eslint-disable-next-line prefer-const
   let watch: NodeJS.Timeout | undefined;
   let exit: string | null = null;
   const exited = new Promise<void>((resolve) => helper.once('exit', () => resolve()));

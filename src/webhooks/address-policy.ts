@@ -82,7 +82,7 @@ export function parseNetworks(entries: readonly string[]): Network[] {
         const address = ipaddr.parse(text);
         return [address, address.kind() === 'ipv4' ? 32 : 128] as Network;
       }
-      return ipaddr.parseCIDR(text) as Network;
+      return ipaddr.parseCIDR(text);
     } catch {
       throw new Error(`"${entry}" is not a network like 10.0.0.0/8 or fd00::/8, nor an address`);
     }

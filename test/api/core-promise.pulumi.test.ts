@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterAll, describe, it } from 'vitest';
 import { jobProcessesOf, statusEvents } from '../support/processes.js';
 import { openStream } from '../support/sse-client.js';
-import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
+import { startPrivatePostgres } from '../support/private-postgres.js';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -99,7 +99,7 @@ describe('the core promise under load', () => {
   });
 
   it('stops the engine before its lease lapses while the record store is paused, then runs the operation again with recovery', async () => {
-    let pg: PrivatePostgres | undefined = await startPrivatePostgres();
+    const pg = await startPrivatePostgres();
     try {
       const h = await startHarness({ workers: 1, databaseServer: pg.url, env: { WORKER_LANE_LEASE_MS: '3000' } });
       harnesses.push(h);
@@ -132,8 +132,7 @@ describe('the core promise under load', () => {
       await h.stop();
       harnesses.pop();
     } finally {
-      pg?.stop();
-      pg = undefined;
+      pg.stop();
     }
   });
 

@@ -169,7 +169,7 @@ describe('response hardening', () => {
 
   describe('OpenAPI', () => {
     it('describes the stream position, the bearer challenge and the no-store answers', async () => {
-      const doc = (await (await fetch(`${h.url}/openapi.json`)).json()) as any;
+      const doc = (await (await fetch(`${h.url}/openapi.json`)).json());
       const events = doc.paths['/v1/operations/{id}/events'].get.parameters;
       assert.deepEqual(events.find((p: any) => p.name === 'Last-Event-ID').schema, { type: 'integer', minimum: 0, maximum: 2147483647 });
       assert.deepEqual(events.find((p: any) => p.name === 'after').schema.maximum, 2147483647);

@@ -160,7 +160,7 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
       for (const res of answers) {
         assert.equal(res.status, 503);
         assert.match(res.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
-        const body = (await res.json()) as any;
+        const body = (await res.json());
         assert.equal(body.type, 'urn:clusterd:problem:unavailable');
         assert.match(body.detail, /took longer than 1500 ms/);
         assert.ok(!JSON.stringify(body).includes('apiVersion'), 'no kubeconfig in the problem');

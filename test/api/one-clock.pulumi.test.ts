@@ -27,7 +27,7 @@ describe("one clock: expiry follows the database's clock, not the process's", ()
   const dbNow = async () => (await db.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now.getTime();
   const call = async (method: string, p: string, body?: unknown) => {
     const res = await fetch(skewed.url + p, { method, headers: { authorization: `Bearer ${alpha}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+    return { status: res.status, headers: res.headers, body: (await res.json()) };
   };
   /** Asserts that `iso` is `offsetMs` from the database's `now` (read around the call), within a minute. */
   const assertFromDbNow = (iso: string, reference: number, offsetMs: number) =>

@@ -51,7 +51,7 @@ describe('rate limits held in Redis, shared by two API processes', () => {
     assert.match(limited.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
     assert.ok(Number(limited.headers.get('retry-after')) <= 60);
     assert.match(limited.headers.get('content-type') ?? '', /^application\/problem\+json/);
-    const body = (await limited.json()) as any;
+    const body = (await limited.json());
     assert.equal(body.type, 'urn:clusterd:problem:too-many-requests');
     assert.equal(body.status, 429);
   });
@@ -82,7 +82,7 @@ describe('rate limits held in Redis, shared by two API processes', () => {
     const answers = await flood(5, 1, (i) => call(urls()[i % 2]!, 'POST', `/v1/webhooks/${mine}/test`, alpha));
     assert.deepEqual(answers.map((r) => r.status), [202, 202, 202, 429, 429]);
     assert.match(answers[3]!.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
-    assert.match(((await answers[3]!.json()) as any).detail, /too many webhook test pings with this token/);
+    assert.match(((await answers[3]!.json())).detail, /too many webhook test pings with this token/);
     assert.equal((await call(second.url!, 'POST', `/v1/webhooks/${theirs}/test`, beta)).status, 202, "another token's pings are its own");
   });
 
@@ -97,7 +97,7 @@ describe('rate limits held in Redis, shared by two API processes', () => {
   });
 
   it('describes the 429 answers and their Retry-After in the OpenAPI document', async () => {
-    const doc = (await (await fetch(`${h.url}/openapi.json`)).json()) as any;
+    const doc = (await (await fetch(`${h.url}/openapi.json`)).json());
     for (const [path, method] of [['/v1/clusters', 'get'], ['/v1/webhooks/{id}/test', 'post'], ['/v1/drift/sweeps', 'post'], ['/v1/operations/{id}/events', 'get']] as const) {
       assert.ok(doc.paths[path][method].responses[429]?.headers?.['Retry-After'], `${method} ${path}`);
     }

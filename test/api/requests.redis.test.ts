@@ -69,7 +69,7 @@ for (const records of stores) describe(`the HTTP API without workers, records in
 
     it('needs no token for /healthz and /openapi.json', async () => {
       assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
-      const doc = (await (await fetch(`${h.url}/openapi.json`)).json()) as any;
+      const doc = (await (await fetch(`${h.url}/openapi.json`)).json());
       assert.equal(doc.openapi, '3.1.0');
       assert.ok(doc.components.schemas.CreateClusterRequest.properties.name);
       assert.ok(doc.components.schemas['Spec_local-files']);

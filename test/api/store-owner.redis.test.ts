@@ -62,8 +62,8 @@ describe('one process owns the embedded record store', () => {
       stderr: [],
       exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
     };
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => service.stdout.push(chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => service.stderr.push(chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => service.stdout.push(chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => service.stderr.push(chunk));
     started.push(service);
     return service;
   }

@@ -3,7 +3,6 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openPostgres } from '../../src/store/pg-client.js';
 import type { SqlClient } from '../../src/store/sql.js';
-import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { laneWriter } from '../support/lane-writer.js';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { startCountingProxy, type CountingProxy } from '../support/pg-counting-proxy.js';
@@ -32,7 +31,6 @@ describe('event streams over PostgreSQL: one team cannot slow another', () => {
   let proxy: CountingProxy;
   let h: Harness;
   let db: SqlClient;
-  let records: SqlRecordStore;
   let writer: ReturnType<typeof laneWriter>;
   let alpha: string;
   let beta: string;
@@ -65,7 +63,6 @@ describe('event streams over PostgreSQL: one team cannot slow another', () => {
     // No worker runs: the provision stays queued, and the test writes its events as a worker would.
     watched = (await h.api('POST', '/v1/clusters', { token: alpha, body: { name: 'alpha-watched', blueprint: 'local-files', spec: localSpec() } })).body.operation.id;
     db = openPostgres(h.env.DATABASE_URL!, { maxConnections: 2 });
-    records = new SqlRecordStore(db);
     writer = laneWriter(db);
   });
 

@@ -68,7 +68,7 @@ describe('the fleet sweep schedule', () => {
       }
       assert.deepEqual((await queue.getJobSchedulers()).map((s) => s.pattern), ['0 4 * * *']);
     } finally {
-      keeper.stop();
+      await keeper.stop();
       const keys = await redis.keys(`${otherPrefix}:*`);
       if (keys.length) await redis.del(...keys);
     }
@@ -98,7 +98,7 @@ describe('the fleet sweep schedule', () => {
         await until(['0 5 * * *']);
       }
     } finally {
-      keeper.stop();
+      await keeper.stop();
       const keys = await redis.keys(`${otherPrefix}:*`);
       if (keys.length) await redis.del(...keys);
     }

@@ -235,7 +235,7 @@ describe('webhooks over HTTP, delivered through the queue', () => {
   });
 
   it('is described in the OpenAPI document', async () => {
-    const doc = (await (await fetch(`${h.url}/openapi.json`)).json()) as any;
+    const doc = (await (await fetch(`${h.url}/openapi.json`)).json());
     assert.ok(doc.paths['/v1/webhooks'].post && doc.paths['/v1/webhooks/{id}/deliveries'].get && doc.paths['/v1/webhooks/{id}/test'].post);
     assert.deepEqual(doc.components.schemas.CreateWebhookRequest.required, ['url', 'events']);
     assert.match(doc.components.schemas.CreateWebhookRequest.properties.url.description, /public address.*internal_address.*WEBHOOK_ALLOWED_NETWORKS/);

@@ -74,9 +74,9 @@ describe('AutomationEngine with the local-files blueprint', () => {
       cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1', ENGINE_TEST_CONFIG: JSON.stringify(config) },
     });
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const updating = new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', () => out.includes('UPDATING') && resolve());
+      child.stdout.on('data', () => out.includes('UPDATING') && resolve());
       child.once('exit', () => reject(new Error('the run ended before its update started')));
     });
     updating.catch(() => undefined);
@@ -173,12 +173,12 @@ describe('AutomationEngine with the local-files blueprint', () => {
     const { result } = await run('update', spec({ nodePools: [{ name: 'default', size: 6 }], failOn: 'update' }));
     assert.equal(result.status, 'failed');
     assert.equal(result.error?.code, 'resource-error');
-    assert.match(result.error!.title, /"cluster" failed$/);
+    assert.match(result.error.title, /"cluster" failed$/);
     assert.equal(result.error?.detail, `local-files: refusing to update ${path.join(clusterDir(), 'cluster.json')} (failOn: update)`);
   });
 
   it('answers spec-invalid without touching the stack when the spec breaks a rule', async () => {
-    const { result } = await run('update', { version: 'latest', nodePools: [] } as unknown as LocalFilesSpec);
+    const { result } = await run('update', { version: 'latest', nodePools: [] });
     assert.deepEqual(result.error, { code: 'spec-invalid', title: 'The operation cannot run', detail: 'spec.version: must look like 1.30' });
   });
 
@@ -210,7 +210,7 @@ describe('AutomationEngine with the local-files blueprint', () => {
     const blocked = await run('update', spec({ nodePools: [{ name: 'default', size: 8 }] }));
     assert.equal(blocked.result.status, 'failed');
     assert.equal(blocked.result.error?.code, 'stack-locked');
-    assert.match(blocked.result.error!.detail, /^Locked since \S+ by \S+ \(pid \d+\)\. If no other operation is running/);
+    assert.match(blocked.result.error.detail, /^Locked since \S+ by \S+ \(pid \d+\)\. If no other operation is running/);
 
     const recovered = await run('update', spec({ nodePools: [{ name: 'default', size: 8 }] }), { recover: true });
     ok(recovered.result);

@@ -149,7 +149,7 @@ describe('runInChildProcess', () => {
     });
     assert.equal(result.status, 'failed');
     assert.equal(result.error?.code, 'worker-child-died');
-    assert.match(result.error!.detail, /exited on SIGKILL before reporting a result/);
+    assert.match(result.error.detail, /exited on SIGKILL before reporting a result/);
     await assertNothingLeft();
   });
 
@@ -164,7 +164,7 @@ describe('runInChildProcess', () => {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1', CHILD_TEST_CONFIG: JSON.stringify(config) },
     });
     await new Promise<void>((resolve, reject) => {
-      worker.stdout!.on('data', (d: Buffer) => d.toString().includes('UPDATING') && resolve());
+      worker.stdout.on('data', (d: Buffer) => d.toString().includes('UPDATING') && resolve());
       worker.once('exit', () => reject(new Error('the worker ended before the update started')));
     });
     worker.kill('SIGKILL');

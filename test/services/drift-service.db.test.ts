@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe } from 'vitest';
 import type { DriftPolicy } from '../../src/domain/cluster.js';
+import type { OperationRecord } from '../../src/domain/operation.js';
 import type { EngineResult } from '../../src/engine/engine.js';
 import { driftFound, ENGINE_FAILED, ENGINE_SUCCEEDED } from './recording-ports.js';
 import { admin, createBody, it, member, NOW, refusal, type World } from './support.js';
@@ -17,7 +18,7 @@ async function checked(world: World, name: string, checks: EngineResult[], { pol
   const { operation } = await world.clusters.create(alpha, createBody(name, { driftPolicy: policy }));
   await world.run(operation.id, ENGINE_SUCCEEDED);
   for (const [i, outcome] of updates.entries()) await world.run((await world.clusters.update(alpha, name, { labels: { n: String(i) } })).operation!.id, outcome);
-  let check;
+  let check: OperationRecord | undefined;
   for (const result of checks) check = await world.run((await world.clusters.inspect(alpha, name, 'drift-check')).operation.id, result);
   return { check: check!, cluster: (await world.clusters.get(alpha, name)) };
 }

@@ -148,8 +148,11 @@ async function emptied(sql: SqlClient): Promise<void> {
 /** `it` with a `world`: the services over a database of their own, empty at the start of each test. */
 export const it = base
   // `{}`: vitest reads what a fixture depends on from the pattern of its first parameter.
+  // eslint-disable-next-line no-empty-pattern
   .extend('database', { scope: 'file' }, async ({}, { onCleanup }) => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'clusterd-services-'));
+    // Set once opened; the cleanup registered first also removes the directory when opening fails.
+    // eslint-disable-next-line prefer-const
     let sql: SqlClient | undefined;
     onCleanup(async () => {
       await sql?.close();

@@ -44,7 +44,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
       // Two migrators at once on an empty database: separate connections where the backend has them.
       const clients = await backend.clients(2);
       const [first, second = first] = clients as [SqlClient, SqlClient?];
-      migrationResults = await Promise.all([migrate(first), migrate(second!)]);
+      migrationResults = await Promise.all([migrate(first), migrate(second)]);
       store = new SqlRecordStore(first);
       lanes = new SqlLaneStore(first);
     });
@@ -457,11 +457,11 @@ describe('openRecordStore', () => {
   });
 
   it('opens PostgreSQL when a URL is given', async () => {
-    const backend = await postgresBackend(databaseUrl!);
+    const backend = await postgresBackend(databaseUrl);
     try {
       const [probe] = await backend.clients(1);
       const { rows } = await probe!.query<{ url: string }>('SELECT current_database() AS url');
-      const url = new URL(databaseUrl!);
+      const url = new URL(databaseUrl);
       url.pathname = `/${rows[0]!.url}`;
       const store = await openRecordStore({ databaseUrl: url.toString(), dataDir: '/nonexistent' });
       assert.equal(await store.countTokens(), 0);

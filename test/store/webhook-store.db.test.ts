@@ -128,12 +128,12 @@ for (const kind of kinds) describe(`SqlWebhookStore over ${kind === 'pglite' ? '
       await createWebhookNotifier({ store, queue: down, log }).publish({ type: 'cluster.expiring', team, cluster: 'c9', data: { expiresAt: 'soon' } });
       const [stranded] = (await db.client.query<{ id: string; status: string }>(`SELECT d.id, d.status FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE s.team = $1`, [team])).rows;
       assert.equal(stranded?.status, 'pending');
-      assert.ok(!(await store.overdueDeliveries(60_000, 100)).includes(stranded!.id), 'not overdue within the grace period');
+      assert.ok(!(await store.overdueDeliveries(60_000, 100)).includes(stranded.id), 'not overdue within the grace period');
       const requeued: string[] = [];
       const requeuer = startDeliveryRequeuer({ store, requeue: async (id) => void requeued.push(id), intervalMs: 60_000, graceMs: 0, log });
-      requeuer.stop();
+      await requeuer.stop();
       await requeuer.tick();
-      assert.ok(requeued.includes(stranded!.id));
+      assert.ok(requeued.includes(stranded.id));
     });
 
     it('publish never rejects, even when the records cannot be written', async () => {

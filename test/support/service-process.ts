@@ -3,7 +3,6 @@
  * so that a test can signal it and watch it exit. Its output is kept for the test to read.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { ROOT, SERVICE_MAIN } from './harness.js';
 import { freePort } from './ports.js';
 
@@ -33,8 +32,8 @@ export async function spawnService(env: Record<string, string>, nodeArgs: string
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => void (output += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => void (output += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => void (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (output += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + startTimeoutMs;
