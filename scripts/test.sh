@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs (Node, npm deps, Redis, PostgreSQL, the Pulumi CLI,
-# the schemathesis API fuzzer), type-checks, then runs every vitest layer (unit, store, redis,
-# engine) with coverage. Arguments go to vitest: `npm test -- test/unit/cursors.test.ts -t 'name'`.
+# the schemathesis API fuzzer), type-checks, builds, then runs every vitest layer (unit, store,
+# redis, engine) with coverage while the linters (ESLint, the layering rules, Prettier, Redocly on
+# the OpenAPI description) run beside it. Any failure fails the run.
+# Arguments go to vitest alone: `npm test -- test/unit/cursors.test.ts -t 'name'`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Node >= 22 first on PATH (the pinned 24.x LTS, fetched when the shell has none): npm, the build, the
@@ -20,4 +22,15 @@ npx tsc --noEmit
 node scripts/build.mjs
 export CLUSTERD_BUILT=1
 if [ "$#" -gt 0 ]; then exec npx vitest run "$@"; fi
-exec npx vitest run --coverage
+
+lint_log="$(mktemp)"
+trap 'rm -f "$lint_log"' EXIT
+npm run --silent lint >"$lint_log" 2>&1 &
+lint_pid=$!
+status=0
+npx vitest run --coverage || status=$?
+lint_status=0
+wait "$lint_pid" || lint_status=$?
+echo "[test] lint (ESLint, layers, Prettier, OpenAPI): $([ "$lint_status" = 0 ] && echo passed || echo FAILED)" >&2
+[ "$lint_status" = 0 ] || { cat "$lint_log" >&2; status=1; }
+exit "$status"
