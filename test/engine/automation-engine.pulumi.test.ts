@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,7 @@ import { BlueprintRegistry } from '../../src/blueprints/registry.js';
 import type { OperationKind } from '../../src/domain/operation.js';
 import { AutomationEngine } from '../../src/engine/automation-engine.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../../src/engine/engine.js';
-import { buildPulumiEnv, ensureFileBackend, ensurePassphrase } from '../../src/engine/pulumi-env.js';
-import { translateError } from '../../src/engine/translate-error.js';
+import { buildPulumiEnv, ensureFileBackend } from '../../src/engine/pulumi-env.js';
 import localFiles, { type LocalFilesSpec } from '../blueprints/local-files.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -229,76 +228,5 @@ describe('AutomationEngine with the local-files blueprint', () => {
     const again = await run('destroy', spec());
     ok(again.result);
     assert.deepEqual(again.result.summary?.counts, { create: 0, update: 0, replace: 0, delete: 0, same: 0 });
-  });
-});
-
-describe('translateError, on messages captured from CLI 3.259', () => {
-  const translate = (message: string, diagnostics: Array<{ urn?: string; message: string }> = [], name = 'CommandError') =>
-    translateError(Object.assign(new Error(`code: 255\n stdout: \n stderr: ${message}`), { name }), { diagnostics, redact: ['hunter2-secret'] });
-
-  it('names the provider plugin that could not be downloaded, and how to install it', () => {
-    const diag = "Could not automatically download and install resource plugin 'pulumi-resource-random' at version v4.16.0, install the plugin using `pulumi plugin install resource random v4.16.0`: error downloading provider random to file: failed to download plugin: random-4.16.0: failed all 5 attempts\n";
-    assert.deepEqual(translate('error: update failed', [{ urn: 'urn:pulumi:s::clusterd::pulumi:providers:random::default_4_16_0', message: diag }]), {
-      code: 'provider-plugin-missing',
-      title: 'The Pulumi provider plugin "random" is not installed',
-      detail: "Install it on the workers with the service's PULUMI_HOME (pulumi plugin install resource random v4.16.0), or allow them to download it.",
-    });
-    const latest = 'could not find latest version for provider aws: Get "https://api.github.com/repos/pulumi/pulumi-aws/releases/latest": dial tcp: lookup api.github.com: no such host\n';
-    assert.equal(translate('error: update failed', [{ message: latest }]).title, 'The Pulumi provider plugin "aws" is not installed');
-  });
-
-  it('points at PATH and NODE_PATH when the dynamic provider plugin cannot start', () => {
-    const e = translate('error: could not read plugin [/repo/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs]: EOF');
-    assert.equal(e.code, 'provider-plugin-missing');
-    assert.equal(e.title, 'The Pulumi provider plugin "pulumi-nodejs" is not installed');
-    assert.match(e.detail, /NODE_PATH/);
-  });
-
-  it('recognises missing cloud credentials', () => {
-    const diag = 'error: configuring Terraform AWS Provider: no valid credential sources for Terraform AWS Provider found.\n\nPlease see https://registry.terraform.io/providers/hashicorp/aws';
-    const e = translate('error: update failed', [{ urn: 'urn:pulumi:s::clusterd::pulumi:providers:aws::default', message: diag }]);
-    assert.equal(e.code, 'cloud-credentials-missing');
-    assert.match(e.detail, /^configuring Terraform AWS Provider: no valid credential sources/);
-  });
-
-  it('keeps a program error to its first line, without colours or secrets', () => {
-    const e = translate('error: update failed', [{ message: '\u001b[31mUnhandled exception: Error: cannot reach hunter2-secret\n    at Object.init (/x.ts:1:1)\n' }]);
-    assert.deepEqual(e, { code: 'resource-error', title: 'The program failed', detail: 'Unhandled exception: Error: cannot reach [secret]' });
-  });
-
-  it('maps a missing stack and cuts long details', () => {
-    assert.equal(translate("error: no stack named 'gone' found", [], 'StackNotFoundError').code, 'stack-not-found');
-    assert.ok(translate('error: x', [{ urn: 'urn:pulumi:s::p::t::n', message: 'y'.repeat(2000) }]).detail.length <= 500);
-  });
-});
-
-describe('the Pulumi CLI environment', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'clusterd-env-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('generates the passphrase once, mode 0600, and reads it back afterwards', async () => {
-    const [a, b] = await Promise.all([ensurePassphrase(dir), ensurePassphrase(dir)]);
-    assert.equal(a, b);
-    assert.equal(await ensurePassphrase(dir), a);
-    assert.ok(a.length >= 40);
-    assert.equal(statSync(path.join(dir, 'passphrase')).mode & 0o777, 0o600);
-    assert.deepEqual(readdirSync(dir), ['passphrase']);
-  });
-
-  it('sets the backend, home, passphrase file (passphrase provider only, never the passphrase), PATH and NODE_PATH', () => {
-    const env = buildPulumiEnv({ dataDir: dir, backendUrl: 'file:///x', secretsProvider: 'passphrase', passphraseFile: '/run/p', cliDir: '/opt/pulumi', basePath: '/usr/bin' });
-    assert.equal(env.PULUMI_BACKEND_URL, 'file:///x');
-    assert.equal(env.PULUMI_CONFIG_PASSPHRASE_FILE, '/run/p');
-    assert.equal(env.PULUMI_CONFIG_PASSPHRASE, undefined);
-    assert.equal(env.PULUMI_HOME, path.join(dir, 'pulumi-home'));
-    assert.equal(env.PULUMI_SKIP_UPDATE_CHECK, 'true');
-    assert.equal(env.PULUMI_DIY_BACKEND_NO_LEGACY_WARNING, 'true');
-    assert.deepEqual(env.PATH!.split(':'), ['/opt/pulumi', path.join(ROOT, 'node_modules/@pulumi/pulumi'), '/usr/bin']);
-    assert.equal(env.NODE_PATH!.split(':')[0], path.join(ROOT, 'node_modules'));
-    const kms = buildPulumiEnv({ dataDir: dir, backendUrl: 's3://b', secretsProvider: 'awskms://alias/x', passphraseFile: '/run/p' });
-    assert.equal(kms.PULUMI_CONFIG_PASSPHRASE_FILE, undefined);
   });
 });
