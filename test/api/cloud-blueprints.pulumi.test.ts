@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
+import { describe } from 'vitest';
+import { type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
 
 const eks = {
   region: 'eu-west-1',
@@ -18,15 +19,16 @@ const gke = {
   access: { teamGroup: 'payments@acme.example' },
 };
 
+// No cloud here: make sure no stray credentials or plugins from the machine are used.
+const it = harnessTest({ env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', GOOGLE_CREDENTIALS: '', DRIFT_SWEEP_CRON: 'off' } });
+
 describe('the eks and gke blueprints through the API', () => {
   let h: Harness;
   const locks = () => readdirSync(path.join(h.dataDir, 'state'), { recursive: true }).map(String).filter((f) => f.includes('locks') && f.endsWith('.json'));
 
-  beforeAll(async () => {
-    // No cloud here: make sure no stray credentials or plugins from the machine are used.
-    h = await startHarness({ env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', GOOGLE_CREDENTIALS: '', DRIFT_SWEEP_CRON: 'off' } });
+  it.beforeAll(({ harness }) => {
+    h = harness;
   });
-  afterAll(async () => h?.stop());
 
   it('lists both built-in blueprints with their spec schemas', async () => {
     const items = (await h.api('GET', '/v1/blueprints')).body.items;

@@ -3,7 +3,7 @@ import { afterAll, describe, it } from 'vitest';
 import { jobProcessesOf, statusEvents } from '../support/processes.js';
 import { openStream } from '../support/sse-client.js';
 import { startPrivatePostgres } from '../support/private-postgres.js';
-import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { localSpec, startHarness, stopAll, type Harness } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,7 +38,7 @@ async function updateStepStarted(h: Harness, id: string) {
 describe('the core promise under load', () => {
   const harnesses: Harness[] = [];
   afterAll(async () => {
-    for (const h of harnesses) await h.stop();
+    await stopAll(harnesses);
   });
 
   it('drains 16 previews queued back to back through a 3 s lease, running each exactly once', async () => {

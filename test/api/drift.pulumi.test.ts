@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { afterAll, describe } from 'vitest';
+import { localSpec, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
 const SECRET = 'drift-secret-value-42';
+
+const it = harnessTest({
+  env: { ...ALLOW_LOOPBACK_RECEIVERS, WORKER_CONCURRENCY: '3', DRIFT_MAX_CONCURRENT_CHECKS: '2', DRIFT_SWEEP_POLL_MS: '200', DRIFT_SWEEP_CRON: 'off', WEBHOOK_BACKOFF_MS: '50' },
+});
 
 describe('drift detection and remediation, with the real engine', () => {
   let h: Harness;
@@ -36,11 +41,9 @@ describe('drift detection and remediation, with the real engine', () => {
     }
   }
 
-  beforeAll(async () => {
+  it.beforeAll(async ({ harness }) => {
     receiver = await startReceiver();
-    h = await startHarness({
-      env: { ...ALLOW_LOOPBACK_RECEIVERS, WORKER_CONCURRENCY: '3', DRIFT_MAX_CONCURRENT_CHECKS: '2', DRIFT_SWEEP_POLL_MS: '200', DRIFT_SWEEP_CRON: 'off', WEBHOOK_BACKOFF_MS: '50' },
-    });
+    h = harness;
     alphaToken = await h.teamToken('alpha');
     const sub = await h.api('POST', '/v1/webhooks', { body: { url: receiver.url('/fleet'), events: ['drift.detected', 'drift.remediated'] } });
     assert.equal(sub.status, 201, JSON.stringify(sub.body));
@@ -49,7 +52,6 @@ describe('drift detection and remediation, with the real engine', () => {
     await create('drift-clean', {}, 'beta');
   });
   afterAll(async () => {
-    await h?.stop();
     await receiver?.close();
   });
 

@@ -1,27 +1,29 @@
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import pg from 'pg';
-import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { localSpec, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BLOCKERS_EACH = 200;
+
+// Small pages, so that a pass must page through the backlog to get anywhere.
+const it = harnessTest({ env: { ...ALLOW_LOOPBACK_RECEIVERS, EXPIRY_CHECK_INTERVAL_MS: '500', EXPIRY_BATCH_SIZE: '50', EXPIRY_WARNINGS: '1h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
 
 describe('the expiry watch, with clusters it cannot destroy ahead of the others', () => {
   let h: Harness;
   let receiver: Receiver;
   let db: pg.Client;
 
-  beforeAll(async () => {
+  it.beforeAll(async ({ harness }) => {
     receiver = await startReceiver();
-    // Small pages, so that a pass must page through the backlog to get anywhere.
-    h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, EXPIRY_CHECK_INTERVAL_MS: '500', EXPIRY_BATCH_SIZE: '50', EXPIRY_WARNINGS: '1h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
+    h = harness;
     db = new pg.Client({ connectionString: h.env.DATABASE_URL });
     await db.connect();
   });
   afterAll(async () => {
     await db?.end();
-    await h?.stop();
     await receiver?.close();
   });
 

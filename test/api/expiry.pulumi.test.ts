@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { afterAll, describe } from 'vitest';
+import { localSpec, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
+
+const it = harnessTest({ env: { ...ALLOW_LOOPBACK_RECEIVERS, EXPIRY_CHECK_INTERVAL_MS: '250', EXPIRY_WARNINGS: '1h,1m', CLUSTER_MAX_TTL: 'sandbox=2h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
 
 describe('expiring clusters, with the real engine', () => {
   let h: Harness;
@@ -16,15 +19,14 @@ describe('expiring clusters, with the real engine', () => {
     return res.body.cluster;
   }
 
-  beforeAll(async () => {
+  it.beforeAll(async ({ harness }) => {
     receiver = await startReceiver();
-    h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, EXPIRY_CHECK_INTERVAL_MS: '250', EXPIRY_WARNINGS: '1h,1m', CLUSTER_MAX_TTL: 'sandbox=2h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
+    h = harness;
     alpha = await h.teamToken('alpha');
     const sub = await h.api('POST', '/v1/webhooks', { token: alpha, body: { url: receiver.url('/alpha'), events: ['cluster.expiring', 'operation.succeeded'] } });
     assert.equal(sub.status, 201, JSON.stringify(sub.body));
   });
   afterAll(async () => {
-    await h?.stop();
     await receiver?.close();
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { describe } from 'vitest';
+import { localSpec, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
 
 const FLEET = 50;
 const CAP = 2;
@@ -14,12 +15,14 @@ function maxOverlap(intervals: Array<[number, number]>): number {
   return max;
 }
 
+const it = harnessTest({ env: { WORKER_CONCURRENCY: String(CAP + 2), DRIFT_MAX_CONCURRENT_CHECKS: String(CAP), DRIFT_SWEEP_POLL_MS: '100', DRIFT_SWEEP_CRON: 'off' } });
+
 describe(`a sweep over a fleet of ${FLEET} clusters, with the real engine`, () => {
   let h: Harness;
   const names = Array.from({ length: FLEET }, (_, i) => `fleet-${String(i).padStart(2, '0')}`);
 
-  beforeAll(async () => {
-    h = await startHarness({ env: { WORKER_CONCURRENCY: String(CAP + 2), DRIFT_MAX_CONCURRENT_CHECKS: String(CAP), DRIFT_SWEEP_POLL_MS: '100', DRIFT_SWEEP_CRON: 'off' } });
+  it.beforeAll(async ({ harness }) => {
+    h = harness;
     const ops = [];
     for (const name of names) {
       const res = await h.api('POST', '/v1/clusters', { body: { team: 'fleet', name, blueprint: 'local-files', spec: localSpec({ nodePools: [{ name: 'default', size: 1 }] }) } });
@@ -28,7 +31,6 @@ describe(`a sweep over a fleet of ${FLEET} clusters, with the real engine`, () =
     }
     for (const id of ops) assert.equal((await h.waitFor(id, undefined, 600_000)).status, 'succeeded');
   });
-  afterAll(async () => h?.stop());
 
   it('checks every cluster, never more than the cap at once, and never delays an operation someone asks for meanwhile', async () => {
     const sweep = (await h.api('POST', '/v1/drift/sweeps')).body;

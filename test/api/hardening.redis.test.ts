@@ -1,19 +1,21 @@
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { describe } from 'vitest';
+import { localSpec, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
+
+const it = harnessTest({ workers: 'none', records: 'pglite' });
 
 /** Security headers, caching rules and bearer challenges on real answers of the running service. */
 describe('response hardening', () => {
   let h: Harness;
   let operationId: string;
 
-  beforeAll(async () => {
-    h = await startHarness({ workers: 'none', records: 'pglite' });
+  it.beforeAll(async ({ harness }) => {
+    h = harness;
     const created = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'headers-one', blueprint: 'local-files', spec: localSpec() } });
     assert.equal(created.status, 202);
     operationId = created.body.operation.id;
   });
-  afterAll(async () => h?.stop());
 
   const SECURITY_HEADERS = {
     'content-security-policy': "default-src 'none';frame-ancestors 'none'",

@@ -4,14 +4,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { localSpec, ROOT, SERVICE_MAIN, startHarness, type Harness } from '../support/harness.js';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { localSpec, ROOT, SERVICE_MAIN, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
 import { freePort } from '../support/ports.js';
 import { processesIn, watchProcesses } from '../support/processes.js';
 import { stallingPulumiDir } from '../support/stalling-cli.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CLUSTERS = ['kube-one', 'kube-two', 'kube-three', 'kube-four'];
+
+const it = harnessTest({ env: { DRIFT_SWEEP_CRON: 'off', KUBECONFIG_MAX_CONCURRENT_READS: '2', KUBECONFIG_CACHE_MS: '5000' } });
 
 describe('GET /v1/clusters/{name}/kubeconfig', () => {
   let h: Harness;
@@ -39,14 +42,13 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
     };
   };
 
-  beforeAll(async () => {
-    h = await startHarness({ env: { DRIFT_SWEEP_CRON: 'off', KUBECONFIG_MAX_CONCURRENT_READS: '2', KUBECONFIG_CACHE_MS: '5000' } });
+  it.beforeAll(async ({ harness }) => {
+    h = harness;
     alpha = await h.teamToken('alpha');
     beta = await h.teamToken('beta');
     const ops = await Promise.all(CLUSTERS.map(async (name) => (await h.api('POST', '/v1/clusters', { token: alpha, body: { name, blueprint: 'local-files', spec: localSpec() } })).body.operation.id));
     for (const id of ops) assert.equal((await h.waitFor(id, undefined, 300_000)).status, 'succeeded');
   });
-  afterAll(async () => h?.stop());
 
   it('hands the decrypted kubeconfig to a caller who may see the cluster, uncached, and records the read', async () => {
     assert.equal((await h.api('GET', '/v1/clusters/kube-one', { token: alpha })).body.outputs.kubeconfig, '[secret]');

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import pg from 'pg';
-import { localSpec, ROOT, startHarness, type Harness } from '../support/harness.js';
+import { localSpec, ROOT, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
 
@@ -13,6 +14,9 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 /** How far ahead the service process's clock runs. */
 const SKEW_MS = 2 * HOUR;
+
+// No worker here: the skewed process below is the only one, API and worker together.
+const it = harnessTest({ workers: 'none', env: { ...ALLOW_LOOPBACK_RECEIVERS, EXPIRY_CHECK_INTERVAL_MS: '250', EXPIRY_WARNINGS: '1h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
 
 describe("one clock: expiry follows the database's clock, not the process's", () => {
   let h: Harness;
@@ -33,10 +37,9 @@ describe("one clock: expiry follows the database's clock, not the process's", ()
   const assertFromDbNow = (iso: string, reference: number, offsetMs: number) =>
     assert.ok(Math.abs(Date.parse(iso) - (reference + offsetMs)) < MINUTE, `${iso} is not ${offsetMs / MINUTE} min after the database's ${new Date(reference).toISOString()}`);
 
-  beforeAll(async () => {
+  it.beforeAll(async ({ harness }) => {
     receiver = await startReceiver();
-    // No worker here: the skewed process below is the only one, API and worker together.
-    h = await startHarness({ workers: 'none', env: { ...ALLOW_LOOPBACK_RECEIVERS, EXPIRY_CHECK_INTERVAL_MS: '250', EXPIRY_WARNINGS: '1h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
+    h = harness;
     db = new pg.Client({ connectionString: h.env.DATABASE_URL });
     await db.connect();
     alpha = await h.teamToken('alpha');
@@ -56,7 +59,6 @@ describe("one clock: expiry follows the database's clock, not the process's", ()
   afterAll(async () => {
     await skewed?.stop();
     await db?.end();
-    await h?.stop();
     await receiver?.close();
     if (skewedData) await rm(skewedData, { recursive: true, force: true });
   });

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, it } from 'vitest';
-import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { localSpec, startHarness, stopAll, type Harness } from '../support/harness.js';
 import { freePort } from '../support/ports.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,7 +26,7 @@ function pulumiProcessesOf(dataDir: string): string[] {
 describe('resilience: crashes and restarts lose nothing', () => {
   const harnesses: Harness[] = [];
   afterAll(async () => {
-    for (const h of harnesses) await h.stop();
+    await stopAll(harnesses);
   });
 
   it('takes up an operation whose worker was SIGKILLed mid-run, and the next operation works', async () => {

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { describe } from 'vitest';
+import { localSpec, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
 
 const create = (h: Harness, name: string, spec: Record<string, unknown>) =>
   h.api('POST', '/v1/clusters', { body: { team: 'alpha', name, blueprint: 'local-files', spec } });
 
+const it = harnessTest({ env: { WORKER_CONCURRENCY: '2' } });
+
 describe('scheduling: order per cluster, parallel across clusters, coalescing, cancel', () => {
   let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ env: { WORKER_CONCURRENCY: '2' } });
+  it.beforeAll(({ harness }) => {
+    h = harness;
   });
-  afterAll(async () => h?.stop());
 
   it('runs two clusters in parallel', async () => {
     const a = await create(h, 'par-a', localSpec({ delayMs: 3000 }));

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { sealStoredSpecs } from '../../src/store/seal-stored-specs.js';
 import { openPostgres } from '../../src/store/pg-client.js';
 import { SpecSealer } from '../../src/secrets/spec-sealer.js';
-import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { localSpec, startHarness, stopAll, type Harness } from '../support/harness.js';
 
 /** Every text the records hold that could carry a spec value. */
 async function recordsText(url: string): Promise<string> {
@@ -30,7 +30,7 @@ async function recordsText(url: string): Promise<string> {
 describe('write-only spec fields at rest', () => {
   const harnesses: Harness[] = [];
   afterAll(async () => {
-    for (const h of harnesses) await h.stop();
+    await stopAll(harnesses);
   });
 
   it('are sealed in the cluster and every operation copy, reach the engine opened, and survive a merge patch', async () => {

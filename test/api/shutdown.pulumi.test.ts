@@ -5,8 +5,9 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { afterAll, describe } from 'vitest';
+import { localSpec, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
 import { processesIn } from '../support/processes.js';
 import { stallingPulumiDir } from '../support/stalling-cli.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
@@ -76,6 +77,8 @@ async function idleKeepAlive(port: number): Promise<{ closed: Promise<number> }>
   return { closed };
 }
 
+const it = harnessTest({ env: { DRIFT_SWEEP_CRON: 'off', WORKER_SHUTDOWN_GRACE_MS: '1000' } });
+
 describe('shutting down on SIGTERM, in order', () => {
   let h: Harness;
   let shimDir: string;
@@ -97,8 +100,8 @@ describe('shutting down on SIGTERM, in order', () => {
     return { api, readers: path.join(dataDir, 'readers') };
   }
 
-  beforeAll(async () => {
-    h = await startHarness({ env: { DRIFT_SWEEP_CRON: 'off', WORKER_SHUTDOWN_GRACE_MS: '1000' } });
+  it.beforeAll(async ({ harness }) => {
+    h = harness;
     const quiet = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'quiet-one', blueprint: 'local-files', spec: localSpec() } });
     assert.equal(quiet.status, 202, JSON.stringify(quiet.body));
     assert.equal((await h.waitFor(quiet.body.operation.id, undefined, 180_000)).status, 'succeeded');
@@ -118,7 +121,6 @@ describe('shutting down on SIGTERM, in order', () => {
       await rm(dir, { recursive: true, force: true });
     }
     if (longOp) await h?.api('POST', `/v1/operations/${longOp}/cancel`);
-    await h?.stop();
     if (shimDir) await rm(shimDir, { recursive: true, force: true });
   });
 

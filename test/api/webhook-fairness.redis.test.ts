@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
+import { afterAll, describe } from 'vitest';
+import { type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
 /** A receiver that accepts every connection and never answers; it counts what it holds open. */
@@ -39,6 +40,8 @@ async function startHanging(onChange: () => void): Promise<Hanging> {
   return hanging;
 }
 
+const it = harnessTest({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_TIMEOUT_MS: '20000', WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '2', RATE_LIMIT_WEBHOOK_TESTS: '100/1m' } });
+
 /**
  * Fair slots with the default WEBHOOK_CONCURRENCY (4): a receiver that never answers, with many
  * deliveries queued and a 20 s timeout, must not hold the slots another team's delivery needs.
@@ -52,17 +55,16 @@ describe('a webhook receiver that never answers', () => {
   let maxTogether = 0;
   const track = () => void (maxTogether = Math.max(maxTogether, (deadA?.open ?? 0) + (deadB?.open ?? 0)));
 
-  beforeAll(async () => {
+  it.beforeAll(async ({ harness }) => {
     healthy = await startReceiver();
     deadA = await startHanging(track);
     deadB = await startHanging(track);
-    h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_TIMEOUT_MS: '20000', WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '2', RATE_LIMIT_WEBHOOK_TESTS: '100/1m' } });
+    h = harness;
   });
   afterAll(async () => {
     // Free the attempts in flight first, so that the workers' drain does not wait out their timeout.
     await deadA?.close();
     await deadB?.close();
-    await h?.stop();
     await healthy?.close();
   });
 

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import { verifyWebhook } from '../../src/webhooks/signature.js';
-import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { localSpec, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
+
+const it = harnessTest({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3' } });
 
 /** Operations that finish on the real engine announce themselves to their team's subscriptions. */
 describe('operation events, with the real engine', () => {
@@ -11,9 +14,9 @@ describe('operation events, with the real engine', () => {
   const secrets: Record<string, string> = {};
   const name = 'hooked-one';
 
-  beforeAll(async () => {
+  it.beforeAll(async ({ harness }) => {
     receiver = await startReceiver();
-    h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3' } });
+    h = harness;
     const tokens = { alpha: await h.teamToken('alpha'), beta: await h.teamToken('beta'), admin: h.adminToken };
     const subscriptions: Array<[string, string, string[]]> = [
       ['alpha', tokens.alpha, ['operation.succeeded', 'operation.failed', 'operation.cancelled']],
@@ -27,7 +30,6 @@ describe('operation events, with the real engine', () => {
     }
   });
   afterAll(async () => {
-    await h?.stop();
     await receiver?.close();
   });
 

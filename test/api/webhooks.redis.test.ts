@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { verifyWebhook } from '../../src/webhooks/signature.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
-import { redisUrl, startHarness, type Harness } from '../support/harness.js';
+import { redisUrl, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
+
+const it = harnessTest({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '2000' } });
 
 /** Subscriptions over HTTP and deliveries through the real queue to a real receiver; no engine run. */
 describe('webhooks over HTTP, delivered through the queue', () => {
@@ -14,14 +17,13 @@ describe('webhooks over HTTP, delivered through the queue', () => {
   let beta: string;
   const secrets = new Set<string>();
 
-  beforeAll(async () => {
+  it.beforeAll(async ({ harness }) => {
     receiver = await startReceiver();
-    h = await startHarness({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '2000' } });
+    h = harness;
     alpha = await h.teamToken('alpha');
     beta = await h.teamToken('beta');
   });
   afterAll(async () => {
-    await h?.stop();
     await receiver?.close();
   });
 

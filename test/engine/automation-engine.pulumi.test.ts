@@ -1,10 +1,12 @@
 /**
  * The AutomationEngine against the real Pulumi CLI: a file:// backend and the passphrase provider in
- * a temp directory, the local-files blueprint. One stack is reused across the steps, in order.
+ * a temp directory, the local-files blueprint. Every test runs on a stack of its own, so the tests run
+ * at once (the SDK keeps each inline program's runtime state apart), and any one of them runs alone.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,37 +16,52 @@ import { BlueprintRegistry } from '../../src/blueprints/registry.js';
 import type { OperationKind } from '../../src/domain/operation.js';
 import { AutomationEngine } from '../../src/engine/automation-engine.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../../src/engine/engine.js';
-import { buildPulumiEnv, ensureFileBackend, ensurePassphrase } from '../../src/engine/pulumi-env.js';
-import { translateError } from '../../src/engine/translate-error.js';
+import { buildPulumiEnv, ensureFileBackend } from '../../src/engine/pulumi-env.js';
 import localFiles, { type LocalFilesSpec } from '../blueprints/local-files.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const STACK = 'eng-one';
 const PASSPHRASE = 'engine-test-passphrase';
 
-describe('AutomationEngine with the local-files blueprint', () => {
+describe.concurrent('AutomationEngine with the local-files blueprint', () => {
   let dataDir: string;
   let cliDir: string;
   let engine: AutomationEngine;
   let env: Record<string, string>;
-  const clusterDir = () => path.join(dataDir, 'local-clusters', STACK);
-  const poolFile = (pool: string) => path.join(clusterDir(), 'pools', `${pool}.json`);
-  const stateFile = () => path.join(dataDir, 'state', '.pulumi', 'stacks', 'clusterd', `${STACK}.json`);
-  const lockFiles = () => {
-    const dir = path.join(dataDir, 'state', '.pulumi', 'locks', 'organization', 'clusterd', STACK);
-    return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
-  };
   const spec = (over: Partial<LocalFilesSpec> = {}): LocalFilesSpec => ({ version: '1.30', nodePools: [{ name: 'default', size: 2 }], ...over });
-
-  async function run(kind: OperationKind, s: LocalFilesSpec, { recover = false } = {}) {
-    const events: EngineEvent[] = [];
-    const result = await engine.run({ ...requestFor(kind, s), recover }, { onEvent: (e) => events.push(e), signal: new AbortController().signal });
-    return { result, events };
-  }
   const ok = (r: EngineResult) => assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
-  const requestFor = (kind: OperationKind, s: LocalFilesSpec): EngineRequest => ({
-    operationId: `op-${kind}`, kind, stackName: STACK, blueprint: 'local-files', spec: s, context: { clusterName: STACK, team: 'alpha', labels: {} }, recover: false,
-  });
+  const sizeIn = (file: string) => JSON.parse(readFileSync(file, 'utf8')).size;
+
+  /** A stack no other test uses (not created yet): its files, and runs of the engine on it. */
+  function freshStack(stem: string) {
+    const name = `${stem}-${randomUUID().slice(0, 8)}`;
+    const clusterDir = path.join(dataDir, 'local-clusters', name);
+    const requestFor = (kind: OperationKind, s: LocalFilesSpec): EngineRequest => ({
+      operationId: `op-${kind}`, kind, stackName: name, blueprint: 'local-files', spec: s, context: { clusterName: name, team: 'alpha', labels: {} }, recover: false,
+    });
+    return {
+      name,
+      clusterDir,
+      poolFile: (pool: string) => path.join(clusterDir, 'pools', `${pool}.json`),
+      stateFile: path.join(dataDir, 'state', '.pulumi', 'stacks', 'clusterd', `${name}.json`),
+      lockFiles: () => {
+        const dir = path.join(dataDir, 'state', '.pulumi', 'locks', 'organization', 'clusterd', name);
+        return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+      },
+      requestFor,
+      async run(kind: OperationKind, s: LocalFilesSpec, { recover = false } = {}) {
+        const events: EngineEvent[] = [];
+        const result = await engine.run({ ...requestFor(kind, s), recover }, { onEvent: (e) => events.push(e), signal: new AbortController().signal });
+        return { result, events };
+      },
+    };
+  }
+
+  /** A fresh stack, provisioned with `s`. */
+  async function provisionedStack(stem: string, s = spec()) {
+    const stack = freshStack(stem);
+    ok((await stack.run('provision', s)).result);
+    return stack;
+  }
 
   /**
    * Runs one request in a separate process (group), as a worker's child would: a cancelled inline
@@ -108,19 +125,20 @@ describe('AutomationEngine with the local-files blueprint', () => {
   });
 
   it('provisions: files exist, outputs are returned with secrets masked, and no secret is in clear in the state', async () => {
-    const { result, events } = await run('provision', spec({ secretValue: 'hunter2-engine-secret' }));
+    const stack = freshStack('eng-provision');
+    const { result, events } = await stack.run('provision', spec({ secretValue: 'hunter2-engine-secret' }));
     ok(result);
     assert.deepEqual(result.summary?.counts, { create: 3, update: 0, replace: 0, delete: 0, same: 0 });
     assert.deepEqual(result.outputs, {
-      endpoint: `file://${path.join(clusterDir(), 'cluster.json')}`,
+      endpoint: `file://${path.join(stack.clusterDir, 'cluster.json')}`,
       version: '1.30',
       nodePools: ['default'],
       kubeconfig: '[secret]',
       secretValue: '[secret]',
     });
-    assert.equal(JSON.parse(readFileSync(poolFile('default'), 'utf8')).size, 2);
-    const token = JSON.parse(readFileSync(path.join(clusterDir(), 'cluster.json'), 'utf8')).token as string;
-    const state = readFileSync(stateFile(), 'utf8');
+    assert.equal(sizeIn(stack.poolFile('default')), 2);
+    const token = JSON.parse(readFileSync(path.join(stack.clusterDir, 'cluster.json'), 'utf8')).token as string;
+    const state = readFileSync(stack.stateFile, 'utf8');
     for (const secret of [token, 'hunter2-engine-secret', PASSPHRASE]) {
       assert.ok(!state.includes(secret), `the state holds ${secret} in clear`);
       assert.ok(!JSON.stringify(events).includes(secret), `the events carry ${secret}`);
@@ -129,16 +147,18 @@ describe('AutomationEngine with the local-files blueprint', () => {
   });
 
   it('updates a pool size: one resource updated, with the property named', async () => {
-    const { result } = await run('update', spec({ nodePools: [{ name: 'default', size: 5 }] }));
+    const stack = await provisionedStack('eng-update');
+    const { result } = await stack.run('update', spec({ nodePools: [{ name: 'default', size: 5 }] }));
     ok(result);
     assert.deepEqual(result.summary?.counts, { create: 0, update: 1, replace: 0, delete: 0, same: 2 });
     assert.deepEqual(result.summary?.resources.map((r) => [r.name, r.op, r.properties]), [['pool-default', 'update', ['size']]]);
-    assert.equal(JSON.parse(readFileSync(poolFile('default'), 'utf8')).size, 5);
+    assert.equal(sizeIn(stack.poolFile('default')), 5);
   });
 
   it('previews planned changes without applying them', async () => {
-    const before = readFileSync(stateFile(), 'utf8');
-    const { result } = await run('preview', spec({ version: '1.31', nodePools: [{ name: 'default', size: 5 }, { name: 'gpu', size: 1 }] }));
+    const stack = await provisionedStack('eng-preview', spec({ nodePools: [{ name: 'default', size: 5 }] }));
+    const before = readFileSync(stack.stateFile, 'utf8');
+    const { result } = await stack.run('preview', spec({ version: '1.31', nodePools: [{ name: 'default', size: 5 }, { name: 'gpu', size: 1 }] }));
     ok(result);
     assert.deepEqual(result.summary?.counts, { create: 1, update: 1, replace: 0, delete: 0, same: 2 });
     assert.deepEqual(
@@ -146,159 +166,98 @@ describe('AutomationEngine with the local-files blueprint', () => {
       [['cluster', 'update', ['version']], ['pool-gpu', 'create', []]],
     );
     assert.equal(result.outputs, null);
-    assert.ok(!existsSync(poolFile('gpu')));
-    assert.equal(readFileSync(stateFile(), 'utf8'), before);
+    assert.ok(!existsSync(stack.poolFile('gpu')));
+    assert.equal(readFileSync(stack.stateFile, 'utf8'), before);
   });
 
   it('drift-check reports an out-of-band edit with the exact property and writes nothing', async () => {
-    writeFileSync(poolFile('default'), JSON.stringify({ name: 'default', size: 9, tags: {} }));
-    const before = readFileSync(stateFile(), 'utf8');
-    const { result } = await run('drift-check', spec({ nodePools: [{ name: 'default', size: 5 }] }));
+    const stack = await provisionedStack('eng-drift', spec({ nodePools: [{ name: 'default', size: 5 }] }));
+    writeFileSync(stack.poolFile('default'), JSON.stringify({ name: 'default', size: 9, tags: {} }));
+    const before = readFileSync(stack.stateFile, 'utf8');
+    const { result } = await stack.run('drift-check', spec({ nodePools: [{ name: 'default', size: 5 }] }));
     ok(result);
     assert.deepEqual(result.summary?.resources.map((r) => [r.name, r.properties]), [['pool-default', ['size']]]);
-    assert.equal(readFileSync(stateFile(), 'utf8'), before);
+    assert.equal(readFileSync(stack.stateFile, 'utf8'), before);
   });
 
   it('refresh adopts the out-of-band edit, and the next update puts the spec back', async () => {
-    const { result } = await run('refresh', spec({ nodePools: [{ name: 'default', size: 5 }] }));
+    const stack = await provisionedStack('eng-refresh', spec({ nodePools: [{ name: 'default', size: 5 }] }));
+    writeFileSync(stack.poolFile('default'), JSON.stringify({ name: 'default', size: 9, tags: {} }));
+    const { result } = await stack.run('refresh', spec({ nodePools: [{ name: 'default', size: 5 }] }));
     ok(result);
     assert.deepEqual(result.summary?.resources.map((r) => [r.name, r.op, r.properties]), [['pool-default', 'update', ['size']]]);
     assert.equal(result.outputs?.kubeconfig, '[secret]');
-    const again = await run('update', spec({ nodePools: [{ name: 'default', size: 5 }] }));
+    const again = await stack.run('update', spec({ nodePools: [{ name: 'default', size: 5 }] }));
     ok(again.result);
-    assert.equal(JSON.parse(readFileSync(poolFile('default'), 'utf8')).size, 5);
+    assert.equal(sizeIn(stack.poolFile('default')), 5);
   });
 
   it('fails with resource-error and a readable message when the provider throws', async () => {
-    const { result } = await run('update', spec({ nodePools: [{ name: 'default', size: 6 }], failOn: 'update' }));
+    const stack = await provisionedStack('eng-fails', spec({ nodePools: [{ name: 'default', size: 5 }] }));
+    const { result } = await stack.run('update', spec({ nodePools: [{ name: 'default', size: 6 }], failOn: 'update' }));
     assert.equal(result.status, 'failed');
     assert.equal(result.error?.code, 'resource-error');
     assert.match(result.error.title, /"cluster" failed$/);
-    assert.equal(result.error?.detail, `local-files: refusing to update ${path.join(clusterDir(), 'cluster.json')} (failOn: update)`);
+    assert.equal(result.error?.detail, `local-files: refusing to update ${path.join(stack.clusterDir, 'cluster.json')} (failOn: update)`);
   });
 
   it('answers spec-invalid without touching the stack when the spec breaks a rule', async () => {
-    const { result } = await run('update', { version: 'latest', nodePools: [] });
+    const stack = freshStack('eng-invalid');
+    const { result } = await stack.run('update', { version: 'latest', nodePools: [] });
     assert.deepEqual(result.error, { code: 'spec-invalid', title: 'The operation cannot run', detail: 'spec.version: must look like 1.30' });
-  });
-
-  it('cancels mid-run through the AbortSignal and leaves the stack unlocked', async () => {
-    const started = Date.now();
-    const { done } = spawnRun(requestFor('update', spec({ nodePools: [{ name: 'default', size: 7 }], delayMs: 2500 })), 'abort-on-update');
-    const result = await done;
-    assert.equal(result.status, 'cancelled', JSON.stringify(result.error));
-    assert.equal(result.error?.code, 'cancelled');
-    assert.ok(Date.now() - started < 20_000);
-    assert.deepEqual(lockFiles(), []);
-    const next = await run('update', spec({ nodePools: [{ name: 'default', size: 7 }] }));
-    ok(next.result);
-    assert.equal(JSON.parse(readFileSync(poolFile('default'), 'utf8')).size, 7);
+    assert.ok(!existsSync(stack.stateFile), 'a stack was created');
   });
 
   it('recovers a stack left locked with pending operations by a run killed with SIGKILL', async () => {
-    const { child, updating } = spawnRun(requestFor('update', spec({ nodePools: [{ name: 'default', size: 8 }], delayMs: 60_000 })), 'report-update');
+    const stack = await provisionedStack('eng-recover');
+    const { child, updating } = spawnRun(stack.requestFor('update', spec({ nodePools: [{ name: 'default', size: 8 }], delayMs: 60_000 })), 'report-update');
     await updating;
     // Let the engine persist the step as a pending operation before the crash.
     await new Promise((r) => setTimeout(r, 1000));
     await killProcessTree(child.pid!);
     await new Promise((r) => child.once('exit', r));
 
-    assert.equal(lockFiles().length, 1, 'the killed run left its lock');
-    const pending = JSON.parse(readFileSync(stateFile(), 'utf8')).checkpoint.latest.pending_operations;
+    assert.equal(stack.lockFiles().length, 1, 'the killed run left its lock');
+    const pending = JSON.parse(readFileSync(stack.stateFile, 'utf8')).checkpoint.latest.pending_operations;
     assert.equal(pending.length, 1, 'the killed run left a pending operation');
 
-    const blocked = await run('update', spec({ nodePools: [{ name: 'default', size: 8 }] }));
+    const blocked = await stack.run('update', spec({ nodePools: [{ name: 'default', size: 8 }] }));
     assert.equal(blocked.result.status, 'failed');
     assert.equal(blocked.result.error?.code, 'stack-locked');
     assert.match(blocked.result.error.detail, /^Locked since \S+ by \S+ \(pid \d+\)\. If no other operation is running/);
 
-    const recovered = await run('update', spec({ nodePools: [{ name: 'default', size: 8 }] }), { recover: true });
+    const recovered = await stack.run('update', spec({ nodePools: [{ name: 'default', size: 8 }] }), { recover: true });
     ok(recovered.result);
     assert.ok(recovered.events.some((e) => e.type === 'log' && /^recovery: lock released with pulumi cancel; cleared 1 pending operation\(s\): updating/.test(String(e.data))));
-    assert.deepEqual(lockFiles(), []);
-    assert.equal(JSON.parse(readFileSync(stateFile(), 'utf8')).checkpoint.latest.pending_operations, undefined);
-    assert.equal(JSON.parse(readFileSync(poolFile('default'), 'utf8')).size, 8);
+    assert.deepEqual(stack.lockFiles(), []);
+    assert.equal(JSON.parse(readFileSync(stack.stateFile, 'utf8')).checkpoint.latest.pending_operations, undefined);
+    assert.equal(sizeIn(stack.poolFile('default')), 8);
   });
 
   it('destroys: the files and the stack are gone', async () => {
-    const { result } = await run('destroy', spec({ nodePools: [{ name: 'default', size: 8 }] }));
+    const stack = await provisionedStack('eng-destroy');
+    const { result } = await stack.run('destroy', spec());
     ok(result);
     assert.equal(result.summary?.counts.delete, 3);
-    assert.ok(!existsSync(clusterDir()), 'the cluster directory is left');
-    assert.ok(!existsSync(stateFile()), 'the stack is left');
-    const again = await run('destroy', spec());
+    assert.ok(!existsSync(stack.clusterDir), 'the cluster directory is left');
+    assert.ok(!existsSync(stack.stateFile), 'the stack is left');
+    const again = await stack.run('destroy', spec());
     ok(again.result);
     assert.deepEqual(again.result.summary?.counts, { create: 0, update: 0, replace: 0, delete: 0, same: 0 });
   });
-});
 
-describe('translateError, on messages captured from CLI 3.259', () => {
-  const translate = (message: string, diagnostics: Array<{ urn?: string; message: string }> = [], name = 'CommandError') =>
-    translateError(Object.assign(new Error(`code: 255\n stdout: \n stderr: ${message}`), { name }), { diagnostics, redact: ['hunter2-secret'] });
-
-  it('names the provider plugin that could not be downloaded, and how to install it', () => {
-    const diag = "Could not automatically download and install resource plugin 'pulumi-resource-random' at version v4.16.0, install the plugin using `pulumi plugin install resource random v4.16.0`: error downloading provider random to file: failed to download plugin: random-4.16.0: failed all 5 attempts\n";
-    assert.deepEqual(translate('error: update failed', [{ urn: 'urn:pulumi:s::clusterd::pulumi:providers:random::default_4_16_0', message: diag }]), {
-      code: 'provider-plugin-missing',
-      title: 'The Pulumi provider plugin "random" is not installed',
-      detail: "Install it on the workers with the service's PULUMI_HOME (pulumi plugin install resource random v4.16.0), or allow them to download it.",
-    });
-    const latest = 'could not find latest version for provider aws: Get "https://api.github.com/repos/pulumi/pulumi-aws/releases/latest": dial tcp: lookup api.github.com: no such host\n';
-    assert.equal(translate('error: update failed', [{ message: latest }]).title, 'The Pulumi provider plugin "aws" is not installed');
-  });
-
-  it('points at PATH and NODE_PATH when the dynamic provider plugin cannot start', () => {
-    const e = translate('error: could not read plugin [/repo/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs]: EOF');
-    assert.equal(e.code, 'provider-plugin-missing');
-    assert.equal(e.title, 'The Pulumi provider plugin "pulumi-nodejs" is not installed');
-    assert.match(e.detail, /NODE_PATH/);
-  });
-
-  it('recognises missing cloud credentials', () => {
-    const diag = 'error: configuring Terraform AWS Provider: no valid credential sources for Terraform AWS Provider found.\n\nPlease see https://registry.terraform.io/providers/hashicorp/aws';
-    const e = translate('error: update failed', [{ urn: 'urn:pulumi:s::clusterd::pulumi:providers:aws::default', message: diag }]);
-    assert.equal(e.code, 'cloud-credentials-missing');
-    assert.match(e.detail, /^configuring Terraform AWS Provider: no valid credential sources/);
-  });
-
-  it('keeps a program error to its first line, without colours or secrets', () => {
-    const e = translate('error: update failed', [{ message: '\u001b[31mUnhandled exception: Error: cannot reach hunter2-secret\n    at Object.init (/x.ts:1:1)\n' }]);
-    assert.deepEqual(e, { code: 'resource-error', title: 'The program failed', detail: 'Unhandled exception: Error: cannot reach [secret]' });
-  });
-
-  it('maps a missing stack and cuts long details', () => {
-    assert.equal(translate("error: no stack named 'gone' found", [], 'StackNotFoundError').code, 'stack-not-found');
-    assert.ok(translate('error: x', [{ urn: 'urn:pulumi:s::p::t::n', message: 'y'.repeat(2000) }]).detail.length <= 500);
-  });
-});
-
-describe('the Pulumi CLI environment', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'clusterd-env-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('generates the passphrase once, mode 0600, and reads it back afterwards', async () => {
-    const [a, b] = await Promise.all([ensurePassphrase(dir), ensurePassphrase(dir)]);
-    assert.equal(a, b);
-    assert.equal(await ensurePassphrase(dir), a);
-    assert.ok(a.length >= 40);
-    assert.equal(statSync(path.join(dir, 'passphrase')).mode & 0o777, 0o600);
-    assert.deepEqual(readdirSync(dir), ['passphrase']);
-  });
-
-  it('sets the backend, home, passphrase file (passphrase provider only, never the passphrase), PATH and NODE_PATH', () => {
-    const env = buildPulumiEnv({ dataDir: dir, backendUrl: 'file:///x', secretsProvider: 'passphrase', passphraseFile: '/run/p', cliDir: '/opt/pulumi', basePath: '/usr/bin' });
-    assert.equal(env.PULUMI_BACKEND_URL, 'file:///x');
-    assert.equal(env.PULUMI_CONFIG_PASSPHRASE_FILE, '/run/p');
-    assert.equal(env.PULUMI_CONFIG_PASSPHRASE, undefined);
-    assert.equal(env.PULUMI_HOME, path.join(dir, 'pulumi-home'));
-    assert.equal(env.PULUMI_SKIP_UPDATE_CHECK, 'true');
-    assert.equal(env.PULUMI_DIY_BACKEND_NO_LEGACY_WARNING, 'true');
-    assert.deepEqual(env.PATH!.split(':'), ['/opt/pulumi', path.join(ROOT, 'node_modules/@pulumi/pulumi'), '/usr/bin']);
-    assert.equal(env.NODE_PATH!.split(':')[0], path.join(ROOT, 'node_modules'));
-    const kms = buildPulumiEnv({ dataDir: dir, backendUrl: 's3://b', secretsProvider: 'awskms://alias/x', passphraseFile: '/run/p' });
-    assert.equal(kms.PULUMI_CONFIG_PASSPHRASE_FILE, undefined);
+  // Alone: its bound on the time a cancel takes must not count the other tests' load.
+  it('cancels mid-run through the AbortSignal and leaves the stack unlocked', { concurrent: false }, async () => {
+    const stack = await provisionedStack('eng-cancel');
+    const started = Date.now();
+    const { done } = spawnRun(stack.requestFor('update', spec({ nodePools: [{ name: 'default', size: 7 }], delayMs: 2500 })), 'abort-on-update');
+    const result = await done;
+    assert.equal(result.status, 'cancelled', JSON.stringify(result.error));
+    assert.equal(result.error?.code, 'cancelled');
+    assert.ok(Date.now() - started < 20_000);
+    assert.deepEqual(stack.lockFiles(), []);
+    const next = await stack.run('update', spec({ nodePools: [{ name: 'default', size: 7 }] }));
+    ok(next.result);
+    assert.equal(sizeIn(stack.poolFile('default')), 7);
   });
 });

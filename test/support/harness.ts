@@ -179,5 +179,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
+/** Stops every harness of a file that starts several, even when stopping one of them fails. */
+export async function stopAll(harnesses: Harness[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const h of harnesses) await h.stop().catch((err: unknown) => failures.push(err));
+  if (failures.length) throw new AggregateError(failures, `${failures.length} of ${harnesses.length} harnesses did not stop cleanly`);
+}
+
 /** A valid local-files spec. */
 export const localSpec = (over: Record<string, unknown> = {}) => ({ version: '1.30', nodePools: [{ name: 'default', size: 2 }], ...over });
