@@ -6,7 +6,8 @@ module.exports = {
   forbidden: [
     {
       name: 'only-main-wires-server-and-queue',
-      comment: 'src/ holds the core; only src/main.ts (and the roles it starts, src/roles/) put the HTTP server and the queue together with it.',
+      comment:
+        'src/ holds the core; only src/main.ts (and the roles it starts, src/roles/) put the HTTP server and the queue together with it.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/(main|roles/)' },
       to: { path: '^(server|queue)/' },
@@ -27,7 +28,8 @@ module.exports = {
     },
     {
       name: 'programs-stay-out-of-the-service',
-      comment: 'Blueprint programs run inside the job child: they know the blueprint contract and the domain, never the server, the queue or the records.',
+      comment:
+        'Blueprint programs run inside the job child: they know the blueprint contract and the domain, never the server, the queue or the records.',
       severity: 'error',
       from: { path: '^programs/' },
       to: { path: '^(server|queue|src/store)/' },
@@ -45,6 +47,10 @@ module.exports = {
     includeOnly: '^(src|server|queue|programs)/',
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
   },
 };

@@ -11,18 +11,29 @@ let next = 0;
 let errors = 0;
 
 async function one(i: number) {
-  const body = JSON.stringify({ team: 'bench', name: `b${runId}-${i}`, blueprint: 'local-files', spec: { version: '1.30', nodePools: [{ name: 'default', size: 1 }] } });
+  const body = JSON.stringify({
+    team: 'bench',
+    name: `b${runId}-${i}`,
+    blueprint: 'local-files',
+    spec: { version: '1.30', nodePools: [{ name: 'default', size: 1 }] },
+  });
   const t0 = performance.now();
-  const res = await fetch(`${url}/v1/clusters`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+  const res = await fetch(`${url}/v1/clusters`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body,
+  });
   await res.arrayBuffer();
   latencies.push(performance.now() - t0);
   if (res.status !== 202) errors++;
 }
 
 const started = performance.now();
-await Promise.all(Array.from({ length: concurrency }, async () => {
-  while (next < total) await one(next++);
-}));
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    while (next < total) await one(next++);
+  }),
+);
 const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;

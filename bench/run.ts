@@ -21,12 +21,18 @@ async function acceptance() {
   try {
     // The API serves from this process, so the load generator must run without blocking it.
     const load = (total: number, concurrency: number, runId: string) =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/load.ts'), h.url, h.adminToken, String(total), String(concurrency), runId], { encoding: 'utf8' });
+      promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', path.join(ROOT, 'bench/load.ts'), h.url, h.adminToken, String(total), String(concurrency), runId],
+        { encoding: 'utf8' },
+      );
     // Warm-up, so that JIT and connection pools do not count.
     await load(200, 8, 'warm');
     const { stdout: out } = await load(LOAD_TOTAL, LOAD_CONCURRENCY, 'run');
     const r = JSON.parse(out.trim().split('\n').at(-1)!);
-    console.log(`POST /v1/clusters (${store}, ${r.total} requests, ${r.concurrency} in flight, separate process): ${r.perSecond.toFixed(0)} accepted/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, errors ${r.errors}`);
+    console.log(
+      `POST /v1/clusters (${store}, ${r.total} requests, ${r.concurrency} in flight, separate process): ${r.perSecond.toFixed(0)} accepted/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, errors ${r.errors}`,
+    );
   } finally {
     await h.stop();
   }
@@ -35,7 +41,9 @@ async function acceptance() {
 async function pickupAndRatio() {
   const h = await startHarness({ env: { WORKER_CONCURRENCY: '2' } });
   try {
-    const create = await h.api('POST', '/v1/clusters', { body: { team: 'bench', name: 'bench-ratio', blueprint: 'local-files', spec: localSpec() } });
+    const create = await h.api('POST', '/v1/clusters', {
+      body: { team: 'bench', name: 'bench-ratio', blueprint: 'local-files', spec: localSpec() },
+    });
     await h.waitFor(create.body.operation.id);
     const pickups: number[] = [];
     for (let i = 0; i < PICKUP_SAMPLES; i++) {
@@ -43,7 +51,9 @@ async function pickupAndRatio() {
       const op = await h.waitFor(res.body.operation.id);
       pickups.push(Date.parse(op.startedAt) - Date.parse(op.queuedAt));
     }
-    console.log(`queue pick-up with idle workers (${PICKUP_SAMPLES} operations, queuedAt -> startedAt): p50 ${ms(median(pickups))}, p99 ${ms(pct(pickups, 99))}`);
+    console.log(
+      `queue pick-up with idle workers (${PICKUP_SAMPLES} operations, queuedAt -> startedAt): p50 ${ms(median(pickups))}, p99 ${ms(pct(pickups, 99))}`,
+    );
 
     const service: number[] = [];
     const direct: number[] = [];
@@ -60,7 +70,9 @@ async function pickupAndRatio() {
       await stack.up();
       direct.push(performance.now() - t1);
     }
-    console.log(`update end-to-end through the service: median ${ms(median(service))}; directly with the Automation API: median ${ms(median(direct))}; ratio ${(median(service) / median(direct)).toFixed(2)}`);
+    console.log(
+      `update end-to-end through the service: median ${ms(median(service))}; directly with the Automation API: median ${ms(median(direct))}; ratio ${(median(service) / median(direct)).toFixed(2)}`,
+    );
   } finally {
     await h.stop();
   }

@@ -35,9 +35,19 @@ async function passphraseFile(h: Harness): Promise<string> {
 
 export async function directStack(h: Harness, name: string, spec: LocalFilesSpec, team = 'bench'): Promise<Stack> {
   const blueprint = localFiles({ dataDir: h.dataDir });
-  const env = buildPulumiEnv({ dataDir: h.dataDir, backendUrl: `file://${path.join(h.dataDir, 'state')}`, secretsProvider: 'passphrase', passphraseFile: await passphraseFile(h) });
+  const env = buildPulumiEnv({
+    dataDir: h.dataDir,
+    backendUrl: `file://${path.join(h.dataDir, 'state')}`,
+    secretsProvider: 'passphrase',
+    passphraseFile: await passphraseFile(h),
+  });
   return LocalWorkspace.selectStack(
     { stackName: name, projectName: PROJECT, program: blueprint.program(spec, { clusterName: name, team, labels: {} }) },
-    { workDir: path.join(h.dataDir, 'workspaces', name), envVars: env, secretsProvider: 'passphrase', projectSettings: { name: PROJECT, runtime: 'nodejs' } },
+    {
+      workDir: path.join(h.dataDir, 'workspaces', name),
+      envVars: env,
+      secretsProvider: 'passphrase',
+      projectSettings: { name: PROJECT, runtime: 'nodejs' },
+    },
   );
 }

@@ -61,22 +61,29 @@ async function startWorkers(h: Harness, env: Record<string, string>): Promise<Ch
 
 /** SIGTERM, as an orchestrator would, and wait for the drain. */
 async function stopWorkers(workers: ChildProcess[]): Promise<void> {
-  await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
-    if (w.exitCode !== null || w.signalCode !== null) return resolve();
-    w.once('exit', () => resolve());
-    w.kill('SIGTERM');
-  })));
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (w.exitCode !== null || w.signalCode !== null) return resolve();
+          w.once('exit', () => resolve());
+          w.kill('SIGTERM');
+        }),
+    ),
+  );
 }
 
 async function provision(h: Harness): Promise<void> {
   const workers = await startWorkers(h, { WORKER_CONCURRENCY: String(Math.max(...CONCURRENCY) + 1) });
   try {
-    await Promise.all(clusterNames.map(async (name) => {
-      const res = await h.api('POST', '/v1/clusters', { body: { team: 'bench', name, blueprint: 'local-files', spec: localSpec() } });
-      if (res.status !== 202) throw new Error(`create ${name}: ${res.status} ${JSON.stringify(res.body)}`);
-      const op = await h.waitFor(res.body.operation.id, undefined, 600_000);
-      if (op.status !== 'succeeded') throw new Error(`create ${name} ${op.status}: ${JSON.stringify(op.error)}`);
-    }));
+    await Promise.all(
+      clusterNames.map(async (name) => {
+        const res = await h.api('POST', '/v1/clusters', { body: { team: 'bench', name, blueprint: 'local-files', spec: localSpec() } });
+        if (res.status !== 202) throw new Error(`create ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+        const op = await h.waitFor(res.body.operation.id, undefined, 600_000);
+        if (op.status !== 'succeeded') throw new Error(`create ${name} ${op.status}: ${JSON.stringify(op.error)}`);
+      }),
+    );
   } finally {
     await stopWorkers(workers);
   }
@@ -97,7 +104,11 @@ async function serviceSweep(h: Harness, cap: number): Promise<{ perMin: number; 
   let memory: ReturnType<ReturnType<typeof sampleTreeRss>['stop']> | undefined;
   let sweep: any;
   try {
-    const workers = await startWorkers(h, { WORKER_CONCURRENCY: String(cap + 1), DRIFT_MAX_CONCURRENT_CHECKS: String(cap), DRIFT_SWEEP_POLL_MS: String(POLL_MS) });
+    const workers = await startWorkers(h, {
+      WORKER_CONCURRENCY: String(cap + 1),
+      DRIFT_MAX_CONCURRENT_CHECKS: String(cap),
+      DRIFT_SWEEP_POLL_MS: String(POLL_MS),
+    });
     const sampler = sampleTreeRss(() => workers.flatMap((w) => (w.pid ? [w.pid] : [])), SAMPLE_MS);
     try {
       const started = await call('POST', '/v1/drift/sweeps');
@@ -134,25 +145,46 @@ async function directCheck(h: Harness, name: string): Promise<void> {
 async function directChecks(h: Harness, cap: number): Promise<number> {
   const todo = [...clusterNames];
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: cap }, async () => {
-    for (let name = todo.shift(); name; name = todo.shift()) await directCheck(h, name);
-  }));
+  await Promise.all(
+    Array.from({ length: cap }, async () => {
+      for (let name = todo.shift(); name; name = todo.shift()) await directCheck(h, name);
+    }),
+  );
   return FLEET / ((performance.now() - t0) / 60_000);
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['concurrency', 'service clusters/min', 'direct clusters/min', 'service/direct', 'peak worker RSS MiB', 'idle worker RSS MiB'];
-  const cells = rows.map((r) => [String(r.concurrency), r.servicePerMin.toFixed(1), r.directPerMin.toFixed(1), (r.servicePerMin / r.directPerMin).toFixed(2), r.peakRssMiB.toFixed(0), r.idleRssMiB.toFixed(0)]);
+  const header = [
+    'concurrency',
+    'service clusters/min',
+    'direct clusters/min',
+    'service/direct',
+    'peak worker RSS MiB',
+    'idle worker RSS MiB',
+  ];
+  const cells = rows.map((r) => [
+    String(r.concurrency),
+    r.servicePerMin.toFixed(1),
+    r.directPerMin.toFixed(1),
+    (r.servicePerMin / r.directPerMin).toFixed(2),
+    r.peakRssMiB.toFixed(0),
+    r.idleRssMiB.toFixed(0),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  for (const line of [header, widths.map((w) => '-'.repeat(w)), ...cells]) console.log(line.map((c, i) => c.padStart(widths[i]!)).join('  '));
+  for (const line of [header, widths.map((w) => '-'.repeat(w)), ...cells])
+    console.log(line.map((c, i) => c.padStart(widths[i]!)).join('  '));
 }
 
 if (!(Number.isInteger(FLEET) && FLEET >= 1)) throw new Error('BENCH_SWEEP_FLEET must be an integer of at least 1');
-if (!CONCURRENCY.every((n) => Number.isInteger(n) && n >= 1 && n <= 255)) throw new Error('BENCH_SWEEP_CONCURRENCY must be comma-separated integers from 1 to 255');
+if (!CONCURRENCY.every((n) => Number.isInteger(n) && n >= 1 && n <= 255))
+  throw new Error('BENCH_SWEEP_CONCURRENCY must be comma-separated integers from 1 to 255');
 if (!(Number.isInteger(WORKERS) && WORKERS >= 1)) throw new Error('BENCH_SWEEP_WORKERS must be an integer of at least 1');
-if (!process.env.TEST_DATABASE_URL) throw new Error('the sweep bench runs workers as processes, which need TEST_DATABASE_URL (PostgreSQL): run it with npm run bench:sweep');
+if (!process.env.TEST_DATABASE_URL)
+  throw new Error('the sweep bench runs workers as processes, which need TEST_DATABASE_URL (PostgreSQL): run it with npm run bench:sweep');
 console.log(machineLine('sweep bench'));
-console.log(`fleet drift sweep: ${FLEET} local-files clusters, ${WORKERS} worker process(es) with WORKER_CONCURRENCY = checks + 1, DRIFT_SWEEP_POLL_MS ${POLL_MS}`);
+console.log(
+  `fleet drift sweep: ${FLEET} local-files clusters, ${WORKERS} worker process(es) with WORKER_CONCURRENCY = checks + 1, DRIFT_SWEEP_POLL_MS ${POLL_MS}`,
+);
 const h = await startHarness({ workers: 'none', env: { DRIFT_SWEEP_CRON: 'off' } });
 try {
   const t0 = performance.now();
@@ -164,8 +196,16 @@ try {
   for (const cap of CONCURRENCY) {
     const service = await serviceSweep(h, cap);
     const directPerMin = await directChecks(h, cap);
-    console.log(`${cap} at once: service ${service.perMin.toFixed(1)} clusters/min (sweep startedAt -> finishedAt), direct ${directPerMin.toFixed(1)} clusters/min, peak worker RSS ${service.peakRssMiB.toFixed(0)} MiB`);
-    rows.push({ concurrency: cap, servicePerMin: service.perMin, directPerMin, peakRssMiB: service.peakRssMiB, idleRssMiB: service.idleRssMiB });
+    console.log(
+      `${cap} at once: service ${service.perMin.toFixed(1)} clusters/min (sweep startedAt -> finishedAt), direct ${directPerMin.toFixed(1)} clusters/min, peak worker RSS ${service.peakRssMiB.toFixed(0)} MiB`,
+    );
+    rows.push({
+      concurrency: cap,
+      servicePerMin: service.perMin,
+      directPerMin,
+      peakRssMiB: service.peakRssMiB,
+      idleRssMiB: service.idleRssMiB,
+    });
   }
   printTable(rows);
 } finally {

@@ -51,7 +51,10 @@ export function treeRssBytes(roots: number[]): number {
 }
 
 /** Samples the trees under `roots()` every `intervalMs` until `stop()`, which returns the peak and the first sample. */
-export function sampleTreeRss(roots: () => number[], intervalMs = 200): { stop(): { peakBytes: number; firstBytes: number; samples: number } } {
+export function sampleTreeRss(
+  roots: () => number[],
+  intervalMs = 200,
+): { stop(): { peakBytes: number; firstBytes: number; samples: number } } {
   let peakBytes = 0;
   let firstBytes: number | null = null;
   let samples = 0;

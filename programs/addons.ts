@@ -94,7 +94,10 @@ export class Baseline extends pulumi.ComponentResource {
     const { quota, containerDefaults } = args.tenancy;
     new k8s.core.v1.ResourceQuota(
       `${ns}-quota`,
-      { metadata: metadata('team-quota'), spec: { hard: { 'requests.cpu': quota.cpu, 'requests.memory': quota.memory, pods: String(quota.pods) } } },
+      {
+        metadata: metadata('team-quota'),
+        spec: { hard: { 'requests.cpu': quota.cpu, 'requests.memory': quota.memory, pods: String(quota.pods) } },
+      },
       inNs,
     );
     new k8s.core.v1.LimitRange(
@@ -128,7 +131,12 @@ export class Baseline extends pulumi.ComponentResource {
           policyTypes: ['Egress'],
           egress: [
             {
-              to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+              to: [
+                {
+                  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+                  podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+                },
+              ],
               ports: [
                 { protocol: 'UDP', port: 53 },
                 { protocol: 'TCP', port: 53 },
@@ -144,5 +152,9 @@ export class Baseline extends pulumi.ComponentResource {
 
 /** Labels clusterd puts on the Kubernetes objects it makes. */
 export function objectLabels(context: { clusterName: string; team: string }): Record<string, string> {
-  return { 'app.kubernetes.io/managed-by': 'clusterd', 'clusterd.io/cluster': context.clusterName, 'clusterd.io/team': context.team.replace(/-+$/, '') };
+  return {
+    'app.kubernetes.io/managed-by': 'clusterd',
+    'clusterd.io/cluster': context.clusterName,
+    'clusterd.io/team': context.team.replace(/-+$/, ''),
+  };
 }

@@ -29,11 +29,16 @@ export function parseCidr(cidr: string): Ipv4Block | null {
 export function cidrProblem(cidr: string): string | null {
   const m = CIDR.exec(cidr);
   if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) return 'must be an IPv4 CIDR block like 10.0.0.0/16';
-  if (!parseCidr(cidr)) return `has host bits set: the network is ${formatCidr({ base: networkOf({ base: toInt(m), prefix: Number(m[5]) }), prefix: Number(m[5]) })}`;
+  if (!parseCidr(cidr))
+    return `has host bits set: the network is ${formatCidr({ base: networkOf({ base: toInt(m), prefix: Number(m[5]) }), prefix: Number(m[5]) })}`;
   return null;
 }
 
-const toInt = (m: RegExpExecArray) => m.slice(1, 5).map(Number).reduce((acc, o) => acc * 256 + o, 0);
+const toInt = (m: RegExpExecArray) =>
+  m
+    .slice(1, 5)
+    .map(Number)
+    .reduce((acc, o) => acc * 256 + o, 0);
 
 function size(prefix: number): number {
   return 2 ** (32 - prefix);

@@ -33,12 +33,15 @@ export const tagsSchema = z
   )
   .superRefine((tags, ctx) => {
     for (const key of Object.keys(tags)) {
-      if ((RESERVED_TAGS as readonly string[]).includes(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is set by clusterd itself' });
+      if ((RESERVED_TAGS as readonly string[]).includes(key))
+        ctx.addIssue({ code: 'custom', path: [key], message: 'is set by clusterd itself' });
       else if (/^aws:/i.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'must not start with aws: (reserved by AWS)' });
     }
     if (Object.keys(tags).length > 40) ctx.addIssue({ code: 'custom', message: 'must have at most 40 tags' });
   })
-  .describe('Tags (AWS) or labels (GCP) put on every cloud resource that takes them, besides clusterd-cluster and clusterd-team. Keys and values up to 63 characters; GCP labels are lowercased and other characters become _.');
+  .describe(
+    'Tags (AWS) or labels (GCP) put on every cloud resource that takes them, besides clusterd-cluster and clusterd-team. Keys and values up to 63 characters; GCP labels are lowercased and other characters become _.',
+  );
 
 /** Who may reach the Kubernetes API endpoint. */
 export const endpointSchema = z
@@ -46,13 +49,17 @@ export const endpointSchema = z
     access: z
       .enum(['public', 'private', 'public-and-private'], 'must be one of public, private, public-and-private')
       .default('public-and-private')
-      .describe('public: reachable from the allowed CIDRs only; private: only from inside the network (clusterd workers must be there too, to install add-ons); public-and-private: both, nodes use the private one.'),
+      .describe(
+        'public: reachable from the allowed CIDRs only; private: only from inside the network (clusterd workers must be there too, to install add-ons); public-and-private: both, nodes use the private one.',
+      ),
     publicCidrs: z
       .array(cidrSchema)
       .min(1, 'must have at least 1 CIDR block (leave the field out to allow any address)')
       .max(40, 'must have at most 40 CIDR blocks')
       .optional()
-      .describe('CIDR blocks allowed to reach the public endpoint. Default: any address (0.0.0.0/0); must be left out when access is private.'),
+      .describe(
+        'CIDR blocks allowed to reach the public endpoint. Default: any address (0.0.0.0/0); must be left out when access is private.',
+      ),
   })
   .superRefine((endpoint, ctx) => {
     if (endpoint.access === 'private' && endpoint.publicCidrs) {
@@ -66,7 +73,7 @@ export type EndpointSpec = z.infer<typeof endpointSchema>;
 
 /** The public CIDRs in effect for an endpoint spec (empty when the endpoint is private). */
 export function publicCidrsOf(endpoint: EndpointSpec): string[] {
-  return endpoint.access === 'private' ? [] : endpoint.publicCidrs ?? ['0.0.0.0/0'];
+  return endpoint.access === 'private' ? [] : (endpoint.publicCidrs ?? ['0.0.0.0/0']);
 }
 
 const labelKey = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -75,19 +82,31 @@ const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const nodeLabelsSchema = z
   .record(
     z.string().regex(labelKey, 'node label keys must be Kubernetes label keys ([prefix/]name, name up to 63 characters)'),
-    z.string().regex(labelValue, 'node label values must be at most 63 characters of A-Z, a-z, 0-9, -, _ and ., starting and ending with a letter or digit'),
+    z
+      .string()
+      .regex(
+        labelValue,
+        'node label values must be at most 63 characters of A-Z, a-z, 0-9, -, _ and ., starting and ending with a letter or digit',
+      ),
   )
   .superRefine((labels, ctx) => {
     for (const key of Object.keys(labels)) {
-      if (/(^|\.)(kubernetes\.io|k8s\.io)\//.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'must not use the reserved kubernetes.io/ or k8s.io/ prefixes' });
+      if (/(^|\.)(kubernetes\.io|k8s\.io)\//.test(key))
+        ctx.addIssue({ code: 'custom', path: [key], message: 'must not use the reserved kubernetes.io/ or k8s.io/ prefixes' });
       else if (key === POOL_LABEL) ctx.addIssue({ code: 'custom', path: [key], message: 'is set by clusterd itself' });
     }
   });
 
 const taintSchema = z.strictObject({
   key: z.string().regex(labelKey, 'must be a Kubernetes label key ([prefix/]name, name up to 63 characters)').describe('Taint key.'),
-  value: z.string().regex(labelValue, 'must be at most 63 characters of A-Z, a-z, 0-9, -, _ and .').optional().describe('Taint value; may be left out.'),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], 'must be one of NoSchedule, PreferNoSchedule, NoExecute').describe('Taint effect.'),
+  value: z
+    .string()
+    .regex(labelValue, 'must be at most 63 characters of A-Z, a-z, 0-9, -, _ and .')
+    .optional()
+    .describe('Taint value; may be left out.'),
+  effect: z
+    .enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], 'must be one of NoSchedule, PreferNoSchedule, NoExecute')
+    .describe('Taint effect.'),
 });
 
 export type TaintSpec = z.infer<typeof taintSchema>;
@@ -102,19 +121,46 @@ export function nodePoolFields<const V extends readonly [string, ...string[]]>(v
       .string()
       .regex(/^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/, 'must be 1-32 characters of a-z, 0-9 and -, start with a letter and not end with -')
       .describe('Pool name, unique in the cluster; nodes carry it as the clusterd.io/pool label. A pool with a new name is a new pool.'),
-    minSize: z.number().int('must be an integer').min(0, 'must be at least 0').max(1000, 'must be at most 1000').default(2).describe('Fewest nodes. Default 2.'),
-    maxSize: z.number().int('must be an integer').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(5).describe('Most nodes. Default 5.'),
+    minSize: z
+      .number()
+      .int('must be an integer')
+      .min(0, 'must be at least 0')
+      .max(1000, 'must be at most 1000')
+      .default(2)
+      .describe('Fewest nodes. Default 2.'),
+    maxSize: z
+      .number()
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000')
+      .default(5)
+      .describe('Most nodes. Default 5.'),
     desiredSize: z
       .number()
       .int('must be an integer')
       .min(0, 'must be at least 0')
       .max(1000, 'must be at most 1000')
       .optional()
-      .describe('Nodes to run now, between minSize and maxSize. Default: minSize. On GKE this is the initial size; the cluster autoscaler owns it afterwards.'),
-    diskSizeGb: z.number().int('must be an integer').min(20, 'must be at least 20').max(16384, 'must be at most 16384').default(100).describe('Root disk per node in GiB (encrypted; gp3 on EKS, pd-balanced on GKE). Default 100.'),
+      .describe(
+        'Nodes to run now, between minSize and maxSize. Default: minSize. On GKE this is the initial size; the cluster autoscaler owns it afterwards.',
+      ),
+    diskSizeGb: z
+      .number()
+      .int('must be an integer')
+      .min(20, 'must be at least 20')
+      .max(16384, 'must be at most 16384')
+      .default(100)
+      .describe('Root disk per node in GiB (encrypted; gp3 on EKS, pd-balanced on GKE). Default 100.'),
     labels: nodeLabelsSchema.default({}).describe('Kubernetes labels on every node of the pool.'),
-    taints: z.array(taintSchema).max(50, 'must have at most 50 taints').default([]).describe('Kubernetes taints on every node of the pool.'),
-    spot: z.boolean().default(false).describe('Spot capacity (EKS SPOT, GKE Spot VMs): cheaper, may be reclaimed at any time. Default false.'),
+    taints: z
+      .array(taintSchema)
+      .max(50, 'must have at most 50 taints')
+      .default([])
+      .describe('Kubernetes taints on every node of the pool.'),
+    spot: z
+      .boolean()
+      .default(false)
+      .describe('Spot capacity (EKS SPOT, GKE Spot VMs): cheaper, may be reclaimed at any time. Default false.'),
     version: versionSchema(versions)
       .optional()
       .describe('Kubernetes minor version of the pool. Default: the control plane version, upgraded right after the control plane.'),
@@ -123,21 +169,42 @@ export function nodePoolFields<const V extends readonly [string, ...string[]]>(v
 
 /** Refinements of the node pool list against the cluster's version. */
 export function checkNodePools(
-  spec: { version: string; nodePools: Array<{ name: string; minSize: number; maxSize: number; desiredSize?: number; spot: boolean; version?: string }> },
+  spec: {
+    version: string;
+    nodePools: Array<{ name: string; minSize: number; maxSize: number; desiredSize?: number; spot: boolean; version?: string }>;
+  },
   kind: ProviderKind,
   ctx: z.RefinementCtx,
 ): void {
   const seen = new Set<string>();
   // CoreDNS, the CSI controllers and the catalog add-ons need somewhere stable to run.
   if (spec.nodePools.length && !spec.nodePools.some((p) => p.minSize >= 1 && !p.spot)) {
-    ctx.addIssue({ code: 'custom', path: ['nodePools'], message: 'must have a pool that is not spot with minSize of at least 1, to run the system add-ons' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['nodePools'],
+      message: 'must have a pool that is not spot with minSize of at least 1, to run the system add-ons',
+    });
   }
   spec.nodePools.forEach((pool, i) => {
-    if (seen.has(pool.name)) ctx.addIssue({ code: 'custom', path: ['nodePools', i, 'name'], message: `duplicates the name of another node pool ("${pool.name}")` });
+    if (seen.has(pool.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nodePools', i, 'name'],
+        message: `duplicates the name of another node pool ("${pool.name}")`,
+      });
     seen.add(pool.name);
-    if (pool.minSize > pool.maxSize) ctx.addIssue({ code: 'custom', path: ['nodePools', i, 'minSize'], message: `must not exceed maxSize (${pool.minSize} > ${pool.maxSize})` });
+    if (pool.minSize > pool.maxSize)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nodePools', i, 'minSize'],
+        message: `must not exceed maxSize (${pool.minSize} > ${pool.maxSize})`,
+      });
     if (pool.desiredSize !== undefined && (pool.desiredSize < pool.minSize || pool.desiredSize > pool.maxSize)) {
-      ctx.addIssue({ code: 'custom', path: ['nodePools', i, 'desiredSize'], message: `must be between minSize and maxSize (${pool.minSize}..${pool.maxSize}), got ${pool.desiredSize}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nodePools', i, 'desiredSize'],
+        message: `must be between minSize and maxSize (${pool.minSize}..${pool.maxSize}), got ${pool.desiredSize}`,
+      });
     }
     const issue = poolVersionProblem(spec.version, pool.version, kind);
     if (issue) ctx.addIssue({ code: 'custom', path: ['nodePools', i, 'version'], message: issue });
@@ -166,7 +233,10 @@ export const tenancySchema = z
       .array(
         z
           .string()
-          .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS label: 1-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit')
+          .regex(
+            /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+            'must be a DNS label: 1-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit',
+          )
           .refine((ns) => !RESERVED_NAMESPACES.includes(ns), { message: `must not be one of ${RESERVED_NAMESPACES.join(', ')}` }),
       )
       .max(10, 'must have at most 10 namespaces')
@@ -177,7 +247,13 @@ export const tenancySchema = z
       .strictObject({
         cpu: quantitySchema.default('32').describe('Total CPU requests per namespace. Default 32.'),
         memory: quantitySchema.default('128Gi').describe('Total memory requests per namespace. Default 128Gi.'),
-        pods: z.number().int('must be an integer').min(1, 'must be at least 1').max(10000, 'must be at most 10000').default(500).describe('Most pods per namespace. Default 500.'),
+        pods: z
+          .number()
+          .int('must be an integer')
+          .min(1, 'must be at least 1')
+          .max(10000, 'must be at most 10000')
+          .default(500)
+          .describe('Most pods per namespace. Default 500.'),
       })
       .prefault({})
       .describe('ResourceQuota on each team namespace.'),
@@ -185,13 +261,17 @@ export const tenancySchema = z
       .strictObject({
         cpuRequest: quantitySchema.default('100m').describe('CPU request of a container that sets none. Default 100m.'),
         memoryRequest: quantitySchema.default('128Mi').describe('Memory request of a container that sets none. Default 128Mi.'),
-        memoryLimit: quantitySchema.default('512Mi').describe('Memory limit of a container that sets none. Default 512Mi. No CPU limit is imposed: it only throttles.'),
+        memoryLimit: quantitySchema
+          .default('512Mi')
+          .describe('Memory limit of a container that sets none. Default 512Mi. No CPU limit is imposed: it only throttles.'),
       })
       .prefault({})
       .describe('LimitRange defaults in each team namespace.'),
   })
   .prefault({})
-  .describe("The team's namespaces, each with RBAC for the team's group, a ResourceQuota, a LimitRange and a default-deny NetworkPolicy (DNS allowed).");
+  .describe(
+    "The team's namespaces, each with RBAC for the team's group, a ResourceQuota, a LimitRange and a default-deny NetworkPolicy (DNS allowed).",
+  );
 
 export type TenancySpec = z.infer<typeof tenancySchema>;
 
@@ -212,7 +292,10 @@ export function addonsSchema(kind: ProviderKind) {
         .describe(`${entry.chart} from ${entry.repo}, in namespace ${entry.namespace}.`),
     ]),
   );
-  return z.strictObject(shape).prefault({}).describe('Helm add-ons from the versioned catalog; patch one by moving to a newer catalog version.');
+  return z
+    .strictObject(shape)
+    .prefault({})
+    .describe('Helm add-ons from the versioned catalog; patch one by moving to a newer catalog version.');
 }
 
 /** The parsed `addons` object: chart key to its choice. */
@@ -222,7 +305,9 @@ export type AddonsSpec = Partial<Record<keyof typeof ADDON_CATALOG, { enabled: b
 export const deletionProtectionSchema = z
   .boolean()
   .default(true)
-  .describe('Refuses destroys (and, in the cloud, deletes of the cluster) while true. Turn it off with a PATCH before destroying. Default true.');
+  .describe(
+    'Refuses destroys (and, in the cloud, deletes of the cluster) while true. Turn it off with a PATCH before destroying. Default true.',
+  );
 
 /** Merges the spec's tags with clusterd's own. */
 export function clusterTags(tags: Record<string, string>, context: { clusterName: string; team: string }): Record<string, string> {
@@ -234,7 +319,11 @@ export function clusterTags(tags: Record<string, string>, context: { clusterName
  * with a letter (else `k_` is put in front), both cut to 63 characters.
  */
 export function gcpLabels(tags: Record<string, string>): Record<string, string> {
-  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 63);
+  const clean = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]/g, '_')
+      .slice(0, 63);
   return Object.fromEntries(
     Object.entries(tags).map(([k, v]) => {
       const key = clean(k);

@@ -35,9 +35,17 @@ export class EksVpc extends pulumi.ComponentResource {
     const named = (suffix: string) => ({ ...args.tags, Name: `${args.clusterName}-${suffix}` });
     const clusterTag = { [`kubernetes.io/cluster/${args.clusterName}`]: 'shared' };
 
-    const vpc = new aws.ec2.Vpc('vpc', { cidrBlock: args.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: named('vpc') }, child);
+    const vpc = new aws.ec2.Vpc(
+      'vpc',
+      { cidrBlock: args.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: named('vpc') },
+      child,
+    );
     const igw = new aws.ec2.InternetGateway('igw', { vpcId: vpc.id, tags: named('igw') }, child);
-    const publicRoutes = new aws.ec2.RouteTable('public', { vpcId: vpc.id, routes: [{ cidrBlock: '0.0.0.0/0', gatewayId: igw.id }], tags: named('public') }, child);
+    const publicRoutes = new aws.ec2.RouteTable(
+      'public',
+      { vpcId: vpc.id, routes: [{ cidrBlock: '0.0.0.0/0', gatewayId: igw.id }], tags: named('public') },
+      child,
+    );
 
     const nats: aws.ec2.NatGateway[] = [];
     const privateRouteTables: pulumi.Output<string>[] = [];
@@ -47,21 +55,41 @@ export class EksVpc extends pulumi.ComponentResource {
       // Private subnets take 1/8 of the VPC each (pods get VPC addresses); public ones 1/64, from the top.
       const pub = new aws.ec2.Subnet(
         `public-${i}`,
-        { vpcId: vpc.id, cidrBlock: cidrSubnet(args.cidr, 6, 56 + i), availabilityZone: zone, tags: { ...named(`public-${i}`), ...clusterTag, 'kubernetes.io/role/elb': '1' } },
+        {
+          vpcId: vpc.id,
+          cidrBlock: cidrSubnet(args.cidr, 6, 56 + i),
+          availabilityZone: zone,
+          tags: { ...named(`public-${i}`), ...clusterTag, 'kubernetes.io/role/elb': '1' },
+        },
         child,
       );
       new aws.ec2.RouteTableAssociation(`public-${i}`, { subnetId: pub.id, routeTableId: publicRoutes.id }, child);
       if (args.natGateways === 'one-per-zone' || i === 0) {
         const eip = new aws.ec2.Eip(`nat-${i}`, { domain: 'vpc', tags: named(`nat-${i}`) }, child);
-        nats.push(new aws.ec2.NatGateway(`nat-${i}`, { allocationId: eip.id, subnetId: pub.id, tags: named(`nat-${i}`) }, { ...child, dependsOn: [igw] }));
+        nats.push(
+          new aws.ec2.NatGateway(
+            `nat-${i}`,
+            { allocationId: eip.id, subnetId: pub.id, tags: named(`nat-${i}`) },
+            { ...child, dependsOn: [igw] },
+          ),
+        );
       }
       const nat = nats[args.natGateways === 'one-per-zone' ? i : 0]!;
       const priv = new aws.ec2.Subnet(
         `private-${i}`,
-        { vpcId: vpc.id, cidrBlock: cidrSubnet(args.cidr, 3, i), availabilityZone: zone, tags: { ...named(`private-${i}`), ...clusterTag, 'kubernetes.io/role/internal-elb': '1' } },
+        {
+          vpcId: vpc.id,
+          cidrBlock: cidrSubnet(args.cidr, 3, i),
+          availabilityZone: zone,
+          tags: { ...named(`private-${i}`), ...clusterTag, 'kubernetes.io/role/internal-elb': '1' },
+        },
         child,
       );
-      const routes = new aws.ec2.RouteTable(`private-${i}`, { vpcId: vpc.id, routes: [{ cidrBlock: '0.0.0.0/0', natGatewayId: nat.id }], tags: named(`private-${i}`) }, child);
+      const routes = new aws.ec2.RouteTable(
+        `private-${i}`,
+        { vpcId: vpc.id, routes: [{ cidrBlock: '0.0.0.0/0', natGatewayId: nat.id }], tags: named(`private-${i}`) },
+        child,
+      );
       new aws.ec2.RouteTableAssociation(`private-${i}`, { subnetId: priv.id, routeTableId: routes.id }, child);
       privateRouteTables.push(routes.id);
       this.publicSubnetIds.push(pub.id);
@@ -70,7 +98,13 @@ export class EksVpc extends pulumi.ComponentResource {
     // Image layers from ECR come from S3: a gateway endpoint keeps that traffic off the NAT gateways.
     new aws.ec2.VpcEndpoint(
       's3',
-      { vpcId: vpc.id, serviceName: `com.amazonaws.${args.region}.s3`, vpcEndpointType: 'Gateway', routeTableIds: privateRouteTables, tags: named('s3') },
+      {
+        vpcId: vpc.id,
+        serviceName: `com.amazonaws.${args.region}.s3`,
+        vpcEndpointType: 'Gateway',
+        routeTableIds: privateRouteTables,
+        tags: named('s3'),
+      },
       child,
     );
     this.vpcId = vpc.id;

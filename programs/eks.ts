@@ -65,9 +65,15 @@ export class EksCluster extends pulumi.ComponentResource {
       { assumeRolePolicy: JSON.stringify(assumeBy('ec2.amazonaws.com')), description: `Nodes of EKS cluster ${context.clusterName}`, tags },
       child,
     );
-    ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly', 'AmazonSSMManagedInstanceCore'].forEach((policy) => {
-      new aws.iam.RolePolicyAttachment(`node-${policy}`, { role: nodeRole.name, policyArn: `arn:${partition}:iam::aws:policy/${policy}` }, child);
-    });
+    ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly', 'AmazonSSMManagedInstanceCore'].forEach(
+      (policy) => {
+        new aws.iam.RolePolicyAttachment(
+          `node-${policy}`,
+          { role: nodeRole.name, policyArn: `arn:${partition}:iam::aws:policy/${policy}` },
+          child,
+        );
+      },
+    );
 
     // EKS would create this log group itself, with no retention: logs would be kept (and paid for) forever.
     const logGroup = new aws.cloudwatch.LogGroup(
@@ -131,7 +137,12 @@ export class EksCluster extends pulumi.ComponentResource {
         {
           description: `Nodes of pool ${pool.name} of EKS cluster ${context.clusterName}`,
           // /dev/xvda is the root device of the EKS-optimized Amazon Linux 2023 AMIs.
-          blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: pool.diskSizeGb, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
+          blockDeviceMappings: [
+            {
+              deviceName: '/dev/xvda',
+              ebs: { volumeSize: pool.diskSizeGb, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
+            },
+          ],
           // IMDSv2 only; hop limit 2 so that host-network add-ons still reach it.
           metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 2 },
           // Managed node groups do not pass their tags to instances: the launch template does.
@@ -167,7 +178,14 @@ export class EksCluster extends pulumi.ComponentResource {
 
     const coredns = new aws.eks.Addon(
       'coredns',
-      { clusterName, addonName: 'coredns', addonVersion: addonVersions.coredns, resolveConflictsOnCreate: 'OVERWRITE', resolveConflictsOnUpdate: 'OVERWRITE', tags },
+      {
+        clusterName,
+        addonName: 'coredns',
+        addonVersion: addonVersions.coredns,
+        resolveConflictsOnCreate: 'OVERWRITE',
+        resolveConflictsOnUpdate: 'OVERWRITE',
+        tags,
+      },
       { ...child, dependsOn: nodeGroups },
     );
     const ebsRole = new aws.iam.Role(
@@ -181,7 +199,11 @@ export class EksCluster extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.iam.RolePolicyAttachment('ebs-csi-driver', { role: ebsRole.name, policyArn: `arn:${partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy` }, child);
+    new aws.iam.RolePolicyAttachment(
+      'ebs-csi-driver',
+      { role: ebsRole.name, policyArn: `arn:${partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy` },
+      child,
+    );
     const ebsCsi = new aws.eks.Addon(
       'aws-ebs-csi-driver',
       {
@@ -197,7 +219,11 @@ export class EksCluster extends pulumi.ComponentResource {
     );
 
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
-    const k8sProvider = new k8s.Provider('k8s', { kubeconfig: this.kubeconfig, enableServerSideApply: true, deleteUnreachable: true }, { parent: this });
+    const k8sProvider = new k8s.Provider(
+      'k8s',
+      { kubeconfig: this.kubeconfig, enableServerSideApply: true, deleteUnreachable: true },
+      { parent: this },
+    );
     // EKS 1.30+ has no default StorageClass; gp2 would be the wrong one anyway.
     new k8s.storage.v1.StorageClass(
       'gp3',
@@ -245,7 +271,11 @@ export class EksCluster extends pulumi.ComponentResource {
   private network(spec: EksSpec, clusterName: string, tags: Record<string, string>, provider: aws.Provider) {
     if (spec.network.mode === 'existing') {
       const { vpcId, privateSubnetIds, publicSubnetIds } = spec.network;
-      return { vpcId: pulumi.output(vpcId), privateSubnetIds: privateSubnetIds.map((id) => pulumi.output(id)), publicSubnetIds: publicSubnetIds.map((id) => pulumi.output(id)) };
+      return {
+        vpcId: pulumi.output(vpcId),
+        privateSubnetIds: privateSubnetIds.map((id) => pulumi.output(id)),
+        publicSubnetIds: publicSubnetIds.map((id) => pulumi.output(id)),
+      };
     }
     const zones = spec.network.zones ?? firstZones(3, this, provider);
     const vpc = new EksVpc(
@@ -259,7 +289,10 @@ export class EksCluster extends pulumi.ComponentResource {
 
 /** The region's first `count` availability zones that need no opt-in (Local Zones do). */
 function firstZones(count: number, parent: pulumi.Resource, provider: aws.Provider): pulumi.Output<string>[] {
-  const zones = aws.getAvailabilityZonesOutput({ state: 'available', filters: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }] }, { parent, provider });
+  const zones = aws.getAvailabilityZonesOutput(
+    { state: 'available', filters: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }] },
+    { parent, provider },
+  );
   return Array.from({ length: count }, (_, i) =>
     zones.names.apply((names) => {
       const zone = names[i];
@@ -282,7 +315,12 @@ function assumeByServiceAccount(providerArn: string, issuer: string, namespace: 
         Effect: 'Allow',
         Principal: { Federated: providerArn },
         Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: { StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`, [`${issuer}:aud`]: 'sts.amazonaws.com' } },
+        Condition: {
+          StringEquals: {
+            [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
+            [`${issuer}:aud`]: 'sts.amazonaws.com',
+          },
+        },
       },
     ],
   };

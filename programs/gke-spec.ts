@@ -38,17 +38,21 @@ export type GkeNodePoolSpec = z.infer<typeof gkeNodePoolSchema>;
 const privateBlock = (what: string) =>
   cidrSchema.superRefine((cidr, ctx) => {
     const block = parseCidr(cidr);
-    if (block && !isPrivate(block)) ctx.addIssue({ code: 'custom', message: `${what} must lie in a private range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)` });
+    if (block && !isPrivate(block))
+      ctx.addIssue({ code: 'custom', message: `${what} must lie in a private range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)` });
   });
 
 const newNetworkSchema = z.strictObject({
   mode: z.literal('new').describe('Create a VPC network and a subnetwork with secondary ranges for pods and services (VPC-native).'),
-  subnetCidr: privateBlock('the node range').default('10.0.0.0/20').describe('Primary range of the subnetwork (nodes). Default 10.0.0.0/20.'),
+  subnetCidr: privateBlock('the node range')
+    .default('10.0.0.0/20')
+    .describe('Primary range of the subnetwork (nodes). Default 10.0.0.0/20.'),
   podsCidr: privateBlock('the pod range').default('10.16.0.0/14').describe('Secondary range for pods. Default 10.16.0.0/14.'),
   servicesCidr: privateBlock('the service range').default('10.20.0.0/20').describe('Secondary range for services. Default 10.20.0.0/20.'),
 });
 
-const resourceName = (what: string) => z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, `must be the name of ${what}: 1-63 characters of a-z, 0-9 and -`);
+const resourceName = (what: string) =>
+  z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, `must be the name of ${what}: 1-63 characters of a-z, 0-9 and -`);
 
 const existingNetworkSchema = z.strictObject({
   mode: z.literal('existing').describe('Use a network and subnetwork that already exist (a Shared VPC too).'),
@@ -76,7 +80,10 @@ export const gkeSpecSchema = z
       .string()
       .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id: 6-30 characters of a-z, 0-9 and -, starting with a letter')
       .describe('GCP project that holds the cluster. Changing it replaces the cluster.'),
-    region: z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, 'must be a GCP region like europe-west1').describe('GCP region: the control plane is regional (replicated over the zones). Changing it replaces the cluster.'),
+    region: z
+      .string()
+      .regex(/^[a-z]+-[a-z]+[0-9]+$/, 'must be a GCP region like europe-west1')
+      .describe('GCP region: the control plane is regional (replicated over the zones). Changing it replaces the cluster.'),
     zones: z
       .array(z.string().regex(/^[a-z]+-[a-z]+[0-9]+-[a-z]$/, 'must be a zone name like europe-west1-b'))
       .min(1, 'must have at least 1 zone')
@@ -86,15 +93,24 @@ export const gkeSpecSchema = z
       .describe("Zones of the region the nodes run in. Default: GKE's choice of three."),
     version: versionSchema(GKE_VERSIONS)
       .default('1.33')
-      .describe(`Kubernetes minor version of the control plane (its minimum, on a release channel), one of ${GKE_VERSIONS.join(', ')}. Upgrades move one minor version at a time. Default 1.33.`),
+      .describe(
+        `Kubernetes minor version of the control plane (its minimum, on a release channel), one of ${GKE_VERSIONS.join(', ')}. Upgrades move one minor version at a time. Default 1.33.`,
+      ),
     releaseChannel: z
       .enum(['RAPID', 'REGULAR', 'STABLE', 'EXTENDED', 'NONE'], 'must be one of RAPID, REGULAR, STABLE, EXTENDED, NONE')
       .default('REGULAR')
-      .describe('GKE release channel: GKE upgrades control plane and nodes within it (node pool versions must then be left out). NONE pins static versions, with node auto-upgrade off. Default REGULAR.'),
+      .describe(
+        'GKE release channel: GKE upgrades control plane and nodes within it (node pool versions must then be left out). NONE pins static versions, with node auto-upgrade off. Default REGULAR.',
+      ),
     endpoint: endpointSchema,
     privateNodes: z
       .strictObject({
-        enabled: z.boolean().default(true).describe('Nodes get internal addresses only; egress goes through Cloud NAT (created with a new network). Changing it replaces the cluster. Default true.'),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Nodes get internal addresses only; egress goes through Cloud NAT (created with a new network). Changing it replaces the cluster. Default true.',
+          ),
         masterCidr: privateBlock('the control plane range')
           .default('172.16.0.0/28')
           .describe('/28 block for the control plane in the private cluster. Changing it replaces the cluster. Default 172.16.0.0/28.'),
@@ -107,13 +123,19 @@ export const gkeSpecSchema = z
       .min(1, 'must have at least 1 node pool')
       .max(20, 'must have at most 20 node pools')
       .prefault([{ name: 'general' }])
-      .describe('Node pools (Container-Optimized OS, Shielded VMs, Workload Identity metadata server, the dedicated node service account). Default: one pool "general".'),
+      .describe(
+        'Node pools (Container-Optimized OS, Shielded VMs, Workload Identity metadata server, the dedicated node service account). Default: one pool "general".',
+      ),
     access: z
       .strictObject({
-        teamGroup: email.describe("The team's Google group: admin of the team namespaces (RBAC), and Kubernetes Engine Cluster Viewer on the project so that it can fetch credentials."),
+        teamGroup: email.describe(
+          "The team's Google group: admin of the team namespaces (RBAC), and Kubernetes Engine Cluster Viewer on the project so that it can fetch credentials.",
+        ),
         rbacSecurityGroup: email
           .optional()
-          .describe('The gke-security-groups@<domain> group that enables Google Groups for RBAC; required for teamGroup bindings to match unless the organisation already has it.'),
+          .describe(
+            'The gke-security-groups@<domain> group that enables Google Groups for RBAC; required for teamGroup bindings to match unless the organisation already has it.',
+          ),
       })
       .describe('Who may use the cluster. The identity clusterd runs as keeps admin access (it installs the add-ons).'),
     logging: z
@@ -132,29 +154,46 @@ export const gkeSpecSchema = z
     if (spec.releaseChannel !== 'NONE') {
       spec.nodePools.forEach((pool, i) => {
         if (pool.version !== undefined) {
-          ctx.addIssue({ code: 'custom', path: ['nodePools', i, 'version'], message: 'must be left out on a release channel (GKE upgrades the nodes); set releaseChannel to NONE to pin node pool versions' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['nodePools', i, 'version'],
+            message: 'must be left out on a release channel (GKE upgrades the nodes); set releaseChannel to NONE to pin node pool versions',
+          });
         }
       });
     }
     if (spec.endpoint.access === 'private' && !spec.privateNodes.enabled) {
-      ctx.addIssue({ code: 'custom', path: ['endpoint', 'access'], message: 'can be private only with private nodes (privateNodes.enabled)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint', 'access'],
+        message: 'can be private only with private nodes (privateNodes.enabled)',
+      });
     }
     spec.zones?.forEach((zone, i) => {
-      if (!zone.startsWith(`${spec.region}-`)) ctx.addIssue({ code: 'custom', path: ['zones', i], message: `must be a zone of the region ${spec.region}` });
+      if (!zone.startsWith(`${spec.region}-`))
+        ctx.addIssue({ code: 'custom', path: ['zones', i], message: `must be a zone of the region ${spec.region}` });
     });
     checkRanges(spec, ctx);
   })
   .describe('A Google Kubernetes Engine (Standard) cluster with separate node pools.');
 
 /** The ranges a cluster uses must not overlap (GKE refuses, late). */
-function checkRanges(spec: { network: GkeNetworkSpec; privateNodes: { enabled: boolean; masterCidr: string } }, ctx: z.RefinementCtx): void {
+function checkRanges(
+  spec: { network: GkeNetworkSpec; privateNodes: { enabled: boolean; masterCidr: string } },
+  ctx: z.RefinementCtx,
+): void {
   const ranges: Array<[string[], string]> = [];
   if (spec.network.mode === 'new') {
-    ranges.push([['network', 'subnetCidr'], spec.network.subnetCidr], [['network', 'podsCidr'], spec.network.podsCidr], [['network', 'servicesCidr'], spec.network.servicesCidr]);
+    ranges.push(
+      [['network', 'subnetCidr'], spec.network.subnetCidr],
+      [['network', 'podsCidr'], spec.network.podsCidr],
+      [['network', 'servicesCidr'], spec.network.servicesCidr],
+    );
   }
   if (spec.privateNodes.enabled) {
     const master = parseCidr(spec.privateNodes.masterCidr);
-    if (master && master.prefix !== 28) ctx.addIssue({ code: 'custom', path: ['privateNodes', 'masterCidr'], message: `must be a /28 block, got /${master.prefix}` });
+    if (master && master.prefix !== 28)
+      ctx.addIssue({ code: 'custom', path: ['privateNodes', 'masterCidr'], message: `must be a /28 block, got /${master.prefix}` });
     ranges.push([['privateNodes', 'masterCidr'], spec.privateNodes.masterCidr]);
   }
   for (let i = 0; i < ranges.length; i++) {
@@ -163,7 +202,8 @@ function checkRanges(spec: { network: GkeNetworkSpec; privateNodes: { enabled: b
       const [pathB, b] = ranges[j]!;
       const blockA = parseCidr(a);
       const blockB = parseCidr(b);
-      if (blockA && blockB && overlaps(blockA, blockB)) ctx.addIssue({ code: 'custom', path: pathA, message: `overlaps ${pathB.join('.')} (${b})` });
+      if (blockA && blockB && overlaps(blockA, blockB))
+        ctx.addIssue({ code: 'custom', path: pathA, message: `overlaps ${pathB.join('.')} (${b})` });
     }
   }
 }

@@ -69,9 +69,15 @@ export class GkeCluster extends pulumi.ComponentResource {
       child,
     );
     const nodeMember = pulumi.interpolate`serviceAccount:${nodeAccount.email}`;
-    const grants = NODE_ROLES.map((role) => new gcp.projects.IAMMember(`nodes-${role.replace('roles/', '')}`, { project, role, member: nodeMember }, child));
+    const grants = NODE_ROLES.map(
+      (role) => new gcp.projects.IAMMember(`nodes-${role.replace('roles/', '')}`, { project, role, member: nodeMember }, child),
+    );
     // Lets the team fetch credentials; what it may do inside is RBAC's business.
-    new gcp.projects.IAMMember('team-cluster-viewer', { project, role: 'roles/container.clusterViewer', member: `group:${spec.access.teamGroup}` }, child);
+    new gcp.projects.IAMMember(
+      'team-cluster-viewer',
+      { project, role: 'roles/container.clusterViewer', member: `group:${spec.access.teamGroup}` },
+      child,
+    );
 
     // Static versions: the newest patch of each minor version, so that nodes never run a patch the control plane lacks.
     const staticVersion = (minor: string) =>
@@ -98,16 +104,26 @@ export class GkeCluster extends pulumi.ComponentResource {
         minMasterVersion: pinned ? staticVersion(spec.version).latestMasterVersion : spec.version,
         workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
         privateClusterConfig: privateNodes
-          ? { enablePrivateNodes: true, enablePrivateEndpoint: spec.endpoint.access === 'private', masterIpv4CidrBlock: spec.privateNodes.masterCidr }
+          ? {
+              enablePrivateNodes: true,
+              enablePrivateEndpoint: spec.endpoint.access === 'private',
+              masterIpv4CidrBlock: spec.privateNodes.masterCidr,
+            }
           : undefined,
-        masterAuthorizedNetworksConfig: { cidrBlocks: publicCidrs.map((cidrBlock) => ({ cidrBlock, displayName: `clusterd ${cidrBlock}` })) },
+        masterAuthorizedNetworksConfig: {
+          cidrBlocks: publicCidrs.map((cidrBlock) => ({ cidrBlock, displayName: `clusterd ${cidrBlock}` })),
+        },
         masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
         datapathProvider: 'ADVANCED_DATAPATH',
         enableShieldedNodes: true,
         authenticatorGroupsConfig: spec.access.rbacSecurityGroup ? { securityGroup: spec.access.rbacSecurityGroup } : undefined,
         loggingConfig: { enableComponents: spec.logging },
         monitoringConfig: { enableComponents: ['SYSTEM_COMPONENTS'], managedPrometheus: { enabled: true } },
-        addonsConfig: { gcePersistentDiskCsiDriverConfig: { enabled: true }, httpLoadBalancing: { disabled: false }, horizontalPodAutoscaling: { disabled: false } },
+        addonsConfig: {
+          gcePersistentDiskCsiDriverConfig: { enabled: true },
+          httpLoadBalancing: { disabled: false },
+          horizontalPodAutoscaling: { disabled: false },
+        },
         deletionProtection: spec.deletionProtection,
         resourceLabels: labels,
       },
@@ -171,8 +187,16 @@ export class GkeCluster extends pulumi.ComponentResource {
     }
 
     const caData = cluster.masterAuth.apply((auth) => auth.clusterCaCertificate ?? '');
-    this.kubeconfig = pulumi.secret(pulumi.all([cluster.name, cluster.endpoint, caData]).apply(([clusterName, endpoint, ca]) => kubeconfigJson(clusterName, endpoint, ca)));
-    const k8sProvider = new k8s.Provider('k8s', { kubeconfig: this.kubeconfig, enableServerSideApply: true, deleteUnreachable: true }, { parent: this });
+    this.kubeconfig = pulumi.secret(
+      pulumi
+        .all([cluster.name, cluster.endpoint, caData])
+        .apply(([clusterName, endpoint, ca]) => kubeconfigJson(clusterName, endpoint, ca)),
+    );
+    const k8sProvider = new k8s.Provider(
+      'k8s',
+      { kubeconfig: this.kubeconfig, enableServerSideApply: true, deleteUnreachable: true },
+      { parent: this },
+    );
     new Baseline(
       'baseline',
       {
@@ -207,10 +231,20 @@ export class GkeCluster extends pulumi.ComponentResource {
   private network(spec: GkeSpec, clusterName: string, child: pulumi.CustomResourceOptions) {
     const net = spec.network;
     if (net.mode === 'existing') {
-      return { network: net.network, subnetwork: net.subnetwork, podsRange: net.podsRangeName, servicesRange: net.servicesRangeName, dependsOn: [] as pulumi.Resource[] };
+      return {
+        network: net.network,
+        subnetwork: net.subnetwork,
+        podsRange: net.podsRangeName,
+        servicesRange: net.servicesRangeName,
+        dependsOn: [] as pulumi.Resource[],
+      };
     }
     const project = spec.projectId;
-    const network = new gcp.compute.Network('network', { project, name: clusterName, autoCreateSubnetworks: false, routingMode: 'REGIONAL' }, child);
+    const network = new gcp.compute.Network(
+      'network',
+      { project, name: clusterName, autoCreateSubnetworks: false, routingMode: 'REGIONAL' },
+      child,
+    );
     const subnetwork = new gcp.compute.Subnetwork(
       'nodes',
       {
@@ -230,7 +264,11 @@ export class GkeCluster extends pulumi.ComponentResource {
     );
     const dependsOn: pulumi.Resource[] = [subnetwork];
     if (spec.privateNodes.enabled) {
-      const router = new gcp.compute.Router('router', { project, name: `${clusterName}-router`, region: spec.region, network: network.id }, child);
+      const router = new gcp.compute.Router(
+        'router',
+        { project, name: `${clusterName}-router`, region: spec.region, network: network.id },
+        child,
+      );
       dependsOn.push(
         new gcp.compute.RouterNat(
           'nat',
@@ -266,7 +304,8 @@ export function kubeconfigJson(clusterName: string, endpoint: string, caData: st
           exec: {
             apiVersion: 'client.authentication.k8s.io/v1beta1',
             command: 'gke-gcloud-auth-plugin',
-            installHint: 'Install gke-gcloud-auth-plugin: https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl#install_plugin',
+            installHint:
+              'Install gke-gcloud-auth-plugin: https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl#install_plugin',
             provideClusterInfo: true,
             interactiveMode: 'Never',
           },

@@ -39,7 +39,12 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 const show = (v: unknown) => (v === undefined ? 'unset' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 /** Every rule broken by the change `from` → `to`; empty when it may go ahead. */
-export function validateChange<S extends RuledSpec>(from: S, to: S, options: { allowReplace: boolean }, replacement: ReplacementRules<S>): FieldIssue[] {
+export function validateChange<S extends RuledSpec>(
+  from: S,
+  to: S,
+  options: { allowReplace: boolean },
+  replacement: ReplacementRules<S>,
+): FieldIssue[] {
   return [
     ...controlPlaneVersion(from, to),
     ...nodePoolVersions(from, to),
@@ -64,7 +69,11 @@ export function validateDestroy(spec: RuledSpec): FieldIssue[] {
 function versionStep(from: string, to: string): { rule: string; why: string } | null {
   const step = minorOf(to) - minorOf(from);
   if (step < 0) return { rule: 'version_downgrade', why: `cannot go from ${from} down to ${to}: downgrades are not supported` };
-  if (step > 1) return { rule: 'version_skip', why: `cannot go from ${from} to ${to} in one change: upgrade one minor version at a time (${versionOf(minorOf(from) + 1)} next)` };
+  if (step > 1)
+    return {
+      rule: 'version_skip',
+      why: `cannot go from ${from} to ${to} in one change: upgrade one minor version at a time (${versionOf(minorOf(from) + 1)} next)`,
+    };
   return null;
 }
 
@@ -85,7 +94,9 @@ function nodePoolVersions(from: RuledSpec, to: RuledSpec): FieldIssue[] {
     const old = before.get(pool.name);
     if (!old || (old.version === undefined && pool.version === undefined)) return [];
     const problem = versionStep(old.version ?? from.version, pool.version ?? to.version);
-    return problem ? [{ field: `spec.nodePools.${i}.version`, rule: problem.rule, message: `node pool "${pool.name}" ${problem.why}` }] : [];
+    return problem
+      ? [{ field: `spec.nodePools.${i}.version`, rule: problem.rule, message: `node pool "${pool.name}" ${problem.why}` }]
+      : [];
   });
 }
 
@@ -106,7 +117,11 @@ function replacements<S extends RuledSpec>(from: S, to: S, rules: ReplacementRul
   from.nodePools.forEach((old) => {
     const next = after.get(old.name);
     if (!next) {
-      issues.push({ field: 'spec.nodePools', rule: 'replacement_requires_allow_replace', message: `removes node pool "${old.name}" and its nodes; ${ALLOW}` });
+      issues.push({
+        field: 'spec.nodePools',
+        rule: 'replacement_requires_allow_replace',
+        message: `removes node pool "${old.name}" and its nodes; ${ALLOW}`,
+      });
       return;
     }
     for (const field of rules.pool) {

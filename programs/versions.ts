@@ -55,8 +55,28 @@ export interface EksAddonVersions {
  * moving a row is a reviewed change that ships as a new clusterd release.
  */
 export const EKS_ADDON_VERSIONS: Record<(typeof EKS_VERSIONS)[number], EksAddonVersions> = {
-  '1.30': { 'vpc-cni': 'v1.20.1-eksbuild.3', coredns: 'v1.11.4-eksbuild.22', 'kube-proxy': 'v1.30.11-eksbuild.5', 'aws-ebs-csi-driver': 'v1.48.0-eksbuild.1' },
-  '1.31': { 'vpc-cni': 'v1.20.1-eksbuild.3', coredns: 'v1.11.4-eksbuild.22', 'kube-proxy': 'v1.31.7-eksbuild.7', 'aws-ebs-csi-driver': 'v1.48.0-eksbuild.1' },
-  '1.32': { 'vpc-cni': 'v1.20.1-eksbuild.3', coredns: 'v1.11.4-eksbuild.22', 'kube-proxy': 'v1.32.3-eksbuild.7', 'aws-ebs-csi-driver': 'v1.48.0-eksbuild.1' },
-  '1.33': { 'vpc-cni': 'v1.20.1-eksbuild.3', coredns: 'v1.12.3-eksbuild.1', 'kube-proxy': 'v1.33.0-eksbuild.2', 'aws-ebs-csi-driver': 'v1.48.0-eksbuild.1' },
+  '1.30': {
+    'vpc-cni': 'v1.20.1-eksbuild.3',
+    coredns: 'v1.11.4-eksbuild.22',
+    'kube-proxy': 'v1.30.11-eksbuild.5',
+    'aws-ebs-csi-driver': 'v1.48.0-eksbuild.1',
+  },
+  '1.31': {
+    'vpc-cni': 'v1.20.1-eksbuild.3',
+    coredns: 'v1.11.4-eksbuild.22',
+    'kube-proxy': 'v1.31.7-eksbuild.7',
+    'aws-ebs-csi-driver': 'v1.48.0-eksbuild.1',
+  },
+  '1.32': {
+    'vpc-cni': 'v1.20.1-eksbuild.3',
+    coredns: 'v1.11.4-eksbuild.22',
+    'kube-proxy': 'v1.32.3-eksbuild.7',
+    'aws-ebs-csi-driver': 'v1.48.0-eksbuild.1',
+  },
+  '1.33': {
+    'vpc-cni': 'v1.20.1-eksbuild.3',
+    coredns: 'v1.12.3-eksbuild.1',
+    'kube-proxy': 'v1.33.0-eksbuild.2',
+    'aws-ebs-csi-driver': 'v1.48.0-eksbuild.1',
+  },
 };

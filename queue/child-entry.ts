@@ -41,7 +41,8 @@ process.on('message', (msg: ToChild) => {
 // rejections unhandled, which by default would crash this process before it reports the result.
 process.on('unhandledRejection', (reason) => {
   const message = reason instanceof Error ? reason.message.split('\n')[0] : String(reason);
-  if (!/Resource monitor is terminating|UNAVAILABLE/.test(message ?? '')) console.error(`clusterd child: ignored unhandled rejection: ${message}`);
+  if (!/Resource monitor is terminating|UNAVAILABLE/.test(message ?? ''))
+    console.error(`clusterd child: ignored unhandled rejection: ${message}`);
 });
 
 process.once('disconnect', () => {

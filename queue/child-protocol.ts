@@ -29,7 +29,11 @@ export interface ChildConfig {
  * both read the same machine's clock, so a message that waited in the channel, e.g. while the child
  * was still loading its modules, does not make the child believe it has more time than it has).
  */
-export type ToChild = { type: 'run'; request: EngineRequest; config: ChildConfig } | { type: 'cancel' } | { type: 'ack' } | { type: 'deadline'; inMs: number; sentAt: number };
+export type ToChild =
+  | { type: 'run'; request: EngineRequest; config: ChildConfig }
+  | { type: 'cancel' }
+  | { type: 'ack' }
+  | { type: 'deadline'; inMs: number; sentAt: number };
 
 /** Child -> parent messages. */
 export type FromChild = { type: 'event'; event: EngineEvent } | { type: 'result'; result: EngineResult };

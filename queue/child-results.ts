@@ -14,18 +14,28 @@ export function failedResult(code: OperationErrorCode, title: string, detail: st
 }
 
 export function cancelledBeforeStartResult(): EngineResult {
-  return { status: 'cancelled', summary: null, outputs: null, error: { code: 'cancelled', title: 'The operation was cancelled', detail: 'It was cancelled before the engine started; nothing ran.' } };
+  return {
+    status: 'cancelled',
+    summary: null,
+    outputs: null,
+    error: { code: 'cancelled', title: 'The operation was cancelled', detail: 'It was cancelled before the engine started; nothing ran.' },
+  };
 }
 
 /** Only the error's first line, cut short: the raw error may carry CLI output. */
 export function crashedResult(err: unknown): EngineResult {
-  return failedResult('engine-crashed', 'The engine crashed', err instanceof Error ? err.message.split('\n')[0]!.slice(0, 300) : 'unknown error');
+  return failedResult(
+    'engine-crashed',
+    'The engine crashed',
+    err instanceof Error ? err.message.split('\n')[0]!.slice(0, 300) : 'unknown error',
+  );
 }
 
 export function killedResult(reason: KillReason, graceMs: number): EngineResult {
-  const why = reason === 'lease'
-    ? 'The worker could not renew its hold on the cluster, so it killed the engine before another worker could take over.'
-    : `It did not stop within ${graceMs} ms of the cancel request, so its processes were killed.`;
+  const why =
+    reason === 'lease'
+      ? 'The worker could not renew its hold on the cluster, so it killed the engine before another worker could take over.'
+      : `It did not stop within ${graceMs} ms of the cancel request, so its processes were killed.`;
   return {
     status: 'cancelled',
     summary: null,

@@ -79,9 +79,11 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
         result = msg.result;
         // The child waits for this before it exits, so a clean exit never outruns its result.
         send(child, { type: 'ack' });
-        timers.push(setTimeout(() => {
-          if (child.pid) void killProcessTree(child.pid);
-        }, EXIT_AFTER_RESULT_MS));
+        timers.push(
+          setTimeout(() => {
+            if (child.pid) void killProcessTree(child.pid);
+          }, EXIT_AFTER_RESULT_MS),
+        );
       }
     });
     const { msUntilKill } = opts;
@@ -103,7 +105,7 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
       void (async () => {
         if (child.pid) await killProcessTree(child.pid);
         await killMarked(mark);
-        settle(killedFor ? killedResult(killedFor, opts.cancelGraceMs) : result ?? diedResult(code, sig));
+        settle(killedFor ? killedResult(killedFor, opts.cancelGraceMs) : (result ?? diedResult(code, sig)));
       })();
     });
 

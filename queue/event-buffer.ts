@@ -10,7 +10,10 @@ export class EventBuffer {
   private pending: EngineEvent[] = [];
   private flushing: Promise<void> | null = null;
 
-  constructor(private readonly write: (batch: EngineEvent[]) => Promise<unknown>, private readonly log: Logger) {}
+  constructor(
+    private readonly write: (batch: EngineEvent[]) => Promise<unknown>,
+    private readonly log: Logger,
+  ) {}
 
   /** Queues an event; resolves when it is written. */
   push(event: EngineEvent): Promise<void> {

@@ -41,7 +41,9 @@ export function startExpiryWatch(deps: ExpiryWatchDeps) {
     // Only the tightest threshold passed is announced: a cluster created 2 h before expiry gets the 1 h warning later, not a late 24 h one.
     if (!(await store.claimExpiryNotice(cluster.id, cluster.expiresAt!, thresholdMs))) return;
     await deps.webhooks.publish({
-      type: 'cluster.expiring', team: cluster.team, cluster: cluster.name,
+      type: 'cluster.expiring',
+      team: cluster.team,
+      cluster: cluster.name,
       data: { expiresAt: cluster.expiresAt, warning: formatDuration(thresholdMs), secondsLeft: Math.round(msLeft / 1000) },
     });
   }
@@ -50,19 +52,31 @@ export function startExpiryWatch(deps: ExpiryWatchDeps) {
     const issues = deps.blueprints.get(cluster.blueprint)?.validateDestroy?.(cluster.spec) ?? [];
     if (issues.length) {
       if (!(await store.settleRefusedExpiry(cluster.id, cluster.expiresAt!, cluster.generation))) return;
-      log.warn({ cluster: cluster.name, issues }, 'expired cluster not destroyed: its blueprint refuses the destroy; left as is until its spec or expiry changes');
+      log.warn(
+        { cluster: cluster.name, issues },
+        'expired cluster not destroyed: its blueprint refuses the destroy; left as is until its spec or expiry changes',
+      );
       await deps.webhooks.publish({
-        type: 'cluster.expiry-refused', team: cluster.team, cluster: cluster.name,
-        data: { expiresAt: cluster.expiresAt, generation: cluster.generation, issues: issues.map(({ field, rule, message }) => ({ field, rule, message })) },
+        type: 'cluster.expiry-refused',
+        team: cluster.team,
+        cluster: cluster.name,
+        data: {
+          expiresAt: cluster.expiresAt,
+          generation: cluster.generation,
+          issues: issues.map(({ field, rule, message }) => ({ field, rule, message })),
+        },
       });
       return;
     }
     const result = await store.expireCluster(cluster.id, EXPIRY_REQUESTER);
-    if (result.outcome === 'already-tried') log.info({ cluster: cluster.name }, 'expired cluster not destroyed again: a destroy was tried since it expired');
+    if (result.outcome === 'already-tried')
+      log.info({ cluster: cluster.name }, 'expired cluster not destroyed again: a destroy was tried since it expired');
     if (result.outcome !== 'queued') return;
     const op = result.operation;
     log.info({ cluster: cluster.name, operationId: op.id }, 'cluster expired; destroy queued');
-    await deps.dispatcher.dispatch(op).catch((err) => log.warn({ err, operationId: op.id }, 'could not queue destroy now; the reconciler will'));
+    await deps.dispatcher
+      .dispatch(op)
+      .catch((err) => log.warn({ err, operationId: op.id }, 'could not queue destroy now; the reconciler will'));
   }
 
   async function pass(stopping: AbortSignal): Promise<void> {

@@ -64,11 +64,14 @@ export function keepLane(store: Pick<LaneStore, 'renew'>, hold: LaneHold, opts: 
       atRisk.abort(reason);
     }
   };
-  const watchdog = setInterval(() => {
-    const held = now() - confirmedAt;
-    if (held >= leaseMs / 2) fence(`no renewal confirmed for ${Math.round(held)} ms of a ${leaseMs} ms lease`);
-    if (held >= leaseMs - marginMs && !mustBeDead.signal.aborted) mustBeDead.abort('lease about to lapse');
-  }, Math.max(20, Math.min(250, Math.floor(leaseMs / 20))));
+  const watchdog = setInterval(
+    () => {
+      const held = now() - confirmedAt;
+      if (held >= leaseMs / 2) fence(`no renewal confirmed for ${Math.round(held)} ms of a ${leaseMs} ms lease`);
+      if (held >= leaseMs - marginMs && !mustBeDead.signal.aborted) mustBeDead.abort('lease about to lapse');
+    },
+    Math.max(20, Math.min(250, Math.floor(leaseMs / 20))),
+  );
 
   const renew = async (): Promise<void> => {
     if (stopped || atRisk.signal.aborted) return;

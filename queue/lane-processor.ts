@@ -76,7 +76,11 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
       if (!batch) return 'empty';
       const { run, superseded } = batch;
       if (superseded.length) {
-        await lanes.supersede(hold, superseded.map((o) => o.id), run.id);
+        await lanes.supersede(
+          hold,
+          superseded.map((o) => o.id),
+          run.id,
+        );
         log.info({ clusterId: hold.clusterId, operationId: run.id, superseded: superseded.map((o) => o.id) }, 'coalesced queued updates');
       }
       if (run.status === 'running' && run.attempts >= maxAttempts) {
@@ -92,7 +96,8 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
     const error: OperationError = {
       code: 'worker-died',
       title: `The worker running this operation stopped ${op.attempts} times`,
-      detail: 'Each attempt ended without a result (the worker process was killed or lost its lease). Check the workers\' memory limits and logs, then retry the request.',
+      detail:
+        "Each attempt ended without a result (the worker process was killed or lost its lease). Check the workers' memory limits and logs, then retry the request.",
     };
     const result = { status: 'failed' as const, summary: null, outputs: null, error };
     const outcome = cluster ? outcomeOf(op, cluster, result) : { ...result, cluster: {}, stackClean: false };
@@ -112,15 +117,25 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
     const { operation: op, recover } = started;
     const cluster = await store.getClusterById(op.clusterId);
     if (!cluster) throw new Error(`cluster ${op.clusterId} of operation ${op.id} is missing`);
-    log.info({ operationId: op.id, cluster: cluster.name, kind: op.kind, attempt: op.attempts, recover, epoch: lease.hold.epoch }, 'operation started');
+    log.info(
+      { operationId: op.id, cluster: cluster.name, kind: op.kind, attempt: op.attempts, recover, epoch: lease.hold.epoch },
+      'operation started',
+    );
     let spec: Record<string, unknown>;
     try {
       spec = deps.sealer.open(specToRun(op));
     } catch (err) {
       if (!(err instanceof SealError)) throw err;
       // Nothing ran: the stack is as the last run left it.
-      const error: OperationError = { code: 'spec-unreadable', title: 'The operation\'s secret spec fields cannot be read by this worker', detail: err.message };
-      await lanes.finishOperation(lease.hold, op.id, { ...outcomeOf(op, cluster, { status: 'failed', summary: null, outputs: null, error }), stackClean: !recover });
+      const error: OperationError = {
+        code: 'spec-unreadable',
+        title: "The operation's secret spec fields cannot be read by this worker",
+        detail: err.message,
+      };
+      await lanes.finishOperation(lease.hold, op.id, {
+        ...outcomeOf(op, cluster, { status: 'failed', summary: null, outputs: null, error }),
+        stackClean: !recover,
+      });
       await deps.afterFinish?.(op.id);
       return 'done';
     }

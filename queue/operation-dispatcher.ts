@@ -36,11 +36,19 @@ function priorityOf(kind: OperationKind): number {
 export function createDispatcher(queue: Queue<RunClusterJobData>): OperationDispatcher & { wake(clusterId: string): Promise<void> } {
   return {
     async dispatch(op: OperationRecord) {
-      await queue.add(RUN_CLUSTER_JOB, { clusterId: op.clusterId, operationId: op.id }, { ...jobOptions, jobId: op.id, priority: priorityOf(op.kind) });
+      await queue.add(
+        RUN_CLUSTER_JOB,
+        { clusterId: op.clusterId, operationId: op.id },
+        { ...jobOptions, jobId: op.id, priority: priorityOf(op.kind) },
+      );
     },
     async wake(clusterId: string) {
       // One pending wake-up per cluster is enough; the id frees itself when the job ends.
-      await queue.add(RUN_CLUSTER_JOB, { clusterId }, { ...jobOptions, jobId: `wake-${clusterId}`, removeOnComplete: true, removeOnFail: true });
+      await queue.add(
+        RUN_CLUSTER_JOB,
+        { clusterId },
+        { ...jobOptions, jobId: `wake-${clusterId}`, removeOnComplete: true, removeOnFail: true },
+      );
     },
   };
 }

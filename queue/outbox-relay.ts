@@ -35,7 +35,10 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
       await outbox.remove(entry.id);
     } catch (err) {
       const retryInMs = Math.min(maxRetryMs, 1000 * 2 ** Math.min(20, entry.attempts - 1));
-      log.warn({ err, entryId: entry.id, topic: entry.topic, subject: entry.subject, attempts: entry.attempts, retryInMs }, 'outbox entry failed; it will be tried again');
+      log.warn(
+        { err, entryId: entry.id, topic: entry.topic, subject: entry.subject, attempts: entry.attempts, retryInMs },
+        'outbox entry failed; it will be tried again',
+      );
       await outbox.failed(entry.id, err instanceof Error ? err.message : String(err), retryInMs).catch(() => undefined);
     }
   }
@@ -52,7 +55,7 @@ export function createOutboxRelay(deps: OutboxRelayDeps) {
     },
     /** One pass over every due entry; rejects when the outbox cannot be read (an entry's own failure is recorded on it). */
     async pass(): Promise<void> {
-      for (let claimed = BATCH; claimed === BATCH; ) {
+      for (let claimed = BATCH; claimed === BATCH;) {
         const entries = await outbox.claimDue(BATCH, holdMs);
         claimed = entries.length;
         for (const entry of entries) await handle(entry);

@@ -13,14 +13,23 @@ export function leftStackClean(result: Pick<EngineResult, 'status' | 'error'>): 
 
 /** What a finished run means for its cluster: status, the applied spec and outputs. */
 export function outcomeOf(op: OperationRecord, cluster: ClusterRecord, result: EngineResult): OperationOutcome {
-  const base = { status: result.status, summary: result.summary, outputs: result.outputs, error: result.error, stackClean: leftStackClean(result) };
+  const base = {
+    status: result.status,
+    summary: result.summary,
+    outputs: result.outputs,
+    error: result.error,
+    stackClean: leftStackClean(result),
+  };
   const ok = result.status === 'succeeded';
   switch (op.kind) {
     case 'provision':
     case 'update':
     case 'remediate':
       return ok
-        ? { ...base, cluster: { status: 'ready', appliedSpec: specToRun(op), appliedGeneration: op.generation, outputs: result.outputs ?? {} } }
+        ? {
+            ...base,
+            cluster: { status: 'ready', appliedSpec: specToRun(op), appliedGeneration: op.generation, outputs: result.outputs ?? {} },
+          }
         : { ...base, cluster: { status: 'failed' } };
     case 'destroy':
       return ok ? { ...base, cluster: { status: 'destroyed', outputs: {} } } : { ...base, cluster: { status: 'failed' } };

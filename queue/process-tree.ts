@@ -49,7 +49,10 @@ export async function killMarked(mark: string, maxScans = 20): Promise<void> {
   for (let scan = 0; scan < maxScans; scan++) {
     let pids: number[];
     try {
-      pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => pid !== process.pid && !killed.has(pid));
+      pids = (await readdir('/proc'))
+        .filter((d) => /^\d+$/.test(d))
+        .map(Number)
+        .filter((pid) => pid !== process.pid && !killed.has(pid));
     } catch {
       return;
     }
@@ -90,7 +93,7 @@ function descendants(all: Proc[], root: number, spareGroup: number | null): Proc
   const found = new Map<number, Proc>();
   // The root may be dead already: its process group (the child leads its own) still names what it left.
   for (const p of all) if (p.pid === root || p.pgid === root) found.set(p.pid, p);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     const groups = new Set([...found.values()].map((f) => f.pgid));
     for (const p of all) {

@@ -8,7 +8,12 @@ import type { OperationStore } from '../src/store/operation-store.js';
  * The records are the truth; the queue only carries wake-up calls, so this makes every
  * accepted request run eventually.
  */
-export function startReconciler(deps: { store: Pick<OperationStore, 'clustersNeedingWork'>; wake(clusterId: string): Promise<void>; intervalMs: number; log: Logger }) {
+export function startReconciler(deps: {
+  store: Pick<OperationStore, 'clustersNeedingWork'>;
+  wake(clusterId: string): Promise<void>;
+  intervalMs: number;
+  log: Logger;
+}) {
   return startPeriodicLoop({
     pass: async () => {
       for (const clusterId of await deps.store.clustersNeedingWork()) await deps.wake(clusterId);

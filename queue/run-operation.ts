@@ -14,7 +14,10 @@ import type { LaneLease } from './lane-lease.js';
  * `msUntilKill` says how long until `kill` would fire: a runner whose processes may outlive this one
  * (a child process when the worker dies) must have them stopped by then.
  */
-export type RunEngine = (request: EngineRequest, options: { onEvent(e: EngineEvent): void; signal: AbortSignal; kill: AbortSignal; msUntilKill(): number }) => Promise<EngineResult>;
+export type RunEngine = (
+  request: EngineRequest,
+  options: { onEvent(e: EngineEvent): void; signal: AbortSignal; kill: AbortSignal; msUntilKill(): number },
+) => Promise<EngineResult>;
 
 /** Why a run was stopped before it finished. `yield`: a sweep's drift check made way for someone's operation. */
 export type StopReason = 'cancel' | 'lease-lost' | 'shutdown' | 'yield';
@@ -46,7 +49,10 @@ export interface RunOperationArgs {
  * into the record store, and stops the engine when the lease is at risk (killing it before the lease
  * can lapse, so that whoever takes the lane over next never meets a live engine).
  */
-export async function runOperation(deps: RunOperationDeps, args: RunOperationArgs): Promise<{ result: EngineResult; stoppedFor: StopReason | null }> {
+export async function runOperation(
+  deps: RunOperationDeps,
+  args: RunOperationArgs,
+): Promise<{ result: EngineResult; stoppedFor: StopReason | null }> {
   const { store, log } = deps;
   const { cluster, operation, lease } = args;
   const abort = new AbortController();
@@ -71,7 +77,8 @@ export async function runOperation(deps: RunOperationDeps, args: RunOperationArg
       if (ended.aborted) return;
       if (current?.cancelRequested) stop('cancel');
       // A background check never delays what a person asked for: it stops and runs again after.
-      else if (operation.sweepId && (await store.pendingOperations(cluster.id)).some((o) => o.id !== operation.id && !o.sweepId)) stop('yield');
+      else if (operation.sweepId && (await store.pendingOperations(cluster.id)).some((o) => o.id !== operation.id && !o.sweepId))
+        stop('yield');
     },
     intervalMs: deps.cancelPollMs ?? 1000,
     runNow: false,
@@ -91,8 +98,14 @@ export async function runOperation(deps: RunOperationDeps, args: RunOperationArg
       context: { clusterName: cluster.name, team: cluster.team, labels: cluster.labels },
       recover: args.recover,
     };
-    const result = await deps.runEngine(request, { onEvent: (e) => void events.push(e), signal: abort.signal, kill: lease.mustBeDead, msUntilKill: () => lease.msUntilKill() });
-    if (stoppedFor !== 'lease-lost') await events.push({ type: 'status', data: { status: result.status, error: result.error?.title ?? null } });
+    const result = await deps.runEngine(request, {
+      onEvent: (e) => void events.push(e),
+      signal: abort.signal,
+      kill: lease.mustBeDead,
+      msUntilKill: () => lease.msUntilKill(),
+    });
+    if (stoppedFor !== 'lease-lost')
+      await events.push({ type: 'status', data: { status: result.status, error: result.error?.title ?? null } });
     return { result, stoppedFor };
   } finally {
     // Not waited for: a check under way may hang on a store that does not answer, and its answer no longer matters.

@@ -48,7 +48,12 @@ export function createSweepProcessor(deps: SweepProcessorDeps) {
   async function begin(data: SweepJobData): Promise<DriftSweep | null> {
     if (data.sweepId) return drift.getSweep(data.sweepId);
     try {
-      return await drift.startSweep({ trigger: 'schedule', requestedBy: 'schedule', maxConcurrent: settings.maxConcurrent, staleMs: settings.staleMs });
+      return await drift.startSweep({
+        trigger: 'schedule',
+        requestedBy: 'schedule',
+        maxConcurrent: settings.maxConcurrent,
+        staleMs: settings.staleMs,
+      });
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       log.info({ reason: err.message }, 'scheduled drift sweep skipped: a sweep is still running');
@@ -88,7 +93,9 @@ export function createSweepProcessor(deps: SweepProcessorDeps) {
           continue;
         }
         const op = await store.enqueueOperation(cluster.id, { kind: 'drift-check', requestedBy: SWEEP_REQUESTER, sweepId: sweep.id });
-        await deps.dispatcher.dispatch(op).catch((err) => log.warn({ err, operationId: op.id }, 'could not queue drift check now; the reconciler will'));
+        await deps.dispatcher
+          .dispatch(op)
+          .catch((err) => log.warn({ err, operationId: op.id }, 'could not queue drift check now; the reconciler will'));
         inFlight.set(op.id, current);
       }
       await sleep(settings.pollMs);
@@ -96,7 +103,8 @@ export function createSweepProcessor(deps: SweepProcessorDeps) {
         const op = await store.getOperation(id);
         if (!op || !TERMINAL_STATUSES.has(op.status)) continue;
         inFlight.delete(id);
-        if (op.status === 'cancelled' || op.status === 'superseded') skipped.push({ cluster: cluster.name, reason: `its drift check was ${op.status}` });
+        if (op.status === 'cancelled' || op.status === 'superseded')
+          skipped.push({ cluster: cluster.name, reason: `its drift check was ${op.status}` });
       }
       // Busy clusters go back on the list once the rest is under way; those busy too long are given up.
       if (!todo.length && waiting.length) {

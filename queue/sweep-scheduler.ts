@@ -24,7 +24,12 @@ const CLAIM_TTL_S = 60;
  * instance do it however many start at once; a deployment with a new schedule has a new key, so it
  * applies at once. Returns whether this instance applied the schedule.
  */
-export async function applySweepSchedule(queue: Queue<SweepJobData>, redis: Redis, opts: SweepScheduleOptions, log: Logger): Promise<boolean> {
+export async function applySweepSchedule(
+  queue: Queue<SweepJobData>,
+  redis: Redis,
+  opts: SweepScheduleOptions,
+  log: Logger,
+): Promise<boolean> {
   const key = `${opts.prefix}:drift-sweep:schedule-claim:${opts.cron}|${opts.timezone}`;
   const claimed = await redis.set(key, opts.instanceId, 'EX', CLAIM_TTL_S, 'NX');
   if (claimed !== 'OK') return false;
@@ -49,7 +54,13 @@ export async function applySweepSchedule(queue: Queue<SweepJobData>, redis: Redi
  * from a newer deployment, which this process must not undo. Losing the claim to another instance
  * counts as done.
  */
-export function keepSweepScheduleApplied(queue: Queue<SweepJobData>, redis: Redis, opts: SweepScheduleOptions, log: Logger, checkMs: number) {
+export function keepSweepScheduleApplied(
+  queue: Queue<SweepJobData>,
+  redis: Redis,
+  opts: SweepScheduleOptions,
+  log: Logger,
+  checkMs: number,
+) {
   let applied = false;
   const loop = startPeriodicLoop({
     pass: async (stopping) => {
@@ -63,7 +74,8 @@ export function keepSweepScheduleApplied(queue: Queue<SweepJobData>, redis: Redi
         }
       } catch (err) {
         // Expected while Redis is down: one line, not a stack trace, and none for a pass that shutdown cut short.
-        if (!stopping.aborted) log.warn({ err: (err as Error).message, retryMs: checkMs }, 'could not apply the drift sweep schedule yet; retrying');
+        if (!stopping.aborted)
+          log.warn({ err: (err as Error).message, retryMs: checkMs }, 'could not apply the drift sweep schedule yet; retrying');
       }
     },
     intervalMs: checkMs,

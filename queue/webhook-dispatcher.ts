@@ -13,7 +13,10 @@ export interface DeliveryQueueOptions {
  * Queues deliveries; the job id is the delivery id, so queueing one twice (publisher and requeue
  * pass) sends it once. BullMQ's exponential backoff waits `backoffMs * 2^(n-1)` after the n-th failure.
  */
-export function createDeliveryQueue(queue: Queue<DeliverWebhookJobData>, options: DeliveryQueueOptions): DeliveryQueue & {
+export function createDeliveryQueue(
+  queue: Queue<DeliverWebhookJobData>,
+  options: DeliveryQueueOptions,
+): DeliveryQueue & {
   /** Queues a pending delivery whose job is lost or ended without settling it (the requeue pass). */
   requeue(deliveryId: string): Promise<void>;
 } {

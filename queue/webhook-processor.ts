@@ -82,7 +82,11 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
         result = { kind: 'failed', error: 'the subscription is disabled', final: true };
       } else {
         const body = JSON.stringify(delivery.payload);
-        const headers = { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...signedHeaders({ secret: target.signingSecret, deliveryId, eventType: delivery.eventType, body, now: at }) };
+        const headers = {
+          'content-type': 'application/json',
+          'user-agent': USER_AGENT,
+          ...signedHeaders({ secret: target.signingSecret, deliveryId, eventType: delivery.eventType, body, now: at }),
+        };
         result = await send({ url: target.url, headers, body });
       }
     } finally {
@@ -90,7 +94,12 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     }
     const durationMs = performance.now() - started;
     const statusCode = result.kind === 'answered' ? result.statusCode : null;
-    const error = result.kind === 'failed' ? result.error : result.statusCode >= 200 && result.statusCode <= 299 ? null : `answered HTTP ${result.statusCode}`;
+    const error =
+      result.kind === 'failed'
+        ? result.error
+        : result.statusCode >= 200 && result.statusCode <= 299
+          ? null
+          : `answered HTTP ${result.statusCode}`;
     const attempt = delivery.attempts + 1;
     const final = error === null || (result.kind === 'failed' && result.final) || attempt >= maxAttempts;
     const status = error === null ? 'succeeded' : final ? 'failed' : 'pending';

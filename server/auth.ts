@@ -30,9 +30,18 @@ export function authenticate(store: Pick<TokenStore, 'findTokenByHash'>, failure
     }
     const verdict = await failures?.consume(clientKey(req));
     if (verdict && !verdict.allowed) {
-      return next(new TooManyRequestsError(`too many failed authentications from this address; try again in ${verdict.retryAfterSeconds} s`, verdict.retryAfterSeconds));
+      return next(
+        new TooManyRequestsError(
+          `too many failed authentications from this address; try again in ${verdict.retryAfterSeconds} s`,
+          verdict.retryAfterSeconds,
+        ),
+      );
     }
-    next(match ? new UnauthenticatedError('unknown or revoked token', true) : new UnauthenticatedError('missing Authorization: Bearer <token> header'));
+    next(
+      match
+        ? new UnauthenticatedError('unknown or revoked token', true)
+        : new UnauthenticatedError('missing Authorization: Bearer <token> header'),
+    );
   };
 }
 

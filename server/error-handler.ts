@@ -13,10 +13,13 @@ const STORE_RETRY_AFTER_S = 2;
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (raw, req, res, _next) => {
     // The store restarting or out of reach is an outage to wait out (503, Retry-After), not a bug (500).
-    const err = isStoreUnreachable(raw) ? new UnavailableError('the record store is not answering; try again shortly', STORE_RETRY_AFTER_S, { cause: raw }) : raw;
+    const err = isStoreUnreachable(raw)
+      ? new UnavailableError('the record store is not answering; try again shortly', STORE_RETRY_AFTER_S, { cause: raw })
+      : raw;
     const problem: z.infer<typeof problemSchema> = { ...toProblem(err), instance: req.originalUrl };
     // A saturated resource is expected under load: worth a warning, not an error with a stack.
-    if (err instanceof UnavailableError) log.warn({ method: req.method, url: req.originalUrl, detail: err.message }, 'request refused: unavailable');
+    if (err instanceof UnavailableError)
+      log.warn({ method: req.method, url: req.originalUrl, detail: err.message }, 'request refused: unavailable');
     else if (problem.status >= 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return res.end();
     res.status(problem.status).set(problemHeaders(err)).type('application/problem+json').send(JSON.stringify(problem));

@@ -14,10 +14,7 @@ const KEPT_HEADERS = ['location', 'content-type'];
  * Server errors are not stored, so the retry of a failed request runs again. A key is kept for
  * `ttlMs` after its answer; later it is a new key, whatever request it was first used with.
  */
-export function idempotency(
-  store: IdempotencyStore,
-  options: { staleMs: number; ttlMs: number | null },
-): RequestHandler {
+export function idempotency(store: IdempotencyStore, options: { staleMs: number; ttlMs: number | null }): RequestHandler {
   return async (req, res, next) => {
     const key = req.get('idempotency-key');
     if (key === undefined || !['POST', 'PATCH', 'DELETE'].includes(req.method)) return next();
@@ -26,10 +23,14 @@ export function idempotency(
       return next(new InputError(`Idempotency-Key: ${message}`, [{ field: 'header.Idempotency-Key', rule: 'format', message }]));
     }
     const principalId = principalOf(req).tokenId;
-    const fingerprint = createHash('sha256').update(`${req.method} ${req.originalUrl}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(`${req.method} ${req.originalUrl}\n${JSON.stringify(req.body ?? null)}`)
+      .digest('hex');
     const claim = await store.claimIdempotencyKey(principalId, key, fingerprint, options.staleMs, options.ttlMs);
-    if (claim.state === 'mismatch') return next(new IdempotencyMismatchError('this Idempotency-Key was first used with a different request'));
-    if (claim.state === 'in-flight') return next(new ConflictError('a request with this Idempotency-Key is still being handled; retry later'));
+    if (claim.state === 'mismatch')
+      return next(new IdempotencyMismatchError('this Idempotency-Key was first used with a different request'));
+    if (claim.state === 'in-flight')
+      return next(new ConflictError('a request with this Idempotency-Key is still being handled; retry later'));
     if (claim.state === 'replay') {
       res.status(claim.statusCode).set(claim.headers).set('Idempotent-Replayed', 'true');
       return void res.send(typeof claim.body === 'string' ? claim.body : JSON.stringify(claim.body));
@@ -37,11 +38,19 @@ export function idempotency(
     const send = res.send.bind(res);
     res.send = (body?: unknown) => {
       const headers = Object.fromEntries(KEPT_HEADERS.flatMap((h) => (res.get(h) ? [[h, String(res.get(h))]] : [])));
-      const done = res.statusCode >= 500
-        ? store.releaseIdempotencyKey(principalId, key)
-        : store.completeIdempotencyKey(principalId, key, { statusCode: res.statusCode, body: typeof body === 'string' ? body : String(body ?? ''), headers });
+      const done =
+        res.statusCode >= 500
+          ? store.releaseIdempotencyKey(principalId, key)
+          : store.completeIdempotencyKey(principalId, key, {
+              statusCode: res.statusCode,
+              body: typeof body === 'string' ? body : String(body ?? ''),
+              headers,
+            });
       // The answer waits for the record, so that a retry arriving right after it sees the replay.
-      done.then(() => send(body), (err) => next(err));
+      done.then(
+        () => send(body),
+        (err) => next(err),
+      );
       return res;
     };
     next();

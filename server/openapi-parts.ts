@@ -30,7 +30,11 @@ export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 export function parameters(s: z.ZodObject, where: 'query' | 'path') {
   const json = requestSchema(s) as { properties?: Record<string, Json>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, p]) => ({
-    name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: p, ...(p.description ? { description: p.description } : {}),
+    name,
+    in: where,
+    required: where === 'path' || (json.required ?? []).includes(name),
+    schema: p,
+    ...(p.description ? { description: p.description } : {}),
   }));
 }
 
@@ -39,17 +43,25 @@ export const idempotencyKeyHeader = {
   in: 'header',
   required: false,
   schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]{1,255}$' },
-  description: 'A retried request with the same key returns the first answer and queues nothing new, for RETENTION_IDEMPOTENCY_KEYS (24 h by default) after that answer; later the key is new',
+  description:
+    'A retried request with the same key returns the first answer and queues nothing new, for RETENTION_IDEMPOTENCY_KEYS (24 h by default) after that answer; later the key is new',
 };
 
 const header = (schema: Json, description: string, required = true) => ({ schema, description, required });
 const retryAfter = { 'Retry-After': header({ type: 'integer', minimum: 1 }, 'Seconds to wait before trying again') };
 const location = (description: string) => ({ Location: header({ type: 'string' }, description) });
-const replayed = { 'Idempotent-Replayed': header({ const: 'true' }, 'This is the stored answer to an earlier request with the same Idempotency-Key', false) };
+const replayed = {
+  'Idempotent-Replayed': header({ const: 'true' }, 'This is the stored answer to an earlier request with the same Idempotency-Key', false),
+};
 
 /** What `/v1` answers say about caching (docs/api.md, "Headers on every answer"). */
 const cacheControl = {
-  private: { 'Cache-Control': header({ const: 'private, no-cache' }, "One caller's view of live state: a private copy only, asked for again before reuse") },
+  private: {
+    'Cache-Control': header(
+      { const: 'private, no-cache' },
+      "One caller's view of live state: a private copy only, asked for again before reuse",
+    ),
+  },
   secret: { 'Cache-Control': header({ const: 'no-store' }, 'The route hands out a secret: never stored, errors included') },
 };
 
@@ -57,7 +69,12 @@ const cacheControl = {
 export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
 const problemHeaders: Partial<Record<ProblemStatus, Json>> = {
-  401: { 'WWW-Authenticate': header({ type: 'string', pattern: `^Bearer realm="${AUTH_REALM}"` }, `Bearer realm="${AUTH_REALM}", with error="invalid_token" when the token given is unknown or revoked (RFC 6750)`) },
+  401: {
+    'WWW-Authenticate': header(
+      { type: 'string', pattern: `^Bearer realm="${AUTH_REALM}"` },
+      `Bearer realm="${AUTH_REALM}", with error="invalid_token" when the token given is unknown or revoked (RFC 6750)`,
+    ),
+  },
   429: retryAfter,
   503: retryAfter,
 };
@@ -83,8 +100,13 @@ export interface Answer {
   links?: Json;
 }
 
-export const json = (description: string, schema: unknown, extra: Omit<Answer, 'description' | 'content'> = {}): Answer => ({ description, content: { 'application/json': { schema } }, ...extra });
-export const created = (description: string, schema: unknown, where: string, links?: Json): Answer => json(description, schema, { headers: location(where), ...(links ? { links } : {}) });
+export const json = (description: string, schema: unknown, extra: Omit<Answer, 'description' | 'content'> = {}): Answer => ({
+  description,
+  content: { 'application/json': { schema } },
+  ...extra,
+});
+export const created = (description: string, schema: unknown, where: string, links?: Json): Answer =>
+  json(description, schema, { headers: location(where), ...(links ? { links } : {}) });
 
 /** What a `/v1` route does, as far as its answers are concerned. */
 export interface RouteSpec {
@@ -105,14 +127,21 @@ export interface RouteSpec {
 
 /** Puts every operation of `paths` under `tag`. */
 export function tagged<Paths extends Record<string, Record<string, object>>>(tag: string, paths: Paths): Paths {
-  const tag1 = (operations: Record<string, object>) => Object.fromEntries(Object.entries(operations).map(([method, operation]) => [method, { tags: [tag], ...operation }]));
+  const tag1 = (operations: Record<string, object>) =>
+    Object.fromEntries(Object.entries(operations).map(([method, operation]) => [method, { tags: [tag], ...operation }]));
   return Object.fromEntries(Object.entries(paths).map(([path, operations]) => [path, tag1(operations)])) as Paths;
 }
 
 /** An authenticated `/v1` operation: its own answers and every problem it can answer, each with the headers it carries. */
 export function route(spec: RouteSpec) {
   const caching = spec.secret ? cacheControl.secret : cacheControl.private;
-  const problems: Partial<Record<ProblemStatus, string | undefined>> = { 400: undefined, 401: undefined, 429: undefined, 503: undefined, ...spec.problems };
+  const problems: Partial<Record<ProblemStatus, string | undefined>> = {
+    400: undefined,
+    401: undefined,
+    429: undefined,
+    503: undefined,
+    ...spec.problems,
+  };
   if (spec.body !== undefined) {
     problems[413] ??= undefined;
     problems[415] ??= undefined;

@@ -1,5 +1,16 @@
 import type { z } from 'zod';
-import { AppError, ConflictError, ForbiddenError, IdempotencyMismatchError, InputError, MethodNotAllowedError, NotFoundError, TooManyRequestsError, UnauthenticatedError, UnavailableError } from '../src/errors.js';
+import {
+  AppError,
+  ConflictError,
+  ForbiddenError,
+  IdempotencyMismatchError,
+  InputError,
+  MethodNotAllowedError,
+  NotFoundError,
+  TooManyRequestsError,
+  UnauthenticatedError,
+  UnavailableError,
+} from '../src/errors.js';
 import type { problemSchema } from './schemas/problem.js';
 
 /** An RFC 9457 problem document as the description states it, but for `instance`, which the error handler adds. */
@@ -34,7 +45,9 @@ export function problemHeaders(err: unknown): Record<string, string> {
   if (retryAfter !== undefined) return { 'Retry-After': String(retryAfter) };
   if (!(err instanceof UnauthenticatedError)) return {};
   // RFC 6750 section 3: no error code when no token was given; invalid_token when it was refused.
-  const challenge = err.tokenRejected ? `Bearer realm="${AUTH_REALM}", error="invalid_token", error_description="the token is unknown or revoked"` : `Bearer realm="${AUTH_REALM}"`;
+  const challenge = err.tokenRejected
+    ? `Bearer realm="${AUTH_REALM}", error="invalid_token", error_description="the token is unknown or revoked"`
+    : `Bearer realm="${AUTH_REALM}"`;
   return { 'WWW-Authenticate': challenge };
 }
 
@@ -49,15 +62,46 @@ export function toProblem(err: unknown): Problem {
   }
   const e = err as { type?: string; status?: number; expose?: boolean; message?: string } | undefined;
   // Errors raised by express' body parser carry a type and a status meant for the client.
-  if (e?.type === 'entity.too.large') return { type: problemType('body-too-large'), title: 'Request body too large', status: 413, detail: e.message ?? 'request entity too large' };
-  if (e?.type === 'entity.parse.failed') return { type: problemType('invalid-json'), title: 'The request is invalid', status: 400, detail: 'body is not valid JSON', errors: [{ field: '(body)', rule: 'json', message: 'is not valid JSON' }] };
+  if (e?.type === 'entity.too.large')
+    return {
+      type: problemType('body-too-large'),
+      title: 'Request body too large',
+      status: 413,
+      detail: e.message ?? 'request entity too large',
+    };
+  if (e?.type === 'entity.parse.failed')
+    return {
+      type: problemType('invalid-json'),
+      title: 'The request is invalid',
+      status: 400,
+      detail: 'body is not valid JSON',
+      errors: [{ field: '(body)', rule: 'json', message: 'is not valid JSON' }],
+    };
   // The router could not percent-decode a path segment (`%E0%A4%A`, `%ff`): the client's fault.
-  if (err instanceof URIError && e?.status === 400) return { type: problemType('invalid-request'), title: 'The request is invalid', status: 400, detail: 'path: is not valid percent-encoded UTF-8', errors: [{ field: 'path', rule: 'encoding', message: 'is not valid percent-encoded UTF-8' }] };
+  if (err instanceof URIError && e?.status === 400)
+    return {
+      type: problemType('invalid-request'),
+      title: 'The request is invalid',
+      status: 400,
+      detail: 'path: is not valid percent-encoded UTF-8',
+      errors: [{ field: 'path', rule: 'encoding', message: 'is not valid percent-encoded UTF-8' }],
+    };
   if (e?.expose && e.status && e.status < 500) {
     // The body parser's other refusals (a corrupt compressed body, a length that does not match, an
     // unsupported encoding or charset) are all about the body.
     const message = e.message ?? 'bad request';
-    return { type: problemType('bad-request'), title: 'Bad request', status: e.status, detail: message, errors: [{ field: '(body)', rule: (e.type ?? 'bad_request').replaceAll('.', '_'), message }] };
+    return {
+      type: problemType('bad-request'),
+      title: 'Bad request',
+      status: e.status,
+      detail: message,
+      errors: [{ field: '(body)', rule: (e.type ?? 'bad_request').replaceAll('.', '_'), message }],
+    };
   }
-  return { type: problemType('internal'), title: 'Internal server error', status: 500, detail: 'the server failed to handle this request; it has been logged' };
+  return {
+    type: problemType('internal'),
+    title: 'Internal server error',
+    status: 500,
+    detail: 'the server failed to handle this request; it has been logged',
+  };
 }

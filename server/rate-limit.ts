@@ -19,6 +19,8 @@ export function limitPerToken(limiter: RateLimiter | undefined, what: string): R
     if (!limiter) return next();
     const verdict = await limiter.consume(principalOf(req).tokenId);
     if (verdict.allowed) return next();
-    next(new TooManyRequestsError(`too many ${what} with this token; try again in ${verdict.retryAfterSeconds} s`, verdict.retryAfterSeconds));
+    next(
+      new TooManyRequestsError(`too many ${what} with this token; try again in ${verdict.retryAfterSeconds} s`, verdict.retryAfterSeconds),
+    );
   };
 }

@@ -71,7 +71,14 @@ export async function streamOperationEvents(
   try {
     // Visibility is checked before any byte is sent, so a 404 is a proper problem answer.
     await deps.operations.get(principal, id);
-    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'private, no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res
+      .status(200)
+      .set({
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'private, no-cache',
+        Connection: 'keep-alive',
+        'X-Accel-Buffering': 'no',
+      });
     res.flushHeaders();
     await pump(deps.feeds, id, after, res, options, deps.shutdown);
   } finally {
@@ -79,7 +86,14 @@ export async function streamOperationEvents(
   }
 }
 
-async function pump(feeds: EventStreamDeps['feeds'], id: string, after: number, res: Response, options: EventStreamOptions, shutdown?: AbortSignal): Promise<void> {
+async function pump(
+  feeds: EventStreamDeps['feeds'],
+  id: string,
+  after: number,
+  res: Response,
+  options: EventStreamOptions,
+  shutdown?: AbortSignal,
+): Promise<void> {
   let open = !res.closed;
   const closed = settlesOn(res, 'close').then(() => void (open = false));
   const ending = abortOf(shutdown);

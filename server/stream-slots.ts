@@ -34,8 +34,13 @@ export class StreamSlots {
   acquire(tokenId: string): () => void {
     const mine = this.byToken.get(tokenId) ?? 0;
     const retryAfter = this.limits.retryAfterSeconds ?? 5;
-    if (mine >= this.limits.perToken) throw new TooManyRequestsError(`this token already has ${mine} event streams open (at most ${this.limits.perToken}); close one first`, retryAfter);
-    if (this.open >= this.limits.total) throw new TooManyRequestsError(`this server holds its most event streams (${this.limits.total}); try again later`, retryAfter);
+    if (mine >= this.limits.perToken)
+      throw new TooManyRequestsError(
+        `this token already has ${mine} event streams open (at most ${this.limits.perToken}); close one first`,
+        retryAfter,
+      );
+    if (this.open >= this.limits.total)
+      throw new TooManyRequestsError(`this server holds its most event streams (${this.limits.total}); try again later`, retryAfter);
     this.byToken.set(tokenId, mine + 1);
     this.open++;
     let released = false;

@@ -10,11 +10,25 @@ import type { DeliveryAttempt, WebhookDelivery, WebhookSubscription } from '../s
 import type { DriftReport, DriftSweep } from '../src/domain/drift.js';
 import type { FleetDriftCounts, FleetDriftSummary } from '../src/store/drift-store.js';
 import { maskSpec } from '../src/blueprints/write-only.js';
-import type { acceptedSchema, clusterPageSchema, clusterSchema, kubeconfigReadsSchema, kubeconfigSchema, settingsChangedSchema } from './schemas/cluster.js';
+import type {
+  acceptedSchema,
+  clusterPageSchema,
+  clusterSchema,
+  kubeconfigReadsSchema,
+  kubeconfigSchema,
+  settingsChangedSchema,
+} from './schemas/cluster.js';
 import type { clusterDriftSchema, driftReportSchema, driftSweepSchema, fleetDriftSchema } from './schemas/drift.js';
 import type { operationPageSchema, operationSchema } from './schemas/operation.js';
 import type { issuedTokenSchema } from './schemas/token.js';
-import type { createdWebhookSchema, deliveryAttemptSchema, deliveryPageSchema, deliverySchema, webhookListSchema, webhookSchema } from './schemas/webhook.js';
+import type {
+  createdWebhookSchema,
+  deliveryAttemptSchema,
+  deliveryPageSchema,
+  deliverySchema,
+  webhookListSchema,
+  webhookSchema,
+} from './schemas/webhook.js';
 
 /** A page of records as the store gives it. */
 interface Page<T> {
@@ -171,9 +185,15 @@ export function clusterDriftView(latest: DriftReport | null, history: Page<Drift
 
 type FleetCounts = z.infer<typeof fleetDriftSchema>['byTeam'][string];
 const fleetCountsView = (c: FleetDriftCounts): FleetCounts => ({
-  clusters: c.clusters, checked: c.checked, clean: c.clean, drifted: c.drifted, failed: c.failed, neverChecked: c.neverChecked,
+  clusters: c.clusters,
+  checked: c.checked,
+  clean: c.clean,
+  drifted: c.drifted,
+  failed: c.failed,
+  neverChecked: c.neverChecked,
 });
-const eachCounts = (byKey: Record<string, FleetDriftCounts>) => Object.fromEntries(Object.entries(byKey).map(([key, c]) => [key, fleetCountsView(c)]));
+const eachCounts = (byKey: Record<string, FleetDriftCounts>) =>
+  Object.fromEntries(Object.entries(byKey).map(([key, c]) => [key, fleetCountsView(c)]));
 
 export function fleetDriftView(f: FleetDriftSummary): z.infer<typeof fleetDriftSchema> {
   return { ...fleetCountsView(f), byTeam: eachCounts(f.byTeam), byBlueprint: eachCounts(f.byBlueprint) };
@@ -198,6 +218,9 @@ export function driftSweepView(s: DriftSweep): z.infer<typeof driftSweepSchema> 
 }
 
 /** A token just issued: the only answer that shows its value. */
-export function issuedTokenView(t: { id: string; name: string; team: string | null; admin: boolean }, token: string): z.infer<typeof issuedTokenSchema> {
+export function issuedTokenView(
+  t: { id: string; name: string; team: string | null; admin: boolean },
+  token: string,
+): z.infer<typeof issuedTokenSchema> {
   return { id: t.id, name: t.name, team: t.team, admin: t.admin, token };
 }

@@ -6,9 +6,12 @@ import { parseAllowedHost, parseNetworks } from './webhooks/address-policy.js';
 import { parseRateRule } from './limits/rate-rule.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 const duration = (name: string) =>
   z.string().transform((s, ctx) => {
@@ -20,7 +23,10 @@ const duration = (name: string) =>
 /** `sandbox=7d,*=30d` -> { sandbox: 604800000, '*': 2592000000 }. */
 const teamDurations = z.string().transform((s, ctx) => {
   const caps: Record<string, number> = {};
-  for (const entry of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const entry of s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const [team, text] = entry.split('=');
     const ms = text === undefined ? null : parseDuration(text);
     if (!team || !/^(\*|[a-z][a-z0-9-]{0,62})$/.test(team) || ms === null) {
@@ -43,18 +49,24 @@ const retention = (name: string) =>
 
 /** `count/duration` (`30/1m`) or `off`, with the default given as text. */
 const rateRule = (name: string, fallback: string) =>
-  z.string().default(fallback).transform((s, ctx) => {
-    const rule = parseRateRule(s);
-    if (rule === undefined) ctx.addIssue({ code: 'custom', message: `${name} must be count/duration like 30/1m or 5/1h, or off` });
-    return rule ?? null;
-  });
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const rule = parseRateRule(s);
+      if (rule === undefined) ctx.addIssue({ code: 'custom', message: `${name} must be count/duration like 30/1m or 5/1h, or off` });
+      return rule ?? null;
+    });
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /** Express `trust proxy`: a hop count, or a list of addresses, CIDRs and named ranges; never `true` (any client could then pick its address). */
 const trustProxy = z.string().transform((s, ctx): number | string[] | false => {
   if (/^\d{1,2}$/.test(s.trim())) return Number(s.trim()) || false;
-  const entries = s.split(',').map((x) => x.trim()).filter(Boolean);
+  const entries = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   for (const e of entries) {
     if (PROXY_NAMES.has(e) || ipaddr.isValid(e) || isCidr(e)) continue;
     ctx.addIssue({ code: 'custom', message: `"${e}" must be a hop count, an address, a CIDR, or one of loopback, linklocal, uniquelocal` });
@@ -98,7 +110,10 @@ const schema = z.object({
   /** Redis holding the queue. @defaultValue redis://127.0.0.1:6379 */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Prefix of every Redis key, so that several deployments can share one Redis. @defaultValue clusterd */
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('clusterd'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/)
+    .default('clusterd'),
   /** Pulumi state backend (file://, s3://, gs://, azblob://, postgres://, https://api.pulumi.com). @defaultValue file://<data dir>/state */
   PULUMI_BACKEND_URL: z.string().optional(),
   /** Secrets provider for new stacks: `passphrase` or a KMS URL (awskms://, gcpkms://, azurekeyvault://, hashivault://). @defaultValue passphrase */
@@ -158,14 +173,16 @@ const schema = z.object({
     .default([]),
   /** Host names webhooks may reach whatever they resolve to, comma-separated, matched exactly (no subdomains; punycode for IDNs). @defaultValue empty */
   WEBHOOK_ALLOWED_HOSTS: list
-    .transform((entries, ctx) => entries.map((entry) => {
-      try {
-        return parseAllowedHost(entry);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return entry;
-      }
-    }))
+    .transform((entries, ctx) =>
+      entries.map((entry) => {
+        try {
+          return parseAllowedHost(entry);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return entry;
+        }
+      }),
+    )
     .default([]),
   /** Deliveries one worker process sends at once to one receiver (scheme, host and port); a delivery over it waits, without counting an attempt. @defaultValue a quarter of WEBHOOK_CONCURRENCY, at least 1 */
   WEBHOOK_RECEIVER_MAX_IN_FLIGHT: int(1).max(64).optional(),
@@ -184,7 +201,10 @@ const schema = z.object({
   /** Deepest nesting of arrays and objects in a JSON request body, the top-level value being level 1 (400 above); bounds every recursive walk of a body. @defaultValue 32 */
   MAX_BODY_DEPTH: int(8).max(256).default(32),
   /** When the fleet drift sweep runs: a cron pattern, or `off`. @defaultValue 0 3 * * * (nightly at 03:00) */
-  DRIFT_SWEEP_CRON: z.string().regex(/^(off|(\S+\s+){4,5}\S+)$/, 'must be a cron pattern of 5 or 6 fields, or off').default('0 3 * * *'),
+  DRIFT_SWEEP_CRON: z
+    .string()
+    .regex(/^(off|(\S+\s+){4,5}\S+)$/, 'must be a cron pattern of 5 or 6 fields, or off')
+    .default('0 3 * * *'),
   /** Time zone of DRIFT_SWEEP_CRON. @defaultValue UTC */
   DRIFT_SWEEP_TIMEZONE: timezone.default('UTC'),
   /** Drift checks a sweep keeps queued or running at once, fleet-wide; keep it below the workers' total concurrency so that people's operations always find a free slot. @defaultValue 2 */
@@ -196,7 +216,18 @@ const schema = z.object({
   /** Longest life of a cluster per team (`team=duration`, `*` for every other team), e.g. `sandbox=7d,*=30d`; a capped team's clusters expire at the cap by default. Empty: no cap. */
   CLUSTER_MAX_TTL: teamDurations.default({}),
   /** When before expiry the `cluster.expiring` webhook goes out, comma-separated durations. @defaultValue 24h,1h */
-  EXPIRY_WARNINGS: z.string().default('24h,1h').pipe(z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))).pipe(z.array(duration('EXPIRY_WARNINGS'))),
+  EXPIRY_WARNINGS: z
+    .string()
+    .default('24h,1h')
+    .pipe(
+      z.string().transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+    )
+    .pipe(z.array(duration('EXPIRY_WARNINGS'))),
   /** How often workers look for clusters to warn about or destroy. @defaultValue 30000 */
   EXPIRY_CHECK_INTERVAL_MS: int(100).default(30_000),
   /** How often each worker process removes records past their retention (one pass at a time per process). @defaultValue 900000 (15 min) */

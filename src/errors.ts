@@ -15,7 +15,10 @@ export interface FieldIssue {
 
 /** The request is malformed or breaks a rule of the spec. */
 export class InputError extends AppError {
-  constructor(message: string, readonly issues: FieldIssue[] = []) {
+  constructor(
+    message: string,
+    readonly issues: FieldIssue[] = [],
+  ) {
     super(message);
   }
 }
@@ -37,7 +40,10 @@ export class LaneLostError extends ConflictError {}
  * `invalid_token`), as opposed to no bearer token at all.
  */
 export class UnauthenticatedError extends AppError {
-  constructor(message: string, readonly tokenRejected = false) {
+  constructor(
+    message: string,
+    readonly tokenRejected = false,
+  ) {
     super(message);
   }
 }
@@ -47,7 +53,10 @@ export class ForbiddenError extends AppError {}
 
 /** The path exists, but not with this method; `allowed` lists the methods it has. */
 export class MethodNotAllowedError extends AppError {
-  constructor(message: string, readonly allowed: string[]) {
+  constructor(
+    message: string,
+    readonly allowed: string[],
+  ) {
     super(message);
   }
 }
@@ -57,14 +66,21 @@ export class IdempotencyMismatchError extends AppError {}
 
 /** The caller used up a limit (requests per window, open streams); it may try again after `retryAfterSeconds`. */
 export class TooManyRequestsError extends AppError {
-  constructor(message: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }
 
 /** A bounded resource cannot serve this request in time (busy or too slow); try again after `retryAfterSeconds`. */
 export class UnavailableError extends AppError {
-  constructor(message: string, readonly retryAfterSeconds: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

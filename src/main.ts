@@ -77,7 +77,12 @@ async function main(): Promise<void> {
     }
     stopping = true;
     log.info(
-      { signal, httpDelayMs: config.HTTP_SHUTDOWN_DELAY_MS, httpGraceMs: config.HTTP_SHUTDOWN_GRACE_MS, workerGraceMs: config.WORKER_SHUTDOWN_GRACE_MS },
+      {
+        signal,
+        httpDelayMs: config.HTTP_SHUTDOWN_DELAY_MS,
+        httpGraceMs: config.HTTP_SHUTDOWN_GRACE_MS,
+        workerGraceMs: config.WORKER_SHUTDOWN_GRACE_MS,
+      },
       'shutting down: readiness off, then HTTP, workers, queues, Redis and records in turn; a second signal exits at once',
     );
     service.stop().then(

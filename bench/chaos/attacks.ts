@@ -50,7 +50,14 @@ async function heldBy(records: pg.Pool, pid: number): Promise<KillRecord['held']
 export const emptyAttackLog = (): AttackLog => ({ kills: [], missedKills: 0, redis: null, postgres: null });
 
 /** Runs `attacks` (offsets from `t0`) against `service`, noting them in `log` as they happen; resolves after the last one, restarts included. */
-export async function runAttacks(attacks: readonly Attack[], service: ChaosService, records: pg.Pool, t0: number, redisSignal: 'SIGTERM' | 'SIGKILL', log: AttackLog): Promise<AttackLog> {
+export async function runAttacks(
+  attacks: readonly Attack[],
+  service: ChaosService,
+  records: pg.Pool,
+  t0: number,
+  redisSignal: 'SIGTERM' | 'SIGKILL',
+  log: AttackLog,
+): Promise<AttackLog> {
   const restarts: Promise<void>[] = [];
   for (const attack of attacks) {
     await sleep(t0 + attack.atMs - Date.now());

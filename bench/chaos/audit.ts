@@ -11,15 +11,33 @@ import type { AttemptStart } from './journal.js';
 import type { ClusterRow, OperationRow } from './figures.js';
 
 export async function operationRows(records: pg.Pool): Promise<OperationRow[]> {
-  const { rows } = await records.query<{ id: string; name: string; kind: string; status: string; attempts: number; code: string | null; finished_at: Date | null }>(
+  const { rows } = await records.query<{
+    id: string;
+    name: string;
+    kind: string;
+    status: string;
+    attempts: number;
+    code: string | null;
+    finished_at: Date | null;
+  }>(
     `SELECT o.id, c.name, o.kind, o.status, o.attempts, o.error->>'code' AS code, o.finished_at
      FROM operations o JOIN clusters c ON c.id = o.cluster_id ORDER BY o.seq`,
   );
-  return rows.map((r) => ({ id: r.id, cluster: r.name, kind: r.kind, status: r.status, attempts: r.attempts, errorCode: r.code, finishedAt: r.finished_at?.getTime() ?? null }));
+  return rows.map((r) => ({
+    id: r.id,
+    cluster: r.name,
+    kind: r.kind,
+    status: r.status,
+    attempts: r.attempts,
+    errorCode: r.code,
+    finishedAt: r.finished_at?.getTime() ?? null,
+  }));
 }
 
 export async function clusterRows(records: pg.Pool): Promise<ClusterRow[]> {
-  const { rows } = await records.query<{ name: string; status: string; needs_recovery: boolean }>('SELECT name, status, needs_recovery FROM clusters ORDER BY name, created_at');
+  const { rows } = await records.query<{ name: string; status: string; needs_recovery: boolean }>(
+    'SELECT name, status, needs_recovery FROM clusters ORDER BY name, created_at',
+  );
   return rows.map((r) => ({ name: r.name, status: r.status, needsRecovery: r.needs_recovery }));
 }
 

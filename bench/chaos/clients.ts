@@ -67,7 +67,14 @@ const retryable = (e: Exchange) => e.status === 0 || e.status >= 500 || (e.statu
 
 /** Sends the steps of the plan against the API at `url`; resolves when every one is answered or given up. */
 export async function runLoad(steps: readonly Step[], opts: { url: string; token: string; clients: number }): Promise<LoadResult> {
-  const result: LoadResult = { exchanges: [], accepted: new Map(), operationsByKey: new Map(), unanswered: [], skipped: 0, provisioned: new Set() };
+  const result: LoadResult = {
+    exchanges: [],
+    accepted: new Map(),
+    operationsByKey: new Map(),
+    unanswered: [],
+    skipped: 0,
+    provisioned: new Set(),
+  };
   const latest = new Map<string, string>();
   const provisions = new Map<string, { promise: Promise<boolean>; resolve(ok: boolean): void }>();
   for (const s of steps) {
@@ -83,9 +90,25 @@ export async function runLoad(steps: readonly Step[], opts: { url: string; token
     if (key) headers['idempotency-key'] = key;
     const at = Date.now();
     const t0 = performance.now();
-    const exchange: Exchange = { step: step.index, kind: step.kind, cluster: step.cluster, key, status: 0, operationId: null, replayed: false, at, ms: 0, detail: null };
+    const exchange: Exchange = {
+      step: step.index,
+      kind: step.kind,
+      cluster: step.cluster,
+      key,
+      status: 0,
+      operationId: null,
+      replayed: false,
+      at,
+      ms: 0,
+      detail: null,
+    };
     try {
-      const res = await fetch(opts.url + path, { method: step.method, headers, body: step.body === undefined ? undefined : JSON.stringify(step.body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const res = await fetch(opts.url + path, {
+        method: step.method,
+        headers,
+        body: step.body === undefined ? undefined : JSON.stringify(step.body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
       const text = await res.text();
       let body: any = null;
       try {
@@ -103,7 +126,8 @@ export async function runLoad(steps: readonly Step[], opts: { url: string; token
     exchange.ms = performance.now() - t0;
     result.exchanges.push(exchange);
     if (exchange.operationId) {
-      if (!result.accepted.has(exchange.operationId)) result.accepted.set(exchange.operationId, { step: step.index, kind: step.kind, cluster: step.cluster });
+      if (!result.accepted.has(exchange.operationId))
+        result.accepted.set(exchange.operationId, { step: step.index, kind: step.kind, cluster: step.cluster });
       latest.set(step.cluster, exchange.operationId);
       if (key) result.operationsByKey.set(key, new Set([...(result.operationsByKey.get(key) ?? []), exchange.operationId]));
     }
@@ -133,12 +157,14 @@ export async function runLoad(steps: readonly Step[], opts: { url: string; token
       return;
     }
     const key = step.idempotency === 'none' ? null : `chaos-${step.index}-${randomUUID()}`;
-    const answers = step.idempotency === 'twice-concurrent'
-      ? await Promise.all([exchange(step, path, key), exchange(step, path, key)])
-      : [await exchange(step, path, key)];
+    const answers =
+      step.idempotency === 'twice-concurrent'
+        ? await Promise.all([exchange(step, path, key), exchange(step, path, key)])
+        : [await exchange(step, path, key)];
     if (step.idempotency === 'twice-sequential') answers.push(await exchange(step, path, key));
     const last = answers.at(-1)!;
-    if (retryable(last) && last.status !== 409) result.unanswered.push({ step: step.index, kind: step.kind, key: key !== null, last: last.status });
+    if (retryable(last) && last.status !== 409)
+      result.unanswered.push({ step: step.index, kind: step.kind, key: key !== null, last: last.status });
     if (step.kind === 'provision') {
       const ok = answers.some((a) => a.status === 202);
       if (ok) result.provisioned.add(step.cluster);

@@ -44,26 +44,31 @@ export interface TogetherSighting {
   marks: string[];
 }
 
-async function sample(needle: string, workspaces: string): Promise<Array<{ mark: string; ppid: number; child: boolean; cluster: string | null }>> {
+async function sample(
+  needle: string,
+  workspaces: string,
+): Promise<Array<{ mark: string; ppid: number; child: boolean; cluster: string | null }>> {
   const found: Array<{ mark: string; ppid: number; child: boolean; cluster: string | null }> = [];
   const entries = (await readdir('/proc')).filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid);
-  await Promise.all(entries.map(async (pid) => {
-    try {
-      const cmd = (await readFile(`/proc/${pid}/cmdline`, 'latin1')).split('\0').join(' ');
-      if (!JOB_COMMAND.test(cmd)) return;
-      const environ = (await readFile(`/proc/${pid}/environ`, 'latin1')).split('\0');
-      if (!environ.includes(needle)) return;
-      const mark = environ.find((v) => v.startsWith('CLUSTERD_JOB_MARK='))?.slice('CLUSTERD_JOB_MARK='.length);
-      if (!mark) return;
-      const stat = await readFile(`/proc/${pid}/stat`, 'latin1');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
-      const cluster = cwd.startsWith(`${workspaces}/`) ? cwd.slice(workspaces.length + 1).split('/')[0]! : null;
-      found.push({ mark, ppid, child: cmd.includes('child-entry'), cluster });
-    } catch {
-      // Exited while we looked, or a zombie.
-    }
-  }));
+  await Promise.all(
+    entries.map(async (pid) => {
+      try {
+        const cmd = (await readFile(`/proc/${pid}/cmdline`, 'latin1')).split('\0').join(' ');
+        if (!JOB_COMMAND.test(cmd)) return;
+        const environ = (await readFile(`/proc/${pid}/environ`, 'latin1')).split('\0');
+        if (!environ.includes(needle)) return;
+        const mark = environ.find((v) => v.startsWith('CLUSTERD_JOB_MARK='))?.slice('CLUSTERD_JOB_MARK='.length);
+        if (!mark) return;
+        const stat = await readFile(`/proc/${pid}/stat`, 'latin1');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+        const cluster = cwd.startsWith(`${workspaces}/`) ? cwd.slice(workspaces.length + 1).split('/')[0]! : null;
+        found.push({ mark, ppid, child: cmd.includes('child-entry'), cluster });
+      } catch {
+        // Exited while we looked, or a zombie.
+      }
+    }),
+  );
   return found;
 }
 
@@ -71,14 +76,25 @@ async function sample(needle: string, workspaces: string): Promise<Array<{ mark:
  * Samples every `everyMs` until `stop()`. `journalVar` is the run's `LOCAL_FILES_JOURNAL=<path>`
  * entry; `workspaces` is `<dataDir>/workspaces`.
  */
-export function watchEngines(journalVar: string, workspaces: string, everyMs = 400): { stop(): Promise<EngineWatch>; alive(): Promise<string[]> } {
+export function watchEngines(
+  journalVar: string,
+  workspaces: string,
+  everyMs = 400,
+): { stop(): Promise<EngineWatch>; alive(): Promise<string[]> } {
   const watch: EngineWatch = { marks: new Map(), snapshots: [] };
   let running = true;
   const once = async () => {
     const at = Date.now();
     const seen = await sample(journalVar, workspaces);
     for (const p of seen) {
-      const m = watch.marks.get(p.mark) ?? { mark: p.mark, childParents: [], cluster: null, firstSeen: at, lastSeen: at, engineLastSeen: null };
+      const m = watch.marks.get(p.mark) ?? {
+        mark: p.mark,
+        childParents: [],
+        cluster: null,
+        firstSeen: at,
+        lastSeen: at,
+        engineLastSeen: null,
+      };
       m.lastSeen = at;
       if (!p.child) m.engineLastSeen = at;
       m.cluster ??= p.cluster;

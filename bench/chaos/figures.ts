@@ -104,7 +104,14 @@ export interface Figures {
   kills: number;
   missedKills: number;
   unexpectedWorkerExits: number;
-  recovery: { waits: number; unknown: number; maxToStartMs: number | null; medianToStartMs: number | null; maxToFinishMs: number | null; worst: RecoveryWait | null };
+  recovery: {
+    waits: number;
+    unknown: number;
+    maxToStartMs: number | null;
+    medianToStartMs: number | null;
+    maxToFinishMs: number | null;
+    worst: RecoveryWait | null;
+  };
   /** Longest a run lived on after its worker was killed (process samples). Milliseconds. */
   orphanLifeMaxMs: number | null;
   /** Job children of a killed worker, with no engine alive, still exiting after the lease (reported, not a failure). */
@@ -127,11 +134,15 @@ export interface Figures {
 }
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'superseded']);
-const count = <T>(items: T[], keyOf: (t: T) => string) => items.reduce<Record<string, number>>((acc, t) => ({ ...acc, [keyOf(t)]: (acc[keyOf(t)] ?? 0) + 1 }), {});
+const count = <T>(items: T[], keyOf: (t: T) => string) =>
+  items.reduce<Record<string, number>>((acc, t) => ({ ...acc, [keyOf(t)]: (acc[keyOf(t)] ?? 0) + 1 }), {});
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : null);
 
 /** From each kill, per running operation the victim held: the wait until the cluster's lane ran again and until something on it finished. */
-export function recoveryWaits(input: Pick<AuditInput, 'attacks' | 'attemptStarts' | 'operations'>): { waits: RecoveryWait[]; unknown: number } {
+export function recoveryWaits(input: Pick<AuditInput, 'attacks' | 'attemptStarts' | 'operations'>): {
+  waits: RecoveryWait[];
+  unknown: number;
+} {
   const waits: RecoveryWait[] = [];
   let unknown = 0;
   for (const kill of input.attacks.kills) {
@@ -141,9 +152,13 @@ export function recoveryWaits(input: Pick<AuditInput, 'attacks' | 'attemptStarts
     }
     for (const { cluster, operationId } of kill.held) {
       const nextStart = input.attemptStarts.filter((a) => a.cluster === cluster && a.at > kill.at).map((a) => a.at);
-      const nextFinish = input.operations.filter((o) => o.cluster === cluster && o.attempts > 0 && o.finishedAt !== null && o.finishedAt > kill.at).map((o) => o.finishedAt!);
+      const nextFinish = input.operations
+        .filter((o) => o.cluster === cluster && o.attempts > 0 && o.finishedAt !== null && o.finishedAt > kill.at)
+        .map((o) => o.finishedAt!);
       waits.push({
-        cluster, operationId, killAt: kill.at,
+        cluster,
+        operationId,
+        killAt: kill.at,
         toStartMs: nextStart.length ? Math.min(...nextStart) - kill.at : null,
         toFinishMs: nextFinish.length ? Math.min(...nextFinish) - kill.at : null,
       });
@@ -165,28 +180,49 @@ export function computeFigures(input: AuditInput): Figures {
   const { operations, load } = input;
   const interleavings = findInterleavings(input.journal);
   const owners = attributeMarks(input.journal, input.attemptStarts);
-  const attributed = interleavings.map((i) => ({ ...i, markOperation: owners.get(i.mark)?.operationId ?? null, intruderOperation: owners.get(i.intruder)?.operationId ?? null }));
+  const attributed = interleavings.map((i) => ({
+    ...i,
+    markOperation: owners.get(i.mark)?.operationId ?? null,
+    intruderOperation: owners.get(i.intruder)?.operationId ?? null,
+  }));
   const runTwice = attributed.filter((i) => i.markOperation !== null && i.markOperation === i.intruderOperation).length;
 
   const journalCluster = new Map<string, string>();
-  for (const line of input.journal) if (line.mark && !journalCluster.has(line.mark)) journalCluster.set(line.mark, clusterOfFile(line.file) ?? '');
-  const together = runsAliveTogether(input.watch.snapshots, (mark) => input.watch.marks.get(mark)?.cluster ?? journalCluster.get(mark) ?? null);
+  for (const line of input.journal)
+    if (line.mark && !journalCluster.has(line.mark)) journalCluster.set(line.mark, clusterOfFile(line.file) ?? '');
+  const together = runsAliveTogether(
+    input.watch.snapshots,
+    (mark) => input.watch.marks.get(mark)?.cluster ?? journalCluster.get(mark) ?? null,
+  );
 
   const lostAll = [
     ...input.missing.map((id) => ({ id, why: 'a client got 202 for it; the API answers 404' })),
-    ...operations.filter((o) => !TERMINAL.has(o.status)).map((o) => ({ id: o.id, why: `${o.kind} on ${o.cluster} still ${o.status} (attempts ${o.attempts})` })),
+    ...operations
+      .filter((o) => !TERMINAL.has(o.status))
+      .map((o) => ({ id: o.id, why: `${o.kind} on ${o.cluster} still ${o.status} (attempts ${o.attempts})` })),
   ];
   const lost = lostAll.filter((l, i) => lostAll.findIndex((x) => x.id === l.id) === i);
   const duplicateKeys = [...load.operationsByKey].filter(([, ids]) => ids.size > 1).map(([key]) => key);
-  const hostileAccepted = [...new Set(load.exchanges.filter((e) => e.kind === 'hostile' && e.status >= 200 && e.status < 300).map((e) => e.step))];
+  const hostileAccepted = [
+    ...new Set(load.exchanges.filter((e) => e.kind === 'hostile' && e.status >= 200 && e.status < 300).map((e) => e.step)),
+  ];
   const { waits, unknown } = recoveryWaits(input);
   const toStart = waits.flatMap((w) => (w.toStartMs === null ? [] : [w.toStartMs]));
   const toFinish = waits.flatMap((w) => (w.toFinishMs === null ? [] : [w.toFinishMs]));
-  const worst = waits.reduce<RecoveryWait | null>((a, w) => (a === null || (w.toStartMs ?? Infinity) > (a.toStartMs ?? Infinity) ? w : a), null);
+  const worst = waits.reduce<RecoveryWait | null>(
+    (a, w) => (a === null || (w.toStartMs ?? Infinity) > (a.toStartMs ?? Infinity) ? w : a),
+    null,
+  );
   const orphans = input.attacks.kills.flatMap((k) =>
     [...input.watch.marks.values()]
       .filter((m) => m.childParents.includes(k.pid) && m.lastSeen > k.at)
-      .map((m) => ({ cluster: m.cluster, mark: m.mark, killAt: k.at, aliveForMs: m.lastSeen - k.at, engineAliveForMs: m.engineLastSeen !== null && m.engineLastSeen > k.at ? m.engineLastSeen - k.at : null })),
+      .map((m) => ({
+        cluster: m.cluster,
+        mark: m.mark,
+        killAt: k.at,
+        aliveForMs: m.lastSeen - k.at,
+        engineAliveForMs: m.engineLastSeen !== null && m.engineLastSeen > k.at ? m.engineLastSeen - k.at : null,
+      })),
   );
   const orphanLives = orphans.map((o) => o.aliveForMs);
   // What must be gone before the lease lapses is the engine; a child that never started one (still
@@ -216,7 +252,14 @@ export function computeFigures(input: AuditInput): Figures {
     kills: input.attacks.kills.length,
     missedKills: input.attacks.missedKills,
     unexpectedWorkerExits: input.unexpectedWorkerExits,
-    recovery: { waits: waits.length, unknown, maxToStartMs: toStart.length ? Math.max(...toStart) : null, medianToStartMs: median(toStart), maxToFinishMs: toFinish.length ? Math.max(...toFinish) : null, worst },
+    recovery: {
+      waits: waits.length,
+      unknown,
+      maxToStartMs: toStart.length ? Math.max(...toStart) : null,
+      medianToStartMs: median(toStart),
+      maxToFinishMs: toFinish.length ? Math.max(...toFinish) : null,
+      worst,
+    },
     orphanLifeMaxMs: orphanLives.length ? Math.max(...orphanLives) : null,
     childrenPastLease: childrenPastLease.length,
     coverage: { attemptsStarted: input.attemptStarts.length, runsInJournal: journalCluster.size, runsSampled: input.watch.marks.size },

@@ -72,7 +72,14 @@ export function findInterleavings(lines: readonly JournalLine[]): Interleaving[]
           if (intruder === mark || reported.has(key)) continue;
           reported.add(key);
           const intruderAt = list.find((l) => l.mark === intruder)!.at;
-          found.push({ cluster, mark, intruder, intruderAt, returnAt: line.at, returnCall: `${line.call} ${line.phase} ${line.file.split(`/${cluster}/`)[1] ?? line.file}` });
+          found.push({
+            cluster,
+            mark,
+            intruder,
+            intruderAt,
+            returnAt: line.at,
+            returnCall: `${line.call} ${line.phase} ${line.file.split(`/${cluster}/`)[1] ?? line.file}`,
+          });
         }
       }
       lastIndex.set(mark, i);

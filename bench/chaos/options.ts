@@ -43,11 +43,13 @@ interface Spec {
   parse(raw: string): unknown;
 }
 
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => (raw: string) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`must be an integer from ${min} to ${max}`);
-  return n;
-};
+const integer =
+  (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (raw: string) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`must be an integer from ${min} to ${max}`);
+    return n;
+  };
 
 const SPECS: Record<keyof ChaosOptions, Spec> = {
   operations: { flag: 'operations', env: 'CHAOS_OPERATIONS', parse: integer(2) },
@@ -75,8 +77,20 @@ const SPECS: Record<keyof ChaosOptions, Spec> = {
 };
 
 const DEFAULTS: Omit<ChaosOptions, 'seed'> = {
-  operations: 250, clusters: 20, workers: 3, workerConcurrency: 2, clients: 8, durationS: 300, timeoutS: 2400, stallS: 600,
-  leaseMs: 5000, reconcileMs: 2000, killMinS: 6, killMaxS: 15, redisSignal: 'SIGKILL', outDir: null,
+  operations: 250,
+  clusters: 20,
+  workers: 3,
+  workerConcurrency: 2,
+  clients: 8,
+  durationS: 300,
+  timeoutS: 2400,
+  stallS: 600,
+  leaseMs: 5000,
+  reconcileMs: 2000,
+  killMinS: 6,
+  killMaxS: 15,
+  redisSignal: 'SIGKILL',
+  outDir: null,
 };
 
 /** `--name value` and `--name=value` pairs; a flag without a value is an error. */
@@ -96,7 +110,9 @@ function flagsOf(argv: string[]): Map<string, string> {
 export function parseChaosOptions(argv: string[], env: NodeJS.ProcessEnv, randomSeed: () => number): ChaosOptions {
   const flags = flagsOf(argv);
   const known = new Set(Object.values(SPECS).map((s) => s.flag));
-  const problems = [...flags.keys()].filter((f) => !known.has(f)).map((f) => `--${f}: is not a chaos flag (known: ${[...known].join(', ')})`);
+  const problems = [...flags.keys()]
+    .filter((f) => !known.has(f))
+    .map((f) => `--${f}: is not a chaos flag (known: ${[...known].join(', ')})`);
   const values: Record<string, unknown> = { ...DEFAULTS, seed: undefined };
   for (const [key, spec] of Object.entries(SPECS)) {
     const raw = flags.get(spec.flag) ?? env[spec.env];
@@ -108,7 +124,8 @@ export function parseChaosOptions(argv: string[], env: NodeJS.ProcessEnv, random
     }
   }
   const options = { ...values, seed: values.seed ?? randomSeed() } as ChaosOptions;
-  if (options.operations < 2 * options.clusters) problems.push(`--operations: must be at least 2 x --clusters (${2 * options.clusters}): every cluster is provisioned and destroyed`);
+  if (options.operations < 2 * options.clusters)
+    problems.push(`--operations: must be at least 2 x --clusters (${2 * options.clusters}): every cluster is provisioned and destroyed`);
   if (options.killMaxS < options.killMinS) problems.push('--kill-max: must be at least --kill-min');
   if (problems.length) throw new Error(`invalid chaos settings:\n  ${problems.join('\n  ')}`);
   return options;

@@ -60,12 +60,22 @@ function idempotencyFor(kind: StepKind, random: Random): Idempotency {
 
 /** Desired spec of a provision: some are slow, so that kills find them mid-flight. */
 function provisionSpec(random: Random) {
-  return { version: '1.30', nodePools: [{ name: 'default', size: random.int(1, 4) }], ...(random.chance(0.3) ? { delayMs: random.int(1000, 3000) } : {}) };
+  return {
+    version: '1.30',
+    nodePools: [{ name: 'default', size: random.int(1, 4) }],
+    ...(random.chance(0.3) ? { delayMs: random.int(1000, 3000) } : {}),
+  };
 }
 
 /** A merge patch that always changes something; half of them are slow (each resource update sleeps delayMs). */
 function updatePatch(index: number, random: Random) {
-  return { spec: { nodePools: [{ name: 'default', size: random.int(1, 5) }], tags: { rev: String(index) }, delayMs: random.chance(0.5) ? random.int(2000, 6000) : 0 } };
+  return {
+    spec: {
+      nodePools: [{ name: 'default', size: random.int(1, 5) }],
+      tags: { rev: String(index) },
+      delayMs: random.chance(0.5) ? random.int(2000, 6000) : 0,
+    },
+  };
 }
 
 /** Requests that must be refused with a 4xx and change nothing. */
@@ -77,9 +87,17 @@ function hostile(cluster: string, random: Random): Pick<Step, 'method' | 'path' 
       return { method: 'PATCH', path: `/v1/clusters/${cluster}`, body: { spec: { version: 'latest', delayMs: -1 } } };
     case 2:
       // The name is taken by a live cluster.
-      return { method: 'POST', path: '/v1/clusters', body: { name: cluster, team: TEAM, blueprint: 'local-files', spec: { version: '1.30', nodePools: [{ name: 'default', size: 1 }] } } };
+      return {
+        method: 'POST',
+        path: '/v1/clusters',
+        body: { name: cluster, team: TEAM, blueprint: 'local-files', spec: { version: '1.30', nodePools: [{ name: 'default', size: 1 }] } },
+      };
     case 3:
-      return { method: 'PATCH', path: `/v1/clusters/${cluster}`, body: { spec: { nodePools: [{ name: 'Bad Name', size: 1 }] }, unknownField: true } };
+      return {
+        method: 'PATCH',
+        path: `/v1/clusters/${cluster}`,
+        body: { spec: { nodePools: [{ name: 'Bad Name', size: 1 }] }, unknownField: true },
+      };
     default:
       // A name that tries to climb out of its path segment.
       return { method: 'POST', path: `/v1/clusters/${encodeURIComponent(`../${cluster}`)}/preview` };
@@ -89,7 +107,11 @@ function hostile(cluster: string, random: Random): Pick<Step, 'method' | 'path' 
 function request(kind: StepKind, cluster: string, index: number, random: Random): Pick<Step, 'method' | 'path' | 'body'> {
   switch (kind) {
     case 'provision':
-      return { method: 'POST', path: '/v1/clusters', body: { name: cluster, team: TEAM, blueprint: 'local-files', spec: provisionSpec(random) } };
+      return {
+        method: 'POST',
+        path: '/v1/clusters',
+        body: { name: cluster, team: TEAM, blueprint: 'local-files', spec: provisionSpec(random) },
+      };
     case 'update':
       return { method: 'PATCH', path: `/v1/clusters/${cluster}`, body: updatePatch(index, random) };
     case 'preview':

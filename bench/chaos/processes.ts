@@ -9,7 +9,8 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { ROOT, SERVICE_MAIN } from '../../test/support/harness.js';
 
-const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+const exited = (p: ChildProcess) =>
+  new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
 /**
  * Starts the compiled service (`dist/src/main.js`) with `env`, its stdout and stderr (and so its job processes' stderr) appended
@@ -76,7 +77,12 @@ export function startWorkerPool(size: number, env: Record<string, string>, dir: 
 
   const start = (slot: number) => {
     if (stopping || slots[slot]) return;
-    const child: ChildProcess = spawnService({ ...env, CLUSTERD_ROLE: 'worker' }, path.join(dir, `worker-${slot}.log`), 'worker started', () => ready.add(child));
+    const child: ChildProcess = spawnService(
+      { ...env, CLUSTERD_ROLE: 'worker' },
+      path.join(dir, `worker-${slot}.log`),
+      'worker started',
+      () => ready.add(child),
+    );
     slots[slot] = child;
     if (child.pid) pids.push(child.pid);
     child.once('exit', (code, signal) => {

@@ -48,7 +48,10 @@ async function createDatabase(serverUrl: string): Promise<string> {
 async function waitForApi(url: string, dataDir: string, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     const token = ok ? await readFile(path.join(dataDir, 'admin-token'), 'utf8').catch(() => '') : '';
     if (token.trim()) return token.trim();
     if (Date.now() > deadline) throw new Error(`the API did not answer on ${url} within ${timeoutMs / 1000} s`);
@@ -95,7 +98,14 @@ export async function startChaosService(options: ChaosOptions, runDir: string): 
     const workers = startWorkerPool(options.workers, env, runDir);
     const [r, d, a] = [redis, dataDir, api];
     return {
-      url, adminToken, dataDir, databaseUrl, postgres, redis, workers, journalFile,
+      url,
+      adminToken,
+      dataDir,
+      databaseUrl,
+      postgres,
+      redis,
+      workers,
+      journalFile,
       journalVar: `${JOURNAL_VAR}=${journalFile}`,
       async stop() {
         await workers.stop(15_000);

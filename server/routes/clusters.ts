@@ -9,7 +9,15 @@ import { createClusterBody, updateClusterBody } from '../../src/lifecycle/reques
 import { principalOf } from '../auth.js';
 import { kubeconfigReadsQuery, labelsOf, listClustersQuery, listOperationsQuery } from '../schemas/list-queries.js';
 import { clusterNameParam } from '../schemas/path-params.js';
-import { acceptedView, clusterPageView, clusterView, kubeconfigReadsView, kubeconfigView, operationPageView, settingsChangedView } from '../views.js';
+import {
+  acceptedView,
+  clusterPageView,
+  clusterView,
+  kubeconfigReadsView,
+  kubeconfigView,
+  operationPageView,
+  settingsChangedView,
+} from '../views.js';
 
 /** /v1/clusters: create, list, read, change, destroy, and queue inspections. */
 export function clustersRouter(deps: { clusters: ClusterService; operations: OperationService; blueprints: BlueprintLookup }): Router {
@@ -19,7 +27,10 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
     return clusterView(c, blueprint ? writeOnlyFields(blueprint) : []);
   };
   const accepted = (res: Response, a: Accepted) =>
-    res.status(202).location(`/v1/operations/${a.operation.id}`).json(acceptedView(view(a.cluster), a.operation));
+    res
+      .status(202)
+      .location(`/v1/operations/${a.operation.id}`)
+      .json(acceptedView(view(a.cluster), a.operation));
   const router = Router();
   const nameOf = (params: unknown) => parseOrThrow(clusterNameParam, params, '', 'path').name;
 
@@ -30,7 +41,12 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
   router.get('/', async (req, res) => {
     const q = parseOrThrow(listClustersQuery, req.query, 'query', 'query');
     const page = await clusters.list(principalOf(req), {
-      team: q.team, blueprint: q.blueprint, status: q.status, limit: q.limit, cursor: q.cursor, labels: labelsOf(q.label),
+      team: q.team,
+      blueprint: q.blueprint,
+      status: q.status,
+      limit: q.limit,
+      cursor: q.cursor,
+      labels: labelsOf(q.label),
     });
     res.json(clusterPageView(page, view));
   });

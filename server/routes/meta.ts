@@ -26,7 +26,9 @@ export function healthRouter(checks: Record<string, Check>, draining: () => bool
       }),
     );
     const ok = results.every(([, r]) => r.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks: Object.fromEntries(results) } satisfies z.output<typeof readinessSchema>);
+    res
+      .status(ok ? 200 : 503)
+      .json({ status: ok ? 'ready' : 'not-ready', checks: Object.fromEntries(results) } satisfies z.output<typeof readinessSchema>);
   });
   return router;
 }

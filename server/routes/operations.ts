@@ -7,7 +7,11 @@ import { streamOperationEvents, type EventStreamDeps, type EventStreamOptions } 
 import { operationView } from '../views.js';
 
 /** /v1/operations: read, stream and cancel. */
-export function operationsRouter(deps: { operations: OperationService; streams: Omit<EventStreamDeps, 'operations'>; stream: EventStreamOptions }): Router {
+export function operationsRouter(deps: {
+  operations: OperationService;
+  streams: Omit<EventStreamDeps, 'operations'>;
+  stream: EventStreamOptions;
+}): Router {
   const { operations } = deps;
   const router = Router();
   const idOf = (params: unknown) => parseOrThrow(operationIdParam, params, '', 'path').id;

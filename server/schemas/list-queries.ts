@@ -12,7 +12,10 @@ const labelSelector = z
   .transform((s) => s.split('=') as [string, string]);
 
 /** Opaque page cursors are base64url text made by the store. */
-const cursorSchema = z.string().max(512).regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned by the previous page');
+const cursorSchema = z
+  .string()
+  .max(512)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned by the previous page');
 
 export const pageQuery = {
   limit: queryIntegerOr(1, 200, 50).describe('Page size'),

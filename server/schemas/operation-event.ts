@@ -3,11 +3,17 @@ import { OPERATION_STATUSES } from '../../src/domain/operation.js';
 import { instant } from './common.js';
 
 /** The JSON in the `data` line of an engine, log or status event. */
-export const progressEventDataSchema = z.strictObject({ at: instant, data: z.unknown().describe('engine: the engine event; log: the line; status: the change') });
+export const progressEventDataSchema = z.strictObject({
+  at: instant,
+  data: z.unknown().describe('engine: the engine event; log: the line; status: the change'),
+});
 /** The JSON in the `data` line of the `end` event: the operation's final status. */
 export const endEventDataSchema = z.strictObject({ status: z.enum(OPERATION_STATUSES) });
 /** The JSON in the `data` line of the `shutdown` event. */
-export const shutdownEventDataSchema = z.strictObject({ reason: z.string(), resumeAfter: z.number().int().describe('The last sequence number sent: resume after it') });
+export const shutdownEventDataSchema = z.strictObject({
+  reason: z.string(),
+  resumeAfter: z.number().int().describe('The last sequence number sent: resume after it'),
+});
 
 /** The JSON in the `data` line of an event stream's event (see {@link operationEventSchema}). */
 function eventData(schema: z.ZodType) {
@@ -24,7 +30,10 @@ function eventData(schema: z.ZodType) {
 export const operationEventSchema = z.union([
   z.object({
     event: z.enum(['engine', 'log', 'status']),
-    id: z.string().regex(/^[1-9][0-9]*$/).describe('The sequence number: resume after it with Last-Event-ID'),
+    id: z
+      .string()
+      .regex(/^[1-9][0-9]*$/)
+      .describe('The sequence number: resume after it with Last-Event-ID'),
     data: eventData(progressEventDataSchema),
   }),
   z.object({
@@ -34,7 +43,10 @@ export const operationEventSchema = z.union([
   }),
   z.object({
     event: z.literal('shutdown'),
-    retry: z.string().regex(/^[0-9]+$/).describe('Milliseconds an EventSource waits before it reconnects'),
+    retry: z
+      .string()
+      .regex(/^[0-9]+$/)
+      .describe('Milliseconds an EventSource waits before it reconnects'),
     data: eventData(shutdownEventDataSchema),
   }),
 ]);

@@ -10,8 +10,14 @@ export const resourceChangeSchema = z.strictObject({
   name: z.string(),
   op: z.enum(['create', 'update', 'replace', 'delete', 'read', 'refresh']),
   properties: z.array(z.string()).describe('Top-level property names that differ; never values'),
-  drift: z.enum(['cloud', 'spec']).optional().describe('Drift checks: the live resource differs from the state (cloud), or the state from the desired spec (spec)'),
-  diffs: z.array(z.strictObject({ property: z.string(), state: z.unknown(), actual: z.unknown() })).optional().describe('Drift checks: each differing property, secrets "[secret]"'),
+  drift: z
+    .enum(['cloud', 'spec'])
+    .optional()
+    .describe('Drift checks: the live resource differs from the state (cloud), or the state from the desired spec (spec)'),
+  diffs: z
+    .array(z.strictObject({ property: z.string(), state: z.unknown(), actual: z.unknown() }))
+    .optional()
+    .describe('Drift checks: each differing property, secrets "[secret]"'),
 });
 
 const changeSummary = z.strictObject({

@@ -8,7 +8,10 @@ export function queryInteger(min: number, max: number) {
   const digits = new RegExp(`^\\d{1,${String(max).length}}$`);
   const message = `must be a whole number from ${min} to ${max}`;
   return z
-    .preprocess((v) => (typeof v === 'string' && digits.test(v) ? Number(v) : v), z.number({ error: message }).int(message).min(min, message).max(max, message))
+    .preprocess(
+      (v) => (typeof v === 'string' && digits.test(v) ? Number(v) : v),
+      z.number({ error: message }).int(message).min(min, message).max(max, message),
+    )
     .meta({ type: 'integer', minimum: min, maximum: max });
 }
 

@@ -14,7 +14,9 @@ export const webhookSchema = z.strictObject({
   createdAt: instant,
   links: z.strictObject({ self: z.string(), deliveries: z.string(), test: z.string() }),
 });
-export const createdWebhookSchema = webhookSchema.extend({ signingSecret: z.string().describe('Signs every delivery; shown only in this answer') });
+export const createdWebhookSchema = webhookSchema.extend({
+  signingSecret: z.string().describe('Signs every delivery; shown only in this answer'),
+});
 export const webhookListSchema = z.strictObject({ items: z.array(webhookSchema) });
 
 const eventType = z.enum([...WEBHOOK_EVENT_TYPES, PING_EVENT]);
@@ -30,7 +32,13 @@ export const webhookPayloadSchema = z
   })
   .describe('The JSON body of a delivery');
 
-export const deliveryAttemptSchema = z.strictObject({ attempt: z.int().min(1), at: instant, statusCode: z.int().nullable(), error: z.string().nullable(), durationMs: count });
+export const deliveryAttemptSchema = z.strictObject({
+  attempt: z.int().min(1),
+  at: instant,
+  statusCode: z.int().nullable(),
+  error: z.string().nullable(),
+  durationMs: count,
+});
 
 export const deliverySchema = z.strictObject({
   id: z.uuid(),

@@ -62,4 +62,5 @@ export interface BlueprintModuleContext {
  * The shape of a blueprint module named in CLUSTERD_BLUEPRINT_MODULES: its default export
  * is a Blueprint, an array of them, or a function of the module context returning either.
  */
-export type BlueprintModuleExport = Blueprint<any> | Blueprint<any>[] | ((ctx: BlueprintModuleContext) => Blueprint<any> | Blueprint<any>[]);
+export type BlueprintModuleExport =
+  Blueprint<any> | Blueprint<any>[] | ((ctx: BlueprintModuleContext) => Blueprint<any> | Blueprint<any>[]);

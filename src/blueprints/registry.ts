@@ -61,7 +61,8 @@ export async function loadBlueprintModules(registry: BlueprintRegistry, paths: s
 
 /** Why `value` is not a Blueprint, or null when it looks like one. */
 function blueprintProblem(value: unknown): string | null {
-  if (typeof value !== 'object' || value === null) return 'default export must be a blueprint, an array of blueprints or a function returning them';
+  if (typeof value !== 'object' || value === null)
+    return 'default export must be a blueprint, an array of blueprints or a function returning them';
   const bp = value as Partial<Blueprint<any>>;
   if (typeof bp.name !== 'string') return 'blueprint has no name';
   if (typeof bp.description !== 'string') return `blueprint "${bp.name}" has no description`;

@@ -26,7 +26,9 @@ export async function enableTypeScriptModules(paths: string[]): Promise<void> {
   try {
     api = await import('tsx/esm/api');
   } catch {
-    throw new Error(`blueprint module ${typescript}: is TypeScript, and tsx is not installed to load it: install tsx (npm install tsx) or compile the module to JavaScript`);
+    throw new Error(
+      `blueprint module ${typescript}: is TypeScript, and tsx is not installed to load it: install tsx (npm install tsx) or compile the module to JavaScript`,
+    );
   }
   api.register();
   registered = true;

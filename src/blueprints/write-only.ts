@@ -11,8 +11,12 @@ const cache = new WeakMap<object, string[]>();
 export function writeOnlyFields(blueprint: Blueprint<any>): string[] {
   let fields = cache.get(blueprint);
   if (!fields) {
-    const json = z.toJSONSchema(blueprint.specSchema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { writeOnly?: boolean }> };
-    fields = Object.entries(json.properties ?? {}).filter(([, p]) => p.writeOnly === true).map(([k]) => k);
+    const json = z.toJSONSchema(blueprint.specSchema, { io: 'input', unrepresentable: 'any' }) as {
+      properties?: Record<string, { writeOnly?: boolean }>;
+    };
+    fields = Object.entries(json.properties ?? {})
+      .filter(([, p]) => p.writeOnly === true)
+      .map(([k]) => k);
     cache.set(blueprint, fields);
   }
   return fields;

@@ -64,7 +64,11 @@ export interface DriftFindings {
 }
 
 /** The findings of a drift check that ended `succeeded` or `failed`; null for any other end (a cancelled check found nothing). */
-export function driftFindings(result: { status: string; summary: { resources: ResourceChange[] } | null; error: OperationError | null }): DriftFindings | null {
+export function driftFindings(result: {
+  status: string;
+  summary: { resources: ResourceChange[] } | null;
+  error: OperationError | null;
+}): DriftFindings | null {
   if (result.status !== 'succeeded' && result.status !== 'failed') return null;
   const resources = (result.summary?.resources ?? []).filter((r) => r.drift);
   const kinds = [...new Set(resources.map((r) => r.drift!))].sort();

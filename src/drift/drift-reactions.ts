@@ -41,7 +41,13 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
     if (!findings) return null;
     const { status, kinds, resources } = findings;
     // Filed with the outcome already; this finds it (or files it, for an outcome recorded before that was so).
-    const report = await drift.recordReport({ clusterId: cluster.id, operationId: op.id, sweepId: op.sweepId, ...findings, remediation: { action: 'none' } });
+    const report = await drift.recordReport({
+      clusterId: cluster.id,
+      operationId: op.id,
+      sweepId: op.sweepId,
+      ...findings,
+      remediation: { action: 'none' },
+    });
     if (status !== 'drifted' || cluster.driftPolicy === 'none') return report;
     let remediation = report.remediation;
     if (remediation.action === 'none') {
@@ -50,8 +56,18 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
     }
     await webhooks.record(
       {
-        type: 'drift.detected', team: cluster.team, cluster: cluster.name,
-        data: { reportId: report.id, operationId: op.id, sweepId: op.sweepId, kinds, resources: resources.map(({ urn, type, name, drift: kind, properties }) => ({ urn, type, name, drift: kind, properties })), policy: cluster.driftPolicy, remediation },
+        type: 'drift.detected',
+        team: cluster.team,
+        cluster: cluster.name,
+        data: {
+          reportId: report.id,
+          operationId: op.id,
+          sweepId: op.sweepId,
+          kinds,
+          resources: resources.map(({ urn, type, name, drift: kind, properties }) => ({ urn, type, name, drift: kind, properties })),
+          policy: cluster.driftPolicy,
+          remediation,
+        },
       },
       { eventId: identity.driftEventId, createdAt: identity.createdAt },
     );
@@ -67,10 +83,15 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
     const { items } = await store.listOperations(cluster.id, 50);
     const lastChange = items.find((o) => appliesDesiredSpec(o.kind) && (o.status === 'succeeded' || o.status === 'failed'));
     if (lastChange?.status === 'failed') {
-      return { action: 'skipped', reason: `the last ${lastChange.kind} (operation ${lastChange.id}) failed; remediation resumes after a successful update` };
+      return {
+        action: 'skipped',
+        reason: `the last ${lastChange.kind} (operation ${lastChange.id}) failed; remediation resumes after a successful update`,
+      };
     }
     const operation = await store.enqueueOperation(cluster.id, { kind: 'remediate', requestedBy: REMEDIATION_REQUESTER });
-    await deps.dispatcher.dispatch(operation).catch((err) => log.warn({ err, operationId: operation.id }, 'could not queue remediation now; the reconciler will'));
+    await deps.dispatcher
+      .dispatch(operation)
+      .catch((err) => log.warn({ err, operationId: operation.id }, 'could not queue remediation now; the reconciler will'));
     return { action: 'remediating', operationId: operation.id };
   }
 
@@ -84,7 +105,12 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
         case 'remediate':
           if (op.status !== 'succeeded') return;
           await webhooks.record(
-            { type: 'drift.remediated', team: cluster.team, cluster: cluster.name, data: { operationId: op.id, requestedBy: op.requestedBy, counts: op.summary?.counts ?? null } },
+            {
+              type: 'drift.remediated',
+              team: cluster.team,
+              cluster: cluster.name,
+              data: { operationId: op.id, requestedBy: op.requestedBy, counts: op.summary?.counts ?? null },
+            },
             { eventId: identity.driftEventId, createdAt: identity.createdAt },
           );
           return;

@@ -20,22 +20,33 @@ export interface DriftServiceDeps {
 export class DriftService {
   constructor(private readonly deps: DriftServiceDeps) {}
 
-  async forCluster(principal: Principal, name: string, limit: number, cursor?: string): Promise<{ latest: DriftReport | null; history: Page<DriftReport> }> {
+  async forCluster(
+    principal: Principal,
+    name: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ latest: DriftReport | null; history: Page<DriftReport> }> {
     const cluster = await this.deps.clusters.get(principal, name);
     const history = await this.deps.drift.listReports(cluster.id, limit, cursor);
-    const latest = cursor === undefined ? history.items[0] ?? null : (await this.deps.drift.listReports(cluster.id, 1)).items[0] ?? null;
+    const latest =
+      cursor === undefined ? (history.items[0] ?? null) : ((await this.deps.drift.listReports(cluster.id, 1)).items[0] ?? null);
     return { latest, history };
   }
 
   /** A team token sees its own team; an admin sees the fleet (or one team). */
   fleet(principal: Principal, team?: string): Promise<FleetDriftSummary> {
-    return this.deps.drift.fleetSummary(principal.admin ? team : principal.team ?? undefined);
+    return this.deps.drift.fleetSummary(principal.admin ? team : (principal.team ?? undefined));
   }
 
   /** Records a manual sweep (ConflictError if one is running) and queues it. */
   async startSweep(principal: Principal): Promise<DriftSweep> {
     if (!principal.admin) throw new ForbiddenError('running a fleet sweep needs an admin token');
-    const sweep = await this.deps.drift.startSweep({ trigger: 'manual', requestedBy: principal.name, maxConcurrent: this.deps.maxConcurrent, staleMs: this.deps.staleMs });
+    const sweep = await this.deps.drift.startSweep({
+      trigger: 'manual',
+      requestedBy: principal.name,
+      maxConcurrent: this.deps.maxConcurrent,
+      staleMs: this.deps.staleMs,
+    });
     try {
       await this.deps.startSweepJob(sweep.id);
     } catch (err) {

@@ -86,7 +86,11 @@ export class AutomationEngine implements Engine {
     }
     const workDir = path.join(this.#opts.workRoot, request.stackName);
     await mkdir(workDir, { recursive: true });
-    const args = { stackName: request.stackName, projectName: this.#opts.projectName, program: blueprint.program(parsed.data, request.context) };
+    const args = {
+      stackName: request.stackName,
+      projectName: this.#opts.projectName,
+      program: blueprint.program(parsed.data, request.context),
+    };
     const wsOpts = {
       workDir,
       envVars: this.#opts.env,
@@ -209,7 +213,9 @@ export class AutomationEngine implements Engine {
   }
 
   #pulumiCommand(): Promise<PulumiCommand> {
-    this.#command ??= this.#opts.pulumiCommand ? Promise.resolve(this.#opts.pulumiCommand) : commandFromPath(this.#opts.env.PATH ?? '', this.#opts.workRoot);
+    this.#command ??= this.#opts.pulumiCommand
+      ? Promise.resolve(this.#opts.pulumiCommand)
+      : commandFromPath(this.#opts.env.PATH ?? '', this.#opts.workRoot);
     return this.#command;
   }
 }
@@ -217,13 +223,25 @@ export class AutomationEngine implements Engine {
 type Hooks = Required<Pick<EngineRunOptions, 'signal'>> & { onOutput(chunk: string): void; onEvent(e: PulumiEngineEvent): void };
 
 class EngineInputError extends Error {
-  constructor(readonly code: Extract<OperationErrorCode, 'blueprint-unknown' | 'spec-invalid'>, message: string) {
+  constructor(
+    readonly code: Extract<OperationErrorCode, 'blueprint-unknown' | 'spec-invalid'>,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 function cancelled(summary: ChangeSummary | null): EngineResult {
-  return { status: 'cancelled', summary, outputs: null, error: { code: 'cancelled', title: 'The operation was cancelled', detail: 'The engine stopped after finishing the resource operations in flight.' } };
+  return {
+    status: 'cancelled',
+    summary,
+    outputs: null,
+    error: {
+      code: 'cancelled',
+      title: 'The operation was cancelled',
+      detail: 'The engine stopped after finishing the resource operations in flight.',
+    },
+  };
 }
 
 /** Stack outputs with every secret replaced by {@link SECRET_PLACEHOLDER}. */
@@ -262,7 +280,13 @@ async function lockDirs(locks: string, project: string, stack: string): Promise<
 export async function commandFromPath(envPath: string, shimRoot: string): Promise<PulumiCommand> {
   for (const dir of envPath.split(path.delimiter).filter(Boolean)) {
     const binary = path.join(dir, 'pulumi');
-    if (!(await access(binary, constants.X_OK).then(() => true, () => false))) continue;
+    if (
+      !(await access(binary, constants.X_OK).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
     if (path.basename(dir) === 'bin') return PulumiCommand.get({ root: path.dirname(dir) });
     const root = path.join(shimRoot, '.pulumi-cli');
     await mkdir(path.join(root, 'bin'), { recursive: true });

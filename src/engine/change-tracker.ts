@@ -1,7 +1,14 @@
 import type { EngineEvent as PulumiEngineEvent, StepEventMetadata } from '@pulumi/pulumi/automation/index.js';
 import type { DriftNoiseRule } from '../blueprints/blueprint.js';
 import { assertNever } from '../domain/assert-never.js';
-import { SECRET_PLACEHOLDER, type ChangeCounts, type ChangeSummary, type OperationKind, type PropertyDiff, type ResourceChange } from '../domain/operation.js';
+import {
+  SECRET_PLACEHOLDER,
+  type ChangeCounts,
+  type ChangeSummary,
+  type OperationKind,
+  type PropertyDiff,
+  type ResourceChange,
+} from '../domain/operation.js';
 
 export interface ChangeTrackerOptions {
   /** Properties the blueprint's providers report as changed on every refresh: not drift. */
@@ -55,7 +62,7 @@ export class ChangeTracker {
     const previous = this.#steps.get(key);
     // A replacement shows up as several steps (create-replacement, replace, delete-replaced); keep "replace".
     const op = previous?.op === 'replace' && REPLACE_STEPS.has(meta.op) ? 'replace' : meta.op;
-    const kept = properties.length ? properties : previous?.properties ?? [];
+    const kept = properties.length ? properties : (previous?.properties ?? []);
     const diffs = this.#phase ? kept.map((p) => this.#diff(meta, field, p)) : [];
     this.#steps.set(key, { urn: meta.urn, op, type: meta.type, properties: kept, phase: this.#phase, diffs });
   }
@@ -71,7 +78,13 @@ export class ChangeTracker {
         continue;
       }
       if (op in counts) counts[op as keyof ChangeCounts]++;
-      const change: ResourceChange = { urn: step.urn, type: step.type, name: step.urn.split('::').pop() ?? step.urn, op, properties: step.properties };
+      const change: ResourceChange = {
+        urn: step.urn,
+        type: step.type,
+        name: step.urn.split('::').pop() ?? step.urn,
+        op,
+        properties: step.properties,
+      };
       if (step.phase) Object.assign(change, { drift: step.phase, diffs: step.diffs });
       resources.push(change);
     }

@@ -76,7 +76,10 @@ export const passphraseFileOf = (dataDir: string) => path.join(dataDir, 'passphr
  * and it is never in the environment of a process the worker starts.
  */
 export async function writePassphraseFile(passphrase: string): Promise<string> {
-  const base = await access('/dev/shm', constants.W_OK).then(() => '/dev/shm', () => tmpdir());
+  const base = await access('/dev/shm', constants.W_OK).then(
+    () => '/dev/shm',
+    () => tmpdir(),
+  );
   const dir = await mkdtemp(path.join(base, 'clusterd-secrets-'));
   await chmod(dir, 0o700);
   const file = path.join(dir, 'passphrase');

@@ -67,9 +67,14 @@ export function createSharedOutputReader(options: SharedOutputReaderOptions): Sh
     const deadline = new AbortController();
     let started = false;
     const timer = setTimeout(() => {
-      deadline.abort(started
-        ? new UnavailableError(`reading the outputs of stack ${r.stackName} took longer than ${timeoutMs} ms; the read was stopped`, retryAfter)
-        : new UnavailableError(`every state reader was busy for ${timeoutMs} ms; try again shortly`, retryAfter));
+      deadline.abort(
+        started
+          ? new UnavailableError(
+              `reading the outputs of stack ${r.stackName} took longer than ${timeoutMs} ms; the read was stopped`,
+              retryAfter,
+            )
+          : new UnavailableError(`every state reader was busy for ${timeoutMs} ms; try again shortly`, retryAfter),
+      );
     }, timeoutMs);
     try {
       const release = await slots.acquire(r.queue, deadline.signal);

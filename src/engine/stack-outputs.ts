@@ -49,13 +49,22 @@ export function createStackOutputReader(opts: StackOutputReaderOptions) {
       execFile(
         command.command,
         ['stack', 'output', '--json', '--show-secrets', '--non-interactive', '--stack', stackName],
-        { cwd: opts.workRoot, env: { ...opts.processEnv, ...opts.env }, signal, killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8' },
+        {
+          cwd: opts.workRoot,
+          env: { ...opts.processEnv, ...opts.env },
+          signal,
+          killSignal: 'SIGKILL',
+          maxBuffer: MAX_OUTPUT_BYTES,
+          encoding: 'utf8',
+        },
         (err, out, stderr) => {
           if (!err) return resolve(out);
           if (signal?.aborted) return reject(signal.reason);
           // Only stderr is kept: stdout would carry the secrets.
           if (NO_STACK.test(stderr)) return resolve('null');
-          reject(new Error(`pulumi stack output failed for stack ${stackName}: ${stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500)}`));
+          reject(
+            new Error(`pulumi stack output failed for stack ${stackName}: ${stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500)}`),
+          );
         },
       );
     });

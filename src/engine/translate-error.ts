@@ -35,7 +35,11 @@ export function translateError(err: unknown, ctx: FailureContext): OperationErro
     };
   }
   if (name === 'StackNotFoundError' || /no stack named .* found/i.test(text)) {
-    return { code: 'stack-not-found', title: 'The cluster has no Pulumi stack', detail: limit(firstLine(text, /no stack named.*/i) ?? text) };
+    return {
+      code: 'stack-not-found',
+      title: 'The cluster has no Pulumi stack',
+      detail: limit(firstLine(text, /no stack named.*/i) ?? text),
+    };
   }
   // Plugin and credential problems surface in the provider's diagnostics as often as in the CLI's stderr.
   const everything = [text, ...ctx.diagnostics.map((d) => clean(d.message, ctx.redact))].join('\n');
@@ -57,7 +61,9 @@ export function translateError(err: unknown, ctx: FailureContext): OperationErro
     return {
       code: 'cloud-credentials-missing',
       title: 'The worker has no usable cloud credentials',
-      detail: limit(`${lineAround(everything, credentials.index)} Give the worker credentials for this cloud (environment, instance role or workload identity).`),
+      detail: limit(
+        `${lineAround(everything, credentials.index)} Give the worker credentials for this cloud (environment, instance role or workload identity).`,
+      ),
     };
   }
   const diag = resourceDiagnostic(ctx);
@@ -74,7 +80,10 @@ const CREDENTIALS =
 
 /** The plugin a run lacked, from the CLI's messages for a missing or undownloadable plugin. */
 export function missingPlugin(text: string): { name: string; version?: string } | null {
-  const download = /Could not automatically download and install resource plugin '?pulumi-resource-([\w.-]+?)'?(?: at version (v[\w.+-]+))?[,:\s]/i.exec(text);
+  const download =
+    /Could not automatically download and install resource plugin '?pulumi-resource-([\w.-]+?)'?(?: at version (v[\w.+-]+))?[,:\s]/i.exec(
+      text,
+    );
   if (download) return { name: download[1]!, version: download[2] };
   const other =
     /could not find latest version for provider ([\w.-]+)/i.exec(text) ??
@@ -89,7 +98,10 @@ export function missingPlugin(text: string): { name: string; version?: string } 
 function lineAround(text: string, at: number): string {
   const start = text.lastIndexOf('\n', at) + 1;
   const end = text.indexOf('\n', at);
-  return text.slice(start, end === -1 ? undefined : end).trim().replace(/^error: /i, '');
+  return text
+    .slice(start, end === -1 ? undefined : end)
+    .trim()
+    .replace(/^error: /i, '');
 }
 
 /** The first error diagnostic that names a resource, reduced to its resource name and first meaningful line. */

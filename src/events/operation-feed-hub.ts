@@ -89,7 +89,8 @@ export class OperationFeedHub {
       feed = new OperationFeed(operationId, this.options.sources, {
         maxCached: this.options.maxCachedEvents ?? 1000,
         batchSize: this.options.batchSize ?? 500,
-        onError: (err) => this.options.log.warn({ err, operationId }, 'could not read an operation for its event streams; retrying at the next change'),
+        onError: (err) =>
+          this.options.log.warn({ err, operationId }, 'could not read an operation for its event streams; retrying at the next change'),
       });
       this.feeds.set(operationId, feed);
       void feed.refresh();

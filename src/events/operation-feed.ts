@@ -55,7 +55,11 @@ export class OperationFeed {
   private refreshing: Promise<void> | null = null;
   private again = false;
 
-  constructor(readonly id: string, private readonly sources: FeedSources, private readonly options: OperationFeedOptions) {}
+  constructor(
+    readonly id: string,
+    private readonly sources: FeedSources,
+    private readonly options: OperationFeedOptions,
+  ) {}
 
   /** True once the status read is final: every event written before it is at or below {@link lastSeq}. */
   get finished(): boolean {

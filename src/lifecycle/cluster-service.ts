@@ -65,7 +65,15 @@ export class ClusterService {
     const expiresAt = resolveExpiry(body, team, this.deps.maxTtl ?? {}, await this.deps.now(), true);
     checkExpiryDestroyable(expiresAt, blueprint.validateDestroy?.(spec) ?? [], body.ttl !== undefined ? 'ttl' : 'expiresAt');
     const accepted = await this.deps.store.createCluster(
-      { name: body.name, team, blueprint: blueprint.name, labels: body.labels ?? {}, spec: this.sealed(blueprint, spec), driftPolicy: body.driftPolicy, expiresAt },
+      {
+        name: body.name,
+        team,
+        blueprint: blueprint.name,
+        labels: body.labels ?? {},
+        spec: this.sealed(blueprint, spec),
+        driftPolicy: body.driftPolicy,
+        expiresAt,
+      },
       { kind: 'provision', requestedBy: requester(principal) },
     );
     await this.deps.dispatcher.dispatch(accepted.operation);
@@ -100,12 +108,22 @@ export class ClusterService {
     const issues = blueprint.validateChange?.(current, spec, { allowReplace: body.allowReplace ?? false }) ?? [];
     if (issues.length) throw new InputError(`change refused: ${describeIssues(issues)}`, issues);
     const expiresAt = resolveExpiry(body, cluster.team, this.deps.maxTtl ?? {}, await this.deps.now(), false);
-    checkExpiryDestroyable(expiresAt === undefined ? cluster.expiresAt : expiresAt, blueprint.validateDestroy?.(spec) ?? [], body.ttl !== undefined ? 'ttl' : 'expiresAt');
+    checkExpiryDestroyable(
+      expiresAt === undefined ? cluster.expiresAt : expiresAt,
+      blueprint.validateDestroy?.(spec) ?? [],
+      body.ttl !== undefined ? 'ttl' : 'expiresAt',
+    );
     const settings = { driftPolicy: body.driftPolicy, expiresAt };
     if (body.spec === undefined && body.labels === undefined) {
       return { cluster: await this.deps.store.updateClusterSettings(cluster.id, settings), operation: null };
     }
-    const accepted = await this.deps.store.updateDesiredSpec(cluster.id, this.sealed(blueprint, spec), body.labels, { kind: 'update', requestedBy: requester(principal) }, settings);
+    const accepted = await this.deps.store.updateDesiredSpec(
+      cluster.id,
+      this.sealed(blueprint, spec),
+      body.labels,
+      { kind: 'update', requestedBy: requester(principal) },
+      settings,
+    );
     await this.deps.dispatcher.dispatch(accepted.operation);
     return accepted;
   }
@@ -114,8 +132,14 @@ export class ClusterService {
   async kubeconfig(principal: Principal, name: string): Promise<{ cluster: ClusterRecord; kubeconfig: string }> {
     const cluster = await this.get(principal, name);
     if (cluster.status === 'destroyed' || !this.deps.readOutput) throw new NotFoundError(`cluster "${name}" has no kubeconfig`);
-    const value = await this.deps.readOutput({ stackName: cluster.name, key: 'kubeconfig', version: cluster.updatedAt, queue: cluster.team });
-    if (typeof value !== 'string' || !value) throw new NotFoundError(`cluster "${name}" has no kubeconfig yet (it is made by a successful provision)`);
+    const value = await this.deps.readOutput({
+      stackName: cluster.name,
+      key: 'kubeconfig',
+      version: cluster.updatedAt,
+      queue: cluster.team,
+    });
+    if (typeof value !== 'string' || !value)
+      throw new NotFoundError(`cluster "${name}" has no kubeconfig yet (it is made by a successful provision)`);
     await this.deps.store.recordKubeconfigRead(cluster.id, requester(principal));
     return { cluster, kubeconfig: value };
   }
@@ -139,7 +163,11 @@ export class ClusterService {
   }
 
   /** Queues a preview, refresh or drift check. */
-  async inspect(principal: Principal, name: string, kind: Extract<OperationKind, 'preview' | 'refresh' | 'drift-check'>): Promise<Accepted> {
+  async inspect(
+    principal: Principal,
+    name: string,
+    kind: Extract<OperationKind, 'preview' | 'refresh' | 'drift-check'>,
+  ): Promise<Accepted> {
     const cluster = await this.liveCluster(principal, name, kind);
     return this.enqueue(principal, cluster, kind);
   }
@@ -169,7 +197,10 @@ export class ClusterService {
   private blueprint(name: string): Blueprint<any> {
     const blueprint = this.deps.blueprints.get(name);
     if (!blueprint) {
-      const known = this.deps.blueprints.list().map((b) => b.name).join(', ');
+      const known = this.deps.blueprints
+        .list()
+        .map((b) => b.name)
+        .join(', ');
       const message = `is not a known blueprint (known: ${known || 'none'})`;
       throw new InputError(`blueprint: ${message}`, [{ field: 'blueprint', rule: 'enum', message }]);
     }
@@ -178,7 +209,10 @@ export class ClusterService {
 
   private teamFor(principal: Principal, requested: string | undefined): string {
     if (principal.admin) {
-      if (!requested) throw new InputError('team: is required with an admin token', [{ field: 'team', rule: 'required', message: 'is required with an admin token' }]);
+      if (!requested)
+        throw new InputError('team: is required with an admin token', [
+          { field: 'team', rule: 'required', message: 'is required with an admin token' },
+        ]);
       return requested;
     }
     if (requested && requested !== principal.team) {

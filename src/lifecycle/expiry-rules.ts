@@ -14,7 +14,13 @@ export type TeamTtlCaps = Record<string, number>;
  * The expiry a request asks for, checked against the team's cap: an ISO time, null for none, or
  * undefined for "no change" (on create, a capped team's cluster then expires at the cap).
  */
-export function resolveExpiry(request: ExpiryRequest, team: string, caps: TeamTtlCaps, now: number, creating: boolean): string | null | undefined {
+export function resolveExpiry(
+  request: ExpiryRequest,
+  team: string,
+  caps: TeamTtlCaps,
+  now: number,
+  creating: boolean,
+): string | null | undefined {
   // Own keys only: a team may be called `constructor`, which every object inherits.
   const cap = Object.hasOwn(caps, team) ? caps[team] : caps['*'];
   const field = request.ttl !== undefined ? 'ttl' : 'expiresAt';
@@ -28,7 +34,11 @@ export function resolveExpiry(request: ExpiryRequest, team: string, caps: TeamTt
     if (at <= now) refuse(field, 'future', 'must be in the future');
   } else at = creating && cap !== undefined ? now + cap : undefined;
   if (typeof at === 'number' && cap !== undefined && at - now > cap) {
-    refuse(field, 'team_cap', `is beyond the limit of ${formatDuration(cap)} for clusters of team "${team}" (latest allowed: ${new Date(now + cap).toISOString()})`);
+    refuse(
+      field,
+      'team_cap',
+      `is beyond the limit of ${formatDuration(cap)} for clusters of team "${team}" (latest allowed: ${new Date(now + cap).toISOString()})`,
+    );
   }
   return typeof at === 'number' ? new Date(at).toISOString() : at;
 }

@@ -22,7 +22,8 @@ const UNPRINTABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBF
 /** Why `text` cannot be stored as it is in a PostgreSQL text or jsonb value; null when it can. */
 export function textFault(text: string): Omit<FieldIssue, 'field'> | null {
   if (NUL.test(text)) return { rule: 'nul_character', message: 'must not contain the NUL character (U+0000)' };
-  if (LONE_SURROGATE.test(text)) return { rule: 'unicode', message: 'must be well-formed Unicode (a lone surrogate such as \\ud800 is not a character)' };
+  if (LONE_SURROGATE.test(text))
+    return { rule: 'unicode', message: 'must be well-formed Unicode (a lone surrogate such as \\ud800 is not a character)' };
   return null;
 }
 
@@ -52,7 +53,8 @@ export function jsonIssues(document: unknown, options: JsonGuardOptions): FieldI
   const prefix = options.prefix ?? '';
   const maxIssues = options.maxIssues ?? MAX_REPORTED_ISSUES;
   const issues: FieldIssue[] = [];
-  const report = (path: Array<string | number>, issue: Omit<FieldIssue, 'field'>) => issues.push({ field: fieldName(prefix, path), ...issue });
+  const report = (path: Array<string | number>, issue: Omit<FieldIssue, 'field'>) =>
+    issues.push({ field: fieldName(prefix, path), ...issue });
   const stack: Pending[] = [{ value: document, path: [], depth: 1 }];
   while (stack.length > 0 && issues.length < maxIssues) {
     const { value, path, depth } = stack.pop()!;
@@ -72,7 +74,11 @@ export function jsonIssues(document: unknown, options: JsonGuardOptions): FieldI
       } else {
         for (const key of Object.keys(value)) {
           const at = [...path, key];
-          if (FORBIDDEN_KEYS.has(key)) report(at, { rule: 'forbidden_key', message: 'is a forbidden key (__proto__, constructor and prototype are refused anywhere)' });
+          if (FORBIDDEN_KEYS.has(key))
+            report(at, {
+              rule: 'forbidden_key',
+              message: 'is a forbidden key (__proto__, constructor and prototype are refused anywhere)',
+            });
           else {
             const fault = textFault(key);
             if (fault) report(at, { rule: fault.rule, message: `key ${fault.message}` });

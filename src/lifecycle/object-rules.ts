@@ -65,7 +65,8 @@ export function keyOrFlag(key: string, flag: string): ObjectRule {
 /** `schema` with each rule checked (a 400 naming its field and rule) and stated in its JSON Schema. */
 export function withRules<S extends z.ZodObject>(schema: S, rules: ObjectRule[]): S {
   const checked = rules.reduce(
-    (s, r) => s.refine((body) => r.holds(body), { message: r.message, path: r.field === undefined ? [] : [r.field], params: { rule: r.rule } }),
+    (s, r) =>
+      s.refine((body) => r.holds(body), { message: r.message, path: r.field === undefined ? [] : [r.field], params: { rule: r.rule } }),
     schema,
   );
   return checked.meta({ allOf: rules.map((r) => r.jsonSchema) });

@@ -26,6 +26,7 @@ export function createOperationFollowUp(deps: OperationFollowUpDeps) {
     const createdAt = op.finishedAt ?? entry.createdAt;
     const event = operationEvent(op, cluster);
     if (event) await deps.webhooks.record(event, { eventId: entry.id, createdAt });
-    if (cluster && deps.reactions) await deps.reactions.afterOperation(op, cluster, { driftEventId: derivedId(entry.id, 'drift'), createdAt });
+    if (cluster && deps.reactions)
+      await deps.reactions.afterOperation(op, cluster, { driftEventId: derivedId(entry.id, 'drift'), createdAt });
   };
 }

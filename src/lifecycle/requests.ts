@@ -4,15 +4,24 @@ import { DURATION_PATTERN } from '../domain/duration.js';
 import { atLeastOneOf, notBoth, withRules } from './object-rules.js';
 
 /** Blueprint names as the registry accepts them. */
-export const blueprintNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9 and -, starting with a letter or digit');
+export const blueprintNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9 and -, starting with a letter or digit');
 
-const driftPolicy = z.enum(DRIFT_POLICIES).describe('What a drift check that finds drift leads to: none (report only), notify (drift.detected webhook), auto (also a remediate operation)');
+const driftPolicy = z
+  .enum(DRIFT_POLICIES)
+  .describe(
+    'What a drift check that finds drift leads to: none (report only), notify (drift.detected webhook), auto (also a remediate operation)',
+  );
 // A time zone offset can carry 9999-12-31T23:59:59-23:59 into the year 10000, which neither
 // toISOString's plain form nor a timestamptz column takes.
 const LATEST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const expiresAt = z.iso
   .datetime({ offset: true })
-  .refine((s) => Date.parse(s) <= LATEST_INSTANT, { message: 'must be at most 9999-12-31T23:59:59Z once converted to UTC', params: { rule: 'range' } })
+  .refine((s) => Date.parse(s) <= LATEST_INSTANT, {
+    message: 'must be at most 9999-12-31T23:59:59Z once converted to UTC',
+    params: { rule: 'range' },
+  })
   .describe('When the cluster is destroyed on its own (ISO-8601 with offset)');
 const ttl = z.string().regex(DURATION_PATTERN, 'must be a duration like 90m, 24h or 7d').describe('Life from now, instead of expiresAt');
 const expiryOnce = notBoth('expiresAt', 'ttl');
@@ -22,7 +31,7 @@ export const createClusterBody = withRules(
   z.strictObject({
     name: clusterNameSchema.describe('Cluster and stack name'),
     blueprint: blueprintNameSchema.describe('Blueprint name, see GET /v1/blueprints'),
-    team: teamNameSchema.optional().describe('Owning team; defaults to the token\'s team, required for admin tokens'),
+    team: teamNameSchema.optional().describe("Owning team; defaults to the token's team, required for admin tokens"),
     labels: labelsSchema.optional(),
     spec: z.record(z.string(), z.unknown()).describe('Blueprint-specific spec'),
     driftPolicy: driftPolicy.optional().describe('Drift policy; default notify'),

@@ -38,8 +38,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const memory = new RateLimiterMemory({ keyPrefix: options.name, points, duration });
   const shared = new RLWrapperTimeouts({
     limiter: new RateLimiterRedis({
-      storeClient: options.redis, keyPrefix: `${options.prefix}:rate-limit:${options.name}`, points, duration,
-      rejectIfRedisNotReady: true, insuranceLimiter: memory,
+      storeClient: options.redis,
+      keyPrefix: `${options.prefix}:rate-limit:${options.name}`,
+      points,
+      duration,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memory,
     }),
     timeoutMs: options.redisTimeoutMs ?? 500,
     insuranceLimiter: memory,

@@ -45,33 +45,78 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
   const { sql, store, redis } = shared;
   const shutdown = new ShutdownState();
   const outputs = createSharedOutputReader({
-    read: createStackOutputReader({ projectName: await projectName(), workRoot: path.join(config.dataDir, 'readers'), env: await pulumiEnv(config), processEnv: engineEnvironment(process.env, config.CLUSTERD_ENGINE_ENV) }),
-    maxConcurrent: config.KUBECONFIG_MAX_CONCURRENT_READS, timeoutMs: config.KUBECONFIG_READ_TIMEOUT_MS, cacheMs: config.KUBECONFIG_CACHE_MS,
+    read: createStackOutputReader({
+      projectName: await projectName(),
+      workRoot: path.join(config.dataDir, 'readers'),
+      env: await pulumiEnv(config),
+      processEnv: engineEnvironment(process.env, config.CLUSTERD_ENGINE_ENV),
+    }),
+    maxConcurrent: config.KUBECONFIG_MAX_CONCURRENT_READS,
+    timeoutMs: config.KUBECONFIG_READ_TIMEOUT_MS,
+    cacheMs: config.KUBECONFIG_CACHE_MS,
   });
   const clusters = new ClusterService({
-    store, blueprints: shared.blueprints, sealer: shared.sealer, dispatcher: shared.acceptingDispatcher, maxTtl: config.CLUSTER_MAX_TTL, readOutput: (r) => outputs.read(r),
+    store,
+    blueprints: shared.blueprints,
+    sealer: shared.sealer,
+    dispatcher: shared.acceptingDispatcher,
+    maxTtl: config.CLUSTER_MAX_TTL,
+    readOutput: (r) => outputs.read(r),
     // Expiries are compared by the workers' watch with the database's clock: they are set by it too.
     now: databaseClock(sql),
   });
-  const operations = new OperationService({ store, clusters, dispatcher: shared.acceptingDispatcher, afterCancel: (id) => shared.relay.kick('operation.finished', id) });
-  const webhooks = new WebhookService({ store: shared.webhookStore, deliver: shared.notifier.deliver, checkReceiver: createReceiverCheck({ policy: shared.receiverPolicy }) });
+  const operations = new OperationService({
+    store,
+    clusters,
+    dispatcher: shared.acceptingDispatcher,
+    afterCancel: (id) => shared.relay.kick('operation.finished', id),
+  });
+  const webhooks = new WebhookService({
+    store: shared.webhookStore,
+    deliver: shared.notifier.deliver,
+    checkReceiver: createReceiverCheck({ policy: shared.receiverPolicy }),
+  });
   const driftService = new DriftService({
-    drift: shared.drift, clusters, maxConcurrent: config.DRIFT_MAX_CONCURRENT_CHECKS, staleMs: shared.sweepStaleMs,
-    startSweepJob: async (sweepId) => void (await shared.sweepQueue.add(SWEEP_JOB, { sweepId }, { jobId: `sweep-${sweepId}`, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } })),
+    drift: shared.drift,
+    clusters,
+    maxConcurrent: config.DRIFT_MAX_CONCURRENT_CHECKS,
+    staleMs: shared.sweepStaleMs,
+    startSweepJob: async (sweepId) =>
+      void (await shared.sweepQueue.add(
+        SWEEP_JOB,
+        { sweepId },
+        { jobId: `sweep-${sweepId}`, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+      )),
   });
   const feeds = new OperationFeedHub({
     sources: { progress: (ids) => shared.progress.progress(ids), listEvents: (id, after, limit) => store.listEvents(id, after, limit) },
     listen: (channel, listener) => sql.listen(channel, listener),
-    recheckMs: config.STREAMS_RECHECK_MS, log,
+    recheckMs: config.STREAMS_RECHECK_MS,
+    log,
   });
   await feeds.start();
   const limit = (name: string, rule: RateRule | null) =>
-    rule ? createRateLimiter({ name, rule, redis, prefix: config.QUEUE_PREFIX, redisTimeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS, log }) : undefined;
+    rule
+      ? createRateLimiter({ name, rule, redis, prefix: config.QUEUE_PREFIX, redisTimeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS, log })
+      : undefined;
   const pulumiVersion = promisify(execFile)('pulumi', ['version'], { timeout: 10_000 });
   pulumiVersion.catch(() => undefined);
   const app = createApp({
-    store, clusters, operations, drift: driftService, webhooks, blueprints: shared.blueprints, log, maxBodyBytes: config.MAX_BODY_BYTES, idempotencyKeyTtlMs: config.RETENTION_IDEMPOTENCY_KEYS, maxBodyDepth: config.MAX_BODY_DEPTH,
-    streams: { feeds, slots: new StreamSlots({ perToken: config.STREAMS_MAX_PER_TOKEN, total: config.STREAMS_MAX_PER_PROCESS }), shutdown: shutdown.streamsEnd },
+    store,
+    clusters,
+    operations,
+    drift: driftService,
+    webhooks,
+    blueprints: shared.blueprints,
+    log,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    idempotencyKeyTtlMs: config.RETENTION_IDEMPOTENCY_KEYS,
+    maxBodyDepth: config.MAX_BODY_DEPTH,
+    streams: {
+      feeds,
+      slots: new StreamSlots({ perToken: config.STREAMS_MAX_PER_TOKEN, total: config.STREAMS_MAX_PER_PROCESS }),
+      shutdown: shutdown.streamsEnd,
+    },
     stream: { keepAliveMs: config.STREAMS_KEEPALIVE_MS },
     limits: {
       authFailures: limit('auth-failures', config.RATE_LIMIT_AUTH_FAILURES),

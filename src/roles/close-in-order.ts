@@ -24,6 +24,9 @@ export async function closeInOrder(closers: readonly Closer[], log: Logger): Pro
   }
   if (failures.length === 1) throw failures[0]!.err;
   if (failures.length > 1) {
-    throw new AggregateError(failures.map((f) => f.err), `${failures.length} shutdown steps failed: ${failures.map((f) => f.name).join(', ')}`);
+    throw new AggregateError(
+      failures.map((f) => f.err),
+      `${failures.length} shutdown steps failed: ${failures.map((f) => f.name).join(', ')}`,
+    );
   }
 }

@@ -2,7 +2,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
-import { buildPulumiEnv, ensureFileBackend, ensurePassphrase, passphraseFileOf, writePassphraseFile, type PulumiEnv } from '../engine/pulumi-env.js';
+import {
+  buildPulumiEnv,
+  ensureFileBackend,
+  ensurePassphrase,
+  passphraseFileOf,
+  writePassphraseFile,
+  type PulumiEnv,
+} from '../engine/pulumi-env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -25,5 +32,10 @@ export async function pulumiEnv(config: Config): Promise<PulumiEnv> {
     }
   }
   await ensureFileBackend(config.backendUrl);
-  return buildPulumiEnv({ dataDir: config.dataDir, backendUrl: config.backendUrl, secretsProvider: config.CLUSTERD_SECRETS_PROVIDER, passphraseFile });
+  return buildPulumiEnv({
+    dataDir: config.dataDir,
+    backendUrl: config.backendUrl,
+    secretsProvider: config.CLUSTERD_SECRETS_PROVIDER,
+    passphraseFile,
+  });
 }

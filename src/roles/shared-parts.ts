@@ -8,7 +8,14 @@ import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { createOutboxRelay } from '../../queue/outbox-relay.js';
 import { createDispatcher } from '../../queue/operation-dispatcher.js';
-import { OPERATIONS_QUEUE, SWEEPS_QUEUE, WEBHOOKS_QUEUE, type DeliverWebhookJobData, type RunClusterJobData, type SweepJobData } from '../../queue/names.js';
+import {
+  OPERATIONS_QUEUE,
+  SWEEPS_QUEUE,
+  WEBHOOKS_QUEUE,
+  type DeliverWebhookJobData,
+  type RunClusterJobData,
+  type SweepJobData,
+} from '../../queue/names.js';
 import { createDeliveryQueue } from '../../queue/webhook-dispatcher.js';
 import { builtInBlueprints } from '../../programs/index.js';
 import { BlueprintRegistry, loadBlueprintModules } from '../blueprints/registry.js';
@@ -62,7 +69,11 @@ export async function openSharedParts(config: Config, log: Logger) {
   const webhookStore = new SqlWebhookStore(sql);
   const progress = new SqlOperationProgressStore(sql);
   const { key: recordsKey, generated: keyGenerated } = await loadRecordsKey(config.CLUSTERD_RECORDS_KEY, config.dataDir);
-  if (keyGenerated && config.DATABASE_URL) log.warn({ file: recordsKeyFileOf(config.dataDir) }, 'CLUSTERD_RECORDS_KEY is not set: sealing write-only spec fields with a key kept in this data directory; processes on other machines cannot open them');
+  if (keyGenerated && config.DATABASE_URL)
+    log.warn(
+      { file: recordsKeyFileOf(config.dataDir) },
+      'CLUSTERD_RECORDS_KEY is not set: sealing write-only spec fields with a key kept in this data directory; processes on other machines cannot open them',
+    );
   const sealer = new SpecSealer(recordsKey);
   const blueprints = new BlueprintRegistry();
   for (const b of builtInBlueprints) blueprints.register(b);
@@ -84,7 +95,8 @@ export async function openSharedParts(config: Config, log: Logger) {
   // outbox entry committed with it, kicked at once by whichever process committed it.
   const reactions = createDriftReactions({ store, drift, dispatcher: acceptingDispatcher, webhooks: notifier, log });
   const relay = createOutboxRelay({
-    outbox: new SqlOutboxStore(sql), log,
+    outbox: new SqlOutboxStore(sql),
+    log,
     handlers: { 'operation.finished': createOperationFollowUp({ store, webhooks: notifier, reactions }) },
     // An entry claimed by a process that died is taken up again within about two reconcile intervals.
     holdMs: Math.max(5_000, 2 * config.RECONCILE_INTERVAL_MS),
@@ -103,13 +115,22 @@ export async function openSharedParts(config: Config, log: Logger) {
   ];
 
   return {
-    sql, store, drift, webhookStore, progress, sealer, blueprints,
-    redis, sweepQueue,
+    sql,
+    store,
+    drift,
+    webhookStore,
+    progress,
+    sealer,
+    blueprints,
+    redis,
+    sweepQueue,
     /** Queues wake-ups; rejects when Redis cannot take one (the reconciler and requeues use it). */
     dispatcher,
     /** For accepted requests: never fails, the reconciler queues what Redis could not take. */
     acceptingDispatcher,
-    deliveries, notifier, relay,
+    deliveries,
+    notifier,
+    relay,
     // Where webhooks may go: checked when a URL is registered and again on every delivery.
     receiverPolicy: createAddressPolicy({ allowedNetworks: config.WEBHOOK_ALLOWED_NETWORKS, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS }),
     /** A running sweep silent for this long is considered dead. Milliseconds. */

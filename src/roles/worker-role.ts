@@ -62,7 +62,8 @@ async function waitForPasses(ended: Promise<unknown>, log: Logger): Promise<void
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, PASS_WAIT_MS, 'late')));
   try {
-    if ((await Promise.race([ended, late])) === 'late') log.warn({ waitedMs: PASS_WAIT_MS }, 'a background pass is still under way (Redis not reachable?); shutting down without it');
+    if ((await Promise.race([ended, late])) === 'late')
+      log.warn({ waitedMs: PASS_WAIT_MS }, 'a background pass is still under way (Redis not reachable?); shutting down without it');
   } finally {
     clearTimeout(timer);
   }
@@ -85,38 +86,78 @@ export async function startWorkerRole(config: Config, log: Logger, shared: Share
 
   const workerConnection = connectRedis(config.REDIS_URL, { log });
   const processor = createLaneProcessor({
-    store, lanes: new SqlLaneStore(sql), sealer: shared.sealer, log, leaseMs: config.WORKER_LANE_LEASE_MS, shutdown: shutdown.signal,
+    store,
+    lanes: new SqlLaneStore(sql),
+    sealer: shared.sealer,
+    log,
+    leaseMs: config.WORKER_LANE_LEASE_MS,
+    shutdown: shutdown.signal,
     workerId,
     runEngine: (request, o) => runInChildProcess(request, { ...o, cancelGraceMs: config.WORKER_CANCEL_GRACE_MS, childConfig, processEnv }),
     requeue: (clusterId) => dispatcher.wake(clusterId),
     afterFinish: (id) => relay.kick('operation.finished', id),
   });
-  const worker = startClusterWorker({ connection: workerConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, processor, shutdown, log });
+  const worker = startClusterWorker({
+    connection: workerConnection,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    processor,
+    shutdown,
+    log,
+  });
   const reconciler = startReconciler({ store, wake: (id) => dispatcher.wake(id), intervalMs: config.RECONCILE_INTERVAL_MS, log });
 
   const sweepConnection = connectRedis(config.REDIS_URL, { log });
   const sweeps = new Worker<SweepJobData>(
     SWEEPS_QUEUE,
     createSweepProcessor({
-      store, drift: shared.drift, dispatcher: shared.acceptingDispatcher, log, shutdown: shutdown.signal,
-      settings: { maxConcurrent: config.DRIFT_MAX_CONCURRENT_CHECKS, pollMs: config.DRIFT_SWEEP_POLL_MS, busyWaitMs: config.DRIFT_SWEEP_BUSY_WAIT_MS, staleMs: shared.sweepStaleMs },
+      store,
+      drift: shared.drift,
+      dispatcher: shared.acceptingDispatcher,
+      log,
+      shutdown: shutdown.signal,
+      settings: {
+        maxConcurrent: config.DRIFT_MAX_CONCURRENT_CHECKS,
+        pollMs: config.DRIFT_SWEEP_POLL_MS,
+        busyWaitMs: config.DRIFT_SWEEP_BUSY_WAIT_MS,
+        staleMs: shared.sweepStaleMs,
+      },
     }),
     // One sweep at a time per process; the records allow one fleet-wide.
     { connection: sweepConnection, prefix: config.QUEUE_PREFIX, concurrency: 1, lockDuration: 60_000 },
   );
   sweeps.on('error', (err) => log.warn({ err }, 'sweep worker error'));
-  const schedule = keepSweepScheduleApplied(shared.sweepQueue, shared.redis, { cron: config.DRIFT_SWEEP_CRON, timezone: config.DRIFT_SWEEP_TIMEZONE, instanceId: workerId, prefix: config.QUEUE_PREFIX }, log, config.RECONCILE_INTERVAL_MS);
+  const schedule = keepSweepScheduleApplied(
+    shared.sweepQueue,
+    shared.redis,
+    { cron: config.DRIFT_SWEEP_CRON, timezone: config.DRIFT_SWEEP_TIMEZONE, instanceId: workerId, prefix: config.QUEUE_PREFIX },
+    log,
+    config.RECONCILE_INTERVAL_MS,
+  );
   const expiry = startExpiryWatch({
-    store, blueprints: shared.blueprints, dispatcher: shared.acceptingDispatcher, webhooks: shared.notifier, log, warningsMs: config.EXPIRY_WARNINGS, intervalMs: config.EXPIRY_CHECK_INTERVAL_MS,
+    store,
+    blueprints: shared.blueprints,
+    dispatcher: shared.acceptingDispatcher,
+    webhooks: shared.notifier,
+    log,
+    warningsMs: config.EXPIRY_WARNINGS,
+    intervalMs: config.EXPIRY_CHECK_INTERVAL_MS,
     batchSize: config.EXPIRY_BATCH_SIZE,
   });
 
   const webhookConnection = connectRedis(config.REDIS_URL, { log });
   const shares = defaultShares(config.WEBHOOK_CONCURRENCY);
   const webhookWorker = startWebhookWorker({
-    connection: webhookConnection, prefix: config.QUEUE_PREFIX, concurrency: config.WEBHOOK_CONCURRENCY, log,
+    connection: webhookConnection,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WEBHOOK_CONCURRENCY,
+    log,
     processor: createWebhookProcessor({
-      store: shared.webhookStore, log, timeoutMs: config.WEBHOOK_TIMEOUT_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF_MS,
+      store: shared.webhookStore,
+      log,
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+      backoffMs: config.WEBHOOK_BACKOFF_MS,
       send: createWebhookSender({ policy: shared.receiverPolicy, timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
       slots: new DeliverySlots({
         maxPerReceiver: config.WEBHOOK_RECEIVER_MAX_IN_FLIGHT ?? shares.maxPerReceiver,
@@ -125,8 +166,19 @@ export async function startWorkerRole(config: Config, log: Logger, shared: Share
     }),
   });
   const outboxPasses = startOutboxPasses(relay, config.RECONCILE_INTERVAL_MS, log);
-  const retention = startRetention({ store: new SqlRetentionStore(sql), settings: retentionSettings(config), intervalMs: config.RETENTION_INTERVAL_MS, log });
-  const requeuer = startDeliveryRequeuer({ store: shared.webhookStore, requeue: (id) => shared.deliveries.requeue(id), intervalMs: config.RECONCILE_INTERVAL_MS, graceMs: config.RECONCILE_INTERVAL_MS, log });
+  const retention = startRetention({
+    store: new SqlRetentionStore(sql),
+    settings: retentionSettings(config),
+    intervalMs: config.RETENTION_INTERVAL_MS,
+    log,
+  });
+  const requeuer = startDeliveryRequeuer({
+    store: shared.webhookStore,
+    requeue: (id) => shared.deliveries.requeue(id),
+    intervalMs: config.RECONCILE_INTERVAL_MS,
+    graceMs: config.RECONCILE_INTERVAL_MS,
+    log,
+  });
   log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
 
   // Records written before write-only fields were sealed get sealed in the background.

@@ -7,7 +7,8 @@ export const recordsKeyFileOf = (dataDir: string) => path.join(dataDir, 'records
 /** Decodes CLUSTERD_RECORDS_KEY: 32 bytes in base64 or base64url. @throws when it is not that */
 export function parseRecordsKey(text: string): Buffer {
   const key = Buffer.from(text.trim(), /[+/=]/.test(text) ? 'base64' : 'base64url');
-  if (key.length !== 32) throw new Error(`CLUSTERD_RECORDS_KEY must be 32 bytes in base64 (got ${key.length} bytes); make one with: openssl rand -base64 32`);
+  if (key.length !== 32)
+    throw new Error(`CLUSTERD_RECORDS_KEY must be 32 bytes in base64 (got ${key.length} bytes); make one with: openssl rand -base64 32`);
   return key;
 }
 

@@ -16,7 +16,11 @@ export class SealError extends Error {
 }
 
 const isSealed = (value: unknown): value is { [SEALED_KEY]: string } =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as Record<string, unknown>)[SEALED_KEY] === 'string';
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.keys(value).length === 1 &&
+  typeof (value as Record<string, unknown>)[SEALED_KEY] === 'string';
 
 /**
  * Encrypts a blueprint's write-only spec fields (secrets the program needs) where specs are stored:
@@ -61,12 +65,17 @@ export class SpecSealer {
   #openValue(field: string, text: string): unknown {
     const [version, keyId, data] = text.split(':');
     if (version !== VERSION || !data) throw new SealError(`spec.${field} is sealed in an unknown form`);
-    if (keyId !== this.keyId) throw new SealError(`spec.${field} was sealed with another records key (${keyId}); this service has key ${this.keyId}: give every process the same CLUSTERD_RECORDS_KEY`);
+    if (keyId !== this.keyId)
+      throw new SealError(
+        `spec.${field} was sealed with another records key (${keyId}); this service has key ${this.keyId}: give every process the same CLUSTERD_RECORDS_KEY`,
+      );
     const raw = Buffer.from(data, 'base64url');
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, IV_BYTES)).setAAD(Buffer.from(field));
       decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
-      return JSON.parse(Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString('utf8'));
+      return JSON.parse(
+        Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString('utf8'),
+      );
     } catch {
       throw new SealError(`spec.${field} could not be opened: the sealed value was altered`);
     }

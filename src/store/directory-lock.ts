@@ -30,7 +30,10 @@ interface LockOwner {
 
 /** Another process holds the directory: a configuration problem, reported at start. */
 export class RecordStoreInUseError extends Error {
-  constructor(readonly dir: string, readonly owner: LockOwner | null) {
+  constructor(
+    readonly dir: string,
+    readonly owner: LockOwner | null,
+  ) {
     const who = owner ? `process ${owner.pid} on ${owner.host} (since ${owner.since})` : 'another process';
     super(
       `the embedded record store ${dir} is already open in ${who}. PGlite serves one process: ` +
@@ -43,8 +46,13 @@ export class RecordStoreInUseError extends Error {
 
 /** The lock was taken away while held: the helper died, or the lock file was removed or replaced. */
 export class LockLostError extends Error {
-  constructor(readonly dir: string, reason: string) {
-    super(`lost the lock on the embedded record store ${dir}: ${reason}; another process may open it, so this one must not write to it again`);
+  constructor(
+    readonly dir: string,
+    reason: string,
+  ) {
+    super(
+      `lost the lock on the embedded record store ${dir}: ${reason}; another process may open it, so this one must not write to it again`,
+    );
     this.name = new.target.name;
   }
 }
@@ -81,7 +89,10 @@ export async function lockDirectory(dir: string, options: DirectoryLockOptions):
 async function tryLock(file: string): Promise<ChildProcess | null> {
   // Detached: its own process group and session, so that a Ctrl-C or a hang-up meant for this
   // process does not kill the helper (which would look like a lost lock) before a graceful stop.
-  const helper = spawn('flock', ['-x', '-n', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const helper = spawn('flock', ['-x', '-n', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   // Ending stdin of a helper that already died must not become an unhandled EPIPE.
   helper.stdin.on('error', () => undefined);
   let stderr = '';
@@ -176,7 +187,9 @@ async function stop(helper: ChildProcess, exited: Promise<void>): Promise<void> 
 async function readOwner(file: string): Promise<LockOwner | null> {
   try {
     const owner = JSON.parse(await readFile(file, 'utf8')) as Partial<LockOwner>;
-    return typeof owner.pid === 'number' && typeof owner.host === 'string' && typeof owner.since === 'string' ? { pid: owner.pid, host: owner.host, since: owner.since } : null;
+    return typeof owner.pid === 'number' && typeof owner.host === 'string' && typeof owner.since === 'string'
+      ? { pid: owner.pid, host: owner.host, since: owner.since }
+      : null;
   } catch {
     return null;
   }

@@ -11,8 +11,18 @@ export interface IdempotencyStore {
    * A key last changed more than `ttlMs` ago (by the database clock) is free, whatever it held, as if retention had removed it already.
    * @param ttlMs null or absent: a key is kept forever
    */
-  claimIdempotencyKey(principalId: string, key: string, fingerprint: string, staleMs: number, ttlMs?: number | null): Promise<IdempotencyClaim>;
-  completeIdempotencyKey(principalId: string, key: string, response: { statusCode: number; body: unknown; headers: Record<string, string> }): Promise<void>;
+  claimIdempotencyKey(
+    principalId: string,
+    key: string,
+    fingerprint: string,
+    staleMs: number,
+    ttlMs?: number | null,
+  ): Promise<IdempotencyClaim>;
+  completeIdempotencyKey(
+    principalId: string,
+    key: string,
+    response: { statusCode: number; body: unknown; headers: Record<string, string> },
+  ): Promise<void>;
   /** Forgets a claim whose request failed, so that a retry runs again. */
   releaseIdempotencyKey(principalId: string, key: string): Promise<void>;
 }

@@ -20,7 +20,17 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append new ones here. */
-export const MIGRATIONS: readonly Migration[] = [initial, webhooks, driftAndExpiry, kubeconfigReads, fencedLane, retention, operationNotifications, outbox, expirySettled];
+export const MIGRATIONS: readonly Migration[] = [
+  initial,
+  webhooks,
+  driftAndExpiry,
+  kubeconfigReads,
+  fencedLane,
+  retention,
+  operationNotifications,
+  outbox,
+  expirySettled,
+];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.
 const MIGRATION_LOCK_KEY = 7_243_100_001;

@@ -42,7 +42,11 @@ const HOLD = `now() + $2::double precision * interval '1 millisecond'`;
 
 /** Records an entry inside the caller's transaction; a second one for the same topic and subject is a no-op. */
 export async function addToOutbox(tx: SqlClient, topic: OutboxTopic, subject: string): Promise<void> {
-  await tx.query('INSERT INTO outbox (id, topic, subject) VALUES ($1, $2, $3) ON CONFLICT (topic, subject) DO NOTHING', [randomUUID(), topic, subject]);
+  await tx.query('INSERT INTO outbox (id, topic, subject) VALUES ($1, $2, $3) ON CONFLICT (topic, subject) DO NOTHING', [
+    randomUUID(),
+    topic,
+    subject,
+  ]);
 }
 
 /** {@link OutboxStore} over PostgreSQL or PGlite. */
@@ -74,6 +78,10 @@ export class SqlOutboxStore implements OutboxStore {
   }
 
   async failed(id: string, error: string, retryInMs: number): Promise<void> {
-    await this.db.query(`UPDATE outbox SET last_error = $3, next_attempt_at = ${HOLD} WHERE id = $1`, [uuidOrNil(id), retryInMs, error.slice(0, 500)]);
+    await this.db.query(`UPDATE outbox SET last_error = $3, next_attempt_at = ${HOLD} WHERE id = $1`, [
+      uuidOrNil(id),
+      retryInMs,
+      error.slice(0, 500),
+    ]);
   }
 }

@@ -29,7 +29,12 @@ const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
  * `listener.onListening`, since notifications sent in between are lost. The first attempt is
  * awaited but its failure is not thrown: the retries go on in the background.
  */
-export async function listenPostgres(config: pg.ClientConfig, channel: string, listener: NotificationListener, options: PgListenerOptions = {}): Promise<Unlisten> {
+export async function listenPostgres(
+  config: pg.ClientConfig,
+  channel: string,
+  listener: NotificationListener,
+  options: PgListenerOptions = {},
+): Promise<Unlisten> {
   const retryMs = options.retryMs ?? 250;
   const maxRetryMs = options.maxRetryMs ?? 5_000;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
@@ -56,7 +61,11 @@ export async function listenPostgres(config: pg.ClientConfig, channel: string, l
   const connect = async () => {
     if (stopped) return;
     const client = new pg.Client({
-      ...config, application_name: LISTENER_APPLICATION_NAME, keepAlive: true, query_timeout: heartbeatTimeoutMs, connectionTimeoutMillis: connectTimeoutMs,
+      ...config,
+      application_name: LISTENER_APPLICATION_NAME,
+      keepAlive: true,
+      query_timeout: heartbeatTimeoutMs,
+      connectionTimeoutMillis: connectTimeoutMs,
     });
     current = client;
     client.on('error', (err) => drop(client, err));

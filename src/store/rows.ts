@@ -1,5 +1,12 @@
 import type { ClusterRecord, ClusterStatus } from '../domain/cluster.js';
-import type { ChangeSummary, OperationError, OperationEvent, OperationKind, OperationRecord, OperationStatus } from '../domain/operation.js';
+import type {
+  ChangeSummary,
+  OperationError,
+  OperationEvent,
+  OperationKind,
+  OperationRecord,
+  OperationStatus,
+} from '../domain/operation.js';
 import type { StoredToken } from './token-store.js';
 
 // --- rows and their mapping to domain records ---

@@ -19,21 +19,33 @@ interface Row {
  * it twice, or in several processes at once, changes nothing more.
  * @returns how many rows it sealed
  */
-export async function sealStoredSpecs(db: SqlClient, sealer: Pick<SpecSealer, 'seal'>, fieldsOf: (blueprint: string) => readonly string[]): Promise<number> {
+export async function sealStoredSpecs(
+  db: SqlClient,
+  sealer: Pick<SpecSealer, 'seal'>,
+  fieldsOf: (blueprint: string) => readonly string[],
+): Promise<number> {
   let sealed = 0;
-  const seal = (row: Row, spec: Record<string, unknown> | null | undefined) => (spec ? sealer.seal(spec, fieldsOf(row.blueprint)) : spec ?? null);
+  const seal = (row: Row, spec: Record<string, unknown> | null | undefined) =>
+    spec ? sealer.seal(spec, fieldsOf(row.blueprint)) : (spec ?? null);
   const needs = (row: Row, spec: Record<string, unknown> | null | undefined) => hasClearFields(spec ?? null, fieldsOf(row.blueprint));
 
-  for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
-    const { rows } = await db.query<Row>('SELECT id, blueprint, spec, applied_spec FROM clusters WHERE id > $1 ORDER BY id LIMIT $2', [after, BATCH]);
+  for (let after = '00000000-0000-0000-0000-000000000000'; ;) {
+    const { rows } = await db.query<Row>('SELECT id, blueprint, spec, applied_spec FROM clusters WHERE id > $1 ORDER BY id LIMIT $2', [
+      after,
+      BATCH,
+    ]);
     for (const row of rows.filter((r) => needs(r, r.spec) || needs(r, r.applied_spec))) {
-      await db.query('UPDATE clusters SET spec = $2::jsonb, applied_spec = $3::jsonb WHERE id = $1', [row.id, json(seal(row, row.spec)), json(seal(row, row.applied_spec))]);
+      await db.query('UPDATE clusters SET spec = $2::jsonb, applied_spec = $3::jsonb WHERE id = $1', [
+        row.id,
+        json(seal(row, row.spec)),
+        json(seal(row, row.applied_spec)),
+      ]);
       sealed++;
     }
     if (rows.length < BATCH) break;
     after = rows[rows.length - 1]!.id;
   }
-  for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
+  for (let after = '00000000-0000-0000-0000-000000000000'; ;) {
     const { rows } = await db.query<Row>(
       'SELECT o.id, c.blueprint, o.spec FROM operations o JOIN clusters c ON c.id = o.cluster_id WHERE o.id > $1 ORDER BY o.id LIMIT $2',
       [after, BATCH],

@@ -5,7 +5,18 @@ import type { Page } from '../domain/page.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { ClusterFilter, ClusterSettings, ClusterStore, NewCluster, NewOperation } from './cluster-store.js';
 import { type ClusterRow, toCluster } from './rows.js';
-import { checkLimit, decodeCursor, encodeCursor, isClusterCursor, isUuid, json, MAX_PAGE_SIZE, one, page, uuidOrNil } from './sql-helpers.js';
+import {
+  checkLimit,
+  decodeCursor,
+  encodeCursor,
+  isClusterCursor,
+  isUuid,
+  json,
+  MAX_PAGE_SIZE,
+  one,
+  page,
+  uuidOrNil,
+} from './sql-helpers.js';
 import { insertOperation } from './sql-statements.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
 
@@ -17,10 +28,21 @@ export class SqlClusterStore implements ClusterStore {
     return this.db.transaction(async (tx) => {
       let row: ClusterRow | undefined;
       try {
-        ({ rows: [row] } = await tx.query<ClusterRow>(
+        ({
+          rows: [row],
+        } = await tx.query<ClusterRow>(
           `INSERT INTO clusters (id, name, team, blueprint, labels, spec, generation, status, drift_policy, expires_at)
            VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, 1, 'provisioning', $7, $8::timestamptz) RETURNING *`,
-          [randomUUID(), cluster.name, cluster.team, cluster.blueprint, json(cluster.labels), json(cluster.spec), cluster.driftPolicy ?? 'notify', cluster.expiresAt ?? null],
+          [
+            randomUUID(),
+            cluster.name,
+            cluster.team,
+            cluster.blueprint,
+            json(cluster.labels),
+            json(cluster.spec),
+            cluster.driftPolicy ?? 'notify',
+            cluster.expiresAt ?? null,
+          ],
         ));
       } catch (err) {
         // Only the live-name index can clash: ids are fresh UUIDs.

@@ -52,7 +52,12 @@ const MAX_PAGE = 200;
 export class SqlDriftStore implements DriftStore {
   constructor(private readonly db: SqlClient) {}
 
-  async startSweep(sweep: { trigger: DriftSweep['trigger']; requestedBy: string; maxConcurrent: number; staleMs: number }): Promise<DriftSweep> {
+  async startSweep(sweep: {
+    trigger: DriftSweep['trigger'];
+    requestedBy: string;
+    maxConcurrent: number;
+    staleMs: number;
+  }): Promise<DriftSweep> {
     // A sweep whose process died stops heartbeating; it must not block sweeps forever.
     await this.db.query(
       `UPDATE drift_sweeps SET status = 'failed', finished_at = now(), error = 'the process running the sweep stopped'
@@ -98,7 +103,17 @@ export class SqlDriftStore implements DriftStore {
       await tx.query(
         `INSERT INTO drift_reports (id, cluster_id, operation_id, sweep_id, status, kinds, resources, error, remediation)
          VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb) ON CONFLICT (operation_id) DO NOTHING`,
-        [randomUUID(), report.clusterId, report.operationId, report.sweepId, report.status, json(report.kinds), json(report.resources), json(report.error), json(report.remediation)],
+        [
+          randomUUID(),
+          report.clusterId,
+          report.operationId,
+          report.sweepId,
+          report.status,
+          json(report.kinds),
+          json(report.resources),
+          json(report.error),
+          json(report.remediation),
+        ],
       );
       const { rows } = await tx.query<ReportRow>(`${SELECT_REPORT} WHERE r.operation_id = $1`, [report.operationId]);
       return toReport(one(rows[0]));
@@ -149,7 +164,8 @@ function emptyCounts(): FleetDriftCounts {
 
 /** The counts under `key`, made on first use. Own keys only: a team called `constructor` must not count into Object. */
 function countsOf(byKey: Record<string, FleetDriftCounts>, key: string): FleetDriftCounts {
-  if (!Object.hasOwn(byKey, key)) Object.defineProperty(byKey, key, { value: emptyCounts(), enumerable: true, writable: true, configurable: true });
+  if (!Object.hasOwn(byKey, key))
+    Object.defineProperty(byKey, key, { value: emptyCounts(), enumerable: true, writable: true, configurable: true });
   return byKey[key]!;
 }
 

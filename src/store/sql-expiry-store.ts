@@ -37,7 +37,11 @@ export class SqlExpiryStore implements ExpiryStore {
        ORDER BY c.expires_at, c.id LIMIT $5`,
       [[...warningsMs], Math.max(0, ...warningsMs), after?.expiresAt ?? null, after ? uuidOrNil(after.id) : null, size],
     );
-    const items = rows.map((r): ExpiryDue => (r.expired ? { kind: 'expire', cluster: toCluster(r) } : { kind: 'warn', cluster: toCluster(r), thresholdMs: Number(r.threshold), msLeft: Number(r.ms_left) }));
+    const items = rows.map((r): ExpiryDue =>
+      r.expired
+        ? { kind: 'expire', cluster: toCluster(r) }
+        : { kind: 'warn', cluster: toCluster(r), thresholdMs: Number(r.threshold), msLeft: Number(r.ms_left) },
+    );
     const last = rows.at(-1);
     return { items, next: rows.length === size && last ? { expiresAt: last.expiry_key, id: last.id } : null };
   }

@@ -71,11 +71,21 @@ export function decodeCursor<T>(cursor: string, isValid: (v: unknown) => v is T)
 }
 
 const hasExactly = (v: unknown, keys: string[]): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === keys.length && keys.every((k) => Object.hasOwn(v, k));
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.keys(v).length === keys.length &&
+  keys.every((k) => Object.hasOwn(v, k));
 
 /** `{ name, id }` of the last cluster of a page: a valid cluster name (so no NUL, nothing an index cannot hold) and a uuid. */
 export function isClusterCursor(v: unknown): v is { name: string; id: string } {
-  return hasExactly(v, ['name', 'id']) && typeof v.name === 'string' && clusterNameSchema.safeParse(v.name).success && typeof v.id === 'string' && isUuid(v.id);
+  return (
+    hasExactly(v, ['name', 'id']) &&
+    typeof v.name === 'string' &&
+    clusterNameSchema.safeParse(v.name).success &&
+    typeof v.id === 'string' &&
+    isUuid(v.id)
+  );
 }
 
 /** `{ seq }` of the last operation or delivery of a page: a positive integer (bigserial columns; safe integers fit int8). */

@@ -7,7 +7,13 @@ import type { SqlClient } from './sql.js';
 export class SqlIdempotencyStore implements IdempotencyStore {
   constructor(private readonly db: SqlClient) {}
 
-  async claimIdempotencyKey(principalId: string, key: string, fingerprint: string, staleMs: number, ttlMs: number | null = null): Promise<IdempotencyClaim> {
+  async claimIdempotencyKey(
+    principalId: string,
+    key: string,
+    fingerprint: string,
+    staleMs: number,
+    ttlMs: number | null = null,
+  ): Promise<IdempotencyClaim> {
     // A row released between our INSERT and SELECT sends us round again; twice is plenty.
     for (let attempt = 0; attempt < 3; attempt++) {
       // An expired key is claimed afresh in the same statement, so that whether it answers does
@@ -57,9 +63,6 @@ export class SqlIdempotencyStore implements IdempotencyStore {
 
   async releaseIdempotencyKey(principalId: string, key: string): Promise<void> {
     // Never forget a completed response: only an unfinished claim is released.
-    await this.db.query(`DELETE FROM idempotency_keys WHERE principal_id = $1 AND key = $2 AND status = 'in-flight'`, [
-      principalId,
-      key,
-    ]);
+    await this.db.query(`DELETE FROM idempotency_keys WHERE principal_id = $1 AND key = $2 AND status = 'in-flight'`, [principalId, key]);
   }
 }

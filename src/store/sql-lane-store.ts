@@ -35,11 +35,10 @@ export class SqlLaneStore implements LaneStore {
   }
 
   async release(hold: LaneHold): Promise<void> {
-    await this.db.query('UPDATE clusters SET lane_owner = NULL, lane_expires_at = NULL WHERE id = $1 AND lane_owner = $2 AND lane_epoch = $3', [
-      uuidOrNil(hold.clusterId),
-      hold.owner,
-      hold.epoch,
-    ]);
+    await this.db.query(
+      'UPDATE clusters SET lane_owner = NULL, lane_expires_at = NULL WHERE id = $1 AND lane_owner = $2 AND lane_epoch = $3',
+      [uuidOrNil(hold.clusterId), hold.owner, hold.epoch],
+    );
   }
 
   async expiresAt(clusterId: string): Promise<Date | null> {
@@ -100,9 +99,15 @@ export class SqlLaneStore implements LaneStore {
     return this.db.transaction(async (tx) => {
       // The cluster row lock also makes concurrent appenders to one operation take turns, so seqs never collide.
       await lockHeld(tx, hold);
-      const { rows: found } = await tx.query('SELECT 1 FROM operations WHERE id = $1 AND cluster_id = $2', [uuidOrNil(operationId), hold.clusterId]);
+      const { rows: found } = await tx.query('SELECT 1 FROM operations WHERE id = $1 AND cluster_id = $2', [
+        uuidOrNil(operationId),
+        hold.clusterId,
+      ]);
       if (found.length === 0) throw new NotFoundError(`operation ${operationId} not found`);
-      const { rows } = await tx.query<{ last: number }>('SELECT coalesce(max(seq), 0)::int AS last FROM operation_events WHERE operation_id = $1', [operationId]);
+      const { rows } = await tx.query<{ last: number }>(
+        'SELECT coalesce(max(seq), 0)::int AS last FROM operation_events WHERE operation_id = $1',
+        [operationId],
+      );
       const last = one(rows[0]).last;
       if (events.length === 0) return last;
       await tx.query(
@@ -137,10 +142,10 @@ export class SqlLaneStore implements LaneStore {
   async requeueOperation(hold: LaneHold, id: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       await lockHeld(tx, hold);
-      const { rows } = await tx.query(`UPDATE operations SET status = 'queued' WHERE id = $1 AND cluster_id = $2 AND status = 'running' RETURNING id`, [
-        uuidOrNil(id),
-        hold.clusterId,
-      ]);
+      const { rows } = await tx.query(
+        `UPDATE operations SET status = 'queued' WHERE id = $1 AND cluster_id = $2 AND status = 'running' RETURNING id`,
+        [uuidOrNil(id), hold.clusterId],
+      );
       if (rows.length === 0) await requireOperation(tx, id);
     });
   }
@@ -176,8 +181,10 @@ async function lockHeld(tx: SqlClient, hold: LaneHold, { unexpired = false } = {
   );
   const row = rows[0];
   if (!row) throw new NotFoundError(`cluster ${hold.clusterId} not found`);
-  if (!row.current) throw new LaneLostError(`the lane of cluster ${hold.clusterId} was taken over: ${hold.owner} (epoch ${hold.epoch}) no longer holds it`);
-  if (unexpired && !row.live) throw new LaneLostError(`the lease of ${hold.owner} on cluster ${hold.clusterId} has lapsed; renew it before starting work`);
+  if (!row.current)
+    throw new LaneLostError(`the lane of cluster ${hold.clusterId} was taken over: ${hold.owner} (epoch ${hold.epoch}) no longer holds it`);
+  if (unexpired && !row.live)
+    throw new LaneLostError(`the lease of ${hold.owner} on cluster ${hold.clusterId} has lapsed; renew it before starting work`);
   return { needsRecovery: row.needs_recovery };
 }
 

@@ -54,18 +54,23 @@ export class SqlRecordStore implements RecordStore {
   readonly listClusters: ClusterStore['listClusters'] = (filter) => this.clusters.listClusters(filter);
   readonly updateDesiredSpec: ClusterStore['updateDesiredSpec'] = (clusterId, spec, labels, op, settings) =>
     this.clusters.updateDesiredSpec(clusterId, spec, labels, op, settings);
-  readonly updateClusterSettings: ClusterStore['updateClusterSettings'] = (clusterId, settings) => this.clusters.updateClusterSettings(clusterId, settings);
+  readonly updateClusterSettings: ClusterStore['updateClusterSettings'] = (clusterId, settings) =>
+    this.clusters.updateClusterSettings(clusterId, settings);
   readonly enqueueOperation: ClusterStore['enqueueOperation'] = (clusterId, op) => this.clusters.enqueueOperation(clusterId, op);
 
   readonly getOperation: OperationStore['getOperation'] = (id) => this.operations.getOperation(id);
-  readonly listOperations: OperationStore['listOperations'] = (clusterId, limit, cursor) => this.operations.listOperations(clusterId, limit, cursor);
+  readonly listOperations: OperationStore['listOperations'] = (clusterId, limit, cursor) =>
+    this.operations.listOperations(clusterId, limit, cursor);
   readonly pendingOperations: OperationStore['pendingOperations'] = (clusterId) => this.operations.pendingOperations(clusterId);
   readonly requestCancel: OperationStore['requestCancel'] = (id) => this.operations.requestCancel(id);
   readonly clustersNeedingWork: OperationStore['clustersNeedingWork'] = () => this.operations.clustersNeedingWork();
-  readonly listEvents: OperationStore['listEvents'] = (operationId, afterSeq, limit) => this.operations.listEvents(operationId, afterSeq, limit);
+  readonly listEvents: OperationStore['listEvents'] = (operationId, afterSeq, limit) =>
+    this.operations.listEvents(operationId, afterSeq, limit);
 
-  readonly recordKubeconfigRead: KubeconfigReadStore['recordKubeconfigRead'] = (clusterId, readBy) => this.kubeconfigReads.recordKubeconfigRead(clusterId, readBy);
-  readonly listKubeconfigReads: KubeconfigReadStore['listKubeconfigReads'] = (clusterId, limit) => this.kubeconfigReads.listKubeconfigReads(clusterId, limit);
+  readonly recordKubeconfigRead: KubeconfigReadStore['recordKubeconfigRead'] = (clusterId, readBy) =>
+    this.kubeconfigReads.recordKubeconfigRead(clusterId, readBy);
+  readonly listKubeconfigReads: KubeconfigReadStore['listKubeconfigReads'] = (clusterId, limit) =>
+    this.kubeconfigReads.listKubeconfigReads(clusterId, limit);
 
   readonly createToken: TokenStore['createToken'] = (token) => this.tokens.createToken(token);
   readonly findTokenByHash: TokenStore['findTokenByHash'] = (hash) => this.tokens.findTokenByHash(hash);
@@ -75,10 +80,12 @@ export class SqlRecordStore implements RecordStore {
     this.idempotency.claimIdempotencyKey(principalId, key, fingerprint, staleMs, ttlMs);
   readonly completeIdempotencyKey: IdempotencyStore['completeIdempotencyKey'] = (principalId, key, response) =>
     this.idempotency.completeIdempotencyKey(principalId, key, response);
-  readonly releaseIdempotencyKey: IdempotencyStore['releaseIdempotencyKey'] = (principalId, key) => this.idempotency.releaseIdempotencyKey(principalId, key);
+  readonly releaseIdempotencyKey: IdempotencyStore['releaseIdempotencyKey'] = (principalId, key) =>
+    this.idempotency.releaseIdempotencyKey(principalId, key);
 
   readonly expiryDue: ExpiryStore['expiryDue'] = (warningsMs, limit, after) => this.expiry.expiryDue(warningsMs, limit, after);
-  readonly claimExpiryNotice: ExpiryStore['claimExpiryNotice'] = (clusterId, expiresAt, thresholdMs) => this.expiry.claimExpiryNotice(clusterId, expiresAt, thresholdMs);
+  readonly claimExpiryNotice: ExpiryStore['claimExpiryNotice'] = (clusterId, expiresAt, thresholdMs) =>
+    this.expiry.claimExpiryNotice(clusterId, expiresAt, thresholdMs);
   readonly expireCluster: ExpiryStore['expireCluster'] = (clusterId, requestedBy) => this.expiry.expireCluster(clusterId, requestedBy);
   readonly settleRefusedExpiry: ExpiryStore['settleRefusedExpiry'] = (clusterId, expiresAt, generation) =>
     this.expiry.settleRefusedExpiry(clusterId, expiresAt, generation);

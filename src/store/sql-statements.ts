@@ -23,7 +23,11 @@ export async function terminalConflict(db: SqlClient, id: string, verb: string):
 }
 
 /** An UPDATE of the given cluster fields (and updated_at, and any `extra` assignments); absent fields are left alone. */
-export function clusterUpdate(clusterId: string, fields: OperationOutcome['cluster'], extra: string[] = []): { text: string; params: unknown[] } {
+export function clusterUpdate(
+  clusterId: string,
+  fields: OperationOutcome['cluster'],
+  extra: string[] = [],
+): { text: string; params: unknown[] } {
   const params: unknown[] = [clusterId];
   const p = (v: unknown): string => `$${params.push(v)}`;
   const sets = ['updated_at = now()', ...extra];
@@ -40,7 +44,11 @@ export function clusterUpdate(clusterId: string, fields: OperationOutcome['clust
 }
 
 /** Queues an operation carrying the cluster's desired spec and generation; inside the caller's transaction, which holds the cluster row. */
-export async function insertOperation(tx: SqlClient, cluster: Pick<ClusterRecord, 'id' | 'spec' | 'generation'>, op: NewOperation): Promise<OperationRecord> {
+export async function insertOperation(
+  tx: SqlClient,
+  cluster: Pick<ClusterRecord, 'id' | 'spec' | 'generation'>,
+  op: NewOperation,
+): Promise<OperationRecord> {
   const { rows } = await tx.query<OperationRow>(
     returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by, sweep_id)
        VALUES ($1, $2, $3, 'queued', $4::jsonb, $5, $6, $7) RETURNING *`),

@@ -58,7 +58,10 @@ export function isStoreUnreachable(err: unknown): boolean {
   const { code, message } = err as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && (UNREACHABLE.has(code) || code.startsWith('08') || code.startsWith('57P'))) return true;
   // node-postgres says these in words only.
-  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(message);
+  return (
+    typeof message === 'string' &&
+    /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(message)
+  );
 }
 
 // The server's text form: `2024-05-01 10:20:30.123456+00`, offsets as +HH, +HH:MM or +HH:MM:SS.

@@ -113,16 +113,40 @@ interface AttemptRow {
 const SUBSCRIPTION_COLUMNS = 'id, team, url, event_types, description, created_by, active, created_at';
 
 const toSubscription = (r: SubscriptionRow): WebhookSubscription => ({
-  id: r.id, team: r.team, url: r.url, eventTypes: r.event_types, description: r.description, createdBy: r.created_by, active: r.active, createdAt: r.created_at,
+  id: r.id,
+  team: r.team,
+  url: r.url,
+  eventTypes: r.event_types,
+  description: r.description,
+  createdBy: r.created_by,
+  active: r.active,
+  createdAt: r.created_at,
 });
 
 const toDelivery = (r: DeliveryRow): WebhookDelivery => ({
-  id: r.id, seq: r.seq, subscriptionId: r.subscription_id, eventId: r.event_id, eventType: r.event_type, payload: r.payload, status: r.status,
-  attempts: r.attempts, lastStatusCode: r.last_status_code, lastError: r.last_error, createdAt: r.created_at, updatedAt: r.updated_at,
-  nextAttemptAt: r.next_attempt_at, finishedAt: r.finished_at,
+  id: r.id,
+  seq: r.seq,
+  subscriptionId: r.subscription_id,
+  eventId: r.event_id,
+  eventType: r.event_type,
+  payload: r.payload,
+  status: r.status,
+  attempts: r.attempts,
+  lastStatusCode: r.last_status_code,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  nextAttemptAt: r.next_attempt_at,
+  finishedAt: r.finished_at,
 });
 
-const toAttempt = (r: AttemptRow): DeliveryAttempt => ({ attempt: r.attempt, at: r.at, statusCode: r.status_code, error: r.error, durationMs: r.duration_ms });
+const toAttempt = (r: AttemptRow): DeliveryAttempt => ({
+  attempt: r.attempt,
+  at: r.at,
+  statusCode: r.status_code,
+  error: r.error,
+  durationMs: r.duration_ms,
+});
 
 /** {@link WebhookStore} over PostgreSQL or PGlite (the records' SqlClient; migrations run with the RecordStore's). */
 export class SqlWebhookStore implements WebhookStore {
@@ -176,12 +200,16 @@ export class SqlWebhookStore implements WebhookStore {
 
   async deliveryTarget(id: string): Promise<DeliveryTarget | null> {
     if (!isUuid(id)) return null;
-    const { rows } = await this.db.query<DeliveryRow & { url: string; signing_secret: string; active: boolean; subscription_team: string | null }>(
+    const { rows } = await this.db.query<
+      DeliveryRow & { url: string; signing_secret: string; active: boolean; subscription_team: string | null }
+    >(
       `SELECT d.*, s.url, s.signing_secret, s.active, s.team AS subscription_team FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE d.id = $1`,
       [id],
     );
     const row = rows[0];
-    return row ? { delivery: toDelivery(row), url: row.url, signingSecret: row.signing_secret, active: row.active, team: row.subscription_team } : null;
+    return row
+      ? { delivery: toDelivery(row), url: row.url, signingSecret: row.signing_secret, active: row.active, team: row.subscription_team }
+      : null;
   }
 
   recordAttempt(deliveryId: string, result: AttemptResult): Promise<WebhookDelivery> {
@@ -196,7 +224,14 @@ export class SqlWebhookStore implements WebhookStore {
       const delivery = toDelivery(one(rows[0]));
       await tx.query(
         'INSERT INTO webhook_delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)',
-        [deliveryId, delivery.attempts, result.at.toISOString(), result.statusCode, result.error, Math.max(0, Math.round(result.durationMs))],
+        [
+          deliveryId,
+          delivery.attempts,
+          result.at.toISOString(),
+          result.statusCode,
+          result.error,
+          Math.max(0, Math.round(result.durationMs)),
+        ],
       );
       return delivery;
     });
@@ -213,7 +248,10 @@ export class SqlWebhookStore implements WebhookStore {
     const result = page(rows.map(toDelivery), size, (d) => encodeCursor({ seq: d.seq }));
     const ids = result.items.map((d) => d.id);
     const { rows: attempts } = ids.length
-      ? await this.db.query<AttemptRow>('SELECT * FROM webhook_delivery_attempts WHERE delivery_id = ANY($1::uuid[]) ORDER BY delivery_id, attempt', [ids])
+      ? await this.db.query<AttemptRow>(
+          'SELECT * FROM webhook_delivery_attempts WHERE delivery_id = ANY($1::uuid[]) ORDER BY delivery_id, attempt',
+          [ids],
+        )
       : { rows: [] };
     const byDelivery = new Map<string, DeliveryAttempt[]>();
     for (const a of attempts) byDelivery.set(a.delivery_id, [...(byDelivery.get(a.delivery_id) ?? []), toAttempt(a)]);

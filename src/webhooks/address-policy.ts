@@ -9,8 +9,7 @@ export type Verdict = { allowed: true } | { allowed: false; reason: string };
 
 /** A URL host as the policy sees it: an IP literal (`address` in canonical form), or a name whose addresses still need checking unless `trusted`. */
 export type HostVerdict =
-  | { kind: 'address'; address: string; verdict: Verdict }
-  | { kind: 'name'; name: string; verdict: Verdict; trusted: boolean };
+  { kind: 'address'; address: string; verdict: Verdict } | { kind: 'name'; name: string; verdict: Verdict; trusted: boolean };
 
 export interface AddressPolicyOptions {
   /** Networks (CIDR, or a bare address for one host) whose addresses are allowed although internal, e.g. `10.20.0.0/16`. @defaultValue none */
@@ -33,12 +32,23 @@ const refuse = (reason: string): Verdict => ({ allowed: false, reason });
 const NEVER = new Set(['unspecified', 'broadcast', 'multicast']);
 
 const IPV4_WORDS: Record<string, string> = {
-  unspecified: 'unspecified', broadcast: 'broadcast', multicast: 'multicast', loopback: 'loopback',
-  linkLocal: 'link-local, where cloud metadata lives', private: 'private network', carrierGradeNat: 'carrier-grade NAT',
+  unspecified: 'unspecified',
+  broadcast: 'broadcast',
+  multicast: 'multicast',
+  loopback: 'loopback',
+  linkLocal: 'link-local, where cloud metadata lives',
+  private: 'private network',
+  carrierGradeNat: 'carrier-grade NAT',
 };
 const IPV6_WORDS: Record<string, string> = {
-  unspecified: 'unspecified', multicast: 'multicast', loopback: 'loopback', linkLocal: 'link-local', uniqueLocal: 'unique local',
-  deprecatedSiteLocal: 'site-local', '6to4': '6to4, embeds an IPv4 address', teredo: 'Teredo, embeds an IPv4 address',
+  unspecified: 'unspecified',
+  multicast: 'multicast',
+  loopback: 'loopback',
+  linkLocal: 'link-local',
+  uniqueLocal: 'unique local',
+  deprecatedSiteLocal: 'site-local',
+  '6to4': '6to4, embeds an IPv4 address',
+  teredo: 'Teredo, embeds an IPv4 address',
   rfc6052: 'NAT64 local use',
 };
 
@@ -69,7 +79,11 @@ const METADATA_NAMES = new Set(['metadata.google.internal', 'metadata.tencentyun
 
 /** Lowercase, without IPv6 brackets or the trailing dot of a fully qualified name. */
 export function normalizeHost(host: string): string {
-  return host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.+$/, '');
+  return host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.+$/, '');
 }
 
 /** Parses `WEBHOOK_ALLOWED_NETWORKS` entries; throws naming the first one that is not a CIDR or an address. */

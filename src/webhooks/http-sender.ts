@@ -48,7 +48,8 @@ class AddressNotAllowedError extends Error {}
 class DnsLookupError extends Error {}
 class AttemptTimeoutError extends Error {}
 
-const CERTIFICATE_CODES = /^(CERT_|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE)/;
+const CERTIFICATE_CODES =
+  /^(CERT_|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE)/;
 
 const failed = (error: string, final = false): SendResult => ({ kind: 'failed', error, final });
 
@@ -89,18 +90,20 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     return addresses;
   }
 
-  const lookupFor = (trusted: boolean): LookupFunction => (hostname, lookupOptions, callback) => {
-    checkedAddresses(hostname, trusted).then(
-      (addresses) => {
-        const family = typeof lookupOptions.family === 'number' && lookupOptions.family !== 0 ? lookupOptions.family : null;
-        const usable = family ? addresses.filter((a) => a.family === family) : addresses;
-        if (!usable.length) return callback(new DnsLookupError('no address of the family asked'), '', 0);
-        if (lookupOptions.all) return callback(null, usable);
-        callback(null, usable[0]!.address, usable[0]!.family);
-      },
-      (err: Error) => callback(err, '', 0),
-    );
-  };
+  const lookupFor =
+    (trusted: boolean): LookupFunction =>
+    (hostname, lookupOptions, callback) => {
+      checkedAddresses(hostname, trusted).then(
+        (addresses) => {
+          const family = typeof lookupOptions.family === 'number' && lookupOptions.family !== 0 ? lookupOptions.family : null;
+          const usable = family ? addresses.filter((a) => a.family === family) : addresses;
+          if (!usable.length) return callback(new DnsLookupError('no address of the family asked'), '', 0);
+          if (lookupOptions.all) return callback(null, usable);
+          callback(null, usable[0]!.address, usable[0]!.family);
+        },
+        (err: Error) => callback(err, '', 0),
+      );
+    };
 
   return (request) => {
     let url: URL;

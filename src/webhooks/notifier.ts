@@ -56,15 +56,31 @@ export function createWebhookNotifier(deps: WebhookNotifierDeps): WebhookNotifie
   return {
     deliver,
     async record(event, identity) {
-      const payload: WebhookPayload = { id: identity.eventId, type: event.type, createdAt: identity.createdAt, team: event.team, cluster: event.cluster, data: event.data };
+      const payload: WebhookPayload = {
+        id: identity.eventId,
+        type: event.type,
+        createdAt: identity.createdAt,
+        team: event.team,
+        cluster: event.cluster,
+        data: event.data,
+      };
       const deliveries = await deliver(payload);
-      if (deliveries.length) log.debug({ eventId: payload.id, type: payload.type, deliveries: deliveries.length }, 'webhook event recorded');
+      if (deliveries.length)
+        log.debug({ eventId: payload.id, type: payload.type, deliveries: deliveries.length }, 'webhook event recorded');
     },
     async publish(event) {
-      const payload: WebhookPayload = { id: randomUUID(), type: event.type, createdAt: new Date().toISOString(), team: event.team, cluster: event.cluster, data: event.data };
+      const payload: WebhookPayload = {
+        id: randomUUID(),
+        type: event.type,
+        createdAt: new Date().toISOString(),
+        team: event.team,
+        cluster: event.cluster,
+        data: event.data,
+      };
       try {
         const deliveries = await deliver(payload);
-        if (deliveries.length) log.debug({ eventId: payload.id, type: payload.type, deliveries: deliveries.length }, 'webhook event published');
+        if (deliveries.length)
+          log.debug({ eventId: payload.id, type: payload.type, deliveries: deliveries.length }, 'webhook event published');
       } catch (err) {
         // What happened is already recorded where it belongs; only its notification is lost.
         log.error({ err, eventId: payload.id, type: payload.type, cluster: payload.cluster }, 'could not record webhook deliveries');

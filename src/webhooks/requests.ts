@@ -32,7 +32,8 @@ export const webhookUrlSchema = z
     else if (!url.hostname) problems.push(['host', 'must name a host']);
     if (url.username || url.password) problems.push(['no_userinfo', 'must not contain a user name or password']);
     // Only when no rule above says what is wrong.
-    if (!problems.length && !WEBHOOK_URL_PATTERN.test(value)) problems.push(['url', 'must be written http(s)://host[:port][/path], the host in ASCII (punycode for IDNs)']);
+    if (!problems.length && !WEBHOOK_URL_PATTERN.test(value))
+      problems.push(['url', 'must be written http(s)://host[:port][/path], the host in ASCII (punycode for IDNs)']);
     for (const [rule, message] of problems) ctx.addIssue({ code: 'custom', message, params: { rule } });
   })
   .meta({ pattern: URL_PATTERN });
@@ -53,7 +54,11 @@ export const createWebhookBody = z
       .refine((types) => new Set(types).size === types.length, { message: 'must not repeat an event type', params: { rule: 'unique' } })
       .meta({ uniqueItems: true })
       .describe('Event types to receive'),
-    team: teamNameSchema.optional().describe("Whose events: a team token may only name its own team (the default); an admin token may omit it to receive every team's events"),
+    team: teamNameSchema
+      .optional()
+      .describe(
+        "Whose events: a team token may only name its own team (the default); an admin token may omit it to receive every team's events",
+      ),
     description: z.string().max(200, 'must be at most 200 characters').optional(),
   })
   .describe('CreateWebhookRequest');

@@ -30,7 +30,13 @@ export function sign(secret: string, timestamp: number, body: string): string {
 }
 
 /** The headers of one delivery attempt, signed now. */
-export function signedHeaders(input: { secret: string; deliveryId: string; eventType: string; body: string; now?: Date }): Record<string, string> {
+export function signedHeaders(input: {
+  secret: string;
+  deliveryId: string;
+  eventType: string;
+  body: string;
+  now?: Date;
+}): Record<string, string> {
   const timestamp = Math.floor((input.now ?? new Date()).getTime() / 1000);
   return {
     [WEBHOOK_ID_HEADER]: input.deliveryId,
@@ -78,7 +84,8 @@ export function verifyWebhook<T = unknown>(options: VerifyWebhookOptions): T {
   const toleranceSec = options.toleranceSec ?? DEFAULT_TOLERANCE_SEC;
   const timestampText = header(options.headers, WEBHOOK_TIMESTAMP_HEADER);
   const signatures = header(options.headers, WEBHOOK_SIGNATURE_HEADER);
-  if (!timestampText || !signatures) throw new WebhookVerificationError(`missing ${WEBHOOK_TIMESTAMP_HEADER} or ${WEBHOOK_SIGNATURE_HEADER} header`);
+  if (!timestampText || !signatures)
+    throw new WebhookVerificationError(`missing ${WEBHOOK_TIMESTAMP_HEADER} or ${WEBHOOK_SIGNATURE_HEADER} header`);
   if (!/^\d{1,12}$/.test(timestampText)) throw new WebhookVerificationError(`${WEBHOOK_TIMESTAMP_HEADER} must be Unix seconds`);
   const timestamp = Number(timestampText);
   const nowSec = Math.floor((options.now ?? new Date()).getTime() / 1000);

@@ -63,7 +63,11 @@ export class WebhookService {
   async ping(principal: Principal, id: string): Promise<WebhookDelivery> {
     const subscription = await this.get(principal, id);
     const payload: WebhookPayload = {
-      id: randomUUID(), type: PING_EVENT, createdAt: new Date().toISOString(), team: subscription.team, cluster: null,
+      id: randomUUID(),
+      type: PING_EVENT,
+      createdAt: new Date().toISOString(),
+      team: subscription.team,
+      cluster: null,
       data: { subscriptionId: subscription.id, requestedBy: creator(principal) },
     };
     const [delivery] = await this.deps.deliver(payload, { only: subscription.id });
@@ -76,9 +80,10 @@ export class WebhookService {
   private async refuseInternal(url: string): Promise<void> {
     const verdict = await this.deps.checkReceiver(url);
     if (verdict.allowed) return;
-    const message = verdict.by === 'resolution'
-      ? `must not resolve to an internal or reserved address (${verdict.reason})`
-      : `must not point at an internal or reserved ${verdict.by} (${verdict.reason})`;
+    const message =
+      verdict.by === 'resolution'
+        ? `must not resolve to an internal or reserved address (${verdict.reason})`
+        : `must not point at an internal or reserved ${verdict.by} (${verdict.reason})`;
     throw new InputError(`url: ${message}`, [{ field: 'url', rule: 'internal_address', message }]);
   }
 

@@ -24,7 +24,10 @@ const it = harnessTest({ env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: ''
 
 describe('the eks and gke blueprints through the API', () => {
   let h: Harness;
-  const locks = () => readdirSync(path.join(h.dataDir, 'state'), { recursive: true }).map(String).filter((f) => f.includes('locks') && f.endsWith('.json'));
+  const locks = () =>
+    readdirSync(path.join(h.dataDir, 'state'), { recursive: true })
+      .map(String)
+      .filter((f) => f.includes('locks') && f.endsWith('.json'));
 
   it.beforeAll(({ harness }) => {
     h = harness;
@@ -49,12 +52,18 @@ describe('the eks and gke blueprints through the API', () => {
     for (const [blueprint, spec, field] of cases) {
       const res = await h.api('POST', '/v1/clusters', { body: { team: 'payments', name: `bad-${blueprint}`, blueprint, spec } });
       assert.equal(res.status, 400, JSON.stringify(res.body));
-      assert.ok(res.body.errors.some((e: any) => e.field.startsWith(field)), `${field}: ${JSON.stringify(res.body.errors)}`);
+      assert.ok(
+        res.body.errors.some((e: any) => e.field.startsWith(field)),
+        `${field}: ${JSON.stringify(res.body.errors)}`,
+      );
     }
     assert.equal(await h.queuedJobs(), jobs);
   });
 
-  for (const [blueprint, spec] of [['eks', eks], ['gke', gke]] as const) {
+  for (const [blueprint, spec] of [
+    ['eks', eks],
+    ['gke', gke],
+  ] as const) {
     it(`accepts a good ${blueprint} spec; the run ends failed saying what is missing, and leaves no lock`, async () => {
       const res = await h.api('POST', '/v1/clusters', { body: { team: 'payments', name: `real-${blueprint}`, blueprint, spec } });
       assert.equal(res.status, 202, JSON.stringify(res.body));

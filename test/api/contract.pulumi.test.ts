@@ -36,12 +36,25 @@ describe('every answer of every operation fits the OpenAPI description', () => {
   }
 
   /** Calls the API (as admin unless a token or null is given) and holds the answer to the description. */
-  async function call(method: string, url: string, opts: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  async function call(
+    method: string,
+    url: string,
+    opts: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
     const token = opts.token === undefined ? h.adminToken : opts.token;
-    const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers };
+    const headers: Record<string, string> = {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...opts.headers,
+    };
     const res = await fetch(h.url + url, { method, headers, body: opts.body !== undefined ? JSON.stringify(opts.body) : opts.raw });
     const text = await res.text();
-    const answer = { status: res.status, headers: res.headers, text, body: /json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : text };
+    const answer = {
+      status: res.status,
+      headers: res.headers,
+      text,
+      body: /json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : text,
+    };
     contract.check(method, url, answer);
     return answer;
   }
@@ -67,8 +80,17 @@ describe('every answer of every operation fits the OpenAPI description', () => {
   /** Each operation's path with its parameters filled in. */
   const pathsOf = (values: { name: string; id: string }) =>
     contract.operationIds.map((operationId) => {
-      const [method, template] = Object.entries<any>(contract.description.paths).flatMap(([t, item]) => Object.entries<any>(item).filter(([, op]) => op.operationId === operationId).map(([m]) => [m.toUpperCase(), t]))[0]!;
-      return { operationId, method: method!, template: template!, url: template!.replace('{name}', values.name).replace('{id}', values.id) };
+      const [method, template] = Object.entries<any>(contract.description.paths).flatMap(([t, item]) =>
+        Object.entries<any>(item)
+          .filter(([, op]) => op.operationId === operationId)
+          .map(([m]) => [m.toUpperCase(), t]),
+      )[0]!;
+      return {
+        operationId,
+        method: method!,
+        template: template!,
+        url: template!.replace('{name}', values.name).replace('{id}', values.id),
+      };
     });
 
   beforeAll(async () => {
@@ -104,9 +126,15 @@ describe('every answer of every operation fits the OpenAPI description', () => {
     assert.equal((await answered(201, 'POST', '/v1/tokens', { body: { name: 'contract-admin', admin: true } })).admin, true);
     await answered(403, 'POST', '/v1/tokens', { token: alpha, body: { name: 'not-mine', team: 'alpha' } });
     const invalid = await answered(400, 'POST', '/v1/tokens', { body: { name: 'neither' } });
-    assert.deepEqual(invalid.errors.map((e: any) => e.rule), ['exactly_one']);
+    assert.deepEqual(
+      invalid.errors.map((e: any) => e.rule),
+      ['exactly_one'],
+    );
     await answered(413, 'POST', '/v1/tokens', { body: { name: 'x'.repeat(70_000), team: 'alpha' } });
-    await answered(415, 'POST', '/v1/tokens', { raw: JSON.stringify({ name: 'latin', team: 'alpha' }), headers: { 'content-type': 'application/json; charset=latin1' } });
+    await answered(415, 'POST', '/v1/tokens', {
+      raw: JSON.stringify({ name: 'latin', team: 'alpha' }),
+      headers: { 'content-type': 'application/json; charset=latin1' },
+    });
   });
 
   it('Blueprints: listed with their spec schemas', async () => {
@@ -116,16 +144,24 @@ describe('every answer of every operation fits the OpenAPI description', () => {
 
   it('Webhooks: subscribed (201), refused a bad URL (400), listed, read, pinged (202); a third ping in the window is 429', async () => {
     receiver.answer('/alpha', [500, 200]);
-    const created = await answered(201, 'POST', '/v1/webhooks', { token: alpha, body: { url: receiver.url('/alpha'), events: ['operation.succeeded', 'operation.failed', 'operation.cancelled', 'drift.detected'] } });
+    const created = await answered(201, 'POST', '/v1/webhooks', {
+      token: alpha,
+      body: { url: receiver.url('/alpha'), events: ['operation.succeeded', 'operation.failed', 'operation.cancelled', 'drift.detected'] },
+    });
     webhookId = created.id;
     assert.ok(created.signingSecret);
     await answered(400, 'POST', '/v1/webhooks', { token: alpha, body: { url: 'ftp://example.com/hook', events: ['operation.failed'] } });
-    assert.deepEqual((await answered(200, 'GET', '/v1/webhooks', { token: alpha })).items.map((w: any) => w.id), [webhookId]);
+    assert.deepEqual(
+      (await answered(200, 'GET', '/v1/webhooks', { token: alpha })).items.map((w: any) => w.id),
+      [webhookId],
+    );
     await answered(200, 'GET', `/v1/webhooks/${webhookId}`, { token: alpha });
     await answered(404, 'GET', `/v1/webhooks/${webhookId}`, { token: beta });
     await answered(202, 'POST', `/v1/webhooks/${webhookId}/test`, { token: alpha });
 
-    const betaHook = (await answered(201, 'POST', '/v1/webhooks', { token: beta, body: { url: receiver.url('/beta'), events: ['operation.failed'] } })).id;
+    const betaHook = (
+      await answered(201, 'POST', '/v1/webhooks', { token: beta, body: { url: receiver.url('/beta'), events: ['operation.failed'] } })
+    ).id;
     await answered(202, 'POST', `/v1/webhooks/${betaHook}/test`, { token: beta });
     await answered(202, 'POST', `/v1/webhooks/${betaHook}/test`, { token: beta });
     await answered(429, 'POST', `/v1/webhooks/${betaHook}/test`, { token: beta });
@@ -141,8 +177,14 @@ describe('every answer of every operation fits the OpenAPI description', () => {
     assert.equal(replay.headers.get('idempotent-replayed'), 'true');
     await answered(422, 'POST', '/v1/clusters', { token: alpha, body: { ...body, labels: { other: 'body' } }, headers: key });
     await answered(409, 'POST', '/v1/clusters', { token: alpha, body });
-    await answered(400, 'POST', '/v1/clusters', { token: alpha, body: { name: 'contract-bad', blueprint: 'local-files', spec: localSpec(), ttl: '1h', expiresAt: '2999-01-01T00:00:00Z' } });
-    await answered(202, 'POST', '/v1/clusters', { token: alpha, body: { name: failing, blueprint: 'local-files', spec: localSpec({ failOn: 'create' }) } });
+    await answered(400, 'POST', '/v1/clusters', {
+      token: alpha,
+      body: { name: 'contract-bad', blueprint: 'local-files', spec: localSpec(), ttl: '1h', expiresAt: '2999-01-01T00:00:00Z' },
+    });
+    await answered(202, 'POST', '/v1/clusters', {
+      token: alpha,
+      body: { name: failing, blueprint: 'local-files', spec: localSpec({ failOn: 'create' }) },
+    });
   });
 
   it('Operations: a succeeded and a failed provision, read, listed and streamed (engine, log, status and end events)', async () => {
@@ -173,7 +215,10 @@ describe('every answer of every operation fits the OpenAPI description', () => {
   });
 
   it('Drift: a settings change (200), a drift check that finds the edited pool (a report with diffs), a remediation, the fleet', async () => {
-    assert.equal((await answered(200, 'PATCH', `/v1/clusters/${cluster}`, { token: alpha, body: { driftPolicy: 'notify' } })).operation, null);
+    assert.equal(
+      (await answered(200, 'PATCH', `/v1/clusters/${cluster}`, { token: alpha, body: { driftPolicy: 'notify' } })).operation,
+      null,
+    );
     await answered(400, 'PATCH', `/v1/clusters/${cluster}`, { token: alpha, body: {} });
     const pool = path.join(h.dataDir, 'local-clusters', cluster, 'pools', 'default.json');
     writeFileSync(pool, JSON.stringify({ ...JSON.parse(readFileSync(pool, 'utf8')), size: 9 }));

@@ -71,7 +71,11 @@ describe('the core promise under load', () => {
     const provisions = await Promise.all(names.map((n) => create(h, n)));
     for (const id of provisions) await succeeded(h, id, 300_000);
     const updates = await Promise.all(
-      names.map(async (n) => (await h.api('PATCH', `/v1/clusters/${n}`, { body: { spec: { nodePools: [{ name: 'default', size: 3 }] } } })).body.operation.id as string),
+      names.map(
+        async (n) =>
+          (await h.api('PATCH', `/v1/clusters/${n}`, { body: { spec: { nodePools: [{ name: 'default', size: 3 }] } } })).body.operation
+            .id as string,
+      ),
     );
     for (const id of updates) await succeeded(h, id, 300_000);
   });
@@ -80,7 +84,8 @@ describe('the core promise under load', () => {
     const h = await startHarness({ env: { WORKER_CANCEL_GRACE_MS: '1000' } });
     harnesses.push(h);
     await succeeded(h, await create(h, 'wedge'));
-    const slow = (await h.api('PATCH', '/v1/clusters/wedge', { body: { spec: { delayMs: 60_000, tags: { slow: 'yes' } } } })).body.operation.id as string;
+    const slow = (await h.api('PATCH', '/v1/clusters/wedge', { body: { spec: { delayMs: 60_000, tags: { slow: 'yes' } } } })).body.operation
+      .id as string;
     await h.waitFor(slow, ['running']);
     // Cancelled before its update step begins, the engine would stop cleanly inside the grace and leave no lock.
     await updateStepStarted(h, slow);
@@ -88,7 +93,8 @@ describe('the core promise under load', () => {
     assert.equal((await h.api('POST', `/v1/operations/${slow}/cancel`)).status, 202);
     const previews: string[] = [];
     for (let i = 0; i < 11; i++) previews.push((await h.api('POST', '/v1/clusters/wedge/preview')).body.operation.id);
-    const fix = (await h.api('PATCH', '/v1/clusters/wedge', { body: { spec: { delayMs: 0, nodePools: [{ name: 'default', size: 3 }] } } })).body.operation.id as string;
+    const fix = (await h.api('PATCH', '/v1/clusters/wedge', { body: { spec: { delayMs: 0, nodePools: [{ name: 'default', size: 3 }] } } }))
+      .body.operation.id as string;
 
     const killed = await h.waitFor(slow, undefined, 60_000);
     assert.deepEqual({ status: killed.status, code: killed.error?.code }, { status: 'cancelled', code: 'engine-killed' });
@@ -104,7 +110,8 @@ describe('the core promise under load', () => {
       const h = await startHarness({ workers: 1, databaseServer: pg.url, env: { WORKER_LANE_LEASE_MS: '3000' } });
       harnesses.push(h);
       await succeeded(h, await create(h, 'paused'));
-      const update = (await h.api('PATCH', '/v1/clusters/paused', { body: { spec: { delayMs: 10_000, tags: { v: '2' } } } })).body.operation.id as string;
+      const update = (await h.api('PATCH', '/v1/clusters/paused', { body: { spec: { delayMs: 10_000, tags: { v: '2' } } } })).body.operation
+        .id as string;
       await h.waitFor(update, ['running']);
       const deadline = Date.now() + 20_000;
       while (!jobProcessesOf(h.dataDir).some((p) => /dynamic-provider/.test(p.cmd)) && Date.now() < deadline) await sleep(200);
@@ -126,8 +133,13 @@ describe('the core promise under load', () => {
       const op = await succeeded(h, update);
       assert.equal(op.attempts, 2);
       const running = (await statusesOf(h, update)).filter((e) => e.status === 'running');
-      assert.deepEqual(running.map((e) => e.recover), [false, true], 'the second attempt recovers the stack');
-      const next = (await h.api('PATCH', '/v1/clusters/paused', { body: { spec: { delayMs: 0, tags: { v: '3' } } } })).body.operation.id as string;
+      assert.deepEqual(
+        running.map((e) => e.recover),
+        [false, true],
+        'the second attempt recovers the stack',
+      );
+      const next = (await h.api('PATCH', '/v1/clusters/paused', { body: { spec: { delayMs: 0, tags: { v: '3' } } } })).body.operation
+        .id as string;
       await succeeded(h, next);
       await h.stop();
       harnesses.pop();
@@ -136,7 +148,7 @@ describe('the core promise under load', () => {
     }
   });
 
-  it('stops the engine of a SIGKILLed worker before that worker\'s lease can lapse, then runs the operation again with recovery', async () => {
+  it("stops the engine of a SIGKILLed worker before that worker's lease can lapse, then runs the operation again with recovery", async () => {
     // Found by the chaos run (npm run chaos): with a short lease, an orphaned run cancelled gracefully for
     // a fixed 8 s, long after another worker could take the lane over.
     const leaseMs = 3000;
@@ -146,7 +158,10 @@ describe('the core promise under load', () => {
     await h.waitFor(provision, ['running']);
     const deadline = Date.now() + 60_000;
     while (!jobProcessesOf(h.dataDir).some((p) => /dynamic-provider/.test(p.cmd)) && Date.now() < deadline) await sleep(100);
-    assert.ok(jobProcessesOf(h.dataDir).some((p) => /dynamic-provider/.test(p.cmd)), 'the engine is creating resources');
+    assert.ok(
+      jobProcessesOf(h.dataDir).some((p) => /dynamic-provider/.test(p.cmd)),
+      'the engine is creating resources',
+    );
 
     const victim = h.workers[0]!;
     victim.kill('SIGKILL');
@@ -161,12 +176,19 @@ describe('the core promise under load', () => {
       await sleep(50);
     }
     console.log(`[core-promise] orphaned engine gone ${goneAfterMs} ms after its worker was SIGKILLed (lease ${leaseMs} ms)`);
-    assert.ok(goneAfterMs >= 0 && goneAfterMs < leaseMs, `the orphaned engine lived ${goneAfterMs} ms after the kill; another worker may take the lane ${leaseMs} ms after it at the latest`);
+    assert.ok(
+      goneAfterMs >= 0 && goneAfterMs < leaseMs,
+      `the orphaned engine lived ${goneAfterMs} ms after the kill; another worker may take the lane ${leaseMs} ms after it at the latest`,
+    );
 
     await h.spawnWorker();
     const op = await succeeded(h, provision);
     assert.equal(op.attempts, 2);
     const running = (await statusesOf(h, provision)).filter((e) => e.status === 'running');
-    assert.deepEqual(running.map((e) => e.recover), [false, true], 'the second attempt recovers the stack');
+    assert.deepEqual(
+      running.map((e) => e.recover),
+      [false, true],
+      'the second attempt recovers the stack',
+    );
   });
 });

@@ -9,7 +9,14 @@ import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../suppo
 const SECRET = 'drift-secret-value-42';
 
 const it = harnessTest({
-  env: { ...ALLOW_LOOPBACK_RECEIVERS, WORKER_CONCURRENCY: '3', DRIFT_MAX_CONCURRENT_CHECKS: '2', DRIFT_SWEEP_POLL_MS: '200', DRIFT_SWEEP_CRON: 'off', WEBHOOK_BACKOFF_MS: '50' },
+  env: {
+    ...ALLOW_LOOPBACK_RECEIVERS,
+    WORKER_CONCURRENCY: '3',
+    DRIFT_MAX_CONCURRENT_CHECKS: '2',
+    DRIFT_SWEEP_POLL_MS: '200',
+    DRIFT_SWEEP_CRON: 'off',
+    WEBHOOK_BACKOFF_MS: '50',
+  },
 });
 
 describe('drift detection and remediation, with the real engine', () => {
@@ -18,11 +25,20 @@ describe('drift detection and remediation, with the real engine', () => {
   let receiver: Receiver;
 
   const poolFile = (cluster: string, pool = 'default') => path.join(h.dataDir, 'local-clusters', cluster, 'pools', `${pool}.json`);
-  const editJson = (file: string, change: Record<string, unknown>) => writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...change }));
+  const editJson = (file: string, change: Record<string, unknown>) =>
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...change }));
 
   async function create(name: string, over: Record<string, unknown> = {}, team = 'alpha') {
     const { driftPolicy, ...spec } = over;
-    const res = await h.api('POST', '/v1/clusters', { body: { team, name, blueprint: 'local-files', spec: localSpec({ secretValue: SECRET, ...spec }), ...(driftPolicy ? { driftPolicy } : {}) } });
+    const res = await h.api('POST', '/v1/clusters', {
+      body: {
+        team,
+        name,
+        blueprint: 'local-files',
+        spec: localSpec({ secretValue: SECRET, ...spec }),
+        ...(driftPolicy ? { driftPolicy } : {}),
+      },
+    });
     assert.equal(res.status, 202, JSON.stringify(res.body));
     const op = await h.waitFor(res.body.operation.id);
     assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
@@ -45,7 +61,9 @@ describe('drift detection and remediation, with the real engine', () => {
     receiver = await startReceiver();
     h = harness;
     alphaToken = await h.teamToken('alpha');
-    const sub = await h.api('POST', '/v1/webhooks', { body: { url: receiver.url('/fleet'), events: ['drift.detected', 'drift.remediated'] } });
+    const sub = await h.api('POST', '/v1/webhooks', {
+      body: { url: receiver.url('/fleet'), events: ['drift.detected', 'drift.remediated'] },
+    });
     assert.equal(sub.status, 201, JSON.stringify(sub.body));
     await create('drift-notify');
     await create('drift-auto', { driftPolicy: 'auto' });
@@ -59,15 +77,26 @@ describe('drift detection and remediation, with the real engine', () => {
     editJson(poolFile('drift-notify'), { size: 9 });
     editJson(poolFile('drift-auto'), { size: 7 });
     const s = await sweep();
-    assert.deepEqual({ status: s.status, total: s.total, clean: s.clean, drifted: s.drifted, failed: s.failed, skipped: s.skipped }, { status: 'succeeded', total: 3, clean: 1, drifted: 2, failed: 0, skipped: [] });
+    assert.deepEqual(
+      { status: s.status, total: s.total, clean: s.clean, drifted: s.drifted, failed: s.failed, skipped: s.skipped },
+      { status: 'succeeded', total: 3, clean: 1, drifted: 2, failed: 0, skipped: [] },
+    );
 
     const notify = (await h.api('GET', '/v1/clusters/drift-notify/drift')).body;
     assert.equal(notify.latest.status, 'drifted');
     assert.equal(notify.latest.sweepId, s.id);
     assert.deepEqual(notify.latest.kinds, ['cloud']);
-    assert.deepEqual(notify.latest.resources.map((r: any) => ({ type: r.type, name: r.name, drift: r.drift, diffs: r.diffs })), [
-      { type: 'pulumi-nodejs:dynamic/local-files:NodePool', name: 'pool-default', drift: 'cloud', diffs: [{ property: 'size', state: 2, actual: 9 }] },
-    ]);
+    assert.deepEqual(
+      notify.latest.resources.map((r: any) => ({ type: r.type, name: r.name, drift: r.drift, diffs: r.diffs })),
+      [
+        {
+          type: 'pulumi-nodejs:dynamic/local-files:NodePool',
+          name: 'pool-default',
+          drift: 'cloud',
+          diffs: [{ property: 'size', state: 2, actual: 9 }],
+        },
+      ],
+    );
     assert.deepEqual(notify.latest.remediation, { action: 'notified' });
     assert.equal((await h.api('GET', '/v1/clusters/drift-clean/drift')).body.latest.status, 'clean');
     assert.equal(JSON.parse(readFileSync(poolFile('drift-notify'), 'utf8')).size, 9, 'notify must not touch the cluster');
@@ -77,7 +106,10 @@ describe('drift detection and remediation, with the real engine', () => {
     const report = (await h.api('GET', '/v1/clusters/drift-auto/drift')).body.latest;
     assert.equal(report.remediation.action, 'remediating');
     const op = await h.waitFor(report.remediation.operationId);
-    assert.deepEqual({ kind: op.kind, status: op.status, requestedBy: op.requestedBy }, { kind: 'remediate', status: 'succeeded', requestedBy: 'clusterd (drift remediation)' });
+    assert.deepEqual(
+      { kind: op.kind, status: op.status, requestedBy: op.requestedBy },
+      { kind: 'remediate', status: 'succeeded', requestedBy: 'clusterd (drift remediation)' },
+    );
     assert.equal(JSON.parse(readFileSync(poolFile('drift-auto'), 'utf8')).size, 2);
     const check = await h.waitFor((await h.api('POST', '/v1/clusters/drift-auto/drift-check')).body.operation.id);
     assert.equal(check.status, 'succeeded');
@@ -86,10 +118,16 @@ describe('drift detection and remediation, with the real engine', () => {
 
   it('tells subscribers: drift detected on both drifted clusters, remediated on the auto one, without secrets', async () => {
     const bodies = (await receiver.waitFor('/fleet', 3)).map((r) => r.body);
-    const events = bodies.map((b) => JSON.parse(b)).map((e) => `${e.type} ${e.cluster}`).sort();
+    const events = bodies
+      .map((b) => JSON.parse(b))
+      .map((e) => `${e.type} ${e.cluster}`)
+      .sort();
     assert.deepEqual(events, ['drift.detected drift-auto', 'drift.detected drift-notify', 'drift.remediated drift-auto']);
     const notify = bodies.map((b) => JSON.parse(b)).find((e) => e.type === 'drift.detected' && e.cluster === 'drift-notify');
-    assert.deepEqual(notify.data.resources.map((r: any) => [r.name, r.drift, r.properties]), [['pool-default', 'cloud', ['size']]]);
+    assert.deepEqual(
+      notify.data.resources.map((r: any) => [r.name, r.drift, r.properties]),
+      [['pool-default', 'cloud', ['size']]],
+    );
     assert.ok(bodies.every((b) => !b.includes(SECRET)));
   });
 
@@ -108,7 +146,10 @@ describe('drift detection and remediation, with the real engine', () => {
 
   it('summarises the fleet per team and blueprint; a team sees only its own', async () => {
     const fleet = (await h.api('GET', '/v1/drift')).body;
-    assert.deepEqual({ clusters: fleet.clusters, checked: fleet.checked, clean: fleet.clean, drifted: fleet.drifted, failed: fleet.failed }, { clusters: 3, checked: 3, clean: 2, drifted: 1, failed: 0 });
+    assert.deepEqual(
+      { clusters: fleet.clusters, checked: fleet.checked, clean: fleet.clean, drifted: fleet.drifted, failed: fleet.failed },
+      { clusters: 3, checked: 3, clean: 2, drifted: 1, failed: 0 },
+    );
     assert.deepEqual(fleet.byTeam.beta, { clusters: 1, checked: 1, clean: 1, drifted: 0, failed: 0, neverChecked: 0 });
     assert.equal(fleet.byBlueprint['local-files'].clusters, 3);
     const alpha = (await h.api('GET', '/v1/drift', { token: alphaToken })).body;
@@ -118,7 +159,9 @@ describe('drift detection and remediation, with the real engine', () => {
   });
 
   it('does not auto-remediate again and again a cluster whose last update failed', async () => {
-    const failing = await h.waitFor((await h.api('PATCH', '/v1/clusters/drift-auto', { body: { spec: { failOn: 'update', tags: { try: '1' } } } })).body.operation.id);
+    const failing = await h.waitFor(
+      (await h.api('PATCH', '/v1/clusters/drift-auto', { body: { spec: { failOn: 'update', tags: { try: '1' } } } })).body.operation.id,
+    );
     assert.equal(failing.status, 'failed');
     editJson(poolFile('drift-auto'), { size: 5 });
     const check = await h.waitFor((await h.api('POST', '/v1/clusters/drift-auto/drift-check')).body.operation.id);
@@ -135,7 +178,8 @@ describe('drift detection and remediation, with the real engine', () => {
   it('checks a busy cluster once its operation is done, and a check yields to an operation someone asks for', async () => {
     await create('drift-busy', { readDelayMs: 1500 });
     // A slow update keeps the cluster busy when the sweep starts.
-    const slow = (await h.api('PATCH', '/v1/clusters/drift-busy', { body: { spec: { delayMs: 3000, tags: { slow: 'yes' } } } })).body.operation;
+    const slow = (await h.api('PATCH', '/v1/clusters/drift-busy', { body: { spec: { delayMs: 3000, tags: { slow: 'yes' } } } })).body
+      .operation;
     const sweepRes = await h.api('POST', '/v1/drift/sweeps');
     assert.equal(sweepRes.status, 202);
     assert.equal((await h.api('POST', '/v1/drift/sweeps')).status, 409, 'a sweep never piles on a running one');

@@ -15,7 +15,9 @@ describe('the environment of a job', () => {
   it('holds no passphrase, no record store or queue address, no service setting and no spec secret', async () => {
     h = await startHarness({ workers: 1 });
     const canary = 'canary-spec-secret-7d41';
-    const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'env-check', blueprint: 'local-files', spec: localSpec({ delayMs: 6000, secretValue: canary }) } });
+    const res = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'env-check', blueprint: 'local-files', spec: localSpec({ delayMs: 6000, secretValue: canary }) },
+    });
     assert.equal(res.status, 202);
     const deadline = Date.now() + 120_000;
     let processes = jobProcessesOf(h.dataDir);
@@ -30,14 +32,22 @@ describe('the environment of a job', () => {
 
     const forbidden = [h.env.PULUMI_CONFIG_PASSPHRASE!, h.env.DATABASE_URL!, h.env.REDIS_URL!, h.env.QUEUE_PREFIX!, canary];
     for (const p of processes) {
-      for (const value of forbidden) assert.ok(!p.environ.some((v) => v.includes(value)), `${p.cmd} has ${value.slice(0, 12)}… in its environment`);
+      for (const value of forbidden)
+        assert.ok(!p.environ.some((v) => v.includes(value)), `${p.cmd} has ${value.slice(0, 12)}… in its environment`);
       const names = p.environ.map((v) => v.split('=')[0]!);
-      assert.deepEqual(names.filter((n) => n.startsWith('CLUSTERD_') && n !== 'CLUSTERD_JOB_MARK'), [], p.cmd);
+      assert.deepEqual(
+        names.filter((n) => n.startsWith('CLUSTERD_') && n !== 'CLUSTERD_JOB_MARK'),
+        [],
+        p.cmd,
+      );
       assert.ok(!names.includes('PULUMI_CONFIG_PASSPHRASE'), p.cmd);
       assert.ok(!names.includes('DATABASE_URL') && !names.includes('REDIS_URL'), p.cmd);
     }
     const cli = processes.find((p) => /\/pulumi( |$)/.test(p.cmd))!;
-    assert.ok(cli.environ.some((v) => v.startsWith('PULUMI_CONFIG_PASSPHRASE_FILE=')), 'the CLI reads the passphrase from a file');
+    assert.ok(
+      cli.environ.some((v) => v.startsWith('PULUMI_CONFIG_PASSPHRASE_FILE=')),
+      'the CLI reads the passphrase from a file',
+    );
     const op = await h.waitFor(res.body.operation.id);
     assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
   });

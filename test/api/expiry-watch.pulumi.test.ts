@@ -9,7 +9,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BLOCKERS_EACH = 200;
 
 // Small pages, so that a pass must page through the backlog to get anywhere.
-const it = harnessTest({ env: { ...ALLOW_LOOPBACK_RECEIVERS, EXPIRY_CHECK_INTERVAL_MS: '500', EXPIRY_BATCH_SIZE: '50', EXPIRY_WARNINGS: '1h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
+const it = harnessTest({
+  env: {
+    ...ALLOW_LOOPBACK_RECEIVERS,
+    EXPIRY_CHECK_INTERVAL_MS: '500',
+    EXPIRY_BATCH_SIZE: '50',
+    EXPIRY_WARNINGS: '1h',
+    WEBHOOK_BACKOFF_MS: '50',
+    DRIFT_SWEEP_CRON: 'off',
+  },
+});
 
 describe('the expiry watch, with clusters it cannot destroy ahead of the others', () => {
   let h: Harness;
@@ -64,10 +73,19 @@ describe('the expiry watch, with clusters it cannot destroy ahead of the others'
 
   it(`reaches a cluster that expires after ${3 * BLOCKERS_EACH} it cannot destroy, and announces a refusal once`, async () => {
     const guarded = await h.teamToken('guarded');
-    const sub = await h.api('POST', '/v1/webhooks', { token: guarded, body: { url: receiver.url('/guarded'), events: ['cluster.expiry-refused'] } });
+    const sub = await h.api('POST', '/v1/webhooks', {
+      token: guarded,
+      body: { url: receiver.url('/guarded'), events: ['cluster.expiry-refused'] },
+    });
     assert.equal(sub.status, 201, JSON.stringify(sub.body));
     const created = await h.api('POST', '/v1/clusters', {
-      body: { team: 'alpha', name: 'reachable', blueprint: 'local-files', spec: localSpec(), expiresAt: new Date(Date.now() + 20_000).toISOString() },
+      body: {
+        team: 'alpha',
+        name: 'reachable',
+        blueprint: 'local-files',
+        spec: localSpec(),
+        expiresAt: new Date(Date.now() + 20_000).toISOString(),
+      },
     });
     assert.equal(created.status, 202, JSON.stringify(created.body));
     await insertBlockers();
@@ -86,7 +104,10 @@ describe('the expiry watch, with clusters it cannot destroy ahead of the others'
     const payload = JSON.parse(refusal!.body);
     assert.equal(payload.type, 'cluster.expiry-refused');
     assert.equal(payload.cluster, 'guarded-one');
-    assert.deepEqual(payload.data.issues.map((i: any) => [i.field, i.rule]), [['spec.deletionProtection', 'deletion_protection']]);
+    assert.deepEqual(
+      payload.data.issues.map((i: any) => [i.field, i.rule]),
+      [['spec.deletionProtection', 'deletion_protection']],
+    );
     await sleep(2000);
     assert.equal(receiver.received.filter((r) => r.path === '/guarded').length, 1, 'announced once, not on every pass');
 
@@ -99,7 +120,9 @@ describe('the expiry watch, with clusters it cannot destroy ahead of the others'
       { kind: 'pending', settled: false, n: BLOCKERS_EACH },
       { kind: 'refused', settled: true, n: BLOCKERS_EACH },
     ]);
-    const { rows: [queued] } = await db.query<{ n: number }>(
+    const {
+      rows: [queued],
+    } = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM operations o JOIN clusters c ON c.id = o.cluster_id WHERE c.team IN ('blocked', 'guarded') AND o.requested_by = 'clusterd (expiry)'`,
     );
     assert.equal(queued!.n, 0, 'no destroy queued for a cluster the watch cannot destroy');

@@ -4,7 +4,16 @@ import { localSpec, type Harness } from '../support/harness.js';
 import { harnessTest } from '../support/harness-fixture.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
-const it = harnessTest({ env: { ...ALLOW_LOOPBACK_RECEIVERS, EXPIRY_CHECK_INTERVAL_MS: '250', EXPIRY_WARNINGS: '1h,1m', CLUSTER_MAX_TTL: 'sandbox=2h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
+const it = harnessTest({
+  env: {
+    ...ALLOW_LOOPBACK_RECEIVERS,
+    EXPIRY_CHECK_INTERVAL_MS: '250',
+    EXPIRY_WARNINGS: '1h,1m',
+    CLUSTER_MAX_TTL: 'sandbox=2h',
+    WEBHOOK_BACKOFF_MS: '50',
+    DRIFT_SWEEP_CRON: 'off',
+  },
+});
 
 describe('expiring clusters, with the real engine', () => {
   let h: Harness;
@@ -23,7 +32,10 @@ describe('expiring clusters, with the real engine', () => {
     receiver = await startReceiver();
     h = harness;
     alpha = await h.teamToken('alpha');
-    const sub = await h.api('POST', '/v1/webhooks', { token: alpha, body: { url: receiver.url('/alpha'), events: ['cluster.expiring', 'operation.succeeded'] } });
+    const sub = await h.api('POST', '/v1/webhooks', {
+      token: alpha,
+      body: { url: receiver.url('/alpha'), events: ['cluster.expiring', 'operation.succeeded'] },
+    });
     assert.equal(sub.status, 201, JSON.stringify(sub.body));
   });
   afterAll(async () => {
@@ -33,9 +45,14 @@ describe('expiring clusters, with the real engine', () => {
   it('warns before expiry, then destroys an expired cluster like any destroy', async () => {
     const cluster = await create('expires-soon', { expiresAt: inSeconds(20) });
     assert.ok(cluster.expiresAt);
-    const expiring = (await receiver.waitFor('/alpha', 1, 20_000)).map((r) => JSON.parse(r.body)).filter((p) => p.type === 'cluster.expiring');
+    const expiring = (await receiver.waitFor('/alpha', 1, 20_000))
+      .map((r) => JSON.parse(r.body))
+      .filter((p) => p.type === 'cluster.expiring');
     assert.equal(expiring.length, 1, 'one warning: the tightest threshold passed (1m), not a late 1h one as well');
-    assert.deepEqual({ cluster: expiring[0].cluster, warning: expiring[0].data.warning, expiresAt: expiring[0].data.expiresAt }, { cluster: 'expires-soon', warning: '1m', expiresAt: cluster.expiresAt });
+    assert.deepEqual(
+      { cluster: expiring[0].cluster, warning: expiring[0].data.warning, expiresAt: expiring[0].data.expiresAt },
+      { cluster: 'expires-soon', warning: '1m', expiresAt: cluster.expiresAt },
+    );
     const deadline = Date.now() + 60_000;
     let destroy: any;
     while (!destroy && Date.now() < deadline) {
@@ -51,7 +68,9 @@ describe('expiring clusters, with the real engine', () => {
 
   it('does not destroy a cluster whose expiry was extended in between', async () => {
     // Extended at once, while it provisions: a loaded machine may take longer than 8 s to provision it.
-    const created = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'extended', blueprint: 'local-files', spec: localSpec(), expiresAt: inSeconds(8) } });
+    const created = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'extended', blueprint: 'local-files', spec: localSpec(), expiresAt: inSeconds(8) },
+    });
     assert.equal(created.status, 202, JSON.stringify(created.body));
     const patched = await h.api('PATCH', '/v1/clusters/extended', { body: { ttl: '1h' } });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
@@ -67,20 +86,35 @@ describe('expiring clusters, with the real engine', () => {
 
   it("caps a team's cluster life: capped clusters expire by default, beyond the cap is refused, removal too", async () => {
     const before = Date.now();
-    const capped = await h.api('POST', '/v1/clusters', { body: { team: 'sandbox', name: 'sandbox-one', blueprint: 'local-files', spec: localSpec() } });
+    const capped = await h.api('POST', '/v1/clusters', {
+      body: { team: 'sandbox', name: 'sandbox-one', blueprint: 'local-files', spec: localSpec() },
+    });
     assert.equal(capped.status, 202);
     const expires = Date.parse(capped.body.cluster.expiresAt);
     assert.ok(expires >= before + 2 * 3_600_000 - 1000 && expires <= Date.now() + 2 * 3_600_000, capped.body.cluster.expiresAt);
 
-    const tooLong = await h.api('POST', '/v1/clusters', { body: { team: 'sandbox', name: 'sandbox-two', blueprint: 'local-files', spec: localSpec(), ttl: '3h' } });
+    const tooLong = await h.api('POST', '/v1/clusters', {
+      body: { team: 'sandbox', name: 'sandbox-two', blueprint: 'local-files', spec: localSpec(), ttl: '3h' },
+    });
     assert.equal(tooLong.status, 400);
-    assert.deepEqual(tooLong.body.errors.map((e: any) => [e.field, e.rule]), [['ttl', 'team_cap']]);
+    assert.deepEqual(
+      tooLong.body.errors.map((e: any) => [e.field, e.rule]),
+      [['ttl', 'team_cap']],
+    );
     assert.match(tooLong.body.errors[0].message, /^is beyond the limit of 2h for clusters of team "sandbox"/);
 
     const removal = await h.api('PATCH', '/v1/clusters/sandbox-one', { body: { expiresAt: null } });
     assert.equal(removal.status, 400);
-    assert.deepEqual(removal.body.errors[0], { field: 'expiresAt', rule: 'team_cap', message: 'cannot be removed: clusters of team "sandbox" live at most 2h' });
-    assert.equal((await h.api('GET', '/v1/clusters/sandbox-one')).body.expiresAt, capped.body.cluster.expiresAt, 'a refused change changes nothing');
+    assert.deepEqual(removal.body.errors[0], {
+      field: 'expiresAt',
+      rule: 'team_cap',
+      message: 'cannot be removed: clusters of team "sandbox" live at most 2h',
+    });
+    assert.equal(
+      (await h.api('GET', '/v1/clusters/sandbox-one')).body.expiresAt,
+      capped.body.cluster.expiresAt,
+      'a refused change changes nothing',
+    );
   });
 
   it('answers 400 naming the field for a past expiry, a bad ttl, or both at once, and queues nothing', async () => {
@@ -92,7 +126,9 @@ describe('expiring clusters, with the real engine', () => {
       [{ ttl: '1h', expiresAt: inSeconds(600) }, 'ttl', 'exclusive'],
     ];
     for (const [extra, field, rule] of cases) {
-      const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'never-made', blueprint: 'local-files', spec: localSpec(), ...extra } });
+      const res = await h.api('POST', '/v1/clusters', {
+        body: { team: 'alpha', name: 'never-made', blueprint: 'local-files', spec: localSpec(), ...extra },
+      });
       assert.equal(res.status, 400, JSON.stringify(extra));
       assert.deepEqual([res.body.errors[0].field, res.body.errors[0].rule], [field, rule], JSON.stringify(res.body));
     }

@@ -8,14 +8,29 @@ const CAP = 2;
 
 /** The largest number of intervals open at one instant. */
 function maxOverlap(intervals: Array<[number, number]>): number {
-  const edges = intervals.flatMap(([a, b]) => [[a, 1], [b, -1]] as const).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const edges = intervals
+    .flatMap(
+      ([a, b]) =>
+        [
+          [a, 1],
+          [b, -1],
+        ] as const,
+    )
+    .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   let open = 0;
   let max = 0;
   for (const [, d] of edges) max = Math.max(max, (open += d));
   return max;
 }
 
-const it = harnessTest({ env: { WORKER_CONCURRENCY: String(CAP + 2), DRIFT_MAX_CONCURRENT_CHECKS: String(CAP), DRIFT_SWEEP_POLL_MS: '100', DRIFT_SWEEP_CRON: 'off' } });
+const it = harnessTest({
+  env: {
+    WORKER_CONCURRENCY: String(CAP + 2),
+    DRIFT_MAX_CONCURRENT_CHECKS: String(CAP),
+    DRIFT_SWEEP_POLL_MS: '100',
+    DRIFT_SWEEP_CRON: 'off',
+  },
+});
 
 describe(`a sweep over a fleet of ${FLEET} clusters, with the real engine`, () => {
   let h: Harness;
@@ -25,7 +40,9 @@ describe(`a sweep over a fleet of ${FLEET} clusters, with the real engine`, () =
     h = harness;
     const ops = [];
     for (const name of names) {
-      const res = await h.api('POST', '/v1/clusters', { body: { team: 'fleet', name, blueprint: 'local-files', spec: localSpec({ nodePools: [{ name: 'default', size: 1 }] }) } });
+      const res = await h.api('POST', '/v1/clusters', {
+        body: { team: 'fleet', name, blueprint: 'local-files', spec: localSpec({ nodePools: [{ name: 'default', size: 1 }] }) },
+      });
       assert.equal(res.status, 202);
       ops.push(res.body.operation.id);
     }
@@ -40,7 +57,8 @@ describe(`a sweep over a fleet of ${FLEET} clusters, with the real engine`, () =
       await new Promise((r) => setTimeout(r, 200));
       progress = (await h.api('GET', `/v1/drift/sweeps/${sweep.id}`)).body;
     }
-    const user = (await h.api('PATCH', `/v1/clusters/${names[FLEET - 1]}`, { body: { spec: { tags: { owner: 'someone' } } } })).body.operation;
+    const user = (await h.api('PATCH', `/v1/clusters/${names[FLEET - 1]}`, { body: { spec: { tags: { owner: 'someone' } } } })).body
+      .operation;
     const userOp = await h.waitFor(user.id, undefined, 120_000);
     assert.equal(userOp.status, 'succeeded');
     while (progress.status === 'running') {
@@ -48,7 +66,14 @@ describe(`a sweep over a fleet of ${FLEET} clusters, with the real engine`, () =
       progress = (await h.api('GET', `/v1/drift/sweeps/${sweep.id}`)).body;
     }
     assert.deepEqual(
-      { status: progress.status, total: progress.total, clean: progress.clean, drifted: progress.drifted, failed: progress.failed, skipped: progress.skipped },
+      {
+        status: progress.status,
+        total: progress.total,
+        clean: progress.clean,
+        drifted: progress.drifted,
+        failed: progress.failed,
+        skipped: progress.skipped,
+      },
       { status: 'succeeded', total: FLEET, clean: FLEET, drifted: 0, failed: 0, skipped: [] },
     );
 
@@ -62,6 +87,9 @@ describe(`a sweep over a fleet of ${FLEET} clusters, with the real engine`, () =
     assert.ok(maxOverlap(busy) <= CAP, `at most ${CAP} checks queued or running at once, saw ${maxOverlap(busy)}`);
     const shortestCheck = Math.min(...checks.map((o: any) => Date.parse(o.finishedAt) - Date.parse(o.startedAt)));
     const waited = Date.parse(userOp.startedAt) - Date.parse(userOp.queuedAt);
-    assert.ok(waited < shortestCheck, `the update waited ${waited} ms, the shortest check ran ${shortestCheck} ms: it waited behind a check`);
+    assert.ok(
+      waited < shortestCheck,
+      `the update waited ${waited} ms, the shortest check ran ${shortestCheck} ms: it waited behind a check`,
+    );
   });
 });

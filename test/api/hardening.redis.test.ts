@@ -12,7 +12,9 @@ describe('response hardening', () => {
 
   it.beforeAll(async ({ harness }) => {
     h = harness;
-    const created = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'headers-one', blueprint: 'local-files', spec: localSpec() } });
+    const created = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'headers-one', blueprint: 'local-files', spec: localSpec() },
+    });
     assert.equal(created.status, 202);
     operationId = created.body.operation.id;
   });
@@ -34,7 +36,10 @@ describe('response hardening', () => {
   /** Opens the event stream, keeps only status and headers, and closes it. */
   const openStream = async (headers: Record<string, string> = {}) => {
     const abort = new AbortController();
-    const res = await fetch(`${h.url}/v1/operations/${operationId}/events`, { headers: { authorization: `Bearer ${h.adminToken}`, ...headers }, signal: abort.signal });
+    const res = await fetch(`${h.url}/v1/operations/${operationId}/events`, {
+      headers: { authorization: `Bearer ${h.adminToken}`, ...headers },
+      signal: abort.signal,
+    });
     abort.abort();
     await res.body?.cancel().catch(() => undefined);
     return res;
@@ -69,7 +74,10 @@ describe('response hardening', () => {
       assert.equal(resumed.status, 200);
       assert.match(resumed.headers.get('content-type') ?? '', /^text\/event-stream/);
       const abort = new AbortController();
-      const res = await fetch(`${h.url}/v1/operations/${operationId}/events?after=0`, { headers: { authorization: `Bearer ${h.adminToken}` }, signal: abort.signal });
+      const res = await fetch(`${h.url}/v1/operations/${operationId}/events?after=0`, {
+        headers: { authorization: `Bearer ${h.adminToken}` },
+        signal: abort.signal,
+      });
       assert.equal(res.status, 200);
       abort.abort();
       await res.body?.cancel().catch(() => undefined);
@@ -89,19 +97,25 @@ describe('response hardening', () => {
     it('says invalid_token when the token given is unknown or revoked', async () => {
       const res = await h.api('POST', '/v1/clusters', { token: 'cld_not-a-real-token', body: {} });
       assert.equal(res.status, 401);
-      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="clusterd", error="invalid_token", error_description="the token is unknown or revoked"');
+      assert.equal(
+        res.headers.get('www-authenticate'),
+        'Bearer realm="clusterd", error="invalid_token", error_description="the token is unknown or revoked"',
+      );
       assert.equal(res.body.type, 'urn:clusterd:problem:unauthenticated');
     });
 
     it('is not sent on other answers', async () => {
       assert.equal((await h.api('GET', '/v1/clusters')).headers.get('www-authenticate'), null);
       const alpha = await h.teamToken('alpha');
-      assert.equal((await h.api('POST', '/v1/tokens', { token: alpha, body: { name: 'x', team: 'alpha' } })).headers.get('www-authenticate'), null);
+      assert.equal(
+        (await h.api('POST', '/v1/tokens', { token: alpha, body: { name: 'x', team: 'alpha' } })).headers.get('www-authenticate'),
+        null,
+      );
     });
   });
 
   describe('Cache-Control', () => {
-    it('is no-store on the answer that carries a new token, and on that route\'s errors', async () => {
+    it("is no-store on the answer that carries a new token, and on that route's errors", async () => {
       const created = await h.api('POST', '/v1/tokens', { body: { name: 'ci', team: 'alpha' } });
       assert.equal(created.status, 201);
       assert.match(created.body.token, /\S{20,}/);
@@ -112,11 +126,15 @@ describe('response hardening', () => {
     });
 
     it('is no-store on the answer that carries a webhook signing secret, and on its errors', async () => {
-      const created = await h.api('POST', '/v1/webhooks', { body: { url: 'https://8.8.8.8/clusterd-test', events: ['operation.failed'], team: 'alpha' } });
+      const created = await h.api('POST', '/v1/webhooks', {
+        body: { url: 'https://8.8.8.8/clusterd-test', events: ['operation.failed'], team: 'alpha' },
+      });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.match(created.body.signingSecret, /^whsec_/);
       assert.equal(created.headers.get('cache-control'), 'no-store');
-      const refused = await h.api('POST', '/v1/webhooks', { body: { url: 'ftp://8.8.8.8/x', events: ['operation.failed'], team: 'alpha' } });
+      const refused = await h.api('POST', '/v1/webhooks', {
+        body: { url: 'ftp://8.8.8.8/x', events: ['operation.failed'], team: 'alpha' },
+      });
       assert.equal(refused.status, 400);
       assert.equal(refused.headers.get('cache-control'), 'no-store');
       const read = await h.api('GET', `/v1/webhooks/${created.body.id}`);
@@ -130,17 +148,31 @@ describe('response hardening', () => {
       assert.equal(res.headers.get('cache-control'), 'no-store');
     });
 
-    it('is no-store on the secret routes\' 401 too: caching is said before the token is looked at', async () => {
-      for (const [method, path] of [['POST', '/v1/tokens'], ['POST', '/v1/webhooks'], ['GET', '/v1/clusters/headers-one/kubeconfig']] as const) {
+    it("is no-store on the secret routes' 401 too: caching is said before the token is looked at", async () => {
+      for (const [method, path] of [
+        ['POST', '/v1/tokens'],
+        ['POST', '/v1/webhooks'],
+        ['GET', '/v1/clusters/headers-one/kubeconfig'],
+      ] as const) {
         const res = await fetch(h.url + path, { method });
         assert.equal(res.status, 401, path);
         assert.equal(res.headers.get('cache-control'), 'no-store', path);
       }
-      assert.equal((await fetch(`${h.url}/v1/webhooks`)).headers.get('cache-control'), 'private, no-cache', 'GET /v1/webhooks hands out no secret');
+      assert.equal(
+        (await fetch(`${h.url}/v1/webhooks`)).headers.get('cache-control'),
+        'private, no-cache',
+        'GET /v1/webhooks hands out no secret',
+      );
     });
 
     it('is private, no-cache on the other authenticated answers, and absent from public ones', async () => {
-      for (const [method, path] of [['GET', '/v1/clusters'], ['GET', '/v1/clusters/headers-one'], ['GET', `/v1/operations/${operationId}`], ['GET', '/v1/blueprints'], ['GET', '/v1/clusters/nope-nope']] as const) {
+      for (const [method, path] of [
+        ['GET', '/v1/clusters'],
+        ['GET', '/v1/clusters/headers-one'],
+        ['GET', `/v1/operations/${operationId}`],
+        ['GET', '/v1/blueprints'],
+        ['GET', '/v1/clusters/nope-nope'],
+      ] as const) {
         assert.equal((await h.api(method, path)).headers.get('cache-control'), 'private, no-cache', path);
       }
       assert.equal((await fetch(`${h.url}/v1/clusters`)).headers.get('cache-control'), 'private, no-cache', '401');
@@ -171,7 +203,7 @@ describe('response hardening', () => {
 
   describe('OpenAPI', () => {
     it('describes the stream position, the bearer challenge and the no-store answers', async () => {
-      const doc = (await (await fetch(`${h.url}/openapi.json`)).json());
+      const doc = await (await fetch(`${h.url}/openapi.json`)).json();
       const events = doc.paths['/v1/operations/{id}/events'].get.parameters;
       assert.deepEqual(events.find((p: any) => p.name === 'Last-Event-ID').schema, { type: 'integer', minimum: 0, maximum: 2147483647 });
       assert.deepEqual(events.find((p: any) => p.name === 'after').schema.maximum, 2147483647);
@@ -179,7 +211,13 @@ describe('response hardening', () => {
       assert.deepEqual(doc.paths['/v1/tokens'].post.responses[201].headers['Cache-Control'].schema, { const: 'no-store' });
       assert.deepEqual(doc.paths['/v1/webhooks'].post.responses[201].headers['Cache-Control'].schema, { const: 'no-store' });
       const list = doc.paths['/v1/clusters'].get.parameters;
-      assert.deepEqual(list.find((p: any) => p.name === 'limit').schema, { description: 'Page size', default: 50, type: 'integer', minimum: 1, maximum: 200 });
+      assert.deepEqual(list.find((p: any) => p.name === 'limit').schema, {
+        description: 'Page size',
+        default: 50,
+        type: 'integer',
+        minimum: 1,
+        maximum: 200,
+      });
       assert.equal(list.find((p: any) => p.name === 'cursor').schema.pattern, '^[A-Za-z0-9_-]+$');
       assert.match(doc.info.description, /deeper than 32 levels/);
     });

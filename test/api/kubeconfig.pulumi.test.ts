@@ -20,7 +20,8 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
   let h: Harness;
   let alpha: string;
   let beta: string;
-  const readCount = async (name: string) => (await h.api('GET', `/v1/clusters/${name}/kubeconfig/reads?limit=200`, { token: alpha })).body.items.length as number;
+  const readCount = async (name: string) =>
+    (await h.api('GET', `/v1/clusters/${name}/kubeconfig/reads?limit=200`, { token: alpha })).body.items.length as number;
   /** Lists team beta's clusters until stopped; the time of each list. */
   const keepListing = (base: () => string) => {
     const times: number[] = [];
@@ -46,7 +47,13 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
     h = harness;
     alpha = await h.teamToken('alpha');
     beta = await h.teamToken('beta');
-    const ops = await Promise.all(CLUSTERS.map(async (name) => (await h.api('POST', '/v1/clusters', { token: alpha, body: { name, blueprint: 'local-files', spec: localSpec() } })).body.operation.id));
+    const ops = await Promise.all(
+      CLUSTERS.map(
+        async (name) =>
+          (await h.api('POST', '/v1/clusters', { token: alpha, body: { name, blueprint: 'local-files', spec: localSpec() } })).body
+            .operation.id,
+      ),
+    );
     for (const id of ops) assert.equal((await h.waitFor(id, undefined, 300_000)).status, 'succeeded');
   });
 
@@ -63,13 +70,16 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
     assert.match(reads[0].readBy, /team alpha/);
   });
 
-  it("answers 404 to another team, and records nothing", async () => {
+  it('answers 404 to another team, and records nothing', async () => {
     assert.equal((await h.api('GET', '/v1/clusters/kube-one/kubeconfig', { token: beta })).status, 404);
     assert.equal((await h.api('GET', '/v1/clusters/kube-one/kubeconfig/reads')).body.items.length, 1);
   });
 
   it('answers 404 for a cluster whose provision failed (no kubeconfig yet)', async () => {
-    const res = await h.api('POST', '/v1/clusters', { token: alpha, body: { name: 'kube-fails', blueprint: 'local-files', spec: localSpec({ failOn: 'create' }) } });
+    const res = await h.api('POST', '/v1/clusters', {
+      token: alpha,
+      body: { name: 'kube-fails', blueprint: 'local-files', spec: localSpec({ failOn: 'create' }) },
+    });
     assert.equal((await h.waitFor(res.body.operation.id)).status, 'failed');
     const answer = await h.api('GET', '/v1/clusters/kube-fails/kubeconfig', { token: alpha });
     assert.equal(answer.status, 404);
@@ -82,11 +92,15 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
     const watch = watchProcesses(path.join(h.dataDir, 'readers'), 'stack output');
     const listing = keepListing(() => h.url);
     const t0 = performance.now();
-    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => h.api('GET', `/v1/clusters/${CLUSTERS[i % 4]}/kubeconfig`, { token: alpha })));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => h.api('GET', `/v1/clusters/${CLUSTERS[i % 4]}/kubeconfig`, { token: alpha })),
+    );
     const elapsed = performance.now() - t0;
     const lists = await listing();
     const cli = await watch.stop();
-    console.log(`[kubeconfig] 30 concurrent reads of 4 clusters in ${elapsed.toFixed(0)} ms: ${cli.started} CLI processes, at most ${cli.peak} at once; team beta's list p50 ${lists.p50.toFixed(1)} ms, max ${lists.max.toFixed(1)} ms over ${lists.count} lists`);
+    console.log(
+      `[kubeconfig] 30 concurrent reads of 4 clusters in ${elapsed.toFixed(0)} ms: ${cli.started} CLI processes, at most ${cli.peak} at once; team beta's list p50 ${lists.p50.toFixed(1)} ms, max ${lists.max.toFixed(1)} ms over ${lists.count} lists`,
+    );
     for (const a of answers) {
       assert.equal(a.status, 200, JSON.stringify(a.body));
       assert.equal(JSON.parse(a.body.kubeconfig).kind, 'Config');
@@ -94,7 +108,11 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
     assert.ok(cli.peak <= 2, `${cli.peak} CLI reads at once`);
     assert.ok(cli.started >= 1 && cli.started <= 4, `${cli.started} CLI reads for 4 clusters`);
     const after = await Promise.all(CLUSTERS.map(readCount));
-    assert.deepEqual(after.map((n, i) => n - before[i]!), [8, 8, 7, 7], 'every read is recorded');
+    assert.deepEqual(
+      after.map((n, i) => n - before[i]!),
+      [8, 8, 7, 7],
+      'every read is recorded',
+    );
     assert.ok(lists.max < 5000);
   });
 
@@ -126,14 +144,26 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
       slowUrl = `http://127.0.0.1:${port}`;
       // Another replica of the API, on the same records and state, with the slow CLI first on its PATH.
       slowApi = spawn(process.execPath, SERVICE_MAIN, {
-        cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'],
+        cwd: ROOT,
+        stdio: ['ignore', 'inherit', 'inherit'],
         env: {
-          ...process.env, ...h.env, CLUSTERD_ROLE: 'api', PORT: String(port), CLUSTERD_DATA_DIR: slowData,
-          PULUMI_BACKEND_URL: `file://${path.join(h.dataDir, 'state')}`, PATH: `${shimDir}:${process.env.PATH}`, KUBECONFIG_READ_TIMEOUT_MS: '1500',
+          ...process.env,
+          ...h.env,
+          CLUSTERD_ROLE: 'api',
+          PORT: String(port),
+          CLUSTERD_DATA_DIR: slowData,
+          PULUMI_BACKEND_URL: `file://${path.join(h.dataDir, 'state')}`,
+          PATH: `${shimDir}:${process.env.PATH}`,
+          KUBECONFIG_READ_TIMEOUT_MS: '1500',
         },
       });
       const deadline = Date.now() + 120_000;
-      while (!(await fetch(`${slowUrl}/healthz`).then((r) => r.ok, () => false))) {
+      while (
+        !(await fetch(`${slowUrl}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
         assert.ok(Date.now() < deadline, 'the second API did not start');
         assert.equal(slowApi.exitCode, null, 'the second API exited');
         await sleep(250);
@@ -155,14 +185,20 @@ describe('GET /v1/clusters/{name}/kubeconfig', () => {
       const before = await readCount('kube-three');
       const listing = keepListing(() => slowUrl);
       const t0 = performance.now();
-      const answers = await Promise.all(Array.from({ length: 3 }, () => fetch(`${slowUrl}/v1/clusters/kube-three/kubeconfig`, { headers: { authorization: `Bearer ${alpha}` } })));
+      const answers = await Promise.all(
+        Array.from({ length: 3 }, () =>
+          fetch(`${slowUrl}/v1/clusters/kube-three/kubeconfig`, { headers: { authorization: `Bearer ${alpha}` } }),
+        ),
+      );
       const elapsed = performance.now() - t0;
       const lists = await listing();
-      console.log(`[kubeconfig] a stalled read answered in ${elapsed.toFixed(0)} ms; team beta's list meanwhile p50 ${lists.p50.toFixed(1)} ms, max ${lists.max.toFixed(1)} ms`);
+      console.log(
+        `[kubeconfig] a stalled read answered in ${elapsed.toFixed(0)} ms; team beta's list meanwhile p50 ${lists.p50.toFixed(1)} ms, max ${lists.max.toFixed(1)} ms`,
+      );
       for (const res of answers) {
         assert.equal(res.status, 503);
         assert.match(res.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
-        const body = (await res.json());
+        const body = await res.json();
         assert.equal(body.type, 'urn:clusterd:problem:unavailable');
         assert.match(body.detail, /took longer than 1500 ms/);
         assert.ok(!JSON.stringify(body).includes('apiVersion'), 'no kubeconfig in the problem');

@@ -16,10 +16,13 @@ async function readEvents(h: Harness, id: string, lastEventId?: number) {
   });
   assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
   const text = await res.text();
-  return text.split('\n\n').filter(Boolean).map((block) => {
-    const fields = Object.fromEntries(block.split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-    return { id: fields.id ? Number(fields.id) : null, event: fields.event, data: fields.data ? JSON.parse(fields.data) : null };
-  });
+  return text
+    .split('\n\n')
+    .filter(Boolean)
+    .map((block) => {
+      const fields = Object.fromEntries(block.split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+      return { id: fields.id ? Number(fields.id) : null, event: fields.event, data: fields.data ? JSON.parse(fields.data) : null };
+    });
 }
 
 /** Waits for an operation to end; it may first queue behind the other tests' operations. */
@@ -42,7 +45,9 @@ async function provisioned(h: Harness, stem: string, spec = localSpec()): Promis
 describe.concurrent('a cluster through its whole life, over HTTP, with the real engine', () => {
   it('provisions: the operation succeeds, the cluster is ready and its secrets stay secret', async ({ harness: h }) => {
     const name = uniqueName('life-provision');
-    const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name, blueprint: 'local-files', spec: localSpec({ secretValue: 'hunter2-very-secret' }) } });
+    const res = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name, blueprint: 'local-files', spec: localSpec({ secretValue: 'hunter2-very-secret' }) },
+    });
     assert.equal(res.status, 202);
     assert.equal(res.body.operation.status, 'queued');
     const op = await settled(h, res.body.operation.id);
@@ -69,11 +74,17 @@ describe.concurrent('a cluster through its whole life, over HTTP, with the real 
     const all = await readEvents(h, id);
     const numbered = all.filter((e) => e.id !== null);
     assert.ok(numbered.length > 3);
-    assert.deepEqual(numbered.map((e) => e.id), numbered.map((_, i) => i + 1));
+    assert.deepEqual(
+      numbered.map((e) => e.id),
+      numbered.map((_, i) => i + 1),
+    );
     assert.ok(all.some((e) => e.event === 'engine'));
     assert.deepEqual(all.at(-1), { id: null, event: 'end', data: { status: 'succeeded' } });
     const rest = await readEvents(h, id, 3);
-    assert.deepEqual(rest.filter((e) => e.id !== null).map((e) => e.id), numbered.slice(3).map((e) => e.id));
+    assert.deepEqual(
+      rest.filter((e) => e.id !== null).map((e) => e.id),
+      numbered.slice(3).map((e) => e.id),
+    );
   });
 
   it('updates: a new pool size is applied and the generation moves on', async ({ harness: h }) => {
@@ -123,7 +134,10 @@ describe.concurrent('a cluster through its whole life, over HTTP, with the real 
 
   it('destroys: files gone, stack removed, cluster destroyed, history kept', async ({ harness: h }) => {
     const name = await provisioned(h, 'life-destroy');
-    const update = await settled(h, (await h.api('PATCH', `/v1/clusters/${name}`, { body: { spec: { nodePools: [{ name: 'default', size: 5 }] } } })).body.operation.id);
+    const update = await settled(
+      h,
+      (await h.api('PATCH', `/v1/clusters/${name}`, { body: { spec: { nodePools: [{ name: 'default', size: 5 }] } } })).body.operation.id,
+    );
     assert.equal(update.status, 'succeeded', JSON.stringify(update.error));
     const res = await h.api('DELETE', `/v1/clusters/${name}`);
     const op = await settled(h, res.body.operation.id);
@@ -131,7 +145,9 @@ describe.concurrent('a cluster through its whole life, over HTTP, with the real 
     const cluster = (await h.api('GET', `/v1/clusters/${name}`)).body;
     assert.equal(cluster.status, 'destroyed');
     assert.ok(!existsSync(findFileOrNull(clusterDirOf(h, name), 'default') ?? '/nonexistent'));
-    const stackFiles = readdirSync(path.join(h.dataDir, 'state'), { recursive: true }).map(String).filter((f) => f.includes(`stacks/`) && f.includes(name) && f.endsWith('.json'));
+    const stackFiles = readdirSync(path.join(h.dataDir, 'state'), { recursive: true })
+      .map(String)
+      .filter((f) => f.includes(`stacks/`) && f.includes(name) && f.endsWith('.json'));
     assert.deepEqual(stackFiles, []);
     const history = (await h.api('GET', `/v1/clusters/${name}/operations`)).body.items.map((o: any) => o.kind);
     assert.deepEqual(history, ['destroy', 'update', 'provision']);
@@ -140,7 +156,9 @@ describe.concurrent('a cluster through its whole life, over HTTP, with the real 
 
   it('fails with an error a person can act on when the provider fails', async ({ harness: h }) => {
     const name = uniqueName('life-fails');
-    const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name, blueprint: 'local-files', spec: localSpec({ failOn: 'create' }) } });
+    const res = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name, blueprint: 'local-files', spec: localSpec({ failOn: 'create' }) },
+    });
     const op = await settled(h, res.body.operation.id);
     assert.equal(op.status, 'failed');
     assert.equal(op.error.code, 'resource-error');
@@ -152,7 +170,9 @@ describe.concurrent('a cluster through its whole life, over HTTP, with the real 
 
 function findFileOrNull(dir: string, stem: string): string | null {
   if (!existsSync(dir)) return null;
-  const hit = readdirSync(dir, { recursive: true }).map(String).find((f) => path.basename(f).startsWith(stem) && f.endsWith('.json'));
+  const hit = readdirSync(dir, { recursive: true })
+    .map(String)
+    .find((f) => path.basename(f).startsWith(stem) && f.endsWith('.json'));
   return hit ? path.join(dir, hit) : null;
 }
 function findFile(dir: string, stem: string): string {
@@ -163,6 +183,10 @@ function findFile(dir: string, stem: string): string {
 /** The state files of one cluster's stack (the other tests' stacks change meanwhile). */
 function snapshotState(dataDir: string, name: string): string {
   const dir = path.join(dataDir, 'state');
-  return readdirSync(dir, { recursive: true }).map(String).filter((f) => f.includes(name) && f.endsWith('.json') && !f.includes('history') && !f.includes('locks'))
-    .sort().map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.includes(name) && f.endsWith('.json') && !f.includes('history') && !f.includes('locks'))
+    .sort()
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
 }

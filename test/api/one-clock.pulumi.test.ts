@@ -16,7 +16,16 @@ const HOUR = 60 * MINUTE;
 const SKEW_MS = 2 * HOUR;
 
 // No worker here: the skewed process below is the only one, API and worker together.
-const it = harnessTest({ workers: 'none', env: { ...ALLOW_LOOPBACK_RECEIVERS, EXPIRY_CHECK_INTERVAL_MS: '250', EXPIRY_WARNINGS: '1h', WEBHOOK_BACKOFF_MS: '50', DRIFT_SWEEP_CRON: 'off' } });
+const it = harnessTest({
+  workers: 'none',
+  env: {
+    ...ALLOW_LOOPBACK_RECEIVERS,
+    EXPIRY_CHECK_INTERVAL_MS: '250',
+    EXPIRY_WARNINGS: '1h',
+    WEBHOOK_BACKOFF_MS: '50',
+    DRIFT_SWEEP_CRON: 'off',
+  },
+});
 
 describe("one clock: expiry follows the database's clock, not the process's", () => {
   let h: Harness;
@@ -30,12 +39,19 @@ describe("one clock: expiry follows the database's clock, not the process's", ()
 
   const dbNow = async () => (await db.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now.getTime();
   const call = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(skewed.url + p, { method, headers: { authorization: `Bearer ${alpha}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, headers: res.headers, body: (await res.json()) };
+    const res = await fetch(skewed.url + p, {
+      method,
+      headers: { authorization: `Bearer ${alpha}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, headers: res.headers, body: await res.json() };
   };
   /** Asserts that `iso` is `offsetMs` from the database's `now` (read around the call), within a minute. */
   const assertFromDbNow = (iso: string, reference: number, offsetMs: number) =>
-    assert.ok(Math.abs(Date.parse(iso) - (reference + offsetMs)) < MINUTE, `${iso} is not ${offsetMs / MINUTE} min after the database's ${new Date(reference).toISOString()}`);
+    assert.ok(
+      Math.abs(Date.parse(iso) - (reference + offsetMs)) < MINUTE,
+      `${iso} is not ${offsetMs / MINUTE} min after the database's ${new Date(reference).toISOString()}`,
+    );
 
   it.beforeAll(async ({ harness }) => {
     receiver = await startReceiver();
@@ -48,8 +64,12 @@ describe("one clock: expiry follows the database's clock, not the process's", ()
     skewedData = await mkdtemp(path.join(tmpdir(), 'clusterd-skewed-'));
     skewed = await spawnService(
       {
-        ...h.env, CLUSTERD_ROLE: 'all', CLUSTERD_DATA_DIR: skewedData, PULUMI_BACKEND_URL: `file://${path.join(h.dataDir, 'state')}`,
-        CLUSTERD_TEST_CLOCK_SKEW_MS: String(SKEW_MS), LOG_LEVEL: 'info',
+        ...h.env,
+        CLUSTERD_ROLE: 'all',
+        CLUSTERD_DATA_DIR: skewedData,
+        PULUMI_BACKEND_URL: `file://${path.join(h.dataDir, 'state')}`,
+        CLUSTERD_TEST_CLOCK_SKEW_MS: String(SKEW_MS),
+        LOG_LEVEL: 'info',
       },
       // The skew is TypeScript, loaded before the compiled service.
       ['--import', 'tsx', '--import', path.join(ROOT, 'test/support/clock-skew.ts')],
@@ -64,7 +84,17 @@ describe("one clock: expiry follows the database's clock, not the process's", ()
   });
 
   it('runs two hours ahead (its log lines say so)', async () => {
-    const listening = skewed.output().split('\n').map((l) => { try { return JSON.parse(l); } catch { return null; } }).find((l) => l?.msg === 'API listening');
+    const listening = skewed
+      .output()
+      .split('\n')
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          return null;
+        }
+      })
+      .find((l) => l?.msg === 'API listening');
     assert.ok(listening, skewed.output().slice(-2000));
     const ahead = listening.time - startedAt;
     assert.ok(Math.abs(ahead - SKEW_MS) < 2 * MINUTE, `the process is ${Math.round(ahead / MINUTE)} min ahead`);
@@ -86,7 +116,11 @@ describe("one clock: expiry follows the database's clock, not the process's", ()
     assert.equal(created.status, 202, JSON.stringify(created.body));
     assert.equal(created.body.cluster.expiresAt, expiresAt);
 
-    const warningsOf = (cluster: string) => receiver.received.filter((r) => r.path === '/alpha').map((r) => JSON.parse(r.body)).filter((p) => p.cluster === cluster);
+    const warningsOf = (cluster: string) =>
+      receiver.received
+        .filter((r) => r.path === '/alpha')
+        .map((r) => JSON.parse(r.body))
+        .filter((p) => p.cluster === cluster);
     const deadline = Date.now() + 60_000;
     while (warningsOf('half-hour').length === 0 && Date.now() < deadline) await sleep(100);
     const warnings = warningsOf('half-hour');
@@ -96,7 +130,10 @@ describe("one clock: expiry follows the database's clock, not the process's", ()
     // Passes go on every 250 ms; by the process's clock this cluster expired 90 minutes ago.
     await sleep(3000);
     const ops = (await h.api('GET', '/v1/clusters/half-hour/operations', { token: alpha })).body.items;
-    assert.deepEqual(ops.map((o: any) => o.kind), ['provision']);
+    assert.deepEqual(
+      ops.map((o: any) => o.kind),
+      ['provision'],
+    );
     assert.equal(warningsOf('half-hour').length, 1, 'warned once');
   });
 });

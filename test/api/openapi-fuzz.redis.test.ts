@@ -50,7 +50,20 @@ interface FuzzRun {
 async function fuzz(url: string, token: string, extraArgs: string[] = []): Promise<FuzzRun> {
   const reportDir = await mkdtemp(path.join(tmpdir(), 'clusterd-fuzz-'));
   try {
-    const args = ['--config-file', CONFIG, 'run', `${url}/openapi.json`, '--seed', SEED, '--no-color', '--report', 'json', '--report-dir', 'report', ...extraArgs];
+    const args = [
+      '--config-file',
+      CONFIG,
+      'run',
+      `${url}/openapi.json`,
+      '--seed',
+      SEED,
+      '--no-color',
+      '--report',
+      'json',
+      '--report-dir',
+      'report',
+      ...extraArgs,
+    ];
     // Run in a directory of its own: whatever it writes there (its report, hypothesis' files) goes with it.
     const env = { ...process.env, CLUSTERD_FUZZ_TOKEN: token, SCHEMATHESIS_HOOKS: HOOKS, PYTHONUNBUFFERED: '1' };
     const child = spawn(SCHEMATHESIS!, args, { cwd: reportDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -73,9 +86,15 @@ function assertNoFindings(who: string, run: FuzzRun): void {
   assert.ok(run.report, `schemathesis wrote no report (exit ${run.exitCode}):\n${run.output}`);
   const { report } = run;
   const findings = report.failures.map((f) => `${f.code} ${f.title} x${f.count}: ${f.operations.join(', ')}`);
-  assert.equal(run.exitCode, 0, `schemathesis found ${report.test_cases.unique_failures} problem(s) as ${who}:\n${findings.join('\n')}\n\n${run.output}`);
+  assert.equal(
+    run.exitCode,
+    0,
+    `schemathesis found ${report.test_cases.unique_failures} problem(s) as ${who}:\n${findings.join('\n')}\n\n${run.output}`,
+  );
   assert.equal(report.operations.tested, report.operations.total, `every operation of the description is fuzzed:\n${run.output}`);
-  console.log(`${who}: ${report.test_cases.generated} test cases over ${report.operations.tested} operations in ${report.running_time.toFixed(0)} s, 0 findings (seed ${SEED})`);
+  console.log(
+    `${who}: ${report.test_cases.generated} test cases over ${report.operations.tested} operations in ${report.running_time.toFixed(0)} s, 0 findings (seed ${SEED})`,
+  );
 }
 
 describe('API fuzz from the OpenAPI description (schemathesis)', () => {
@@ -83,7 +102,10 @@ describe('API fuzz from the OpenAPI description (schemathesis)', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    assert.ok(SCHEMATHESIS, 'CLUSTERD_SCHEMATHESIS must name the st executable: run the tests with scripts/test.sh (npm test), which installs it');
+    assert.ok(
+      SCHEMATHESIS,
+      'CLUSTERD_SCHEMATHESIS must name the st executable: run the tests with scripts/test.sh (npm test), which installs it',
+    );
     pg = await startPrivatePostgres();
     h = await startHarness({
       workers: 'none',

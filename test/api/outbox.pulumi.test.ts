@@ -7,7 +7,8 @@ import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const exited = (p: import('node:child_process').ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+const exited = (p: import('node:child_process').ChildProcess) =>
+  new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
 /**
  * What follows a committed outcome (webhook events, the drift report and its reactions) survives the
@@ -25,9 +26,13 @@ describe('nothing lost between a commit and its consequences', () => {
   it('delivers the webhook events of a drift check whose worker was SIGKILLed right after its outcome committed', async () => {
     receiver = await startReceiver();
     h = await startHarness({ workers: 1, env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_BACKOFF_MS: '50' } });
-    const sub = await h.api('POST', '/v1/webhooks', { body: { team: 'alpha', url: receiver.url('/events'), events: ['operation.succeeded', 'drift.detected'] } });
+    const sub = await h.api('POST', '/v1/webhooks', {
+      body: { team: 'alpha', url: receiver.url('/events'), events: ['operation.succeeded', 'drift.detected'] },
+    });
     assert.equal(sub.status, 201, JSON.stringify(sub.body));
-    const created = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'outboxed', blueprint: 'local-files', spec: localSpec() } });
+    const created = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'outboxed', blueprint: 'local-files', spec: localSpec() },
+    });
     assert.equal((await h.waitFor(created.body.operation.id)).status, 'succeeded');
     await receiver.waitFor('/events', 1);
     // Drift for the check to find, under the default `notify` policy.
@@ -44,13 +49,19 @@ describe('nothing lost between a commit and its consequences', () => {
       const op = await h.waitFor(check, undefined, 180_000);
       assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
       const drift = (await h.api('GET', '/v1/clusters/outboxed/drift')).body;
-      assert.deepEqual({ operationId: drift.latest?.operationId, status: drift.latest?.status }, { operationId: check, status: 'drifted' }, 'the report is filed with the outcome');
+      assert.deepEqual(
+        { operationId: drift.latest?.operationId, status: drift.latest?.status },
+        { operationId: check, status: 'drifted' },
+        'the report is filed with the outcome',
+      );
 
       const worker = h.workers[0]!;
       worker.kill('SIGKILL');
       await exited(worker);
       // Its connections die with its machine: nothing it had sent is left waiting to run.
-      await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`);
+      await db.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`,
+      );
       await db.query('ROLLBACK');
       await sleep(500);
       const forCheck = () => receiver!.received.filter((r) => r.path === '/events' && JSON.parse(r.body).data?.operation?.id === check);

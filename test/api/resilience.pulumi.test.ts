@@ -8,19 +8,23 @@ import { localSpec, startHarness, stopAll, type Harness } from '../support/harne
 import { freePort } from '../support/ports.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+const exited = (p: ChildProcess) =>
+  new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
 /** Pulumi CLI processes whose command line or environment mentions this data directory. */
 function pulumiProcessesOf(dataDir: string): string[] {
   const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => /\bpulumi\b/.test(l) && !l.includes('node ')).filter((l) => {
-    const pid = l.trim().split(/\s+/)[0];
-    try {
-      return execFileSync('cat', [`/proc/${pid}/environ`], { encoding: 'latin1' }).includes(dataDir);
-    } catch {
-      return false;
-    }
-  });
+  return out
+    .split('\n')
+    .filter((l) => /\bpulumi\b/.test(l) && !l.includes('node '))
+    .filter((l) => {
+      const pid = l.trim().split(/\s+/)[0];
+      try {
+        return execFileSync('cat', [`/proc/${pid}/environ`], { encoding: 'latin1' }).includes(dataDir);
+      } catch {
+        return false;
+      }
+    });
 }
 
 describe('resilience: crashes and restarts lose nothing', () => {
@@ -32,7 +36,9 @@ describe('resilience: crashes and restarts lose nothing', () => {
   it('takes up an operation whose worker was SIGKILLed mid-run, and the next operation works', async () => {
     const h = await startHarness({ workers: 1 });
     harnesses.push(h);
-    const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'crash-one', blueprint: 'local-files', spec: localSpec({ delayMs: 6000 }) } });
+    const res = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'crash-one', blueprint: 'local-files', spec: localSpec({ delayMs: 6000 }) },
+    });
     await h.waitFor(res.body.operation.id, ['running']);
     await sleep(2500);
     const victim = h.workers[0]!;
@@ -46,7 +52,9 @@ describe('resilience: crashes and restarts lose nothing', () => {
     const op = await h.waitFor(res.body.operation.id, ['succeeded', 'failed'], 120_000);
     assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
     assert.equal(op.attempts, 2);
-    const update = await h.api('PATCH', '/v1/clusters/crash-one', { body: { spec: { delayMs: 0, nodePools: [{ name: 'default', size: 3 }] } } });
+    const update = await h.api('PATCH', '/v1/clusters/crash-one', {
+      body: { spec: { delayMs: 0, nodePools: [{ name: 'default', size: 3 }] } },
+    });
     const next = await h.waitFor(update.body.operation.id);
     assert.equal(next.status, 'succeeded', JSON.stringify(next.error));
   });
@@ -54,7 +62,9 @@ describe('resilience: crashes and restarts lose nothing', () => {
   it('drains on SIGTERM: the running operation is stopped cleanly, requeued, and finished by another worker', async () => {
     const h = await startHarness({ workers: 1, env: { WORKER_SHUTDOWN_GRACE_MS: '1000' } });
     harnesses.push(h);
-    const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'drain-one', blueprint: 'local-files', spec: localSpec({ delayMs: 8000 }) } });
+    const res = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'drain-one', blueprint: 'local-files', spec: localSpec({ delayMs: 8000 }) },
+    });
     await h.waitFor(res.body.operation.id, ['running']);
     await sleep(1500);
     const worker = h.workers[0]!;
@@ -70,7 +80,9 @@ describe('resilience: crashes and restarts lose nothing', () => {
   it('keeps an accepted request through a restart of the record store (PostgreSQL)', async () => {
     const h = await startHarness({ workers: 0 });
     harnesses.push(h);
-    const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'pg-restart', blueprint: 'local-files', spec: localSpec() } });
+    const res = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'pg-restart', blueprint: 'local-files', spec: localSpec() },
+    });
     assert.equal(res.status, 202);
     const url = new URL(process.env.TEST_DATABASE_URL!);
     const dataDir = execFileSync('psql', [process.env.TEST_DATABASE_URL!, '-Atc', 'SHOW data_directory'], { encoding: 'utf8' }).trim();
@@ -82,7 +94,10 @@ describe('resilience: crashes and restarts lose nothing', () => {
     assert.equal(down.headers.get('retry-after'), '2');
     assert.equal(down.body.title, 'Temporarily unavailable');
     assert.equal((await h.api('POST', '/v1/clusters/pg-restart/preview')).status, 503);
-    execFileSync('bash', [path.join(process.cwd(), 'scripts/ensure-postgres.sh')], { env: { ...process.env, PG_PORT: url.port }, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('bash', [path.join(process.cwd(), 'scripts/ensure-postgres.sh')], {
+      env: { ...process.env, PG_PORT: url.port },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     assert.equal((await h.api('GET', '/v1/clusters/pg-restart')).status, 200);
     await h.spawnWorker();
     const op = await h.waitFor(res.body.operation.id, ['succeeded', 'failed'], 120_000);
@@ -92,18 +107,25 @@ describe('resilience: crashes and restarts lose nothing', () => {
   it('keeps requests accepted before and during a Redis outage', async () => {
     const port = await freePort();
     const dir = await mkdtemp(path.join(tmpdir(), 'clusterd-redis-'));
-    const startRedis = () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' });
+    const startRedis = () =>
+      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], {
+        stdio: 'ignore',
+      });
     let redis = startRedis();
     await sleep(500);
     const h = await startHarness({ workers: 0, env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
     harnesses.push(h);
-    const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'redis-one', blueprint: 'local-files', spec: localSpec() } });
+    const res = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'redis-one', blueprint: 'local-files', spec: localSpec() },
+    });
     assert.equal(res.status, 202);
     redis.kill('SIGTERM');
     await exited(redis);
     // Accepted while Redis is down: answered from the records at once, queued by the reconciler later.
     const t0 = Date.now();
-    const during = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'redis-two', blueprint: 'local-files', spec: localSpec() } });
+    const during = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'redis-two', blueprint: 'local-files', spec: localSpec() },
+    });
     assert.equal(during.status, 202);
     assert.ok(Date.now() - t0 < 2000, `the request waited ${Date.now() - t0} ms for Redis`);
     assert.equal((await fetch(`${h.url}/readyz`)).status, 503);

@@ -20,14 +20,16 @@ describe('scheduling: order per cluster, parallel across clusters, coalescing, c
     const [opA, opB] = await Promise.all([h.waitFor(a.body.operation.id), h.waitFor(b.body.operation.id)]);
     assert.equal(opA.status, 'succeeded', JSON.stringify(opA.error));
     assert.equal(opB.status, 'succeeded', JSON.stringify(opB.error));
-    const overlap = Math.min(Date.parse(opA.finishedAt), Date.parse(opB.finishedAt)) - Math.max(Date.parse(opA.startedAt), Date.parse(opB.startedAt));
+    const overlap =
+      Math.min(Date.parse(opA.finishedAt), Date.parse(opB.finishedAt)) - Math.max(Date.parse(opA.startedAt), Date.parse(opB.startedAt));
     assert.ok(overlap > 1000, `runs did not overlap (${overlap} ms)`);
   });
 
   it('runs one cluster in order, coalesces queued updates, and never swallows a destroy', async () => {
     const provision = await create(h, 'order-one', localSpec({ delayMs: 2500 }));
     await h.waitFor(provision.body.operation.id, ['running']);
-    const patch = (size: number) => h.api('PATCH', '/v1/clusters/order-one', { body: { spec: { delayMs: 0, nodePools: [{ name: 'default', size }] } } });
+    const patch = (size: number) =>
+      h.api('PATCH', '/v1/clusters/order-one', { body: { spec: { delayMs: 0, nodePools: [{ name: 'default', size }] } } });
     const u1 = await patch(3);
     const u2 = await patch(4);
     const u3 = await patch(5);
@@ -37,11 +39,15 @@ describe('scheduling: order per cluster, parallel across clusters, coalescing, c
     const ids = [provision, u1, u2, u3, preview, u4, destroy].map((r) => r.body.operation.id);
     const ops = [];
     for (const id of ids) ops.push(await h.waitFor(id));
-    assert.deepEqual(ops.map((o) => o.status), ['succeeded', 'superseded', 'superseded', 'succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    assert.deepEqual(
+      ops.map((o) => o.status),
+      ['succeeded', 'superseded', 'superseded', 'succeeded', 'succeeded', 'succeeded', 'succeeded'],
+    );
     assert.equal(ops[1].supersededBy, ids[3]);
     assert.equal(ops[2].supersededBy, ids[3]);
     const ran = ops.filter((o) => o.startedAt);
-    for (let i = 1; i < ran.length; i++) assert.ok(Date.parse(ran[i].startedAt) >= Date.parse(ran[i - 1].finishedAt), `operation ${i} overlapped the one before`);
+    for (let i = 1; i < ran.length; i++)
+      assert.ok(Date.parse(ran[i].startedAt) >= Date.parse(ran[i - 1].finishedAt), `operation ${i} overlapped the one before`);
     assert.equal((await h.api('GET', '/v1/clusters/order-one')).body.status, 'destroyed');
   });
 
@@ -66,7 +72,8 @@ describe('scheduling: order per cluster, parallel across clusters, coalescing, c
     assert.equal(cancel.body.status, 'cancelled');
     for (const b of busy) await h.waitFor(b.body.operation.id);
     const deadline = Date.now() + 30_000;
-    while ((await h.api('GET', '/v1/clusters/never-built')).body.status !== 'failed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while ((await h.api('GET', '/v1/clusters/never-built')).body.status !== 'failed' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     assert.equal((await h.api('GET', '/v1/clusters/never-built')).body.status, 'failed');
     const update = await h.waitFor((await h.api('PATCH', '/v1/clusters/never-built', { body: { spec: {} } })).body.operation.id);
     assert.equal(update.status, 'succeeded', JSON.stringify(update.error));

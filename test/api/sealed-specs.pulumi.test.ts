@@ -19,7 +19,8 @@ async function recordsText(url: string): Promise<string> {
       'SELECT data::text FROM operation_events',
       'SELECT body::text FROM idempotency_keys',
       'SELECT payload::text FROM webhook_deliveries',
-    ]) parts.push(JSON.stringify((await db.query(sql)).rows));
+    ])
+      parts.push(JSON.stringify((await db.query(sql)).rows));
     return parts.join('\n');
   } finally {
     await db.end();
@@ -37,17 +38,28 @@ describe('write-only spec fields at rest', () => {
     const h = await startHarness();
     harnesses.push(h);
     const canary = `canary-${randomBytes(6).toString('hex')}`;
-    const created = await h.api('POST', '/v1/clusters', { headers: { 'idempotency-key': 'seal-1' }, body: { team: 'alpha', name: 'sealed', blueprint: 'local-files', spec: localSpec({ secretValue: canary }) } });
+    const created = await h.api('POST', '/v1/clusters', {
+      headers: { 'idempotency-key': 'seal-1' },
+      body: { team: 'alpha', name: 'sealed', blueprint: 'local-files', spec: localSpec({ secretValue: canary }) },
+    });
     assert.equal(created.status, 202, JSON.stringify(created.body));
     // The engine parses `secretValue` as a string: a provision that succeeds got it opened.
     assert.equal((await h.waitFor(created.body.operation.id)).status, 'succeeded');
     assert.equal((await h.api('GET', '/v1/clusters/sealed')).body.outputs.secretValue, '[secret]');
     const patched = await h.api('PATCH', '/v1/clusters/sealed', { body: { spec: { tags: { team: 'alpha' } } } });
-    assert.equal((await h.waitFor(patched.body.operation.id)).status, 'succeeded', 'the sealed value went through the merge and was opened again');
+    assert.equal(
+      (await h.waitFor(patched.body.operation.id)).status,
+      'succeeded',
+      'the sealed value went through the merge and was opened again',
+    );
     const preview = await h.api('POST', '/v1/clusters/sealed/preview');
     const op = await h.waitFor(preview.body.operation.id);
     assert.equal(op.status, 'succeeded');
-    assert.deepEqual(op.summary.counts, { create: 0, update: 0, replace: 0, delete: 0, same: op.summary.counts.same }, 'the opened value equals what the stack holds');
+    assert.deepEqual(
+      op.summary.counts,
+      { create: 0, update: 0, replace: 0, delete: 0, same: op.summary.counts.same },
+      'the opened value equals what the stack holds',
+    );
 
     const text = await recordsText(h.env.DATABASE_URL!);
     assert.ok(!text.includes(canary), 'the canary is in the records in clear');
@@ -61,22 +73,31 @@ describe('write-only spec fields at rest', () => {
     h.workers[0]!.kill('SIGTERM');
     await new Promise((r) => h.workers[0]!.once('exit', r));
     await h.spawnWorker({ CLUSTERD_RECORDS_KEY: randomBytes(32).toString('base64') });
-    const created = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'wrong-key', blueprint: 'local-files', spec: localSpec({ secretValue: 'x-secret-value' }) } });
+    const created = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'wrong-key', blueprint: 'local-files', spec: localSpec({ secretValue: 'x-secret-value' }) },
+    });
     const op = await h.waitFor(created.body.operation.id);
     assert.equal(op.status, 'failed');
     assert.equal(op.error.code, 'spec-unreadable');
-    assert.match(op.error.detail, /spec\.secretValue was sealed with another records key \([0-9a-f]{8}\); this service has key [0-9a-f]{8}: give every process the same CLUSTERD_RECORDS_KEY/);
+    assert.match(
+      op.error.detail,
+      /spec\.secretValue was sealed with another records key \([0-9a-f]{8}\); this service has key [0-9a-f]{8}: give every process the same CLUSTERD_RECORDS_KEY/,
+    );
     assert.equal(op.summary, null);
   });
 
   it('seals values stored in clear before sealing existed, once', async () => {
     const h = await startHarness({ workers: 'none' });
     harnesses.push(h);
-    const created = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'legacy', blueprint: 'local-files', spec: localSpec({ secretValue: 'legacy-secret' }) } });
+    const created = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'legacy', blueprint: 'local-files', spec: localSpec({ secretValue: 'legacy-secret' }) },
+    });
     assert.equal(created.status, 202);
     const db = openPostgres(h.env.DATABASE_URL!);
     try {
-      await db.query(`UPDATE clusters SET spec = jsonb_set(spec, '{secretValue}', '"legacy-clear"'), applied_spec = jsonb_set(spec, '{secretValue}', '"legacy-clear"')`);
+      await db.query(
+        `UPDATE clusters SET spec = jsonb_set(spec, '{secretValue}', '"legacy-clear"'), applied_spec = jsonb_set(spec, '{secretValue}', '"legacy-clear"')`,
+      );
       await db.query(`UPDATE operations SET spec = jsonb_set(spec, '{secretValue}', '"legacy-clear"')`);
       const key = Buffer.from((await import('node:fs')).readFileSync(`${h.dataDir}/records-key`, 'utf8'), 'base64');
       const fieldsOf = (b: string) => (b === 'local-files' ? ['secretValue'] : []);

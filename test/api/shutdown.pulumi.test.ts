@@ -92,9 +92,15 @@ describe('shutting down on SIGTERM, in order', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'clusterd-shutdown-api-'));
     dataDirs.push(dataDir);
     const api = await spawnService({
-      ...h.env, CLUSTERD_ROLE: 'api', CLUSTERD_DATA_DIR: dataDir, LOG_LEVEL: 'info',
-      PULUMI_BACKEND_URL: `file://${path.join(h.dataDir, 'state')}`, PATH: `${shimDir}:${process.env.PATH}`,
-      KUBECONFIG_READ_TIMEOUT_MS: '60000', KUBECONFIG_CACHE_MS: '0', ...env,
+      ...h.env,
+      CLUSTERD_ROLE: 'api',
+      CLUSTERD_DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      PULUMI_BACKEND_URL: `file://${path.join(h.dataDir, 'state')}`,
+      PATH: `${shimDir}:${process.env.PATH}`,
+      KUBECONFIG_READ_TIMEOUT_MS: '60000',
+      KUBECONFIG_CACHE_MS: '0',
+      ...env,
     });
     services.push(api);
     return { api, readers: path.join(dataDir, 'readers') };
@@ -102,11 +108,15 @@ describe('shutting down on SIGTERM, in order', () => {
 
   it.beforeAll(async ({ harness }) => {
     h = harness;
-    const quiet = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'quiet-one', blueprint: 'local-files', spec: localSpec() } });
+    const quiet = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'quiet-one', blueprint: 'local-files', spec: localSpec() },
+    });
     assert.equal(quiet.status, 202, JSON.stringify(quiet.body));
     assert.equal((await h.waitFor(quiet.body.operation.id, undefined, 180_000)).status, 'succeeded');
     // An operation that runs for minutes: its event stream does not end on its own during the test.
-    const long = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'long-one', blueprint: 'local-files', spec: localSpec({ delayMs: 300_000 }) } });
+    const long = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'long-one', blueprint: 'local-files', spec: localSpec({ delayMs: 300_000 }) },
+    });
     assert.equal(long.status, 202, JSON.stringify(long.body));
     longOp = long.body.operation.id;
     await h.waitFor(longOp, ['running'], 120_000);
@@ -148,7 +158,10 @@ describe('shutting down on SIGTERM, in order', () => {
     // Then the listener closes: no new connection is accepted.
     await until('new connections are refused', async () => !(await accepts(api.port)), delayMs + 10_000);
     const refusedAt = performance.now();
-    assert.ok(refusedAt - signalled >= delayMs - 100, `refused ${Math.round(refusedAt - signalled)} ms after the signal, before the ${delayMs} ms delay`);
+    assert.ok(
+      refusedAt - signalled >= delayMs - 100,
+      `refused ${Math.round(refusedAt - signalled)} ms after the signal, before the ${delayMs} ms delay`,
+    );
 
     const answer = await read;
     assert.equal(answer.status, 200, answer.body);
@@ -156,22 +169,45 @@ describe('shutting down on SIGTERM, in order', () => {
     assert.equal(answer.headers.connection, 'close');
     assert.equal(await readCount(), readsBefore + 1, 'the read handed out is the read recorded');
     const idleClosedAt = await idle.closed;
-    assert.ok(idleClosedAt < answer.at, 'the idle keep-alive connection was closed when the listener closed, not after the requests in flight');
+    assert.ok(
+      idleClosedAt < answer.at,
+      'the idle keep-alive connection was closed when the listener closed, not after the requests in flight',
+    );
 
     await stream.ended;
     const streamEndedAt = performance.now();
     assert.match(stream.text(), /\nretry: 1000\nevent: shutdown\ndata: \{"reason":"[^"]+","resumeAfter":\d+\}\n\n$/);
     assert.doesNotMatch(stream.text(), /^event: end$/m, 'the operation did not end; the stream did');
-    assert.ok(streamEndedAt - signalled >= delayMs + graceMs - 200, `the stream ended ${Math.round(streamEndedAt - signalled)} ms after the signal, before the grace`);
+    assert.ok(
+      streamEndedAt - signalled >= delayMs + graceMs - 200,
+      `the stream ended ${Math.round(streamEndedAt - signalled)} ms after the signal, before the grace`,
+    );
 
     const exit = await api.exited;
     const exitedAt = performance.now();
     assert.deepEqual(exit, { code: 0, signal: null }, api.output().slice(-2000));
     // Generous: the records, Redis and the queues close in moments; this only proves nothing waits for another grace.
     assert.ok(exitedAt - signalled < delayMs + graceMs + 15_000, `exited ${Math.round(exitedAt - signalled)} ms after the signal`);
-    const messages = api.output().split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l).msg as string; } catch { return l; } });
-    const order = ['shutting down: readiness off, then HTTP, workers, queues, Redis and records in turn; a second signal exits at once', 'HTTP closed', 'stopped'];
-    assert.deepEqual(messages.filter((m) => order.includes(m)), order);
+    const messages = api
+      .output()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        try {
+          return JSON.parse(l).msg as string;
+        } catch {
+          return l;
+        }
+      });
+    const order = [
+      'shutting down: readiness off, then HTTP, workers, queues, Redis and records in turn; a second signal exits at once',
+      'HTTP closed',
+      'stopped',
+    ];
+    assert.deepEqual(
+      messages.filter((m) => order.includes(m)),
+      order,
+    );
     assert.ok(!messages.includes('requests still unfinished after HTTP_SHUTDOWN_GRACE_MS were cut'), 'the ended stream was not cut');
   });
 

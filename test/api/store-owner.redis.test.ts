@@ -72,7 +72,10 @@ describe('one process owns the embedded record store', () => {
   async function listening(service: Service): Promise<string> {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
-      const line = service.stdout.join('').split('\n').find((l) => l.includes('"API listening"'));
+      const line = service.stdout
+        .join('')
+        .split('\n')
+        .find((l) => l.includes('"API listening"'));
       if (line) return JSON.parse(line).url;
       if (service.child.exitCode !== null) throw new Error(`the service exited (${service.child.exitCode}): ${service.stderr.join('')}`);
       if (Date.now() > deadline) throw new Error(`the service did not start: ${service.stderr.join('')}`);
@@ -93,7 +96,11 @@ describe('one process owns the embedded record store', () => {
   }
 
   const call = (url: string, token: string, method: string, p: string, body?: unknown) =>
-    fetch(url + p, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(url + p, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
 
   async function issueTokens(url: string, admin: string, count: number): Promise<string[]> {
     const tokens: string[] = [];
@@ -160,7 +167,12 @@ describe('one process owns the embedded record store', () => {
     process.kill(helper, 'SIGKILL');
     const exit = await exitOf(service);
     assert.equal(exit.code, 70);
-    const fatal = service.stdout.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.level === 60);
+    const fatal = service.stdout
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.level === 60);
     assert.equal(fatal?.msg, 'lost the lock on the embedded record store; stopping without writing anything more');
     assert.match(fatal?.err, /the flock helper \(pid \d+\) exited \(SIGKILL\)/);
   });

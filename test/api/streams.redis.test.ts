@@ -52,16 +52,26 @@ describe('event streams over PostgreSQL: one team cannot slow another', () => {
       workers: 'none',
       databaseUrl: (url) => proxy.wrap(url),
       // A re-check far beyond the test's waits: what wakes the streams here is the notification.
-      env: { STREAMS_MAX_PER_TOKEN: String(N), STREAMS_MAX_PER_PROCESS: String(N + 20), STREAMS_RECHECK_MS: '600000', STREAMS_KEEPALIVE_MS: '600000' },
+      env: {
+        STREAMS_MAX_PER_TOKEN: String(N),
+        STREAMS_MAX_PER_PROCESS: String(N + 20),
+        STREAMS_RECHECK_MS: '600000',
+        STREAMS_KEEPALIVE_MS: '600000',
+      },
     });
     alpha = await h.teamToken('alpha');
     beta = await h.teamToken('beta');
     for (let i = 0; i < 10; i++) {
-      const res = await h.api('POST', '/v1/clusters', { token: beta, body: { name: `beta-${i}`, blueprint: 'local-files', spec: localSpec() } });
+      const res = await h.api('POST', '/v1/clusters', {
+        token: beta,
+        body: { name: `beta-${i}`, blueprint: 'local-files', spec: localSpec() },
+      });
       betaOperation = res.body.operation.id;
     }
     // No worker runs: the provision stays queued, and the test writes its events as a worker would.
-    watched = (await h.api('POST', '/v1/clusters', { token: alpha, body: { name: 'alpha-watched', blueprint: 'local-files', spec: localSpec() } })).body.operation.id;
+    watched = (
+      await h.api('POST', '/v1/clusters', { token: alpha, body: { name: 'alpha-watched', blueprint: 'local-files', spec: localSpec() } })
+    ).body.operation.id;
     db = openPostgres(h.env.DATABASE_URL!, { maxConnections: 2 });
     writer = laneWriter(db);
   });
@@ -86,7 +96,9 @@ describe('event streams over PostgreSQL: one team cannot slow another', () => {
     const before = proxy.statements();
     await sleep(3000);
     const statements = proxy.statements() - before;
-    console.log(`[streams] statements sent in 3 s with ${N} waiting streams: ${statements} (polling every 250 ms would send ${N * 12 * 2})`);
+    console.log(
+      `[streams] statements sent in 3 s with ${N} waiting streams: ${statements} (polling every 250 ms would send ${N * 12 * 2})`,
+    );
     assert.ok(statements < 20, `${statements} statements in 3 s`);
   });
 
@@ -101,7 +113,11 @@ describe('event streams over PostgreSQL: one team cannot slow another', () => {
   it('brings a new event to every open stream promptly, reading the records once for all of them', async () => {
     const before = proxy.statements();
     const t0 = performance.now();
-    await writer.appendEvents(watched, [{ type: 'log', data: { line: 'one' } }, { type: 'log', data: { line: 'two' } }, { type: 'log', data: { line: 'three' } }]);
+    await writer.appendEvents(watched, [
+      { type: 'log', data: { line: 'one' } },
+      { type: 'log', data: { line: 'two' } },
+      { type: 'log', data: { line: 'three' } },
+    ]);
     await Promise.all(streams.map((s) => s.waitFor((t) => t.includes('id: 3\n'), 30_000)));
     const elapsed = performance.now() - t0;
     const statements = proxy.statements() - before;
@@ -118,7 +134,10 @@ describe('event streams over PostgreSQL: one team cannot slow another', () => {
     let appended = 3;
     const appending = (async () => {
       while (writing) {
-        await writer.appendEvents(watched, Array.from({ length: 5 }, (_, i) => ({ type: 'engine' as const, data: { n: appended + i + 1 } })));
+        await writer.appendEvents(
+          watched,
+          Array.from({ length: 5 }, (_, i) => ({ type: 'engine' as const, data: { n: appended + i + 1 } })),
+        );
         appended += 5;
         await sleep(100);
       }
@@ -128,7 +147,9 @@ describe('event streams over PostgreSQL: one team cannot slow another', () => {
     writing = false;
     await appending;
     await Promise.all(streams.map((s) => s.waitFor((t) => t.includes(`id: ${appended}\n`), 30_000)));
-    console.log(`[streams] team B list while ${appended - 3} events fanned out to ${N} streams: p50 ${ms(quantile(times, 0.5))}, max ${ms(Math.max(...times))}`);
+    console.log(
+      `[streams] team B list while ${appended - 3} events fanned out to ${N} streams: p50 ${ms(quantile(times, 0.5))}, max ${ms(Math.max(...times))}`,
+    );
     assert.ok(Math.max(...times) < 5000);
   });
 
@@ -192,7 +213,10 @@ describe('event streams over PostgreSQL: one team cannot slow another', () => {
     const replay = await openStream(eventsUrl(watched), alpha);
     await replay.ended;
     const ids = [...replay.text().matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
-    assert.deepEqual(ids, ids.map((_, i) => i + 1));
+    assert.deepEqual(
+      ids,
+      ids.map((_, i) => i + 1),
+    );
     assert.ok(ids.length > 3);
     assert.ok(replay.text().endsWith('event: end\ndata: {"status":"cancelled"}\n\n'));
   });
@@ -203,16 +227,25 @@ describe('event streams over PGlite: notifications inside the process', () => {
   let alpha: string;
 
   beforeAll(async () => {
-    h = await startHarness({ workers: 'none', records: 'pglite', env: { STREAMS_RECHECK_MS: '600000', STREAMS_MAX_PER_TOKEN: '2', STREAMS_KEEPALIVE_MS: '1000' } });
+    h = await startHarness({
+      workers: 'none',
+      records: 'pglite',
+      env: { STREAMS_RECHECK_MS: '600000', STREAMS_MAX_PER_TOKEN: '2', STREAMS_KEEPALIVE_MS: '1000' },
+    });
     alpha = await h.teamToken('alpha');
   });
   afterAll(async () => h?.stop());
 
   it('ends waiting streams promptly when their operation is cancelled', async () => {
-    const op = (await h.api('POST', '/v1/clusters', { token: alpha, body: { name: 'lite-one', blueprint: 'local-files', spec: localSpec() } })).body.operation.id;
+    const op = (
+      await h.api('POST', '/v1/clusters', { token: alpha, body: { name: 'lite-one', blueprint: 'local-files', spec: localSpec() } })
+    ).body.operation.id;
     const url = `${h.url}/v1/operations/${op}/events`;
     const streams = [await openStream(url, alpha), await openStream(url, h.adminToken)];
-    assert.deepEqual(streams.map((s) => s.status), [200, 200]);
+    assert.deepEqual(
+      streams.map((s) => s.status),
+      [200, 200],
+    );
     await sleep(300);
     const t0 = performance.now();
     assert.equal((await h.api('POST', `/v1/operations/${op}/cancel`, { token: alpha })).status, 202);
@@ -222,7 +255,9 @@ describe('event streams over PGlite: notifications inside the process', () => {
   });
 
   it('keeps a quiet stream open with keep-alive comments', async () => {
-    const op = (await h.api('POST', '/v1/clusters', { token: alpha, body: { name: 'lite-quiet', blueprint: 'local-files', spec: localSpec() } })).body.operation.id;
+    const op = (
+      await h.api('POST', '/v1/clusters', { token: alpha, body: { name: 'lite-quiet', blueprint: 'local-files', spec: localSpec() } })
+    ).body.operation.id;
     const quiet = await openStream(`${h.url}/v1/operations/${op}/events`, alpha);
     try {
       await quiet.waitFor((t) => t.split(': keep-alive\n\n').length >= 3, 10_000);
@@ -234,13 +269,18 @@ describe('event streams over PGlite: notifications inside the process', () => {
 
   it("answers 404 for another team's operation and does not keep its slot", async () => {
     const beta = await h.teamToken('beta');
-    const op = (await h.api('POST', '/v1/clusters', { token: alpha, body: { name: 'lite-two', blueprint: 'local-files', spec: localSpec() } })).body.operation.id;
+    const op = (
+      await h.api('POST', '/v1/clusters', { token: alpha, body: { name: 'lite-two', blueprint: 'local-files', spec: localSpec() } })
+    ).body.operation.id;
     for (let i = 0; i < 3; i++) assert.equal((await h.api('GET', `/v1/operations/${op}/events`, { token: beta })).status, 404);
     const url = `${h.url}/v1/operations/${op}/events`;
     const a = await openStream(url, beta);
     assert.equal(a.status, 404);
     const mine = [await openStream(url, alpha), await openStream(url, alpha)];
-    assert.deepEqual(mine.map((s) => s.status), [200, 200]);
+    assert.deepEqual(
+      mine.map((s) => s.status),
+      [200, 200],
+    );
     assert.equal((await openStream(url, alpha)).status, 429);
     for (const s of mine) s.close();
   });

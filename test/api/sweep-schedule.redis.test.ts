@@ -41,14 +41,23 @@ describe('the fleet sweep schedule', () => {
     );
     assert.equal(results.filter(Boolean).length, 1);
     const schedulers = await queues[0]!.getJobSchedulers();
-    assert.deepEqual(schedulers.map((s) => [s.key, s.pattern, s.tz]), [[SWEEP_SCHEDULER_ID, '0 3 * * *', 'Europe/Paris']]);
+    assert.deepEqual(
+      schedulers.map((s) => [s.key, s.pattern, s.tz]),
+      [[SWEEP_SCHEDULER_ID, '0 3 * * *', 'Europe/Paris']],
+    );
   });
 
   it('is replaced, not duplicated, when a deployment brings a new schedule', async () => {
     const { redis, queue } = instance();
-    assert.equal(await applySweepSchedule(queue, redis, { cron: '30 1 * * *', timezone: 'UTC', prefix, instanceId: 'new-release' }, log), true);
+    assert.equal(
+      await applySweepSchedule(queue, redis, { cron: '30 1 * * *', timezone: 'UTC', prefix, instanceId: 'new-release' }, log),
+      true,
+    );
     const schedulers = await queue.getJobSchedulers();
-    assert.deepEqual(schedulers.map((s) => [s.key, s.pattern, s.tz]), [[SWEEP_SCHEDULER_ID, '30 1 * * *', 'UTC']]);
+    assert.deepEqual(
+      schedulers.map((s) => [s.key, s.pattern, s.tz]),
+      [[SWEEP_SCHEDULER_ID, '30 1 * * *', 'UTC']],
+    );
     assert.equal(await queue.getJobSchedulersCount(), 1);
   });
 
@@ -59,14 +68,23 @@ describe('the fleet sweep schedule', () => {
     const queue = new Queue(SWEEPS_QUEUE, { connection: redis, prefix: otherPrefix });
     connections.push(redis);
     queues.push(queue);
-    const keeper = keepSweepScheduleApplied(queue, redis, { cron: '0 4 * * *', timezone: 'UTC', prefix: otherPrefix, instanceId: 'late' }, log, 100);
+    const keeper = keepSweepScheduleApplied(
+      queue,
+      redis,
+      { cron: '0 4 * * *', timezone: 'UTC', prefix: otherPrefix, instanceId: 'late' },
+      log,
+      100,
+    );
     try {
       const deadline = Date.now() + 10_000;
       while ((await queue.getJobSchedulersCount().catch(() => 0)) === 0) {
         assert.ok(Date.now() < deadline, 'the schedule was never applied');
         await new Promise((r) => setTimeout(r, 50));
       }
-      assert.deepEqual((await queue.getJobSchedulers()).map((s) => s.pattern), ['0 4 * * *']);
+      assert.deepEqual(
+        (await queue.getJobSchedulers()).map((s) => s.pattern),
+        ['0 4 * * *'],
+      );
     } finally {
       await keeper.stop();
       const keys = await redis.keys(`${otherPrefix}:*`);
@@ -79,7 +97,13 @@ describe('the fleet sweep schedule', () => {
     const { redis } = instance();
     const queue = new Queue(SWEEPS_QUEUE, { connection: redis, prefix: otherPrefix });
     queues.push(queue);
-    const keeper = keepSweepScheduleApplied(queue, redis, { cron: '0 5 * * *', timezone: 'UTC', prefix: otherPrefix, instanceId: 'survivor' }, log, 100);
+    const keeper = keepSweepScheduleApplied(
+      queue,
+      redis,
+      { cron: '0 5 * * *', timezone: 'UTC', prefix: otherPrefix, instanceId: 'survivor' },
+      log,
+      100,
+    );
     const schedule = async () => (await queue.getJobSchedulers().catch(() => [])).map((s) => s.pattern);
     const until = async (want: string[]) => {
       const deadline = Date.now() + 10_000;

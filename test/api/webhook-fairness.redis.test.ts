@@ -31,7 +31,9 @@ async function startHanging(onChange: () => void): Promise<Hanging> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const hanging: Hanging = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    open: 0, maxOpen: 0, accepted: 0,
+    open: 0,
+    maxOpen: 0,
+    accepted: 0,
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -40,7 +42,15 @@ async function startHanging(onChange: () => void): Promise<Hanging> {
   return hanging;
 }
 
-const it = harnessTest({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_TIMEOUT_MS: '20000', WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '2', RATE_LIMIT_WEBHOOK_TESTS: '100/1m' } });
+const it = harnessTest({
+  env: {
+    ...ALLOW_LOOPBACK_RECEIVERS,
+    WEBHOOK_TIMEOUT_MS: '20000',
+    WEBHOOK_BACKOFF_MS: '50',
+    WEBHOOK_MAX_ATTEMPTS: '2',
+    RATE_LIMIT_WEBHOOK_TESTS: '100/1m',
+  },
+});
 
 /**
  * Fair slots with the default WEBHOOK_CONCURRENCY (4): a receiver that never answers, with many
@@ -111,7 +121,10 @@ describe('a webhook receiver that never answers', () => {
     for (const id of [subA, subB]) {
       const log = (await h.api('GET', `/v1/webhooks/${id}/deliveries`, { token: alpha })).body.items;
       assert.equal(log.length, 6);
-      assert.ok(log.every((d: any) => d.status === 'pending' && d.attemptCount === 0), JSON.stringify(log.map((d: any) => [d.status, d.attemptCount])));
+      assert.ok(
+        log.every((d: any) => d.status === 'pending' && d.attemptCount === 0),
+        JSON.stringify(log.map((d: any) => [d.status, d.attemptCount])),
+      );
     }
     assert.equal(deadA.accepted + deadB.accepted, 2, 'a deferred delivery was sent anyway');
   });

@@ -113,14 +113,22 @@ describe('webhook receivers on internal addresses', () => {
         assert.equal(delivery.status, 'failed');
         assert.equal(delivery.lastError, NOT_ALLOWED);
         assert.equal(delivery.lastStatusCode, null);
-        assert.deepEqual(delivery.attempts.map((a: any) => [a.attempt, a.statusCode, a.error]), [[1, null, NOT_ALLOWED]], 'final: no retry');
+        assert.deepEqual(
+          delivery.attempts.map((a: any) => [a.attempt, a.statusCode, a.error]),
+          [[1, null, NOT_ALLOWED]],
+          'final: no retry',
+        );
         const port = new URL(receiver.url('/')).port;
         const log = JSON.stringify((await h.api('GET', `/v1/webhooks/${id}/deliveries`, { token: alpha })).body);
-        for (const leak of ['127.0.0.1', `:${port}`, 'ECONN', 'localhost']) assert.ok(!log.replaceAll(url(path), '').includes(leak), `the log reveals ${leak}`);
+        for (const leak of ['127.0.0.1', `:${port}`, 'ECONN', 'localhost'])
+          assert.ok(!log.replaceAll(url(path), '').includes(leak), `the log reveals ${leak}`);
         // Retries would come within 50 ms, 100 ms: none comes, and the receiver never saw a request.
         await new Promise((r) => setTimeout(r, 500));
         assert.equal((await settled(id)).attemptCount, 1);
-        assert.deepEqual(receiver.received.filter((r) => r.path === path), []);
+        assert.deepEqual(
+          receiver.received.filter((r) => r.path === path),
+          [],
+        );
       });
     }
   });
@@ -130,7 +138,9 @@ describe('webhook receivers on internal addresses', () => {
     let receiver: Receiver;
     beforeAll(async () => {
       receiver = await startReceiver();
-      h = await startHarness({ env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1, 10.20.0.0/16', WEBHOOK_ALLOWED_HOSTS: 'hooks.corp.internal' } });
+      h = await startHarness({
+        env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1, 10.20.0.0/16', WEBHOOK_ALLOWED_HOSTS: 'hooks.corp.internal' },
+      });
     });
     afterAll(async () => {
       await h?.stop();
@@ -139,14 +149,25 @@ describe('webhook receivers on internal addresses', () => {
     const register = (url: string) => h.api('POST', '/v1/webhooks', { body: { url, events: ['operation.failed'] } });
 
     it('accepts addresses inside the allowed networks and the allowed host', async () => {
-      for (const url of ['http://10.20.3.4:8080/hook', 'http://[::ffff:10.20.3.4]/hook', 'https://hooks.corp.internal/clusterd', receiver.url('/allowed')]) {
+      for (const url of [
+        'http://10.20.3.4:8080/hook',
+        'http://[::ffff:10.20.3.4]/hook',
+        'https://hooks.corp.internal/clusterd',
+        receiver.url('/allowed'),
+      ]) {
         const res = await register(url);
         assert.equal(res.status, 201, `${url}: ${JSON.stringify(res.body)}`);
       }
     });
 
     it('still refuses everything else internal', async () => {
-      for (const url of ['http://127.0.0.2/', 'http://[::1]/', 'http://10.21.0.1/', 'https://x.hooks.corp.internal/', 'http://169.254.169.254/']) {
+      for (const url of [
+        'http://127.0.0.2/',
+        'http://[::1]/',
+        'http://10.21.0.1/',
+        'https://x.hooks.corp.internal/',
+        'http://169.254.169.254/',
+      ]) {
         const res = await register(url);
         assert.equal(res.status, 400, url);
         assert.deepEqual(fieldsOf(res.body), ['url|internal_address']);

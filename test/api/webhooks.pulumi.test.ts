@@ -34,10 +34,14 @@ describe('operation events, with the real engine', () => {
   });
 
   const payloads = (who: string) =>
-    receiver.received.filter((r) => r.path === `/${who}`).map((r) => verifyWebhook<any>({ secret: secrets[who]!, headers: r.headers, body: r.body }));
+    receiver.received
+      .filter((r) => r.path === `/${who}`)
+      .map((r) => verifyWebhook<any>({ secret: secrets[who]!, headers: r.headers, body: r.body }));
 
   it("delivers operation.succeeded to the team's and the all-teams subscriptions, not to another team's", async () => {
-    const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name, blueprint: 'local-files', spec: localSpec({ secretValue: 'hunter2-very-secret' }) } });
+    const res = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name, blueprint: 'local-files', spec: localSpec({ secretValue: 'hunter2-very-secret' }) },
+    });
     assert.equal(res.status, 202);
     const op = await h.waitFor(res.body.operation.id);
     assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
@@ -52,9 +56,18 @@ describe('operation events, with the real engine', () => {
       cluster: name,
       data: {
         operation: {
-          id: op.id, kind: 'provision', status: 'succeeded', generation: 1, requestedBy: op.requestedBy, attempts: 1,
-          queuedAt: op.queuedAt, startedAt: op.startedAt, finishedAt: op.finishedAt,
-          counts: op.summary.counts, error: null, href: `/v1/operations/${op.id}`,
+          id: op.id,
+          kind: 'provision',
+          status: 'succeeded',
+          generation: 1,
+          requestedBy: op.requestedBy,
+          attempts: 1,
+          queuedAt: op.queuedAt,
+          startedAt: op.startedAt,
+          finishedAt: op.finishedAt,
+          counts: op.summary.counts,
+          error: null,
+          href: `/v1/operations/${op.id}`,
         },
         cluster: { name, team: 'alpha', blueprint: 'local-files', href: `/v1/clusters/${name}` },
       },
@@ -74,10 +87,13 @@ describe('operation events, with the real engine', () => {
     await h.waitFor(slow.body.operation.id);
     await receiver.waitFor('/alpha', 3, 30_000);
     const events = payloads('alpha').map((e) => [e.type, e.data.operation.kind, e.data.operation.id]);
-    assert.deepEqual(events.slice(1).sort(), [
-      ['operation.cancelled', 'drift-check', check.body.operation.id],
-      ['operation.succeeded', 'update', slow.body.operation.id],
-    ].sort());
+    assert.deepEqual(
+      events.slice(1).sort(),
+      [
+        ['operation.cancelled', 'drift-check', check.body.operation.id],
+        ['operation.succeeded', 'update', slow.body.operation.id],
+      ].sort(),
+    );
     assert.equal(payloads('beta').length, 0);
   });
 
@@ -88,7 +104,11 @@ describe('operation events, with the real engine', () => {
     await receiver.waitFor('/alpha', 4, 30_000);
     const event = payloads('alpha').find((e) => e.type === 'operation.failed');
     assert.deepEqual(event.data.operation.error, { code: op.error.code, title: op.error.title });
-    assert.equal(payloads('admin').filter((e) => e.type === 'operation.failed').length, 0, 'the admin subscription did not ask for failures');
+    assert.equal(
+      payloads('admin').filter((e) => e.type === 'operation.failed').length,
+      0,
+      'the admin subscription did not ask for failures',
+    );
   });
 
   it('carries no secret: no spec value, no output, no signing secret', () => {

@@ -7,7 +7,9 @@ import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../suppo
 import { redisUrl, type Harness } from '../support/harness.js';
 import { harnessTest } from '../support/harness-fixture.js';
 
-const it = harnessTest({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '2000' } });
+const it = harnessTest({
+  env: { ...ALLOW_LOOPBACK_RECEIVERS, WEBHOOK_BACKOFF_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '2000' },
+});
 
 /** Subscriptions over HTTP and deliveries through the real queue to a real receiver; no engine run. */
 describe('webhooks over HTTP, delivered through the queue', () => {
@@ -48,17 +50,33 @@ describe('webhooks over HTTP, delivered through the queue', () => {
 
   describe('POST /v1/webhooks', () => {
     it('answers 201 with the signing secret once; reads and lists never show it', async () => {
-      const res = await h.api('POST', '/v1/webhooks', { token: alpha, body: { url: receiver.url('/once'), events: ['operation.failed', 'drift.detected'], description: 'pager' } });
+      const res = await h.api('POST', '/v1/webhooks', {
+        token: alpha,
+        body: { url: receiver.url('/once'), events: ['operation.failed', 'drift.detected'], description: 'pager' },
+      });
       assert.equal(res.status, 201);
       assert.equal(res.headers.get('location'), `/v1/webhooks/${res.body.id}`);
       assert.match(res.body.signingSecret, /^whsec_/);
       secrets.add(res.body.signingSecret);
       const { signingSecret, ...rest } = res.body;
-      assert.deepEqual({ ...rest, createdAt: undefined, createdBy: undefined }, {
-        id: res.body.id, team: 'alpha', url: receiver.url('/once'), events: ['operation.failed', 'drift.detected'], description: 'pager', active: true,
-        createdAt: undefined, createdBy: undefined,
-        links: { self: `/v1/webhooks/${res.body.id}`, deliveries: `/v1/webhooks/${res.body.id}/deliveries`, test: `/v1/webhooks/${res.body.id}/test` },
-      });
+      assert.deepEqual(
+        { ...rest, createdAt: undefined, createdBy: undefined },
+        {
+          id: res.body.id,
+          team: 'alpha',
+          url: receiver.url('/once'),
+          events: ['operation.failed', 'drift.detected'],
+          description: 'pager',
+          active: true,
+          createdAt: undefined,
+          createdBy: undefined,
+          links: {
+            self: `/v1/webhooks/${res.body.id}`,
+            deliveries: `/v1/webhooks/${res.body.id}/deliveries`,
+            test: `/v1/webhooks/${res.body.id}/test`,
+          },
+        },
+      );
       const read = await h.api('GET', `/v1/webhooks/${res.body.id}`, { token: alpha });
       assert.deepEqual(read.body, rest);
       const list = await h.api('GET', '/v1/webhooks', { token: alpha });
@@ -75,10 +93,18 @@ describe('webhooks over HTTP, delivered through the queue', () => {
     const cases: Array<[string, Record<string, unknown>, string[]]> = [
       ['a URL that is not one', { url: 'not a url', events: ['operation.failed'] }, ['url|url']],
       ['a scheme other than http(s)', { url: 'ftp://example.com/hook', events: ['operation.failed'] }, ['url|protocol']],
-      ['a user name and password in the URL', { url: 'https://user:pw@example.com/hook', events: ['operation.failed'] }, ['url|no_userinfo']],
+      [
+        'a user name and password in the URL',
+        { url: 'https://user:pw@example.com/hook', events: ['operation.failed'] },
+        ['url|no_userinfo'],
+      ],
       ['a URL a parser would repair (one slash)', { url: 'https:/example.com/hook', events: ['operation.failed'] }, ['url|url']],
       ['a host not in ASCII (punycode it)', { url: 'https://bücher.example/hook', events: ['operation.failed'] }, ['url|url']],
-      ['a host that is no IPv4 address although it ends in a number', { url: 'https://1.2.3.999/hook', events: ['operation.failed'] }, ['url|url']],
+      [
+        'a host that is no IPv4 address although it ends in a number',
+        { url: 'https://1.2.3.999/hook', events: ['operation.failed'] },
+        ['url|url'],
+      ],
       ['no event type', { url: 'https://example.com/hook', events: [] }, ['events|too_small']],
       ['an unknown event type', { url: 'https://example.com/hook', events: ['cluster.exploded'] }, ['events.0|invalid_value']],
       ['a repeated event type', { url: 'https://example.com/hook', events: ['drift.detected', 'drift.detected'] }, ['events|unique']],
@@ -103,7 +129,12 @@ describe('webhooks over HTTP, delivered through the queue', () => {
   describe("another team's subscription", () => {
     it('answers 404 to every route and is left out of the list', async () => {
       const theirs = await subscribe('/beta-only', beta);
-      for (const [method, path] of [['GET', ''], ['DELETE', ''], ['GET', '/deliveries'], ['POST', '/test']] as const) {
+      for (const [method, path] of [
+        ['GET', ''],
+        ['DELETE', ''],
+        ['GET', '/deliveries'],
+        ['POST', '/test'],
+      ] as const) {
         const res = await h.api(method, `/v1/webhooks/${theirs.id}${path}`, { token: alpha });
         assert.equal(res.status, 404, `${method} ${path}`);
         assert.equal(res.body.type, 'urn:clusterd:problem:not-found');
@@ -124,12 +155,26 @@ describe('webhooks over HTTP, delivered through the queue', () => {
       assert.equal(request!.headers['clusterd-webhook-id'], sent.body.id);
       assert.equal(request!.headers['content-type'], 'application/json');
       const payload = verifyWebhook<any>({ secret: sub.signingSecret, headers: request!.headers, body: request!.body, toleranceSec: 300 });
-      assert.deepEqual({ ...payload, createdAt: undefined, data: { subscriptionId: payload.data.subscriptionId } }, {
-        id: sent.body.event.id, type: 'ping', createdAt: undefined, team: 'alpha', cluster: null, data: { subscriptionId: sub.id },
-      });
-      assert.throws(() => verifyWebhook({ secret: sub.signingSecret, headers: request!.headers, body: request!.body.replace('ping', 'pong') }), /no signature matches/);
+      assert.deepEqual(
+        { ...payload, createdAt: undefined, data: { subscriptionId: payload.data.subscriptionId } },
+        {
+          id: sent.body.event.id,
+          type: 'ping',
+          createdAt: undefined,
+          team: 'alpha',
+          cluster: null,
+          data: { subscriptionId: sub.id },
+        },
+      );
+      assert.throws(
+        () => verifyWebhook({ secret: sub.signingSecret, headers: request!.headers, body: request!.body.replace('ping', 'pong') }),
+        /no signature matches/,
+      );
       const later = new Date(Number(request!.headers['clusterd-webhook-timestamp']) * 1000 + 301_000);
-      assert.throws(() => verifyWebhook({ secret: sub.signingSecret, headers: request!.headers, body: request!.body, now: later }), /outside the tolerance/);
+      assert.throws(
+        () => verifyWebhook({ secret: sub.signingSecret, headers: request!.headers, body: request!.body, now: later }),
+        /outside the tolerance/,
+      );
       const delivery = await settled(sub.id, alpha);
       assert.equal(delivery.status, 'succeeded');
       assert.equal(delivery.attemptCount, 1);
@@ -144,7 +189,14 @@ describe('webhooks over HTTP, delivered through the queue', () => {
       assert.equal(delivery.attemptCount, 3);
       assert.equal(delivery.lastStatusCode, 200);
       assert.equal(delivery.lastError, null);
-      assert.deepEqual(delivery.attempts.map((a: any) => [a.attempt, a.statusCode, a.error]), [[1, 500, 'answered HTTP 500'], [2, 500, 'answered HTTP 500'], [3, 200, null]]);
+      assert.deepEqual(
+        delivery.attempts.map((a: any) => [a.attempt, a.statusCode, a.error]),
+        [
+          [1, 500, 'answered HTTP 500'],
+          [2, 500, 'answered HTTP 500'],
+          [3, 200, null],
+        ],
+      );
       for (const a of delivery.attempts) assert.ok(Number.isInteger(a.durationMs) && a.durationMs >= 0 && !Number.isNaN(Date.parse(a.at)));
       const requests = await receiver.waitFor('/flaky', 3);
       assert.equal(new Set(requests.map((r) => r.headers['clusterd-webhook-id'])).size, 1, 'one delivery id across retries');
@@ -158,7 +210,10 @@ describe('webhooks over HTTP, delivered through the queue', () => {
       const delivery = await settled(sub.id, alpha);
       assert.equal(delivery.status, 'failed');
       assert.equal(delivery.attemptCount, 3);
-      assert.deepEqual(delivery.attempts.map((a: any) => a.statusCode), [503, 503, 503]);
+      assert.deepEqual(
+        delivery.attempts.map((a: any) => a.statusCode),
+        [503, 503, 503],
+      );
       assert.equal(delivery.lastError, 'answered HTTP 503');
       assert.equal(delivery.nextAttemptAt, null);
       assert.ok(delivery.finishedAt);
@@ -183,7 +238,14 @@ describe('webhooks over HTTP, delivered through the queue', () => {
       await h.api('POST', `/v1/webhooks/${res.body.id}/test`, { token: alpha });
       const delivery = await settled(res.body.id, alpha);
       assert.equal(delivery.status, 'failed');
-      assert.deepEqual(delivery.attempts.map((a: any) => [a.statusCode, a.error]), [[null, 'connection refused'], [null, 'connection refused'], [null, 'connection refused']]);
+      assert.deepEqual(
+        delivery.attempts.map((a: any) => [a.statusCode, a.error]),
+        [
+          [null, 'connection refused'],
+          [null, 'connection refused'],
+          [null, 'connection refused'],
+        ],
+      );
       assert.equal(delivery.lastError, 'connection refused', 'fixed words: no address, no port');
     });
 
@@ -194,7 +256,14 @@ describe('webhooks over HTTP, delivered through the queue', () => {
       await client.connect();
       try {
         const eventId = '00000000-0000-4000-8000-000000000001';
-        const payload = { id: eventId, type: 'operation.succeeded', createdAt: new Date().toISOString(), team: 'alpha', cluster: 'c1', data: {} };
+        const payload = {
+          id: eventId,
+          type: 'operation.succeeded',
+          createdAt: new Date().toISOString(),
+          team: 'alpha',
+          cluster: 'c1',
+          data: {},
+        };
         await client.query(
           `INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, payload, next_attempt_at)
            VALUES (gen_random_uuid(), $1, $2, 'operation.succeeded', $3::jsonb, now() - interval '1 minute')`,
@@ -204,7 +273,10 @@ describe('webhooks over HTTP, delivered through the queue', () => {
         await client.end();
       }
       const [request] = await receiver.waitFor('/stranded', 1, 15_000);
-      assert.equal(verifyWebhook<any>({ secret: sub.signingSecret, headers: request!.headers, body: request!.body }).type, 'operation.succeeded');
+      assert.equal(
+        verifyWebhook<any>({ secret: sub.signingSecret, headers: request!.headers, body: request!.body }).type,
+        'operation.succeeded',
+      );
       assert.equal((await settled(sub.id, alpha)).status, 'succeeded');
     });
 
@@ -213,15 +285,22 @@ describe('webhooks over HTTP, delivered through the queue', () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push((await h.api('POST', `/v1/webhooks/${sub.id}/test`, { token: alpha })).body.id);
       const first = await h.api('GET', `/v1/webhooks/${sub.id}/deliveries?limit=2`, { token: alpha });
-      assert.deepEqual(first.body.items.map((d: any) => d.id), [ids[2], ids[1]]);
+      assert.deepEqual(
+        first.body.items.map((d: any) => d.id),
+        [ids[2], ids[1]],
+      );
       const second = await h.api('GET', `/v1/webhooks/${sub.id}/deliveries?limit=2&cursor=${first.body.nextCursor}`, { token: alpha });
-      assert.deepEqual(second.body.items.map((d: any) => d.id), [ids[0]]);
+      assert.deepEqual(
+        second.body.items.map((d: any) => d.id),
+        [ids[0]],
+      );
       assert.equal(second.body.nextCursor, null);
     });
 
     it('never puts a signing secret in a delivery payload or the delivery log', async () => {
       const everything: unknown[] = [];
-      for (const w of (await h.api('GET', '/v1/webhooks')).body.items) everything.push((await h.api('GET', `/v1/webhooks/${w.id}/deliveries?limit=200`)).body);
+      for (const w of (await h.api('GET', '/v1/webhooks')).body.items)
+        everything.push((await h.api('GET', `/v1/webhooks/${w.id}/deliveries?limit=200`)).body);
       const text = JSON.stringify(everything) + receiver.received.map((r) => r.body).join('\n');
       assert.ok(secrets.size >= 5);
       for (const secret of secrets) assert.ok(!text.includes(secret), 'a signing secret leaked');
@@ -237,9 +316,12 @@ describe('webhooks over HTTP, delivered through the queue', () => {
   });
 
   it('is described in the OpenAPI document', async () => {
-    const doc = (await (await fetch(`${h.url}/openapi.json`)).json());
+    const doc = await (await fetch(`${h.url}/openapi.json`)).json();
     assert.ok(doc.paths['/v1/webhooks'].post && doc.paths['/v1/webhooks/{id}/deliveries'].get && doc.paths['/v1/webhooks/{id}/test'].post);
     assert.deepEqual(doc.components.schemas.CreateWebhookRequest.required, ['url', 'events']);
-    assert.match(doc.components.schemas.CreateWebhookRequest.properties.url.description, /public address.*internal_address.*WEBHOOK_ALLOWED_NETWORKS/);
+    assert.match(
+      doc.components.schemas.CreateWebhookRequest.properties.url.description,
+      /public address.*internal_address.*WEBHOOK_ALLOWED_NETWORKS/,
+    );
   });
 });

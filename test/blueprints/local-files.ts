@@ -89,7 +89,14 @@ const callJournal = {
     const target = process.env.LOCAL_FILES_JOURNAL;
     if (!target) return;
     const fs = require('node:fs') as typeof import('node:fs');
-    const line: JournalLine = { at: Date.now(), mark: process.env.CLUSTERD_JOB_MARK ?? null, pid: process.pid, call, phase, file: String(file) };
+    const line: JournalLine = {
+      at: Date.now(),
+      mark: process.env.CLUSTERD_JOB_MARK ?? null,
+      pid: process.pid,
+      call,
+      phase,
+      file: String(file),
+    };
     // One write of one short line with O_APPEND: lines of concurrent writers never mix.
     fs.appendFileSync(target, JSON.stringify(line) + '\n');
   },
@@ -245,7 +252,14 @@ export class LocalCluster extends pulumi.ComponentResource {
     this.kubeconfig = pulumi.secret(
       pulumi
         .all([this.endpoint, cluster.token])
-        .apply(([server, token]) => JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name, cluster: { server } }], users: [{ name, user: { token } }] })),
+        .apply(([server, token]) =>
+          JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'Config',
+            clusters: [{ name, cluster: { server } }],
+            users: [{ name, user: { token } }],
+          }),
+        ),
     );
     this.nodePoolNames = spec.nodePools.map((p) => p.name);
     this.registerOutputs({ endpoint: this.endpoint, kubeconfig: this.kubeconfig });

@@ -27,7 +27,11 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
   let cliDir: string;
   let engine: AutomationEngine;
   let env: Record<string, string>;
-  const spec = (over: Partial<LocalFilesSpec> = {}): LocalFilesSpec => ({ version: '1.30', nodePools: [{ name: 'default', size: 2 }], ...over });
+  const spec = (over: Partial<LocalFilesSpec> = {}): LocalFilesSpec => ({
+    version: '1.30',
+    nodePools: [{ name: 'default', size: 2 }],
+    ...over,
+  });
   const ok = (r: EngineResult) => assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
   const sizeIn = (file: string) => JSON.parse(readFileSync(file, 'utf8')).size;
 
@@ -36,7 +40,13 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
     const name = `${stem}-${randomUUID().slice(0, 8)}`;
     const clusterDir = path.join(dataDir, 'local-clusters', name);
     const requestFor = (kind: OperationKind, s: LocalFilesSpec): EngineRequest => ({
-      operationId: `op-${kind}`, kind, stackName: name, blueprint: 'local-files', spec: s, context: { clusterName: name, team: 'alpha', labels: {} }, recover: false,
+      operationId: `op-${kind}`,
+      kind,
+      stackName: name,
+      blueprint: 'local-files',
+      spec: s,
+      context: { clusterName: name, team: 'alpha', labels: {} },
+      recover: false,
     });
     return {
       name,
@@ -50,7 +60,10 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
       requestFor,
       async run(kind: OperationKind, s: LocalFilesSpec, { recover = false } = {}) {
         const events: EngineEvent[] = [];
-        const result = await engine.run({ ...requestFor(kind, s), recover }, { onEvent: (e) => events.push(e), signal: new AbortController().signal });
+        const result = await engine.run(
+          { ...requestFor(kind, s), recover },
+          { onEvent: (e) => events.push(e), signal: new AbortController().signal },
+        );
         return { result, events };
       },
     };
@@ -88,7 +101,10 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
       process.exit(0);`;
     const config = { dataDir, workRoot: path.join(dataDir, 'workspaces'), env, request, mode };
     const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], {
-      cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1', ENGINE_TEST_CONFIG: JSON.stringify(config) },
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_NO_WARNINGS: '1', ENGINE_TEST_CONFIG: JSON.stringify(config) },
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -118,7 +134,13 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
     env = buildPulumiEnv({ dataDir, backendUrl, secretsProvider: 'passphrase', passphraseFile, cliDir });
     const registry = new BlueprintRegistry();
     registry.register(localFiles({ dataDir }));
-    engine = new AutomationEngine({ projectName: 'clusterd', workRoot: path.join(dataDir, 'workspaces'), env, secretsProvider: 'passphrase', registry });
+    engine = new AutomationEngine({
+      projectName: 'clusterd',
+      workRoot: path.join(dataDir, 'workspaces'),
+      env,
+      secretsProvider: 'passphrase',
+      registry,
+    });
   });
   afterAll(() => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -151,19 +173,34 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
     const { result } = await stack.run('update', spec({ nodePools: [{ name: 'default', size: 5 }] }));
     ok(result);
     assert.deepEqual(result.summary?.counts, { create: 0, update: 1, replace: 0, delete: 0, same: 2 });
-    assert.deepEqual(result.summary?.resources.map((r) => [r.name, r.op, r.properties]), [['pool-default', 'update', ['size']]]);
+    assert.deepEqual(
+      result.summary?.resources.map((r) => [r.name, r.op, r.properties]),
+      [['pool-default', 'update', ['size']]],
+    );
     assert.equal(sizeIn(stack.poolFile('default')), 5);
   });
 
   it('previews planned changes without applying them', async () => {
     const stack = await provisionedStack('eng-preview', spec({ nodePools: [{ name: 'default', size: 5 }] }));
     const before = readFileSync(stack.stateFile, 'utf8');
-    const { result } = await stack.run('preview', spec({ version: '1.31', nodePools: [{ name: 'default', size: 5 }, { name: 'gpu', size: 1 }] }));
+    const { result } = await stack.run(
+      'preview',
+      spec({
+        version: '1.31',
+        nodePools: [
+          { name: 'default', size: 5 },
+          { name: 'gpu', size: 1 },
+        ],
+      }),
+    );
     ok(result);
     assert.deepEqual(result.summary?.counts, { create: 1, update: 1, replace: 0, delete: 0, same: 2 });
     assert.deepEqual(
       result.summary?.resources.map((r) => [r.name, r.op, r.properties]),
-      [['cluster', 'update', ['version']], ['pool-gpu', 'create', []]],
+      [
+        ['cluster', 'update', ['version']],
+        ['pool-gpu', 'create', []],
+      ],
     );
     assert.equal(result.outputs, null);
     assert.ok(!existsSync(stack.poolFile('gpu')));
@@ -176,7 +213,10 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
     const before = readFileSync(stack.stateFile, 'utf8');
     const { result } = await stack.run('drift-check', spec({ nodePools: [{ name: 'default', size: 5 }] }));
     ok(result);
-    assert.deepEqual(result.summary?.resources.map((r) => [r.name, r.properties]), [['pool-default', ['size']]]);
+    assert.deepEqual(
+      result.summary?.resources.map((r) => [r.name, r.properties]),
+      [['pool-default', ['size']]],
+    );
     assert.equal(readFileSync(stack.stateFile, 'utf8'), before);
   });
 
@@ -185,7 +225,10 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
     writeFileSync(stack.poolFile('default'), JSON.stringify({ name: 'default', size: 9, tags: {} }));
     const { result } = await stack.run('refresh', spec({ nodePools: [{ name: 'default', size: 5 }] }));
     ok(result);
-    assert.deepEqual(result.summary?.resources.map((r) => [r.name, r.op, r.properties]), [['pool-default', 'update', ['size']]]);
+    assert.deepEqual(
+      result.summary?.resources.map((r) => [r.name, r.op, r.properties]),
+      [['pool-default', 'update', ['size']]],
+    );
     assert.equal(result.outputs?.kubeconfig, '[secret]');
     const again = await stack.run('update', spec({ nodePools: [{ name: 'default', size: 5 }] }));
     ok(again.result);
@@ -204,13 +247,20 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
   it('answers spec-invalid without touching the stack when the spec breaks a rule', async () => {
     const stack = freshStack('eng-invalid');
     const { result } = await stack.run('update', { version: 'latest', nodePools: [] });
-    assert.deepEqual(result.error, { code: 'spec-invalid', title: 'The operation cannot run', detail: 'spec.version: must look like 1.30' });
+    assert.deepEqual(result.error, {
+      code: 'spec-invalid',
+      title: 'The operation cannot run',
+      detail: 'spec.version: must look like 1.30',
+    });
     assert.ok(!existsSync(stack.stateFile), 'a stack was created');
   });
 
   it('recovers a stack left locked with pending operations by a run killed with SIGKILL', async () => {
     const stack = await provisionedStack('eng-recover');
-    const { child, updating } = spawnRun(stack.requestFor('update', spec({ nodePools: [{ name: 'default', size: 8 }], delayMs: 60_000 })), 'report-update');
+    const { child, updating } = spawnRun(
+      stack.requestFor('update', spec({ nodePools: [{ name: 'default', size: 8 }], delayMs: 60_000 })),
+      'report-update',
+    );
     await updating;
     // Let the engine persist the step as a pending operation before the crash.
     await new Promise((r) => setTimeout(r, 1000));
@@ -228,7 +278,13 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
 
     const recovered = await stack.run('update', spec({ nodePools: [{ name: 'default', size: 8 }] }), { recover: true });
     ok(recovered.result);
-    assert.ok(recovered.events.some((e) => e.type === 'log' && /^recovery: lock released with pulumi cancel; cleared 1 pending operation\(s\): updating/.test(String(e.data))));
+    assert.ok(
+      recovered.events.some(
+        (e) =>
+          e.type === 'log' &&
+          /^recovery: lock released with pulumi cancel; cleared 1 pending operation\(s\): updating/.test(String(e.data)),
+      ),
+    );
     assert.deepEqual(stack.lockFiles(), []);
     assert.equal(JSON.parse(readFileSync(stack.stateFile, 'utf8')).checkpoint.latest.pending_operations, undefined);
     assert.equal(sizeIn(stack.poolFile('default')), 8);
@@ -250,7 +306,10 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
   it('cancels mid-run through the AbortSignal and leaves the stack unlocked', { concurrent: false }, async () => {
     const stack = await provisionedStack('eng-cancel');
     const started = Date.now();
-    const { done } = spawnRun(stack.requestFor('update', spec({ nodePools: [{ name: 'default', size: 7 }], delayMs: 2500 })), 'abort-on-update');
+    const { done } = spawnRun(
+      stack.requestFor('update', spec({ nodePools: [{ name: 'default', size: 7 }], delayMs: 2500 })),
+      'abort-on-update',
+    );
     const result = await done;
     assert.equal(result.status, 'cancelled', JSON.stringify(result.error));
     assert.equal(result.error?.code, 'cancelled');

@@ -27,8 +27,13 @@ describe('runInChildProcess', () => {
     return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
   };
   const request = (kind: OperationKind, spec: Record<string, unknown>, recover = false): EngineRequest => ({
-    operationId: `op-${kind}`, kind, stackName: STACK, blueprint: 'local-files', recover,
-    spec: { version: '1.30', nodePools: [{ name: 'default', size: 2 }], ...spec }, context: { clusterName: STACK, team: 'alpha', labels: {} },
+    operationId: `op-${kind}`,
+    kind,
+    stackName: STACK,
+    blueprint: 'local-files',
+    recover,
+    spec: { version: '1.30', nodePools: [{ name: 'default', size: 2 }], ...spec },
+    context: { clusterName: STACK, team: 'alpha', labels: {} },
   });
   const isUpdateStep = (e: EngineEvent) => (e.data as any)?.resourcePreEvent?.metadata?.op === 'update';
 
@@ -38,7 +43,9 @@ describe('runInChildProcess', () => {
     const events: EngineEvent[] = [];
     const started = Date.now();
     const result = await runInChildProcess(req, {
-      childConfig, cancelGraceMs, signal: abort.signal,
+      childConfig,
+      cancelGraceMs,
+      signal: abort.signal,
       // As the worker gives it, plus a mark by which `leftovers` recognises this test's job children.
       processEnv: { ...engineEnvironment(process.env), CLUSTERD_TEST_MARK: dataDir },
       onEvent: (e) => {
@@ -57,20 +64,22 @@ describe('runInChildProcess', () => {
    */
   function leftovers(): string[] {
     const marks = [`PULUMI_HOME=${path.join(dataDir, 'pulumi-home')}`, `CLUSTERD_TEST_MARK=${dataDir}`];
-    return execFileSync('ps', ['-A', '-o', 'pid=,args='], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => /^\s*(\d+)\s+(.*)$/.exec(l))
-      .filter((m): m is RegExpExecArray => !!m && Number(m[1]) !== process.pid && /pulumi|child-entry/.test(m[2]!))
-      .filter((m) => {
-        try {
-          const environ = readFileSync(`/proc/${m[1]}/environ`, 'utf8').split('\0');
-          return marks.some((mark) => environ.includes(mark));
-        } catch {
-          return false;
-        }
-      })
-      // The whole command line: the job child's script comes after the loader's long path.
-      .map((m) => `${m[1]} ${m[2]}`);
+    return (
+      execFileSync('ps', ['-A', '-o', 'pid=,args='], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => /^\s*(\d+)\s+(.*)$/.exec(l))
+        .filter((m): m is RegExpExecArray => !!m && Number(m[1]) !== process.pid && /pulumi|child-entry/.test(m[2]!))
+        .filter((m) => {
+          try {
+            const environ = readFileSync(`/proc/${m[1]}/environ`, 'utf8').split('\0');
+            return marks.some((mark) => environ.includes(mark));
+          } catch {
+            return false;
+          }
+        })
+        // The whole command line: the job child's script comes after the loader's long path.
+        .map((m) => `${m[1]} ${m[2]}`)
+    );
   }
   async function assertNothingLeft(withinMs = 3_000) {
     const deadline = Date.now() + withinMs;
@@ -109,7 +118,10 @@ describe('runInChildProcess', () => {
     assert.ok(sawPulumiWhileRunning, 'the leftovers probe did not see the running CLI');
     assert.ok(events.some((e) => e.type === 'log') && events.some((e) => e.type === 'engine'));
     const sequences = events.filter((e) => e.type === 'engine').map((e) => (e.data as { sequence: number }).sequence);
-    assert.deepEqual(sequences, [...sequences].sort((a, b) => a - b));
+    assert.deepEqual(
+      sequences,
+      [...sequences].sort((a, b) => a - b),
+    );
     assert.ok(events.some((e) => (e.data as any)?.summaryEvent?.result === 'succeeded'));
     await assertNothingLeft();
   });
@@ -123,7 +135,10 @@ describe('runInChildProcess', () => {
   });
 
   it('kills the whole process tree when the cancel outlasts the grace, and the next run recovers', async () => {
-    const { result, ms } = await run(request('update', { nodePools: [{ name: 'default', size: 4 }], delayMs: 60_000 }), { abortOnUpdate: true, cancelGraceMs: 100 });
+    const { result, ms } = await run(request('update', { nodePools: [{ name: 'default', size: 4 }], delayMs: 60_000 }), {
+      abortOnUpdate: true,
+      cancelGraceMs: 100,
+    });
     assert.equal(result.status, 'cancelled');
     assert.equal(result.error?.code, 'engine-killed');
     assert.equal(result.error?.title, 'The engine was killed');
@@ -161,7 +176,9 @@ describe('runInChildProcess', () => {
         onEvent: (e) => { if (e.data?.resourcePreEvent?.metadata?.op === 'update') console.log('UPDATING'); } });`;
     const config = { childConfig, request: request('update', { nodePools: [{ name: 'default', size: 6 }], delayMs: 1500 }, true) };
     const worker = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1', CHILD_TEST_CONFIG: JSON.stringify(config) },
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_NO_WARNINGS: '1', CHILD_TEST_CONFIG: JSON.stringify(config) },
     });
     await new Promise<void>((resolve, reject) => {
       worker.stdout.on('data', (d: Buffer) => d.toString().includes('UPDATING') && resolve());

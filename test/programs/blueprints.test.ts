@@ -41,7 +41,10 @@ function undescribed(schema: any, at = 'spec'): string[] {
 
 describe('the built-in blueprints', () => {
   it('are eks and gke, each with rules, drift noise and a program', () => {
-    assert.deepEqual(builtInBlueprints.map((b) => b.name), ['eks', 'gke']);
+    assert.deepEqual(
+      builtInBlueprints.map((b) => b.name),
+      ['eks', 'gke'],
+    );
     for (const b of builtInBlueprints) {
       assert.equal(typeof b.description, 'string');
       assert.equal(typeof b.validateChange, 'function');
@@ -54,7 +57,10 @@ describe('the built-in blueprints', () => {
   it('register in the service registry under their names', () => {
     const registry = new BlueprintRegistry();
     for (const b of builtInBlueprints) registry.register(b);
-    assert.deepEqual(registry.list().map((b) => b.name), ['eks', 'gke']);
+    assert.deepEqual(
+      registry.list().map((b) => b.name),
+      ['eks', 'gke'],
+    );
   });
 
   it('describe every spec field in their JSON Schema (GET /v1/blueprints and OpenAPI)', () => {
@@ -66,7 +72,9 @@ describe('the built-in blueprints', () => {
   });
 
   it('ignore only provider-owned noise in drift checks', () => {
-    const noise = Object.fromEntries(builtInBlueprints.map((b) => [b.name, b.driftNoise!.map((r) => `${r.type}:${r.properties.join(',')}`)]));
+    const noise = Object.fromEntries(
+      builtInBlueprints.map((b) => [b.name, b.driftNoise!.map((r) => `${r.type}:${r.properties.join(',')}`)]),
+    );
     assert.deepEqual(noise, {
       eks: ['aws:eks/cluster:Cluster:platformVersion'],
       gke: [
@@ -83,7 +91,9 @@ describe('the built-in blueprints', () => {
 
 describe('programFor', () => {
   it('refuses a blueprint it does not know', () => {
-    assert.throws(() => programFor('aks' as never, {} as never, { clusterName: 'x', team: 't', labels: {} }), { message: 'no built-in blueprint named "aks"' });
+    assert.throws(() => programFor('aks' as never, {} as never, { clusterName: 'x', team: 't', labels: {} }), {
+      message: 'no built-in blueprint named "aks"',
+    });
   });
 
   it('builds a program without loading any provider SDK until the program runs', () => {

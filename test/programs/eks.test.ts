@@ -93,19 +93,28 @@ describe('the eks program', () => {
       assert.equal(find(resources, 'aws:ec2/vpc:Vpc', 'vpc').inputs.cidrBlock, '10.0.0.0/16');
       const privates = ofType(resources, 'aws:ec2/subnet:Subnet').filter((s) => s.name.startsWith('private-'));
       const publics = ofType(resources, 'aws:ec2/subnet:Subnet').filter((s) => s.name.startsWith('public-'));
-      assert.deepEqual(privates.map((s) => [s.inputs.cidrBlock, s.inputs.availabilityZone]), [
-        ['10.0.0.0/19', 'eu-west-1a'],
-        ['10.0.32.0/19', 'eu-west-1b'],
-        ['10.0.64.0/19', 'eu-west-1c'],
-      ]);
-      assert.deepEqual(publics.map((s) => s.inputs.cidrBlock), ['10.0.224.0/22', '10.0.228.0/22', '10.0.232.0/22']);
+      assert.deepEqual(
+        privates.map((s) => [s.inputs.cidrBlock, s.inputs.availabilityZone]),
+        [
+          ['10.0.0.0/19', 'eu-west-1a'],
+          ['10.0.32.0/19', 'eu-west-1b'],
+          ['10.0.64.0/19', 'eu-west-1c'],
+        ],
+      );
+      assert.deepEqual(
+        publics.map((s) => s.inputs.cidrBlock),
+        ['10.0.224.0/22', '10.0.228.0/22', '10.0.232.0/22'],
+      );
       for (const s of privates) assert.equal(s.inputs.tags['kubernetes.io/role/internal-elb'], '1');
       for (const s of publics) assert.equal(s.inputs.tags['kubernetes.io/role/elb'], '1');
       for (const s of [...privates, ...publics]) assert.equal(s.inputs.tags['kubernetes.io/cluster/prod-eu'], 'shared');
       assert.equal(ofType(resources, 'aws:ec2/natGateway:NatGateway').length, 3);
       assert.equal(ofType(resources, 'aws:ec2/internetGateway:InternetGateway').length, 1);
       const privateRoutes = ofType(resources, 'aws:ec2/routeTable:RouteTable').filter((r) => r.name.startsWith('private-'));
-      assert.deepEqual(privateRoutes.map((r) => r.inputs.routes[0].natGatewayId), ['nat-0-id', 'nat-1-id', 'nat-2-id']);
+      assert.deepEqual(
+        privateRoutes.map((r) => r.inputs.routes[0].natGatewayId),
+        ['nat-0-id', 'nat-1-id', 'nat-2-id'],
+      );
     });
 
     it('runs one managed node group per pool in the private subnets, with sizes, version, labels and a hardened launch template', () => {
@@ -118,9 +127,14 @@ describe('the eks program', () => {
       assert.deepEqual(group.subnetIds, ['private-0-id', 'private-1-id', 'private-2-id']);
       assert.deepEqual(group.launchTemplate, { id: 'general-nodes-id', version: '1' });
       const template = find(resources, 'aws:ec2/launchTemplate:LaunchTemplate', 'general-nodes').inputs;
-      assert.deepEqual(template.blockDeviceMappings, [{ deviceName: '/dev/xvda', ebs: { volumeSize: 100, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }]);
+      assert.deepEqual(template.blockDeviceMappings, [
+        { deviceName: '/dev/xvda', ebs: { volumeSize: 100, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } },
+      ]);
       assert.equal(template.metadataOptions.httpTokens, 'required');
-      assert.deepEqual(template.tagSpecifications.map((t: { resourceType: string }) => t.resourceType), ['instance', 'volume', 'network-interface']);
+      assert.deepEqual(
+        template.tagSpecifications.map((t: { resourceType: string }) => t.resourceType),
+        ['instance', 'volume', 'network-interface'],
+      );
     });
 
     it('tags every taggable AWS resource, and every EKS component, with the spec tags, clusterd-cluster and clusterd-team', () => {
@@ -128,7 +142,8 @@ describe('the eks program', () => {
       const taggable = resources.filter((r) => (r.type.startsWith('aws:') || r.type.startsWith('eks:')) && !UNTAGGABLE.has(r.type));
       assert.ok(taggable.length >= 25, `only ${taggable.length} taggable resources`);
       for (const r of taggable) {
-        for (const [key, value] of Object.entries(expected)) assert.equal(r.inputs.tags?.[key], value, `${r.type}::${r.name} lacks tag ${key}`);
+        for (const [key, value] of Object.entries(expected))
+          assert.equal(r.inputs.tags?.[key], value, `${r.type}::${r.name} lacks tag ${key}`);
       }
       for (const spec of find(resources, 'aws:ec2/launchTemplate:LaunchTemplate', 'general-nodes').inputs.tagSpecifications) {
         assert.equal(spec.tags['clusterd-cluster'], 'prod-eu');
@@ -146,8 +161,12 @@ describe('the eks program', () => {
 
     it('creates nothing outside the cluster component', () => {
       const roots = resources.filter((r) => !r.parent);
-      assert.deepEqual(roots.map((r) => r.type), ['clusterd:eks:Cluster']);
-      for (const r of resources.filter((r) => r.parent)) assert.equal(ancestors(resources, r).at(-1), 'clusterd:eks:Cluster', `${r.type}::${r.name}`);
+      assert.deepEqual(
+        roots.map((r) => r.type),
+        ['clusterd:eks:Cluster'],
+      );
+      for (const r of resources.filter((r) => r.parent))
+        assert.equal(ancestors(resources, r).at(-1), 'clusterd:eks:Cluster', `${r.type}::${r.name}`);
     });
 
     it('installs the baseline and the default add-ons through the Kubernetes provider bound to this cluster', async () => {
@@ -159,7 +178,11 @@ describe('the eks program', () => {
       const objects = resources.filter((r) => r.type.startsWith('kubernetes:'));
       assert.ok(objects.length >= 8);
       for (const r of objects) assert.equal(r.provider, ref, `${r.type}::${r.name}`);
-      const releases = ofType(resources, 'kubernetes:helm.sh/v3:Release').map((r) => [r.inputs.chart, r.inputs.version, r.inputs.repositoryOpts.repo]);
+      const releases = ofType(resources, 'kubernetes:helm.sh/v3:Release').map((r) => [
+        r.inputs.chart,
+        r.inputs.version,
+        r.inputs.repositoryOpts.repo,
+      ]);
       assert.deepEqual(releases.sort(), [
         ['cert-manager', 'v1.18.2', 'https://charts.jetstack.io'],
         ['metrics-server', '3.13.0', 'https://kubernetes-sigs.github.io/metrics-server/'],
@@ -177,13 +200,30 @@ describe('the eks program', () => {
       const binding = find(resources, 'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', 'payments-team-admin').inputs;
       assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' });
       assert.deepEqual(binding.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'clusterd:team:payments' }]);
-      assert.deepEqual(find(resources, 'kubernetes:core/v1:ResourceQuota', 'payments-quota').inputs.spec.hard, { 'requests.cpu': '32', 'requests.memory': '128Gi', pods: '500' });
-      assert.deepEqual(find(resources, 'kubernetes:core/v1:LimitRange', 'payments-limits').inputs.spec.limits[0].defaultRequest, { cpu: '100m', memory: '128Mi' });
-      assert.deepEqual(find(resources, 'kubernetes:networking.k8s.io/v1:NetworkPolicy', 'payments-default-deny').inputs.spec, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+      assert.deepEqual(find(resources, 'kubernetes:core/v1:ResourceQuota', 'payments-quota').inputs.spec.hard, {
+        'requests.cpu': '32',
+        'requests.memory': '128Gi',
+        pods: '500',
+      });
+      assert.deepEqual(find(resources, 'kubernetes:core/v1:LimitRange', 'payments-limits').inputs.spec.limits[0].defaultRequest, {
+        cpu: '100m',
+        memory: '128Mi',
+      });
+      assert.deepEqual(find(resources, 'kubernetes:networking.k8s.io/v1:NetworkPolicy', 'payments-default-deny').inputs.spec, {
+        podSelector: {},
+        policyTypes: ['Ingress', 'Egress'],
+      });
     });
 
     it('returns endpoint, certificateAuthority, clusterId, oidcIssuer, nodePools and kubeconfig', async () => {
-      assert.deepEqual(Object.keys(outputs).sort(), ['certificateAuthority', 'clusterId', 'endpoint', 'kubeconfig', 'nodePools', 'oidcIssuer']);
+      assert.deepEqual(Object.keys(outputs).sort(), [
+        'certificateAuthority',
+        'clusterId',
+        'endpoint',
+        'kubeconfig',
+        'nodePools',
+        'oidcIssuer',
+      ]);
       assert.equal(await valueOf(outputs.endpoint), 'https://ABCDEF.gr7.eu-west-1.eks.amazonaws.com');
       assert.equal(await valueOf(outputs.certificateAuthority), 'Q0EtREFUQQ==');
       assert.equal(await valueOf(outputs.clusterId), 'arn:aws:eks:eu-west-1:123456789012:cluster/prod-eu');
@@ -204,10 +244,23 @@ describe('the eks program', () => {
       const spec = parse({
         version: '1.32',
         endpoint: { access: 'private' },
-        network: { mode: 'existing', vpcId: 'vpc-0123456789abcdef0', privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'] },
+        network: {
+          mode: 'existing',
+          vpcId: 'vpc-0123456789abcdef0',
+          privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+        },
         nodePools: [
           { name: 'general', minSize: 3, maxSize: 9, desiredSize: 4, instanceType: 'm7i.xlarge', diskSizeGb: 200 },
-          { name: 'batch', minSize: 0, maxSize: 20, spot: true, instanceType: 'c7g.2xlarge', version: '1.31', labels: { workload: 'batch' }, taints: [{ key: 'batch', effect: 'NoSchedule' }] },
+          {
+            name: 'batch',
+            minSize: 0,
+            maxSize: 20,
+            spot: true,
+            instanceType: 'c7g.2xlarge',
+            version: '1.31',
+            labels: { workload: 'batch' },
+            taints: [{ key: 'batch', effect: 'NoSchedule' }],
+          },
         ],
         addons: { ingressNginx: { enabled: true }, metricsServer: { enabled: false } },
         deletionProtection: false,
@@ -237,7 +290,10 @@ describe('the eks program', () => {
       const batch = find(resources, 'eks:index:ManagedNodeGroup', 'pool-batch').inputs;
       assert.deepEqual(general.scalingConfig, { minSize: 3, maxSize: 9, desiredSize: 4 });
       assert.equal(general.version, '1.32');
-      assert.equal(find(resources, 'aws:ec2/launchTemplate:LaunchTemplate', 'general-nodes').inputs.blockDeviceMappings[0].ebs.volumeSize, 200);
+      assert.equal(
+        find(resources, 'aws:ec2/launchTemplate:LaunchTemplate', 'general-nodes').inputs.blockDeviceMappings[0].ebs.volumeSize,
+        200,
+      );
       assert.equal(batch.capacityType, 'SPOT');
       assert.equal(batch.version, '1.31');
       assert.deepEqual(batch.instanceTypes, ['c7g.2xlarge']);
@@ -265,7 +321,10 @@ describe('the eks program', () => {
       const { resources } = await run(eksBlueprint.program(spec, context));
       assert.equal(ofType(resources, 'aws:ec2/natGateway:NatGateway').length, 1);
       const routes = ofType(resources, 'aws:ec2/routeTable:RouteTable').filter((r) => r.name.startsWith('private-'));
-      assert.deepEqual(routes.map((r) => r.inputs.routes[0].natGatewayId), ['nat-0-id', 'nat-0-id']);
+      assert.deepEqual(
+        routes.map((r) => r.inputs.routes[0].natGatewayId),
+        ['nat-0-id', 'nat-0-id'],
+      );
       const subnets = ofType(resources, 'aws:ec2/subnet:Subnet').map((s) => [s.name, s.inputs.cidrBlock, s.inputs.availabilityZone]);
       assert.deepEqual(subnets, [
         ['public-0', '172.20.14.0/26', 'eu-west-1b'],

@@ -40,7 +40,11 @@ describe('the gke program', () => {
 
     it('makes private nodes with a public endpoint open to any address', () => {
       const cluster = find(resources, 'gcp:container/cluster:Cluster', 'cluster').inputs;
-      assert.deepEqual(cluster.privateClusterConfig, { enablePrivateNodes: true, enablePrivateEndpoint: false, masterIpv4CidrBlock: '172.16.0.0/28' });
+      assert.deepEqual(cluster.privateClusterConfig, {
+        enablePrivateNodes: true,
+        enablePrivateEndpoint: false,
+        masterIpv4CidrBlock: '172.16.0.0/28',
+      });
       assert.deepEqual(cluster.masterAuthorizedNetworksConfig.cidrBlocks, [{ cidrBlock: '0.0.0.0/0', displayName: 'clusterd 0.0.0.0/0' }]);
     });
 
@@ -54,7 +58,10 @@ describe('the gke program', () => {
         { rangeName: 'services', ipCidrRange: '10.20.0.0/20' },
       ]);
       assert.equal(find(resources, 'gcp:compute/router:Router', 'router').inputs.region, 'europe-west1');
-      assert.equal(find(resources, 'gcp:compute/routerNat:RouterNat', 'nat').inputs.sourceSubnetworkIpRangesToNat, 'ALL_SUBNETWORKS_ALL_IP_RANGES');
+      assert.equal(
+        find(resources, 'gcp:compute/routerNat:RouterNat', 'nat').inputs.sourceSubnetworkIpRangesToNat,
+        'ALL_SUBNETWORKS_ALL_IP_RANGES',
+      );
     });
 
     it('gives the nodes a dedicated service account with only the logging, monitoring and image-pull roles', () => {
@@ -100,9 +107,10 @@ describe('the gke program', () => {
     });
 
     it('labels the cluster and every node pool with sanitised spec tags, clusterd-cluster and clusterd-team', () => {
-      const expected = { 'cost_center': 'cc_42', 'clusterd-cluster': 'prod-eu', 'clusterd-team': 'payments' };
+      const expected = { cost_center: 'cc_42', 'clusterd-cluster': 'prod-eu', 'clusterd-team': 'payments' };
       assert.deepEqual(find(resources, 'gcp:container/cluster:Cluster', 'cluster').inputs.resourceLabels, expected);
-      for (const pool of ofType(resources, 'gcp:container/nodePool:NodePool')) assert.deepEqual(pool.inputs.nodeConfig.resourceLabels, expected);
+      for (const pool of ofType(resources, 'gcp:container/nodePool:NodePool'))
+        assert.deepEqual(pool.inputs.nodeConfig.resourceLabels, expected);
     });
 
     it('creates every GCP resource through the explicit provider of the spec project and region', () => {
@@ -115,21 +123,31 @@ describe('the gke program', () => {
     });
 
     it('creates nothing outside the cluster component', () => {
-      assert.deepEqual(resources.filter((r) => !r.parent).map((r) => r.type), ['clusterd:gke:Cluster']);
-      for (const r of resources.filter((r) => r.parent)) assert.equal(ancestors(resources, r).at(-1), 'clusterd:gke:Cluster', `${r.type}::${r.name}`);
+      assert.deepEqual(
+        resources.filter((r) => !r.parent).map((r) => r.type),
+        ['clusterd:gke:Cluster'],
+      );
+      for (const r of resources.filter((r) => r.parent))
+        assert.equal(ancestors(resources, r).at(-1), 'clusterd:gke:Cluster', `${r.type}::${r.name}`);
     });
 
     it('installs cert-manager, and no metrics-server (GKE ships one), through the Kubernetes provider of this cluster', () => {
       const ref = `${find(resources, 'pulumi:providers:kubernetes', 'k8s').urn}::k8s-id`;
       for (const r of resources.filter((r) => r.type.startsWith('kubernetes:'))) assert.equal(r.provider, ref, `${r.type}::${r.name}`);
-      assert.deepEqual(ofType(resources, 'kubernetes:helm.sh/v3:Release').map((r) => `${r.inputs.chart}@${r.inputs.version}`), ['cert-manager@v1.18.2']);
+      assert.deepEqual(
+        ofType(resources, 'kubernetes:helm.sh/v3:Release').map((r) => `${r.inputs.chart}@${r.inputs.version}`),
+        ['cert-manager@v1.18.2'],
+      );
     });
 
     it('returns the endpoint, CA, cluster id, OIDC issuer, pools and a secret kubeconfig using gke-gcloud-auth-plugin', async () => {
       assert.equal(await valueOf(outputs.endpoint), 'https://34.1.2.3');
       assert.equal(await valueOf(outputs.certificateAuthority), 'Q0EtREFUQQ==');
       assert.equal(await valueOf(outputs.clusterId), 'cluster-id');
-      assert.equal(await valueOf(outputs.oidcIssuer), 'https://container.googleapis.com/v1/projects/acme-prod/locations/europe-west1/clusters/prod-eu');
+      assert.equal(
+        await valueOf(outputs.oidcIssuer),
+        'https://container.googleapis.com/v1/projects/acme-prod/locations/europe-west1/clusters/prod-eu',
+      );
       assert.deepEqual(outputs.nodePools, ['general']);
       assert.equal(await pulumi.isSecret(outputs.kubeconfig as pulumi.Output<string>), true);
       const kubeconfig = JSON.parse(await valueOf<string>(outputs.kubeconfig));
@@ -148,7 +166,14 @@ describe('the gke program', () => {
         endpoint: { access: 'private' },
         nodePools: [
           { name: 'general', minSize: 2, maxSize: 6, desiredSize: 4, machineType: 'n2-standard-8', diskSizeGb: 200 },
-          { name: 'spot', minSize: 0, maxSize: 10, spot: true, version: '1.31', taints: [{ key: 'spot', value: 'true', effect: 'NoSchedule' }] },
+          {
+            name: 'spot',
+            minSize: 0,
+            maxSize: 10,
+            spot: true,
+            version: '1.31',
+            taints: [{ key: 'spot', value: 'true', effect: 'NoSchedule' }],
+          },
         ],
         addons: { ingressNginx: { enabled: true, version: '4.12.1' } },
       });
@@ -196,10 +221,21 @@ describe('the gke program', () => {
     it('builds no network, router or NAT and uses the named secondary ranges', async () => {
       const spec = parse({
         privateNodes: { enabled: false },
-        network: { mode: 'existing', network: 'shared-vpc', subnetwork: 'projects/host/regions/europe-west1/subnetworks/gke', podsRangeName: 'gke-pods', servicesRangeName: 'gke-services' },
+        network: {
+          mode: 'existing',
+          network: 'shared-vpc',
+          subnetwork: 'projects/host/regions/europe-west1/subnetworks/gke',
+          podsRangeName: 'gke-pods',
+          servicesRangeName: 'gke-services',
+        },
       });
       const { resources } = await run(gkeBlueprint.program(spec, context));
-      for (const type of ['gcp:compute/network:Network', 'gcp:compute/subnetwork:Subnetwork', 'gcp:compute/router:Router', 'gcp:compute/routerNat:RouterNat']) {
+      for (const type of [
+        'gcp:compute/network:Network',
+        'gcp:compute/subnetwork:Subnetwork',
+        'gcp:compute/router:Router',
+        'gcp:compute/routerNat:RouterNat',
+      ]) {
         assert.equal(ofType(resources, type).length, 0, type);
       }
       const cluster = find(resources, 'gcp:container/cluster:Cluster', 'cluster').inputs;

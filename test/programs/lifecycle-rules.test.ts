@@ -6,7 +6,8 @@ const eksBp = builtInBlueprints.find((b) => b.name === 'eks')!;
 const gkeBp = builtInBlueprints.find((b) => b.name === 'gke')!;
 const teamRoleArn = 'arn:aws:iam::123456789012:role/payments-admins';
 const eks = (spec: Record<string, unknown>) => eksSpecSchema.parse({ region: 'eu-west-1', access: { teamRoleArn }, ...spec });
-const gke = (spec: Record<string, unknown>) => gkeSpecSchema.parse({ projectId: 'acme-prod', region: 'europe-west1', access: { teamGroup: 'payments@acme.example' }, ...spec });
+const gke = (spec: Record<string, unknown>) =>
+  gkeSpecSchema.parse({ projectId: 'acme-prod', region: 'europe-west1', access: { teamGroup: 'payments@acme.example' }, ...spec });
 
 interface Case {
   it: string;
@@ -24,13 +25,21 @@ const eksCases: Case[] = [
     it: 'refuses skipping a minor version',
     from: { version: '1.31' },
     to: { version: '1.33' },
-    expect: [{ field: 'spec.version', rule: 'version_skip', message: 'cannot go from 1.31 to 1.33 in one change: upgrade one minor version at a time (1.32 next)' }],
+    expect: [
+      {
+        field: 'spec.version',
+        rule: 'version_skip',
+        message: 'cannot go from 1.31 to 1.33 in one change: upgrade one minor version at a time (1.32 next)',
+      },
+    ],
   },
   {
     it: 'refuses a downgrade',
     from: { version: '1.33' },
     to: { version: '1.32' },
-    expect: [{ field: 'spec.version', rule: 'version_downgrade', message: 'cannot go from 1.33 down to 1.32: downgrades are not supported' }],
+    expect: [
+      { field: 'spec.version', rule: 'version_downgrade', message: 'cannot go from 1.33 down to 1.32: downgrades are not supported' },
+    ],
   },
   {
     it: 'allows the control plane to move ahead of pinned pools within the skew',
@@ -48,19 +57,37 @@ const eksCases: Case[] = [
     it: 'refuses a pool skipping a minor version to catch up',
     from: { version: '1.33', nodePools: [{ name: 'general', version: '1.31' }] },
     to: { version: '1.33', nodePools: [{ name: 'general', version: '1.33' }] },
-    expect: [{ field: 'spec.nodePools.0.version', rule: 'version_skip', message: 'node pool "general" cannot go from 1.31 to 1.33 in one change: upgrade one minor version at a time (1.32 next)' }],
+    expect: [
+      {
+        field: 'spec.nodePools.0.version',
+        rule: 'version_skip',
+        message: 'node pool "general" cannot go from 1.31 to 1.33 in one change: upgrade one minor version at a time (1.32 next)',
+      },
+    ],
   },
   {
     it: 'refuses a pool that stops pinning and would jump with the control plane',
     from: { version: '1.32', nodePools: [{ name: 'general', version: '1.31' }] },
     to: { version: '1.33', nodePools: [{ name: 'general' }] },
-    expect: [{ field: 'spec.nodePools.0.version', rule: 'version_skip', message: 'node pool "general" cannot go from 1.31 to 1.33 in one change: upgrade one minor version at a time (1.32 next)' }],
+    expect: [
+      {
+        field: 'spec.nodePools.0.version',
+        rule: 'version_skip',
+        message: 'node pool "general" cannot go from 1.31 to 1.33 in one change: upgrade one minor version at a time (1.32 next)',
+      },
+    ],
   },
   {
     it: 'refuses a pool downgrade',
     from: { version: '1.33', nodePools: [{ name: 'general' }] },
     to: { version: '1.33', nodePools: [{ name: 'general', version: '1.32' }] },
-    expect: [{ field: 'spec.nodePools.0.version', rule: 'version_downgrade', message: 'node pool "general" cannot go from 1.33 down to 1.32: downgrades are not supported' }],
+    expect: [
+      {
+        field: 'spec.nodePools.0.version',
+        rule: 'version_downgrade',
+        message: 'node pool "general" cannot go from 1.33 down to 1.32: downgrades are not supported',
+      },
+    ],
   },
   {
     it: 'allows scaling in place',
@@ -98,19 +125,33 @@ const eksCases: Case[] = [
     it: 'refuses switching a pool to spot without allowReplace, naming the pool by its new index',
     from: { nodePools: [{ name: 'a' }, { name: 'b' }] },
     to: { nodePools: [{ name: 'b', spot: true }, { name: 'a' }] },
-    expect: [{ field: 'spec.nodePools.0.spot', rule: 'replacement_requires_allow_replace', message: `changing spot of node pool "b" (false → true) replaces the pool: its nodes are deleted and new ones created; ${ALLOW}` }],
+    expect: [
+      {
+        field: 'spec.nodePools.0.spot',
+        rule: 'replacement_requires_allow_replace',
+        message: `changing spot of node pool "b" (false → true) replaces the pool: its nodes are deleted and new ones created; ${ALLOW}`,
+      },
+    ],
   },
   {
     it: 'refuses removing a pool without allowReplace',
     from: { nodePools: [{ name: 'general' }, { name: 'batch' }] },
     to: { nodePools: [{ name: 'general' }] },
-    expect: [{ field: 'spec.nodePools', rule: 'replacement_requires_allow_replace', message: `removes node pool "batch" and its nodes; ${ALLOW}` }],
+    expect: [
+      { field: 'spec.nodePools', rule: 'replacement_requires_allow_replace', message: `removes node pool "batch" and its nodes; ${ALLOW}` },
+    ],
   },
   {
     it: 'refuses moving the cluster to another region without allowReplace',
     from: {},
     to: { region: 'eu-central-1' },
-    expect: [{ field: 'spec.region', rule: 'replacement_requires_allow_replace', message: `changing region (eu-west-1 → eu-central-1) replaces the whole cluster, its node pools and everything running on it; ${ALLOW}` }],
+    expect: [
+      {
+        field: 'spec.region',
+        rule: 'replacement_requires_allow_replace',
+        message: `changing region (eu-west-1 → eu-central-1) replaces the whole cluster, its node pools and everything running on it; ${ALLOW}`,
+      },
+    ],
   },
   {
     it: 'refuses another network without allowReplace',
@@ -124,20 +165,40 @@ const eksCases: Case[] = [
       },
     ],
   },
-  { it: 'allows endpoint, logging and tag changes in place', from: {}, to: { endpoint: { access: 'private' }, logging: ['api', 'audit'], tags: { env: 'prod' } }, expect: [] },
-  { it: 'allows patching an add-on to a newer catalog version', from: { addons: { certManager: { version: 'v1.17.2' } } }, to: { addons: { certManager: { version: 'v1.18.2' } } }, expect: [] },
+  {
+    it: 'allows endpoint, logging and tag changes in place',
+    from: {},
+    to: { endpoint: { access: 'private' }, logging: ['api', 'audit'], tags: { env: 'prod' } },
+    expect: [],
+  },
+  {
+    it: 'allows patching an add-on to a newer catalog version',
+    from: { addons: { certManager: { version: 'v1.17.2' } } },
+    to: { addons: { certManager: { version: 'v1.18.2' } } },
+    expect: [],
+  },
   {
     it: 'refuses moving an add-on back to an older catalog version',
     from: { addons: { certManager: { version: 'v1.18.2' } } },
     to: { addons: { certManager: { version: 'v1.17.2' } } },
-    expect: [{ field: 'spec.addons.certManager.version', rule: 'addon_downgrade', message: 'cannot go from v1.18.2 back to v1.17.2: add-ons move forward through the catalog only' }],
+    expect: [
+      {
+        field: 'spec.addons.certManager.version',
+        rule: 'addon_downgrade',
+        message: 'cannot go from v1.18.2 back to v1.17.2: add-ons move forward through the catalog only',
+      },
+    ],
   },
   {
     it: 'reports every broken rule at once',
     from: { version: '1.31', nodePools: [{ name: 'general', instanceType: 'm6i.large' }] },
     to: { version: '1.33', nodePools: [{ name: 'general', instanceType: 'm6i.xlarge' }] },
     expect: [
-      { field: 'spec.version', rule: 'version_skip', message: 'cannot go from 1.31 to 1.33 in one change: upgrade one minor version at a time (1.32 next)' },
+      {
+        field: 'spec.version',
+        rule: 'version_skip',
+        message: 'cannot go from 1.31 to 1.33 in one change: upgrade one minor version at a time (1.32 next)',
+      },
       {
         field: 'spec.nodePools.0.instanceType',
         rule: 'replacement_requires_allow_replace',
@@ -153,7 +214,13 @@ const gkeCases: Case[] = [
     it: 'refuses skipping a minor version',
     from: { version: '1.32' },
     to: { version: '1.34' },
-    expect: [{ field: 'spec.version', rule: 'version_skip', message: 'cannot go from 1.32 to 1.34 in one change: upgrade one minor version at a time (1.33 next)' }],
+    expect: [
+      {
+        field: 'spec.version',
+        rule: 'version_skip',
+        message: 'cannot go from 1.32 to 1.34 in one change: upgrade one minor version at a time (1.33 next)',
+      },
+    ],
   },
   {
     it: 'allows a new machine type and disk size in place (GKE upgrades the nodes, the pool stays)',
@@ -166,7 +233,11 @@ const gkeCases: Case[] = [
     from: {},
     to: { privateNodes: { enabled: false } },
     expect: [
-      { field: 'spec.privateNodes.enabled', rule: 'replacement_requires_allow_replace', message: `changing privateNodes.enabled (true → false) replaces the whole cluster, its node pools and everything running on it; ${ALLOW}` },
+      {
+        field: 'spec.privateNodes.enabled',
+        rule: 'replacement_requires_allow_replace',
+        message: `changing privateNodes.enabled (true → false) replaces the whole cluster, its node pools and everything running on it; ${ALLOW}`,
+      },
     ],
   },
   {
@@ -185,13 +256,25 @@ const gkeCases: Case[] = [
     it: 'refuses another project without allowReplace',
     from: {},
     to: { projectId: 'acme-prod-2' },
-    expect: [{ field: 'spec.projectId', rule: 'replacement_requires_allow_replace', message: `changing projectId (acme-prod → acme-prod-2) replaces the whole cluster, its node pools and everything running on it; ${ALLOW}` }],
+    expect: [
+      {
+        field: 'spec.projectId',
+        rule: 'replacement_requires_allow_replace',
+        message: `changing projectId (acme-prod → acme-prod-2) replaces the whole cluster, its node pools and everything running on it; ${ALLOW}`,
+      },
+    ],
   },
   {
     it: 'refuses making a pool spot without allowReplace',
     from: { nodePools: [{ name: 'system' }, { name: 'general' }] },
     to: { nodePools: [{ name: 'system' }, { name: 'general', spot: true }] },
-    expect: [{ field: 'spec.nodePools.1.spot', rule: 'replacement_requires_allow_replace', message: `changing spot of node pool "general" (false → true) replaces the pool: its nodes are deleted and new ones created; ${ALLOW}` }],
+    expect: [
+      {
+        field: 'spec.nodePools.1.spot',
+        rule: 'replacement_requires_allow_replace',
+        message: `changing spot of node pool "general" (false → true) replaces the pool: its nodes are deleted and new ones created; ${ALLOW}`,
+      },
+    ],
   },
   { it: 'accepts a replacement with allowReplace', from: {}, to: { region: 'europe-west4' }, allowReplace: true, expect: [] },
   { it: 'allows changing the release channel in place', from: {}, to: { releaseChannel: 'STABLE' }, expect: [] },
@@ -225,7 +308,11 @@ describe('a destroy', () => {
   ] as const) {
     it(`of an ${name} cluster is refused while deletion protection is on`, () => {
       assert.deepEqual(bp.validateDestroy!(parse({})), [
-        { field: 'spec.deletionProtection', rule: 'deletion_protection', message: 'is on: turn it off first (PATCH {"spec": {"deletionProtection": false}}), then destroy' },
+        {
+          field: 'spec.deletionProtection',
+          rule: 'deletion_protection',
+          message: 'is on: turn it off first (PATCH {"spec": {"deletionProtection": false}}), then destroy',
+        },
       ]);
     });
 

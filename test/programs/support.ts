@@ -72,7 +72,10 @@ export async function installMocks(): Promise<void> {
           case 'aws:index/getAvailabilityZones:getAvailabilityZones':
             return { names: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'], zoneIds: ['euw1-az1', 'euw1-az2', 'euw1-az3'] };
           case 'gcp:container/getEngineVersions:getEngineVersions':
-            return { latestNodeVersion: `${args.inputs.versionPrefix}5-gke.1000`, latestMasterVersion: `${args.inputs.versionPrefix}5-gke.1000` };
+            return {
+              latestNodeVersion: `${args.inputs.versionPrefix}5-gke.1000`,
+              latestMasterVersion: `${args.inputs.versionPrefix}5-gke.1000`,
+            };
           default:
             return args.inputs;
         }

@@ -13,23 +13,52 @@ describe('ClusterService.create', () => {
   it('records the cluster provisioning at generation 1 and hands its one provision to the queue', async ({ world }) => {
     const { cluster, operation } = await world.clusters.create(alpha, createBody('alpha-one', { labels: { env: 'dev' } }));
     assert.deepEqual(
-      { name: cluster.name, team: cluster.team, status: cluster.status, generation: cluster.generation, labels: cluster.labels, driftPolicy: cluster.driftPolicy, expiresAt: cluster.expiresAt },
-      { name: 'alpha-one', team: 'alpha', status: 'provisioning', generation: 1, labels: { env: 'dev' }, driftPolicy: 'notify', expiresAt: null },
+      {
+        name: cluster.name,
+        team: cluster.team,
+        status: cluster.status,
+        generation: cluster.generation,
+        labels: cluster.labels,
+        driftPolicy: cluster.driftPolicy,
+        expiresAt: cluster.expiresAt,
+      },
+      {
+        name: 'alpha-one',
+        team: 'alpha',
+        status: 'provisioning',
+        generation: 1,
+        labels: { env: 'dev' },
+        driftPolicy: 'notify',
+        expiresAt: null,
+      },
     );
     assert.deepEqual(
-      { kind: operation.kind, status: operation.status, clusterId: operation.clusterId, generation: operation.generation, requestedBy: operation.requestedBy },
+      {
+        kind: operation.kind,
+        status: operation.status,
+        clusterId: operation.clusterId,
+        generation: operation.generation,
+        requestedBy: operation.requestedBy,
+      },
       { kind: 'provision', status: 'queued', clusterId: cluster.id, generation: 1, requestedBy: 'alpha-ci (team alpha)' },
     );
     assert.deepEqual(operation.spec, cluster.spec, 'the provision carries the desired spec, defaults filled in');
     assert.equal(cluster.spec.version, '1.33');
-    assert.deepEqual(world.ports.operations.dispatched.map((o) => o.id), [operation.id]);
+    assert.deepEqual(
+      world.ports.operations.dispatched.map((o) => o.id),
+      [operation.id],
+    );
   });
 
   it('answers 409 to a name already taken, by any team, and records and queues nothing more', async ({ world }) => {
     await world.clusters.create(alpha, createBody('taken'));
     const before = await world.records();
     for (const who of [alpha, beta]) {
-      assert.deepEqual(await refusal(world.clusters.create(who, createBody('taken'))), { status: 409, detail: 'a cluster named "taken" already exists', errors: [] });
+      assert.deepEqual(await refusal(world.clusters.create(who, createBody('taken'))), {
+        status: 409,
+        detail: 'a cluster named "taken" already exists',
+        errors: [],
+      });
     }
     assert.deepEqual(await world.records(), before);
     assert.equal(world.ports.operations.dispatched.length, 1);
@@ -37,11 +66,21 @@ describe('ClusterService.create', () => {
 
   const refused: Array<[string, Principal, CreateClusterBody, string[]]> = [
     ['an unknown blueprint', alpha, createBody('c-one', { blueprint: 'aks' }), ['blueprint|enum']],
-    ['a spec the blueprint refuses', alpha, createBody('c-one', { spec: eksSpec({ region: 'europe-west1', colour: 'red' }) }), ['spec.colour|unknown_field', 'spec.region|invalid_format']],
+    [
+      'a spec the blueprint refuses',
+      alpha,
+      createBody('c-one', { spec: eksSpec({ region: 'europe-west1', colour: 'red' }) }),
+      ['spec.colour|unknown_field', 'spec.region|invalid_format'],
+    ],
     ['an admin token naming no team', admin, createBody('c-one'), ['team|required']],
     ['a team token naming another team', alpha, createBody('c-one', { team: 'beta' }), ['team|own_team']],
     ['an expiry in the past', alpha, createBody('c-one', { expiresAt: at(NOW - 1) }), ['expiresAt|future']],
-    ['an expiry while deletion protection would refuse the destroy', alpha, createBody('c-one', { ttl: '2h', spec: eksSpec({ deletionProtection: true }) }), ['ttl|destroyable']],
+    [
+      'an expiry while deletion protection would refuse the destroy',
+      alpha,
+      createBody('c-one', { ttl: '2h', spec: eksSpec({ deletionProtection: true }) }),
+      ['ttl|destroyable'],
+    ],
   ];
   for (const [what, who, body, errors] of refused) {
     it(`answers 400 naming the field and rule for ${what}, and records nothing`, async ({ world }) => {
@@ -79,8 +118,14 @@ describe('ClusterService.update', () => {
     await world.clusters.create(alpha, createBody('merge-one', { spec: eksSpec({ tags: { a: '1' } }), labels: { env: 'dev' } }));
     const { cluster, operation } = await world.clusters.update(alpha, 'merge-one', { spec: { tags: { b: '2' } }, labels: { tier: 'web' } });
     assert.deepEqual([cluster.generation, cluster.spec.tags, cluster.labels], [2, { a: '1', b: '2' }, { tier: 'web' }]);
-    assert.deepEqual([operation?.kind, operation?.status, operation?.generation, operation?.spec?.tags], ['update', 'queued', 2, { a: '1', b: '2' }]);
-    assert.deepEqual(world.ports.operations.dispatched.map((o) => o.kind), ['provision', 'update']);
+    assert.deepEqual(
+      [operation?.kind, operation?.status, operation?.generation, operation?.spec?.tags],
+      ['update', 'queued', 2, { a: '1', b: '2' }],
+    );
+    assert.deepEqual(
+      world.ports.operations.dispatched.map((o) => o.kind),
+      ['provision', 'update'],
+    );
   });
 
   it('changes settings alone at once, with no operation', async ({ world }) => {
@@ -111,12 +156,23 @@ describe('ClusterService.destroy', () => {
     assert.deepEqual([cluster.status, operation.kind], ['destroying', 'destroy']);
     const before = await world.records();
     const detail = (what: string) => `cluster "doomed" has a destroy queued (operation ${operation.id}); cannot ${what} it`;
-    assert.deepEqual(await refusal(world.clusters.update(alpha, 'doomed', { labels: {} })), { status: 409, detail: detail('update'), errors: [] });
+    assert.deepEqual(await refusal(world.clusters.update(alpha, 'doomed', { labels: {} })), {
+      status: 409,
+      detail: detail('update'),
+      errors: [],
+    });
     assert.deepEqual(await refusal(world.clusters.destroy(alpha, 'doomed')), { status: 409, detail: detail('destroy'), errors: [] });
     assert.deepEqual(await refusal(world.clusters.remediate(alpha, 'doomed')), { status: 409, detail: detail('remediate'), errors: [] });
-    assert.deepEqual(await refusal(world.clusters.inspect(alpha, 'doomed', 'preview')), { status: 409, detail: detail('preview'), errors: [] });
+    assert.deepEqual(await refusal(world.clusters.inspect(alpha, 'doomed', 'preview')), {
+      status: 409,
+      detail: detail('preview'),
+      errors: [],
+    });
     assert.deepEqual(await world.records(), before);
-    assert.deepEqual(world.ports.operations.dispatched.map((o) => o.kind), ['provision', 'destroy']);
+    assert.deepEqual(
+      world.ports.operations.dispatched.map((o) => o.kind),
+      ['provision', 'destroy'],
+    );
   });
 
   it('refuses while deletion protection is on; once a change turns it off, the operations queue in the order asked', async ({ world }) => {
@@ -127,9 +183,18 @@ describe('ClusterService.destroy', () => {
     await world.clusters.inspect(alpha, 'guarded', 'preview');
     await world.clusters.destroy(alpha, 'guarded');
     const queued = world.ports.operations.dispatched;
-    assert.deepEqual(queued.map((o) => o.kind), ['provision', 'update', 'preview', 'destroy']);
-    assert.deepEqual(queued.map((o) => o.seq), [...queued.map((o) => o.seq)].sort((a, b) => a - b));
-    assert.deepEqual((await world.store.pendingOperations(queued[0]!.clusterId)).map((o) => o.id), queued.map((o) => o.id));
+    assert.deepEqual(
+      queued.map((o) => o.kind),
+      ['provision', 'update', 'preview', 'destroy'],
+    );
+    assert.deepEqual(
+      queued.map((o) => o.seq),
+      [...queued.map((o) => o.seq)].sort((a, b) => a - b),
+    );
+    assert.deepEqual(
+      (await world.store.pendingOperations(queued[0]!.clusterId)).map((o) => o.id),
+      queued.map((o) => o.id),
+    );
   });
 
   it('leaves a destroyed cluster readable but unchangeable, and its name free for a new cluster', async ({ world }) => {
@@ -137,7 +202,11 @@ describe('ClusterService.destroy', () => {
     const { operation } = await world.clusters.destroy(alpha, 'gone');
     await world.run(operation.id, ENGINE_SUCCEEDED);
     assert.equal((await world.clusters.get(alpha, 'gone')).status, 'destroyed');
-    assert.deepEqual(await refusal(world.clusters.update(alpha, 'gone', { labels: {} })), { status: 409, detail: 'cluster "gone" is destroyed; cannot update it', errors: [] });
+    assert.deepEqual(await refusal(world.clusters.update(alpha, 'gone', { labels: {} })), {
+      status: 409,
+      detail: 'cluster "gone" is destroyed; cannot update it',
+      errors: [],
+    });
     const again = await world.clusters.create(alpha, createBody('gone'));
     assert.equal((await world.clusters.get(alpha, 'gone')).id, again.cluster.id);
   });
@@ -172,11 +241,16 @@ describe('team scoping', () => {
 });
 
 describe('ClusterService.kubeconfig', () => {
-  it('hands the stack output to a caller who may see the cluster and records the read; another team gets 404 and no read', async ({ world }) => {
+  it('hands the stack output to a caller who may see the cluster and records the read; another team gets 404 and no read', async ({
+    world,
+  }) => {
     const clusters = world.clusterService({ readOutput: async ({ key }) => (key === 'kubeconfig' ? 'apiVersion: v1' : undefined) });
     await clusters.create(alpha, createBody('kube-one'));
     assert.equal((await refusal(clusters.kubeconfig(beta, 'kube-one'))).status, 404);
     assert.equal((await clusters.kubeconfig(alpha, 'kube-one')).kubeconfig, 'apiVersion: v1');
-    assert.deepEqual((await clusters.kubeconfigReads(admin, 'kube-one', 10)).map((r) => r.readBy), ['alpha-ci (team alpha)']);
+    assert.deepEqual(
+      (await clusters.kubeconfigReads(admin, 'kube-one', 10)).map((r) => r.readBy),
+      ['alpha-ci (team alpha)'],
+    );
   });
 });

@@ -14,29 +14,47 @@ const beta = member('beta');
  * alpha's cluster `name` under `policy`, provisioned, its updates ending as `updates` say, then one
  * drift check per result in `checks`, each run as a worker does; the last check and the cluster after it.
  */
-async function checked(world: World, name: string, checks: EngineResult[], { policy = 'notify', updates = [] }: { policy?: DriftPolicy; updates?: EngineResult[] } = {}) {
+async function checked(
+  world: World,
+  name: string,
+  checks: EngineResult[],
+  { policy = 'notify', updates = [] }: { policy?: DriftPolicy; updates?: EngineResult[] } = {},
+) {
   const { operation } = await world.clusters.create(alpha, createBody(name, { driftPolicy: policy }));
   await world.run(operation.id, ENGINE_SUCCEEDED);
-  for (const [i, outcome] of updates.entries()) await world.run((await world.clusters.update(alpha, name, { labels: { n: String(i) } })).operation!.id, outcome);
+  for (const [i, outcome] of updates.entries())
+    await world.run((await world.clusters.update(alpha, name, { labels: { n: String(i) } })).operation!.id, outcome);
   let check: OperationRecord | undefined;
   for (const result of checks) check = await world.run((await world.clusters.inspect(alpha, name, 'drift-check')).operation.id, result);
-  return { check: check!, cluster: (await world.clusters.get(alpha, name)) };
+  return { check: check!, cluster: await world.clusters.get(alpha, name) };
 }
 
 describe('DriftService sweeps', () => {
   it('records a manual sweep running and hands it to the sweeps queue', async ({ world }) => {
     const sweep = await world.drift.startSweep(admin);
     assert.deepEqual(
-      { status: sweep.status, trigger: sweep.trigger, requestedBy: sweep.requestedBy, maxConcurrent: sweep.maxConcurrent, finishedAt: sweep.finishedAt },
+      {
+        status: sweep.status,
+        trigger: sweep.trigger,
+        requestedBy: sweep.requestedBy,
+        maxConcurrent: sweep.maxConcurrent,
+        finishedAt: sweep.finishedAt,
+      },
       { status: 'running', trigger: 'manual', requestedBy: 'root', maxConcurrent: 4, finishedAt: null },
     );
     assert.deepEqual(world.ports.sweeps.started, [sweep.id]);
     assert.deepEqual(await world.drift.sweep(admin, sweep.id), sweep);
   });
 
-  it('answers 409 naming the running sweep to a second one, and queues nothing more; once it ends the next may start', async ({ world }) => {
+  it('answers 409 naming the running sweep to a second one, and queues nothing more; once it ends the next may start', async ({
+    world,
+  }) => {
     const running = await world.drift.startSweep(admin);
-    assert.deepEqual(await refusal(world.drift.startSweep(admin)), { status: 409, detail: `sweep ${running.id} is still running`, errors: [] });
+    assert.deepEqual(await refusal(world.drift.startSweep(admin)), {
+      status: 409,
+      detail: `sweep ${running.id} is still running`,
+      errors: [],
+    });
     assert.deepEqual(world.ports.sweeps.started, [running.id]);
     await world.driftStore.finishSweep(running.id, { status: 'succeeded', skipped: [] });
     const next = await world.drift.startSweep(admin);
@@ -44,7 +62,11 @@ describe('DriftService sweeps', () => {
   });
 
   it('refuses a team token (403) and records no sweep; a team reads no sweep either (404)', async ({ world }) => {
-    assert.deepEqual(await refusal(world.drift.startSweep(alpha)), { status: 403, detail: 'running a fleet sweep needs an admin token', errors: [] });
+    assert.deepEqual(await refusal(world.drift.startSweep(alpha)), {
+      status: 403,
+      detail: 'running a fleet sweep needs an admin token',
+      errors: [],
+    });
     const sweep = await world.drift.startSweep(admin);
     assert.deepEqual(await refusal(world.drift.sweep(alpha, sweep.id)), { status: 404, detail: `no sweep ${sweep.id}`, errors: [] });
   });
@@ -72,19 +94,36 @@ describe('DriftService reports', () => {
     const first = await world.drift.forCluster(alpha, 'watched', 1);
     assert.deepEqual([first.latest?.status, first.history.items.map((r) => r.status)], ['clean', ['clean']]);
     const second = await world.drift.forCluster(alpha, 'watched', 1, first.history.nextCursor!);
-    assert.deepEqual([second.latest?.id, second.history.items.map((r) => r.status), second.history.nextCursor], [first.latest?.id, ['drifted'], null]);
-    assert.deepEqual(second.history.items[0]?.resources.map((r) => [r.name, r.drift, r.properties]), [['main', 'cloud', ['tags']]]);
+    assert.deepEqual(
+      [second.latest?.id, second.history.items.map((r) => r.status), second.history.nextCursor],
+      [first.latest?.id, ['drifted'], null],
+    );
+    assert.deepEqual(
+      second.history.items[0]?.resources.map((r) => [r.name, r.drift, r.properties]),
+      [['main', 'cloud', ['tags']]],
+    );
   });
 
   it("answers 404 for another team's cluster", async ({ world }) => {
     await checked(world, 'private', [driftFound()]);
-    assert.deepEqual(await refusal(world.drift.forCluster(beta, 'private', 10)), { status: 404, detail: 'no cluster named "private"', errors: [] });
+    assert.deepEqual(await refusal(world.drift.forCluster(beta, 'private', 10)), {
+      status: 404,
+      detail: 'no cluster named "private"',
+      errors: [],
+    });
   });
 
   it('sums up the fleet: a team its own clusters whatever it asks for, an admin all or one team', async ({ world }) => {
     await checked(world, 'drifting', [driftFound()]);
     await world.clusters.create(beta, createBody('unchecked'));
-    const counts = ({ clusters, checked: c, clean, drifted, failed, neverChecked }: Awaited<ReturnType<World['drift']['fleet']>>) => ({ clusters, checked: c, clean, drifted, failed, neverChecked });
+    const counts = ({ clusters, checked: c, clean, drifted, failed, neverChecked }: Awaited<ReturnType<World['drift']['fleet']>>) => ({
+      clusters,
+      checked: c,
+      clean,
+      drifted,
+      failed,
+      neverChecked,
+    });
     const alphaOnly = { clusters: 1, checked: 1, clean: 0, drifted: 1, failed: 0, neverChecked: 0 };
     const betaOnly = { clusters: 1, checked: 0, clean: 0, drifted: 0, failed: 0, neverChecked: 1 };
     assert.deepEqual(counts(await world.drift.fleet(alpha, 'beta')), alphaOnly);
@@ -104,11 +143,16 @@ const identity = () => ({ driftEventId: randomUUID(), createdAt: new Date(NOW).t
 
 /** alpha's subscription to the drift events, at a public address. */
 const subscribe = (world: World) =>
-  world.webhooks.create(alpha, { url: 'https://93.184.215.14/hooks', events: ['drift.detected', 'drift.remediated'] }).then((s) => s.subscription.id);
+  world.webhooks
+    .create(alpha, { url: 'https://93.184.215.14/hooks', events: ['drift.detected', 'drift.remediated'] })
+    .then((s) => s.subscription.id);
 
 const latestRemediation = async (world: World) => (await world.drift.forCluster(alpha, 'drifty', 1)).latest?.remediation;
 const deliveries = async (world: World, subscription: string) =>
-  (await world.webhooks.deliveries(alpha, subscription, 50)).items.map((d) => ({ type: d.eventType, remediation: (d.payload.data as { remediation?: unknown }).remediation }));
+  (await world.webhooks.deliveries(alpha, subscription, 50)).items.map((d) => ({
+    type: d.eventType,
+    remediation: (d.payload.data as { remediation?: unknown }).remediation,
+  }));
 const queuedKinds = (world: World) => world.ports.operations.dispatched.map((o) => o.kind);
 
 describe('the reactions to a drift check', () => {
@@ -149,7 +193,10 @@ describe('the reactions to a drift check', () => {
     const { check, cluster } = await checked(world, 'drifty', [driftFound()], { policy: 'auto' });
     await world.clusters.update(alpha, 'drifty', { labels: { after: 'check' } });
     await world.reactions.afterOperation(check, cluster, identity());
-    assert.deepEqual(await latestRemediation(world), { action: 'skipped', reason: 'another operation on the cluster is pending and will apply the desired spec' });
+    assert.deepEqual(await latestRemediation(world), {
+      action: 'skipped',
+      reason: 'another operation on the cluster is pending and will apply the desired spec',
+    });
     assert.deepEqual(queuedKinds(world), ['provision', 'drift-check', 'update']);
   });
 
@@ -158,7 +205,10 @@ describe('the reactions to a drift check', () => {
     await world.reactions.afterOperation(check, cluster, identity());
     const remediation = await latestRemediation(world);
     assert.equal(remediation?.action, 'skipped');
-    assert.match(remediation?.reason ?? '', /^the last update \(operation [0-9a-f-]{36}\) failed; remediation resumes after a successful update$/);
+    assert.match(
+      remediation?.reason ?? '',
+      /^the last update \(operation [0-9a-f-]{36}\) failed; remediation resumes after a successful update$/,
+    );
     assert.deepEqual(queuedKinds(world), ['provision', 'update', 'drift-check']);
   });
 
@@ -178,6 +228,9 @@ describe('the reactions to a drift check', () => {
     await world.reactions.afterOperation(check, cluster, identity());
     const remediated = await world.run(world.ports.operations.dispatched.at(-1)!.id, ENGINE_SUCCEEDED);
     await world.reactions.afterOperation(remediated, cluster, identity());
-    assert.deepEqual((await deliveries(world, subscription)).map((d) => d.type), ['drift.remediated', 'drift.detected']);
+    assert.deepEqual(
+      (await deliveries(world, subscription)).map((d) => d.type),
+      ['drift.remediated', 'drift.detected'],
+    );
   });
 });

@@ -61,7 +61,11 @@ describe('the lane policy over accepted operations', () => {
     await provisioned(world, 'swept');
     const cluster = await world.clusters.get(alpha, 'swept');
     const sweep = await world.drift.startSweep(admin);
-    const check = await world.store.enqueueOperation(cluster.id, { kind: 'drift-check', requestedBy: 'clusterd (drift sweep)', sweepId: sweep.id });
+    const check = await world.store.enqueueOperation(cluster.id, {
+      kind: 'drift-check',
+      requestedBy: 'clusterd (drift sweep)',
+      sweepId: sweep.id,
+    });
     const { operation: preview } = await world.clusters.inspect(alpha, 'swept', 'preview');
     assert.equal((await next(world, 'swept'))?.run.id, preview.id);
     await world.run(preview.id, ENGINE_SUCCEEDED);

@@ -12,9 +12,17 @@ describe('OperationService reads', () => {
     const { operation } = await world.clusters.create(alpha, createBody('alpha-one'));
     assert.equal((await world.operations.get(alpha, operation.id)).id, operation.id);
     assert.equal((await world.operations.get(admin, operation.id)).id, operation.id);
-    assert.deepEqual(await refusal(world.operations.get(beta, operation.id)), { status: 404, detail: `no operation with id ${operation.id}`, errors: [] });
+    assert.deepEqual(await refusal(world.operations.get(beta, operation.id)), {
+      status: 404,
+      detail: `no operation with id ${operation.id}`,
+      errors: [],
+    });
     const unknown = randomUUID();
-    assert.deepEqual(await refusal(world.operations.get(alpha, unknown)), { status: 404, detail: `no operation with id ${unknown}`, errors: [] });
+    assert.deepEqual(await refusal(world.operations.get(alpha, unknown)), {
+      status: 404,
+      detail: `no operation with id ${unknown}`,
+      errors: [],
+    });
   });
 
   it("lists a cluster's operations newest first, a page at a time; another team's cluster answers 404", async ({ world }) => {
@@ -22,7 +30,10 @@ describe('OperationService reads', () => {
     await world.clusters.update(alpha, 'paged', { labels: { a: '1' } });
     await world.clusters.inspect(alpha, 'paged', 'preview');
     const first = await world.operations.listForCluster(alpha, 'paged', 2);
-    assert.deepEqual(first.items.map((o) => o.kind), ['preview', 'update']);
+    assert.deepEqual(
+      first.items.map((o) => o.kind),
+      ['preview', 'update'],
+    );
     const second = await world.operations.listForCluster(alpha, 'paged', 2, first.nextCursor!);
     assert.deepEqual([second.items.map((o) => o.kind), second.nextCursor], [['provision'], null]);
     assert.equal((await refusal(world.operations.listForCluster(beta, 'paged', 2))).status, 404);
@@ -35,7 +46,10 @@ describe('OperationService.cancel', () => {
     const cancelled = await world.operations.cancel(alpha, operation.id);
     assert.deepEqual([cancelled.status, cancelled.cancelRequested], ['cancelled', true]);
     assert.ok(cancelled.finishedAt);
-    assert.deepEqual(world.ports.operations.dispatched.map((o) => `${o.id}:${o.status}`), [`${operation.id}:queued`, `${operation.id}:cancelled`]);
+    assert.deepEqual(
+      world.ports.operations.dispatched.map((o) => `${o.id}:${o.status}`),
+      [`${operation.id}:queued`, `${operation.id}:cancelled`],
+    );
     assert.deepEqual(world.ports.cancelled, [operation.id]);
   });
 
@@ -54,8 +68,16 @@ describe('OperationService.cancel', () => {
     const { operation: preview } = await world.clusters.inspect(alpha, 'done-one', 'preview');
     await world.operations.cancel(alpha, preview.id);
     const before = await world.records();
-    assert.deepEqual(await refusal(world.operations.cancel(alpha, provision.id)), { status: 409, detail: `operation ${provision.id} is already succeeded; nothing to cancel`, errors: [] });
-    assert.deepEqual(await refusal(world.operations.cancel(alpha, preview.id)), { status: 409, detail: `operation ${preview.id} is already cancelled; nothing to cancel`, errors: [] });
+    assert.deepEqual(await refusal(world.operations.cancel(alpha, provision.id)), {
+      status: 409,
+      detail: `operation ${provision.id} is already succeeded; nothing to cancel`,
+      errors: [],
+    });
+    assert.deepEqual(await refusal(world.operations.cancel(alpha, preview.id)), {
+      status: 409,
+      detail: `operation ${preview.id} is already cancelled; nothing to cancel`,
+      errors: [],
+    });
     assert.deepEqual(await world.records(), before);
     assert.deepEqual(world.ports.cancelled, [preview.id]);
   });

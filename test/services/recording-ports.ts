@@ -48,7 +48,9 @@ export const ENGINE_SUCCEEDED: EngineResult = { status: 'succeeded', summary: nu
 
 /** What the engine reports for a run that failed in the cloud (the stack left clean). */
 export const ENGINE_FAILED: EngineResult = {
-  status: 'failed', summary: null, outputs: null,
+  status: 'failed',
+  summary: null,
+  outputs: null,
   error: { code: 'resource-error', title: 'A resource could not be changed', detail: 'the cloud refused the change' },
 };
 
@@ -56,8 +58,13 @@ export const ENGINE_FAILED: EngineResult = {
 export function driftFound(property = 'tags'): EngineResult {
   const counts = { create: 0, update: 1, replace: 0, delete: 0, same: 0 };
   const resource = {
-    urn: 'urn:pulumi:stack::clusterd::aws:eks/cluster:Cluster::main', type: 'aws:eks/cluster:Cluster', name: 'main',
-    op: 'update' as const, properties: [property], drift: 'cloud' as const, diffs: [{ property, state: 'a', actual: 'b' }],
+    urn: 'urn:pulumi:stack::clusterd::aws:eks/cluster:Cluster::main',
+    type: 'aws:eks/cluster:Cluster',
+    name: 'main',
+    op: 'update' as const,
+    properties: [property],
+    drift: 'cloud' as const,
+    diffs: [{ property, state: 'a', actual: 'b' }],
   };
   return { status: 'succeeded', summary: { counts, resources: [resource] }, outputs: {}, error: null };
 }

@@ -52,15 +52,26 @@ export const member = (team: string): Principal => ({ tokenId: `token-${team}`, 
 
 /** A valid `eks` spec (the built-in blueprint, whose rules on changes and destroys are the real ones); deletion protection off unless asked. */
 export const eksSpec = (over: Record<string, unknown> = {}) => ({
-  region: 'eu-west-1', access: { teamRoleArn: 'arn:aws:iam::123456789012:role/platform' }, deletionProtection: false, ...over,
+  region: 'eu-west-1',
+  access: { teamRoleArn: 'arn:aws:iam::123456789012:role/platform' },
+  deletionProtection: false,
+  ...over,
 });
 
 /** The body of a create of the cluster `name`: the `eks` blueprint and a valid spec. */
-export const createBody = (name: string, over: Partial<CreateClusterBody> = {}): CreateClusterBody => ({ name, blueprint: 'eks', spec: eksSpec(), ...over });
+export const createBody = (name: string, over: Partial<CreateClusterBody> = {}): CreateClusterBody => ({
+  name,
+  blueprint: 'eks',
+  spec: eksSpec(),
+  ...over,
+});
 
 /** What the API would answer for the error `promise` rejects with: its status, detail, and `field|rule` of each issue. */
 export async function refusal(promise: Promise<unknown>): Promise<{ status: number; detail: string; errors: string[] }> {
-  const err = await promise.then((value) => assert.fail(`expected a refusal, got ${JSON.stringify(value)}`), (e: unknown) => e);
+  const err = await promise.then(
+    (value) => assert.fail(`expected a refusal, got ${JSON.stringify(value)}`),
+    (e: unknown) => e,
+  );
   const problem = toProblem(err);
   return { status: problem.status, detail: problem.detail, errors: (problem.errors ?? []).map((e) => `${e.field}|${e.rule}`) };
 }
@@ -106,19 +117,47 @@ function buildWorld(sql: SqlClient): World {
   const blueprints = new BlueprintRegistry();
   for (const b of builtInBlueprints) blueprints.register(b);
   const sealer = new SpecSealer(randomBytes(32));
-  const ports = { operations: recordingDispatcher(), sweeps: recordingSweepQueue(), deliveries: recordingDeliveryQueue(), cancelled: [] as string[] };
+  const ports = {
+    operations: recordingDispatcher(),
+    sweeps: recordingSweepQueue(),
+    deliveries: recordingDeliveryQueue(),
+    cancelled: [] as string[],
+  };
   const notifier = createWebhookNotifier({ store: webhookStore, queue: ports.deliveries, log });
   const clusterService = (over: Partial<ClusterServiceDeps>) =>
     new ClusterService({ store, blueprints, dispatcher: ports.operations, sealer, now: async () => NOW, ...over });
   const clusters = clusterService({});
   const driftService = (over: Partial<DriftServiceDeps>) =>
-    new DriftService({ drift: driftStore, clusters, startSweepJob: ports.sweeps.startSweepJob, maxConcurrent: 4, staleMs: 60_000, ...over });
+    new DriftService({
+      drift: driftStore,
+      clusters,
+      startSweepJob: ports.sweeps.startSweepJob,
+      maxConcurrent: 4,
+      staleMs: 60_000,
+      ...over,
+    });
   const webhookService = (policy: AddressPolicyOptions) =>
-    new WebhookService({ store: webhookStore, deliver: notifier.deliver, checkReceiver: createReceiverCheck({ policy: createAddressPolicy(policy) }) });
+    new WebhookService({
+      store: webhookStore,
+      deliver: notifier.deliver,
+      checkReceiver: createReceiverCheck({ policy: createAddressPolicy(policy) }),
+    });
   const lanes = laneWriter(sql);
   return {
-    store, clusters, driftStore, notifier, ports, clusterService, driftService, webhookService,
-    operations: new OperationService({ store, clusters, dispatcher: ports.operations, afterCancel: async (id) => void ports.cancelled.push(id) }),
+    store,
+    clusters,
+    driftStore,
+    notifier,
+    ports,
+    clusterService,
+    driftService,
+    webhookService,
+    operations: new OperationService({
+      store,
+      clusters,
+      dispatcher: ports.operations,
+      afterCancel: async (id) => void ports.cancelled.push(id),
+    }),
     drift: driftService({}),
     webhooks: webhookService({}),
     reactions: createDriftReactions({ store, drift: driftStore, dispatcher: ports.operations, webhooks: notifier, log }),
@@ -130,14 +169,18 @@ function buildWorld(sql: SqlClient): World {
     },
     async records() {
       const { items } = await store.listClusters({ limit: 200, includeDestroyed: true });
-      return Promise.all(items.map(async (c) => ({ ...c, operations: (await store.listOperations(c.id, 200)).items.map((o) => `${o.kind}:${o.status}`) })));
+      return Promise.all(
+        items.map(async (c) => ({ ...c, operations: (await store.listOperations(c.id, 200)).items.map((o) => `${o.kind}:${o.status}`) })),
+      );
     },
   };
 }
 
 /** Empties every table but the migrations' own, so that the next test starts from no records. */
 async function emptied(sql: SqlClient): Promise<void> {
-  const { rows } = await sql.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`);
+  const { rows } = await sql.query<{ name: string }>(
+    `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`,
+  );
   await sql.transaction(async (tx) => {
     // Foreign keys unchecked, so that tables empty in any order; DELETE, as TRUNCATE is several times slower on PGlite.
     await tx.query('SET LOCAL session_replication_role = replica');

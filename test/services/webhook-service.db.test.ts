@@ -13,10 +13,28 @@ const subscribe = (world: World, who = alpha, events: WebhookEventType[] = ['ope
 
 describe('WebhookService.create', () => {
   it("subscribes a team token to its own team's events and returns the signing secret only here", async ({ world }) => {
-    const { subscription, signingSecret } = await world.webhooks.create(alpha, { url: `${PUBLIC}/hooks`, events: ['operation.failed', 'drift.detected'], description: 'pager' });
+    const { subscription, signingSecret } = await world.webhooks.create(alpha, {
+      url: `${PUBLIC}/hooks`,
+      events: ['operation.failed', 'drift.detected'],
+      description: 'pager',
+    });
     assert.deepEqual(
-      { team: subscription.team, url: subscription.url, eventTypes: subscription.eventTypes, description: subscription.description, createdBy: subscription.createdBy, active: subscription.active },
-      { team: 'alpha', url: `${PUBLIC}/hooks`, eventTypes: ['operation.failed', 'drift.detected'], description: 'pager', createdBy: 'alpha-ci (team alpha)', active: true },
+      {
+        team: subscription.team,
+        url: subscription.url,
+        eventTypes: subscription.eventTypes,
+        description: subscription.description,
+        createdBy: subscription.createdBy,
+        active: subscription.active,
+      },
+      {
+        team: 'alpha',
+        url: `${PUBLIC}/hooks`,
+        eventTypes: ['operation.failed', 'drift.detected'],
+        description: 'pager',
+        createdBy: 'alpha-ci (team alpha)',
+        active: true,
+      },
     );
     assert.match(signingSecret, /^whsec_/);
     const reads = [await world.webhooks.get(alpha, subscription.id), await world.webhooks.list(alpha)];
@@ -70,8 +88,14 @@ describe('team scoping of subscriptions', () => {
     assert.deepEqual(await refusal(world.webhooks.deliveries(alpha, theirs.id, 10)), missing);
     assert.deepEqual(await refusal(world.webhooks.ping(alpha, theirs.id)), missing);
     assert.deepEqual(await refusal(world.webhooks.delete(alpha, theirs.id)), missing);
-    assert.deepEqual((await world.webhooks.list(alpha)).map((s) => s.id), [ours.id]);
-    assert.deepEqual((await world.webhooks.list(admin)).map((s) => s.id), [theirs.id, ours.id, everyTeam.id]);
+    assert.deepEqual(
+      (await world.webhooks.list(alpha)).map((s) => s.id),
+      [ours.id],
+    );
+    assert.deepEqual(
+      (await world.webhooks.list(admin)).map((s) => s.id),
+      [theirs.id, ours.id, everyTeam.id],
+    );
     assert.deepEqual(world.ports.deliveries.queued, [], 'the refused ping sent nothing');
   });
 
@@ -86,7 +110,8 @@ describe('team scoping of subscriptions', () => {
 
 describe('which subscriptions an event reaches', () => {
   const event = (type: WebhookEventType, team: string) => ({ type, team, cluster: `${team}-one`, data: {} });
-  const received = async (world: World, id: string) => (await world.webhooks.deliveries(admin, id, 50)).items.map((d) => `${d.eventType}/${d.payload.team}`);
+  const received = async (world: World, id: string) =>
+    (await world.webhooks.deliveries(admin, id, 50)).items.map((d) => `${d.eventType}/${d.payload.team}`);
 
   it('reaches the subscriptions of its type, of its team or of every team, and no other; each delivery is queued', async ({ world }) => {
     const failedAlpha = await subscribe(world, alpha, ['operation.failed']);
@@ -114,7 +139,10 @@ describe('which subscriptions an event reaches', () => {
     const pinged = await subscribe(world, alpha, ['drift.detected']);
     const other = await subscribe(world, alpha, ['drift.detected']);
     const delivery = await world.webhooks.ping(alpha, pinged.id);
-    assert.deepEqual([delivery.eventType, delivery.subscriptionId, delivery.payload.team, delivery.payload.data], ['ping', pinged.id, 'alpha', { subscriptionId: pinged.id, requestedBy: 'alpha-ci (team alpha)' }]);
+    assert.deepEqual(
+      [delivery.eventType, delivery.subscriptionId, delivery.payload.team, delivery.payload.data],
+      ['ping', pinged.id, 'alpha', { subscriptionId: pinged.id, requestedBy: 'alpha-ci (team alpha)' }],
+    );
     assert.deepEqual(await received(world, other.id), []);
     assert.deepEqual(world.ports.deliveries.queued, [delivery.id]);
   });

@@ -9,4 +9,5 @@ const services = inject('services');
 process.env.TEST_REDIS_URL = services.redisUrl;
 process.env.TEST_DATABASE_URL = services.databaseUrl;
 process.env.CLUSTERD_SCHEMATHESIS = services.schemathesis;
-if (!process.env.PATH?.split(path.delimiter).includes(services.pulumiDir)) process.env.PATH = `${services.pulumiDir}${path.delimiter}${process.env.PATH ?? ''}`;
+if (!process.env.PATH?.split(path.delimiter).includes(services.pulumiDir))
+  process.env.PATH = `${services.pulumiDir}${path.delimiter}${process.env.PATH ?? ''}`;

@@ -11,7 +11,11 @@ import type { TestProject } from 'vitest/node';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 function ensure(script: string, env: Record<string, string> = {}): string {
-  return execFileSync('bash', [path.join(ROOT, 'scripts', script)], { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return execFileSync('bash', [path.join(ROOT, 'scripts', script)], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
 }
 
 declare module 'vitest' {

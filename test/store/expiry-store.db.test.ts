@@ -28,7 +28,10 @@ function expirySuite(label: string, openBackend: () => Promise<Backend>): void {
 
     /** A cluster expiring at the database's `now() + offset` (a PostgreSQL interval, e.g. '-1 minute'). */
     async function expiringIn(offset: string, name = uniq('c')) {
-      const { cluster } = await store.createCluster({ name, team: 'payments', blueprint: 'kind', labels: {}, spec: { nodes: 1 } }, { kind: 'provision', requestedBy });
+      const { cluster } = await store.createCluster(
+        { name, team: 'payments', blueprint: 'kind', labels: {}, spec: { nodes: 1 } },
+        { kind: 'provision', requestedBy },
+      );
       await db.query(`UPDATE clusters SET expires_at = now() + $2::interval WHERE id = $1`, [cluster.id, offset]);
       return (await store.getClusterById(cluster.id))!;
     }
@@ -53,7 +56,10 @@ function expirySuite(label: string, openBackend: () => Promise<Backend>): void {
       assert.ok(warning?.kind === 'warn');
       assert.equal(warning.thresholdMs, HOUR);
       assert.ok(Math.abs(warning.msLeft - 30 * 60_000) < 10_000, `${warning.msLeft} ms left`);
-      assert.deepEqual((await dueFor(later.id)).map((d) => d.kind === 'warn' && d.thresholdMs), [24 * HOUR]);
+      assert.deepEqual(
+        (await dueFor(later.id)).map((d) => d.kind === 'warn' && d.thresholdMs),
+        [24 * HOUR],
+      );
       assert.deepEqual(await dueFor(far.id), []);
 
       assert.equal(await store.claimExpiryNotice(soon.id, soon.expiresAt!, HOUR), true);
@@ -63,7 +69,10 @@ function expirySuite(label: string, openBackend: () => Promise<Backend>): void {
 
     it("queues an expired cluster's destroy once, and settles its expiry", async () => {
       const expired = await expiringIn('-1 minute');
-      assert.deepEqual((await dueFor(expired.id)).map((d) => d.kind), ['expire']);
+      assert.deepEqual(
+        (await dueFor(expired.id)).map((d) => d.kind),
+        ['expire'],
+      );
       const result = await store.expireCluster(expired.id, 'clusterd (expiry)');
       assert.ok(result.outcome === 'queued');
       assert.deepEqual([result.operation.kind, result.operation.requestedBy], ['destroy', 'clusterd (expiry)']);
@@ -82,7 +91,11 @@ function expirySuite(label: string, openBackend: () => Promise<Backend>): void {
       const destroy = await store.enqueueOperation(failed.id, { kind: 'destroy', requestedBy });
       await db.query(`UPDATE operations SET status = 'failed', finished_at = now() WHERE id = $1`, [destroy.id]);
       await db.query(`UPDATE clusters SET status = 'failed' WHERE id = $1`, [failed.id]);
-      assert.deepEqual((await dueFor(failed.id)).map((d) => d.kind), ['expire'], 'looked at once');
+      assert.deepEqual(
+        (await dueFor(failed.id)).map((d) => d.kind),
+        ['expire'],
+        'looked at once',
+      );
       assert.deepEqual(await store.expireCluster(failed.id, 'clusterd (expiry)'), { outcome: 'already-tried' });
       assert.deepEqual(await dueFor(failed.id), [], 'and never again: a failed destroy is for a person to look at');
       const destroys = (await store.listOperations(failed.id, 10)).items.filter((o) => o.kind === 'destroy');
@@ -92,16 +105,32 @@ function expirySuite(label: string, openBackend: () => Promise<Backend>): void {
     it('settles a refused destroy once, and looks again after a new spec or a new expiry', async () => {
       const guarded = await expiringIn('-1 minute');
       assert.equal(await store.settleRefusedExpiry(guarded.id, guarded.expiresAt!, guarded.generation), true);
-      assert.equal(await store.settleRefusedExpiry(guarded.id, guarded.expiresAt!, guarded.generation), false, 'settled once, whoever asks');
+      assert.equal(
+        await store.settleRefusedExpiry(guarded.id, guarded.expiresAt!, guarded.generation),
+        false,
+        'settled once, whoever asks',
+      );
       assert.deepEqual(await dueFor(guarded.id), []);
 
       const { cluster: changed } = await store.updateDesiredSpec(guarded.id, { nodes: 2 }, undefined, { kind: 'update', requestedBy });
-      assert.deepEqual((await dueFor(guarded.id)).map((d) => d.kind), ['expire'], 'a new spec may be destroyable');
-      assert.equal(await store.settleRefusedExpiry(guarded.id, guarded.expiresAt!, guarded.generation), false, 'a judgement of the old spec settles nothing');
+      assert.deepEqual(
+        (await dueFor(guarded.id)).map((d) => d.kind),
+        ['expire'],
+        'a new spec may be destroyable',
+      );
+      assert.equal(
+        await store.settleRefusedExpiry(guarded.id, guarded.expiresAt!, guarded.generation),
+        false,
+        'a judgement of the old spec settles nothing',
+      );
       assert.equal(await store.settleRefusedExpiry(guarded.id, changed.expiresAt!, changed.generation), true);
 
       await db.query(`UPDATE clusters SET expires_at = now() - interval '1 second' WHERE id = $1`, [guarded.id]);
-      assert.deepEqual((await dueFor(guarded.id)).map((d) => d.kind), ['expire'], 'a new expiry is looked at again');
+      assert.deepEqual(
+        (await dueFor(guarded.id)).map((d) => d.kind),
+        ['expire'],
+        'a new expiry is looked at again',
+      );
     });
 
     it('pages through everything due, in expiry order, past any number of clusters it cannot act on', async () => {
@@ -117,7 +146,10 @@ function expirySuite(label: string, openBackend: () => Promise<Backend>): void {
       }
       const due = await Promise.all(Array.from({ length: 25 }, () => expiringIn('-1 hour')));
       // One instant for all of them (microseconds included): the cursor must tell them apart by id.
-      await db.query(`UPDATE clusters SET expires_at = date_trunc('second', now()) - interval '1 hour' + interval '123456 microseconds' WHERE id = ANY($1::uuid[])`, [due.map((c) => c.id)]);
+      await db.query(
+        `UPDATE clusters SET expires_at = date_trunc('second', now()) - interval '1 hour' + interval '123456 microseconds' WHERE id = ANY($1::uuid[])`,
+        [due.map((c) => c.id)],
+      );
       const mine = new Set(due.map((c) => c.id));
       const pages: string[][] = [];
       let page = await store.expiryDue(WARNINGS, 10);
@@ -129,7 +161,11 @@ function expirySuite(label: string, openBackend: () => Promise<Backend>): void {
       }
       const seen = pages.flat();
       assert.equal(new Set(seen).size, seen.length, 'no cluster twice');
-      assert.deepEqual(seen.filter((id) => mine.has(id)), [...mine].sort(), 'every due cluster, ties in id order');
+      assert.deepEqual(
+        seen.filter((id) => mine.has(id)),
+        [...mine].sort(),
+        'every due cluster, ties in id order',
+      );
       assert.ok(!seen.some((id) => settled.includes(id)), 'settled expiries are not read');
     });
   });

@@ -14,7 +14,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const uniq = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 const requestedBy = 'alice (team payments)';
 const outcome = (over: Partial<OperationOutcome> = {}): OperationOutcome => ({
-  status: 'succeeded', summary: null, outputs: null, error: null, cluster: { status: 'ready' }, stackClean: true, ...over,
+  status: 'succeeded',
+  summary: null,
+  outputs: null,
+  error: null,
+  cluster: { status: 'ready' },
+  stackClean: true,
+  ...over,
 });
 
 function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
@@ -49,7 +55,9 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
       return hold;
     }
     const needsRecovery = async (clusterId: string) => {
-      const { rows } = await (await backend.clients(1))[0]!.query<{ needs_recovery: boolean }>('SELECT needs_recovery FROM clusters WHERE id = $1', [clusterId]);
+      const { rows } = await (
+        await backend.clients(1)
+      )[0]!.query<{ needs_recovery: boolean }>('SELECT needs_recovery FROM clusters WHERE id = $1', [clusterId]);
       return rows[0]?.needs_recovery;
     };
 
@@ -115,7 +123,10 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         const { cluster, operation } = await newCluster();
         const hold = await take(cluster.id, 50);
         await sleep(150);
-        await assert.rejects(lanes.startOperation(hold, operation.id), (err: unknown) => err instanceof LaneLostError && /lapsed/.test(err.message));
+        await assert.rejects(
+          lanes.startOperation(hold, operation.id),
+          (err: unknown) => err instanceof LaneLostError && /lapsed/.test(err.message),
+        );
         assert.equal(await lanes.renew(hold, 60_000), true, 'nobody took it meanwhile: nobody else ran');
         assert.equal((await lanes.startOperation(hold, operation.id)).operation.status, 'running');
       });
@@ -124,7 +135,9 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         const { cluster } = await newCluster();
         await take(cluster.id, 30);
         await sleep(100);
-        const holds = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? otherLanes : lanes).acquire(cluster.id, uniq('racer'), 60_000)));
+        const holds = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => (i % 2 ? otherLanes : lanes).acquire(cluster.id, uniq('racer'), 60_000)),
+        );
         assert.equal(holds.filter(Boolean).length, 1);
       });
     });
@@ -134,9 +147,16 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         const { cluster, operation } = await newCluster();
         const first = await take(cluster.id);
         const started = await lanes.startOperation(first, operation.id);
-        assert.deepEqual({ status: started.operation.status, attempts: started.operation.attempts, recover: started.recover }, { status: 'running', attempts: 1, recover: false });
+        assert.deepEqual(
+          { status: started.operation.status, attempts: started.operation.attempts, recover: started.recover },
+          { status: 'running', attempts: 1, recover: false },
+        );
         assert.match(started.operation.startedAt ?? '', ISO);
-        await assert.rejects(lanes.startOperation(first, operation.id), (err: unknown) => err instanceof ConflictError && !(err instanceof LaneLostError) && /already running under this lane hold/.test(err.message));
+        await assert.rejects(
+          lanes.startOperation(first, operation.id),
+          (err: unknown) =>
+            err instanceof ConflictError && !(err instanceof LaneLostError) && /already running under this lane hold/.test(err.message),
+        );
 
         // The first holder's lease lapses only now, whatever the machine's load made the steps above take.
         await lanes.renew(first, 1);
@@ -148,7 +168,7 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         assert.equal(again.recover, true, 'the interrupted provision may have left a lock');
       });
 
-      it('refuses to start a finished, unknown or other cluster\'s operation', async () => {
+      it("refuses to start a finished, unknown or other cluster's operation", async () => {
         const { cluster, operation } = await newCluster();
         const other = await newCluster();
         const hold = await take(cluster.id);
@@ -171,7 +191,11 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         assert.equal((await lanes.startOperation(hold, operation.id)).recover, false);
         assert.equal(await needsRecovery(cluster.id), true, 'set while the provision runs');
         const killed = { code: 'engine-killed' as const, title: 'killed', detail: 'killed' };
-        await lanes.finishOperation(hold, operation.id, outcome({ status: 'cancelled', error: killed, cluster: { status: 'failed' }, stackClean: false }));
+        await lanes.finishOperation(
+          hold,
+          operation.id,
+          outcome({ status: 'cancelled', error: killed, cluster: { status: 'failed' }, stackClean: false }),
+        );
         assert.equal(await needsRecovery(cluster.id), true);
 
         // More queued work than any history window, read-only first: the mark does not move.
@@ -210,12 +234,22 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         const hold = await take(cluster.id);
         await lanes.startOperation(hold, operation.id);
         const outputs = { endpoint: 'https://k8s.example' };
-        const finished = await lanes.finishOperation(hold, operation.id, outcome({ outputs, cluster: { status: 'ready', appliedSpec: { nodes: 1 }, appliedGeneration: 1, outputs } }));
+        const finished = await lanes.finishOperation(
+          hold,
+          operation.id,
+          outcome({ outputs, cluster: { status: 'ready', appliedSpec: { nodes: 1 }, appliedGeneration: 1, outputs } }),
+        );
         assert.deepEqual({ status: finished.status, outputs: finished.outputs }, { status: 'succeeded', outputs });
         assert.match(finished.finishedAt ?? '', ISO);
         const c = await store.getClusterById(cluster.id);
-        assert.deepEqual({ status: c?.status, appliedGeneration: c?.appliedGeneration, outputs: c?.outputs }, { status: 'ready', appliedGeneration: 1, outputs });
-        await assert.rejects(lanes.finishOperation(hold, operation.id, outcome()), (err: unknown) => err instanceof ConflictError && /already succeeded/.test(err.message));
+        assert.deepEqual(
+          { status: c?.status, appliedGeneration: c?.appliedGeneration, outputs: c?.outputs },
+          { status: 'ready', appliedGeneration: 1, outputs },
+        );
+        await assert.rejects(
+          lanes.finishOperation(hold, operation.id, outcome()),
+          (err: unknown) => err instanceof ConflictError && /already succeeded/.test(err.message),
+        );
       });
 
       it('sets a cluster status directly; destroyed frees the name', async () => {
@@ -232,7 +266,8 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         const hold = await take(cluster.id);
         await lanes.startOperation(hold, provision.id);
         const ops = [];
-        for (const nodes of [2, 3, 4]) ops.push((await store.updateDesiredSpec(cluster.id, { nodes }, undefined, { kind: 'update', requestedBy })).operation);
+        for (const nodes of [2, 3, 4])
+          ops.push((await store.updateDesiredSpec(cluster.id, { nodes }, undefined, { kind: 'update', requestedBy })).operation);
         const [u2, u3, u4] = ops as [typeof provision, typeof provision, typeof provision];
         await lanes.supersede(hold, [u2.id, u3.id, provision.id], u4.id);
         for (const id of [u2.id, u3.id]) {
@@ -242,7 +277,10 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         }
         const running = await store.getOperation(provision.id);
         assert.deepEqual({ status: running?.status, supersededBy: running?.supersededBy }, { status: 'running', supersededBy: null });
-        assert.deepEqual((await store.pendingOperations(cluster.id)).map((o) => o.id), [provision.id, u4.id]);
+        assert.deepEqual(
+          (await store.pendingOperations(cluster.id)).map((o) => o.id),
+          [provision.id, u4.id],
+        );
         await lanes.supersede(hold, [], u4.id);
       });
 
@@ -272,27 +310,49 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
       it('numbers 20 concurrent single appends 1..20 with no gap or duplicate', async () => {
         const { cluster, operation } = await newCluster();
         const hold = await take(cluster.id);
-        const lasts = await Promise.all(Array.from({ length: 20 }, (_, i) => lanes.appendEvents(hold, operation.id, [{ type: 'log', data: { i } }])));
-        assert.deepEqual([...lasts].sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i + 1));
+        const lasts = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => lanes.appendEvents(hold, operation.id, [{ type: 'log', data: { i } }])),
+        );
+        assert.deepEqual(
+          [...lasts].sort((x, y) => x - y),
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
         const events = await store.listEvents(operation.id, 0, 100);
-        assert.deepEqual(events.map((e) => e.seq), Array.from({ length: 20 }, (_, i) => i + 1));
+        assert.deepEqual(
+          events.map((e) => e.seq),
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
         assert.ok(events.every((e) => e.operationId === operation.id && e.type === 'log' && ISO.test(e.at)));
       });
 
       it('keeps each concurrent batch contiguous and in order', async () => {
         const { cluster, operation } = await newCluster();
         const hold = await take(cluster.id);
-        await Promise.all(Array.from({ length: 10 }, (_, b) => lanes.appendEvents(hold, operation.id, [0, 1, 2].map((k) => ({ type: 'engine' as const, data: { b, k } })))));
+        await Promise.all(
+          Array.from({ length: 10 }, (_, b) =>
+            lanes.appendEvents(
+              hold,
+              operation.id,
+              [0, 1, 2].map((k) => ({ type: 'engine' as const, data: { b, k } })),
+            ),
+          ),
+        );
         const events = await store.listEvents(operation.id, 0, 100);
-        assert.deepEqual(events.map((e) => e.seq), Array.from({ length: 30 }, (_, i) => i + 1));
+        assert.deepEqual(
+          events.map((e) => e.seq),
+          Array.from({ length: 30 }, (_, i) => i + 1),
+        );
         for (let i = 0; i < 30; i += 3) {
           const batch = events.slice(i, i + 3).map((e) => e.data as { b: number; k: number });
-          assert.deepEqual(batch.map((d) => d.k), [0, 1, 2]);
+          assert.deepEqual(
+            batch.map((d) => d.k),
+            [0, 1, 2],
+          );
           assert.equal(new Set(batch.map((d) => d.b)).size, 1);
         }
       });
 
-      it('lists events after a seq with a limit, stores undefined data as null, and rejects another cluster\'s operations', async () => {
+      it("lists events after a seq with a limit, stores undefined data as null, and rejects another cluster's operations", async () => {
         const { cluster, operation } = await newCluster();
         const other = await newCluster();
         const hold = await take(cluster.id);
@@ -304,8 +364,14 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         ]);
         assert.equal(await lanes.appendEvents(hold, operation.id, []), 3);
         const tail = await store.listEvents(operation.id, 1, 1);
-        assert.deepEqual(tail.map(({ seq, type, data }) => ({ seq, type, data })), [{ seq: 2, type: 'log', data: 'line one' }]);
-        assert.deepEqual((await store.listEvents(operation.id, 2, 10)).map((e) => e.data), [null]);
+        assert.deepEqual(
+          tail.map(({ seq, type, data }) => ({ seq, type, data })),
+          [{ seq: 2, type: 'log', data: 'line one' }],
+        );
+        assert.deepEqual(
+          (await store.listEvents(operation.id, 2, 10)).map((e) => e.data),
+          [null],
+        );
         await assert.rejects(lanes.appendEvents(hold, randomUUID(), [{ type: 'log', data: 'x' }]), NotFoundError);
         await assert.rejects(lanes.appendEvents(hold, other.operation.id, [{ type: 'log', data: 'x' }]), NotFoundError);
       });

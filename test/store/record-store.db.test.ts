@@ -83,10 +83,13 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
     describe('migrate', () => {
       it('applies each migration once when two processes migrate at once', async () => {
         assert.deepEqual(migrationResults.map((r) => r.join(',')).sort(), ['', MIGRATIONS.map((m) => m.version).join(',')]);
-        const { rows } = await (await backend.clients(1))[0]!.query<{ version: number; name: string }>(
-          'SELECT version, name FROM schema_migrations ORDER BY version',
+        const { rows } = await (
+          await backend.clients(1)
+        )[0]!.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
+        assert.deepEqual(
+          rows,
+          MIGRATIONS.map((m) => ({ version: m.version, name: m.name })),
         );
-        assert.deepEqual(rows, MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
       });
 
       it('does nothing when run again', async () => {
@@ -103,18 +106,47 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         assert.match(cluster.createdAt, ISO);
         assert.equal(cluster.updatedAt, cluster.createdAt);
         assert.deepEqual(cluster, {
-          id: cluster.id, name, team: 'payments', blueprint: 'kind', labels: { env: 'dev' }, spec: { nodes: 3, region: 'eu' },
-          generation: 1, appliedSpec: null, appliedGeneration: null, status: 'provisioning', outputs: {}, lastOperationId: null,
-          driftPolicy: 'notify', expiresAt: null, createdAt: cluster.createdAt, updatedAt: cluster.createdAt,
+          id: cluster.id,
+          name,
+          team: 'payments',
+          blueprint: 'kind',
+          labels: { env: 'dev' },
+          spec: { nodes: 3, region: 'eu' },
+          generation: 1,
+          appliedSpec: null,
+          appliedGeneration: null,
+          status: 'provisioning',
+          outputs: {},
+          lastOperationId: null,
+          driftPolicy: 'notify',
+          expiresAt: null,
+          createdAt: cluster.createdAt,
+          updatedAt: cluster.createdAt,
         });
         assert.match(operation.id, UUID);
         assert.equal(typeof operation.seq, 'number');
         assert.match(operation.queuedAt, ISO);
         assert.deepEqual(operation, {
-          id: operation.id, clusterId: cluster.id, clusterName: name, team: 'payments', kind: 'provision', status: 'queued',
-          seq: operation.seq, spec: { nodes: 3, region: 'eu' }, generation: 1, requestedBy, cancelRequested: false,
-          summary: null, outputs: null, error: null, supersededBy: null, sweepId: null, attempts: 0,
-          queuedAt: operation.queuedAt, startedAt: null, finishedAt: null,
+          id: operation.id,
+          clusterId: cluster.id,
+          clusterName: name,
+          team: 'payments',
+          kind: 'provision',
+          status: 'queued',
+          seq: operation.seq,
+          spec: { nodes: 3, region: 'eu' },
+          generation: 1,
+          requestedBy,
+          cancelRequested: false,
+          summary: null,
+          outputs: null,
+          error: null,
+          supersededBy: null,
+          sweepId: null,
+          attempts: 0,
+          queuedAt: operation.queuedAt,
+          startedAt: null,
+          finishedAt: null,
         });
         assert.deepEqual(await store.getCluster(name), cluster);
         assert.deepEqual(await store.getClusterById(cluster.id), cluster);
@@ -136,7 +168,10 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
           return true;
         });
         const page = await store.listClusters({ limit: 10, includeDestroyed: true, team: 'other' });
-        assert.deepEqual(page.items.filter((c) => c.name === cluster.name), []);
+        assert.deepEqual(
+          page.items.filter((c) => c.name === cluster.name),
+          [],
+        );
       });
 
       it('lets a destroyed cluster name be reused, and getCluster prefers the live one, then the newest destroyed', async () => {
@@ -189,7 +224,10 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         const destroyed = await store.listClusters({ team, status: 'destroyed', limit: 10 });
         assert.deepEqual(names(destroyed.items), [c.name]);
         assert.equal(destroyed.items[0]?.status, 'destroyed');
-        assert.deepEqual(names((await store.listClusters({ team, labels: { env: 'dev' }, includeDestroyed: true, limit: 10 })).items), [a.name, c.name]);
+        assert.deepEqual(names((await store.listClusters({ team, labels: { env: 'dev' }, includeDestroyed: true, limit: 10 })).items), [
+          a.name,
+          c.name,
+        ]);
       });
 
       it('pages in name order with an opaque cursor until nextCursor is null', async () => {
@@ -265,7 +303,13 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         await store.updateDesiredSpec(cluster.id, { nodes: 4 }, undefined, { kind: 'update', requestedBy });
         const preview = await store.enqueueOperation(cluster.id, { kind: 'preview', requestedBy });
         assert.deepEqual(
-          { kind: preview.kind, status: preview.status, spec: preview.spec, generation: preview.generation, clusterName: preview.clusterName },
+          {
+            kind: preview.kind,
+            status: preview.status,
+            spec: preview.spec,
+            generation: preview.generation,
+            clusterName: preview.clusterName,
+          },
           { kind: 'preview', status: 'queued', spec: { nodes: 4 }, generation: 2, clusterName: cluster.name },
         );
         assert.equal((await store.getClusterById(cluster.id))?.status, 'provisioning');
@@ -282,12 +326,21 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         const preview = await store.enqueueOperation(cluster.id, { kind: 'preview', requestedBy });
         await start(provision.id);
         await finish(provision.id, succeededWith({ status: 'ready' }));
-        assert.deepEqual((await store.pendingOperations(cluster.id)).map((o) => o.id), [update.id, preview.id]);
+        assert.deepEqual(
+          (await store.pendingOperations(cluster.id)).map((o) => o.id),
+          [update.id, preview.id],
+        );
 
         const p1 = await store.listOperations(cluster.id, 2);
-        assert.deepEqual(p1.items.map((o) => o.id), [preview.id, update.id]);
+        assert.deepEqual(
+          p1.items.map((o) => o.id),
+          [preview.id, update.id],
+        );
         const p2 = await store.listOperations(cluster.id, 2, p1.nextCursor!);
-        assert.deepEqual(p2.items.map((o) => o.id), [provision.id]);
+        assert.deepEqual(
+          p2.items.map((o) => o.id),
+          [provision.id],
+        );
         assert.equal(p2.nextCursor, null);
         await assert.rejects(store.listOperations(cluster.id, 0), InputError);
       });
@@ -319,7 +372,10 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         assert.equal(started.attempts, 1);
         assert.match(started.startedAt ?? '', ISO);
         let c = await store.getClusterById(cluster.id);
-        assert.deepEqual({ status: c?.status, lastOperationId: c?.lastOperationId }, { status: 'provisioning', lastOperationId: operation.id });
+        assert.deepEqual(
+          { status: c?.status, lastOperationId: c?.lastOperationId },
+          { status: 'provisioning', lastOperationId: operation.id },
+        );
 
         await sleep(5);
         const restarted = await start(operation.id);
@@ -329,8 +385,12 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         const outputs = { endpoint: 'https://k8s.example' };
         const summary = { counts: { create: 3, update: 0, replace: 0, delete: 0, same: 0 }, resources: [] };
         const finished = await finish(operation.id, {
-          status: 'succeeded', summary, outputs, error: null,
-          cluster: { status: 'ready', appliedSpec: { nodes: 1 }, appliedGeneration: 1, outputs }, stackClean: true,
+          status: 'succeeded',
+          summary,
+          outputs,
+          error: null,
+          cluster: { status: 'ready', appliedSpec: { nodes: 1 }, appliedGeneration: 1, outputs },
+          stackClean: true,
         });
         assert.equal(finished.status, 'succeeded');
         assert.deepEqual(finished.summary, summary);
@@ -347,10 +407,20 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         await start(update.id);
         assert.equal((await store.getClusterById(cluster.id))?.status, 'updating');
         const error = { code: 'resource-error' as const, title: 'node pool failed', detail: 'quota exceeded' };
-        const failed = await finish(update.id, { status: 'failed', summary: null, outputs: null, error, cluster: { status: 'failed' }, stackClean: true });
+        const failed = await finish(update.id, {
+          status: 'failed',
+          summary: null,
+          outputs: null,
+          error,
+          cluster: { status: 'failed' },
+          stackClean: true,
+        });
         assert.deepEqual(failed.error, error);
         c = await store.getClusterById(cluster.id);
-        assert.deepEqual({ status: c?.status, appliedGeneration: c?.appliedGeneration, generation: c?.generation }, { status: 'failed', appliedGeneration: 1, generation: 2 });
+        assert.deepEqual(
+          { status: c?.status, appliedGeneration: c?.appliedGeneration, generation: c?.generation },
+          { status: 'failed', appliedGeneration: 1, generation: 2 },
+        );
 
         const preview = await store.enqueueOperation(cluster.id, { kind: 'preview', requestedBy });
         await start(preview.id);
@@ -368,7 +438,6 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         });
         await assert.rejects(finish(operation.id, succeededWith({})), ConflictError);
       });
-
     });
 
     describe('tokens', () => {
@@ -400,15 +469,28 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         assert.deepEqual(await store.claimIdempotencyKey(principal, key, 'fp-1', 60_000), { state: 'replay', ...response });
         assert.deepEqual(await store.claimIdempotencyKey(principal, key, 'fp-2', 60_000), { state: 'mismatch' });
         await store.releaseIdempotencyKey(principal, key);
-        assert.deepEqual(await store.claimIdempotencyKey(principal, key, 'fp-1', 60_000), { state: 'replay', ...response }, 'a done key is never released');
-        assert.deepEqual(await store.claimIdempotencyKey(uniq('other'), key, 'fp-2', 60_000), { state: 'claimed' }, 'keys are per principal');
+        assert.deepEqual(
+          await store.claimIdempotencyKey(principal, key, 'fp-1', 60_000),
+          { state: 'replay', ...response },
+          'a done key is never released',
+        );
+        assert.deepEqual(
+          await store.claimIdempotencyKey(uniq('other'), key, 'fp-2', 60_000),
+          { state: 'claimed' },
+          'keys are per principal',
+        );
       });
 
       it('replays a string body as the same string', async () => {
         const key = uniq('key');
         await store.claimIdempotencyKey(principal, key, 'fp', 60_000);
         await store.completeIdempotencyKey(principal, key, { statusCode: 201, body: '{"a":1}', headers: {} });
-        assert.deepEqual(await store.claimIdempotencyKey(principal, key, 'fp', 60_000), { state: 'replay', statusCode: 201, body: '{"a":1}', headers: {} });
+        assert.deepEqual(await store.claimIdempotencyKey(principal, key, 'fp', 60_000), {
+          state: 'replay',
+          statusCode: 201,
+          body: '{"a":1}',
+          headers: {},
+        });
       });
 
       it('forgets a released claim so that the retry runs again', async () => {
@@ -423,12 +505,19 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
         await store.claimIdempotencyKey(principal, key, 'fp', 60_000);
         // Stale by an hour, so that no amount of load makes the claim a racer takes over look stale again.
         const [raw] = await backend.clients(1);
-        await raw!.query(`UPDATE idempotency_keys SET updated_at = now() - interval '1 hour' WHERE principal_id = $1 AND key = $2`, [principal, key]);
+        await raw!.query(`UPDATE idempotency_keys SET updated_at = now() - interval '1 hour' WHERE principal_id = $1 AND key = $2`, [
+          principal,
+          key,
+        ]);
         const halfHour = 30 * 60_000;
         assert.deepEqual(await store.claimIdempotencyKey(principal, key, 'other-fp', halfHour), { state: 'mismatch' });
         const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimIdempotencyKey(principal, key, 'fp', halfHour)));
         assert.deepEqual(claims.map((c) => c.state).sort(), ['claimed', 'in-flight', 'in-flight', 'in-flight', 'in-flight']);
-        assert.deepEqual(await store.claimIdempotencyKey(principal, key, 'fp', halfHour), { state: 'in-flight' }, 'the takeover refreshed the claim');
+        assert.deepEqual(
+          await store.claimIdempotencyKey(principal, key, 'fp', halfHour),
+          { state: 'in-flight' },
+          'the takeover refreshed the claim',
+        );
       });
     });
   });

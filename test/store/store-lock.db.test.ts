@@ -82,7 +82,10 @@ describe('the embedded store has one owner', () => {
       await eventually(() => lost.length > 0, 'the lost lock to be reported');
       assert.match(lost[0]!.message, /lost the lock on the embedded record store .*the flock helper \(pid \d+\) exited \(SIGKILL\)/);
       await assert.rejects(client.query('INSERT INTO t VALUES (1)'), LockLostError);
-      await assert.rejects(client.transaction((tx) => tx.query('INSERT INTO t VALUES (2)')), LockLostError);
+      await assert.rejects(
+        client.transaction((tx) => tx.query('INSERT INTO t VALUES (2)')),
+        LockLostError,
+      );
       assert.equal(lost.length, 1);
     } finally {
       await client.close();

@@ -46,4 +46,3 @@ export async function postgresBackend(url: string): Promise<Backend> {
     },
   };
 }
-

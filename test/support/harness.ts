@@ -47,7 +47,11 @@ export interface Harness {
   dataDir: string;
   env: Record<string, string>;
   workers: ChildProcess[];
-  api<T = any>(method: string, p: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<ApiResponse<T>>;
+  api<T = any>(
+    method: string,
+    p: string,
+    opts?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string },
+  ): Promise<ApiResponse<T>>;
   /** Issues a token for a team. */
   teamToken(team: string): Promise<string>;
   /** Jobs in the queue in any state, and operations recorded: proof that nothing was queued. */
@@ -58,7 +62,10 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-async function freshDatabase(records: 'auto' | 'pglite', server = process.env.TEST_DATABASE_URL): Promise<{ url: string | undefined; drop(): Promise<void> }> {
+async function freshDatabase(
+  records: 'auto' | 'pglite',
+  server = process.env.TEST_DATABASE_URL,
+): Promise<{ url: string | undefined; drop(): Promise<void> }> {
   const base = records === 'pglite' ? undefined : server;
   if (!base) return { url: undefined, drop: async () => undefined };
   const name = `clusterd_t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
@@ -141,7 +148,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (typeof workersMode === 'number') for (let i = 0; i < workersMode; i++) await spawnWorker();
 
   return {
-    url, adminToken, dataDir, env, workers, api, spawnWorker,
+    url,
+    adminToken,
+    dataDir,
+    env,
+    workers,
+    api,
+    spawnWorker,
     async teamToken(team) {
       const res = await api('POST', '/v1/tokens', { body: { name: `${team}-${randomUUID().slice(0, 6)}`, team } });
       if (res.status !== 201) throw new Error(`token: ${res.status} ${JSON.stringify(res.body)}`);
@@ -163,11 +176,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return keys.filter((k) => /:operations:[0-9a-f-]{36}$|:operations:wake-/.test(k)).length;
     },
     async stop() {
-      await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
-        if (w.exitCode !== null || w.signalCode !== null) return resolve();
-        w.once('exit', () => resolve());
-        w.kill('SIGTERM');
-      })));
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              if (w.exitCode !== null || w.signalCode !== null) return resolve();
+              w.once('exit', () => resolve());
+              w.kill('SIGTERM');
+            }),
+        ),
+      );
       await service.stop();
       const redis = new Redis(redisUrl());
       const keys = await redis.keys(`${prefix}:*`);

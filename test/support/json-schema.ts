@@ -9,7 +9,15 @@ import { Ajv2020, type Options } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 
 export function jsonSchemaValidator(options: Options = {}): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strictSchema: true, strictNumbers: true, strictTuples: true, strictTypes: false, strictRequired: false, ...options });
+  const ajv = new Ajv2020({
+    allErrors: true,
+    strictSchema: true,
+    strictNumbers: true,
+    strictTuples: true,
+    strictTypes: false,
+    strictRequired: false,
+    ...options,
+  });
   // ajv-formats is CommonJS: its default export is the module, whose `default` is the plugin.
   formats.default(ajv);
   return ajv;

@@ -25,6 +25,7 @@ export function laneWriter(db: SqlClient) {
   return {
     startOperation: (id: string) => held(id, async (h) => (await lanes.startOperation(h, id)).operation),
     appendEvents: (id: string, events: Array<Pick<OperationEvent, 'type' | 'data'>>) => held(id, (h) => lanes.appendEvents(h, id, events)),
-    finishOperation: (id: string, outcome: Omit<OperationOutcome, 'stackClean'> & { stackClean?: boolean }) => held(id, (h) => lanes.finishOperation(h, id, { stackClean: true, ...outcome })),
+    finishOperation: (id: string, outcome: Omit<OperationOutcome, 'stackClean'> & { stackClean?: boolean }) =>
+      held(id, (h) => lanes.finishOperation(h, id, { stackClean: true, ...outcome })),
   };
 }

@@ -39,7 +39,9 @@ export function parseEventStream(text: string): Array<Record<string, string>> {
     .split('\n\n')
     .map((block) => block.split('\n').filter((line) => line && !line.startsWith(':')))
     .filter((lines) => lines.length)
-    .map((lines) => Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).replace(/^ /, '')])));
+    .map((lines) =>
+      Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).replace(/^ /, '')])),
+    );
 }
 
 export class OpenApiContract {
@@ -65,11 +67,15 @@ export class OpenApiContract {
           try {
             value = JSON.parse(data);
           } catch {
-            check.errors = [{ keyword: 'contentSchema', message: 'is not JSON', params: {}, instancePath: '', schemaPath: '#/contentSchema' }];
+            check.errors = [
+              { keyword: 'contentSchema', message: 'is not JSON', params: {}, instancePath: '', schemaPath: '#/contentSchema' },
+            ];
             return false;
           }
           const ok = inner(value) as boolean;
-          check.errors = ok ? undefined : (inner.errors ?? []).map((e) => ({ ...e, message: `holds JSON whose ${e.instancePath || 'value'} ${e.message}` }));
+          check.errors = ok
+            ? undefined
+            : (inner.errors ?? []).map((e) => ({ ...e, message: `holds JSON whose ${e.instancePath || 'value'} ${e.message}` }));
           return ok;
         };
         return check;
@@ -82,7 +88,13 @@ export class OpenApiContract {
     for (const [template, item] of Object.entries<Json>(description.paths)) {
       const pattern = new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`);
       for (const [method, operation] of Object.entries<Json>(item)) {
-        this.#operations.push({ id: operation.operationId, method: method.toUpperCase(), template, pattern, responses: operation.responses });
+        this.#operations.push({
+          id: operation.operationId,
+          method: method.toUpperCase(),
+          template,
+          pattern,
+          responses: operation.responses,
+        });
       }
     }
   }
@@ -105,7 +117,10 @@ export class OpenApiContract {
     const op = this.operationOf(method, path);
     const what = `${op.id} (${method} ${path}) answered ${answer.status}`;
     const documented = op.responses[String(answer.status)] ?? op.responses[`${String(answer.status)[0]}XX`] ?? op.responses.default;
-    assert.ok(documented, `${what}, which its description does not list (it lists ${Object.keys(op.responses).join(', ')}): ${answer.text.slice(0, 500)}`);
+    assert.ok(
+      documented,
+      `${what}, which its description does not list (it lists ${Object.keys(op.responses).join(', ')}): ${answer.text.slice(0, 500)}`,
+    );
     const statusKey = op.responses[String(answer.status)] ? String(answer.status) : String(answer.status)[0] + 'XX';
     const problems = [...this.#headerProblems(documented, answer), ...this.#bodyProblems(op, statusKey, documented, answer)];
     if (problems.length) assert.fail(`${what}, which breaks its description:\n${problems.join('\n')}\nbody: ${answer.text.slice(0, 1000)}`);
@@ -134,12 +149,17 @@ export class OpenApiContract {
     const content: Json = documented.content ?? {};
     if (!Object.keys(content).length) return answer.text === '' ? [] : [`a body, where the description documents none`];
     const mediaType = mediaTypeOf(answer.headers.get('content-type'));
-    if (!content[mediaType]) return [`content type ${JSON.stringify(answer.headers.get('content-type'))}, where the description documents ${Object.keys(content).join(', ')}`];
+    if (!content[mediaType])
+      return [
+        `content type ${JSON.stringify(answer.headers.get('content-type'))}, where the description documents ${Object.keys(content).join(', ')}`,
+      ];
     const ref = `${BASE}#/${pointer('paths', op.template, op.method.toLowerCase(), 'responses', statusKey, 'content', mediaType, 'schema')}`;
     const validate = this.#validator(ref, { $ref: ref });
     if (mediaType === 'text/event-stream') {
       const events = parseEventStream(answer.text);
-      return events.flatMap((event, i) => (validate(event) ? [] : [`event ${i} ${JSON.stringify(event).slice(0, 300)}: ${this.#ajv.errorsText(validate.errors)}`]));
+      return events.flatMap((event, i) =>
+        validate(event) ? [] : [`event ${i} ${JSON.stringify(event).slice(0, 300)}: ${this.#ajv.errorsText(validate.errors)}`],
+      );
     }
     let body: unknown;
     try {
@@ -161,7 +181,9 @@ export class OpenApiContract {
     const never = this.#operations.filter((o) => !this.checked.has(o.id)).map((o) => `${o.id} (${o.method} ${o.template})`);
     if (never.length) assert.fail(`operations of the description never called:\n${never.join('\n')}`);
     const successes = this.#operations.flatMap((o) =>
-      Object.keys(o.responses).filter((s) => s.startsWith('2') && !this.checked.get(o.id)!.has(Number(s))).map((s) => `${o.id} ${s}`),
+      Object.keys(o.responses)
+        .filter((s) => s.startsWith('2') && !this.checked.get(o.id)!.has(Number(s)))
+        .map((s) => `${o.id} ${s}`),
     );
     if (successes.length) assert.fail(`success statuses of the description never answered:\n${successes.join('\n')}`);
   }

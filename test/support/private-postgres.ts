@@ -24,7 +24,8 @@ export interface PrivatePostgres {
 
 const run = promisify(execFile);
 const bin = () => execFileSync('bash', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1'], { encoding: 'utf8' }).trim();
-const asPostgres = (args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', ...args], { cwd: '/', stdio: ['ignore', 'ignore', 'pipe'] });
+const asPostgres = (args: string[]) =>
+  execFileSync('runuser', ['-u', 'postgres', '--', ...args], { cwd: '/', stdio: ['ignore', 'ignore', 'pipe'] });
 
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const dir = mkdtempSync(path.join(tmpdir(), 'clusterd-pg-'));
@@ -34,15 +35,25 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const port = await freePort();
   const pgBin = bin();
   execFileSync('mkdir', ['-p', data]);
-  chownSync(data, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
+  chownSync(
+    data,
+    Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+    Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+  );
   asPostgres([path.join(pgBin, 'initdb'), '-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C']);
-  writeFileSync(path.join(data, 'postgresql.auto.conf'), `port = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\n`);
+  writeFileSync(
+    path.join(data, 'postgresql.auto.conf'),
+    `port = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\n`,
+  );
   const start = () => asPostgres([path.join(pgBin, 'pg_ctl'), '-D', data, '-l', path.join(data, 'server.log'), '-w', '-t', '60', 'start']);
   start();
   // Read again after a restart: a new postmaster has a new pid.
   let postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const family = (): number[] => {
-    const children = execFileSync('bash', ['-c', `pgrep -P ${postmaster} || true`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    const children = execFileSync('bash', ['-c', `pgrep -P ${postmaster} || true`], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
     return [postmaster, ...children];
   };
   const signal = (sig: NodeJS.Signals) => {
@@ -60,7 +71,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     resume: () => signal('SIGCONT'),
     // Without blocking the event loop: the caller keeps serving and measuring through the outage.
     async restart() {
-      const pgCtl = (args: string[]) => run('runuser', ['-u', 'postgres', '--', path.join(pgBin, 'pg_ctl'), '-D', data, ...args], { cwd: '/' });
+      const pgCtl = (args: string[]) =>
+        run('runuser', ['-u', 'postgres', '--', path.join(pgBin, 'pg_ctl'), '-D', data, ...args], { cwd: '/' });
       await pgCtl(['-m', 'fast', '-w', '-t', '60', 'stop']);
       await pgCtl(['-l', path.join(data, 'server.log'), '-w', '-t', '60', 'start']);
       postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);

@@ -36,7 +36,8 @@ function pong(port: number): Promise<boolean> {
   });
 }
 
-const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+const exited = (p: ChildProcess) =>
+  new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
 /**
  * Starts `redis-server` with `appendonly yes` and `appendfsync everysec` (the production settings
@@ -47,11 +48,16 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   let server: ChildProcess | null = null;
   const start = async () => {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''], { stdio: 'ignore' });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''],
+      { stdio: 'ignore' },
+    );
     server = child;
     const deadline = Date.now() + 20_000;
     while (!(await pong(port))) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}) before answering`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}) before answering`);
       if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING within 20 s`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -14,13 +14,21 @@ export function jobProcessesOf(dataDir: string): Array<{ pid: number; cmd: strin
     try {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').join(' ');
       if (!/child-entry|dynamic-provider|pulumi-resource|\/pulumi |\/pulumi$|pulumi-language/.test(cmd)) continue;
-      candidates.push({ pid: Number(entry), cmd: cmd.slice(0, 160), environ: readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0') });
+      candidates.push({
+        pid: Number(entry),
+        cmd: cmd.slice(0, 160),
+        environ: readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0'),
+      });
     } catch {
       // Gone meanwhile.
     }
   }
   // Pulumi's processes name the data directory (PULUMI_HOME); the job's child shares their job mark.
-  const marks = new Set(candidates.filter((p) => p.environ.some((v) => v.includes(dataDir))).flatMap((p) => p.environ.filter((v) => v.startsWith('CLUSTERD_JOB_MARK='))));
+  const marks = new Set(
+    candidates
+      .filter((p) => p.environ.some((v) => v.includes(dataDir)))
+      .flatMap((p) => p.environ.filter((v) => v.startsWith('CLUSTERD_JOB_MARK='))),
+  );
   return candidates.filter((p) => p.environ.some((v) => v.includes(dataDir) || marks.has(v)));
 }
 

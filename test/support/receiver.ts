@@ -59,6 +59,10 @@ export async function startReceiver(): Promise<Receiver> {
       }
       return of(path);
     },
-    close: () => new Promise((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

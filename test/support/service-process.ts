@@ -24,7 +24,11 @@ export interface ServiceProcess {
  * until `/healthz` answers.
  * @param nodeArgs more Node options (e.g. an `--import`)
  */
-export async function spawnService(env: Record<string, string>, nodeArgs: string[] = [], startTimeoutMs = 120_000): Promise<ServiceProcess> {
+export async function spawnService(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+  startTimeoutMs = 120_000,
+): Promise<ServiceProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, ...SERVICE_MAIN], {
     cwd: ROOT,
@@ -34,11 +38,19 @@ export async function spawnService(env: Record<string, string>, nodeArgs: string
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => void (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (output += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + startTimeoutMs;
-  while (!(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the service exited before it answered:\n${output.slice(-3000)}`);
+  while (
+    !(await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the service exited before it answered:\n${output.slice(-3000)}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the service did not answer within ${startTimeoutMs} ms:\n${output.slice(-3000)}`);
@@ -46,7 +58,10 @@ export async function spawnService(env: Record<string, string>, nodeArgs: string
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
-    child, url, port, exited,
+    child,
+    url,
+    port,
+    exited,
     output: () => output,
     async stop(killAfterMs = 30_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -18,7 +18,11 @@ const isExecutable = (file: string) => {
  * first on a service's PATH.
  */
 export async function stallingPulumiDir(stallSeconds: number): Promise<string> {
-  const real = (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, 'pulumi')).find(isExecutable);
+  const real = (process.env.PATH ?? '')
+    .split(':')
+    .filter(Boolean)
+    .map((d) => path.join(d, 'pulumi'))
+    .find(isExecutable);
   if (!real) throw new Error('no pulumi CLI on PATH');
   const dir = await mkdtemp(path.join(tmpdir(), 'clusterd-slow-cli-'));
   await writeFile(path.join(dir, 'pulumi'), `#!/bin/sh\nif [ "$1" = stack ]; then sleep ${stallSeconds}; fi\nexec ${real} "$@"\n`);

@@ -9,17 +9,39 @@ import { planAttacks, planSteps } from '../../bench/chaos/plan.js';
 import { seededRandom } from '../../bench/chaos/random.js';
 
 const file = (cluster: string, name = 'cluster.json') => `/tmp/d/local-clusters/${cluster}/${name}`;
-const line = (at: number, mark: string, cluster: string, call: JournalLine['call'] = 'update', phase: JournalLine['phase'] = 'end'): JournalLine => ({ at, mark, pid: 1, call, phase, file: file(cluster) });
+const line = (
+  at: number,
+  mark: string,
+  cluster: string,
+  call: JournalLine['call'] = 'update',
+  phase: JournalLine['phase'] = 'end',
+): JournalLine => ({ at, mark, pid: 1, call, phase, file: file(cluster) });
 
 describe('chaos run: the call journal', () => {
   it('finds no overlap when each cluster sees its runs one block after another', () => {
-    const lines = [line(1, 'a', 'c1'), line(2, 'a', 'c1'), line(3, 'x', 'c2'), line(4, 'b', 'c1'), line(5, 'x', 'c2'), line(6, 'b', 'c1'), line(7, 'c', 'c1')];
+    const lines = [
+      line(1, 'a', 'c1'),
+      line(2, 'a', 'c1'),
+      line(3, 'x', 'c2'),
+      line(4, 'b', 'c1'),
+      line(5, 'x', 'c2'),
+      line(6, 'b', 'c1'),
+      line(7, 'c', 'c1'),
+    ];
     assert.deepEqual(findInterleavings(lines), []);
   });
 
   it('reports a run that called the provider again after another run on its cluster had begun, once per pair', () => {
-    const lines = [line(1, 'a', 'c1', 'update', 'begin'), line(2, 'b', 'c1', 'read', 'begin'), line(3, 'b', 'c1', 'read', 'end'), line(4, 'a', 'c1', 'update', 'end'), line(5, 'a', 'c1', 'create', 'end')];
-    assert.deepEqual(findInterleavings(lines), [{ cluster: 'c1', mark: 'a', intruder: 'b', intruderAt: 2, returnAt: 4, returnCall: 'update end cluster.json' }]);
+    const lines = [
+      line(1, 'a', 'c1', 'update', 'begin'),
+      line(2, 'b', 'c1', 'read', 'begin'),
+      line(3, 'b', 'c1', 'read', 'end'),
+      line(4, 'a', 'c1', 'update', 'end'),
+      line(5, 'a', 'c1', 'create', 'end'),
+    ];
+    assert.deepEqual(findInterleavings(lines), [
+      { cluster: 'c1', mark: 'a', intruder: 'b', intruderAt: 2, returnAt: 4, returnCall: 'update end cluster.json' },
+    ]);
   });
 
   it('does not mix clusters, and ignores lines without a job mark', () => {
@@ -50,14 +72,33 @@ describe('chaos run: the call journal', () => {
 describe('chaos run: process samples and recovery', () => {
   it('finds moments when two runs were alive on one cluster', () => {
     const clusterOf = (mark: string) => ({ a: 'c1', b: 'c1', c: 'c2' })[mark] ?? null;
-    const found = runsAliveTogether([{ at: 1, marks: ['a', 'c'] }, { at: 2, marks: ['a', 'b', 'c', 'unknown'] }, { at: 3, marks: ['b'] }], clusterOf);
+    const found = runsAliveTogether(
+      [
+        { at: 1, marks: ['a', 'c'] },
+        { at: 2, marks: ['a', 'b', 'c', 'unknown'] },
+        { at: 3, marks: ['b'] },
+      ],
+      clusterOf,
+    );
     assert.deepEqual(found, [{ at: 2, cluster: 'c1', marks: ['a', 'b'] }]);
   });
 
   it('times each kill to the next start and the next finish on the clusters the victim was running', () => {
     const { waits, unknown } = recoveryWaits({
-      attacks: { kills: [{ at: 1000, slot: 0, pid: 7, held: [{ cluster: 'c1', operationId: 'op1' }] }, { at: 5000, slot: 1, pid: 8, held: null }], missedKills: 0, redis: null, postgres: null },
-      attemptStarts: [{ cluster: 'c1', operationId: 'op1', attempt: 1, at: 500 }, { cluster: 'c1', operationId: 'op1', attempt: 2, at: 7000 }, { cluster: 'c2', operationId: 'op2', attempt: 1, at: 2000 }],
+      attacks: {
+        kills: [
+          { at: 1000, slot: 0, pid: 7, held: [{ cluster: 'c1', operationId: 'op1' }] },
+          { at: 5000, slot: 1, pid: 8, held: null },
+        ],
+        missedKills: 0,
+        redis: null,
+        postgres: null,
+      },
+      attemptStarts: [
+        { cluster: 'c1', operationId: 'op1', attempt: 1, at: 500 },
+        { cluster: 'c1', operationId: 'op1', attempt: 2, at: 7000 },
+        { cluster: 'c2', operationId: 'op2', attempt: 1, at: 2000 },
+      ],
       operations: [
         { id: 'op1', cluster: 'c1', kind: 'update', status: 'succeeded', attempts: 2, errorCode: null, finishedAt: 9000 },
         { id: 'op3', cluster: 'c1', kind: 'preview', status: 'cancelled', attempts: 0, errorCode: null, finishedAt: 1500 },
@@ -81,7 +122,10 @@ describe('chaos run: the seeded plan', () => {
   it('provisions every cluster first and destroys it last, with keys on both', () => {
     const steps = planSteps(settings, seededRandom(1));
     assert.equal(steps.length, 60);
-    assert.deepEqual(steps.map((s) => s.index), steps.map((_, i) => i));
+    assert.deepEqual(
+      steps.map((s) => s.index),
+      steps.map((_, i) => i),
+    );
     for (let c = 0; c < 5; c++) {
       const mine = steps.filter((s) => s.cluster === `chaos-00${c}`);
       assert.equal(mine[0]?.kind, 'provision');
@@ -106,7 +150,10 @@ describe('chaos run: the seeded plan', () => {
 describe('chaos run: settings', () => {
   it('takes defaults, then variables, then flags', () => {
     const o = parseChaosOptions(['--clusters=4', '--seed', '9'], { CHAOS_CLUSTERS: '6', CHAOS_OPERATIONS: '30' }, () => 1);
-    assert.deepEqual({ clusters: o.clusters, operations: o.operations, seed: o.seed, leaseMs: o.leaseMs }, { clusters: 4, operations: 30, seed: 9, leaseMs: 5000 });
+    assert.deepEqual(
+      { clusters: o.clusters, operations: o.operations, seed: o.seed, leaseMs: o.leaseMs },
+      { clusters: 4, operations: 30, seed: 9, leaseMs: 5000 },
+    );
     assert.equal(parseChaosOptions([], {}, () => 123).seed, 123);
   });
 

@@ -7,7 +7,15 @@ import { closeInOrder, type Closer } from '../../src/roles/close-in-order.js';
 /** A logger whose lines are kept, parsed. */
 function capturingLog() {
   const lines: Array<{ level: number; msg: string; step?: string; err?: { message: string } }> = [];
-  const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => { lines.push(JSON.parse(String(chunk))); done(); } }));
+  const log = pino(
+    { level: 'info' },
+    new Writable({
+      write: (chunk, _enc, done) => {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    }),
+  );
   return { log, lines };
 }
 
@@ -36,7 +44,9 @@ describe('closeInOrder', () => {
   it('goes on after a closer fails, logs the failure, and rejects with that error once all have run', async () => {
     const ran: string[] = [];
     const { log, lines } = capturingLog();
-    await assert.rejects(closeInOrder(closers(['HTTP', 'workers', 'redis', 'record store'], ran, ['workers']), log), { message: 'workers would not close' });
+    await assert.rejects(closeInOrder(closers(['HTTP', 'workers', 'redis', 'record store'], ran, ['workers']), log), {
+      message: 'workers would not close',
+    });
     assert.deepEqual(ran, ['HTTP', 'workers', 'redis', 'record store']);
     assert.deepEqual(
       lines.map((l) => ({ level: l.level, msg: l.msg, step: l.step, err: l.err?.message })),
@@ -51,11 +61,17 @@ describe('closeInOrder', () => {
     await assert.rejects(stopped, (err: unknown) => {
       assert.ok(err instanceof AggregateError);
       assert.equal(err.message, '2 shutdown steps failed: HTTP, redis');
-      assert.deepEqual(err.errors.map((e: Error) => e.message), ['HTTP would not close', 'redis would not close']);
+      assert.deepEqual(
+        err.errors.map((e: Error) => e.message),
+        ['HTTP would not close', 'redis would not close'],
+      );
       return true;
     });
     assert.deepEqual(ran, ['HTTP', 'workers', 'redis', 'record store']);
-    assert.deepEqual(lines.map((l) => l.step), ['HTTP', 'redis']);
+    assert.deepEqual(
+      lines.map((l) => l.step),
+      ['HTTP', 'redis'],
+    );
   });
 
   it('counts a closer that throws before its first await as failed, and goes on', async () => {

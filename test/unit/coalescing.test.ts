@@ -3,7 +3,8 @@ import { describe, it } from 'vitest';
 import type { OperationKind, OperationRecord, OperationStatus } from '../../src/domain/operation.js';
 import { nextBatch } from '../../queue/lane-processor.js';
 
-const op = (id: string, kind: OperationKind, status: OperationStatus = 'queued', sweepId: string | null = null) => ({ id, kind, status, sweepId }) as OperationRecord;
+const op = (id: string, kind: OperationKind, status: OperationStatus = 'queued', sweepId: string | null = null) =>
+  ({ id, kind, status, sweepId }) as OperationRecord;
 const ids = (b: ReturnType<typeof nextBatch>) => b && { run: b.run.id, superseded: b.superseded.map((o) => o.id) };
 
 describe('nextBatch', () => {
@@ -14,7 +15,10 @@ describe('nextBatch', () => {
     assert.deepEqual(ids(nextBatch([op('u1', 'update'), op('u2', 'update'), op('u3', 'update')])), { run: 'u3', superseded: ['u1', 'u2'] });
   });
   it('never lets updates swallow a destroy queued after them', () => {
-    assert.deepEqual(ids(nextBatch([op('u1', 'update'), op('u2', 'update'), op('d', 'destroy'), op('u3', 'update')])), { run: 'u2', superseded: ['u1'] });
+    assert.deepEqual(ids(nextBatch([op('u1', 'update'), op('u2', 'update'), op('d', 'destroy'), op('u3', 'update')])), {
+      run: 'u2',
+      superseded: ['u1'],
+    });
   });
   it('runs a destroy at the head on its own', () => {
     assert.deepEqual(ids(nextBatch([op('d', 'destroy'), op('u', 'update')])), { run: 'd', superseded: [] });

@@ -40,7 +40,14 @@ describe('loadConfig', () => {
 
     it('reports the role rule together with every other invalid key', () => {
       const message = refusal({ CLUSTERD_ROLE: 'worker', PORT: 'eighty', RETENTION_OPERATION_EVENTS: 'a month' }) ?? '';
-      assert.deepEqual(message.split('\n').slice(1).map((l) => l.trim().split(':')[0]).sort(), ['CLUSTERD_ROLE', 'PORT', 'RETENTION_OPERATION_EVENTS']);
+      assert.deepEqual(
+        message
+          .split('\n')
+          .slice(1)
+          .map((l) => l.trim().split(':')[0])
+          .sort(),
+        ['CLUSTERD_ROLE', 'PORT', 'RETENTION_OPERATION_EVENTS'],
+      );
     });
   });
 
@@ -48,7 +55,14 @@ describe('loadConfig', () => {
     it('keeps operation events and specs and webhook deliveries 30 days, idempotency keys 24 hours, drift history 90 days and kubeconfig reads a year by default', () => {
       const c = loadConfig({});
       assert.deepEqual(
-        [c.RETENTION_OPERATION_EVENTS, c.RETENTION_OPERATION_SPECS, c.RETENTION_IDEMPOTENCY_KEYS, c.RETENTION_WEBHOOK_DELIVERIES, c.RETENTION_DRIFT_HISTORY, c.RETENTION_KUBECONFIG_READS],
+        [
+          c.RETENTION_OPERATION_EVENTS,
+          c.RETENTION_OPERATION_SPECS,
+          c.RETENTION_IDEMPOTENCY_KEYS,
+          c.RETENTION_WEBHOOK_DELIVERIES,
+          c.RETENTION_DRIFT_HISTORY,
+          c.RETENTION_KUBECONFIG_READS,
+        ],
         [30 * DAY, 30 * DAY, DAY, 30 * DAY, 90 * DAY, 365 * DAY],
       );
       assert.deepEqual([c.RETENTION_INTERVAL_MS, c.RETENTION_BATCH_SIZE, c.RETENTION_BATCH_PAUSE_MS], [900_000, 500, 100]);

@@ -15,7 +15,12 @@ describe('delivery slots', () => {
     clock = 4000;
     assert.deepEqual(take(s, 'https://dead.example.com', 'beta'), { taken: false, busyForMs: 3000 }, 'the receiver is full whoever sends');
     assert.equal(take(s, 'https://alive.example.com', 'beta').taken, true);
-    assert.deepEqual(s.inFlight(), { 'receiver https://dead.example.com': 1, 'team alpha': 1, 'receiver https://alive.example.com': 1, 'team beta': 1 });
+    assert.deepEqual(s.inFlight(), {
+      'receiver https://dead.example.com': 1,
+      'team alpha': 1,
+      'receiver https://alive.example.com': 1,
+      'team beta': 1,
+    });
   });
 
   it('gives one team at most its share across all its receivers, and takes nothing when refusing', () => {
@@ -70,7 +75,11 @@ describe('delivery slots', () => {
   });
 
   it('refuses shares that are not positive integers', () => {
-    assert.throws(() => new DeliverySlots({ maxPerReceiver: 0, maxPerTeam: 1 }), { message: 'maxPerReceiver must be an integer of at least 1' });
-    assert.throws(() => new DeliverySlots({ maxPerReceiver: 1, maxPerTeam: 1.5 }), { message: 'maxPerTeam must be an integer of at least 1' });
+    assert.throws(() => new DeliverySlots({ maxPerReceiver: 0, maxPerTeam: 1 }), {
+      message: 'maxPerReceiver must be an integer of at least 1',
+    });
+    assert.throws(() => new DeliverySlots({ maxPerReceiver: 1, maxPerTeam: 1.5 }), {
+      message: 'maxPerTeam must be an integer of at least 1',
+    });
   });
 });

@@ -83,6 +83,15 @@ describe('jsonIssues: numbers and reporting', () => {
   });
 
   it('has nothing to say about an ordinary body', () => {
-    assert.deepEqual(guard({ name: 'ok', spec: { version: '1.30', nodePools: [{ name: 'default', size: 2 }], tags: {} }, labels: { env: 'dev' }, admin: false, ttl: null }), []);
+    assert.deepEqual(
+      guard({
+        name: 'ok',
+        spec: { version: '1.30', nodePools: [{ name: 'default', size: 2 }], tags: {} },
+        labels: { env: 'dev' },
+        admin: false,
+        ttl: null,
+      }),
+      [],
+    );
   });
 });

@@ -28,8 +28,11 @@ describe('a method a described path does not have', () => {
     assert.equal(res.headers.get('allow'), 'GET, PATCH, DELETE, HEAD, OPTIONS');
     assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
     assert.deepEqual(await res.json(), {
-      type: 'urn:clusterd:problem:method-not-allowed', title: 'Method not allowed', status: 405,
-      detail: 'PUT is not allowed on /v1/clusters/abc; use GET, PATCH, DELETE, HEAD, OPTIONS', instance: '/v1/clusters/abc',
+      type: 'urn:clusterd:problem:method-not-allowed',
+      title: 'Method not allowed',
+      status: 405,
+      detail: 'PUT is not allowed on /v1/clusters/abc; use GET, PATCH, DELETE, HEAD, OPTIONS',
+      instance: '/v1/clusters/abc',
     });
   });
 
@@ -48,7 +51,13 @@ describe('a method a described path does not have', () => {
   });
 
   it('passes on a listed method (HEAD with GET) and a path it does not describe', async () => {
-    for (const [method, path] of [['GET', '/v1/clusters/abc'], ['HEAD', '/v1/clusters/abc'], ['POST', '/v1/tokens'], ['PUT', '/elsewhere'], ['GET', '/v1/clusters/a/b']]) {
+    for (const [method, path] of [
+      ['GET', '/v1/clusters/abc'],
+      ['HEAD', '/v1/clusters/abc'],
+      ['POST', '/v1/tokens'],
+      ['PUT', '/elsewhere'],
+      ['GET', '/v1/clusters/a/b'],
+    ]) {
       assert.equal((await fetch(url + path, { method })).status, 299, `${method} ${path}`);
     }
   });

@@ -14,7 +14,10 @@ const matches = (schema: Schema, body: Record<string, unknown>) => validator.val
 
 /** Every body made of `keys` absent, or given as one of `values`. */
 function bodies(keys: string[], values: unknown[]): Array<Record<string, unknown>> {
-  return keys.reduce<Array<Record<string, unknown>>>((acc, key) => acc.flatMap((b) => [b, ...values.map((v) => ({ ...b, [key]: v }))]), [{}]);
+  return keys.reduce<Array<Record<string, unknown>>>(
+    (acc, key) => acc.flatMap((b) => [b, ...values.map((v) => ({ ...b, [key]: v }))]),
+    [{}],
+  );
 }
 
 const agrees = (rule: ObjectRule, all: Array<Record<string, unknown>>, parsed = (b: Record<string, unknown>) => b) => {
@@ -31,11 +34,20 @@ describe('rules across fields: the check and its JSON Schema agree on every body
   });
 
   it('keyOrFlag: the key, or the flag true (absent reads as false, as the parsed default)', () => {
-    agrees(keyOrFlag('team', 'admin'), bodies(['team', 'admin'], ['alpha', true, false]).filter((b) => b.admin === undefined || typeof b.admin === 'boolean').filter((b) => b.team === undefined || typeof b.team === 'string'), (b) => ({ admin: false, ...b }));
+    agrees(
+      keyOrFlag('team', 'admin'),
+      bodies(['team', 'admin'], ['alpha', true, false])
+        .filter((b) => b.admin === undefined || typeof b.admin === 'boolean')
+        .filter((b) => b.team === undefined || typeof b.team === 'string'),
+      (b) => ({ admin: false, ...b }),
+    );
   });
 
   it('withRules: a broken rule is a 400 naming its field and rule, and the JSON Schema carries every rule', () => {
-    const body = withRules(z.strictObject({ a: z.string().optional(), b: z.string().optional() }), [atLeastOneOf(['a', 'b']), notBoth('a', 'b')]);
+    const body = withRules(z.strictObject({ a: z.string().optional(), b: z.string().optional() }), [
+      atLeastOneOf(['a', 'b']),
+      notBoth('a', 'b'),
+    ]);
     const issues = (value: unknown) => {
       try {
         parseOrThrow(body, value);
@@ -49,6 +61,9 @@ describe('rules across fields: the check and its JSON Schema agree on every body
     assert.deepEqual(issues({ a: 'x', b: 'y' }), ['b|exclusive']);
     assert.deepEqual(issues({ a: 'x' }), []);
     const json = z.toJSONSchema(body, { io: 'input' }) as Schema;
-    assert.deepEqual(json.allOf, [{ anyOf: [{ required: ['a'] }, { required: ['b'] }] }, { anyOf: [{ properties: { a: false } }, { properties: { b: false } }] }]);
+    assert.deepEqual(json.allOf, [
+      { anyOf: [{ required: ['a'] }, { required: ['b'] }] },
+      { anyOf: [{ properties: { a: false } }, { properties: { b: false } }] },
+    ]);
   });
 });

@@ -19,11 +19,15 @@ function slowRead(ms: number) {
         running--;
         resolve(`config of ${stackName}`);
       }, ms);
-      signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        running--;
-        reject(signal.reason);
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          running--;
+          reject(signal.reason);
+        },
+        { once: true },
+      );
     });
   return { read, calls, peak: () => peak, running: () => running };
 }
@@ -54,10 +58,11 @@ describe('FairSlots', () => {
     const first = await slots.acquire('busy');
     const order: string[] = [];
     // Each holder lets go as soon as it has the slot.
-    const take = (key: string, name: string) => slots.acquire(key).then((release) => {
-      order.push(name);
-      release();
-    });
+    const take = (key: string, name: string) =>
+      slots.acquire(key).then((release) => {
+        order.push(name);
+        release();
+      });
     const waiters = [...Array.from({ length: 5 }, (_, i) => take('busy', `busy${i}`)), take('quiet', 'quiet')];
     first();
     await Promise.all(waiters);

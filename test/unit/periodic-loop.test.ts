@@ -7,7 +7,15 @@ import { startPeriodicLoop } from '../../src/periodic-loop.js';
 /** A logger whose lines are kept, parsed. */
 function capturingLog() {
   const lines: Array<{ level: number; msg: string; err?: { message: string } }> = [];
-  const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => { lines.push(JSON.parse(String(chunk))); done(); } }));
+  const log = pino(
+    { level: 'info' },
+    new Writable({
+      write: (chunk, _enc, done) => {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    }),
+  );
   return { log, lines };
 }
 
@@ -29,7 +37,12 @@ describe('startPeriodicLoop', () => {
 
   it('runs a pass at once, then every intervalMs', async () => {
     let passes = 0;
-    const loop = startPeriodicLoop({ pass: async () => ++passes, intervalMs: 1000, log: capturingLog().log, failureMessage: 'pass failed' });
+    const loop = startPeriodicLoop({
+      pass: async () => ++passes,
+      intervalMs: 1000,
+      log: capturingLog().log,
+      failureMessage: 'pass failed',
+    });
     await settle();
     assert.equal(passes, 1);
     vi.advanceTimersByTime(1000);
@@ -45,7 +58,13 @@ describe('startPeriodicLoop', () => {
 
   it('waits intervalMs for its first pass with runNow: false', async () => {
     let passes = 0;
-    const loop = startPeriodicLoop({ pass: async () => ++passes, intervalMs: 1000, runNow: false, log: capturingLog().log, failureMessage: 'pass failed' });
+    const loop = startPeriodicLoop({
+      pass: async () => ++passes,
+      intervalMs: 1000,
+      runNow: false,
+      log: capturingLog().log,
+      failureMessage: 'pass failed',
+    });
     await settle();
     assert.equal(passes, 0);
     vi.advanceTimersByTime(1000);
@@ -98,7 +117,10 @@ describe('startPeriodicLoop', () => {
       failureMessage: 'reconcile pass failed',
     });
     await settle();
-    assert.deepEqual(lines.map((l) => [l.level, l.msg, l.err?.message]), [[40, 'reconcile pass failed', 'store unreachable']]);
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.msg, l.err?.message]),
+      [[40, 'reconcile pass failed', 'store unreachable']],
+    );
     vi.advanceTimersByTime(1000);
     await settle();
     assert.equal(passes, 2);
@@ -157,6 +179,9 @@ describe('startPeriodicLoop', () => {
   });
 
   it('refuses an interval that is not positive', () => {
-    assert.throws(() => startPeriodicLoop({ pass: async () => undefined, intervalMs: 0, log: capturingLog().log, failureMessage: 'x' }), /intervalMs must be greater than 0/);
+    assert.throws(
+      () => startPeriodicLoop({ pass: async () => undefined, intervalMs: 0, log: capturingLog().log, failureMessage: 'x' }),
+      /intervalMs must be greater than 0/,
+    );
   });
 });

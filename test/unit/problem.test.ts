@@ -6,7 +6,10 @@ import { problemHeaders, toProblem } from '../../server/problem.js';
 describe('problems and their headers', () => {
   it('challenges a 401 per RFC 6750: no error code without a token, invalid_token for a refused one', () => {
     assert.deepEqual(problemHeaders(new UnauthenticatedError('missing')), { 'WWW-Authenticate': 'Bearer realm="clusterd"' });
-    assert.match(problemHeaders(new UnauthenticatedError('unknown', true))['WWW-Authenticate']!, /^Bearer realm="clusterd", error="invalid_token"/);
+    assert.match(
+      problemHeaders(new UnauthenticatedError('unknown', true))['WWW-Authenticate']!,
+      /^Bearer realm="clusterd", error="invalid_token"/,
+    );
     assert.deepEqual(problemHeaders(new ForbiddenError('no')), {});
     assert.deepEqual(problemHeaders(new Error('boom')), {});
   });
@@ -19,7 +22,9 @@ describe('problems and their headers', () => {
   });
 
   it("names the body and the body parser's own rule for its other refusals", () => {
-    const problem = toProblem(Object.assign(new Error('unsupported content encoding "xyz"'), { status: 415, expose: true, type: 'encoding.unsupported' }));
+    const problem = toProblem(
+      Object.assign(new Error('unsupported content encoding "xyz"'), { status: 415, expose: true, type: 'encoding.unsupported' }),
+    );
     assert.equal(problem.status, 415);
     assert.deepEqual(problem.errors, [{ field: '(body)', rule: 'encoding_unsupported', message: 'unsupported content encoding "xyz"' }]);
   });

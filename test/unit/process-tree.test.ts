@@ -23,13 +23,20 @@ describe.runIf(process.platform === 'linux')('killMarked (reads /proc)', () => {
     // Like a CLI starting plugins: each child gets a process group of its own and outlives its parent.
     for (let round = 0; round < 3; round++) {
       const mark = randomUUID();
-      const forker = spawn('bash', ['-c', 'while true; do setsid sleep 600 & done'], { env: { ...process.env, [JOB_MARK_VAR]: mark }, stdio: 'ignore', detached: true });
+      const forker = spawn('bash', ['-c', 'while true; do setsid sleep 600 & done'], {
+        env: { ...process.env, [JOB_MARK_VAR]: mark },
+        stdio: 'ignore',
+        detached: true,
+      });
       await sleep(300);
       assert.ok((await marked(mark)).length > 10, 'the forker is forking');
       await killMarked(mark);
       await sleep(100);
       assert.deepEqual(await marked(mark), [], `round ${round}: marked processes outlived killMarked`);
-      assert.ok(forker.exitCode !== null || forker.signalCode !== null || (await new Promise((r) => forker.once('exit', r))), 'the forker is dead');
+      assert.ok(
+        forker.exitCode !== null || forker.signalCode !== null || (await new Promise((r) => forker.once('exit', r))),
+        'the forker is dead',
+      );
     }
   });
 

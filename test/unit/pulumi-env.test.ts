@@ -25,7 +25,14 @@ describe('the Pulumi CLI environment', () => {
   });
 
   it('sets the backend, home, passphrase file (passphrase provider only, never the passphrase), PATH and NODE_PATH', () => {
-    const env = buildPulumiEnv({ dataDir: dir, backendUrl: 'file:///x', secretsProvider: 'passphrase', passphraseFile: '/run/p', cliDir: '/opt/pulumi', basePath: '/usr/bin' });
+    const env = buildPulumiEnv({
+      dataDir: dir,
+      backendUrl: 'file:///x',
+      secretsProvider: 'passphrase',
+      passphraseFile: '/run/p',
+      cliDir: '/opt/pulumi',
+      basePath: '/usr/bin',
+    });
     assert.equal(env.PULUMI_BACKEND_URL, 'file:///x');
     assert.equal(env.PULUMI_CONFIG_PASSPHRASE_FILE, '/run/p');
     assert.equal(env.PULUMI_CONFIG_PASSPHRASE, undefined);

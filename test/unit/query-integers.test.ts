@@ -34,7 +34,10 @@ describe('integers in a query string', () => {
 describe('label selectors and names in the cluster list query', () => {
   it('turns one or several selectors into pairs', () => {
     assert.deepEqual(listClustersQuery.parse({ label: 'env=prod' }).label, [['env', 'prod']]);
-    assert.deepEqual(listClustersQuery.parse({ label: ['env=prod', 'tier='] }).label, [['env', 'prod'], ['tier', '']]);
+    assert.deepEqual(listClustersQuery.parse({ label: ['env=prod', 'tier='] }).label, [
+      ['env', 'prod'],
+      ['tier', ''],
+    ]);
   });
 
   it('refuses selectors no label could match, too many of them, and blueprint names the registry would not take', () => {

@@ -28,12 +28,21 @@ describe('SpecSealer', () => {
 
   it('refuses a value moved to another field, altered, or sealed with another key', () => {
     const sealed = sealer.seal(spec, ['token', 'plain']);
-    assert.throws(() => sealer.open({ plain: sealed.token }), (err: unknown) => err instanceof SealError && /spec\.plain could not be opened: the sealed value was altered/.test(err.message));
+    assert.throws(
+      () => sealer.open({ plain: sealed.token }),
+      (err: unknown) => err instanceof SealError && /spec\.plain could not be opened: the sealed value was altered/.test(err.message),
+    );
     const text = (sealed.token as Record<string, string>)[SEALED_KEY]!;
     const flipped = `${text.slice(0, -3)}${text.slice(-3, -2) === 'A' ? 'B' : 'A'}${text.slice(-2)}`;
     assert.throws(() => sealer.open({ token: { [SEALED_KEY]: flipped } }), SealError);
     const other = new SpecSealer(randomBytes(32));
-    assert.throws(() => other.open(sealed), (err: unknown) => err instanceof SealError && err.message.includes(`sealed with another records key (${sealer.keyId})`) && err.message.includes('CLUSTERD_RECORDS_KEY'));
+    assert.throws(
+      () => other.open(sealed),
+      (err: unknown) =>
+        err instanceof SealError &&
+        err.message.includes(`sealed with another records key (${sealer.keyId})`) &&
+        err.message.includes('CLUSTERD_RECORDS_KEY'),
+    );
     assert.throws(() => sealer.open({ token: { [SEALED_KEY]: 'v9:x:y' } }), /unknown form/);
   });
 

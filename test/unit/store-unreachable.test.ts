@@ -11,7 +11,8 @@ describe('isStoreUnreachable', () => {
       Object.assign(new Error('connection failure'), { code: '08006' }),
       new Error('Connection terminated unexpectedly'),
       new Error('timeout exceeded when trying to connect'),
-    ]) assert.equal(isStoreUnreachable(err), true, err.message);
+    ])
+      assert.equal(isStoreUnreachable(err), true, err.message);
   });
 
   it('leaves statement errors and everything else alone', () => {
@@ -21,6 +22,7 @@ describe('isStoreUnreachable', () => {
       new Error('something else'),
       'ECONNREFUSED',
       null,
-    ]) assert.equal(isStoreUnreachable(err), false, String(err));
+    ])
+      assert.equal(isStoreUnreachable(err), false, String(err));
   });
 });

@@ -56,8 +56,17 @@ describe('rate rules and their configuration', () => {
     assert.deepEqual(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY, ['loopback', '10.0.0.0/8']);
     assert.equal(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY, 2);
     assert.throws(
-      () => loadConfig({ RATE_LIMIT_AUTH_FAILURES: 'lots', TRUST_PROXY: 'everyone', STREAMS_MAX_PER_TOKEN: '0', KUBECONFIG_READ_TIMEOUT_MS: '5' }),
-      (err: Error) => ['RATE_LIMIT_AUTH_FAILURES', 'TRUST_PROXY', 'STREAMS_MAX_PER_TOKEN', 'KUBECONFIG_READ_TIMEOUT_MS'].every((k) => err.message.includes(k)),
+      () =>
+        loadConfig({
+          RATE_LIMIT_AUTH_FAILURES: 'lots',
+          TRUST_PROXY: 'everyone',
+          STREAMS_MAX_PER_TOKEN: '0',
+          KUBECONFIG_READ_TIMEOUT_MS: '5',
+        }),
+      (err: Error) =>
+        ['RATE_LIMIT_AUTH_FAILURES', 'TRUST_PROXY', 'STREAMS_MAX_PER_TOKEN', 'KUBECONFIG_READ_TIMEOUT_MS'].every((k) =>
+          err.message.includes(k),
+        ),
     );
   });
 });

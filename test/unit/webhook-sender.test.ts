@@ -22,7 +22,9 @@ interface Target {
 async function listen(server: Server, record: (t: Target) => void = () => undefined): Promise<Target> {
   const sockets = new Set<Socket>();
   const target: Target = {
-    port: 0, connections: 0, requests: [],
+    port: 0,
+    connections: 0,
+    requests: [],
     async close() {
       // close() must not wait for a socket the test left hanging.
       for (const socket of sockets) socket.destroy();
@@ -41,10 +43,12 @@ async function listen(server: Server, record: (t: Target) => void = () => undefi
 
 const httpTarget = (status = 200, headers: Record<string, string> = {}) => {
   const server = createHttpServer();
-  return listen(server, (t) => server.on('request', (req, res) => {
-    t.requests.push({ url: req.url ?? '', headers: req.headers });
-    req.resume().on('end', () => res.writeHead(status, headers).end('body that is not kept'));
-  }));
+  return listen(server, (t) =>
+    server.on('request', (req, res) => {
+      t.requests.push({ url: req.url ?? '', headers: req.headers });
+      req.resume().on('end', () => res.writeHead(status, headers).end('body that is not kept'));
+    }),
+  );
 };
 
 /** The DNS edge, answering what the test says and counting the questions. */
@@ -67,7 +71,8 @@ const loopbackAllowed = createAddressPolicy({ allowedNetworks: ['127.0.0.1'] });
 function assertBlind(result: SendResult, port: number) {
   assert.equal(result.kind, 'failed');
   const { error } = result as { error: string };
-  for (const leak of ['127.0.0.1', String(port), 'ECONN', 'ENOTFOUND', 'getaddrinfo', 'example.com', '::1']) assert.ok(!error.includes(leak), `"${error}" reveals ${leak}`);
+  for (const leak of ['127.0.0.1', String(port), 'ECONN', 'ENOTFOUND', 'getaddrinfo', 'example.com', '::1'])
+    assert.ok(!error.includes(leak), `"${error}" reveals ${leak}`);
 }
 
 describe('the webhook HTTP sender', () => {
@@ -78,9 +83,26 @@ describe('the webhook HTTP sender', () => {
   afterAll(() => target.close());
 
   describe('with the default policy', () => {
-    const send = createWebhookSender({ policy: createAddressPolicy(), timeoutMs: 5000, resolve: fakeDns({ 'rebind.example.com': ['127.0.0.1'], 'mixed.example.com': ['93.184.215.14', '127.0.0.1'], 'v6.example.com': ['::1'] }) });
+    const send = createWebhookSender({
+      policy: createAddressPolicy(),
+      timeoutMs: 5000,
+      resolve: fakeDns({
+        'rebind.example.com': ['127.0.0.1'],
+        'mixed.example.com': ['93.184.215.14', '127.0.0.1'],
+        'v6.example.com': ['::1'],
+      }),
+    });
 
-    for (const host of ['127.0.0.1', '127.1', '2130706433', '0x7f000001', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '0.0.0.0', 'localhost']) {
+    for (const host of [
+      '127.0.0.1',
+      '127.1',
+      '2130706433',
+      '0x7f000001',
+      '[::ffff:127.0.0.1]',
+      '[::ffff:7f00:1]',
+      '0.0.0.0',
+      'localhost',
+    ]) {
       it(`refuses http://${host}:port without connecting, for good`, async () => {
         const before = target.connections;
         const result = await send(request(`http://${host}:${target.port}/hook`));
@@ -118,7 +140,10 @@ describe('the webhook HTTP sender', () => {
       try {
         const send = createWebhookSender({ policy: loopbackAllowed, timeoutMs: 5000 });
         assert.deepEqual(await send(request(`http://127.0.0.1:${redirecting.port}/hook`)), { kind: 'answered', statusCode: 302 });
-        assert.deepEqual(redirecting.requests.map((r) => r.url), ['/hook']);
+        assert.deepEqual(
+          redirecting.requests.map((r) => r.url),
+          ['/hook'],
+        );
       } finally {
         await redirecting.close();
       }
@@ -126,7 +151,11 @@ describe('the webhook HTTP sender', () => {
   });
 
   describe('says what failed in fixed words', () => {
-    const send = createWebhookSender({ policy: loopbackAllowed, timeoutMs: 400, resolve: fakeDns({ 'receiver.example.com': ['127.0.0.1'], 'empty.example.com': [] }) });
+    const send = createWebhookSender({
+      policy: loopbackAllowed,
+      timeoutMs: 400,
+      resolve: fakeDns({ 'receiver.example.com': ['127.0.0.1'], 'empty.example.com': [] }),
+    });
 
     it('DNS lookup failed', async () => {
       for (const name of ['nowhere.example.com', 'empty.example.com']) {
@@ -160,7 +189,11 @@ describe('the webhook HTTP sender', () => {
     it('connection closed without an answer', async () => {
       const rude = await listen(createTcpServer((socket) => socket.once('data', () => socket.resetAndDestroy())));
       try {
-        assert.deepEqual(await send(request(`http://127.0.0.1:${rude.port}/`)), { kind: 'failed', error: SEND_FAILURES.closed, final: false });
+        assert.deepEqual(await send(request(`http://127.0.0.1:${rude.port}/`)), {
+          kind: 'failed',
+          error: SEND_FAILURES.closed,
+          final: false,
+        });
       } finally {
         await rude.close();
       }
@@ -169,7 +202,11 @@ describe('the webhook HTTP sender', () => {
     it('invalid HTTP answer', async () => {
       const garbled = await listen(createTcpServer((socket) => socket.once('data', () => socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n'))));
       try {
-        assert.deepEqual(await send(request(`http://127.0.0.1:${garbled.port}/`)), { kind: 'failed', error: SEND_FAILURES.badAnswer, final: false });
+        assert.deepEqual(await send(request(`http://127.0.0.1:${garbled.port}/`)), {
+          kind: 'failed',
+          error: SEND_FAILURES.badAnswer,
+          final: false,
+        });
       } finally {
         await garbled.close();
       }
@@ -177,7 +214,11 @@ describe('the webhook HTTP sender', () => {
 
     it("the receiver's URL is not valid", async () => {
       assert.deepEqual(await send(request('not a url')), { kind: 'failed', error: SEND_FAILURES.invalidUrl, final: true });
-      assert.deepEqual(await send(request('ftp://receiver.example.com/')), { kind: 'failed', error: SEND_FAILURES.invalidUrl, final: true });
+      assert.deepEqual(await send(request('ftp://receiver.example.com/')), {
+        kind: 'failed',
+        error: SEND_FAILURES.invalidUrl,
+        final: true,
+      });
     });
   });
 
@@ -189,14 +230,41 @@ describe('the webhook HTTP sender', () => {
     beforeAll(async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'clusterd-tls-'));
       try {
-        execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=receiver.example.com',
-          '-addext', 'subjectAltName=DNS:receiver.example.com', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'ec',
+            '-pkeyopt',
+            'ec_paramgen_curve:prime256v1',
+            '-nodes',
+            '-days',
+            '1',
+            '-subj',
+            '/CN=receiver.example.com',
+            '-addext',
+            'subjectAltName=DNS:receiver.example.com',
+            '-keyout',
+            path.join(dir, 'key.pem'),
+            '-out',
+            path.join(dir, 'cert.pem'),
+          ],
+          { stdio: 'ignore' },
+        );
       } catch {
         openssl = false;
         return;
       }
       const context = { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) };
-      const server = createTlsServer({ ...context, SNICallback: (name, cb) => { sni.push(name); cb(null, createSecureContext(context)); } });
+      const server = createTlsServer({
+        ...context,
+        SNICallback: (name, cb) => {
+          sni.push(name);
+          cb(null, createSecureContext(context));
+        },
+      });
       server.on('tlsClientError', () => undefined);
       tls = await listen(server);
     });
@@ -207,7 +275,11 @@ describe('the webhook HTTP sender', () => {
 
     it('verifies the certificate, naming the URL host to the server (SNI), and says so in fixed words', async () => {
       assert.ok(openssl, 'openssl makes the test certificate');
-      const send = createWebhookSender({ policy: loopbackAllowed, timeoutMs: 5000, resolve: fakeDns({ 'receiver.example.com': ['127.0.0.1'] }) });
+      const send = createWebhookSender({
+        policy: loopbackAllowed,
+        timeoutMs: 5000,
+        resolve: fakeDns({ 'receiver.example.com': ['127.0.0.1'] }),
+      });
       // Self-signed, so not trusted: the handshake must fail rather than send the signed body to it.
       const result = await send(request(`https://receiver.example.com:${tls.port}/hook`));
       assert.deepEqual(result, { kind: 'failed', error: SEND_FAILURES.certificate, final: false });

@@ -31,14 +31,33 @@ describe('webhook signatures', () => {
   const refused: Array<[string, Parameters<typeof verifyWebhook>[0], RegExp]> = [
     ['a tampered body', { secret, headers: new Headers(headers), body: body.replace('"n":1', '"n":2'), now }, /no signature matches/],
     ['another secret', { secret: generateSigningSecret(), headers: new Headers(headers), body, now }, /no signature matches/],
-    ['an old timestamp (a replay)', { secret, headers: new Headers(headers), body, now: new Date(now.getTime() + 301_000) }, /outside the tolerance of 300 s/],
-    ['a timestamp from the future', { secret, headers: new Headers(headers), body, now: new Date(now.getTime() - 61_000), toleranceSec: 60 }, /outside the tolerance of 60 s/],
-    ['a missing signature', { secret, headers: new Headers({ 'Clusterd-Webhook-Timestamp': headers['Clusterd-Webhook-Timestamp']! }), body, now }, /missing/],
-    ['a timestamp that is not Unix seconds', { secret, headers: new Headers({ ...headers, 'Clusterd-Webhook-Timestamp': '2025-01-01' }), body, now }, /Unix seconds/],
+    [
+      'an old timestamp (a replay)',
+      { secret, headers: new Headers(headers), body, now: new Date(now.getTime() + 301_000) },
+      /outside the tolerance of 300 s/,
+    ],
+    [
+      'a timestamp from the future',
+      { secret, headers: new Headers(headers), body, now: new Date(now.getTime() - 61_000), toleranceSec: 60 },
+      /outside the tolerance of 60 s/,
+    ],
+    [
+      'a missing signature',
+      { secret, headers: new Headers({ 'Clusterd-Webhook-Timestamp': headers['Clusterd-Webhook-Timestamp']! }), body, now },
+      /missing/,
+    ],
+    [
+      'a timestamp that is not Unix seconds',
+      { secret, headers: new Headers({ ...headers, 'Clusterd-Webhook-Timestamp': '2025-01-01' }), body, now },
+      /Unix seconds/,
+    ],
   ];
   for (const [what, options, message] of refused) {
     it(`refuses ${what}`, () => {
-      assert.throws(() => verifyWebhook(options), (err: unknown) => err instanceof WebhookVerificationError && message.test(err.message));
+      assert.throws(
+        () => verifyWebhook(options),
+        (err: unknown) => err instanceof WebhookVerificationError && message.test(err.message),
+      );
     });
   }
 });
