@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
-tsx "$root/scripts/openapi-json.ts" "$@" > "$dir/openapi.json"
+"$root/node_modules/.bin/tsx" "$root/scripts/openapi-json.ts" "$@" > "$dir/openapi.json"
 cp "$root/.redocly.lint-ignore.yaml" "$dir/"
 cd "$dir"
-redocly lint --extends=recommended openapi.json
+"$root/node_modules/.bin/redocly" lint --extends=recommended openapi.json
