@@ -87,13 +87,11 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use('/webhooks', webhooksRouter(deps));
   v1.use(idempotency(deps.store, { staleMs: 60_000, ttlMs: deps.idempotencyKeyTtlMs }));
   v1.get('/blueprints', (_req, res) => {
-    const items = deps.blueprints
-      .list()
-      .map((b) => ({
-        name: b.name,
-        description: b.description,
-        specSchema: (openapi.components.schemas as Record<string, Record<string, unknown>>)[`Spec_${b.name}`]!,
-      }));
+    const items = deps.blueprints.list().map((b) => ({
+      name: b.name,
+      description: b.description,
+      specSchema: (openapi.components.schemas as Record<string, Record<string, unknown>>)[`Spec_${b.name}`]!,
+    }));
     res.json({ items } satisfies z.output<typeof blueprintListSchema>);
   });
   v1.use(driftRouter(deps));

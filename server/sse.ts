@@ -71,14 +71,12 @@ export async function streamOperationEvents(
   try {
     // Visibility is checked before any byte is sent, so a 404 is a proper problem answer.
     await deps.operations.get(principal, id);
-    res
-      .status(200)
-      .set({
-        'Content-Type': 'text/event-stream',
-        'Cache-Control': 'private, no-cache',
-        Connection: 'keep-alive',
-        'X-Accel-Buffering': 'no',
-      });
+    res.status(200).set({
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'private, no-cache',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
     res.flushHeaders();
     await pump(deps.feeds, id, after, res, options, deps.shutdown);
   } finally {

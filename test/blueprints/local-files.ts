@@ -250,16 +250,14 @@ export class LocalCluster extends pulumi.ComponentResource {
     }
     this.endpoint = pulumi.interpolate`file://${cluster.filePath}`;
     this.kubeconfig = pulumi.secret(
-      pulumi
-        .all([this.endpoint, cluster.token])
-        .apply(([server, token]) =>
-          JSON.stringify({
-            apiVersion: 'v1',
-            kind: 'Config',
-            clusters: [{ name, cluster: { server } }],
-            users: [{ name, user: { token } }],
-          }),
-        ),
+      pulumi.all([this.endpoint, cluster.token]).apply(([server, token]) =>
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name, cluster: { server } }],
+          users: [{ name, user: { token } }],
+        }),
+      ),
     );
     this.nodePoolNames = spec.nodePools.map((p) => p.name);
     this.registerOutputs({ endpoint: this.endpoint, kubeconfig: this.kubeconfig });
