@@ -17,23 +17,23 @@ import { buildPulumiEnv, ensureFileBackend, ensurePassphrase, passphraseFileOf }
 import { engineEnvironment } from '../../src/engine/engine-env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const STACK = 'child-one';
 
 describe('runInChildProcess', () => {
   let dataDir: string;
   let childConfig: ChildConfig;
-  const lockFiles = () => {
-    const dir = path.join(dataDir, 'state', '.pulumi', 'locks', 'organization', 'clusterd', STACK);
+  const lockFiles = (stack: string) => {
+    const dir = path.join(dataDir, 'state', '.pulumi', 'locks', 'organization', 'clusterd', stack);
     return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
   };
-  const request = (kind: OperationKind, spec: Record<string, unknown>, recover = false): EngineRequest => ({
-    operationId: `op-${kind}`,
+  // Each test has a stack of its own, so that none relies on another having run.
+  const request = (stack: string, kind: OperationKind, spec: Record<string, unknown>, recover = false): EngineRequest => ({
+    operationId: `op-${stack}-${kind}`,
     kind,
-    stackName: STACK,
+    stackName: stack,
     blueprint: 'local-files',
     recover,
     spec: { version: '1.30', nodePools: [{ name: 'default', size: 2 }], ...spec },
-    context: { clusterName: STACK, team: 'alpha', labels: {} },
+    context: { clusterName: stack, team: 'alpha', labels: {} },
   });
   const isUpdateStep = (e: EngineEvent) => (e.data as any)?.resourcePreEvent?.metadata?.op === 'update';
 
@@ -55,6 +55,11 @@ describe('runInChildProcess', () => {
       },
     });
     return { result, events, ms: Date.now() - started };
+  }
+  /** A stack provisioned through a child process, for a test that changes it. */
+  async function provisioned(stack: string): Promise<string> {
+    ok((await run(request(stack, 'provision', {}))).result);
+    return stack;
   }
   const ok = (r: EngineResult) => assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
 
@@ -108,7 +113,7 @@ describe('runInChildProcess', () => {
 
   it('runs an operation in a child process, streams its events in order and leaves no process behind', async () => {
     let sawPulumiWhileRunning = false;
-    const { result, events } = await run(request('provision', {}), {
+    const { result, events } = await run(request('child-run', 'provision', {}), {
       onEvent: (e) => {
         if (!sawPulumiWhileRunning && e.type === 'engine') sawPulumiWhileRunning = leftovers().some((p) => /\/pulumi up /.test(p));
       },
@@ -127,15 +132,19 @@ describe('runInChildProcess', () => {
   });
 
   it('cancels gracefully within the grace period', async () => {
-    const { result } = await run(request('update', { nodePools: [{ name: 'default', size: 3 }], delayMs: 2000 }), { abortOnUpdate: true });
+    const stack = await provisioned('child-cancel');
+    const { result } = await run(request(stack, 'update', { nodePools: [{ name: 'default', size: 3 }], delayMs: 2000 }), {
+      abortOnUpdate: true,
+    });
     assert.equal(result.status, 'cancelled', JSON.stringify(result.error));
     assert.equal(result.error?.code, 'cancelled');
-    assert.deepEqual(lockFiles(), [], 'a graceful cancel releases the lock');
+    assert.deepEqual(lockFiles(stack), [], 'a graceful cancel releases the lock');
     await assertNothingLeft();
   });
 
   it('kills the whole process tree when the cancel outlasts the grace, and the next run recovers', async () => {
-    const { result, ms } = await run(request('update', { nodePools: [{ name: 'default', size: 4 }], delayMs: 60_000 }), {
+    const stack = await provisioned('child-kill');
+    const { result, ms } = await run(request(stack, 'update', { nodePools: [{ name: 'default', size: 4 }], delayMs: 60_000 }), {
       abortOnUpdate: true,
       cancelGraceMs: 100,
     });
@@ -144,15 +153,16 @@ describe('runInChildProcess', () => {
     assert.equal(result.error?.title, 'The engine was killed');
     assert.ok(ms < 20_000, `took ${ms} ms`);
     await assertNothingLeft();
-    assert.equal(lockFiles().length, 1, 'a killed engine leaves its lock');
-    const next = await run(request('update', { nodePools: [{ name: 'default', size: 4 }] }, true));
+    assert.equal(lockFiles(stack).length, 1, 'a killed engine leaves its lock');
+    const next = await run(request(stack, 'update', { nodePools: [{ name: 'default', size: 4 }] }, true));
     ok(next.result);
-    assert.deepEqual(lockFiles(), []);
+    assert.deepEqual(lockFiles(stack), []);
   });
 
   it('answers worker-child-died when the child process dies, and kills the engine it left', async () => {
+    const stack = await provisioned('child-died');
     let killed = false;
-    const { result } = await run(request('update', { nodePools: [{ name: 'default', size: 5 }], delayMs: 60_000 }), {
+    const { result } = await run(request(stack, 'update', { nodePools: [{ name: 'default', size: 5 }], delayMs: 60_000 }), {
       onEvent: (e) => {
         if (killed || !isUpdateStep(e)) return;
         killed = true;
@@ -174,7 +184,8 @@ describe('runInChildProcess', () => {
       const c = JSON.parse(process.env.CHILD_TEST_CONFIG);
       await runInChildProcess(c.request, { childConfig: c.childConfig, cancelGraceMs: 30000, signal: new AbortController().signal,
         onEvent: (e) => { if (e.data?.resourcePreEvent?.metadata?.op === 'update') console.log('UPDATING'); } });`;
-    const config = { childConfig, request: request('update', { nodePools: [{ name: 'default', size: 6 }], delayMs: 1500 }, true) };
+    const stack = await provisioned('child-orphan');
+    const config = { childConfig, request: request(stack, 'update', { nodePools: [{ name: 'default', size: 6 }], delayMs: 1500 }) };
     const worker = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -188,13 +199,14 @@ describe('runInChildProcess', () => {
     assert.ok(leftovers().length > 0, 'the orphaned run should still be there at first');
     // The child cancels gracefully, then kills its tree after at most 8 s.
     await assertNothingLeft(15_000);
-    assert.deepEqual(lockFiles(), [], 'the orphan cancelled gracefully and released the lock');
+    assert.deepEqual(lockFiles(stack), [], 'the orphan cancelled gracefully and released the lock');
   });
 
   it('destroys the stack through a child process', async () => {
-    const { result } = await run(request('destroy', {}, true));
+    const stack = await provisioned('child-destroy');
+    const { result } = await run(request(stack, 'destroy', {}));
     ok(result);
-    assert.ok(!existsSync(path.join(dataDir, 'local-clusters', STACK)));
+    assert.ok(!existsSync(path.join(dataDir, 'local-clusters', stack)));
     await assertNothingLeft();
   });
 });
