@@ -5,6 +5,7 @@
  * cancelled gracefully and the child kills its whole process tree halfway to the deadline its parent
  * last gave (the lane's lease is about to lapse then), or after ORPHAN_GRACE_MS if it was given none.
  */
+import { enableCompileCache, flushCompileCache } from 'node:module';
 import type { EngineResult } from '../src/engine/engine.js';
 import type { FromChild, ToChild } from './child-protocol.js';
 import { cancelledBeforeStartResult, crashedResult, failedResult } from './child-results.js';
@@ -62,12 +63,16 @@ process.once('disconnect', () => {
 });
 
 async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Promise<EngineResult> {
+  // Before the imports below: @pulumi/pulumi and the TypeScript compiler its closure serializer loads are
+  // over a second of compiling in every fresh child without the cache.
+  if (config.env.NODE_COMPILE_CACHE) enableCompileCache(config.env.NODE_COMPILE_CACHE);
   // Loaded here, not imported at the top: the blueprints pull in the cloud SDKs, seconds of loading on
   // a busy machine, and the handlers above must hear a dying parent meanwhile.
-  const [{ builtInBlueprints }, { BlueprintRegistry, loadBlueprintModules }, { AutomationEngine }] = await Promise.all([
+  const [{ builtInBlueprints }, { BlueprintRegistry, loadBlueprintModules }, { AutomationEngine }, { commandOf }] = await Promise.all([
     import('../programs/index.js'),
     import('../src/blueprints/registry.js'),
     import('../src/engine/automation-engine.js'),
+    import('../src/engine/pulumi-cli.js'),
   ]);
   // The parent died while they loaded: nothing was started, and nothing must be. The parent id tells it
   // even before the event loop has run the disconnect handler (a dead parent's children are adopted).
@@ -85,6 +90,7 @@ async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Prom
     env: config.env,
     secretsProvider: config.secretsProvider,
     registry,
+    ...(config.cli ? { pulumiCommand: commandOf(config.cli) } : {}),
   });
   return engine.run(request, { onEvent: (event) => post({ type: 'event', event }), signal: abort.signal });
 }
@@ -106,6 +112,8 @@ async function finish(result: EngineResult): Promise<void> {
     setTimeout(resolve, ACK_WAIT_MS).unref();
   });
   process.send?.({ type: 'result', result } satisfies FromChild);
+  // Written while the parent takes the result in, not on its path.
+  flushCompileCache();
   await received;
   process.exit(0);
 }

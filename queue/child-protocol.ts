@@ -5,6 +5,7 @@
  * job's mark (see `queue/process-tree.ts`).
  */
 import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
+import type { KnownCli } from '../src/engine/pulumi-cli.js';
 import type { PulumiEnv } from '../src/engine/pulumi-env.js';
 
 /** What the child needs to build its engine. Crosses the IPC channel, never argv or the environment. */
@@ -21,6 +22,8 @@ export interface ChildConfig {
   blueprintModules: string[];
   /** The service's data directory, handed to blueprint modules. */
   dataDir: string;
+  /** The CLI the worker found and checked, or null: the child then looks for it itself. */
+  cli: KnownCli | null;
 }
 
 /**

@@ -34,10 +34,21 @@ export interface ChildRunOptions {
   /** How long a graceful cancel may take before the kill. Milliseconds. */
   cancelGraceMs: number;
   childConfig: ChildConfig;
+  /** The program the child runs. @defaultValue {@link OWN_KIND_ENTRY} */
+  entry?: ChildEntry;
 }
 
-// The child runs what this process runs: the compiled entry, or its source under tsx (in the tests).
-const ENTRY = fileURLToPath(new URL(RUNNING_FROM_SOURCES ? './child-entry.ts' : './child-entry.js', import.meta.url));
+/** A program to fork for a job: its file, and the Node options it needs. */
+export interface ChildEntry {
+  file: string;
+  execArgv: string[];
+}
+
+/** What this process runs: the compiled entry, or its source under tsx. */
+export const OWN_KIND_ENTRY: ChildEntry = {
+  file: fileURLToPath(new URL(RUNNING_FROM_SOURCES ? './child-entry.ts' : './child-entry.js', import.meta.url)),
+  execArgv: sourceLoaderArgs(),
+};
 /** After its result, how long a child may take to exit before it is killed. Milliseconds. */
 const EXIT_AFTER_RESULT_MS = 5_000;
 /** How often the child is told its deadline. A deadline only moves later, so the child's copy errs early. Milliseconds. */
@@ -49,8 +60,9 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
     // Every process of the job inherits this mark (the CLI and its plugins get the child's environment),
     // so that what escapes the process tree can still be found and killed.
     const mark = randomUUID();
-    const child = fork(ENTRY, [], {
-      execArgv: sourceLoaderArgs(),
+    const entry = opts.entry ?? OWN_KIND_ENTRY;
+    const child = fork(entry.file, [], {
+      execArgv: entry.execArgv,
       env: { ...opts.processEnv, [JOB_MARK_VAR]: mark },
       detached: true,
       // The child's stdout goes to our stderr: stdout may be a protocol (the test runner's).

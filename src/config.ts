@@ -132,6 +132,12 @@ const schema = z.object({
   WORKER_LANE_LEASE_MS: int(3000).default(30_000),
   /** After a graceful cancel is asked of the engine, how long before the job's process group is killed. @defaultValue 20000 */
   WORKER_CANCEL_GRACE_MS: int(1000).default(20_000),
+  /**
+   * Where the job's Node processes (its child, dynamic-provider plugins) keep Node's compile cache, so that each
+   * fresh process does not compile @pulumi/pulumi and the blueprints again; `off` to compile every time.
+   * @defaultValue <CLUSTERD_DATA_DIR>/node-compile-cache
+   */
+  WORKER_COMPILE_CACHE: z.string().min(1).optional(),
   /** On SIGTERM, how long running operations may take to finish before they are cancelled and requeued. @defaultValue 60000 */
   WORKER_SHUTDOWN_GRACE_MS: int(0).default(60_000),
   // --- shutdown in order, and an expiry watch nothing can block ---
@@ -289,7 +295,7 @@ const configSchema = schema.refine((c) => c.CLUSTERD_ROLE === 'all' || c.DATABAS
   when: (payload) => schema.pick(ROLE_KEYS).safeParse(payload.value).success,
 });
 
-export type Config = z.infer<typeof schema> & { dataDir: string; backendUrl: string };
+export type Config = z.infer<typeof schema> & { dataDir: string; backendUrl: string; compileCacheDir: string | null };
 
 /** Parses the environment; throws one error listing every invalid key. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -300,5 +306,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const c = result.data;
   const dataDir = path.resolve(c.CLUSTERD_DATA_DIR);
-  return { ...c, dataDir, backendUrl: c.PULUMI_BACKEND_URL ?? `file://${path.join(dataDir, 'state')}` };
+  const compileCache = c.WORKER_COMPILE_CACHE ?? path.join(dataDir, 'node-compile-cache');
+  return {
+    ...c,
+    dataDir,
+    backendUrl: c.PULUMI_BACKEND_URL ?? `file://${path.join(dataDir, 'state')}`,
+    compileCacheDir: compileCache === 'off' ? null : path.resolve(compileCache),
+  };
 }

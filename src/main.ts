@@ -12,7 +12,7 @@ import { createLogger } from './logger.js';
 import { startApiRole, type ApiRole } from './roles/api-role.js';
 import { closeInOrder } from './roles/close-in-order.js';
 import { openSharedParts } from './roles/shared-parts.js';
-import { startWorkerRole } from './roles/worker-role.js';
+import { startWorkerRole, type WorkerRoleOptions } from './roles/worker-role.js';
 import { RecordStoreInUseError } from './store/directory-lock.js';
 
 export interface RunningService {
@@ -29,10 +29,14 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(config: Config, log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningService> {
+export async function startService(
+  config: Config,
+  log: Logger = createLogger(config.LOG_LEVEL),
+  workerOptions: WorkerRoleOptions = {},
+): Promise<RunningService> {
   const shared = await openSharedParts(config, log);
   const api: ApiRole | null = config.CLUSTERD_ROLE !== 'worker' ? await startApiRole(config, log, shared) : null;
-  const worker = config.CLUSTERD_ROLE !== 'api' ? await startWorkerRole(config, log, shared) : null;
+  const worker = config.CLUSTERD_ROLE !== 'api' ? await startWorkerRole(config, log, shared, workerOptions) : null;
   // Shutdown phases in order: the API's, then the workers'; queues, Redis and the records close last.
   const closers = [...(api?.closers ?? []), ...(worker?.closers ?? []), ...shared.closers];
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { access, constants, mkdir, readdir, rm, symlink, rename } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   LocalWorkspace,
-  PulumiCommand,
+  type PulumiCommand,
   type EngineEvent as PulumiEngineEvent,
   type OutputMap,
   type Stack,
@@ -14,6 +14,8 @@ import { SECRET_PLACEHOLDER, type ChangeSummary, type OperationError } from '../
 import type { OperationErrorCode } from '../domain/operation-error.js';
 import { ChangeTracker } from './change-tracker.js';
 import type { Engine, EngineEvent, EngineRequest, EngineResult, EngineRunOptions } from './engine.js';
+import { readOutputsMasked } from './masked-outputs.js';
+import { commandFromPath } from './pulumi-cli.js';
 import { fileBackendDir, type PulumiEnv } from './pulumi-env.js';
 import { translateError, type FailureContext } from './translate-error.js';
 
@@ -49,6 +51,8 @@ export class AutomationEngine implements Engine {
     const lines = new LineSplitter((line) => onEvent({ type: 'log', data: line }));
     const hooks = {
       signal,
+      // The run's summary is read back from the stack's history: without secrets, the CLI needs not decrypt them.
+      showSecrets: false as const,
       onOutput: (chunk: string) => lines.push(chunk),
       onEvent: (event: PulumiEngineEvent) => {
         tracker.observe(event);
@@ -62,6 +66,7 @@ export class AutomationEngine implements Engine {
     try {
       const stack = await this.#stack(request);
       if (!stack) return { status: 'succeeded', summary: tracker.summary(), outputs: null, error: null };
+      readOutputsMasked(stack.workspace);
       if (request.recover) await this.#recover(stack, request.stackName, onEvent);
       if (signal.aborted) return cancelled(null);
       const outputs = await this.#operate(stack, request, hooks, tracker);
@@ -220,7 +225,11 @@ export class AutomationEngine implements Engine {
   }
 }
 
-type Hooks = Required<Pick<EngineRunOptions, 'signal'>> & { onOutput(chunk: string): void; onEvent(e: PulumiEngineEvent): void };
+type Hooks = Required<Pick<EngineRunOptions, 'signal'>> & {
+  showSecrets: false;
+  onOutput(chunk: string): void;
+  onEvent(e: PulumiEngineEvent): void;
+};
 
 class EngineInputError extends Error {
   constructor(
@@ -271,33 +280,6 @@ async function lockDirs(locks: string, project: string, stack: string): Promise<
   const dirs = [path.join(locks, stack)];
   for (const org of await readdir(locks).catch(() => [])) dirs.push(path.join(locks, org, project, stack));
   return dirs;
-}
-
-/**
- * The CLI found on `envPath`. The SDK only takes an install root laid out as `<root>/bin/pulumi`, so
- * a binary elsewhere is linked into `<shimRoot>/.pulumi-cli/bin/pulumi`.
- */
-export async function commandFromPath(envPath: string, shimRoot: string): Promise<PulumiCommand> {
-  for (const dir of envPath.split(path.delimiter).filter(Boolean)) {
-    const binary = path.join(dir, 'pulumi');
-    if (
-      !(await access(binary, constants.X_OK).then(
-        () => true,
-        () => false,
-      ))
-    )
-      continue;
-    if (path.basename(dir) === 'bin') return PulumiCommand.get({ root: path.dirname(dir) });
-    const root = path.join(shimRoot, '.pulumi-cli');
-    await mkdir(path.join(root, 'bin'), { recursive: true });
-    // Replace atomically: another worker may be reading the link right now.
-    const tmp = path.join(root, 'bin', `pulumi.${process.pid}.tmp`);
-    await rm(tmp, { force: true });
-    await symlink(binary, tmp);
-    await rename(tmp, path.join(root, 'bin', 'pulumi'));
-    return PulumiCommand.get({ root });
-  }
-  throw new Error('no pulumi CLI on PATH: run scripts/ensure-pulumi.sh and put the directory it prints on PATH');
 }
 
 /** Splits streamed output chunks into whole lines. */

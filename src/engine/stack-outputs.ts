@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
-import { commandFromPath } from './automation-engine.js';
+import { commandFromPath } from './pulumi-cli.js';
 import type { PulumiEnv } from './pulumi-env.js';
 
 export interface StackOutputReaderOptions {

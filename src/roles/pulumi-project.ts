@@ -37,5 +37,6 @@ export async function pulumiEnv(config: Config): Promise<PulumiEnv> {
     backendUrl: config.backendUrl,
     secretsProvider: config.CLUSTERD_SECRETS_PROVIDER,
     passphraseFile,
+    compileCacheDir: config.compileCacheDir,
   });
 }

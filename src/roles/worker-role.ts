@@ -8,7 +8,8 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { runInChildProcess } from '../../queue/child-runner.js';
+import type { ChildConfig } from '../../queue/child-protocol.js';
+import { runInChildProcess, type ChildEntry } from '../../queue/child-runner.js';
 import { DeliverySlots, defaultShares } from '../../queue/delivery-slots.js';
 import { startExpiryWatch } from '../../queue/expiry-watch.js';
 import { createLaneProcessor } from '../../queue/lane-processor.js';
@@ -25,6 +26,7 @@ import { startClusterWorker } from '../../queue/worker.js';
 import { writeOnlyFields } from '../blueprints/write-only.js';
 import type { Config } from '../config.js';
 import { engineEnvironment } from '../engine/engine-env.js';
+import { findCli } from '../engine/pulumi-cli.js';
 import { closeRedis, connectRedis } from '../redis.js';
 import { SqlRetentionStore } from '../store/retention-store.js';
 import { sealStoredSpecs } from '../store/seal-stored-specs.js';
@@ -69,16 +71,30 @@ async function waitForPasses(ended: Promise<unknown>, log: Logger): Promise<void
   }
 }
 
+/** What a worker may be given besides its configuration. */
+export interface WorkerRoleOptions {
+  /** The program each job's child runs. @defaultValue what this process runs: compiled, or the sources under tsx */
+  childEntry?: ChildEntry;
+}
+
 /** Starts the workers and background passes; returns their shutdown steps, in order. */
-export async function startWorkerRole(config: Config, log: Logger, shared: SharedParts): Promise<{ closers: Closer[] }> {
+export async function startWorkerRole(
+  config: Config,
+  log: Logger,
+  shared: SharedParts,
+  options: WorkerRoleOptions = {},
+): Promise<{ closers: Closer[] }> {
   const { sql, store, dispatcher, relay } = shared;
-  const childConfig = {
+  const workRoot = path.join(config.dataDir, 'workspaces');
+  const env = await pulumiEnv(config);
+  const childConfig: ChildConfig = {
     projectName: await projectName(),
-    workRoot: path.join(config.dataDir, 'workspaces'),
-    env: await pulumiEnv(config),
+    workRoot,
+    env,
     secretsProvider: config.CLUSTERD_SECRETS_PROVIDER,
     blueprintModules: config.CLUSTERD_BLUEPRINT_MODULES.map((m) => path.resolve(m)),
     dataDir: config.dataDir,
+    cli: await findCli(env.PATH ?? '', workRoot),
   };
   const processEnv = engineEnvironment(process.env, config.CLUSTERD_ENGINE_ENV);
   const shutdown = new AbortController();
@@ -93,7 +109,14 @@ export async function startWorkerRole(config: Config, log: Logger, shared: Share
     leaseMs: config.WORKER_LANE_LEASE_MS,
     shutdown: shutdown.signal,
     workerId,
-    runEngine: (request, o) => runInChildProcess(request, { ...o, cancelGraceMs: config.WORKER_CANCEL_GRACE_MS, childConfig, processEnv }),
+    runEngine: (request, o) =>
+      runInChildProcess(request, {
+        ...o,
+        cancelGraceMs: config.WORKER_CANCEL_GRACE_MS,
+        childConfig,
+        processEnv,
+        entry: options.childEntry,
+      }),
     requeue: (clusterId) => dispatcher.wake(clusterId),
     afterFinish: (id) => relay.kick('operation.finished', id),
   });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { localSpec, startHarness, stopAll, type Harness } from '../support/harness.js';
 import { freePort } from '../support/ports.js';
+import { startPrivatePostgres } from '../support/private-postgres.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const exited = (p: ChildProcess) =>
@@ -29,8 +30,10 @@ function pulumiProcessesOf(dataDir: string): string[] {
 
 describe('resilience: crashes and restarts lose nothing', () => {
   const harnesses: Harness[] = [];
+  const cleanups: Array<() => void> = [];
   afterAll(async () => {
     await stopAll(harnesses);
+    for (const cleanup of cleanups) cleanup();
   });
 
   it('takes up an operation whose worker was SIGKILLed mid-run, and the next operation works', async () => {
@@ -78,26 +81,23 @@ describe('resilience: crashes and restarts lose nothing', () => {
   });
 
   it('keeps an accepted request through a restart of the record store (PostgreSQL)', async () => {
-    const h = await startHarness({ workers: 0 });
+    // A server of its own: the shared one serves the test files running beside this one.
+    const pg = await startPrivatePostgres();
+    cleanups.push(() => pg.stop());
+    const h = await startHarness({ workers: 0, databaseServer: pg.url });
     harnesses.push(h);
     const res = await h.api('POST', '/v1/clusters', {
       body: { team: 'alpha', name: 'pg-restart', blueprint: 'local-files', spec: localSpec() },
     });
     assert.equal(res.status, 202);
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    const dataDir = execFileSync('psql', [process.env.TEST_DATABASE_URL!, '-Atc', 'SHOW data_directory'], { encoding: 'utf8' }).trim();
-    const pgCtl = execFileSync('bash', ['-c', 'ls /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -n 1'], { encoding: 'utf8' }).trim();
-    execFileSync('runuser', ['-u', 'postgres', '--', pgCtl, '-D', dataDir, '-m', 'fast', '-w', 'stop'], { stdio: 'ignore' });
+    await pg.shutDown();
     // An outage to wait out, said as one: 503 with Retry-After, never a 500.
     const down = await h.api('GET', '/v1/clusters/pg-restart');
     assert.equal(down.status, 503, JSON.stringify(down.body));
     assert.equal(down.headers.get('retry-after'), '2');
     assert.equal(down.body.title, 'Temporarily unavailable');
     assert.equal((await h.api('POST', '/v1/clusters/pg-restart/preview')).status, 503);
-    execFileSync('bash', [path.join(process.cwd(), 'scripts/ensure-postgres.sh')], {
-      env: { ...process.env, PG_PORT: url.port },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    await pg.startAgain();
     assert.equal((await h.api('GET', '/v1/clusters/pg-restart')).status, 200);
     await h.spawnWorker();
     const op = await h.waitFor(res.body.operation.id, ['succeeded', 'failed'], 120_000);

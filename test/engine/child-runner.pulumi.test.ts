@@ -105,6 +105,8 @@ describe('runInChildProcess', () => {
       secretsProvider: 'passphrase',
       blueprintModules: [path.join(ROOT, 'test/blueprints/local-files.ts')],
       dataDir,
+      // The child looks for the CLI itself, as when its worker found none.
+      cli: null,
     };
   });
   afterAll(() => {

@@ -20,6 +20,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const TEST_BLUEPRINT = path.join(ROOT, 'test/blueprints/local-files.ts');
 /** The compiled service, as `npm start` and production run it (the global setup builds it): Node arguments. */
 export const SERVICE_MAIN = ['--enable-source-maps', path.join(ROOT, 'dist/src/main.js')];
+/** The compiled job child, for the workers the tests run in their own process. */
+const COMPILED_CHILD = { file: path.join(ROOT, 'dist/queue/child-entry.js'), execArgv: [] };
 export const redisUrl = () => process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface HarnessOptions {
@@ -105,6 +107,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     RECONCILE_INTERVAL_MS: '2000',
     // Streams a test leaves open end this long after stop() instead of the production 20 s.
     HTTP_SHUTDOWN_GRACE_MS: '2000',
+    // One compile cache for every service the suite starts: each fresh data directory would start cold.
+    WORKER_COMPILE_CACHE: path.join(tmpdir(), 'clusterd-test-compile-cache'),
     ...(db.url ? { DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url } : {}),
     ...options.env,
   };
@@ -113,7 +117,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // loadConfig refuses an api role on PGlite, where another process would need the same records;
   // an API alone in this test process with no worker anywhere shares them with nobody.
   const config = { ...loadConfig({ ...env, CLUSTERD_ROLE: db.url ? role : 'all' }), CLUSTERD_ROLE: role } as const;
-  const service: RunningService = await startService(config, log);
+  // Job children run compiled, as in production: under tsx each would spend a second compiling TypeScript.
+  const service: RunningService = await startService(config, log, { childEntry: COMPILED_CHILD });
   const url = service.url!;
   const adminToken = (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
   const workers: ChildProcess[] = [];

@@ -16,7 +16,11 @@ export interface PrivatePostgres {
   pause(): void;
   /** Thaws what `pause` froze. */
   resume(): void;
-  /** Stops the server as an operator would for maintenance (`pg_ctl -m fast`: sessions are ended, nothing is lost), then starts it again on the same port and data. */
+  /** Stops the server as an operator would for maintenance (`pg_ctl -m fast`: sessions are ended, nothing is lost). */
+  shutDown(): Promise<void>;
+  /** Starts again, on the same port and data, a server that `shutDown` stopped. */
+  startAgain(): Promise<void>;
+  /** `shutDown`, then `startAgain`. */
   restart(): Promise<void>;
   /** Stops the server and removes its files. */
   stop(): void;
@@ -65,17 +69,21 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       }
     }
   };
+  const pgCtl = (args: string[]) => run('runuser', ['-u', 'postgres', '--', path.join(pgBin, 'pg_ctl'), '-D', data, ...args], { cwd: '/' });
+  const startAgain = async () => {
+    await pgCtl(['-l', path.join(data, 'server.log'), '-w', '-t', '60', 'start']);
+    postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
     // Without blocking the event loop: the caller keeps serving and measuring through the outage.
+    shutDown: async () => void (await pgCtl(['-m', 'fast', '-w', '-t', '60', 'stop'])),
+    startAgain,
     async restart() {
-      const pgCtl = (args: string[]) =>
-        run('runuser', ['-u', 'postgres', '--', path.join(pgBin, 'pg_ctl'), '-D', data, ...args], { cwd: '/' });
       await pgCtl(['-m', 'fast', '-w', '-t', '60', 'stop']);
-      await pgCtl(['-l', path.join(data, 'server.log'), '-w', '-t', '60', 'start']);
-      postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      await startAgain();
     },
     stop() {
       signal('SIGCONT');

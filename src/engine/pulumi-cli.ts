@@ -1,0 +1,60 @@
+/**
+ * Finding the Pulumi CLI, and telling it to the job processes. Every `PulumiCommand.get` runs
+ * `pulumi version`, a whole CLI process (about a third of a second of CPU, most of it the CLI's own
+ * start-up): a worker asks once and hands what it learned to each job's child.
+ */
+import { access, constants, mkdir, rm, symlink, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
+import { SemVer } from 'semver';
+
+/** A CLI found and checked: its binary and its version. Plain data, so that it crosses to a job's child. */
+export interface KnownCli {
+  command: string;
+  version: string;
+}
+
+/**
+ * The CLI found on `envPath`. The SDK only takes an install root laid out as `<root>/bin/pulumi`, so
+ * a binary elsewhere is linked into `<shimRoot>/.pulumi-cli/bin/pulumi`.
+ */
+export async function commandFromPath(envPath: string, shimRoot: string): Promise<PulumiCommand> {
+  for (const dir of envPath.split(path.delimiter).filter(Boolean)) {
+    const binary = path.join(dir, 'pulumi');
+    if (
+      !(await access(binary, constants.X_OK).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
+    if (path.basename(dir) === 'bin') return PulumiCommand.get({ root: path.dirname(dir) });
+    const root = path.join(shimRoot, '.pulumi-cli');
+    await mkdir(path.join(root, 'bin'), { recursive: true });
+    // Replace atomically: another worker may be reading the link right now.
+    const tmp = path.join(root, 'bin', `pulumi.${process.pid}.tmp`);
+    await rm(tmp, { force: true });
+    await symlink(binary, tmp);
+    await rename(tmp, path.join(root, 'bin', 'pulumi'));
+    return PulumiCommand.get({ root });
+  }
+  throw new Error('no pulumi CLI on PATH: run scripts/ensure-pulumi.sh and put the directory it prints on PATH');
+}
+
+/** The CLI on `envPath` as plain data, checked by the SDK (its minimum version); null when there is none to use. */
+export async function findCli(envPath: string, shimRoot: string): Promise<KnownCli | null> {
+  try {
+    const found = await commandFromPath(envPath, shimRoot);
+    return found.version ? { command: found.command, version: found.version.format() } : null;
+  } catch {
+    // Each job then looks for itself, and fails with the reason.
+    return null;
+  }
+}
+
+/** The SDK's command for a CLI already found and checked, without running it again. */
+export function commandOf(cli: KnownCli): PulumiCommand {
+  // Private only in the SDK's typings: the constructor just keeps the binary and its version.
+  const Command = PulumiCommand as unknown as new (command: string, version: SemVer) => PulumiCommand;
+  return new Command(cli.command, new SemVer(cli.version));
+}
