@@ -3,12 +3,22 @@ import { afterAll, describe, it } from 'vitest';
 import { jobProcessesOf, statusEvents } from '../support/processes.js';
 import { openStream } from '../support/sse-client.js';
 import { startPrivatePostgres } from '../support/private-postgres.js';
-import { localSpec, startHarness, stopAll, type Harness } from '../support/harness.js';
+import { localSpec, OUTPUTS_ONLY_BLUEPRINT, startHarness, stopAll, type Harness } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function create(h: Harness, name: string, spec = localSpec()) {
-  const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name, blueprint: 'local-files', spec } });
+/**
+ * Where only the lanes are under test, not a provider: stacks of outputs only (no plugin), at half the
+ * cost of a local-files run. Runs that must leave a lock or pending operations behind use local-files.
+ */
+const OUTPUTS_ONLY = { CLUSTERD_BLUEPRINT_MODULES: OUTPUTS_ONLY_BLUEPRINT };
+const outputsOnly = (previewDelayMs = 0) => ({
+  blueprint: 'outputs-only',
+  spec: { version: '1.30', nodePools: [{ name: 'default', size: 2 }], previewDelayMs },
+});
+
+async function create(h: Harness, name: string, spec: unknown = localSpec(), blueprint = 'local-files') {
+  const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name, blueprint, spec } });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   return res.body.operation.id as string;
 }
@@ -43,9 +53,11 @@ describe('the core promise under load', () => {
 
   it('drains 16 previews queued back to back through a 3 s lease, running each exactly once', async () => {
     // Two worker processes and a reconciler every 2 s: plenty of would-be takers for a lane held too long.
-    const h = await startHarness({ workers: 2, env: { WORKER_LANE_LEASE_MS: '3000' } });
+    const h = await startHarness({ workers: 2, env: { WORKER_LANE_LEASE_MS: '3000', ...OUTPUTS_ONLY } });
     harnesses.push(h);
-    await succeeded(h, await create(h, 'long-drain'));
+    // Each preview sleeps 0.6 s: the drain lasts longer than the lease whatever the machine's speed.
+    const { blueprint, spec } = outputsOnly(600);
+    await succeeded(h, await create(h, 'long-drain', spec, blueprint));
     const t0 = Date.now();
     const ids: string[] = [];
     for (let i = 0; i < 16; i++) {
@@ -65,10 +77,11 @@ describe('the core promise under load', () => {
   });
 
   it('finishes twelve provisions at once on four slots with every result kept, twice over', async () => {
-    const h = await startHarness({ env: { WORKER_CONCURRENCY: '4' } });
+    const h = await startHarness({ env: { WORKER_CONCURRENCY: '4', ...OUTPUTS_ONLY } });
     harnesses.push(h);
     const names = Array.from({ length: 12 }, (_, i) => `burst-${i}`);
-    const provisions = await Promise.all(names.map((n) => create(h, n)));
+    const { blueprint, spec } = outputsOnly();
+    const provisions = await Promise.all(names.map((n) => create(h, n, spec, blueprint)));
     for (const id of provisions) await succeeded(h, id, 300_000);
     const updates = await Promise.all(
       names.map(
@@ -78,6 +91,19 @@ describe('the core promise under load', () => {
       ),
     );
     for (const id of updates) await succeeded(h, id, 300_000);
+    for (const name of names) {
+      const cluster = (await h.api('GET', `/v1/clusters/${name}`)).body;
+      assert.deepEqual(
+        {
+          status: cluster.status,
+          applied: cluster.appliedGeneration,
+          size: cluster.appliedSpec?.nodePools?.[0]?.size,
+          at: cluster.outputs.endpoint,
+        },
+        { status: 'ready', applied: 2, size: 3, at: `outputs-only://${name}` },
+        `${name} kept the result of its last run`,
+      );
+    }
   });
 
   it('recovers the stack after a killed run followed by more than ten queued operations, read-only first', async () => {

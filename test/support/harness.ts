@@ -18,10 +18,12 @@ import { startService, type RunningService } from '../../src/main.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TEST_BLUEPRINT = path.join(ROOT, 'test/blueprints/local-files.ts');
+/** Stacks of outputs only, for scheduling at scale: see the module. */
+export const OUTPUTS_ONLY_BLUEPRINT = path.join(ROOT, 'test/blueprints/outputs-only.ts');
 /** The compiled service, as `npm start` and production run it (the global setup builds it): Node arguments. */
 export const SERVICE_MAIN = ['--enable-source-maps', path.join(ROOT, 'dist/src/main.js')];
 /** The compiled job child, for the workers the tests run in their own process. */
-const COMPILED_CHILD = { file: path.join(ROOT, 'dist/queue/child-entry.js'), execArgv: [] };
+const COMPILED_CHILD = { file: path.join(ROOT, 'dist/queue/child-entry.js'), execArgv: process.env.XPROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [] };
 export const redisUrl = () => process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface HarnessOptions {
