@@ -23,7 +23,7 @@ export const OUTPUTS_ONLY_BLUEPRINT = path.join(ROOT, 'test/blueprints/outputs-o
 /** The compiled service, as `npm start` and production run it (the global setup builds it): Node arguments. */
 export const SERVICE_MAIN = ['--enable-source-maps', path.join(ROOT, 'dist/src/main.js')];
 /** The compiled job child, for the workers the tests run in their own process. */
-const COMPILED_CHILD = { file: path.join(ROOT, 'dist/queue/child-entry.js'), execArgv: process.env.XPROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [] };
+const COMPILED_CHILD = { file: path.join(ROOT, 'dist/queue/child-entry.js'), execArgv: [] };
 export const redisUrl = () => process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface HarnessOptions {
