@@ -14,7 +14,7 @@ import { SECRET_PLACEHOLDER, type ChangeSummary, type OperationError } from '../
 import type { OperationErrorCode } from '../domain/operation-error.js';
 import { ChangeTracker } from './change-tracker.js';
 import type { Engine, EngineEvent, EngineRequest, EngineResult, EngineRunOptions } from './engine.js';
-import { readOutputsMasked } from './masked-outputs.js';
+import { leanStack } from './lean-stack.js';
 import { commandFromPath } from './pulumi-cli.js';
 import { fileBackendDir, type PulumiEnv } from './pulumi-env.js';
 import { translateError, type FailureContext } from './translate-error.js';
@@ -51,8 +51,6 @@ export class AutomationEngine implements Engine {
     const lines = new LineSplitter((line) => onEvent({ type: 'log', data: line }));
     const hooks = {
       signal,
-      // The run's summary is read back from the stack's history: without secrets, the CLI needs not decrypt them.
-      showSecrets: false as const,
       onOutput: (chunk: string) => lines.push(chunk),
       onEvent: (event: PulumiEngineEvent) => {
         tracker.observe(event);
@@ -66,7 +64,7 @@ export class AutomationEngine implements Engine {
     try {
       const stack = await this.#stack(request);
       if (!stack) return { status: 'succeeded', summary: tracker.summary(), outputs: null, error: null };
-      readOutputsMasked(stack.workspace);
+      leanStack(stack);
       if (request.recover) await this.#recover(stack, request.stackName, onEvent);
       if (signal.aborted) return cancelled(null);
       const outputs = await this.#operate(stack, request, hooks, tracker);
@@ -225,11 +223,7 @@ export class AutomationEngine implements Engine {
   }
 }
 
-type Hooks = Required<Pick<EngineRunOptions, 'signal'>> & {
-  showSecrets: false;
-  onOutput(chunk: string): void;
-  onEvent(e: PulumiEngineEvent): void;
-};
+type Hooks = Required<Pick<EngineRunOptions, 'signal'>> & { onOutput(chunk: string): void; onEvent(e: PulumiEngineEvent): void };
 
 class EngineInputError extends Error {
   constructor(
