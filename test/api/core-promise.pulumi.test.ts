@@ -3,7 +3,7 @@ import { afterAll, describe, it } from 'vitest';
 import { jobProcessesOf, statusEvents } from '../support/processes.js';
 import { openStream } from '../support/sse-client.js';
 import { startPrivatePostgres } from '../support/private-postgres.js';
-import { localSpec, OUTPUTS_ONLY_BLUEPRINT, startHarness, stopAll, type Harness } from '../support/harness.js';
+import { localSpec, OUTPUTS_ONLY_BLUEPRINT, outputsOnlySpec, startHarness, stopAll, type Harness } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -12,10 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * cost of a local-files run. Runs that must leave a lock or pending operations behind use local-files.
  */
 const OUTPUTS_ONLY = { CLUSTERD_BLUEPRINT_MODULES: OUTPUTS_ONLY_BLUEPRINT };
-const outputsOnly = (previewDelayMs = 0) => ({
-  blueprint: 'outputs-only',
-  spec: { version: '1.30', nodePools: [{ name: 'default', size: 2 }], previewDelayMs },
-});
+const outputsOnly = (previewDelayMs = 0) => ({ blueprint: 'outputs-only', spec: outputsOnlySpec({ previewDelayMs }) });
 
 async function create(h: Harness, name: string, spec: unknown = localSpec(), blueprint = 'local-files') {
   const res = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name, blueprint, spec } });

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterAll, describe } from 'vitest';
-import { localSpec, type Harness } from '../support/harness.js';
+import { outputsOnlySpec, WITH_OUTPUTS_ONLY, type Harness } from '../support/harness.js';
 import { harnessTest } from '../support/harness-fixture.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
+// Expiry is under test, not a provider: the clusters are stacks of outputs only.
 const it = harnessTest({
   env: {
+    ...WITH_OUTPUTS_ONLY,
     ...ALLOW_LOOPBACK_RECEIVERS,
     EXPIRY_CHECK_INTERVAL_MS: '250',
     EXPIRY_WARNINGS: '1h,1m',
@@ -22,7 +24,7 @@ describe('expiring clusters, with the real engine', () => {
 
   const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
   async function create(name: string, extra: Record<string, unknown>, team = 'alpha') {
-    const res = await h.api('POST', '/v1/clusters', { body: { team, name, blueprint: 'local-files', spec: localSpec(), ...extra } });
+    const res = await h.api('POST', '/v1/clusters', { body: { team, name, blueprint: 'outputs-only', spec: outputsOnlySpec(), ...extra } });
     assert.equal(res.status, 202, JSON.stringify(res.body));
     assert.equal((await h.waitFor(res.body.operation.id)).status, 'succeeded');
     return res.body.cluster;
@@ -69,7 +71,7 @@ describe('expiring clusters, with the real engine', () => {
   it('does not destroy a cluster whose expiry was extended in between', async () => {
     // Extended at once, while it provisions: a loaded machine may take longer than 8 s to provision it.
     const created = await h.api('POST', '/v1/clusters', {
-      body: { team: 'alpha', name: 'extended', blueprint: 'local-files', spec: localSpec(), expiresAt: inSeconds(8) },
+      body: { team: 'alpha', name: 'extended', blueprint: 'outputs-only', spec: outputsOnlySpec(), expiresAt: inSeconds(8) },
     });
     assert.equal(created.status, 202, JSON.stringify(created.body));
     const patched = await h.api('PATCH', '/v1/clusters/extended', { body: { ttl: '1h' } });
@@ -87,14 +89,14 @@ describe('expiring clusters, with the real engine', () => {
   it("caps a team's cluster life: capped clusters expire by default, beyond the cap is refused, removal too", async () => {
     const before = Date.now();
     const capped = await h.api('POST', '/v1/clusters', {
-      body: { team: 'sandbox', name: 'sandbox-one', blueprint: 'local-files', spec: localSpec() },
+      body: { team: 'sandbox', name: 'sandbox-one', blueprint: 'outputs-only', spec: outputsOnlySpec() },
     });
     assert.equal(capped.status, 202);
     const expires = Date.parse(capped.body.cluster.expiresAt);
     assert.ok(expires >= before + 2 * 3_600_000 - 1000 && expires <= Date.now() + 2 * 3_600_000, capped.body.cluster.expiresAt);
 
     const tooLong = await h.api('POST', '/v1/clusters', {
-      body: { team: 'sandbox', name: 'sandbox-two', blueprint: 'local-files', spec: localSpec(), ttl: '3h' },
+      body: { team: 'sandbox', name: 'sandbox-two', blueprint: 'outputs-only', spec: outputsOnlySpec(), ttl: '3h' },
     });
     assert.equal(tooLong.status, 400);
     assert.deepEqual(
@@ -127,7 +129,7 @@ describe('expiring clusters, with the real engine', () => {
     ];
     for (const [extra, field, rule] of cases) {
       const res = await h.api('POST', '/v1/clusters', {
-        body: { team: 'alpha', name: 'never-made', blueprint: 'local-files', spec: localSpec(), ...extra },
+        body: { team: 'alpha', name: 'never-made', blueprint: 'outputs-only', spec: outputsOnlySpec(), ...extra },
       });
       assert.equal(res.status, 400, JSON.stringify(extra));
       assert.deepEqual([res.body.errors[0].field, res.body.errors[0].rule], [field, rule], JSON.stringify(res.body));

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe } from 'vitest';
-import { localSpec, type Harness } from '../support/harness.js';
+import { localSpec, outputsOnlySpec, WITH_OUTPUTS_ONLY, type Harness } from '../support/harness.js';
 import { harnessTest } from '../support/harness-fixture.js';
 
-const create = (h: Harness, name: string, spec: Record<string, unknown>) =>
-  h.api('POST', '/v1/clusters', { body: { team: 'alpha', name, blueprint: 'local-files', spec } });
+const create = (h: Harness, name: string, spec: Record<string, unknown>, blueprint = 'outputs-only') =>
+  h.api('POST', '/v1/clusters', { body: { team: 'alpha', name, blueprint, spec } });
 
-const it = harnessTest({ env: { WORKER_CONCURRENCY: '2' } });
+// The order of runs is under test, not a provider: stacks of outputs only, whose runs wait without a
+// plugin, except where the engine must be cancelled inside a resource.
+const it = harnessTest({ env: { WORKER_CONCURRENCY: '2', ...WITH_OUTPUTS_ONLY } });
 
 describe('scheduling: order per cluster, parallel across clusters, coalescing, cancel', () => {
   let h: Harness;
@@ -15,8 +17,8 @@ describe('scheduling: order per cluster, parallel across clusters, coalescing, c
   });
 
   it('runs two clusters in parallel', async () => {
-    const a = await create(h, 'par-a', localSpec({ delayMs: 3000 }));
-    const b = await create(h, 'par-b', localSpec({ delayMs: 3000 }));
+    const a = await create(h, 'par-a', outputsOnlySpec({ delayMs: 3000 }));
+    const b = await create(h, 'par-b', outputsOnlySpec({ delayMs: 3000 }));
     const [opA, opB] = await Promise.all([h.waitFor(a.body.operation.id), h.waitFor(b.body.operation.id)]);
     assert.equal(opA.status, 'succeeded', JSON.stringify(opA.error));
     assert.equal(opB.status, 'succeeded', JSON.stringify(opB.error));
@@ -26,7 +28,7 @@ describe('scheduling: order per cluster, parallel across clusters, coalescing, c
   });
 
   it('runs one cluster in order, coalesces queued updates, and never swallows a destroy', async () => {
-    const provision = await create(h, 'order-one', localSpec({ delayMs: 2500 }));
+    const provision = await create(h, 'order-one', outputsOnlySpec({ delayMs: 2500 }));
     await h.waitFor(provision.body.operation.id, ['running']);
     const patch = (size: number) =>
       h.api('PATCH', '/v1/clusters/order-one', { body: { spec: { delayMs: 0, nodePools: [{ name: 'default', size }] } } });
@@ -52,7 +54,7 @@ describe('scheduling: order per cluster, parallel across clusters, coalescing, c
   });
 
   it('cancels a queued operation so that it never runs', async () => {
-    const provision = await create(h, 'cancel-q', localSpec({ delayMs: 2000 }));
+    const provision = await create(h, 'cancel-q', outputsOnlySpec({ delayMs: 2000 }));
     const preview = await h.api('POST', '/v1/clusters/cancel-q/preview');
     const cancel = await h.api('POST', `/v1/operations/${preview.body.operation.id}/cancel`);
     assert.equal(cancel.status, 202);
@@ -65,9 +67,12 @@ describe('scheduling: order per cluster, parallel across clusters, coalescing, c
 
   it('settles a cluster whose queued provision was cancelled to failed, and a later update provisions it', async () => {
     // Both workers busy, so that the new cluster's provision stays queued.
-    const busy = [await create(h, 'busy-a', localSpec({ delayMs: 4000 })), await create(h, 'busy-b', localSpec({ delayMs: 4000 }))];
+    const busy = [
+      await create(h, 'busy-a', outputsOnlySpec({ delayMs: 4000 })),
+      await create(h, 'busy-b', outputsOnlySpec({ delayMs: 4000 })),
+    ];
     await Promise.all(busy.map((b) => h.waitFor(b.body.operation.id, ['running'])));
-    const late = await create(h, 'never-built', localSpec());
+    const late = await create(h, 'never-built', outputsOnlySpec());
     const cancel = await h.api('POST', `/v1/operations/${late.body.operation.id}/cancel`);
     assert.equal(cancel.body.status, 'cancelled');
     for (const b of busy) await h.waitFor(b.body.operation.id);
@@ -81,7 +86,7 @@ describe('scheduling: order per cluster, parallel across clusters, coalescing, c
   });
 
   it('cancels a running operation through the engine and leaves the stack usable', async () => {
-    const provision = await create(h, 'cancel-r', localSpec({ delayMs: 60_000 }));
+    const provision = await create(h, 'cancel-r', localSpec({ delayMs: 60_000 }), 'local-files');
     await h.waitFor(provision.body.operation.id, ['running']);
     await new Promise((r) => setTimeout(r, 3000));
     const cancel = await h.api('POST', `/v1/operations/${provision.body.operation.id}/cancel`);

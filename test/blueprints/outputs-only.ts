@@ -5,8 +5,9 @@
  * serialized, so an operation costs the job's child and its CLI processes alone, about half of what a
  * `local-files` one costs. The stacks, the state, the locks and the CLI are as real as with any blueprint.
  *
- * `previewDelayMs` holds every preview (of a preview operation, and the second half of a drift check)
- * that long without using the CPU, so that checks last while a test acts around them.
+ * `delayMs` holds every update of the stack (provision, update), and `previewDelayMs` every preview
+ * (a preview operation, the second half of a drift check), that long without using the CPU: operations
+ * last while a test acts around them. A run the engine must cancel mid-resource needs `local-files`.
  */
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
@@ -23,6 +24,8 @@ export const outputsOnlySpecSchema = z.strictObject({
   version: z.string().regex(/^1\.\d{2}$/, 'must look like 1.30'),
   nodePools: z.array(poolSchema).min(1, 'must have at least 1 node pool').max(10, 'must have at most 10 node pools'),
   tags: z.record(z.string(), z.string()).optional(),
+  /** Every update of the stack waits this long. Milliseconds, 0-600000. @defaultValue 0 */
+  delayMs: z.number().int('must be an integer').min(0, 'must be at least 0').max(600_000, 'must be at most 600000').optional(),
   /** Every preview waits this long. Milliseconds, 0-600000. @defaultValue 0 */
   previewDelayMs: z.number().int('must be an integer').min(0, 'must be at least 0').max(600_000, 'must be at most 600000').optional(),
 });
@@ -35,7 +38,8 @@ export default function outputsOnly(): Blueprint<OutputsOnlySpec> {
     description: 'Test cluster whose stack holds outputs only (no resource, no provider plugin)',
     specSchema: outputsOnlySpecSchema,
     program: (spec: OutputsOnlySpec, context: BlueprintContext) => async () => {
-      if (pulumi.runtime.isDryRun() && spec.previewDelayMs) await new Promise((r) => setTimeout(r, spec.previewDelayMs));
+      const delayMs = pulumi.runtime.isDryRun() ? spec.previewDelayMs : spec.delayMs;
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
       return {
         endpoint: `outputs-only://${context.clusterName}`,
         version: spec.version,

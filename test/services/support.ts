@@ -39,6 +39,7 @@ import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import type { SqlClient } from '../../src/store/sql.js';
 import { SqlWebhookStore } from '../../src/store/webhook-store.js';
 import { laneWriter } from '../support/lane-writer.js';
+import { copyPgliteTemplate } from '../support/pglite-template.js';
 import { recordingDeliveryQueue, recordingDispatcher, recordingSweepQueue } from './recording-ports.js';
 
 /** The services' clock (ms since the epoch): fixed, so that expiries come out exact. */
@@ -201,6 +202,7 @@ export const it = base
       await sql?.close();
       await rm(dataDir, { recursive: true, force: true });
     });
+    await copyPgliteTemplate(path.join(dataDir, 'records'));
     sql = await openDatabase({ dataDir });
     return sql;
   })

@@ -9,5 +9,6 @@ const services = inject('services');
 process.env.TEST_REDIS_URL = services.redisUrl;
 process.env.TEST_DATABASE_URL = services.databaseUrl;
 process.env.CLUSTERD_SCHEMATHESIS = services.schemathesis;
+process.env.CLUSTERD_TEST_PGLITE_TEMPLATE = services.pgliteTemplate;
 if (!process.env.PATH?.split(path.delimiter).includes(services.pulumiDir))
   process.env.PATH = `${services.pulumiDir}${path.delimiter}${process.env.PATH ?? ''}`;

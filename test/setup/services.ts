@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { makePgliteTemplate } from '../support/pglite-template.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -20,11 +21,11 @@ function ensure(script: string, env: Record<string, string> = {}): string {
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    services: { redisUrl: string; databaseUrl: string; pulumiDir: string; schemathesis: string };
+    services: { redisUrl: string; databaseUrl: string; pulumiDir: string; schemathesis: string; pgliteTemplate: string };
   }
 }
 
-export default function setup(project: TestProject): void {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Set by npm test once for all projects; a run of vitest alone (one file, one name) makes them here.
   const services = {
     redisUrl: process.env.TEST_REDIS_URL || ensure('ensure-redis.sh', { REDIS_PORT: process.env.TEST_REDIS_PORT ?? '6381' }),
@@ -43,5 +44,13 @@ export default function setup(project: TestProject): void {
     execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
     process.env.CLUSTERD_BUILT = '1';
   }
-  project.provide('services', services);
+  // Every project runs this setup in this process: the first makes the template and removes it at the end.
+  let remove = (): Promise<void> => Promise.resolve();
+  if (!process.env.CLUSTERD_TEST_PGLITE_TEMPLATE) {
+    const template = await makePgliteTemplate();
+    process.env.CLUSTERD_TEST_PGLITE_TEMPLATE = template.dir;
+    remove = template.remove;
+  }
+  project.provide('services', { ...services, pgliteTemplate: process.env.CLUSTERD_TEST_PGLITE_TEMPLATE });
+  return remove;
 }

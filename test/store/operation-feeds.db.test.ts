@@ -12,6 +12,7 @@ import { SqlOperationProgressStore } from '../../src/store/operation-progress-st
 import { openPostgres } from '../../src/store/pg-client.js';
 import { LISTENER_APPLICATION_NAME } from '../../src/store/pg-listener.js';
 import { openPglite } from '../../src/store/pglite-client.js';
+import { copyPgliteTemplate } from '../support/pglite-template.js';
 import type { SqlClient } from '../../src/store/sql.js';
 import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { laneWriter } from '../support/lane-writer.js';
@@ -33,6 +34,7 @@ async function freshDatabase(
 ): Promise<{ client: SqlClient; url?: string; admin?: SqlClient; drop(): Promise<void> }> {
   if (kind === 'pglite') {
     const dir = await mkdtemp(path.join(tmpdir(), 'clusterd-feeds-'));
+    await copyPgliteTemplate(dir);
     const client = await openPglite(dir);
     return {
       client,

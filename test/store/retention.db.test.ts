@@ -11,6 +11,7 @@ import { SqlDriftStore } from '../../src/store/sql-drift-store.js';
 import { migrate } from '../../src/store/migrations.js';
 import { openPostgres } from '../../src/store/pg-client.js';
 import { openPglite } from '../../src/store/pglite-client.js';
+import { copyPgliteTemplate } from '../support/pglite-template.js';
 import { RETENTION_STEPS, SqlRetentionStore, type RetentionStep, type RetentionStore } from '../../src/store/retention-store.js';
 import type { SqlClient } from '../../src/store/sql.js';
 import { SqlLaneStore } from '../../src/store/sql-lane-store.js';
@@ -38,6 +39,7 @@ const SETTINGS: RetentionSettings = { policy: POLICY, batchSize: 500, pauseMs: 0
 async function freshDatabase(kind: 'pglite' | 'postgres'): Promise<{ client: SqlClient; other: SqlClient; drop(): Promise<void> }> {
   if (kind === 'pglite') {
     const dir = await mkdtemp(path.join(tmpdir(), 'clusterd-retention-'));
+    await copyPgliteTemplate(dir);
     const client = await openPglite(dir);
     return {
       client,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOCK_FILE, LockLostError, RecordStoreInUseError } from '../../src/store/directory-lock.js';
 import { openPglite } from '../../src/store/pglite-client.js';
+import { copyPgliteTemplate } from '../support/pglite-template.js';
 import type { SqlClient } from '../../src/store/sql.js';
 import { childrenNamed } from '../support/processes.js';
 
@@ -21,14 +22,18 @@ async function eventually(check: () => boolean | Promise<boolean>, what: string,
 describe('the embedded store has one owner', () => {
   let root: string;
   let n = 0;
-  const fresh = () => path.join(root, `records-${++n}`);
+  const fresh = async () => {
+    const dir = path.join(root, `records-${++n}`);
+    await copyPgliteTemplate(dir);
+    return dir;
+  };
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'clusterd-lock-'));
   });
   afterAll(async () => rm(root, { recursive: true, force: true }));
 
   it('refuses a second opening of the directory, naming the owner and what to configure, while the first keeps its rows', async () => {
-    const dir = fresh();
+    const dir = await fresh();
     const first = await openPglite(dir);
     try {
       await first.query('CREATE TABLE kept (n int)');
@@ -48,7 +53,7 @@ describe('the embedded store has one owner', () => {
   });
 
   it('is released by close: the directory opens again at once, with its rows', async () => {
-    const dir = fresh();
+    const dir = await fresh();
     const first = await openPglite(dir);
     await first.query('CREATE TABLE kept (n int)');
     await first.query('INSERT INTO kept VALUES (1), (2)');
@@ -62,7 +67,7 @@ describe('the embedded store has one owner', () => {
   });
 
   it('waits for an owner that lets go within the wait', async () => {
-    const dir = fresh();
+    const dir = await fresh();
     const first = await openPglite(dir);
     const second = openPglite(dir, { lockWaitMs: 60_000 });
     await sleep(300);
@@ -71,7 +76,7 @@ describe('the embedded store has one owner', () => {
   });
 
   it('refuses every statement and says so once when its lock helper is killed', async () => {
-    const dir = fresh();
+    const dir = await fresh();
     const lost: LockLostError[] = [];
     const client: SqlClient = await openPglite(dir, { onLockLost: (err) => lost.push(err) });
     try {
@@ -95,7 +100,7 @@ describe('the embedded store has one owner', () => {
   });
 
   it('refuses every statement when its lock file is deleted under it (another process could lock a new one)', async () => {
-    const dir = fresh();
+    const dir = await fresh();
     const lost: LockLostError[] = [];
     const client = await openPglite(dir, { onLockLost: (err) => lost.push(err) });
     try {
@@ -109,7 +114,7 @@ describe('the embedded store has one owner', () => {
   });
 
   it('leaves no helper behind once closed', async () => {
-    const client = await openPglite(fresh());
+    const client = await openPglite(await fresh());
     assert.equal((await childrenNamed(process.pid, 'flock')).length, 1);
     await client.close();
     assert.deepEqual(await childrenNamed(process.pid, 'flock'), []);

@@ -9,6 +9,7 @@ import { startDeliveryRequeuer } from '../../queue/webhook-requeuer.js';
 import { migrate } from '../../src/store/migrations.js';
 import { openPostgres } from '../../src/store/pg-client.js';
 import { openPglite } from '../../src/store/pglite-client.js';
+import { copyPgliteTemplate } from '../support/pglite-template.js';
 import type { SqlClient } from '../../src/store/sql.js';
 import { SqlWebhookStore, type WebhookStore } from '../../src/store/webhook-store.js';
 import type { WebhookEventType, WebhookPayload } from '../../src/domain/webhook-event.js';
@@ -20,6 +21,7 @@ const log = pino({ level: 'silent' });
 async function freshDatabase(kind: 'pglite' | 'postgres'): Promise<{ client: SqlClient; drop(): Promise<void> }> {
   if (kind === 'pglite') {
     const dir = await mkdtemp(path.join(tmpdir(), 'clusterd-webhooks-'));
+    await copyPgliteTemplate(dir);
     const client = await openPglite(dir);
     return {
       client,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { openPostgres } from '../../src/store/pg-client.js';
 import { openPglite } from '../../src/store/pglite-client.js';
 import type { SqlClient } from '../../src/store/sql.js';
+import { copyPgliteTemplate } from './pglite-template.js';
 
 /** A fresh, empty database for one run of the suite. */
 export interface Backend {
@@ -14,8 +15,10 @@ export interface Backend {
   cleanup(): Promise<void>;
 }
 
-export async function pgliteBackend(): Promise<Backend> {
+/** PGlite in a temp directory: a copy of the suite's migrated template, or (`migrated: false`) an empty database. */
+export async function pgliteBackend({ migrated = true } = {}): Promise<Backend> {
   const dir = await mkdtemp(path.join(tmpdir(), 'clusterd-store-'));
+  if (migrated) await copyPgliteTemplate(dir);
   const client = await openPglite(dir);
   return {
     clients: async () => [client],

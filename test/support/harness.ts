@@ -15,11 +15,20 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/main.js';
+import { copyPgliteTemplate } from './pglite-template.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TEST_BLUEPRINT = path.join(ROOT, 'test/blueprints/local-files.ts');
 /** Stacks of outputs only, for scheduling at scale: see the module. */
 export const OUTPUTS_ONLY_BLUEPRINT = path.join(ROOT, 'test/blueprints/outputs-only.ts');
+/** Harness environment with both test blueprints loaded. */
+export const WITH_OUTPUTS_ONLY = { CLUSTERD_BLUEPRINT_MODULES: [TEST_BLUEPRINT, OUTPUTS_ONLY_BLUEPRINT].join(',') };
+/** An `outputs-only` spec: one pool of two; see test/blueprints/outputs-only.ts for the delays. */
+export const outputsOnlySpec = (over: Record<string, unknown> = {}) => ({
+  version: '1.30',
+  nodePools: [{ name: 'default', size: 2 }],
+  ...over,
+});
 /** The compiled service, as `npm start` and production run it (the global setup builds it): Node arguments. */
 export const SERVICE_MAIN = ['--enable-source-maps', path.join(ROOT, 'dist/src/main.js')];
 /** The compiled job child, for the workers the tests run in their own process. */
@@ -95,6 +104,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const dataDir = await mkdtemp(path.join(tmpdir(), 'clusterd-test-'));
   const db = await freshDatabase(options.records ?? 'auto', options.databaseServer);
   if (typeof workersMode === 'number' && !db.url) throw new Error('worker processes need TEST_DATABASE_URL (PGlite serves one process)');
+  if (!db.url) await copyPgliteTemplate(path.join(dataDir, 'records'));
   const prefix = `test-${randomUUID()}`;
   const env: Record<string, string> = {
     CLUSTERD_DATA_DIR: dataDir,
