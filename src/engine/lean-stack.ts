@@ -21,11 +21,15 @@ export function leanStack(stack: Stack): Stack {
   const workspace = stack.workspace;
   workspace.stackOutputs = async (stackName: string): Promise<OutputMap> => {
     // The environment the SDK gives every command: this process's, then the workspace's.
-    const { stdout } = await run(workspace.pulumiCommand.command, ['stack', 'output', '--json', '--non-interactive', '--stack', stackName], {
-      cwd: workspace.workDir,
-      env: { ...process.env, ...workspace.envVars },
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const { stdout } = await run(
+      workspace.pulumiCommand.command,
+      ['stack', 'output', '--json', '--non-interactive', '--stack', stackName],
+      {
+        cwd: workspace.workDir,
+        env: { ...process.env, ...workspace.envVars },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     const masked = JSON.parse(stdout) as Record<string, unknown>;
     return Object.fromEntries(Object.entries(masked).map(([key, value]) => [key, { value, secret: value === CLI_SECRET_MASK }]));
   };
