@@ -121,6 +121,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     HTTP_SHUTDOWN_GRACE_MS: '2000',
     // One compile cache for every service the suite starts: each fresh data directory would start cold.
     WORKER_COMPILE_CACHE: path.join(tmpdir(), 'clusterd-test-compile-cache'),
+    // GOGC (test/setup/env.ts) reaches the job's CLI processes.
+    CLUSTERD_ENGINE_ENV: 'GOGC',
     ...(db.url ? { DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url } : {}),
     ...options.env,
   };
