@@ -103,6 +103,14 @@ export class AutomationEngine implements Engine {
     };
     switch (request.kind) {
       case 'provision':
+        // New, unless an earlier attempt made it: `stack init` first saves the failing `stack select`
+        // that createOrSelectStack starts with, a whole CLI process.
+        try {
+          return await LocalWorkspace.createStack(args, wsOpts);
+        } catch (err) {
+          if ((err as Error).name !== 'StackAlreadyExistsError') throw err;
+          return LocalWorkspace.selectStack(args, wsOpts);
+        }
       case 'update':
       case 'preview':
       case 'remediate':
