@@ -103,14 +103,17 @@ export class AutomationEngine implements Engine {
     };
     switch (request.kind) {
       case 'provision':
-        // New, unless an earlier attempt made it: `stack init` first saves the failing `stack select`
-        // that createOrSelectStack starts with, a whole CLI process.
-        try {
-          return await LocalWorkspace.createStack(args, wsOpts);
-        } catch (err) {
-          if ((err as Error).name !== 'StackAlreadyExistsError') throw err;
-          return LocalWorkspace.selectStack(args, wsOpts);
+        // A first attempt finds no stack: `stack init` at once saves the failing `stack select` that
+        // createOrSelectStack starts with, a whole CLI process. One after a run that died may find the
+        // stack locked, which `stack init` cannot get past: it selects, and the recovery breaks the lock.
+        if (!request.recover) {
+          try {
+            return await LocalWorkspace.createStack(args, wsOpts);
+          } catch (err) {
+            if ((err as Error).name !== 'StackAlreadyExistsError') throw err;
+          }
         }
+        return LocalWorkspace.createOrSelectStack(args, wsOpts);
       case 'update':
       case 'preview':
       case 'remediate':

@@ -81,8 +81,9 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
    * program leaves late gRPC rejections in its process, which the test runner would pin on a test,
    * and a crash can only be simulated by killing a process. `abort-on-update` aborts at the first
    * update step and prints the result; `report-update` announces that step and waits to be killed.
+   * `step` names the step watched for: `update`, or `create` for a provision.
    */
-  function spawnRun(request: EngineRequest, mode: 'abort-on-update' | 'report-update') {
+  function spawnRun(request: EngineRequest, mode: 'abort-on-update' | 'report-update', step: 'update' | 'create' = 'update') {
     const script = `
       process.on('unhandledRejection', () => {});
       const { BlueprintRegistry } = await import(${JSON.stringify(path.join(ROOT, 'src/blueprints/registry.ts'))});
@@ -94,12 +95,12 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
       const engine = new AutomationEngine({ projectName: 'clusterd', workRoot: c.workRoot, env: c.env, secretsProvider: 'passphrase', registry });
       const abort = new AbortController();
       const result = await engine.run(c.request, { signal: abort.signal, onEvent: (e) => {
-        if (e.data?.resourcePreEvent?.metadata?.op !== 'update') return;
+        if (e.data?.resourcePreEvent?.metadata?.op !== c.step) return;
         if (c.mode === 'abort-on-update') abort.abort(); else console.log('UPDATING');
       } });
       console.log('RESULT ' + JSON.stringify(result));
       process.exit(0);`;
-    const config = { dataDir, workRoot: path.join(dataDir, 'workspaces'), env, request, mode };
+    const config = { dataDir, workRoot: path.join(dataDir, 'workspaces'), env, request, mode, step };
     const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], {
       cwd: ROOT,
       detached: true,
@@ -288,6 +289,22 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
     assert.deepEqual(stack.lockFiles(), []);
     assert.equal(JSON.parse(readFileSync(stack.stateFile, 'utf8')).checkpoint.latest.pending_operations, undefined);
     assert.equal(sizeIn(stack.poolFile('default')), 8);
+  });
+
+  it('provisions again, with recovery, a stack that a provision killed with SIGKILL left locked', async () => {
+    // A first attempt inits its stack without selecting it first; a later one must get past the lock.
+    const stack = freshStack('eng-reprovision');
+    const { child, updating: creating } = spawnRun(stack.requestFor('provision', spec({ delayMs: 60_000 })), 'report-update', 'create');
+    await creating;
+    await new Promise((r) => setTimeout(r, 1000));
+    await killProcessTree(child.pid!);
+    await new Promise((r) => child.once('exit', r));
+    assert.equal(stack.lockFiles().length, 1, 'the killed provision left its lock');
+
+    const again = await stack.run('provision', spec(), { recover: true });
+    ok(again.result);
+    assert.deepEqual(stack.lockFiles(), []);
+    assert.equal(sizeIn(stack.poolFile('default')), 2);
   });
 
   it('destroys: the files and the stack are gone', async () => {
