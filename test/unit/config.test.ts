@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
+import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 
 const DAY = 86_400_000;
@@ -16,6 +17,14 @@ function refusal(env: NodeJS.ProcessEnv): string | null {
 }
 
 describe('loadConfig', () => {
+  describe('WORKER_COMPILE_CACHE', () => {
+    it('keeps the compile cache in the data directory by default, resolves a path given, and is off when asked', () => {
+      assert.equal(loadConfig({ CLUSTERD_DATA_DIR: '/srv/clusterd' }).compileCacheDir, '/srv/clusterd/node-compile-cache');
+      assert.equal(loadConfig({ WORKER_COMPILE_CACHE: 'cache' }).compileCacheDir, path.resolve('cache'));
+      assert.equal(loadConfig({ WORKER_COMPILE_CACHE: 'off' }).compileCacheDir, null);
+    });
+  });
+
   describe('CLUSTERD_ROLE and the records', () => {
     for (const role of ['api', 'worker']) {
       it(`refuses CLUSTERD_ROLE=${role} without DATABASE_URL, naming both keys`, () => {

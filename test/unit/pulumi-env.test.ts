@@ -24,6 +24,12 @@ describe('the Pulumi CLI environment', () => {
     assert.deepEqual(readdirSync(dir), ['passphrase']);
   });
 
+  it("names Node's compile cache for the job's Node processes when there is one", () => {
+    const base = { dataDir: dir, backendUrl: 'file:///x', secretsProvider: 'awskms://k' };
+    assert.equal(buildPulumiEnv({ ...base, compileCacheDir: '/var/cache/c' }).NODE_COMPILE_CACHE, '/var/cache/c');
+    assert.equal(buildPulumiEnv({ ...base, compileCacheDir: null }).NODE_COMPILE_CACHE, undefined);
+  });
+
   it('sets the backend, home, passphrase file (passphrase provider only, never the passphrase), PATH and NODE_PATH', () => {
     const env = buildPulumiEnv({
       dataDir: dir,
