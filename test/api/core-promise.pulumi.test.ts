@@ -3,7 +3,7 @@ import { afterAll, describe, it } from 'vitest';
 import { jobProcessesOf, statusEvents } from '../support/processes.js';
 import { openStream } from '../support/sse-client.js';
 import { startPrivatePostgres } from '../support/private-postgres.js';
-import { localSpec, OUTPUTS_ONLY_BLUEPRINT, outputsOnlySpec, startHarness, stopAll, type Harness } from '../support/harness.js';
+import { localSpec, outputsOnlySpec, startHarness, stopAll, WITH_OUTPUTS_ONLY, type Harness } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -11,7 +11,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Where only the lanes are under test, not a provider: stacks of outputs only (no plugin), at half the
  * cost of a local-files run. Runs that must leave a lock or pending operations behind use local-files.
  */
-const OUTPUTS_ONLY = { CLUSTERD_BLUEPRINT_MODULES: OUTPUTS_ONLY_BLUEPRINT };
 const outputsOnly = (previewDelayMs = 0) => ({ blueprint: 'outputs-only', spec: outputsOnlySpec({ previewDelayMs }) });
 
 async function create(h: Harness, name: string, spec: unknown = localSpec(), blueprint = 'local-files') {
@@ -50,7 +49,7 @@ describe('the core promise under load', () => {
 
   it('drains 16 previews queued back to back through a 3 s lease, running each exactly once', async () => {
     // Two worker processes and a reconciler every 2 s: plenty of would-be takers for a lane held too long.
-    const h = await startHarness({ workers: 2, env: { WORKER_LANE_LEASE_MS: '3000', ...OUTPUTS_ONLY } });
+    const h = await startHarness({ workers: 2, env: { WORKER_LANE_LEASE_MS: '3000', ...WITH_OUTPUTS_ONLY } });
     harnesses.push(h);
     // Each preview sleeps 0.6 s: the drain lasts longer than the lease whatever the machine's speed.
     const { blueprint, spec } = outputsOnly(600);
@@ -74,7 +73,7 @@ describe('the core promise under load', () => {
   });
 
   it('finishes twelve provisions at once on four slots with every result kept, twice over', async () => {
-    const h = await startHarness({ env: { WORKER_CONCURRENCY: '4', ...OUTPUTS_ONLY } });
+    const h = await startHarness({ env: { WORKER_CONCURRENCY: '4', ...WITH_OUTPUTS_ONLY } });
     harnesses.push(h);
     const names = Array.from({ length: 12 }, (_, i) => `burst-${i}`);
     const { blueprint, spec } = outputsOnly();
