@@ -8,6 +8,7 @@
 import { enableCompileCache, flushCompileCache } from 'node:module';
 import type { EngineResult } from '../src/engine/engine.js';
 import type { FromChild, ToChild } from './child-protocol.js';
+import { deferSerializerModules } from '../src/engine/deferred-sdk-modules.js';
 import { cancelledBeforeStartResult, crashedResult, failedResult } from './child-results.js';
 import { JOB_MARK_VAR, killMarked, killProcessTree } from './process-tree.js';
 
@@ -66,6 +67,8 @@ async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Prom
   // Before the imports below: @pulumi/pulumi and the TypeScript compiler its closure serializer loads are
   // over a second of compiling in every fresh child without the cache.
   if (config.env.NODE_COMPILE_CACHE) enableCompileCache(config.env.NODE_COMPILE_CACHE);
+  // Before the SDK loads too: most jobs serialize no function, and need none of what that takes.
+  deferSerializerModules();
   // Loaded here, not imported at the top: the blueprints pull in the cloud SDKs, seconds of loading on
   // a busy machine, and the handlers above must hear a dying parent meanwhile.
   const [{ builtInBlueprints }, { BlueprintRegistry, loadBlueprintModules }, { AutomationEngine }, { commandOf }] = await Promise.all([

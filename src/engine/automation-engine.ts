@@ -14,8 +14,9 @@ import { SECRET_PLACEHOLDER, type ChangeSummary, type OperationError } from '../
 import type { OperationErrorCode } from '../domain/operation-error.js';
 import { ChangeTracker } from './change-tracker.js';
 import type { Engine, EngineEvent, EngineRequest, EngineResult, EngineRunOptions } from './engine.js';
-import { leanStack } from './lean-stack.js';
+import { leanStack, uncheckedStack } from './lean-stack.js';
 import { commandFromPath } from './pulumi-cli.js';
+import { RootStackOutputs } from './root-stack-outputs.js';
 import { fileBackendDir, type PulumiEnv } from './pulumi-env.js';
 import { translateError, type FailureContext } from './translate-error.js';
 
@@ -49,11 +50,13 @@ export class AutomationEngine implements Engine {
     const blueprint = this.#opts.registry.get(request.blueprint);
     const tracker = new ChangeTracker(request.kind, { noise: blueprint?.driftNoise ?? [], redact: failure.redact });
     const lines = new LineSplitter((line) => onEvent({ type: 'log', data: line }));
+    const rootOutputs = new RootStackOutputs();
     const hooks = {
       signal,
       onOutput: (chunk: string) => lines.push(chunk),
       onEvent: (event: PulumiEngineEvent) => {
         tracker.observe(event);
+        rootOutputs.observe(event);
         const diag = event.diagnosticEvent;
         if (diag?.severity === 'error') failure.diagnostics.push({ urn: diag.urn, message: diag.message });
         // The SDK's debug diagnostics print resource registrations with their values, secrets in clear.
@@ -64,10 +67,10 @@ export class AutomationEngine implements Engine {
     try {
       const stack = await this.#stack(request);
       if (!stack) return { status: 'succeeded', summary: tracker.summary(), outputs: null, error: null };
-      leanStack(stack);
+      leanStack(stack, () => rootOutputs.get());
       if (request.recover) await this.#recover(stack, request.stackName, onEvent);
       if (signal.aborted) return cancelled(null);
-      const outputs = await this.#operate(stack, request, hooks, tracker);
+      const outputs = await this.#operateOn(stack, request, hooks, tracker);
       lines.flush();
       if (signal.aborted) return cancelled(tracker.summary());
       return { status: 'succeeded', summary: tracker.summary(), outputs, error: null };
@@ -78,7 +81,7 @@ export class AutomationEngine implements Engine {
     }
   }
 
-  /** Selects (or, for kinds that may start a stack, creates) the stack; null when a destroy finds none. */
+  /** Opens the operation's stack (creating it for a provision); null when a destroy finds none. */
   async #stack(request: EngineRequest): Promise<Stack | null> {
     const blueprint = this.#opts.registry.get(request.blueprint);
     if (!blueprint) throw new EngineInputError('blueprint-unknown', `No blueprint named "${request.blueprint}" is loaded in this worker`);
@@ -101,19 +104,23 @@ export class AutomationEngine implements Engine {
       projectSettings: { name: this.#opts.projectName, runtime: 'nodejs' as const },
       pulumiCommand: await this.#pulumiCommand(),
     };
-    switch (request.kind) {
-      case 'provision':
-        // A first attempt finds no stack: `stack init` at once saves the failing `stack select` that
-        // createOrSelectStack starts with, a whole CLI process. One after a run that died may find the
-        // stack locked, which `stack init` cannot get past: it selects, and the recovery breaks the lock.
-        if (!request.recover) {
-          try {
-            return await LocalWorkspace.createStack(args, wsOpts);
-          } catch (err) {
-            if ((err as Error).name !== 'StackAlreadyExistsError') throw err;
-          }
+    if (request.kind === 'provision') {
+      // A first attempt finds no stack: `stack init` at once saves the failing `stack select` that
+      // createOrSelectStack starts with, a whole CLI process. One after a run that died may find the
+      // stack locked, which `stack init` cannot get past: it selects, and the recovery breaks the lock.
+      if (!request.recover) {
+        try {
+          return await LocalWorkspace.createStack(args, wsOpts);
+        } catch (err) {
+          if ((err as Error).name !== 'StackAlreadyExistsError') throw err;
         }
-        return LocalWorkspace.createOrSelectStack(args, wsOpts);
+      }
+      return LocalWorkspace.createOrSelectStack(args, wsOpts);
+    }
+    // The other kinds act on a stack a provision made, and their own command proves it exists (see
+    // #operateOn): no `stack select` first. A recovery acts on the stack before any command: it selects.
+    if (!request.recover) return uncheckedStack(args, wsOpts);
+    switch (request.kind) {
       case 'update':
       case 'preview':
       case 'remediate':
@@ -125,13 +132,41 @@ export class AutomationEngine implements Engine {
         try {
           return await LocalWorkspace.selectStack(args, wsOpts);
         } catch (err) {
-          // Destroying a cluster whose stack was never created (or already removed) has nothing to do.
           if ((err as Error).name !== 'StackNotFoundError') throw err;
           await rm(workDir, { recursive: true, force: true });
           return null;
         }
       default:
         return assertNever(request.kind, 'operation kind');
+    }
+  }
+
+  /**
+   * Runs the operation on a stack that may not exist (see #stack), and where it does not, does what
+   * selecting it first would have: kinds that may start a stack create it and run again, a destroy has
+   * nothing to do (the stack was never created, or is gone already), the others fail.
+   */
+  async #operateOn(stack: Stack, request: EngineRequest, hooks: Hooks, tracker: ChangeTracker): Promise<Record<string, unknown> | null> {
+    try {
+      return await this.#operate(stack, request, hooks, tracker);
+    } catch (err) {
+      if ((err as Error).name !== 'StackNotFoundError') throw err;
+      switch (request.kind) {
+        case 'update':
+        case 'preview':
+        case 'remediate':
+          await stack.workspace.createStack(stack.name);
+          return this.#operate(stack, request, hooks, tracker);
+        case 'destroy':
+          await rm(stack.workspace.workDir, { recursive: true, force: true });
+          return null;
+        case 'provision':
+        case 'refresh':
+        case 'drift-check':
+          throw err;
+        default:
+          return assertNever(request.kind, 'operation kind');
+      }
     }
   }
 

@@ -3,6 +3,7 @@
  * `pulumi version`, a whole CLI process (about a third of a second of CPU, most of it the CLI's own
  * start-up): a worker asks once and hands what it learned to each job's child.
  */
+import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir, rm, symlink, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
@@ -31,8 +32,9 @@ export async function commandFromPath(envPath: string, shimRoot: string): Promis
     if (path.basename(dir) === 'bin') return PulumiCommand.get({ root: path.dirname(dir) });
     const root = path.join(shimRoot, '.pulumi-cli');
     await mkdir(path.join(root, 'bin'), { recursive: true });
-    // Replace atomically: another worker may be reading the link right now.
-    const tmp = path.join(root, 'bin', `pulumi.${process.pid}.tmp`);
+    // Replace atomically: another worker may be reading the link right now (and another engine in this
+    // process writing its own).
+    const tmp = path.join(root, 'bin', `pulumi.${process.pid}.${randomUUID()}.tmp`);
     await rm(tmp, { force: true });
     await symlink(binary, tmp);
     await rename(tmp, path.join(root, 'bin', 'pulumi'));

@@ -256,6 +256,68 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
     assert.ok(!existsSync(stack.stateFile), 'a stack was created');
   });
 
+  it('creates the stack an update finds missing, and fails a refresh of a missing stack with stack-not-found', async () => {
+    const stack = freshStack('eng-no-stack');
+    const updated = await stack.run('update', spec());
+    ok(updated.result);
+    assert.equal(updated.result.outputs?.version, '1.30');
+    assert.ok(existsSync(stack.stateFile), 'the update left no stack');
+    const other = freshStack('eng-no-stack');
+    const refreshed = await other.run('refresh', spec());
+    assert.deepEqual(
+      { status: refreshed.result.status, code: refreshed.result.error?.code },
+      { status: 'failed', code: 'stack-not-found' },
+    );
+    assert.ok(!existsSync(other.stateFile), 'the refresh made a stack');
+  });
+
+  it('runs one CLI process for an update and two for a provision, with the outputs `pulumi stack output` gives', async () => {
+    // A `pulumi` that logs its command line before it runs the real one.
+    const wrapperDir = mkdtempSync(path.join(tmpdir(), 'clusterd-cli-count-'));
+    const calls = path.join(wrapperDir, 'calls.log');
+    writeFileSync(path.join(wrapperDir, 'pulumi'), `#!/bin/sh\necho "$1 $2" >> ${calls}\nexec ${path.join(cliDir, 'pulumi')} "$@"\n`, {
+      mode: 0o755,
+    });
+    const registry = new BlueprintRegistry();
+    registry.register(localFiles({ dataDir }));
+    const workRoot = path.join(wrapperDir, 'workspaces');
+    const counted = new AutomationEngine({
+      projectName: 'clusterd',
+      workRoot,
+      env: { ...env, PATH: `${wrapperDir}${path.delimiter}${env.PATH}` },
+      secretsProvider: 'passphrase',
+      registry,
+    });
+    const stack = freshStack('eng-cli-count');
+    const commandsOf = async (kind: OperationKind, s: LocalFilesSpec) => {
+      writeFileSync(calls, '');
+      const result = await counted.run(stack.requestFor(kind, s), { onEvent: () => undefined, signal: new AbortController().signal });
+      ok(result);
+      return { result, commands: readFileSync(calls, 'utf8').trim().split('\n') };
+    };
+    try {
+      // The engine finds the CLI once (`pulumi version`) before its first operation.
+      const provision = await commandsOf('provision', spec({ secretValue: 'counted-secret' }));
+      assert.deepEqual(
+        provision.commands.filter((c) => !c.startsWith('version')),
+        ['stack init', 'up --yes'],
+      );
+      const update = await commandsOf('update', spec({ nodePools: [{ name: 'default', size: 3 }], secretValue: 'counted-secret' }));
+      assert.deepEqual(update.commands, ['up --yes']);
+      const fromCli = JSON.parse(
+        execFileSync(path.join(cliDir, 'pulumi'), ['stack', 'output', '--json', '--stack', stack.name], {
+          cwd: path.join(workRoot, stack.name),
+          env: { ...process.env, ...env },
+          encoding: 'utf8',
+        }),
+      );
+      assert.deepEqual(update.result.outputs, fromCli);
+      assert.equal(fromCli.secretValue, '[secret]');
+    } finally {
+      rmSync(wrapperDir, { recursive: true, force: true });
+    }
+  });
+
   it('recovers a stack left locked with pending operations by a run killed with SIGKILL', async () => {
     const stack = await provisionedStack('eng-recover');
     const { child, updating } = spawnRun(
