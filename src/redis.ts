@@ -24,10 +24,37 @@ export function connectRedis(url: string, options: RedisConnectionOptions = {}):
   return connection;
 }
 
+/** How long QUIT may wait for Redis to answer before the connection is dropped. Milliseconds. */
+const QUIT_WAIT_MS = 2_000;
+/** How long a connection whose socket is open may take to end once dropped. Milliseconds. */
+const END_WAIT_MS = 1_000;
+
 /**
- * Closes a Redis connection. QUIT fails on a connection that is down (no offline queue), and the
- * client would then go on reconnecting for ever and keep the process alive: disconnect it instead.
+ * Closes a Redis connection, in bounded time whatever state Redis is in. QUIT is only sent on a ready
+ * connection, and a Redis that takes it and never answers (hung, or not Redis) does not hold the
+ * shutdown: the connection is dropped then, as it is at once when it is down (QUIT would fail, and the
+ * client go on reconnecting for ever). Returns once the connection has ended and what waited on it
+ * (BullMQ queues still connecting) has been told, while they still listen for it.
  */
 export async function closeRedis(connection: Redis): Promise<void> {
-  await connection.quit().catch(() => connection.disconnect());
+  const ended = new Promise<void>((resolve) => connection.once('end', resolve));
+  const quitInTime =
+    connection.status === 'ready' &&
+    (await Promise.race([
+      connection.quit().then(
+        () => true,
+        () => false,
+      ),
+      delay(QUIT_WAIT_MS).then(() => false),
+    ]));
+  if (!quitInTime) connection.disconnect();
+  // A connection with a socket (connecting, or QUIT in flight) ends when the socket closes; one that
+  // was waiting to reconnect is done at once and emits nothing more.
+  if (connection.status !== 'end' && connection.status !== 'reconnecting') await Promise.race([ended, delay(END_WAIT_MS)]);
+  // What the end rejected runs its handlers before the caller moves on.
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
