@@ -26,8 +26,11 @@ interface Proc {
  * Linux and macOS (`ps`); processes of our own group are spared unless `includeOwnGroup`.
  */
 export async function killProcessTree(rootPid: number, { includeOwnGroup = false } = {}): Promise<void> {
-  const ownGroup = (await table()).find((p) => p.pid === process.pid)?.pgid ?? null;
-  let tree = descendants(await table(), rootPid, ownGroup);
+  const all = await table();
+  const ownGroup = all.find((p) => p.pid === process.pid)?.pgid ?? null;
+  let tree = descendants(all, rootPid, ownGroup);
+  // Most calls come after a job that ended cleanly and left nothing: one listing (one `ps`) is all they cost.
+  if (!tree.some((p) => p.pid !== process.pid) && !includeOwnGroup) return;
   for (const p of tree) if (p.pid !== process.pid) signal(p.pid, 'SIGSTOP');
   tree = descendants(await table(), rootPid, ownGroup);
   const groups = new Set(tree.map((p) => p.pgid));
