@@ -4,6 +4,7 @@
  * The global setup provides the services; every layer runs in `npm test`.
  */
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { LongestFirst } from './test/setup/longest-first.js';
 
 const MINUTE = 60_000;
 
@@ -21,6 +22,7 @@ export default defineConfig({
     // leases and grace periods do not hold on a 2-core machine running four of them (measured).
     maxWorkers: Number(process.env.CLUSTERD_TEST_WORKERS ?? 2),
     restoreMocks: true,
+    sequence: { sequencer: LongestFirst },
     projects: [
       // Pure: one module graph per worker for all its files, not one per file (a third of the layer's CPU).
       layer('unit', ['test/**/*.test.ts'], MINUTE, ['test/**/*.{db,redis,pulumi}.test.ts'], false),
