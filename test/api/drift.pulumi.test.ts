@@ -57,6 +57,19 @@ describe('drift detection and remediation, with the real engine', () => {
     }
   }
 
+  /**
+   * The cluster's latest report once its remediation is decided: the decision follows the check's
+   * outcome (from the outbox), so a read right after the check may come before it.
+   */
+  async function decidedReport(name: string): Promise<any> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const latest = (await h.api('GET', `/v1/clusters/${name}/drift`)).body.latest;
+      if (latest?.remediation?.action !== 'none' || Date.now() > deadline) return latest;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   it.beforeAll(async ({ harness }) => {
     receiver = await startReceiver();
     h = harness;
@@ -82,7 +95,7 @@ describe('drift detection and remediation, with the real engine', () => {
       { status: 'succeeded', total: 3, clean: 1, drifted: 2, failed: 0, skipped: [] },
     );
 
-    const notify = (await h.api('GET', '/v1/clusters/drift-notify/drift')).body;
+    const notify = { latest: await decidedReport('drift-notify') };
     assert.equal(notify.latest.status, 'drifted');
     assert.equal(notify.latest.sweepId, s.id);
     assert.deepEqual(notify.latest.kinds, ['cloud']);
@@ -103,7 +116,7 @@ describe('drift detection and remediation, with the real engine', () => {
   });
 
   it('remediates a cluster under the auto policy with a recorded operation', async () => {
-    const report = (await h.api('GET', '/v1/clusters/drift-auto/drift')).body.latest;
+    const report = await decidedReport('drift-auto');
     assert.equal(report.remediation.action, 'remediating');
     const op = await h.waitFor(report.remediation.operationId);
     assert.deepEqual(
@@ -166,7 +179,7 @@ describe('drift detection and remediation, with the real engine', () => {
     editJson(poolFile('drift-auto'), { size: 5 });
     const check = await h.waitFor((await h.api('POST', '/v1/clusters/drift-auto/drift-check')).body.operation.id);
     assert.equal(check.status, 'succeeded');
-    const report = (await h.api('GET', '/v1/clusters/drift-auto/drift')).body.latest;
+    const report = await decidedReport('drift-auto');
     assert.equal(report.status, 'drifted');
     assert.deepEqual(report.kinds, ['cloud', 'spec'], 'the failed update left the state behind the desired spec too');
     assert.equal(report.remediation.action, 'skipped');
