@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs (Node, npm deps, Redis, PostgreSQL, the Pulumi CLI,
-# the schemathesis API fuzzer), type-checks, builds, then runs every vitest layer (unit, store,
-# redis, engine) with coverage while the linters (ESLint, the layering rules, Prettier, Redocly on
+# the schemathesis API fuzzer), builds, then runs every vitest layer (unit, store, redis, engine) with
+# coverage while the type check and the linters (tsc, ESLint, the layering rules, Prettier, Redocly on
 # the OpenAPI description) run beside it. Any failure fails the run.
 # Arguments go to vitest alone: `npm test -- test/unit/cursors.test.ts -t 'name'`.
 set -euo pipefail
@@ -17,20 +17,19 @@ TEST_REDIS_URL="${TEST_REDIS_URL:-$(REDIS_PORT="${TEST_REDIS_PORT:-6381}" bash s
 TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash scripts/ensure-postgres.sh)}"
 CLUSTERD_SCHEMATHESIS="$(bash scripts/ensure-schemathesis.sh)"
 export CLUSTERD_PULUMI_DIR TEST_REDIS_URL TEST_DATABASE_URL CLUSTERD_SCHEMATHESIS
-echo "[test] typecheck" >&2
-npx tsc --noEmit
 node scripts/build.mjs
 export CLUSTERD_BUILT=1
 if [ "$#" -gt 0 ]; then exec npx vitest run "$@"; fi
 
-lint_log="$(mktemp)"
-trap 'rm -f "$lint_log"' EXIT
-npm run --silent lint >"$lint_log" 2>&1 &
-lint_pid=$!
+# The type check and the linters run beside vitest: each alone would keep a core idle for its length.
+checks_log="$(mktemp)"
+trap 'rm -f "$checks_log"' EXIT
+(npx tsc --noEmit && npm run --silent lint) >"$checks_log" 2>&1 &
+checks_pid=$!
 status=0
 npx vitest run --coverage || status=$?
-lint_status=0
-wait "$lint_pid" || lint_status=$?
-echo "[test] lint (ESLint, layers, Prettier, OpenAPI): $([ "$lint_status" = 0 ] && echo passed || echo FAILED)" >&2
-[ "$lint_status" = 0 ] || { cat "$lint_log" >&2; status=1; }
+checks_status=0
+wait "$checks_pid" || checks_status=$?
+echo "[test] type check and lint (tsc, ESLint, layers, Prettier, OpenAPI): $([ "$checks_status" = 0 ] && echo passed || echo FAILED)" >&2
+[ "$checks_status" = 0 ] || { cat "$checks_log" >&2; status=1; }
 exit "$status"
