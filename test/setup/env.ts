@@ -10,6 +10,7 @@ process.env.TEST_REDIS_URL = services.redisUrl;
 process.env.TEST_DATABASE_URL = services.databaseUrl;
 process.env.CLUSTERD_SCHEMATHESIS = services.schemathesis;
 process.env.CLUSTERD_TEST_PGLITE_TEMPLATE = services.pgliteTemplate;
+process.env.CLUSTERD_TEST_BLUEPRINTS = services.testBlueprints;
 // The suite runs hundreds of short-lived Pulumi CLI processes on a machine whose CPU is the bottleneck:
 // collecting garbage less often takes a fifth off each one's CPU, for memory a test does not miss.
 process.env.GOGC ??= '400';

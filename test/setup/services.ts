@@ -4,6 +4,7 @@
  * start uses, and hands their URLs and paths to every test worker; builds the service to dist/.
  */
 import { execFileSync } from 'node:child_process';
+import { build } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
@@ -21,7 +22,14 @@ function ensure(script: string, env: Record<string, string> = {}): string {
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    services: { redisUrl: string; databaseUrl: string; pulumiDir: string; schemathesis: string; pgliteTemplate: string };
+    services: {
+      redisUrl: string;
+      databaseUrl: string;
+      pulumiDir: string;
+      schemathesis: string;
+      pgliteTemplate: string;
+      testBlueprints: string;
+    };
   }
 }
 
@@ -44,6 +52,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
     process.env.CLUSTERD_BUILT = '1';
   }
+  // The test blueprints compiled, for the job children: each would otherwise start a TypeScript loader
+  // (a tenth of its start-up) to load them. child-runner's tests still load them through tsx.
+  process.env.CLUSTERD_TEST_BLUEPRINTS ??= await compileTestBlueprints();
   // Every project runs this setup in this process: the first makes the template and removes it at the end.
   let remove = (): Promise<void> => Promise.resolve();
   if (!process.env.CLUSTERD_TEST_PGLITE_TEMPLATE) {
@@ -51,6 +62,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
     process.env.CLUSTERD_TEST_PGLITE_TEMPLATE = template.dir;
     remove = template.remove;
   }
-  project.provide('services', { ...services, pgliteTemplate: process.env.CLUSTERD_TEST_PGLITE_TEMPLATE });
+  project.provide('services', {
+    ...services,
+    pgliteTemplate: process.env.CLUSTERD_TEST_PGLITE_TEMPLATE,
+    testBlueprints: process.env.CLUSTERD_TEST_BLUEPRINTS,
+  });
   return remove;
+}
+
+/** Compiles test/blueprints/*.ts where their imports resolve (under node_modules); returns the directory. */
+async function compileTestBlueprints(): Promise<string> {
+  const outdir = path.join(ROOT, 'node_modules/.cache/clusterd/test-blueprints');
+  await build({
+    entryPoints: ['local-files', 'outputs-only'].map((name) => path.join(ROOT, 'test/blueprints', `${name}.ts`)),
+    outdir,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  return outdir;
 }

@@ -18,9 +18,14 @@ import { startService, type RunningService } from '../../src/main.js';
 import { copyPgliteTemplate } from './pglite-template.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const TEST_BLUEPRINT = path.join(ROOT, 'test/blueprints/local-files.ts');
+/** A test blueprint's module: compiled by the global setup (see test/setup/services.ts), else its TypeScript. */
+const testBlueprint = (name: string) =>
+  process.env.CLUSTERD_TEST_BLUEPRINTS
+    ? path.join(process.env.CLUSTERD_TEST_BLUEPRINTS, `${name}.js`)
+    : path.join(ROOT, 'test/blueprints', `${name}.ts`);
+export const TEST_BLUEPRINT = testBlueprint('local-files');
 /** Stacks of outputs only, for scheduling at scale: see the module. */
-export const OUTPUTS_ONLY_BLUEPRINT = path.join(ROOT, 'test/blueprints/outputs-only.ts');
+export const OUTPUTS_ONLY_BLUEPRINT = testBlueprint('outputs-only');
 /** Harness environment with both test blueprints loaded. */
 export const WITH_OUTPUTS_ONLY = { CLUSTERD_BLUEPRINT_MODULES: [TEST_BLUEPRINT, OUTPUTS_ONLY_BLUEPRINT].join(',') };
 /** An `outputs-only` spec: one pool of two; see test/blueprints/outputs-only.ts for the delays. */
