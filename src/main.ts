@@ -63,15 +63,7 @@ async function main(): Promise<void> {
   // Read once into the configuration: nothing this process starts may inherit it.
   delete process.env.PULUMI_CONFIG_PASSPHRASE;
   const log = createLogger(config.LOG_LEVEL, { role: config.CLUSTERD_ROLE });
-  let service: RunningService;
-  try {
-    service = await startService(config, log);
-  } catch (err) {
-    // A configuration problem, like an invalid variable: the message says what to change.
-    if (!(err instanceof RecordStoreInUseError)) throw err;
-    console.error(err.message);
-    process.exit(2);
-  }
+  const starting = startService(config, log);
   let stopping = false;
   const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {
     if (stopping) {
@@ -89,19 +81,32 @@ async function main(): Promise<void> {
       },
       'shutting down: readiness off, then HTTP, workers, queues, Redis and records in turn; a second signal exits at once',
     );
-    service.stop().then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    // A signal while the service is still starting (the API may serve already, before the workers are
+    // up) stops it in the same order as soon as it is up. A start that fails exits below instead.
+    starting
+      .then((service) => service.stop())
+      .then(
+        () => {
+          log.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
+  // Before the service is up: without them, a signal in that window would kill the process outright.
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
+  try {
+    await starting;
+  } catch (err) {
+    // A configuration problem, like an invalid variable: the message says what to change.
+    if (!(err instanceof RecordStoreInUseError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

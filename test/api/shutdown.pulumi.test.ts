@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, describe } from 'vitest';
 import { localSpec, type Harness } from '../support/harness.js';
 import { harnessTest } from '../support/harness-fixture.js';
+import { copyPgliteTemplate } from '../support/pglite-template.js';
 import { processesIn } from '../support/processes.js';
 import { stallingPulumiDir } from '../support/stalling-cli.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
@@ -211,6 +212,33 @@ describe('shutting down on SIGTERM, in order', () => {
       order,
     );
     assert.ok(!messages.includes('requests still unfinished after HTTP_SHUTDOWN_GRACE_MS were cut'), 'the ended stream was not cut');
+  });
+
+  it('stops in order and exits 0 on a SIGTERM that comes while it is still starting, its API already serving', async () => {
+    // A CLI whose `pulumi version` takes 5 s: the worker role, which asks it once, starts that much
+    // after the API (in this process the API starts first).
+    const slowVersion = await mkdtemp(path.join(tmpdir(), 'clusterd-slow-version-'));
+    dataDirs.push(slowVersion);
+    const real = path.join(process.env.CLUSTERD_PULUMI_DIR!, 'pulumi');
+    await writeFile(path.join(slowVersion, 'pulumi'), `#!/bin/sh\nif [ "$1" = version ]; then sleep 5; fi\nexec ${real} "$@"\n`, {
+      mode: 0o755,
+    });
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'clusterd-shutdown-starting-'));
+    dataDirs.push(dataDir);
+    await copyPgliteTemplate(path.join(dataDir, 'records'));
+    const service = await spawnService({
+      CLUSTERD_DATA_DIR: dataDir,
+      REDIS_URL: h.env.REDIS_URL!,
+      QUEUE_PREFIX: `test-starting-${path.basename(dataDir)}`,
+      PULUMI_CONFIG_PASSPHRASE: 'starting-passphrase',
+      LOG_LEVEL: 'info',
+      PATH: `${slowVersion}:${process.env.PATH}`,
+    });
+    services.push(service);
+    assert.doesNotMatch(service.output(), /"msg":"worker started"/, 'the workers were up already: nothing to test');
+    service.child.kill('SIGTERM');
+    assert.deepEqual(await service.exited, { code: 0, signal: null }, service.output().slice(-2000));
+    assert.match(service.output(), /"msg":"stopped"/);
   });
 
   it('exits at once, non-zero and saying so, on a second signal', async () => {
