@@ -1,14 +1,8 @@
 import type { EngineEvent as PulumiEngineEvent, StepEventMetadata } from '@pulumi/pulumi/automation/index.js';
 import type { DriftNoiseRule } from '../blueprints/blueprint.js';
 import { assertNever } from '../domain/assert-never.js';
-import {
-  SECRET_PLACEHOLDER,
-  type ChangeCounts,
-  type ChangeSummary,
-  type OperationKind,
-  type PropertyDiff,
-  type ResourceChange,
-} from '../domain/operation.js';
+import { type ChangeCounts, type ChangeSummary, type OperationKind, type PropertyDiff, type ResourceChange } from '../domain/operation.js';
+import { maskSecretValues } from './secret-values.js';
 
 export interface ChangeTrackerOptions {
   /** Properties the blueprint's providers report as changed on every refresh: not drift. */
@@ -29,8 +23,6 @@ interface Step {
 
 const EMPTY_COUNTS: ChangeCounts = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
 const REPLACE_STEPS = new Set(['replace', 'create-replacement', 'delete-replaced', 'discard-replaced']);
-// How Pulumi marks a secret value in serialized state and engine events.
-const SECRET_SIG = '4dabf18193072939515e22adb298388d';
 
 /**
  * Builds the ChangeSummary from step events: the last step seen per resource wins (a preview's
@@ -133,15 +125,9 @@ export class ChangeTracker {
     };
   }
 
-  /** Secret values (marked by Pulumi, or equal to a known secret) become {@link SECRET_PLACEHOLDER}. */
+  /** Secret values (marked by Pulumi, or holding a known secret) become `[secret]`. */
   #mask(value: unknown): unknown {
-    if (typeof value === 'string') return this.options.redact.some((s) => value.includes(s)) ? SECRET_PLACEHOLDER : value;
-    if (Array.isArray(value)) return value.map((v) => this.#mask(v));
-    if (value && typeof value === 'object') {
-      if (SECRET_SIG in value) return SECRET_PLACEHOLDER;
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.#mask(v)]));
-    }
-    return value;
+    return maskSecretValues(value, (s) => this.options.redact.some((secret) => s.includes(secret)));
   }
 }
 

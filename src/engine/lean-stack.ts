@@ -7,9 +7,11 @@ import {
   type LocalWorkspaceOptions,
   type OutputMap,
 } from '@pulumi/pulumi/automation/index.js';
-import { CLI_SECRET_MASK } from './root-stack-outputs.js';
 
 const run = promisify(execFile);
+
+/** What `pulumi stack output --json` prints in place of a secret value. */
+const CLI_SECRET_MASK = '[secret]';
 
 /**
  * Spares the CLI processes the SDK starts for what this service does not use. Each is a whole `pulumi`
