@@ -21,6 +21,8 @@ export interface PulumiEnvInput {
   basePath?: string;
   /** Node's compile cache for the job's Node processes (NODE_COMPILE_CACHE), or none. */
   compileCacheDir?: string | null;
+  /** Directory of our dynamic-provider plugin launcher (see dynamic-provider-launcher.ts); put on PATH before the SDK's. */
+  launcherDir?: string;
 }
 
 /** Environment variables for every Pulumi CLI invocation; names the passphrase file, never holds the passphrase. */
@@ -59,7 +61,9 @@ export function buildPulumiEnv(input: PulumiEnvInput): PulumiEnv {
     // Colours would end up in logs and errors.
     NO_COLOR: '1',
     NODE_PATH: [nodeModulesDir(), process.env.NODE_PATH].filter(Boolean).join(path.delimiter),
-    PATH: [input.cliDir, pulumiPackageDir(), input.basePath ?? process.env.PATH ?? ''].filter(Boolean).join(path.delimiter),
+    PATH: [input.cliDir, input.launcherDir, pulumiPackageDir(), input.basePath ?? process.env.PATH ?? '']
+      .filter(Boolean)
+      .join(path.delimiter),
   };
   // Every dynamic-provider plugin is a fresh Node process that loads @pulumi/pulumi: about half a second of
   // compiling per operation without the cache. The job's child fills the cache (the plugin is killed, never flushes).

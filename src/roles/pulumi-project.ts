@@ -10,6 +10,7 @@ import {
   writePassphraseFile,
   type PulumiEnv,
 } from '../engine/pulumi-env.js';
+import { writeDynamicProviderLauncher } from '../engine/dynamic-provider-launcher.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -38,5 +39,6 @@ export async function pulumiEnv(config: Config): Promise<PulumiEnv> {
     secretsProvider: config.CLUSTERD_SECRETS_PROVIDER,
     passphraseFile,
     compileCacheDir: config.compileCacheDir,
+    launcherDir: await writeDynamicProviderLauncher(path.join(config.dataDir, 'bin')),
   });
 }

@@ -15,9 +15,11 @@ import { killProcessTree } from '../../queue/process-tree.js';
 import { BlueprintRegistry } from '../../src/blueprints/registry.js';
 import type { OperationKind } from '../../src/domain/operation.js';
 import { AutomationEngine } from '../../src/engine/automation-engine.js';
+import { writeDynamicProviderLauncher } from '../../src/engine/dynamic-provider-launcher.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../../src/engine/engine.js';
 import { buildPulumiEnv, ensureFileBackend } from '../../src/engine/pulumi-env.js';
 import localFiles, { type LocalFilesSpec } from '../blueprints/local-files.js';
+import { jobProcessesOf } from '../support/processes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSPHRASE = 'engine-test-passphrase';
@@ -25,6 +27,7 @@ const PASSPHRASE = 'engine-test-passphrase';
 describe.concurrent('AutomationEngine with the local-files blueprint', () => {
   let dataDir: string;
   let cliDir: string;
+  let launcherDir: string;
   let engine: AutomationEngine;
   let env: Record<string, string>;
   const spec = (over: Partial<LocalFilesSpec> = {}): LocalFilesSpec => ({
@@ -132,7 +135,8 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
     await ensureFileBackend(backendUrl);
     const passphraseFile = path.join(dataDir, 'given-passphrase');
     writeFileSync(passphraseFile, PASSPHRASE, { mode: 0o600 });
-    env = buildPulumiEnv({ dataDir, backendUrl, secretsProvider: 'passphrase', passphraseFile, cliDir });
+    launcherDir = await writeDynamicProviderLauncher(path.join(dataDir, 'bin'));
+    env = buildPulumiEnv({ dataDir, backendUrl, secretsProvider: 'passphrase', passphraseFile, cliDir, launcherDir });
     const registry = new BlueprintRegistry();
     registry.register(localFiles({ dataDir }));
     engine = new AutomationEngine({
@@ -271,7 +275,7 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
     assert.ok(!existsSync(other.stateFile), 'the refresh made a stack');
   });
 
-  it('runs one CLI process for an update and two for a provision, with the outputs `pulumi stack output` gives', async () => {
+  it('runs one CLI process for an update and two for a provision, with the outputs `pulumi stack output` gives, and our plugin launcher', async () => {
     // A `pulumi` that logs its command line before it runs the real one.
     const wrapperDir = mkdtempSync(path.join(tmpdir(), 'clusterd-cli-count-'));
     const calls = path.join(wrapperDir, 'calls.log');
@@ -295,9 +299,23 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
       ok(result);
       return { result, commands: readFileSync(calls, 'utf8').trim().split('\n') };
     };
+    const plugins = new Set<string>();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        for (const p of jobProcessesOf(dataDir)) if (p.cmd.includes('dynamic-provider')) plugins.add(p.cmd);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
     try {
       // The engine finds the CLI once (`pulumi version`) before its first operation.
       const provision = await commandsOf('provision', spec({ secretValue: 'counted-secret' }));
+      sampling = false;
+      await sampler;
+      // The CLI found our launcher first on PATH: this Node, the serializer deferred, no resolving process.
+      assert.ok(plugins.size > 0, 'no dynamic-provider plugin was seen');
+      for (const cmd of plugins)
+        assert.ok(cmd.startsWith(`${process.execPath} --import ${path.join(launcherDir, 'defer-serializer.mjs')} `), cmd);
       assert.deepEqual(
         provision.commands.filter((c) => !c.startsWith('version')),
         ['stack init', 'up --yes'],
@@ -314,6 +332,7 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
       assert.deepEqual(update.result.outputs, fromCli);
       assert.equal(fromCli.secretValue, '[secret]');
     } finally {
+      sampling = false;
       rmSync(wrapperDir, { recursive: true, force: true });
     }
   });

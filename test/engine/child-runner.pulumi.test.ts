@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { runInChildProcess, type ChildConfig } from '../../queue/child-runner.js';
 import type { OperationKind } from '../../src/domain/operation.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../../src/engine/engine.js';
+import { writeDynamicProviderLauncher } from '../../src/engine/dynamic-provider-launcher.js';
 import { buildPulumiEnv, ensureFileBackend, ensurePassphrase, passphraseFileOf } from '../../src/engine/pulumi-env.js';
 import { engineEnvironment } from '../../src/engine/engine-env.js';
 
@@ -101,7 +102,14 @@ describe('runInChildProcess', () => {
     childConfig = {
       projectName: 'clusterd',
       workRoot: path.join(dataDir, 'workspaces'),
-      env: buildPulumiEnv({ dataDir, backendUrl, secretsProvider: 'passphrase', passphraseFile: passphraseFileOf(dataDir), cliDir }),
+      env: buildPulumiEnv({
+        dataDir,
+        backendUrl,
+        secretsProvider: 'passphrase',
+        passphraseFile: passphraseFileOf(dataDir),
+        cliDir,
+        launcherDir: await writeDynamicProviderLauncher(path.join(dataDir, 'bin')),
+      }),
       secretsProvider: 'passphrase',
       blueprintModules: [path.join(ROOT, 'test/blueprints/local-files.ts')],
       dataDir,

@@ -16,7 +16,7 @@ export function jobProcessesOf(dataDir: string): Array<{ pid: number; cmd: strin
       if (!/child-entry|dynamic-provider|pulumi-resource|\/pulumi |\/pulumi$|pulumi-language/.test(cmd)) continue;
       candidates.push({
         pid: Number(entry),
-        cmd: cmd.slice(0, 160),
+        cmd: cmd.slice(0, 400),
         environ: readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0'),
       });
     } catch {
