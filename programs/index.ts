@@ -6,7 +6,7 @@
 import type { Blueprint, BlueprintContext, DriftNoiseRule, InlineProgram } from '../src/blueprints/blueprint.js';
 import { eksSpecSchema, type EksSpec } from './eks-spec.js';
 import { gkeSpecSchema, type GkeSpec } from './gke-spec.js';
-import { validateChange, validateDestroy, type ReplacementRules } from './upgrade-rules.js';
+import { nextUpgradeStep, validateChange, validateDestroy, type ReplacementRules } from './upgrade-rules.js';
 
 export { eksSpecSchema, type EksSpec } from './eks-spec.js';
 export { gkeSpecSchema, type GkeSpec } from './gke-spec.js';
@@ -85,6 +85,7 @@ export const eksBlueprint: Blueprint<EksSpec> = {
   description: 'Amazon EKS cluster with managed node groups, access entries, IRSA, pinned EKS add-ons and the team baseline',
   specSchema: eksSpecSchema,
   validateChange: (from, to, options) => validateChange(current(eksSpecSchema, from), to, options, EKS_REPLACEMENTS),
+  nextUpgradeStep: (spec, version) => nextUpgradeStep(current(eksSpecSchema, spec), version),
   validateDestroy,
   driftNoise: EKS_DRIFT_NOISE,
   program: (spec, context) => programFor('eks', spec, context),
@@ -96,6 +97,7 @@ export const gkeBlueprint: Blueprint<GkeSpec> = {
   description: 'Google GKE Standard cluster: VPC-native, private nodes, Workload Identity, separate node pools and the team baseline',
   specSchema: gkeSpecSchema,
   validateChange: (from, to, options) => validateChange(current(gkeSpecSchema, from), to, options, GKE_REPLACEMENTS),
+  nextUpgradeStep: (spec, version) => nextUpgradeStep(current(gkeSpecSchema, spec), version),
   validateDestroy,
   driftNoise: GKE_DRIFT_NOISE,
   program: (spec, context) => programFor('gke', spec, context),

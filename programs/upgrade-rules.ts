@@ -6,6 +6,7 @@
  * Field paths follow the service's FieldIssue convention (`spec.nodePools.1.version`, the same
  * dotted form zod issues get), so that every 400 answer names fields the same way.
  */
+import type { RolloutStep } from '../src/domain/rollout.js';
 import type { FieldIssue } from '../src/errors.js';
 import { ADDON_CATALOG, catalogRank, type AddonKey } from './addon-catalog.js';
 import type { AddonsSpec } from './common-spec.js';
@@ -51,6 +52,32 @@ export function validateChange<S extends RuledSpec>(
     ...(options.allowReplace ? [] : replacements(from, to, replacement)),
     ...addonVersions(from, to),
   ];
+}
+
+/**
+ * The next step towards the control plane version `version`: node pools pinned behind the control
+ * plane catch up with it first, then the control plane moves one minor version (pools that follow
+ * it move in the same run, after it). Null once the spec is there.
+ */
+export function nextUpgradeStep(spec: RuledSpec, version: string): { step: RolloutStep | null } | { issues: FieldIssue[] } {
+  if (minorOf(version) < minorOf(spec.version)) {
+    return {
+      issues: [
+        {
+          field: 'change.upgrade.version',
+          rule: 'version_downgrade',
+          message: `cannot go from ${spec.version} down to ${version}: downgrades are not supported`,
+        },
+      ],
+    };
+  }
+  if (spec.nodePools.some((p) => p.version !== undefined && p.version !== spec.version)) {
+    const nodePools = spec.nodePools.map((p) => (p.version === undefined ? p : { ...p, version: spec.version }));
+    return { step: { title: `node pools to ${spec.version}`, patch: { nodePools } } };
+  }
+  if (spec.version === version) return { step: null };
+  const next = versionOf(minorOf(spec.version) + 1);
+  return { step: { title: `control plane to ${next}`, patch: { version: next } } };
 }
 
 /** A destroy waits until the spec turns deletion protection off. */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { RolloutStep } from '../domain/rollout.js';
 import type { FieldIssue } from '../errors.js';
 
 /** What a program knows about the cluster besides its spec. */
@@ -27,6 +28,14 @@ export interface Blueprint<Spec extends Record<string, unknown> = Record<string,
    * A change that would replace a node pool or the cluster is refused unless `options.allowReplace` is set.
    */
   validateChange?(from: Spec, to: Spec, options: ChangeOptions): FieldIssue[];
+  /**
+   * The next step of an upgrade of a cluster whose desired spec is `spec` to the Kubernetes minor
+   * `version`, by this blueprint's own rules (control plane first, then node pools, one minor version
+   * at a time): a merge patch of the spec that one operation applies. `step` is null once the spec is
+   * there; `issues` when the blueprint refuses the upgrade (a downgrade, an unknown version). A fleet
+   * rollout asks again after each step; without this method, a blueprint takes no upgrade rollouts.
+   */
+  nextUpgradeStep?(spec: Spec, version: string): { step: RolloutStep | null } | { issues: FieldIssue[] };
   /** Rules for a destroy (e.g. deletion protection); empty when allowed. */
   validateDestroy?(spec: Spec): FieldIssue[];
   /**

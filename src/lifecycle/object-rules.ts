@@ -71,3 +71,16 @@ export function withRules<S extends z.ZodObject>(schema: S, rules: ObjectRule[])
   );
   return checked.meta({ allOf: rules.map((r) => r.jsonSchema) });
 }
+
+/** Exactly one of `keys`. */
+export function exactlyOneOf(keys: string[]): ObjectRule {
+  return {
+    holds: (body) => keys.filter((k) => given(body, k)).length === 1,
+    rule: 'exactly_one',
+    message: `give exactly one of ${keys.join(', ')}`,
+    // Each branch requires its key and forbids the others: at most one can match.
+    jsonSchema: {
+      anyOf: keys.map((k) => ({ required: [k], properties: Object.fromEntries(keys.filter((o) => o !== k).map((o) => [o, false])) })),
+    },
+  };
+}

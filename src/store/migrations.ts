@@ -8,6 +8,7 @@ import { retention } from './migrations/006-retention.js';
 import { operationNotifications } from './migrations/007-operation-notifications.js';
 import { outbox } from './migrations/008-outbox.js';
 import { expirySettled } from './migrations/009-expiry-settled.js';
+import { rollouts } from './migrations/010-rollouts.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
 export interface Migration {
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   operationNotifications,
   outbox,
   expirySettled,
+  rollouts,
 ];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.

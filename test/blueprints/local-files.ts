@@ -264,6 +264,8 @@ export class LocalCluster extends pulumi.ComponentResource {
   }
 }
 
+const minorOf = (version: string) => Number(version.split('.')[1]);
+
 /** The blueprint module: its files live under `<ctx.dataDir>/local-clusters/<clusterName>/`. */
 export default function localFiles(ctx: BlueprintModuleContext): Blueprint<LocalFilesSpec> {
   const root = path.join(path.resolve(ctx.dataDir), 'local-clusters');
@@ -271,6 +273,26 @@ export default function localFiles(ctx: BlueprintModuleContext): Blueprint<Local
     name: 'local-files',
     description: 'Test cluster made of JSON files on the worker (no cloud account needed)',
     specSchema: localFilesSpecSchema,
+    // Kubernetes' rule, as the built-in blueprints have it: one minor version at a time, never down.
+    validateChange: (from, to) => {
+      const step = minorOf(to.version) - minorOf(from.version);
+      if (step < 0)
+        return [{ field: 'spec.version', rule: 'version_downgrade', message: `cannot go from ${from.version} down to ${to.version}` }];
+      if (step > 1)
+        return [{ field: 'spec.version', rule: 'version_skip', message: `cannot go from ${from.version} to ${to.version} in one change` }];
+      return [];
+    },
+    nextUpgradeStep: (spec, version) => {
+      if (minorOf(version) < minorOf(spec.version))
+        return {
+          issues: [
+            { field: 'change.upgrade.version', rule: 'version_downgrade', message: `cannot go from ${spec.version} down to ${version}` },
+          ],
+        };
+      if (spec.version === version) return { step: null };
+      const next = `1.${minorOf(spec.version) + 1}`;
+      return { step: { title: `control plane to ${next}`, patch: { version: next } } };
+    },
     program: (spec: LocalFilesSpec, context: BlueprintContext) => async () => {
       const cluster = new LocalCluster(context.clusterName, { spec, dir: path.join(root, context.clusterName) });
       return {
