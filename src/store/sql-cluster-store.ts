@@ -2,22 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { ClusterRecord } from '../domain/cluster.js';
 import { OPERATION_KIND_EFFECTS, type OperationRecord } from '../domain/operation.js';
 import type { Page } from '../domain/page.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import type { ClusterFilter, ClusterSettings, ClusterStore, NewCluster, NewOperation } from './cluster-store.js';
 import { type ClusterRow, toCluster } from './rows.js';
-import {
-  checkLimit,
-  decodeCursor,
-  encodeCursor,
-  isClusterCursor,
-  isUuid,
-  json,
-  MAX_PAGE_SIZE,
-  one,
-  page,
-  uuidOrNil,
-} from './sql-helpers.js';
-import { insertOperation } from './sql-statements.js';
+import { checkLimit, decodeCursor, encodeCursor, isClusterCursor, isUuid, json, MAX_PAGE_SIZE, one, page } from './sql-helpers.js';
+import { insertOperation, lockLiveCluster, setDesiredSpec } from './sql-statements.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
 
 /** {@link ClusterStore} over PostgreSQL or PGlite: every write that queues an operation holds the cluster row. */
@@ -101,15 +90,8 @@ export class SqlClusterStore implements ClusterStore {
     return this.db.transaction(async (tx) => {
       await lockLiveCluster(tx, clusterId);
       await applySettings(tx, clusterId, settings);
-      const { rows } = await tx.query<ClusterRow>(
-        `UPDATE clusters SET spec = $2::jsonb, generation = generation + 1, labels = coalesce($3::jsonb, labels), updated_at = now()
-         WHERE id = $1 RETURNING *`,
-        [clusterId, json(spec), labels === undefined ? null : json(labels)],
-      );
-      const cluster = toCluster(one(rows[0]));
       // The interface promises an `update` whatever kind the caller passes.
-      const operation = await insertOperation(tx, cluster, { ...op, kind: 'update' });
-      return { cluster, operation };
+      return setDesiredSpec(tx, clusterId, spec, labels, { ...op, kind: 'update' });
     });
   }
 
@@ -141,15 +123,4 @@ async function applySettings(tx: SqlClient, clusterId: string, settings: Cluster
   if (settings.expiresAt !== undefined) sets.push(`expires_at = ${p(settings.expiresAt)}::timestamptz`, `expiry_notices = '[]'`);
   const { rows } = await tx.query<ClusterRow>(`UPDATE clusters SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);
   return toCluster(one(rows[0]));
-}
-
-/** Locks the cluster row for the rest of the transaction; a destroyed cluster takes no new operations. */
-async function lockLiveCluster(tx: SqlClient, clusterId: string): Promise<ClusterRecord> {
-  const { rows } = await tx.query<ClusterRow & { destroyed_at: string | null }>('SELECT * FROM clusters WHERE id = $1 FOR UPDATE', [
-    uuidOrNil(clusterId),
-  ]);
-  const row = rows[0];
-  if (!row) throw new NotFoundError(`cluster ${clusterId} not found`);
-  if (row.destroyed_at !== null) throw new ConflictError(`cluster "${row.name}" is destroyed`);
-  return toCluster(row);
 }

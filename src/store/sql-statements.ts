@@ -4,7 +4,7 @@ import type { OperationRecord } from '../domain/operation.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { NewOperation } from './cluster-store.js';
 import type { OperationOutcome } from './lane-store.js';
-import { returningOperation, SELECT_OPERATION, toOperation, type OperationRow } from './rows.js';
+import { returningOperation, SELECT_OPERATION, toCluster, toOperation, type ClusterRow, type OperationRow } from './rows.js';
 import { json, one, uuidOrNil } from './sql-helpers.js';
 import type { SqlClient } from './sql.js';
 
@@ -55,4 +55,33 @@ export async function insertOperation(
     [randomUUID(), cluster.id, op.kind, json(cluster.spec), cluster.generation, op.requestedBy, op.sweepId ?? null],
   );
   return toOperation(one(rows[0]));
+}
+
+/** Locks the cluster row for the rest of the transaction; a destroyed cluster takes no new operations. */
+export async function lockLiveCluster(tx: SqlClient, clusterId: string): Promise<ClusterRecord> {
+  const { rows } = await tx.query<ClusterRow & { destroyed_at: string | null }>('SELECT * FROM clusters WHERE id = $1 FOR UPDATE', [
+    uuidOrNil(clusterId),
+  ]);
+  const row = rows[0];
+  if (!row) throw new NotFoundError(`cluster ${clusterId} not found`);
+  if (row.destroyed_at !== null) throw new ConflictError(`cluster "${row.name}" is destroyed`);
+  return toCluster(row);
+}
+
+/** Sets a new desired spec (generation + 1, labels when given) and queues the update that applies it; the caller holds the cluster row. */
+export async function setDesiredSpec(
+  tx: SqlClient,
+  clusterId: string,
+  spec: Record<string, unknown>,
+  labels: Record<string, string> | undefined,
+  op: NewOperation,
+): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
+  const { rows } = await tx.query<ClusterRow>(
+    `UPDATE clusters SET spec = $2::jsonb, generation = generation + 1, labels = coalesce($3::jsonb, labels), updated_at = now()
+     WHERE id = $1 RETURNING *`,
+    [clusterId, json(spec), labels === undefined ? null : json(labels)],
+  );
+  const cluster = toCluster(one(rows[0]));
+  const operation = await insertOperation(tx, cluster, op);
+  return { cluster, operation };
 }
