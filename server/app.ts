@@ -19,6 +19,8 @@ import { clustersRouter } from './routes/clusters.js';
 import { driftRouter } from './routes/drift.js';
 import { healthRouter, type Check } from './routes/meta.js';
 import { operationsRouter } from './routes/operations.js';
+import { rolloutsRouter } from './routes/rollouts.js';
+import type { RolloutService } from '../src/rollouts/rollout-service.js';
 import { tokensRouter } from './routes/tokens.js';
 import { webhooksRouter } from './routes/webhooks.js';
 import type { ApiRateLimits } from './rate-limit.js';
@@ -33,6 +35,7 @@ export interface AppDeps {
   operations: OperationService;
   drift: DriftService;
   webhooks: WebhookService;
+  rollouts: RolloutService;
   blueprints: BlueprintLookup;
   /** Dependencies `/readyz` checks, by name. */
   readiness: Record<string, Check>;
@@ -96,6 +99,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   v1.use(driftRouter(deps));
   v1.use('/clusters', clustersRouter(deps));
+  v1.use('/rollouts', rolloutsRouter(deps));
   v1.use(
     '/operations',
     operationsRouter({ operations: deps.operations, streams: deps.streams, stream: { keepAliveMs: 15_000, ...deps.stream } }),

@@ -4,6 +4,7 @@ import { createClusterBody, updateClusterBody } from '../src/lifecycle/requests.
 import { createWebhookBody } from '../src/webhooks/requests.js';
 import { WEBHOOK_EVENT_HEADER, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../src/webhooks/signature.js';
 import { created, json, parameters, ref, requestSchema, responseSchemas, route, tagged, type Answer } from './openapi-parts.js';
+import { rolloutPaths, rolloutRequestSchemas, rolloutResponseSchemas, rolloutsTag } from './openapi-rollouts.js';
 import { createTokenBody } from './routes/tokens.js';
 import * as clusters from './schemas/cluster.js';
 import * as drift from './schemas/drift.js';
@@ -86,6 +87,7 @@ const tags = [
   { name: 'Clusters', description: 'Create, list, read, change and destroy clusters; preview and refresh them; read their kubeconfig' },
   { name: 'Operations', description: "Every change is an operation: read it, follow its events, cancel it; a cluster's history" },
   { name: 'Drift', description: 'Drift checks and remediation of one cluster, its reports, the fleet summary and fleet sweeps' },
+  rolloutsTag,
   { name: 'Blueprints', description: 'The kinds of cluster this service creates, with the JSON Schema of their spec' },
   { name: 'Tokens', description: 'Bearer tokens, issued by an admin' },
   { name: 'Webhooks', description: 'Subscriptions to events, their deliveries, test pings' },
@@ -295,6 +297,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
           }),
         },
       }),
+      ...rolloutPaths(),
       ...tagged('Blueprints', {
         '/v1/blueprints': {
           get: route({
@@ -396,6 +399,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
         UpdateClusterRequest: requestSchema(updateClusterBody),
         CreateTokenRequest: requestSchema(createTokenBody),
         CreateWebhookRequest: requestSchema(createWebhookBody),
+        ...rolloutRequestSchemas(blueprints),
         ...Object.fromEntries(blueprints.map((b) => [`Spec_${b.name}`, requestSchema(b.specSchema)])),
         ...responseSchemas({
           Problem: problemSchema,
@@ -422,6 +426,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
           Health: meta.healthSchema,
           Readiness: meta.readinessSchema,
           OperationEvent: operationEventSchema,
+          ...rolloutResponseSchemas,
         }),
       },
     },

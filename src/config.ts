@@ -219,6 +219,10 @@ const schema = z.object({
   DRIFT_SWEEP_POLL_MS: int(50).default(250),
   /** How long a sweep keeps coming back to a cluster busy with other operations before skipping it. @defaultValue 1800000 (30 min) */
   DRIFT_SWEEP_BUSY_WAIT_MS: int(0).default(1_800_000),
+  /** How often a worker drives the unfinished rollouts (a finished member's slot waits for this). @defaultValue 1000 */
+  ROLLOUT_DRIVER_INTERVAL_MS: int(50).max(60_000).default(1_000),
+  /** How long a worker's claim on driving a rollout lasts without renewal; another worker takes it over after. @defaultValue 30000 */
+  ROLLOUT_DRIVER_LEASE_MS: int(1_000).max(3_600_000).default(30_000),
   /** Longest life of a cluster per team (`team=duration`, `*` for every other team), e.g. `sandbox=7d,*=30d`; a capped team's clusters expire at the cap by default. Empty: no cap. */
   CLUSTER_MAX_TTL: teamDurations.default({}),
   /** When before expiry the `cluster.expiring` webhook goes out, comma-separated durations. @defaultValue 24h,1h */

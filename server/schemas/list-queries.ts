@@ -63,3 +63,6 @@ export const fleetDriftQuery = z.strictObject({ team: teamNameSchema.optional().
 
 /** Query of GET /v1/webhooks/{id}/deliveries. */
 export const listDeliveriesQuery = z.strictObject(pageQuery);
+
+/** Query of GET /v1/rollouts. */
+export const listRolloutsQuery = z.strictObject(pageQuery);

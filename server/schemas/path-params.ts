@@ -6,3 +6,4 @@ export const clusterNameParam = z.strictObject({ name: clusterNameSchema });
 export const operationIdParam = z.strictObject({ id: z.uuid() });
 export const webhookIdParam = z.strictObject({ id: z.uuid() });
 export const sweepIdParam = z.strictObject({ id: z.uuid() });
+export const rolloutIdParam = z.strictObject({ id: z.uuid() });

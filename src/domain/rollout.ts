@@ -68,6 +68,8 @@ export interface RolloutStage extends StagePlan {
   approvedBy: string | null;
   approvedAt: string | null;
   completedAt: string | null;
+  /** Failed members a resume of the halted rollout accepted: they no longer count against the budget. */
+  acceptedFailures: number;
 }
 
 /** One recorded update operation of a member's change: what it merges into the desired spec. */

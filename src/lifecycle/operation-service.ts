@@ -38,10 +38,18 @@ export class OperationService {
     const op = await this.get(principal, id);
     const updated = await this.deps.store.requestCancel(op.id);
     if (!updated) throw new ConflictError(`operation ${id} is already ${op.status}; nothing to cancel`);
-    if (updated.status === 'cancelled') {
-      await this.deps.dispatcher.dispatch(updated);
-      await this.deps.afterCancel?.(updated.id);
-    }
+    if (updated.status === 'cancelled') await this.cancelled(updated);
     return updated;
+  }
+
+  /** Cancels the operation if it is still queued; one already running or over is left alone (a rollout's cancel). */
+  async cancelIfQueued(id: string): Promise<void> {
+    const updated = await this.deps.store.requestCancel(id, { onlyQueued: true });
+    if (updated?.status === 'cancelled') await this.cancelled(updated);
+  }
+
+  private async cancelled(op: OperationRecord): Promise<void> {
+    await this.deps.dispatcher.dispatch(op);
+    await this.deps.afterCancel?.(op.id);
   }
 }

@@ -21,6 +21,7 @@ import { createStackOutputReader } from '../engine/stack-outputs.js';
 import { OperationFeedHub } from '../events/operation-feed-hub.js';
 import { ClusterService } from '../lifecycle/cluster-service.js';
 import { OperationService } from '../lifecycle/operation-service.js';
+import { RolloutService } from '../rollouts/rollout-service.js';
 import { createRateLimiter } from '../limits/rate-limiter.js';
 import type { RateRule } from '../limits/rate-rule.js';
 import { databaseClock } from '../store/database-clock.js';
@@ -76,6 +77,14 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     deliver: shared.notifier.deliver,
     checkReceiver: createReceiverCheck({ policy: shared.receiverPolicy }),
   });
+  const rollouts = new RolloutService({
+    rollouts: shared.rollouts,
+    clusters: store,
+    blueprints: shared.blueprints,
+    sealer: shared.sealer,
+    cancelIfQueued: (id) => operations.cancelIfQueued(id),
+    now: databaseClock(sql),
+  });
   const driftService = new DriftService({
     drift: shared.drift,
     clusters,
@@ -107,6 +116,7 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     operations,
     drift: driftService,
     webhooks,
+    rollouts,
     blueprints: shared.blueprints,
     log,
     maxBodyBytes: config.MAX_BODY_BYTES,

@@ -31,6 +31,7 @@ import { SqlOperationProgressStore } from '../store/operation-progress-store.js'
 import { SqlOutboxStore } from '../store/outbox-store.js';
 import { SqlDriftStore } from '../store/sql-drift-store.js';
 import { SqlRecordStore } from '../store/sql-record-store.js';
+import { SqlRolloutStore } from '../store/sql-rollout-store.js';
 import { SqlWebhookStore } from '../store/webhook-store.js';
 import { createAddressPolicy } from '../webhooks/address-policy.js';
 import { createWebhookNotifier } from '../webhooks/notifier.js';
@@ -120,6 +121,7 @@ export async function openSharedParts(config: Config, log: Logger) {
     drift,
     webhookStore,
     progress,
+    rollouts: new SqlRolloutStore(sql),
     sealer,
     blueprints,
     redis,

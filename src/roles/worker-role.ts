@@ -27,6 +27,8 @@ import { writeOnlyFields } from '../blueprints/write-only.js';
 import type { Config } from '../config.js';
 import { engineEnvironment } from '../engine/engine-env.js';
 import { findCli } from '../engine/pulumi-cli.js';
+import { databaseClock } from '../store/database-clock.js';
+import { startRolloutDriver } from '../../queue/rollout-driver.js';
 import { closeRedis, connectRedis } from '../redis.js';
 import { SqlRetentionStore } from '../store/retention-store.js';
 import { sealStoredSpecs } from '../store/seal-stored-specs.js';
@@ -202,6 +204,22 @@ export async function startWorkerRole(
     graceMs: config.RECONCILE_INTERVAL_MS,
     log,
   });
+  const rolloutDriver = startRolloutDriver(
+    {
+      store: shared.rollouts,
+      specs: {
+        blueprint: (name) => shared.blueprints.get(name),
+        open: (spec) => shared.sealer.open(spec),
+        seal: (blueprint, spec) => shared.sealer.seal(spec, writeOnlyFields(blueprint)),
+      },
+      dispatcher: shared.dispatcher,
+      now: databaseClock(sql),
+      driverId: workerId,
+      leaseMs: config.ROLLOUT_DRIVER_LEASE_MS,
+      log,
+    },
+    config.ROLLOUT_DRIVER_INTERVAL_MS,
+  );
   log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
 
   // Records written before write-only fields were sealed get sealed in the background.
@@ -222,7 +240,9 @@ export async function startWorkerRole(
       {
         name: 'background passes',
         close: async () => {
-          passesEnded = Promise.all([reconciler, schedule, requeuer, outboxPasses, retention, expiry].map((loop) => loop.stop()));
+          passesEnded = Promise.all(
+            [reconciler, schedule, requeuer, outboxPasses, retention, expiry, rolloutDriver].map((loop) => loop.stop()),
+          );
         },
       },
       { name: 'sweep worker', close: () => sweeps.close() },

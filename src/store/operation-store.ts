@@ -11,8 +11,11 @@ export interface OperationStore {
   listOperations(clusterId: string, limit: number, cursor?: string): Promise<Page<OperationRecord>>;
   /** Operations of the cluster that are queued or running, oldest first. */
   pendingOperations(clusterId: string): Promise<OperationRecord[]>;
-  /** A queued operation becomes `cancelled` at once; a running one gets cancelRequested. Returns the updated record, or null if it was already terminal. */
-  requestCancel(id: string): Promise<OperationRecord | null>;
+  /**
+   * A queued operation becomes `cancelled` at once; a running one gets cancelRequested (not with
+   * `onlyQueued`). Returns the updated record, or null if it was already terminal (or running, with `onlyQueued`).
+   */
+  requestCancel(id: string, options?: { onlyQueued?: boolean }): Promise<OperationRecord | null>;
   /** Cluster ids with queued operations, or running ones whose lane lease has expired (for the reconciler). */
   clustersNeedingWork(): Promise<string[]>;
   /** Events with seq > afterSeq, oldest first. */

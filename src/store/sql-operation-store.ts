@@ -44,7 +44,7 @@ export class SqlOperationStore implements OperationStore {
    * As the interface says; also throws NotFoundError for an unknown id. A queued operation cancelled
    * here also gets cancelRequested, and its `operation.finished` outbox entry in the same transaction.
    */
-  requestCancel(id: string): Promise<OperationRecord | null> {
+  requestCancel(id: string, options: { onlyQueued?: boolean } = {}): Promise<OperationRecord | null> {
     return this.db.transaction(async (tx) => {
       // One statement: a worker starting the operation at the same moment either sees `cancelled`
       // (and must not run it) or has already made it `running` (and will see cancel_requested).
@@ -53,8 +53,8 @@ export class SqlOperationStore implements OperationStore {
            status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
            finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
            cancel_requested = true
-         WHERE id = $1 AND status IN ('queued', 'running') RETURNING *`),
-        [uuidOrNil(id)],
+         WHERE id = $1 AND status = ANY($2::text[]) RETURNING *`),
+        [uuidOrNil(id), options.onlyQueued ? ['queued'] : ['queued', 'running']],
       );
       if (!rows[0]) {
         await requireOperation(tx, id);

@@ -62,7 +62,7 @@ export class SqlRecordStore implements RecordStore {
   readonly listOperations: OperationStore['listOperations'] = (clusterId, limit, cursor) =>
     this.operations.listOperations(clusterId, limit, cursor);
   readonly pendingOperations: OperationStore['pendingOperations'] = (clusterId) => this.operations.pendingOperations(clusterId);
-  readonly requestCancel: OperationStore['requestCancel'] = (id) => this.operations.requestCancel(id);
+  readonly requestCancel: OperationStore['requestCancel'] = (id, options) => this.operations.requestCancel(id, options);
   readonly clustersNeedingWork: OperationStore['clustersNeedingWork'] = () => this.operations.clustersNeedingWork();
   readonly listEvents: OperationStore['listEvents'] = (operationId, afterSeq, limit) =>
     this.operations.listEvents(operationId, afterSeq, limit);

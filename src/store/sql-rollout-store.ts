@@ -108,6 +108,7 @@ export class SqlRolloutStore implements RolloutStore {
         approvedBy: null,
         approvedAt: null,
         completedAt: null,
+        acceptedFailures: 0,
       }));
       await tx.query(
         `INSERT INTO rollouts (id, name, team, requested_by, started_by_token, selector, change, on_invalid, wait_for_clean_drift_check,

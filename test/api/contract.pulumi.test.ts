@@ -279,6 +279,51 @@ describe('every answer of every operation fits the OpenAPI description', () => {
     await answered(404, 'DELETE', `/v1/webhooks/${webhookId}`, { token: alpha });
   });
 
+  /** Polls a rollout (every answer checked too) until `done` holds of it. */
+  async function rolloutUntil(id: string, done: (r: any) => boolean, timeoutMs = 120_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rollout = await answered(200, 'GET', `/v1/rollouts/${id}`, { token: alpha });
+      if (done(rollout)) return rollout;
+      assert.ok(Date.now() < deadline, `rollout ${id} still ${rollout.status}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  it('Rollouts: previewed (200), started (201, 409 while one holds the cluster), paused and resumed, approved, halted and retried, cancelled', async () => {
+    // A label that only this cluster carries (the other one of the file never provisioned).
+    const labelled = await answered(202, 'PATCH', `/v1/clusters/${cluster}`, { token: alpha, body: { labels: { rollout: 'contract' } } });
+    assert.equal((await finished(labelled.operation.id)).status, 'succeeded');
+    const rollout = (change: object, approval = false) => ({
+      name: 'contract-rollout',
+      selector: { blueprint: 'local-files', labels: { rollout: 'contract' } },
+      change,
+      strategy: { stages: [{ name: 'all', maxConcurrency: 1, approval }] },
+    });
+    const tagged = rollout({ spec: { tags: { rollout: 'contract' } } }, true);
+    const plan = await answered(200, 'POST', '/v1/rollouts/preview', { token: alpha, body: tagged });
+    assert.equal(plan.stages[0].members.length, 1, JSON.stringify(plan));
+    const first = await answered(201, 'POST', '/v1/rollouts', { token: alpha, body: tagged });
+    await answered(409, 'POST', '/v1/rollouts', { token: alpha, body: tagged });
+    await answered(400, 'POST', '/v1/rollouts', { token: alpha, body: { ...tagged, strategy: { stages: [] } } });
+    assert.equal((await answered(200, 'GET', '/v1/rollouts', { token: alpha })).items[0].id, first.id);
+    assert.equal((await answered(200, 'POST', `/v1/rollouts/${first.id}/pause`, { token: alpha })).status, 'paused');
+    assert.equal((await answered(200, 'POST', `/v1/rollouts/${first.id}/resume`, { token: alpha })).status, 'running');
+    await rolloutUntil(first.id, (r) => r.status === 'awaiting-approval');
+    // The starter may not approve; an admin may.
+    await answered(403, 'POST', `/v1/rollouts/${first.id}/approve`, { token: alpha });
+    assert.equal((await answered(200, 'POST', `/v1/rollouts/${first.id}/approve`)).status, 'succeeded');
+    await answered(409, 'POST', `/v1/rollouts/${first.id}/cancel`, { token: alpha });
+
+    // A change its provider refuses: the member fails and the rollout halts at its budget of 0.
+    const failing = await answered(201, 'POST', '/v1/rollouts', { token: alpha, body: rollout({ spec: { failOn: 'update' } }) });
+    await rolloutUntil(failing.id, (r) => r.status === 'halted' && r.counts.failed === 1);
+    await answered(409, 'POST', `/v1/rollouts/${failing.id}/approve`);
+    assert.equal((await answered(200, 'POST', `/v1/rollouts/${failing.id}/retry-failed`, { token: alpha })).status, 'running');
+    assert.equal((await answered(200, 'POST', `/v1/rollouts/${failing.id}/cancel`, { token: alpha })).status, 'cancelled');
+    await rolloutUntil(failing.id, (r) => r.finishedAt !== null);
+  });
+
   it('Clusters: destroyed (202); a second destroy and a change after it are 409', async () => {
     const destroy = await answered(202, 'DELETE', `/v1/clusters/${cluster}`, { token: alpha });
     await answered(409, 'DELETE', `/v1/clusters/${cluster}`, { token: alpha });

@@ -14,7 +14,11 @@ import schemathesis
 # (field, rule) -> why the description cannot say it. Fields are regular expressions, matched whole.
 RULES_BEYOND_THE_DESCRIPTION = {
     (r"team", "required"): "an admin token must name the team; a team token need not (it depends on the token)",
-    (r"team", "own_team"): "a team token may name only its own team",
+    (r"team|selector\.team", "own_team"): "a team token may name only its own team",
+    (r"selector", "no_members"): "a rollout needs a live cluster that the selector takes (it depends on the records)",
+    (r"clusters\..+", ".+"): "a rollout's change is checked on each cluster it takes, against that cluster's spec",
+    (r"change\.spec\..+", "write_only"): "which spec fields are write-only (secrets) the blueprint says, per blueprint",
+    (r"strategy\.stages", "unique"): "JSON Schema cannot say that one property is unique among the items of an array",
     (r"expiresAt", "future"): "the instant must be after now",
     (r"expiresAt|ttl", "team_cap"): "the longest life is set per team by the operator (CLUSTER_MAX_TTL)",
     (r"expiresAt|ttl", "destroyable"): "the blueprint's destroy rules read the cluster's current spec",

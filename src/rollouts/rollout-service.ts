@@ -1,0 +1,215 @@
+import type { Principal } from '../auth/principal.js';
+import type { Blueprint } from '../blueprints/blueprint.js';
+import { writeOnlyFields } from '../blueprints/write-only.js';
+import type { ClusterRecord } from '../domain/cluster.js';
+import type { Page } from '../domain/page.js';
+import { FINAL_ROLLOUT_STATUSES, IN_FLIGHT_STATES, type RolloutRecord, type RolloutStatus } from '../domain/rollout.js';
+import { ConflictError, ForbiddenError, InputError, NotFoundError, type FieldIssue } from '../errors.js';
+import type { BlueprintLookup } from '../ports.js';
+import type { SpecSealer } from '../secrets/spec-sealer.js';
+import type { ClusterStore } from '../store/cluster-store.js';
+import type { RolloutPatch, RolloutStore } from '../store/rollout-store.js';
+import { describeIssues } from '../lifecycle/zod-issues.js';
+import { changeOf, type CreateRolloutBody } from './requests.js';
+import { completeStage } from './rollout-progress.js';
+import { planRollout, type RolloutPlan } from './rollout-plan.js';
+
+export interface RolloutServiceDeps {
+  rollouts: RolloutStore;
+  clusters: Pick<ClusterStore, 'listClusters'>;
+  blueprints: BlueprintLookup;
+  sealer: Pick<SpecSealer, 'open'>;
+  /** Cancels an operation if it is still queued (a running one is left to finish); never throws for one already started or over. */
+  cancelIfQueued(operationId: string): Promise<void>;
+  /** The database's clock, ms. */
+  now: () => Promise<number>;
+}
+
+/** A plan and where it came from: what POST /v1/rollouts/preview answers. */
+export interface RolloutPreview {
+  plan: RolloutPlan;
+  blueprint: Blueprint<any>;
+}
+
+const requester = (p: Principal) => (p.team ? `${p.name} (team ${p.team})` : `${p.name} (admin)`);
+
+const ACTIVE: ReadonlySet<RolloutStatus> = new Set(['pending', 'running', 'soaking', 'awaiting-approval']);
+
+/** Creates rollouts from their plan, shows them, and carries out what people ask of a running one. */
+export class RolloutService {
+  constructor(private readonly deps: RolloutServiceDeps) {}
+
+  /** The plan of a rollout, as it would be created now; nothing is recorded. */
+  async preview(principal: Principal, body: CreateRolloutBody): Promise<RolloutPreview> {
+    const team = this.teamFor(principal, body.selector.team);
+    const blueprint = this.deps.blueprints.get(body.selector.blueprint);
+    if (!blueprint) {
+      const known = this.deps.blueprints
+        .list()
+        .map((b) => b.name)
+        .join(', ');
+      const message = `is not a known blueprint (known: ${known || 'none'})`;
+      throw new InputError(`selector.blueprint: ${message}`, [{ field: 'selector.blueprint', rule: 'enum', message }]);
+    }
+    const change = changeOf(body.change);
+    // The change is stored with the rollout and shown in its answers: no secret may ride in it.
+    const secret = 'spec' in change ? writeOnlyFields(blueprint).find((f) => f in change.spec) : undefined;
+    if (secret) {
+      const message = 'is write-only (a secret): set it on each cluster with PATCH /v1/clusters/{name}, not through a rollout';
+      throw new InputError(`change.spec.${secret}: ${message}`, [{ field: `change.spec.${secret}`, rule: 'write_only', message }]);
+    }
+    const clusters = await this.selected(team, body);
+    return { plan: planRollout(body, clusters, blueprint, (c) => this.deps.sealer.open(c.spec)), blueprint };
+  }
+
+  async create(principal: Principal, body: CreateRolloutBody): Promise<RolloutRecord> {
+    const { plan } = await this.preview(principal, body);
+    const invalid = plan.excluded.filter((e) => e.reason === 'invalid');
+    if (invalid.length && (body.onInvalid ?? 'refuse') === 'refuse') {
+      const issues: FieldIssue[] = invalid.flatMap((e) => e.issues.map((i) => ({ ...i, field: `clusters.${e.clusterName}.${i.field}` })));
+      throw new InputError(`rollout refused: the change is refused on ${invalid.length} cluster(s): ${describeIssues(issues)}`, issues);
+    }
+    if (!plan.members.length) {
+      const message = 'selects no live cluster that a stage takes and the change applies to';
+      throw new InputError(`selector: ${message}`, [{ field: 'selector', rule: 'no_members', message }]);
+    }
+    return this.deps.rollouts.createRollout({
+      name: body.name,
+      team: this.teamFor(principal, body.selector.team) ?? null,
+      requestedBy: requester(principal),
+      startedByTokenId: principal.tokenId,
+      selector: body.selector,
+      change: changeOf(body.change),
+      onInvalid: body.onInvalid ?? 'refuse',
+      waitForCleanDriftCheck: body.strategy.waitForCleanDriftCheck ?? false,
+      stages: plan.stages,
+      excluded: plan.excluded,
+      members: plan.members.map((m) => ({
+        clusterId: m.cluster.id,
+        clusterName: m.cluster.name,
+        team: m.cluster.team,
+        stage: m.stage,
+        steps: m.steps.map((s) => ({ title: s.title, patch: s.patch })),
+      })),
+    });
+  }
+
+  async get(principal: Principal, id: string): Promise<RolloutRecord> {
+    const rollout = await this.deps.rollouts.getRollout(id);
+    if (!rollout || !this.sees(principal, rollout)) throw new NotFoundError(`no rollout with id ${id}`);
+    return rollout;
+  }
+
+  list(principal: Principal, limit: number, cursor?: string): Promise<Page<RolloutRecord>> {
+    return this.deps.rollouts.listRollouts({ limit, cursor, ...(principal.admin ? {} : { team: principal.team! }) });
+  }
+
+  /** Lets the rollout go past the stage that waits for approval: an admin, or a member of the team other than its starter. */
+  async approve(principal: Principal, id: string): Promise<RolloutRecord> {
+    const rollout = await this.get(principal, id);
+    if (!principal.admin && principal.tokenId === rollout.startedByTokenId)
+      throw new ForbiddenError('a rollout is approved by an admin or by another member of the team than the one who started it');
+    const at = new Date(await this.deps.now()).toISOString();
+    return this.act(id, (r) => {
+      if (r.status !== 'awaiting-approval') throw new ConflictError(`rollout ${id} is ${r.status}, not awaiting approval`);
+      const stages = r.stages.map((s, i) => (i === r.currentStage ? { ...s, approvedBy: requester(principal), approvedAt: at } : s));
+      return completeStage({ ...r, stages }, at);
+    });
+  }
+
+  /** No new member starts until it is resumed; members under way finish. */
+  async pause(principal: Principal, id: string): Promise<RolloutRecord> {
+    await this.get(principal, id);
+    return this.act(id, (r) => {
+      if (!ACTIVE.has(r.status)) throw new ConflictError(`rollout ${id} is ${r.status}; only a pending or running rollout can be paused`);
+      return { status: 'paused', reason: `paused by ${requester(principal)}` };
+    });
+  }
+
+  /** Continues a paused or halted rollout; the failures that halted it no longer count against its budget. */
+  async resume(principal: Principal, id: string): Promise<RolloutRecord> {
+    await this.get(principal, id);
+    return this.act(id, (r) => {
+      if (r.status !== 'paused' && r.status !== 'halted') throw new ConflictError(`rollout ${id} is ${r.status}, not paused or halted`);
+      const failed = r.members.filter((m) => m.stage === r.currentStage && m.state === 'failed').length;
+      const stages = r.stages.map((s, i) => (i === r.currentStage && r.status === 'halted' ? { ...s, acceptedFailures: failed } : s));
+      return { status: 'running', reason: null, stages };
+    });
+  }
+
+  /** Runs the failed members again with the same pinned change; a halted rollout runs again. */
+  async retryFailed(principal: Principal, id: string): Promise<RolloutRecord> {
+    await this.get(principal, id);
+    return this.act(id, (r) => {
+      if (FINAL_ROLLOUT_STATUSES.has(r.status)) throw new ConflictError(`rollout ${id} is ${r.status}; nothing to retry`);
+      const failed = r.members.filter((m) => m.state === 'failed');
+      if (!failed.length) throw new ConflictError(`rollout ${id} has no failed member`);
+      const stages = r.stages.map((s) => ({ ...s, acceptedFailures: 0 }));
+      return {
+        ...(r.status === 'halted' ? { status: 'running' as const, reason: null } : {}),
+        stages,
+        members: failed.map((m) => ({ clusterId: m.clusterId, state: 'pending' as const, clearError: true })),
+      };
+    });
+  }
+
+  /** Ends the rollout: members not started never start, queued operations are cancelled, running ones finish. */
+  async cancel(principal: Principal, id: string): Promise<RolloutRecord> {
+    await this.get(principal, id);
+    const cancelled = await this.act(id, (r) => {
+      if (FINAL_ROLLOUT_STATUSES.has(r.status)) throw new ConflictError(`rollout ${id} is already ${r.status}`);
+      const pending = r.members.filter((m) => m.state === 'pending');
+      const inFlight = r.members.some((m) => IN_FLIGHT_STATES.has(m.state));
+      return {
+        status: 'cancelled',
+        reason: `cancelled by ${requester(principal)}`,
+        members: pending.map((m) => ({
+          clusterId: m.clusterId,
+          state: 'cancelled' as const,
+          reason: 'the rollout was cancelled before it started',
+        })),
+        ...(inFlight ? {} : { finished: true }),
+      };
+    });
+    for (const m of cancelled.members) {
+      if (IN_FLIGHT_STATES.has(m.state) && m.currentOperationId) await this.deps.cancelIfQueued(m.currentOperationId);
+    }
+    return cancelled;
+  }
+
+  private act(id: string, decide: (r: RolloutRecord) => RolloutPatch): Promise<RolloutRecord> {
+    return this.deps.rollouts.changeRollout(id, decide);
+  }
+
+  private sees(principal: Principal, rollout: RolloutRecord): boolean {
+    return principal.admin || (rollout.team !== null && rollout.team === principal.team);
+  }
+
+  /** The team a rollout is limited to: the token's own for a team token, the selector's (or none) for an admin. */
+  private teamFor(principal: Principal, requested: string | undefined): string | undefined {
+    if (principal.admin) return requested;
+    if (requested && requested !== principal.team) {
+      const message = `must be your own team ("${principal.team}")`;
+      throw new InputError(`selector.team: ${message}`, [{ field: 'selector.team', rule: 'own_team', message }]);
+    }
+    return principal.team!;
+  }
+
+  /** Live clusters of the selector, in name order. */
+  private async selected(team: string | undefined, body: CreateRolloutBody): Promise<ClusterRecord[]> {
+    const clusters: ClusterRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.clusters.listClusters({
+        team,
+        blueprint: body.selector.blueprint,
+        labels: body.selector.labels,
+        limit: 200,
+        cursor,
+      });
+      clusters.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return clusters.filter((c) => c.status !== 'destroyed' && c.status !== 'destroying');
+  }
+}

@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { describe, expect } from 'vitest';
+import { localSpec, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
+
+const it = harnessTest({ env: { WORKER_CONCURRENCY: '4', ROLLOUT_DRIVER_INTERVAL_MS: '200' } });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Creates the clusters (team alpha, the test blueprint) and waits until every one is provisioned. */
+async function provision(h: Harness, token: string, clusters: Array<{ name: string; labels: Record<string, string>; spec?: object }>) {
+  const ops = [];
+  for (const c of clusters) {
+    const res = await h.api('POST', '/v1/clusters', {
+      token,
+      body: { name: c.name, blueprint: 'local-files', labels: c.labels, spec: c.spec ?? localSpec() },
+    });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    ops.push(res.body.operation.id as string);
+  }
+  for (const id of ops) assert.equal((await h.waitFor(id)).status, 'succeeded');
+}
+
+/** Polls the rollout until `done` holds of it. */
+async function until(h: Harness, id: string, done: (r: any) => boolean, timeoutMs = 180_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await h.api('GET', `/v1/rollouts/${id}`);
+    if (done(body)) return body;
+    if (Date.now() > deadline) throw new Error(`rollout ${id} never got there: ${JSON.stringify(body)}`);
+    await sleep(200);
+  }
+}
+
+/** The most operations of `ops` running at once, from their start and finish times. */
+function mostAtOnce(ops: Array<{ startedAt: string; finishedAt: string }>): number {
+  const edges = ops.flatMap((o) => [
+    { at: Date.parse(o.startedAt), d: 1 },
+    { at: Date.parse(o.finishedAt), d: -1 },
+  ]);
+  edges.sort((a, b) => a.at - b.at || a.d - b.d);
+  let now = 0;
+  let most = 0;
+  for (const e of edges) most = Math.max(most, (now += e.d));
+  return most;
+}
+
+describe('fleet rollouts, with the real engine', () => {
+  it('upgrades twelve clusters in three stages: in order, never over a stage cap, soaking, and held for an approval its starter cannot give', async ({
+    harness: h,
+  }) => {
+    const starter = await h.teamToken('alpha');
+    const approver = await h.teamToken('alpha');
+    const rings = ['canary', 'canary', 'wave', 'wave', 'wave', 'wave', '', '', '', '', '', ''];
+    await provision(
+      h,
+      starter,
+      rings.map((ring, i) => ({
+        name: `fleet-${String(i + 1).padStart(2, '0')}`,
+        labels: { fleet: 'one', ...(ring ? { ring } : {}) },
+      })),
+    );
+    const body = {
+      name: 'to-1-31',
+      selector: { blueprint: 'local-files', labels: { fleet: 'one' } },
+      change: { upgrade: { version: '1.31' } },
+      strategy: {
+        stages: [
+          { name: 'canary', selector: { ring: 'canary' }, maxConcurrency: 1, soak: '3s', approval: true },
+          { name: 'wave', selector: { ring: 'wave' }, maxConcurrency: 2 },
+          { name: 'rest', maxConcurrency: '50%' },
+        ],
+      },
+    };
+    const preview = await h.api('POST', '/v1/rollouts/preview', { token: starter, body });
+    assert.equal(preview.status, 200, JSON.stringify(preview.body));
+    expect(preview.body.stages.map((s: any) => [s.name, s.maxConcurrency, s.members.length])).toEqual([
+      ['canary', 1, 2],
+      ['wave', 2, 4],
+      ['rest', 3, 6],
+    ]);
+    expect(preview.body.stages[0].members[0]).toEqual({
+      cluster: 'fleet-01',
+      steps: [{ title: 'control plane to 1.31', patch: { version: '1.31' } }],
+      specAfter: localSpec({ version: '1.31' }),
+    });
+    assert.equal((await h.api('GET', '/v1/rollouts', { token: starter })).body.items.length, 0, 'a preview records nothing');
+
+    const created = await h.api('POST', '/v1/rollouts', { token: starter, body });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.headers.get('location'), `/v1/rollouts/${created.body.id}`);
+    const id = created.body.id as string;
+    // A cluster is in one unfinished rollout at a time.
+    const again = await h.api('POST', '/v1/rollouts', { token: starter, body });
+    assert.equal(again.status, 409);
+    assert.match(again.body.detail, new RegExp(`"fleet-01" is in rollout to-1-31 \\(${id}\\)`));
+
+    const waiting = await until(h, id, (r) => r.status === 'awaiting-approval');
+    expect(waiting.stages.map((s: any) => s.status)).toEqual(['awaiting-approval', 'pending', 'pending']);
+    expect(waiting.counts).toMatchObject({ succeeded: 2, pending: 10 });
+    const canaryDone = Math.max(...waiting.members.filter((m: any) => m.stage === 'canary').map((m: any) => Date.parse(m.finishedAt)));
+    assert.ok(Date.parse(waiting.stages[0].soakUntil) - canaryDone >= 2_900, 'the canary stage soaked for its 3 s');
+    const refused = await h.api('POST', `/v1/rollouts/${id}/approve`, { token: starter });
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    await sleep(1_500);
+    const held = (await h.api('GET', `/v1/rollouts/${id}`)).body;
+    assert.equal(held.status, 'awaiting-approval', 'nothing moves without an approval');
+    expect(held.counts).toMatchObject({ succeeded: 2, pending: 10 });
+    const approved = await h.api('POST', `/v1/rollouts/${id}/approve`, { token: approver });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.equal(approved.body.stages[0].status, 'completed');
+    assert.match(approved.body.stages[0].approvedBy, /team alpha/);
+
+    const done = await until(h, id, (r) => r.status === 'succeeded');
+    assert.ok(done.finishedAt);
+    expect(done.counts).toMatchObject({ succeeded: 12, failed: 0, pending: 0 });
+    const stageOps: Record<string, any[]> = { canary: [], wave: [], rest: [] };
+    for (const m of done.members) {
+      assert.equal(m.operations.length, 1, `${m.cluster} was changed exactly once`);
+      const op = (await h.api('GET', `/v1/operations/${m.operations[0]}`)).body;
+      expect(op).toMatchObject({ kind: 'update', status: 'succeeded', requestedBy: `rollout to-1-31 (${id})` });
+      stageOps[m.stage]!.push(op);
+      expect((await h.api('GET', `/v1/clusters/${m.cluster}`)).body).toMatchObject({ status: 'ready', spec: { version: '1.31' } });
+    }
+    expect({ canary: mostAtOnce(stageOps.canary!), wave: mostAtOnce(stageOps.wave!), rest: mostAtOnce(stageOps.rest!) }).toEqual({
+      canary: 1,
+      wave: 2,
+      rest: expect.any(Number),
+    });
+    assert.ok(mostAtOnce(stageOps.rest!) <= 3, 'the last stage stayed within 50% of its six members');
+    const last = (ops: any[]) => Math.max(...ops.map((o) => Date.parse(o.finishedAt)));
+    const first = (ops: any[]) => Math.min(...ops.map((o) => Date.parse(o.startedAt)));
+    assert.ok(first(stageOps.wave!) >= Date.parse(approved.body.stages[0].approvedAt), 'the wave waited for the approval');
+    assert.ok(first(stageOps.rest!) >= last(stageOps.wave!), 'the last stage started after the wave');
+    // Over: its clusters are free for the next rollout.
+    const next = await h.api('POST', '/v1/rollouts/preview', {
+      token: starter,
+      body: { ...body, change: { upgrade: { version: '1.32' } } },
+    });
+    assert.equal(next.status, 200);
+  });
+
+  it('chains a two-minor upgrade, leaves out or refuses a member its blueprint refuses, halts at the failure budget and retries once fixed', async ({
+    harness: h,
+  }) => {
+    const token = await h.teamToken('alpha');
+    await provision(h, token, [
+      { name: 'chain-a', labels: { set: 'chain' } },
+      // Its provider refuses every update: its first step fails.
+      { name: 'chain-b', labels: { set: 'chain' }, spec: localSpec({ failOn: 'update' }) },
+      { name: 'chain-c', labels: { set: 'chain' }, spec: localSpec({ version: '1.33' }) },
+    ]);
+    const body = (onInvalid: string) => ({
+      name: 'to-1-32',
+      selector: { blueprint: 'local-files', labels: { set: 'chain' } },
+      change: { upgrade: { version: '1.32' } },
+      strategy: { stages: [{ name: 'all', maxConcurrency: 2 }] },
+      onInvalid,
+    });
+    const refused = await h.api('POST', '/v1/rollouts', { token, body: body('refuse') });
+    assert.equal(refused.status, 400);
+    expect(refused.body.errors).toEqual([
+      { field: 'clusters.chain-c.change.upgrade.version', rule: 'version_downgrade', message: 'cannot go from 1.33 down to 1.32' },
+    ]);
+    const created = await h.api('POST', '/v1/rollouts', { token, body: body('skip') });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    expect(created.body.excluded).toEqual([
+      {
+        cluster: 'chain-c',
+        reason: 'invalid',
+        issues: [{ field: 'change.upgrade.version', rule: 'version_downgrade', message: 'cannot go from 1.33 down to 1.32' }],
+      },
+    ]);
+    const id = created.body.id as string;
+
+    const halted = await until(h, id, (r) => r.status === 'halted' && r.members.every((m: any) => m.state !== 'running'));
+    assert.match(halted.reason, /stage "all": 1 member\(s\) failed, over its budget of 0/);
+    const [a, b] = halted.members;
+    expect(a).toMatchObject({ cluster: 'chain-a', state: 'succeeded', stepsDone: 2 });
+    expect(b).toMatchObject({ cluster: 'chain-b', state: 'failed', stepsDone: 0, error: { code: 'resource-error' } });
+    const aOps = await Promise.all(a.operations.map(async (op: string) => (await h.api('GET', `/v1/operations/${op}`)).body));
+    expect(aOps.map((o: any) => [o.kind, o.status])).toEqual([
+      ['update', 'succeeded'],
+      ['update', 'succeeded'],
+    ]);
+    assert.ok(Date.parse(aOps[1].startedAt) >= Date.parse(aOps[0].finishedAt), 'one minor version at a time');
+    expect((await h.api('GET', '/v1/clusters/chain-a')).body.appliedSpec.version).toBe('1.32');
+    expect((await h.api('GET', '/v1/clusters/chain-c')).body.spec.version).toBe('1.33');
+
+    // A person fixes chain-b during the rollout (their update runs at once), then the failed member runs again.
+    const fix = await h.api('PATCH', '/v1/clusters/chain-b', { token, body: { spec: { failOn: null } } });
+    assert.equal((await h.waitFor(fix.body.operation.id)).status, 'succeeded');
+    const retried = await h.api('POST', `/v1/rollouts/${id}/retry-failed`, { token });
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    const done = await until(h, id, (r) => r.status === 'succeeded');
+    expect(done.members.map((m: any) => [m.cluster, m.state, m.attempts])).toEqual([
+      ['chain-a', 'succeeded', 1],
+      ['chain-b', 'succeeded', 2],
+    ]);
+    expect((await h.api('GET', '/v1/clusters/chain-b')).body).toMatchObject({ status: 'ready', appliedSpec: { version: '1.32' } });
+  });
+});
