@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, expect } from 'vitest';
-import { localSpec, type Harness } from '../support/harness.js';
+import pg from 'pg';
+import { describe, expect, test } from 'vitest';
+import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { harnessTest } from '../support/harness-fixture.js';
 
 const it = harnessTest({ env: { WORKER_CONCURRENCY: '4', ROLLOUT_DRIVER_INTERVAL_MS: '200' } });
@@ -197,5 +198,62 @@ describe('fleet rollouts, with the real engine', () => {
       ['chain-b', 'succeeded', 2],
     ]);
     expect((await h.api('GET', '/v1/clusters/chain-b')).body).toMatchObject({ status: 'ready', appliedSpec: { version: '1.32' } });
+  });
+});
+
+describe('a rollout whose driving worker is SIGKILLed', () => {
+  test('is taken over by another worker and completes, every member changed exactly once', { timeout: 300_000 }, async () => {
+    const h = await startHarness({
+      workers: 2,
+      env: { WORKER_CONCURRENCY: '2', ROLLOUT_DRIVER_INTERVAL_MS: '200', ROLLOUT_DRIVER_LEASE_MS: '3000' },
+    });
+    try {
+      const token = await h.teamToken('alpha');
+      const names = ['kill-1', 'kill-2', 'kill-3', 'kill-4', 'kill-5', 'kill-6'];
+      // Each update takes a while, so that the kill lands with members under way.
+      await provision(
+        h,
+        token,
+        names.map((name) => ({ name, labels: { set: 'kill' }, spec: localSpec({ delayMs: 1500 }) })),
+      );
+      const created = await h.api('POST', '/v1/rollouts', {
+        token,
+        body: {
+          name: 'survives',
+          selector: { blueprint: 'local-files', labels: { set: 'kill' } },
+          change: { upgrade: { version: '1.31' } },
+          strategy: { stages: [{ name: 'all', maxConcurrency: 2 }] },
+        },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const id = created.body.id as string;
+      await until(h, id, (r) => r.counts.succeeded >= 1 && r.counts.running >= 1);
+      // The worker that drives it: its lease names its process.
+      const db = new pg.Client({ connectionString: h.env.DATABASE_URL });
+      await db.connect();
+      const { rows } = await db.query<{ driver_id: string }>('SELECT driver_id FROM rollouts WHERE id = $1', [id]);
+      await db.end();
+      const pid = Number(rows[0]!.driver_id.split(':')[1]);
+      const driver = h.workers.find((w) => w.pid === pid);
+      assert.ok(driver, `the driver ${rows[0]!.driver_id} is one of the workers`);
+      driver.kill('SIGKILL');
+      await new Promise((r) => driver.once('exit', r));
+      await h.spawnWorker();
+
+      const done = await until(h, id, (r) => r.status === 'succeeded', 240_000);
+      for (const m of done.members) {
+        assert.equal(m.operations.length, 1, `${m.cluster}: ${JSON.stringify(m.operations)}`);
+        const op = (await h.api('GET', `/v1/operations/${m.operations[0]}`)).body;
+        expect(op).toMatchObject({ kind: 'update', status: 'succeeded' });
+        expect((await h.api('GET', `/v1/clusters/${m.cluster}`)).body.appliedSpec.version).toBe('1.31');
+      }
+      // Nothing else was queued on those clusters: one provision and one update each.
+      for (const name of names) {
+        const ops = (await h.api('GET', `/v1/clusters/${name}/operations`)).body.items;
+        expect(ops.map((o: any) => o.kind).sort()).toEqual(['provision', 'update']);
+      }
+    } finally {
+      await h.stop();
+    }
   });
 });

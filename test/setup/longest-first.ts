@@ -9,6 +9,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const LONGEST = [
   'test/api/core-promise.pulumi.test.ts',
   'test/api/fleet-sweep.pulumi.test.ts',
+  'test/api/rollouts.pulumi.test.ts',
   'test/api/openapi-fuzz.redis.test.ts',
   'test/api/drift.pulumi.test.ts',
   'test/api/resilience.pulumi.test.ts',
