@@ -10,6 +10,7 @@ import type { BlueprintLookup, OperationDispatcher } from '../ports.js';
 import type { ClusterFilter, ClusterStore } from '../store/cluster-store.js';
 import type { KubeconfigReadStore } from '../store/kubeconfig-read-store.js';
 import type { OperationStore } from '../store/operation-store.js';
+import { knownBlueprint } from './known-blueprint.js';
 import { mergePatch } from './merge-patch.js';
 import { parseOrThrow } from './parse.js';
 import { describeIssues } from './zod-issues.js';
@@ -195,16 +196,7 @@ export class ClusterService {
   }
 
   private blueprint(name: string): Blueprint<any> {
-    const blueprint = this.deps.blueprints.get(name);
-    if (!blueprint) {
-      const known = this.deps.blueprints
-        .list()
-        .map((b) => b.name)
-        .join(', ');
-      const message = `is not a known blueprint (known: ${known || 'none'})`;
-      throw new InputError(`blueprint: ${message}`, [{ field: 'blueprint', rule: 'enum', message }]);
-    }
-    return blueprint;
+    return knownBlueprint(this.deps.blueprints, name, 'blueprint');
   }
 
   private teamFor(principal: Principal, requested: string | undefined): string {

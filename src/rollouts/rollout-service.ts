@@ -9,6 +9,7 @@ import type { BlueprintLookup } from '../ports.js';
 import type { SpecSealer } from '../secrets/spec-sealer.js';
 import type { ClusterStore } from '../store/cluster-store.js';
 import type { RolloutPatch, RolloutStore } from '../store/rollout-store.js';
+import { knownBlueprint } from '../lifecycle/known-blueprint.js';
 import { describeIssues } from '../lifecycle/zod-issues.js';
 import { changeOf, type CreateRolloutBody } from './requests.js';
 import { completeStage } from './rollout-progress.js';
@@ -42,15 +43,7 @@ export class RolloutService {
   /** The plan of a rollout, as it would be created now; nothing is recorded. */
   async preview(principal: Principal, body: CreateRolloutBody): Promise<RolloutPreview> {
     const team = this.teamFor(principal, body.selector.team);
-    const blueprint = this.deps.blueprints.get(body.selector.blueprint);
-    if (!blueprint) {
-      const known = this.deps.blueprints
-        .list()
-        .map((b) => b.name)
-        .join(', ');
-      const message = `is not a known blueprint (known: ${known || 'none'})`;
-      throw new InputError(`selector.blueprint: ${message}`, [{ field: 'selector.blueprint', rule: 'enum', message }]);
-    }
+    const blueprint = knownBlueprint(this.deps.blueprints, body.selector.blueprint, 'selector.blueprint');
     const change = changeOf(body.change);
     // The change is stored with the rollout and shown in its answers: no secret may ride in it.
     const secret = 'spec' in change ? writeOnlyFields(blueprint).find((f) => f in change.spec) : undefined;

@@ -1,31 +1,14 @@
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { OperationKind, OperationRecord, OperationStatus } from '../domain/operation.js';
 import type { Page } from '../domain/page.js';
-import type {
-  ExcludedCluster,
-  MemberState,
-  OnInvalid,
-  RolloutChange,
-  RolloutMember,
-  RolloutRecord,
-  RolloutSelector,
-  RolloutStage,
-  RolloutStatus,
-  RolloutStep,
-  StagePlan,
-} from '../domain/rollout.js';
+import type { MemberState, RolloutMember, RolloutRecord, RolloutStage, RolloutStatus, RolloutStep, StagePlan } from '../domain/rollout.js';
 
-export interface NewRollout {
-  name: string;
-  team: string | null;
-  requestedBy: string;
-  startedByTokenId: string;
-  selector: RolloutSelector;
-  change: RolloutChange;
-  onInvalid: OnInvalid;
-  waitForCleanDriftCheck: boolean;
+/** A rollout as it is recorded: what was asked, its stages as planned and its members. */
+export interface NewRollout extends Pick<
+  RolloutRecord,
+  'name' | 'team' | 'requestedBy' | 'startedByTokenId' | 'selector' | 'change' | 'onInvalid' | 'waitForCleanDriftCheck' | 'excluded'
+> {
   stages: StagePlan[];
-  excluded: ExcludedCluster[];
   /** In the order they are started within a stage. */
   members: Array<{ clusterId: string; clusterName: string; team: string; stage: number; steps: RolloutStep[] }>;
 }
