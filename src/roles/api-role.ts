@@ -49,7 +49,7 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     read: createStackOutputReader({
       projectName: await projectName(),
       workRoot: path.join(config.dataDir, 'readers'),
-      env: await pulumiEnv(config),
+      env: await pulumiEnv(config, false),
       processEnv: engineEnvironment(process.env, config.CLUSTERD_ENGINE_ENV),
     }),
     maxConcurrent: config.KUBECONFIG_MAX_CONCURRENT_READS,

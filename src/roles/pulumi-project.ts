@@ -22,8 +22,11 @@ export async function projectName(): Promise<string> {
   return name;
 }
 
-/** The environment of every Pulumi CLI call: backend, secrets, PATH for the dynamic provider plugin. */
-export async function pulumiEnv(config: Config): Promise<PulumiEnv> {
+/**
+ * The environment of every Pulumi CLI call: backend, secrets, PATH. `runsPrograms`: the CLI will run
+ * programs (the worker), so it gets our dynamic-provider plugin launcher; the API only reads outputs.
+ */
+export async function pulumiEnv(config: Config, runsPrograms: boolean): Promise<PulumiEnv> {
   let passphraseFile: string | undefined;
   if (config.CLUSTERD_SECRETS_PROVIDER === 'passphrase') {
     if (config.PULUMI_CONFIG_PASSPHRASE) passphraseFile = await writePassphraseFile(config.PULUMI_CONFIG_PASSPHRASE);
@@ -39,6 +42,6 @@ export async function pulumiEnv(config: Config): Promise<PulumiEnv> {
     secretsProvider: config.CLUSTERD_SECRETS_PROVIDER,
     passphraseFile,
     compileCacheDir: config.compileCacheDir,
-    launcherDir: await writeDynamicProviderLauncher(path.join(config.dataDir, 'bin')),
+    ...(runsPrograms ? { launcherDir: await writeDynamicProviderLauncher(path.join(config.dataDir, 'bin')) } : {}),
   });
 }

@@ -88,7 +88,7 @@ export async function startWorkerRole(
 ): Promise<{ closers: Closer[] }> {
   const { sql, store, dispatcher, relay } = shared;
   const workRoot = path.join(config.dataDir, 'workspaces');
-  const env = await pulumiEnv(config);
+  const env = await pulumiEnv(config, true);
   const childConfig: ChildConfig = {
     projectName: await projectName(),
     workRoot,
