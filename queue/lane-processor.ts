@@ -6,6 +6,8 @@ import { SealError, type SpecSealer } from '../src/secrets/spec-sealer.js';
 import { ConflictError, LaneLostError } from '../src/errors.js';
 import type { ClusterStore } from '../src/store/cluster-store.js';
 import type { LaneStore } from '../src/store/lane-store.js';
+import type { MaintenanceGate } from '../src/maintenance/maintenance-gate.js';
+import { sameWaiting } from '../src/domain/maintenance.js';
 import type { OperationStore } from '../src/store/operation-store.js';
 import { keepLane, type LaneLease } from './lane-lease.js';
 import type { RunClusterJobData } from './names.js';
@@ -29,6 +31,10 @@ export interface LaneProcessorDeps {
   shutdown: AbortSignal;
   /** Told when work is left on a cluster that this worker will not do (drained, or its lane lost). */
   requeue(clusterId: string): Promise<void>;
+  /** Says whether a maintenance window lets operations that respect it start now. */
+  maintenance: MaintenanceGate;
+  /** Asks for the lane to be looked at again once a window opens (`at`, database clock), `inMs` from now. */
+  wakeAt(clusterId: string, when: { at: string; inMs: number }): Promise<void>;
   /**
    * Called once an operation's outcome is committed, to carry out its outbox entry (webhook events,
    * drift report) at once; the outbox relay's passes do it anyway if this is lost. Must not throw.
@@ -36,23 +42,40 @@ export interface LaneProcessorDeps {
   afterFinish?(operationId: string): Promise<void>;
 }
 
-type DrainEnd = 'empty' | 'shutdown' | 'lane-lost';
+/** Nothing left to run now, but operations wait for a window that opens at `at`. */
+interface WaitingForWindow {
+  at: string;
+  inMs: number;
+}
+
+type DrainEnd = 'empty' | 'shutdown' | 'lane-lost' | WaitingForWindow;
+
+/** A day: how soon a lane whose window opens in no foreseeable future is looked at again (its policy may change). */
+const NO_WINDOW_RECHECK_MS = 86_400_000;
 
 /**
  * The head of a cluster's pending operations, with the queued updates it replaces: consecutive
  * queued updates coalesce into the newest one (which carries the newest desired spec). Any other
  * kind ends the run, so a destroy is never swallowed. Queued drift checks of a sweep go after
  * everything else: they only read, so running them later changes no outcome and delays nobody.
+ * Operations in `waiting` (for a maintenance window) are passed over; an update that runs
+ * replaces the earlier updates that wait, since it applies a desired spec at least as new.
  */
-export function nextBatch(all: OperationRecord[]): { run: OperationRecord; superseded: OperationRecord[] } | null {
+export function nextBatch(
+  all: OperationRecord[],
+  waiting: ReadonlySet<string> = new Set(),
+): { run: OperationRecord; superseded: OperationRecord[] } | null {
   const background = (o: OperationRecord) => Boolean(o.sweepId) && o.status === 'queued';
-  const pending = [...all.filter((o) => !background(o)), ...all.filter(background)];
+  const ready = all.filter((o) => !waiting.has(o.id));
+  const pending = [...ready.filter((o) => !background(o)), ...ready.filter(background)];
   const head = pending[0];
   if (!head) return null;
   if (head.kind !== 'update' || head.status !== 'queued') return { run: head, superseded: [] };
   let end = 0;
   while (pending[end + 1]?.kind === 'update' && pending[end + 1]?.status === 'queued') end++;
-  return { run: pending[end]!, superseded: pending.slice(0, end) };
+  const run = pending[end]!;
+  const waitingUpdates = all.filter((o) => waiting.has(o.id) && o.kind === 'update' && o.seq < run.seq);
+  return { run, superseded: [...waitingUpdates, ...pending.slice(0, end)] };
 }
 
 /**
@@ -72,8 +95,10 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
     for (;;) {
       if (lease.atRisk.aborted) return 'lane-lost';
       if (deps.shutdown.aborted) return 'shutdown';
-      const batch = nextBatch(await store.pendingOperations(hold.clusterId));
-      if (!batch) return 'empty';
+      const pending = await store.pendingOperations(hold.clusterId);
+      const waiting = await waitingForWindow(lease, pending);
+      const batch = nextBatch(pending, new Set(waiting?.ids));
+      if (!batch) return waiting ?? 'empty';
       const { run, superseded } = batch;
       if (superseded.length) {
         await lanes.supersede(
@@ -89,6 +114,30 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
       }
       if ((await runOne(lease, run)) === 'lane-lost') return 'lane-lost';
     }
+  }
+
+  /** The queued operations that respect a maintenance window now closed, noted as waiting; null when none waits. */
+  async function waitingForWindow(lease: LaneLease, pending: OperationRecord[]): Promise<(WaitingForWindow & { ids: string[] }) | null> {
+    const gated = pending.filter((o) => o.respectMaintenance && o.status === 'queued');
+    if (!gated.length) return null;
+    const { now, states } = await deps.maintenance.statesOf([lease.hold.clusterId]);
+    const state = states.get(lease.hold.clusterId);
+    if (!state || state.open) return null;
+    const { waitingFor } = state;
+    const at = waitingFor.next ?? new Date(now + NO_WINDOW_RECHECK_MS).toISOString();
+    // Noted on every look, not only when it changed: a policy change clears when to look again.
+    await lanes.markWaiting(
+      lease.hold,
+      gated.map((o) => ({ id: o.id, waitingFor, until: at })),
+      state.inEffect?.policy ?? null,
+    );
+    const changed = gated.filter((o) => !sameWaiting(o.waitingFor, waitingFor));
+    if (changed.length)
+      log.info(
+        { clusterId: lease.hold.clusterId, operations: changed.map((o) => o.id), next: waitingFor.next },
+        'waiting for a maintenance window',
+      );
+    return { ids: gated.map((o) => o.id), at, inMs: Math.max(0, Date.parse(at) - now) };
   }
 
   async function failDeadRun(lease: LaneLease, op: OperationRecord): Promise<void> {
@@ -191,6 +240,7 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
         await deps.requeue(hold.clusterId);
         return false;
       }
+      if (typeof ended === 'object') await deps.wakeAt(hold.clusterId, { at: ended.at, inMs: ended.inMs });
       return true;
     } catch (err) {
       lease.stop();
@@ -214,9 +264,10 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
       await job.moveToDelayed(Date.now() + ((await lanes.leaseLeftMs(clusterId)) ?? 0) + 250, token);
       throw new DelayedError();
     }
-    // Release, then look again: work accepted while this lane was closing is never stranded.
+    // Release, then look again: work accepted while this lane was closing is never stranded. What
+    // waits for a window is not looked at again before the wake-up asked for it.
     while (lease && (await holdAndDrain(lease))) {
-      lease = (await store.pendingOperations(clusterId)).length > 0 ? await take(clusterId, job) : null;
+      lease = (await store.pendingOperations(clusterId)).some((o) => o.waitingFor === null) ? await take(clusterId, job) : null;
     }
   };
 }

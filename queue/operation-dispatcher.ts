@@ -33,7 +33,10 @@ function priorityOf(kind: OperationKind): number {
  * Queues a wake-up for the operation's cluster. The job id is the operation id, so that a
  * retried dispatch of the same operation queues nothing new.
  */
-export function createDispatcher(queue: Queue<RunClusterJobData>): OperationDispatcher & { wake(clusterId: string): Promise<void> } {
+export function createDispatcher(queue: Queue<RunClusterJobData>): OperationDispatcher & {
+  wake(clusterId: string): Promise<void>;
+  wakeAt(clusterId: string, when: { at: string; inMs: number }): Promise<void>;
+} {
   return {
     async dispatch(op: OperationRecord) {
       await queue.add(
@@ -48,6 +51,20 @@ export function createDispatcher(queue: Queue<RunClusterJobData>): OperationDisp
         RUN_CLUSTER_JOB,
         { clusterId },
         { ...jobOptions, jobId: `wake-${clusterId}`, removeOnComplete: true, removeOnFail: true },
+      );
+    },
+    async wakeAt(clusterId: string, when: { at: string; inMs: number }) {
+      // One per cluster and opening; a little late rather than early, so that the window is open by then.
+      await queue.add(
+        RUN_CLUSTER_JOB,
+        { clusterId },
+        {
+          ...jobOptions,
+          jobId: `window-${clusterId}-${Date.parse(when.at)}`,
+          delay: when.inMs + 250,
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
       );
     },
   };

@@ -21,12 +21,15 @@ import { healthRouter, type Check } from './routes/meta.js';
 import { operationsRouter } from './routes/operations.js';
 import { rolloutsRouter } from './routes/rollouts.js';
 import type { RolloutService } from '../src/rollouts/rollout-service.js';
+import { teamsRouter } from './routes/teams.js';
 import { tokensRouter } from './routes/tokens.js';
+import type { MaintenanceService } from '../src/maintenance/maintenance-service.js';
 import { webhooksRouter } from './routes/webhooks.js';
 import type { ApiRateLimits } from './rate-limit.js';
 import type { blueprintListSchema } from './schemas/meta.js';
 import { noStore, privateNoCache, securityHeaders } from './security-headers.js';
 import type { EventStreamDeps, EventStreamOptions } from './sse.js';
+import type { RolloutStreamOptions } from './rollout-stream.js';
 
 export interface AppDeps {
   /** Tokens (authentication, `POST /v1/tokens`) and the answers kept for Idempotency-Keys. */
@@ -36,6 +39,7 @@ export interface AppDeps {
   drift: DriftService;
   webhooks: WebhookService;
   rollouts: RolloutService;
+  maintenance: MaintenanceService;
   blueprints: BlueprintLookup;
   /** Dependencies `/readyz` checks, by name. */
   readiness: Record<string, Check>;
@@ -50,7 +54,7 @@ export interface AppDeps {
   streams: Omit<EventStreamDeps, 'operations'>;
   /** Deepest nesting of arrays and objects in a JSON body (400 above). @defaultValue 32 @see Config.MAX_BODY_DEPTH */
   maxBodyDepth?: number;
-  stream?: Partial<EventStreamOptions>;
+  stream?: Partial<EventStreamOptions & RolloutStreamOptions>;
   /** Rate limits; an absent one does not limit. @defaultValue none */
   limits?: ApiRateLimits;
   /** Express `trust proxy`: which proxies' X-Forwarded-For names the client (per-address limits count it). @defaultValue false */
@@ -99,7 +103,15 @@ export function createApp(deps: AppDeps): express.Express {
   });
   v1.use(driftRouter(deps));
   v1.use('/clusters', clustersRouter(deps));
-  v1.use('/rollouts', rolloutsRouter(deps));
+  v1.use(
+    '/rollouts',
+    rolloutsRouter({
+      rollouts: deps.rollouts,
+      streams: deps.streams,
+      stream: { keepAliveMs: 15_000, pollMs: 1_000, ...deps.stream },
+    }),
+  );
+  v1.use('/teams', teamsRouter(deps));
   v1.use(
     '/operations',
     operationsRouter({ operations: deps.operations, streams: deps.streams, stream: { keepAliveMs: 15_000, ...deps.stream } }),

@@ -5,6 +5,8 @@ import { created, json, parameters, ref, requestSchema, route, tagged } from './
 import { ROLLOUT_ACTIONS } from './routes/rollouts.js';
 import { listRolloutsQuery } from './schemas/list-queries.js';
 import { rolloutIdParam } from './schemas/path-params.js';
+import { rolloutEventSchema } from './schemas/rollout-event.js';
+import { eventsQuery, lastEventIdHeader } from './stream-position.js';
 import { rolloutPageSchema, rolloutPreviewSchema, rolloutSchema } from './schemas/rollout.js';
 
 export const rolloutsTag = {
@@ -86,6 +88,24 @@ export function rolloutPaths() {
         problems: { 404: undefined },
       }),
     },
+    '/v1/rollouts/{id}/events': {
+      get: route({
+        operationId: 'getRolloutEvents',
+        summary: 'Server-Sent Events: the rollout’s status, stage and member changes; resume with Last-Event-ID',
+        parameters: [...id, ...parameters(eventsQuery, 'query'), lastEventIdHeader],
+        ok: {
+          200: {
+            description:
+              'text/event-stream; events `status`, `stage`, `member`, `finished`, then `end` with the final status; a stream open when the server shuts down ends with `shutdown` instead: resume with Last-Event-ID',
+            content: { 'text/event-stream': { schema: ref('RolloutEvent') } },
+          },
+        },
+        problems: {
+          404: undefined,
+          429: 'This token holds its most open streams (STREAMS_MAX_PER_TOKEN), the server holds its most (STREAMS_MAX_PER_PROCESS), or too many failed authentications',
+        },
+      }),
+    },
     ...Object.fromEntries(
       Object.entries(ACTION_SUMMARIES).map(([action, a]) => [
         `/v1/rollouts/{id}/${action}`,
@@ -111,4 +131,9 @@ export function rolloutRequestSchemas(blueprints: Blueprint<any>[]) {
   body.properties.selector.properties.blueprint = { ...blueprint, enum: blueprints.map((b) => b.name) };
   return { CreateRolloutRequest: body };
 }
-export const rolloutResponseSchemas = { Rollout: rolloutSchema, RolloutPage: rolloutPageSchema, RolloutPreview: rolloutPreviewSchema };
+export const rolloutResponseSchemas = {
+  Rollout: rolloutSchema,
+  RolloutPage: rolloutPageSchema,
+  RolloutPreview: rolloutPreviewSchema,
+  RolloutEvent: rolloutEventSchema,
+};

@@ -5,6 +5,7 @@ import { createWebhookBody } from '../src/webhooks/requests.js';
 import { WEBHOOK_EVENT_HEADER, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../src/webhooks/signature.js';
 import { created, json, parameters, ref, requestSchema, responseSchemas, route, tagged, type Answer } from './openapi-parts.js';
 import { rolloutPaths, rolloutRequestSchemas, rolloutResponseSchemas, rolloutsTag } from './openapi-rollouts.js';
+import { teamPaths, teamRequestSchemas, teamResponseSchemas, teamsTag } from './openapi-teams.js';
 import { createTokenBody } from './routes/tokens.js';
 import * as clusters from './schemas/cluster.js';
 import * as drift from './schemas/drift.js';
@@ -15,6 +16,7 @@ import {
   listClustersQuery,
   listDeliveriesQuery,
   listOperationsQuery,
+  queueOperationQuery,
 } from './schemas/list-queries.js';
 import * as meta from './schemas/meta.js';
 import { operationEventSchema } from './schemas/operation-event.js';
@@ -88,6 +90,7 @@ const tags = [
   { name: 'Operations', description: "Every change is an operation: read it, follow its events, cancel it; a cluster's history" },
   { name: 'Drift', description: 'Drift checks and remediation of one cluster, its reports, the fleet summary and fleet sweeps' },
   rolloutsTag,
+  teamsTag,
   { name: 'Blueprints', description: 'The kinds of cluster this service creates, with the JSON Schema of their spec' },
   { name: 'Tokens', description: 'Bearer tokens, issued by an admin' },
   { name: 'Webhooks', description: 'Subscriptions to events, their deliveries, test pings' },
@@ -105,11 +108,12 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
   const id = parameters(operationIdParam, 'path');
   const webhookId = parameters(webhookIdParam, 'path');
   const stateConflict = 'Cluster destroyed or a destroy is pending';
+  const queueing = [...name, ...parameters(queueOperationQuery, 'query')];
   const inspect = (operationId: string, summary: string) => ({
     post: route({
       operationId,
       summary,
-      parameters: name,
+      parameters: queueing,
       idempotent: true,
       ok: { 202: accepted },
       problems: { 404: undefined, 409: stateConflict },
@@ -154,7 +158,8 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
           }),
           patch: route({
             operationId: 'updateCluster',
-            summary: 'Change the desired spec (JSON merge patch; queues an update) and/or the drift policy and expiry (200, no operation)',
+            summary:
+              'Change the desired spec (JSON merge patch; queues an update) and/or the drift policy, expiry and maintenance policy (200, no operation)',
             parameters: name,
             body: ref('UpdateClusterRequest'),
             idempotent: true,
@@ -164,7 +169,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
           delete: route({
             operationId: 'destroyCluster',
             summary: 'Destroy a cluster; the stack is removed when the destroy succeeds',
-            parameters: name,
+            parameters: queueing,
             idempotent: true,
             ok: { 202: accepted },
             problems: { 404: undefined, 409: 'Already destroyed or a destroy is pending' },
@@ -298,6 +303,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
         },
       }),
       ...rolloutPaths(),
+      ...teamPaths(),
       ...tagged('Blueprints', {
         '/v1/blueprints': {
           get: route({
@@ -400,6 +406,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
         CreateTokenRequest: requestSchema(createTokenBody),
         CreateWebhookRequest: requestSchema(createWebhookBody),
         ...rolloutRequestSchemas(blueprints),
+        ...teamRequestSchemas(),
         ...Object.fromEntries(blueprints.map((b) => [`Spec_${b.name}`, requestSchema(b.specSchema)])),
         ...responseSchemas({
           Problem: problemSchema,
@@ -427,6 +434,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
           Readiness: meta.readinessSchema,
           OperationEvent: operationEventSchema,
           ...rolloutResponseSchemas,
+          ...teamResponseSchemas,
         }),
       },
     },

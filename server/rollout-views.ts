@@ -1,12 +1,26 @@
 /** The answers of /v1/rollouts, typed by their schemas (server/schemas/rollout.ts). */
 import type { z } from 'zod';
 import { maskSpec } from '../src/blueprints/write-only.js';
+import type { WaitingFor } from '../src/domain/maintenance.js';
 import type { Page } from '../src/domain/page.js';
 import { MEMBER_STATES, type ExcludedCluster, type RolloutRecord } from '../src/domain/rollout.js';
 import { concurrencyOf, type RolloutPlan } from '../src/rollouts/rollout-plan.js';
 import type { rolloutPageSchema, rolloutPreviewSchema, rolloutSchema } from './schemas/rollout.js';
 
 const excludedView = (e: ExcludedCluster) => ({ cluster: e.clusterName, reason: e.reason, issues: e.issues });
+
+/** Members that wait for their window, summed up: the first to open, and how many wait. */
+function rolloutWaiting(r: RolloutRecord): WaitingFor | null {
+  if (r.status !== 'running') return null;
+  const waiting = r.members.filter((m) => m.state === 'pending' && m.waitingFor);
+  if (!waiting.length) return null;
+  const opens = waiting.map((m) => m.waitingFor!.next).filter((n): n is string => n !== null);
+  return {
+    reason: 'maintenance-window',
+    next: opens.length ? opens.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b)) : null,
+    detail: `${waiting.length} member(s) wait for their cluster's maintenance window`,
+  };
+}
 
 export function rolloutView(r: RolloutRecord): z.infer<typeof rolloutSchema> {
   const counts = Object.fromEntries(MEMBER_STATES.map((s) => [s, r.members.filter((m) => m.state === s).length])) as z.infer<
@@ -23,6 +37,7 @@ export function rolloutView(r: RolloutRecord): z.infer<typeof rolloutSchema> {
     waitForCleanDriftCheck: r.waitForCleanDriftCheck,
     status: r.status,
     reason: r.reason,
+    waitingFor: rolloutWaiting(r),
     currentStage: r.finishedAt ? null : (r.stages[r.currentStage]?.name ?? null),
     stages: r.stages.map((s, i) => ({
       name: s.name,
@@ -51,6 +66,7 @@ export function rolloutView(r: RolloutRecord): z.infer<typeof rolloutSchema> {
       error: m.error,
       reason: m.reason,
       attempts: m.attempts,
+      waitingFor: m.waitingFor,
       startedAt: m.startedAt,
       finishedAt: m.finishedAt,
     })),

@@ -31,10 +31,10 @@ export interface EventStreamDeps {
 const BATCH = 500;
 
 // Unlike events.once, never rejects: a socket error ends the stream through 'close' anyway.
-const settlesOn = (emitter: EventEmitter, event: string) => new Promise<void>((resolve) => emitter.once(event, () => resolve()));
+export const settlesOn = (emitter: EventEmitter, event: string) => new Promise<void>((resolve) => emitter.once(event, () => resolve()));
 
 /** Settles when `signal` aborts; `off()` removes the listener (streams come and go, the signal stays). */
-function abortOf(signal: AbortSignal | undefined): { aborted: Promise<void>; off(): void } {
+export function abortOf(signal: AbortSignal | undefined): { aborted: Promise<void>; off(): void } {
   let off: () => void = () => undefined;
   const aborted = new Promise<void>((resolve) => {
     if (!signal) return;
@@ -47,7 +47,7 @@ function abortOf(signal: AbortSignal | undefined): { aborted: Promise<void>; off
 }
 
 /** The last frame of a stream ended by a shutdown: `retry` tells EventSource clients when to reconnect. */
-const shutdownFrame = (resumeAfter: number) =>
+export const shutdownFrame = (resumeAfter: number) =>
   `retry: 1000\nevent: shutdown\ndata: ${JSON.stringify({ reason: 'the server is shutting down; reconnect to resume', resumeAfter } satisfies z.infer<typeof shutdownEventDataSchema>)}\n\n`;
 
 /**

@@ -3,6 +3,7 @@
  * inferred from its schema in server/schemas/, so that a view that drifts from the description
  * (a field missing, added or of another type) does not compile.
  */
+import type { ClusterMaintenance } from '../src/maintenance/maintenance-gate.js';
 import type { z } from 'zod';
 import type { ClusterRecord } from '../src/domain/cluster.js';
 import type { OperationRecord } from '../src/domain/operation.js';
@@ -53,9 +54,21 @@ export function clusterView(c: ClusterRecord, writeOnly: string[] = []): Cluster
     outputs: c.outputs,
     driftPolicy: c.driftPolicy,
     expiresAt: c.expiresAt,
+    maintenance: c.maintenance,
     lastOperation: c.lastOperationId ? { id: c.lastOperationId, href: `/v1/operations/${c.lastOperationId}` } : null,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
+  };
+}
+
+/** What a cluster's maintenance policy in effect says now. */
+export function maintenanceWindowView(m: ClusterMaintenance): NonNullable<Cluster['maintenanceWindow']> {
+  return {
+    source: m.inEffect?.source ?? null,
+    policy: m.inEffect?.policy ?? null,
+    open: m.open,
+    closesAt: m.open ? m.closesAt : null,
+    waitingFor: m.open ? null : m.waitingFor,
   };
 }
 
@@ -83,6 +96,8 @@ export function operationView(o: OperationRecord): z.infer<typeof operationSchem
     outputs: o.outputs,
     error: o.error,
     supersededBy: o.supersededBy,
+    respectMaintenance: o.respectMaintenance,
+    waitingFor: o.waitingFor,
     links: { self: `/v1/operations/${o.id}`, events: `/v1/operations/${o.id}/events`, cancel: `/v1/operations/${o.id}/cancel` },
   };
 }

@@ -7,7 +7,8 @@ import type { BlueprintLookup } from '../../src/ports.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { createClusterBody, updateClusterBody } from '../../src/lifecycle/requests.js';
 import { principalOf } from '../auth.js';
-import { kubeconfigReadsQuery, labelsOf, listClustersQuery, listOperationsQuery } from '../schemas/list-queries.js';
+import type { MaintenanceService } from '../../src/maintenance/maintenance-service.js';
+import { kubeconfigReadsQuery, labelsOf, listClustersQuery, listOperationsQuery, queueOperationQuery } from '../schemas/list-queries.js';
 import { clusterNameParam } from '../schemas/path-params.js';
 import {
   acceptedView,
@@ -15,12 +16,18 @@ import {
   clusterView,
   kubeconfigReadsView,
   kubeconfigView,
+  maintenanceWindowView,
   operationPageView,
   settingsChangedView,
 } from '../views.js';
 
 /** /v1/clusters: create, list, read, change, destroy, and queue inspections. */
-export function clustersRouter(deps: { clusters: ClusterService; operations: OperationService; blueprints: BlueprintLookup }): Router {
+export function clustersRouter(deps: {
+  clusters: ClusterService;
+  operations: OperationService;
+  maintenance: MaintenanceService;
+  blueprints: BlueprintLookup;
+}): Router {
   const { clusters, operations } = deps;
   const view = (c: ClusterRecord) => {
     const blueprint = deps.blueprints.get(c.blueprint);
@@ -33,6 +40,9 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
       .json(acceptedView(view(a.cluster), a.operation));
   const router = Router();
   const nameOf = (params: unknown) => parseOrThrow(clusterNameParam, params, '', 'path').name;
+  const queueOptions = (query: unknown) => ({
+    respectMaintenance: parseOrThrow(queueOperationQuery, query, 'query', 'query').respectMaintenance === 'true',
+  });
 
   router.post('/', async (req, res) => {
     accepted(res, await clusters.create(principalOf(req), parseOrThrow(createClusterBody, req.body)));
@@ -52,7 +62,8 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
   });
 
   router.get('/:name', async (req, res) => {
-    res.json(view(await clusters.get(principalOf(req), nameOf(req.params))));
+    const cluster = await clusters.get(principalOf(req), nameOf(req.params));
+    res.json({ ...view(cluster), maintenanceWindow: maintenanceWindowView(await deps.maintenance.windowOf(cluster)) });
   });
 
   router.patch('/:name', async (req, res) => {
@@ -74,16 +85,16 @@ export function clustersRouter(deps: { clusters: ClusterService; operations: Ope
   });
 
   router.post('/:name/remediate', async (req, res) => {
-    accepted(res, await clusters.remediate(principalOf(req), nameOf(req.params)));
+    accepted(res, await clusters.remediate(principalOf(req), nameOf(req.params), queueOptions(req.query)));
   });
 
   router.delete('/:name', async (req, res) => {
-    accepted(res, await clusters.destroy(principalOf(req), nameOf(req.params)));
+    accepted(res, await clusters.destroy(principalOf(req), nameOf(req.params), queueOptions(req.query)));
   });
 
   for (const kind of ['preview', 'refresh', 'drift-check'] as const) {
     router.post(`/:name/${kind}`, async (req, res) => {
-      accepted(res, await clusters.inspect(principalOf(req), nameOf(req.params), kind));
+      accepted(res, await clusters.inspect(principalOf(req), nameOf(req.params), kind, queueOptions(req.query)));
     });
   }
 

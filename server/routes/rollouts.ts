@@ -9,12 +9,18 @@ import { principalOf } from '../auth.js';
 import { rolloutPageView, rolloutPreviewView, rolloutView } from '../rollout-views.js';
 import { listRolloutsQuery } from '../schemas/list-queries.js';
 import { rolloutIdParam } from '../schemas/path-params.js';
+import { streamRolloutEvents, type RolloutStreamOptions } from '../rollout-stream.js';
+import type { EventStreamDeps } from '../sse.js';
 
 /** What a person may ask of a rollout under way. */
 export const ROLLOUT_ACTIONS = ['approve', 'pause', 'resume', 'cancel', 'retry-failed'] as const;
 
 /** /v1/rollouts: plan, start, watch and steer fleet rollouts. */
-export function rolloutsRouter(deps: { rollouts: RolloutService }): Router {
+export function rolloutsRouter(deps: {
+  rollouts: RolloutService;
+  streams: Pick<EventStreamDeps, 'slots' | 'shutdown'>;
+  stream: RolloutStreamOptions;
+}): Router {
   const { rollouts } = deps;
   const router = Router();
   const idOf = (params: unknown) => parseOrThrow(rolloutIdParam, params, '', 'path').id;
@@ -36,6 +42,10 @@ export function rolloutsRouter(deps: { rollouts: RolloutService }): Router {
 
   router.get('/:id', async (req, res) => {
     res.json(rolloutView(await rollouts.get(principalOf(req), idOf(req.params))));
+  });
+
+  router.get('/:id/events', async (req, res) => {
+    await streamRolloutEvents({ rollouts, ...deps.streams }, principalOf(req), idOf(req.params), req, res, deps.stream);
   });
 
   const actions: Record<(typeof ROLLOUT_ACTIONS)[number], (principal: Principal, id: string) => Promise<RolloutRecord>> = {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CLUSTER_STATUSES, DRIFT_POLICIES } from '../../src/domain/cluster.js';
 import { instant, jsonObject, pageOf } from './common.js';
+import { maintenancePolicyViewSchema, maintenanceWindowSchema } from './maintenance.js';
 import { operationSchema } from './operation.js';
 
 export const clusterSchema = z.strictObject({
@@ -16,6 +17,8 @@ export const clusterSchema = z.strictObject({
   outputs: jsonObject.describe('Stack outputs; secret ones read "[secret]"'),
   driftPolicy: z.enum(DRIFT_POLICIES),
   expiresAt: instant.nullable(),
+  maintenance: maintenancePolicyViewSchema.nullable().describe("The cluster's own maintenance policy; null: its team's, if any"),
+  maintenanceWindow: maintenanceWindowSchema.optional().describe('GET /v1/clusters/{name} only: the policy in effect and the next window'),
   lastOperation: z.strictObject({ id: z.uuid(), href: z.string() }).nullable(),
   createdAt: instant,
   updatedAt: instant,

@@ -66,3 +66,13 @@ export const listDeliveriesQuery = z.strictObject(pageQuery);
 
 /** Query of GET /v1/rollouts. */
 export const listRolloutsQuery = z.strictObject(pageQuery);
+
+/** Query of the routes that queue a person's operation without a body (DELETE, preview, refresh, drift-check, remediate). */
+export const queueOperationQuery = z.strictObject({
+  respectMaintenance: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe(
+      "true: the operation waits for the cluster's maintenance window, as the service's own work does; default false (runs at once)",
+    ),
+});

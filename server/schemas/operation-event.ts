@@ -16,7 +16,7 @@ export const shutdownEventDataSchema = z.strictObject({
 });
 
 /** The JSON in the `data` line of an event stream's event (see {@link operationEventSchema}). */
-function eventData(schema: z.ZodType) {
+export function eventData(schema: z.ZodType) {
   const { $schema: _dialect, ...contentSchema } = z.toJSONSchema(schema, { io: 'output', target: 'draft-2020-12' });
   return z.string().meta({ contentMediaType: 'application/json', contentSchema });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OPERATION_KINDS, OPERATION_STATUSES } from '../../src/domain/operation.js';
 import { count, instant, jsonObject, pageOf } from './common.js';
+import { waitingForSchema } from './maintenance.js';
 
 export const operationErrorSchema = z.strictObject({ code: z.string(), title: z.string(), detail: z.string() });
 
@@ -42,6 +43,8 @@ export const operationSchema = z.strictObject({
   outputs: jsonObject.nullable(),
   error: operationErrorSchema.nullable(),
   supersededBy: z.uuid().nullable(),
+  respectMaintenance: z.boolean().describe("Starts only inside the cluster's maintenance window"),
+  waitingFor: waitingForSchema.nullable().describe('Queued and passed over until its maintenance window opens'),
   links: z.strictObject({ self: z.string(), events: z.string(), cancel: z.string() }),
 });
 

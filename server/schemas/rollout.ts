@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MEMBER_STATES, ROLLOUT_STATUSES, STAGE_STATUSES } from '../../src/domain/rollout.js';
 import { count, instant, jsonObject, pageOf } from './common.js';
+import { waitingForSchema } from './maintenance.js';
 
 const issueSchema = z.strictObject({ field: z.string(), rule: z.string(), message: z.string() });
 const stepSchema = z.strictObject({ title: z.string(), patch: jsonObject.describe('JSON merge patch of the spec') });
@@ -45,6 +46,7 @@ const memberSchema = z.strictObject({
   error: z.strictObject({ code: z.string(), title: z.string() }).nullable(),
   reason: z.string().nullable(),
   attempts: count,
+  waitingFor: waitingForSchema.nullable().describe("Pending, but its cluster's maintenance window is closed"),
   startedAt: instant.nullable(),
   finishedAt: instant.nullable(),
 });
@@ -62,6 +64,9 @@ export const rolloutSchema = z.strictObject({
   waitForCleanDriftCheck: z.boolean(),
   status: z.enum(ROLLOUT_STATUSES),
   reason: z.string().nullable(),
+  waitingFor: waitingForSchema
+    .nullable()
+    .describe('Members that could start wait for their maintenance window: when the first opens (detail: how many wait)'),
   currentStage: z.string().nullable().describe('Name of the stage under way; null once the rollout is over'),
   stages: z.array(stageSchema),
   members: z.array(memberSchema),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { MaintenancePolicy } from './maintenance.js';
 
 export const CLUSTER_STATUSES = ['provisioning', 'ready', 'updating', 'failed', 'destroying', 'destroyed'] as const;
 export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
@@ -61,6 +62,8 @@ export interface ClusterRecord {
   driftPolicy: DriftPolicy;
   /** When the cluster is destroyed on its own (ISO-8601), or null for never. */
   expiresAt: string | null;
+  /** The cluster's own maintenance policy; null: its team's, if any. */
+  maintenance: MaintenancePolicy | null;
   createdAt: string;
   updatedAt: string;
 }

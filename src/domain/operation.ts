@@ -1,4 +1,5 @@
 import type { ClusterStatus } from './cluster.js';
+import type { WaitingFor } from './maintenance.js';
 import type { OperationErrorCode } from './operation-error.js';
 
 /** Stands in for a secret value (stack output or write-only spec field) in every answer and record. */
@@ -115,6 +116,10 @@ export interface OperationRecord {
   supersededBy: string | null;
   /** The drift sweep that queued this check, or null when a person or another service part asked. */
   sweepId: string | null;
+  /** It starts only inside the cluster's maintenance window: work the service started on its own, or asked so. */
+  respectMaintenance: boolean;
+  /** Queued and passed over until a window opens: why and until when. Null once started, or while nothing holds it. */
+  waitingFor: WaitingFor | null;
   /** How many times a worker started this operation (more than 1 after a crash). */
   attempts: number;
   queuedAt: string;

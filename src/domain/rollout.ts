@@ -1,3 +1,5 @@
+import type { WaitingFor } from './maintenance.js';
+
 /**
  * A rollout applies one change to a snapshot of the fleet, stage by stage. `pending` until its
  * driver first looks at it; `soaking` and `awaiting-approval` between stages; `paused` and `halted`
@@ -99,6 +101,8 @@ export interface RolloutMember {
   reason: string | null;
   /** Times it was started (more than 1 after retry-failed). */
   attempts: number;
+  /** Pending with a free slot, but its cluster's maintenance window is closed: why, and when it opens. */
+  waitingFor: WaitingFor | null;
   startedAt: string | null;
   finishedAt: string | null;
 }

@@ -10,6 +10,11 @@ export const WEBHOOK_EVENT_TYPES = [
   'drift.remediated',
   'cluster.expiring',
   'cluster.expiry-refused',
+  'rollout.started',
+  'rollout.stage-completed',
+  'rollout.awaiting-approval',
+  'rollout.halted',
+  'rollout.finished',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -19,8 +24,8 @@ export const PING_EVENT = 'ping';
 /** What a publisher says happened. `data` must carry no secret: it is stored and sent as is. */
 export interface WebhookEventInput {
   type: WebhookEventType;
-  /** The team the event belongs to: its subscriptions and the all-teams ones receive it. */
-  team: string;
+  /** The team the event belongs to: its subscriptions and the all-teams ones receive it; null: only the all-teams ones (an admin's rollout over every team). */
+  team: string | null;
   /** The cluster concerned, if any. */
   cluster: string | null;
   data: Record<string, unknown>;

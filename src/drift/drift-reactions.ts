@@ -88,7 +88,11 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
         reason: `the last ${lastChange.kind} (operation ${lastChange.id}) failed; remediation resumes after a successful update`,
       };
     }
-    const operation = await store.enqueueOperation(cluster.id, { kind: 'remediate', requestedBy: REMEDIATION_REQUESTER });
+    const operation = await store.enqueueOperation(cluster.id, {
+      kind: 'remediate',
+      requestedBy: REMEDIATION_REQUESTER,
+      respectMaintenance: true,
+    });
     await deps.dispatcher
       .dispatch(operation)
       .catch((err) => log.warn({ err, operationId: operation.id }, 'could not queue remediation now; the reconciler will'));

@@ -10,6 +10,7 @@ import type { BlueprintLookup, OperationDispatcher } from '../ports.js';
 import type { ClusterFilter, ClusterStore } from '../store/cluster-store.js';
 import type { KubeconfigReadStore } from '../store/kubeconfig-read-store.js';
 import type { OperationStore } from '../store/operation-store.js';
+import { policyOf } from '../maintenance/policy-schema.js';
 import { knownBlueprint } from './known-blueprint.js';
 import { mergePatch } from './merge-patch.js';
 import { parseOrThrow } from './parse.js';
@@ -50,6 +51,12 @@ export interface Changed {
   operation: OperationRecord | null;
 }
 
+/** How a person's operation is queued. */
+export interface QueueOptions {
+  /** Wait for the cluster's maintenance window, as the service's own work does. @defaultValue false: runs at once */
+  respectMaintenance?: boolean;
+}
+
 const requester = (p: Principal) => (p.team ? `${p.name} (team ${p.team})` : `${p.name} (admin)`);
 
 /**
@@ -74,6 +81,7 @@ export class ClusterService {
         spec: this.sealed(blueprint, spec),
         driftPolicy: body.driftPolicy,
         expiresAt,
+        maintenance: body.maintenance && policyOf(body.maintenance),
       },
       { kind: 'provision', requestedBy: requester(principal) },
     );
@@ -114,7 +122,8 @@ export class ClusterService {
       blueprint.validateDestroy?.(spec) ?? [],
       body.ttl !== undefined ? 'ttl' : 'expiresAt',
     );
-    const settings = { driftPolicy: body.driftPolicy, expiresAt };
+    const maintenance = body.maintenance === undefined ? undefined : body.maintenance && policyOf(body.maintenance);
+    const settings = { driftPolicy: body.driftPolicy, expiresAt, maintenance };
     if (body.spec === undefined && body.labels === undefined) {
       return { cluster: await this.deps.store.updateClusterSettings(cluster.id, settings), operation: null };
     }
@@ -122,7 +131,7 @@ export class ClusterService {
       cluster.id,
       this.sealed(blueprint, spec),
       body.labels,
-      { kind: 'update', requestedBy: requester(principal) },
+      { kind: 'update', requestedBy: requester(principal), respectMaintenance: body.respectMaintenance },
       settings,
     );
     await this.deps.dispatcher.dispatch(accepted.operation);
@@ -151,16 +160,16 @@ export class ClusterService {
   }
 
   /** Queues the remediation of a drifted cluster: an update with refresh back to its desired spec. */
-  async remediate(principal: Principal, name: string): Promise<Accepted> {
+  async remediate(principal: Principal, name: string, options: QueueOptions = {}): Promise<Accepted> {
     const cluster = await this.liveCluster(principal, name, 'remediate');
-    return this.enqueue(principal, cluster, 'remediate');
+    return this.enqueue(principal, cluster, 'remediate', options);
   }
 
-  async destroy(principal: Principal, name: string): Promise<Accepted> {
+  async destroy(principal: Principal, name: string, options: QueueOptions = {}): Promise<Accepted> {
     const cluster = await this.liveCluster(principal, name, 'destroy');
     const issues = this.blueprint(cluster.blueprint).validateDestroy?.(this.deps.sealer.open(cluster.spec)) ?? [];
     if (issues.length) throw new InputError(`destroy refused: ${describeIssues(issues)}`, issues);
-    return this.enqueue(principal, cluster, 'destroy');
+    return this.enqueue(principal, cluster, 'destroy', options);
   }
 
   /** Queues a preview, refresh or drift check. */
@@ -168,13 +177,18 @@ export class ClusterService {
     principal: Principal,
     name: string,
     kind: Extract<OperationKind, 'preview' | 'refresh' | 'drift-check'>,
+    options: QueueOptions = {},
   ): Promise<Accepted> {
     const cluster = await this.liveCluster(principal, name, kind);
-    return this.enqueue(principal, cluster, kind);
+    return this.enqueue(principal, cluster, kind, options);
   }
 
-  private async enqueue(principal: Principal, cluster: ClusterRecord, kind: OperationKind): Promise<Accepted> {
-    const operation = await this.deps.store.enqueueOperation(cluster.id, { kind, requestedBy: requester(principal) });
+  private async enqueue(principal: Principal, cluster: ClusterRecord, kind: OperationKind, options: QueueOptions): Promise<Accepted> {
+    const operation = await this.deps.store.enqueueOperation(cluster.id, {
+      kind,
+      requestedBy: requester(principal),
+      respectMaintenance: options.respectMaintenance,
+    });
     await this.deps.dispatcher.dispatch(operation);
     const updated = (await this.deps.store.getClusterById(cluster.id)) ?? cluster;
     return { cluster: updated, operation };

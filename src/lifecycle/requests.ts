@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { clusterNameSchema, labelsSchema, teamNameSchema, DRIFT_POLICIES } from '../domain/cluster.js';
 import { DURATION_PATTERN } from '../domain/duration.js';
+import { maintenancePolicySchema } from '../maintenance/policy-schema.js';
 import { atLeastOneOf, notBoth, withRules } from './object-rules.js';
 
 /** Blueprint names as the registry accepts them. */
@@ -37,6 +38,7 @@ export const createClusterBody = withRules(
     driftPolicy: driftPolicy.optional().describe('Drift policy; default notify'),
     expiresAt: expiresAt.optional(),
     ttl: ttl.optional(),
+    maintenance: maintenancePolicySchema.optional().describe("The cluster's own maintenance policy; absent: its team's"),
   }),
   [expiryOnce],
 ).describe('CreateClusterRequest');
@@ -50,9 +52,17 @@ export const updateClusterBody = withRules(
     driftPolicy: driftPolicy.optional(),
     expiresAt: expiresAt.nullable().optional().describe('New expiry (extends or shortens it), or null for none'),
     ttl: ttl.optional(),
+    maintenance: maintenancePolicySchema
+      .nullable()
+      .optional()
+      .describe("The cluster's own maintenance policy, or null to follow its team's"),
+    respectMaintenance: z
+      .boolean()
+      .optional()
+      .describe("The update waits for the cluster's maintenance window, as the service's own work does; default false (runs at once)"),
   }),
-  // allowReplace alone changes nothing.
-  [atLeastOneOf(['spec', 'labels', 'driftPolicy', 'expiresAt', 'ttl']), expiryOnce],
+  // allowReplace and respectMaintenance alone change nothing.
+  [atLeastOneOf(['spec', 'labels', 'driftPolicy', 'expiresAt', 'ttl', 'maintenance']), expiryOnce],
 ).describe('UpdateClusterRequest');
 
 export type CreateClusterBody = z.infer<typeof createClusterBody>;

@@ -22,6 +22,7 @@ import { OperationFeedHub } from '../events/operation-feed-hub.js';
 import { ClusterService } from '../lifecycle/cluster-service.js';
 import { OperationService } from '../lifecycle/operation-service.js';
 import { RolloutService } from '../rollouts/rollout-service.js';
+import { MaintenanceService } from '../maintenance/maintenance-service.js';
 import { createRateLimiter } from '../limits/rate-limiter.js';
 import type { RateRule } from '../limits/rate-rule.js';
 import { databaseClock } from '../store/database-clock.js';
@@ -78,6 +79,8 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     checkReceiver: createReceiverCheck({ policy: shared.receiverPolicy }),
   });
   const rollouts = new RolloutService({
+    afterChange: () =>
+      void shared.relay.pass().catch((err: unknown) => log.warn({ err }, 'outbox pass after a rollout change failed; the next one will')),
     rollouts: shared.rollouts,
     clusters: store,
     blueprints: shared.blueprints,
@@ -117,6 +120,7 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     drift: driftService,
     webhooks,
     rollouts,
+    maintenance: new MaintenanceService({ store: shared.maintenanceStore, gate: shared.maintenance }),
     blueprints: shared.blueprints,
     log,
     maxBodyBytes: config.MAX_BODY_BYTES,

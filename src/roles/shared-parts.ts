@@ -22,6 +22,7 @@ import { BlueprintRegistry, loadBlueprintModules } from '../blueprints/registry.
 import type { Config } from '../config.js';
 import { createDriftReactions } from '../drift/drift-reactions.js';
 import { createOperationFollowUp } from '../lifecycle/operation-follow-up.js';
+import { createRolloutFollowUp } from '../rollouts/rollout-follow-up.js';
 import type { OperationDispatcher } from '../ports.js';
 import { closeRedis, connectRedis } from '../redis.js';
 import { loadRecordsKey, recordsKeyFileOf } from '../secrets/records-key.js';
@@ -32,6 +33,9 @@ import { SqlOutboxStore } from '../store/outbox-store.js';
 import { SqlDriftStore } from '../store/sql-drift-store.js';
 import { SqlRecordStore } from '../store/sql-record-store.js';
 import { SqlRolloutStore } from '../store/sql-rollout-store.js';
+import { SqlMaintenanceStore } from '../store/sql-maintenance-store.js';
+import { databaseClock } from '../store/database-clock.js';
+import { createMaintenanceGate } from '../maintenance/maintenance-gate.js';
 import { SqlWebhookStore } from '../store/webhook-store.js';
 import { createAddressPolicy } from '../webhooks/address-policy.js';
 import { createWebhookNotifier } from '../webhooks/notifier.js';
@@ -69,6 +73,8 @@ export async function openSharedParts(config: Config, log: Logger) {
   const drift = new SqlDriftStore(sql);
   const webhookStore = new SqlWebhookStore(sql);
   const progress = new SqlOperationProgressStore(sql);
+  const maintenanceStore = new SqlMaintenanceStore(sql);
+  const rollouts = new SqlRolloutStore(sql);
   const { key: recordsKey, generated: keyGenerated } = await loadRecordsKey(config.CLUSTERD_RECORDS_KEY, config.dataDir);
   if (keyGenerated && config.DATABASE_URL)
     log.warn(
@@ -98,7 +104,10 @@ export async function openSharedParts(config: Config, log: Logger) {
   const relay = createOutboxRelay({
     outbox: new SqlOutboxStore(sql),
     log,
-    handlers: { 'operation.finished': createOperationFollowUp({ store, webhooks: notifier, reactions }) },
+    handlers: {
+      'operation.finished': createOperationFollowUp({ store, webhooks: notifier, reactions }),
+      'rollout.event': createRolloutFollowUp({ rollouts, webhooks: notifier }),
+    },
     // An entry claimed by a process that died is taken up again within about two reconcile intervals.
     holdMs: Math.max(5_000, 2 * config.RECONCILE_INTERVAL_MS),
   });
@@ -121,7 +130,10 @@ export async function openSharedParts(config: Config, log: Logger) {
     drift,
     webhookStore,
     progress,
-    rollouts: new SqlRolloutStore(sql),
+    rollouts,
+    maintenanceStore,
+    /** Whether a maintenance window lets the service start work on its own now. */
+    maintenance: createMaintenanceGate({ store: maintenanceStore, now: databaseClock(sql) }),
     sealer,
     blueprints,
     redis,

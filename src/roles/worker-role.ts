@@ -120,6 +120,8 @@ export async function startWorkerRole(
         entry: options.childEntry,
       }),
     requeue: (clusterId) => dispatcher.wake(clusterId),
+    maintenance: shared.maintenance,
+    wakeAt: (clusterId, when) => dispatcher.wakeAt(clusterId, when),
     afterFinish: (id) => relay.kick('operation.finished', id),
   });
   const worker = startClusterWorker({
@@ -213,6 +215,9 @@ export async function startWorkerRole(
         seal: (blueprint, spec) => shared.sealer.seal(spec, writeOnlyFields(blueprint)),
       },
       dispatcher: shared.dispatcher,
+      maintenance: shared.maintenance,
+      afterPass: () =>
+        relay.pass().catch((err: unknown) => log.warn({ err }, 'outbox pass after a rollout pass failed; the next one will')),
       now: databaseClock(sql),
       driverId: workerId,
       leaseMs: config.ROLLOUT_DRIVER_LEASE_MS,

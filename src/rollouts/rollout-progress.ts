@@ -167,14 +167,24 @@ export function advanceRollout(rollout: RolloutRecord, now: number): RolloutPatc
   return completeStage(rollout, nowIso);
 }
 
-/** Members to start now: pending ones of the stages reached, up to each stage's free slots, in order. */
-export function membersToStart(rollout: RolloutRecord): RolloutMember[] {
+/** Pending members of the stages reached: those that may start once a slot and their window allow. */
+export function startableMembers(rollout: RolloutRecord): RolloutMember[] {
   if (rollout.status !== 'running') return [];
+  return rollout.members.filter((m) => m.state === 'pending' && m.stage <= rollout.currentStage && m.stage < rollout.stages.length);
+}
+
+/**
+ * Members to start now: pending ones of the stages reached, up to each stage's free slots, in order.
+ * Those in `waiting` (their maintenance window is closed) take no slot and leave it to the next.
+ */
+export function membersToStart(rollout: RolloutRecord, waiting: ReadonlySet<string> = new Set()): RolloutMember[] {
+  const startable = startableMembers(rollout);
   const chosen: RolloutMember[] = [];
   for (let index = 0; index <= rollout.currentStage && index < rollout.stages.length; index++) {
     const members = membersOf(rollout, index);
     const free = concurrencyOf(rollout.stages[index]!, members.length) - members.filter((m) => IN_FLIGHT_STATES.has(m.state)).length;
-    chosen.push(...members.filter((m) => m.state === 'pending').slice(0, Math.max(0, free)));
+    const ready = startable.filter((m) => m.stage === index && !waiting.has(m.clusterId));
+    chosen.push(...ready.slice(0, Math.max(0, free)));
   }
   return chosen;
 }

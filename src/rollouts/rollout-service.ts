@@ -3,6 +3,7 @@ import type { Blueprint } from '../blueprints/blueprint.js';
 import { writeOnlyFields } from '../blueprints/write-only.js';
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { Page } from '../domain/page.js';
+import type { RolloutEvent } from '../domain/rollout-events.js';
 import { FINAL_ROLLOUT_STATUSES, IN_FLIGHT_STATES, type RolloutRecord, type RolloutStatus } from '../domain/rollout.js';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, type FieldIssue } from '../errors.js';
 import type { BlueprintLookup } from '../ports.js';
@@ -24,6 +25,8 @@ export interface RolloutServiceDeps {
   cancelIfQueued(operationId: string): Promise<void>;
   /** The database's clock, ms. */
   now: () => Promise<number>;
+  /** Told after a person's action changed a rollout: carries out the webhooks its events became. Must not throw. @defaultValue nothing */
+  afterChange?(): void;
 }
 
 /** A plan and where it came from: what POST /v1/rollouts/preview answers. */
@@ -170,8 +173,15 @@ export class RolloutService {
     return cancelled;
   }
 
-  private act(id: string, decide: (r: RolloutRecord) => RolloutPatch): Promise<RolloutRecord> {
-    return this.deps.rollouts.changeRollout(id, decide);
+  /** The rollout's events after `afterSeq`; the caller has checked that the rollout is visible. */
+  events(id: string, afterSeq: number, limit: number): Promise<RolloutEvent[]> {
+    return this.deps.rollouts.listEvents(id, afterSeq, limit);
+  }
+
+  private async act(id: string, decide: (r: RolloutRecord) => RolloutPatch): Promise<RolloutRecord> {
+    const changed = await this.deps.rollouts.changeRollout(id, decide);
+    this.deps.afterChange?.();
+    return changed;
   }
 
   private sees(principal: Principal, rollout: RolloutRecord): boolean {

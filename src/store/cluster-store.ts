@@ -1,5 +1,6 @@
 import type { ClusterRecord, ClusterStatus, DriftPolicy } from '../domain/cluster.js';
 import type { OperationKind, OperationRecord } from '../domain/operation.js';
+import type { MaintenancePolicy } from '../domain/maintenance.js';
 import type { Page } from '../domain/page.js';
 
 export interface NewCluster {
@@ -12,6 +13,8 @@ export interface NewCluster {
   driftPolicy?: DriftPolicy;
   /** ISO-8601 time at which the cluster is destroyed, or null. */
   expiresAt?: string | null;
+  /** Its own maintenance policy; null or absent: its team's. */
+  maintenance?: MaintenancePolicy | null;
 }
 
 export interface NewOperation {
@@ -19,6 +22,8 @@ export interface NewOperation {
   requestedBy: string;
   /** The drift sweep queueing this check. */
   sweepId?: string;
+  /** Start it only inside the cluster's maintenance window. @defaultValue false */
+  respectMaintenance?: boolean;
 }
 
 /** Cluster settings that change without an operation. */
@@ -26,6 +31,8 @@ export interface ClusterSettings {
   driftPolicy?: DriftPolicy;
   /** A new expiry (resets the warnings already sent), or null for none. */
   expiresAt?: string | null;
+  /** Its own maintenance policy, or null to follow its team's. */
+  maintenance?: MaintenancePolicy | null;
 }
 
 export interface ClusterFilter {

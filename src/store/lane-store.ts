@@ -1,5 +1,6 @@
 import type { ClusterRecord, ClusterStatus } from '../domain/cluster.js';
 import type { DriftFindings } from '../domain/drift.js';
+import type { MaintenancePolicy, WaitingFor } from '../domain/maintenance.js';
 import type { ChangeSummary, OperationError, OperationEvent, OperationRecord, OperationStatus } from '../domain/operation.js';
 
 /**
@@ -59,13 +60,24 @@ export interface LaneStore {
   leaseLeftMs(clusterId: string): Promise<number | null>;
 
   /**
-   * queued -> running (attempts + 1, startedAt on the first start), or running -> running for an attempt
+   * queued -> running (attempts + 1, startedAt on the first start, no longer waiting), or running -> running for an attempt
    * whose lane has been taken over since it started (its holder lost its lease). Sets the cluster's
    * lastOperationId and in-progress status; a mutating kind marks the cluster as needing recovery until
    * it finishes cleanly. Needs a current, unexpired hold.
    * @throws LaneLostError, ConflictError (finished, or already running under this hold), NotFoundError
    */
   startOperation(hold: LaneHold, id: string): Promise<StartedOperation>;
+  /**
+   * Notes why queued operations wait for a maintenance window and until when (ISO-8601): the
+   * reconciler does not wake the lane for them before then. Operations no longer queued are left
+   * alone, and nothing is noted unless `policy` (the one the wait was worked out from) is still the
+   * cluster's policy in effect: a wait worked out from a policy changed meanwhile is worked out again.
+   */
+  markWaiting(
+    hold: LaneHold,
+    waits: Array<{ id: string; waitingFor: WaitingFor; until: string }>,
+    policy: MaintenancePolicy | null,
+  ): Promise<void>;
   /** Marks queued operations superseded by another. */
   supersede(hold: LaneHold, ids: string[], byId: string): Promise<void>;
   /** Appends events with consecutive seq numbers; returns the last seq. */

@@ -9,6 +9,8 @@ import { operationNotifications } from './migrations/007-operation-notifications
 import { outbox } from './migrations/008-outbox.js';
 import { expirySettled } from './migrations/009-expiry-settled.js';
 import { rollouts } from './migrations/010-rollouts.js';
+import { maintenance } from './migrations/011-maintenance.js';
+import { rolloutEvents } from './migrations/012-rollout-events.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
 export interface Migration {
@@ -32,6 +34,8 @@ export const MIGRATIONS: readonly Migration[] = [
   outbox,
   expirySettled,
   rollouts,
+  maintenance,
+  rolloutEvents,
 ];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.

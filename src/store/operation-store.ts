@@ -16,7 +16,7 @@ export interface OperationStore {
    * `onlyQueued`). Returns the updated record, or null if it was already terminal (or running, with `onlyQueued`).
    */
   requestCancel(id: string, options?: { onlyQueued?: boolean }): Promise<OperationRecord | null>;
-  /** Cluster ids with queued operations, or running ones whose lane lease has expired (for the reconciler). */
+  /** Cluster ids with queued operations (but those waiting for a maintenance window that has not come), or running ones whose lane lease has expired (for the reconciler). */
   clustersNeedingWork(): Promise<string[]>;
   /** Events with seq > afterSeq, oldest first. */
   listEvents(operationId: string, afterSeq: number, limit: number): Promise<OperationEvent[]>;

@@ -1,6 +1,8 @@
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { OperationKind, OperationRecord, OperationStatus } from '../domain/operation.js';
+import type { WaitingFor } from '../domain/maintenance.js';
 import type { Page } from '../domain/page.js';
+import type { RolloutEvent } from '../domain/rollout-events.js';
 import type { MemberState, RolloutMember, RolloutRecord, RolloutStage, RolloutStatus, RolloutStep, StagePlan } from '../domain/rollout.js';
 
 /** A rollout as it is recorded: what was asked, its stages as planned and its members. */
@@ -93,6 +95,11 @@ export interface RolloutStore {
     clusterId: string,
     decide: (rollout: RolloutHead, member: RolloutMember, cluster: ClusterRecord) => MemberMove | null,
   ): Promise<OperationRecord | null>;
+  /** Notes why pending members wait for a maintenance window (null: they no longer do); nothing unless `driverId` holds the lease. */
+  markMembersWaiting(id: string, driverId: string, waits: Array<{ clusterId: string; waitingFor: WaitingFor | null }>): Promise<void>;
+  /** The rollout's events with seq > afterSeq, oldest first. */
+  listEvents(id: string, afterSeq: number, limit: number): Promise<RolloutEvent[]>;
+  getEvent(id: string, seq: number): Promise<RolloutEvent | null>;
   /** The operations of members, with the outcome of drift checks. */
   memberOperations(ids: string[]): Promise<Map<string, MemberOperation>>;
 }

@@ -1,4 +1,5 @@
 import type { ClusterRecord, ClusterStatus } from '../domain/cluster.js';
+import type { MaintenancePolicy, WaitingFor } from '../domain/maintenance.js';
 import type {
   ChangeSummary,
   OperationError,
@@ -26,6 +27,7 @@ export interface ClusterRow {
   last_operation_id: string | null;
   drift_policy: ClusterRecord['driftPolicy'];
   expires_at: string | null;
+  maintenance: MaintenancePolicy | null;
   created_at: string;
   updated_at: string;
 }
@@ -47,6 +49,8 @@ export interface OperationRow {
   error: OperationError | null;
   superseded_by: string | null;
   sweep_id: string | null;
+  respect_maintenance: boolean;
+  waiting_for: WaitingFor | null;
   attempts: number;
   queued_at: string;
   started_at: string | null;
@@ -99,6 +103,7 @@ export function toCluster(r: ClusterRow): ClusterRecord {
     lastOperationId: r.last_operation_id,
     driftPolicy: r.drift_policy,
     expiresAt: r.expires_at,
+    maintenance: r.maintenance,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -122,6 +127,8 @@ export function toOperation(r: OperationRow): OperationRecord {
     error: r.error,
     supersededBy: r.superseded_by,
     sweepId: r.sweep_id,
+    respectMaintenance: r.respect_maintenance,
+    waitingFor: r.waiting_for,
     attempts: r.attempts,
     queuedAt: r.queued_at,
     startedAt: r.started_at,

@@ -6,6 +6,7 @@ import { ConflictError } from '../errors.js';
 import type { ClusterFilter, ClusterSettings, ClusterStore, NewCluster, NewOperation } from './cluster-store.js';
 import { type ClusterRow, toCluster } from './rows.js';
 import { checkLimit, decodeCursor, encodeCursor, isClusterCursor, isUuid, json, MAX_PAGE_SIZE, one, page } from './sql-helpers.js';
+import { LOOK_AGAIN_AT_WAITING } from './sql-maintenance-store.js';
 import { insertOperation, lockLiveCluster, setDesiredSpec } from './sql-statements.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
 
@@ -20,8 +21,8 @@ export class SqlClusterStore implements ClusterStore {
         ({
           rows: [row],
         } = await tx.query<ClusterRow>(
-          `INSERT INTO clusters (id, name, team, blueprint, labels, spec, generation, status, drift_policy, expires_at)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, 1, 'provisioning', $7, $8::timestamptz) RETURNING *`,
+          `INSERT INTO clusters (id, name, team, blueprint, labels, spec, generation, status, drift_policy, expires_at, maintenance)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, 1, 'provisioning', $7, $8::timestamptz, $9::jsonb) RETURNING *`,
           [
             randomUUID(),
             cluster.name,
@@ -31,6 +32,7 @@ export class SqlClusterStore implements ClusterStore {
             json(cluster.spec),
             cluster.driftPolicy ?? 'notify',
             cluster.expiresAt ?? null,
+            cluster.maintenance ? json(cluster.maintenance) : null,
           ],
         ));
       } catch (err) {
@@ -121,6 +123,11 @@ async function applySettings(tx: SqlClient, clusterId: string, settings: Cluster
   if (settings.driftPolicy !== undefined) sets.push(`drift_policy = ${p(settings.driftPolicy)}`);
   // A new expiry gets its own warnings.
   if (settings.expiresAt !== undefined) sets.push(`expires_at = ${p(settings.expiresAt)}::timestamptz`, `expiry_notices = '[]'`);
+  if (settings.maintenance !== undefined) {
+    sets.push(`maintenance = ${p(settings.maintenance && json(settings.maintenance))}::jsonb`);
+    // The window its waiting operations wait for may have moved.
+    await tx.query(`${LOOK_AGAIN_AT_WAITING} AND cluster_id = $1`, [clusterId]);
+  }
   const { rows } = await tx.query<ClusterRow>(`UPDATE clusters SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);
   return toCluster(one(rows[0]));
 }

@@ -78,7 +78,8 @@ export class SqlExpiryStore implements ExpiryStore {
         await tx.query(`UPDATE clusters SET ${settle} WHERE id = $1`, [clusterId]);
         return { outcome: 'already-tried' };
       }
-      const operation = await insertOperation(tx, toCluster(rows[0]), { kind: 'destroy', requestedBy });
+      // Like all work the service starts on its own, it waits for the cluster's maintenance window.
+      const operation = await insertOperation(tx, toCluster(rows[0]), { kind: 'destroy', requestedBy, respectMaintenance: true });
       await tx.query(`UPDATE clusters SET status = 'destroying', updated_at = now(), ${settle} WHERE id = $1`, [clusterId]);
       return { outcome: 'queued', operation };
     });

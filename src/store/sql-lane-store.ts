@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClusterStatus } from '../domain/cluster.js';
 import type { DriftFindings } from '../domain/drift.js';
+import type { MaintenancePolicy, WaitingFor } from '../domain/maintenance.js';
 import { OPERATION_KIND_EFFECTS, type OperationEvent, type OperationKind, type OperationRecord } from '../domain/operation.js';
 import { ConflictError, LaneLostError, NotFoundError } from '../errors.js';
 import type { LaneHold, LaneStore, OperationOutcome, StartedOperation } from './lane-store.js';
@@ -64,7 +65,8 @@ export class SqlLaneStore implements LaneStore {
       // An attempt started under an older epoch belongs to a holder that has lost the lane (and so has
       // stopped its engine): it may run again. One started under this epoch is this holder's own.
       const { rows } = await tx.query<{ kind: OperationKind }>(
-        `UPDATE operations SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), lane_epoch = $3
+        `UPDATE operations SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), lane_epoch = $3,
+           waiting_for = NULL, waiting_until = NULL
          WHERE id = $1 AND cluster_id = $2 AND (status = 'queued' OR (status = 'running' AND coalesce(lane_epoch, -1) < $3))
          RETURNING kind`,
         [uuidOrNil(id), hold.clusterId, hold.epoch],
@@ -78,6 +80,28 @@ export class SqlLaneStore implements LaneStore {
         [hold.clusterId, id, effects.statusWhenStarted, effects.mutating],
       );
       return { operation: await requireOperation(tx, id), recover: needsRecovery };
+    });
+  }
+
+  async markWaiting(
+    hold: LaneHold,
+    waits: Array<{ id: string; waitingFor: WaitingFor; until: string }>,
+    policy: MaintenancePolicy | null,
+  ): Promise<void> {
+    const valid = waits.filter((w) => isUuid(w.id));
+    if (valid.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      await lockHeld(tx, hold);
+      // A policy change commits its own "look again" (waiting_until = NULL) on these rows: either it
+      // committed before this statement (the policy compared differs, nothing is noted) or it waits
+      // for this row lock and clears what this notes.
+      await tx.query(
+        `UPDATE operations o SET waiting_for = w.value->'waitingFor', waiting_until = (w.value->>'until')::timestamptz
+         FROM jsonb_array_elements($1::jsonb) AS w(value), clusters c LEFT JOIN team_settings t ON t.team = c.team
+         WHERE o.id = (w.value->>'id')::uuid AND o.cluster_id = $2 AND o.status = 'queued' AND c.id = $2
+           AND coalesce(c.maintenance, t.maintenance) IS NOT DISTINCT FROM $3::jsonb`,
+        [json(valid), hold.clusterId, policy && json(policy)],
+      );
     });
   }
 

@@ -68,7 +68,7 @@ export class SqlOperationStore implements OperationStore {
   async clustersNeedingWork(): Promise<string[]> {
     const { rows } = await this.db.query<{ cluster_id: string }>(
       `SELECT DISTINCT o.cluster_id FROM operations o JOIN clusters c ON c.id = o.cluster_id
-       WHERE o.status = 'queued'
+       WHERE (o.status = 'queued' AND NOT coalesce(o.waiting_until > now(), false))
           OR (o.status = 'running' AND (c.lane_owner IS NULL OR c.lane_expires_at < now()))
        ORDER BY o.cluster_id`,
     );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { OperationRecord } from '../domain/operation.js';
+import type { WaitingFor } from '../domain/maintenance.js';
 import type { Page } from '../domain/page.js';
 import { rolloutRequester, type RolloutMember, type RolloutRecord, type RolloutStage } from '../domain/rollout.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -9,6 +10,15 @@ import { checkLimit, decodeCursor, encodeCursor, isTimeCursor, isUuid, json, MAX
 import { toCluster, type ClusterRow } from './rows.js';
 import { insertOperation, lockLiveCluster, setDesiredSpec } from './sql-statements.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
+import { addToOutbox } from './outbox-store.js';
+import {
+  memberEvent,
+  memberMoved,
+  rolloutChanges,
+  webhookTypeOf,
+  type NewRolloutEvent,
+  type RolloutEvent,
+} from '../domain/rollout-events.js';
 
 interface RolloutRow {
   id: string;
@@ -43,6 +53,7 @@ interface MemberRow {
   error: RolloutMember['error'];
   reason: string | null;
   attempts: number;
+  waiting_for: WaitingFor | null;
   started_at: string | null;
   finished_at: string | null;
 }
@@ -85,13 +96,49 @@ function toMember(r: MemberRow): RolloutMember {
     error: r.error,
     reason: r.reason,
     attempts: r.attempts,
+    waitingFor: r.waiting_for,
     startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),
   };
 }
 
+interface EventRow {
+  rollout_id: string;
+  seq: number;
+  at: string | Date;
+  type: RolloutEvent['type'];
+  data: Record<string, unknown>;
+}
+
+const toEvent = (r: EventRow): RolloutEvent => ({ rolloutId: r.rollout_id, seq: r.seq, at: iso(r.at)!, type: r.type, data: r.data });
+
+/** The outbox subject of a rollout event that becomes a webhook. */
+export const rolloutEventSubject = (rolloutId: string, seq: number) => `${rolloutId}/${seq}`;
+
+/**
+ * Appends events after the rollout's last, inside the caller's transaction (which holds the rollout's
+ * row, so seqs never collide); those that become webhooks get an outbox entry committed with them.
+ */
+async function appendEvents(tx: SqlClient, rolloutId: string, events: NewRolloutEvent[]): Promise<void> {
+  if (!events.length) return;
+  const { rows } = await tx.query<{ last: number }>('SELECT coalesce(max(seq), 0)::int AS last FROM rollout_events WHERE rollout_id = $1', [
+    rolloutId,
+  ]);
+  let seq = one(rows[0]).last;
+  for (const e of events) {
+    seq += 1;
+    await tx.query('INSERT INTO rollout_events (rollout_id, seq, type, data) VALUES ($1, $2, $3, $4::jsonb)', [
+      rolloutId,
+      seq,
+      e.type,
+      json(e.data),
+    ]);
+    if (webhookTypeOf(e)) await addToOutbox(tx, 'rollout.event', rolloutEventSubject(rolloutId, seq));
+  }
+}
+
 const MEMBER_COLUMNS = `cluster_id, cluster_name, team, stage, state, steps, steps_done, operation_ids, current_operation, error, reason,
-  attempts, started_at, finished_at`;
+  attempts, waiting_for, started_at, finished_at`;
 
 /** {@link RolloutStore} over PostgreSQL or PGlite. */
 export class SqlRolloutStore implements RolloutStore {
@@ -147,7 +194,9 @@ export class SqlRolloutStore implements RolloutStore {
           throw new ConflictError('a cluster of this rollout was just taken by another rollout', { cause: err });
         throw err;
       }
-      return await this.mustRead(tx, id);
+      const created = await this.mustRead(tx, id);
+      await appendEvents(tx, id, rolloutChanges(null, created));
+      return created;
     });
   }
 
@@ -251,7 +300,9 @@ export class SqlRolloutStore implements RolloutStore {
       }
       // A finished rollout lets go of its clusters.
       if (patch.finished) await tx.query('UPDATE rollout_members SET holds = false WHERE rollout_id = $1', [id]);
-      return await this.mustRead(tx, id);
+      const after = await this.mustRead(tx, id);
+      await appendEvents(tx, id, rolloutChanges(rollout, after));
+      return after;
     });
   }
 
@@ -285,14 +336,18 @@ export class SqlRolloutStore implements RolloutStore {
       const done = 'completedStep' in move && move.completedStep ? 1 : 0;
       let operation: OperationRecord | null = null;
       if (move.to === 'step' || move.to === 'check') {
-        const op = { requestedBy: rolloutRequester(head), kind: move.to === 'step' ? ('update' as const) : ('drift-check' as const) };
+        // A step waits for the cluster's maintenance window; the check after it only reads, and runs at once.
+        const op =
+          move.to === 'step'
+            ? { requestedBy: rolloutRequester(head), kind: 'update' as const, respectMaintenance: true }
+            : { requestedBy: rolloutRequester(head), kind: 'drift-check' as const };
         operation =
           move.to === 'step'
             ? (await setDesiredSpec(tx, clusterId, move.spec, undefined, op)).operation
             : await insertOperation(tx, cluster, op);
         await tx.query(
           `UPDATE rollout_members SET state = $3, steps_done = steps_done + $4, current_operation = $5::uuid,
-             operation_ids = operation_ids || jsonb_build_array($6::text), started_at = coalesce(started_at, now()),
+             operation_ids = operation_ids || jsonb_build_array($6::text), started_at = coalesce(started_at, now()), waiting_for = NULL,
              attempts = attempts + CASE WHEN state = 'pending' THEN 1 ELSE 0 END
            WHERE rollout_id = $1 AND cluster_id = $2`,
           [id, clusterId, move.to === 'step' ? 'running' : 'verifying', done, operation.id, operation.id],
@@ -306,14 +361,55 @@ export class SqlRolloutStore implements RolloutStore {
       } else {
         await tx.query(
           `UPDATE rollout_members SET state = $3, steps_done = steps_done + $4, current_operation = NULL, error = $5::jsonb, reason = $6,
-             finished_at = now()
+             finished_at = now(), waiting_for = NULL
            WHERE rollout_id = $1 AND cluster_id = $2`,
           [id, clusterId, move.state, done, json(move.error ?? null), move.reason ?? null],
         );
       }
       await tx.query('UPDATE rollouts SET updated_at = now() WHERE id = $1', [id]);
+      const { rows: moved } = await tx.query<MemberRow>(
+        `SELECT ${MEMBER_COLUMNS} FROM rollout_members WHERE rollout_id = $1 AND cluster_id = $2`,
+        [id, clusterId],
+      );
+      const after = toMember(one(moved[0]));
+      if (memberMoved(member, after)) await appendEvents(tx, id, [memberEvent(head, after)]);
       return operation;
     });
+  }
+
+  async markMembersWaiting(
+    id: string,
+    driverId: string,
+    waits: Array<{ clusterId: string; waitingFor: WaitingFor | null }>,
+  ): Promise<void> {
+    if (!waits.length) return;
+    await this.db.transaction(async (tx) => {
+      if (!(await this.locked(tx, id, driverId))) return;
+      await tx.query(
+        `UPDATE rollout_members m SET waiting_for = w.value->'waitingFor'
+         FROM jsonb_array_elements($2::jsonb) AS w(value)
+         WHERE m.rollout_id = $1 AND m.cluster_id = (w.value->>'clusterId')::uuid AND m.state = 'pending'`,
+        [id, json(waits.map((w) => ({ clusterId: w.clusterId, waitingFor: w.waitingFor })))],
+      );
+    });
+  }
+
+  async listEvents(id: string, afterSeq: number, limit: number): Promise<RolloutEvent[]> {
+    if (!isUuid(id)) return [];
+    const { rows } = await this.db.query<EventRow>(
+      'SELECT rollout_id, seq, at, type, data FROM rollout_events WHERE rollout_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      [id, afterSeq, checkLimit(limit, 1000)],
+    );
+    return rows.map(toEvent);
+  }
+
+  async getEvent(id: string, seq: number): Promise<RolloutEvent | null> {
+    if (!isUuid(id)) return null;
+    const { rows } = await this.db.query<EventRow>(
+      'SELECT rollout_id, seq, at, type, data FROM rollout_events WHERE rollout_id = $1 AND seq = $2',
+      [id, seq],
+    );
+    return rows[0] ? toEvent(rows[0]) : null;
   }
 
   async memberOperations(ids: string[]): Promise<Map<string, MemberOperation>> {

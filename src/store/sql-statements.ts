@@ -50,9 +50,18 @@ export async function insertOperation(
   op: NewOperation,
 ): Promise<OperationRecord> {
   const { rows } = await tx.query<OperationRow>(
-    returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by, sweep_id)
-       VALUES ($1, $2, $3, 'queued', $4::jsonb, $5, $6, $7) RETURNING *`),
-    [randomUUID(), cluster.id, op.kind, json(cluster.spec), cluster.generation, op.requestedBy, op.sweepId ?? null],
+    returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by, sweep_id, respect_maintenance)
+       VALUES ($1, $2, $3, 'queued', $4::jsonb, $5, $6, $7, $8) RETURNING *`),
+    [
+      randomUUID(),
+      cluster.id,
+      op.kind,
+      json(cluster.spec),
+      cluster.generation,
+      op.requestedBy,
+      op.sweepId ?? null,
+      op.respectMaintenance ?? false,
+    ],
   );
   return toOperation(one(rows[0]));
 }

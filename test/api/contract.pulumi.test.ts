@@ -89,7 +89,7 @@ describe('every answer of every operation fits the OpenAPI description', () => {
         operationId,
         method: method!,
         template: template!,
-        url: template!.replace('{name}', values.name).replace('{id}', values.id),
+        url: template!.replace('{name}', values.name).replace('{id}', values.id).replace('{team}', values.name),
       };
     });
 
@@ -310,10 +310,15 @@ describe('every answer of every operation fits the OpenAPI description', () => {
     assert.equal((await answered(200, 'POST', `/v1/rollouts/${first.id}/pause`, { token: alpha })).status, 'paused');
     assert.equal((await answered(200, 'POST', `/v1/rollouts/${first.id}/resume`, { token: alpha })).status, 'running');
     await rolloutUntil(first.id, (r) => r.status === 'awaiting-approval');
+    await answered(400, 'GET', `/v1/rollouts/${first.id}/events?after=x`, { token: alpha });
+    await answered(404, 'GET', `/v1/rollouts/${first.id}/events`, { token: beta });
     // The starter may not approve; an admin may.
     await answered(403, 'POST', `/v1/rollouts/${first.id}/approve`, { token: alpha });
     assert.equal((await answered(200, 'POST', `/v1/rollouts/${first.id}/approve`)).status, 'succeeded');
     await answered(409, 'POST', `/v1/rollouts/${first.id}/cancel`, { token: alpha });
+    // Over: its stream replays everything and ends.
+    const told = parseEventStream((await answered(200, 'GET', `/v1/rollouts/${first.id}/events`, { token: alpha })) as string);
+    assert.deepEqual(told.at(-1), { event: 'end', data: JSON.stringify({ status: 'succeeded' }) }, JSON.stringify(told));
 
     // A change its provider refuses: the member fails and the rollout halts at its budget of 0.
     const failing = await answered(201, 'POST', '/v1/rollouts', { token: alpha, body: rollout({ spec: { failOn: 'update' } }) });
@@ -322,6 +327,29 @@ describe('every answer of every operation fits the OpenAPI description', () => {
     assert.equal((await answered(200, 'POST', `/v1/rollouts/${failing.id}/retry-failed`, { token: alpha })).status, 'running');
     assert.equal((await answered(200, 'POST', `/v1/rollouts/${failing.id}/cancel`, { token: alpha })).status, 'cancelled');
     await rolloutUntil(failing.id, (r) => r.finishedAt !== null);
+  });
+
+  it('Teams and maintenance windows: a team default set (200), read (200, 404 to another team), refused to a team token (403) and bad input (400), removed (204); a cluster’s own policy set (200) and shown with its window', async () => {
+    const policy = { windows: [{ days: ['sat', 'sun'], start: '02:00', duration: '4h', timezone: 'Europe/Paris' }], exclusions: [] };
+    assert.deepEqual(await answered(200, 'PUT', '/v1/teams/alpha/maintenance', { body: policy }), { team: 'alpha', policy });
+    assert.deepEqual((await answered(200, 'GET', '/v1/teams/alpha/maintenance', { token: alpha })).policy, policy);
+    await answered(404, 'GET', '/v1/teams/alpha/maintenance', { token: beta });
+    await answered(403, 'PUT', '/v1/teams/alpha/maintenance', { token: alpha, body: policy });
+    await answered(403, 'DELETE', '/v1/teams/alpha/maintenance', { token: alpha });
+    await answered(400, 'PUT', '/v1/teams/alpha/maintenance', { body: { windows: [{ ...policy.windows[0], timezone: 'Nowhere/Land' }] } });
+    const shown = await answered(200, 'GET', `/v1/clusters/${cluster}`, { token: alpha });
+    assert.deepEqual({ source: shown.maintenanceWindow.source, policy: shown.maintenanceWindow.policy }, { source: 'team', policy });
+    await answered(204, 'DELETE', '/v1/teams/alpha/maintenance');
+    assert.equal((await answered(200, 'GET', '/v1/teams/alpha/maintenance')).policy, null);
+    const own = await answered(200, 'PATCH', `/v1/clusters/${cluster}`, { token: alpha, body: { maintenance: { exclusions: [] } } });
+    assert.deepEqual(own.cluster.maintenance, { windows: [], exclusions: [] });
+    const window = (await answered(200, 'GET', `/v1/clusters/${cluster}`, { token: alpha })).maintenanceWindow;
+    assert.deepEqual(window, { source: 'cluster', policy: { windows: [], exclusions: [] }, open: true, closesAt: null, waitingFor: null });
+    await answered(200, 'PATCH', `/v1/clusters/${cluster}`, { token: alpha, body: { maintenance: null } });
+    const preview = await answered(202, 'POST', `/v1/clusters/${cluster}/preview?respectMaintenance=true`, { token: alpha });
+    assert.equal(preview.operation.respectMaintenance, true);
+    assert.equal((await finished(preview.operation.id)).status, 'succeeded');
+    await answered(400, 'POST', `/v1/clusters/${cluster}/preview?respectMaintenance=yes`, { token: alpha });
   });
 
   it('Clusters: destroyed (202); a second destroy and a change after it are 409', async () => {
@@ -352,6 +380,8 @@ describe('every answer of every operation fits the OpenAPI description', () => {
       const [unknown] = pathsOf({ name: 'no-such-cluster', id: randomUUID() }).filter((p) => p.operationId === operationId);
       const body = method === 'PATCH' ? { driftPolicy: 'none' } : undefined;
       assert.equal((await call(method, bad!.url, { body })).status, 400, `${operationId} ${bad!.url}`);
+      // Any well-formed team name is a team (with no policy yet): only another team's token gets 404.
+      if (template.includes('{team}')) continue;
       assert.equal((await call(method, unknown!.url, { body })).status, 404, `${operationId} ${unknown!.url}`);
     }
   });

@@ -25,6 +25,10 @@ RULES_BEYOND_THE_DESCRIPTION = {
     (r"spec(\..+)?", ".+"): "a blueprint checks its spec beyond its JSON Schema (unique pool names, CIDRs, rules across fields), "
     "a PATCH's spec is a merge patch checked once merged with the current spec, and a change or destroy "
     "is checked against the current spec",
+    (r"(maintenance\.)?windows\.\d+\.timezone", "timezone"): "which time zones exist the time zone database says (IANA, as this runtime has it)",
+    (r"(maintenance\.)?windows\.\d+\.duration", "max"): "the description states how a duration is written; its total across units "
+    "(at most 7 days) no pattern states plainly",
+    (r"(maintenance\.)?exclusions\.\d+\.end", "after_start"): "JSON Schema cannot compare two fields (an exclusion ends after it starts)",
     (r"query\.cursor", "cursor"): "a cursor is opaque: only one the service issued is valid",
     (r"query\.label", "conflict"): "two selectors of the same key with different values select nothing",
     (r"url", "internal_address"): "whether a host name is internal depends on what DNS answers",

@@ -1,10 +1,41 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { harnessTest } from '../support/harness-fixture.js';
+import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
+import { openStream } from '../support/sse-client.js';
 
-const it = harnessTest({ env: { WORKER_CONCURRENCY: '4', ROLLOUT_DRIVER_INTERVAL_MS: '200' } });
+const it = harnessTest({
+  env: { ...ALLOW_LOOPBACK_RECEIVERS, WORKER_CONCURRENCY: '4', ROLLOUT_DRIVER_INTERVAL_MS: '200', WEBHOOK_BACKOFF_MS: '50' },
+});
+const ROLLOUT_WEBHOOKS = ['rollout.started', 'rollout.stage-completed', 'rollout.awaiting-approval', 'rollout.halted', 'rollout.finished'];
+
+/** Subscribes a receiver's `path` to every rollout webhook, with `token`'s team. */
+async function subscribe(h: Harness, token: string, receiver: Receiver, path: string) {
+  const res = await h.api('POST', '/v1/webhooks', { token, body: { url: receiver.url(path), events: ROLLOUT_WEBHOOKS } });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+}
+
+/** The webhook events `path` received, in the rollout's event order. */
+async function rolloutWebhooks(receiver: Receiver, path: string, count: number) {
+  const bodies = (await receiver.waitFor(path, count, 30_000)).map((r) => JSON.parse(r.body));
+  return bodies.sort((a, b) => a.data.event.seq - b.data.event.seq);
+}
+
+/** The frames of a Server-Sent Events text: id, event and the parsed data of each. */
+function framesOf(text: string): Array<{ id?: number; event: string; data: any }> {
+  return text
+    .split('\n\n')
+    .filter((block) => block.includes('event: '))
+    .map((block) => {
+      const field = (name: string) => block.match(new RegExp(`^${name}: (.*)$`, 'm'))?.[1];
+      const id = field('id');
+      return { ...(id ? { id: Number(id) } : {}), event: field('event')!, data: JSON.parse(field('data')!) };
+    });
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Creates the clusters (team alpha, the test blueprint) and waits until every one is provisioned. */
@@ -86,10 +117,15 @@ describe('fleet rollouts, with the real engine', () => {
     });
     assert.equal((await h.api('GET', '/v1/rollouts', { token: starter })).body.items.length, 0, 'a preview records nothing');
 
+    const receiver = await startReceiver();
+    await subscribe(h, starter, receiver, '/alpha');
     const created = await h.api('POST', '/v1/rollouts', { token: starter, body });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.headers.get('location'), `/v1/rollouts/${created.body.id}`);
     const id = created.body.id as string;
+    // Followed live from its creation to its end.
+    const live = await openStream(`${h.url}/v1/rollouts/${id}/events`, starter);
+    assert.equal(live.status, 200);
     // A cluster is in one unfinished rollout at a time.
     const again = await h.api('POST', '/v1/rollouts', { token: starter, body });
     assert.equal(again.status, 409);
@@ -132,6 +168,42 @@ describe('fleet rollouts, with the real engine', () => {
     const first = (ops: any[]) => Math.min(...ops.map((o) => Date.parse(o.startedAt)));
     assert.ok(first(stageOps.wave!) >= Date.parse(approved.body.stages[0].approvedAt), 'the wave waited for the approval');
     assert.ok(first(stageOps.rest!) >= last(stageOps.wave!), 'the last stage started after the wave');
+
+    // The stream told every move, in order, and ended with the final status.
+    await live.ended;
+    const frames = framesOf(live.text());
+    expect(frames.at(-1)).toEqual({ event: 'end', data: { status: 'succeeded' } });
+    expect(frames.slice(0, -1).map((f) => f.id)).toEqual(frames.slice(0, -1).map((_, i) => i + 1));
+    const statuses = frames.filter((f) => f.event === 'status').map((f) => f.data.data.status);
+    expect(statuses).toEqual(['pending', 'running', 'soaking', 'awaiting-approval', 'running', 'succeeded']);
+    for (const m of done.members) {
+      const moves = frames.filter((f) => f.event === 'member' && f.data.data.cluster === m.cluster).map((f) => f.data.data.state);
+      expect(moves, m.cluster).toEqual(['running', 'succeeded']);
+    }
+    // A reader that comes back with Last-Event-ID gets only what came after.
+    const resumed = await openStream(`${h.url}/v1/rollouts/${id}/events`, starter, { 'last-event-id': String(frames.length - 3) });
+    await resumed.ended;
+    expect(framesOf(resumed.text()).map((f) => f.id ?? f.event)).toEqual([frames.length - 2, frames.length - 1, 'end']);
+    // Another team sees neither the rollout nor its stream.
+    const other = await openStream(`${h.url}/v1/rollouts/${id}/events`, await h.teamToken('beta'));
+    assert.equal(other.status, 404);
+    other.close();
+
+    // And the subscribers were told of each milestone.
+    const hooks = await rolloutWebhooks(receiver, '/alpha', 6);
+    expect(hooks.map((e) => [e.type, e.team, e.data.event.stage ?? null])).toEqual([
+      ['rollout.started', 'alpha', 'canary'],
+      ['rollout.awaiting-approval', 'alpha', 'canary'],
+      ['rollout.stage-completed', 'alpha', 'canary'],
+      ['rollout.stage-completed', 'alpha', 'wave'],
+      ['rollout.stage-completed', 'alpha', 'rest'],
+      ['rollout.finished', 'alpha', null],
+    ]);
+    expect(hooks.at(-1).data).toMatchObject({
+      rollout: { id, name: 'to-1-31', href: `/v1/rollouts/${id}` },
+      event: { status: 'succeeded' },
+    });
+    await receiver.close();
     // Over: its clusters are free for the next rollout.
     const next = await h.api('POST', '/v1/rollouts/preview', {
       token: starter,
@@ -144,6 +216,8 @@ describe('fleet rollouts, with the real engine', () => {
     harness: h,
   }) => {
     const token = await h.teamToken('alpha');
+    const receiver = await startReceiver();
+    await subscribe(h, token, receiver, '/chain');
     await provision(h, token, [
       { name: 'chain-a', labels: { set: 'chain' } },
       // Its provider refuses every update: its first step fails.
@@ -174,6 +248,8 @@ describe('fleet rollouts, with the real engine', () => {
     const id = created.body.id as string;
 
     const halted = await until(h, id, (r) => r.status === 'halted' && r.members.every((m: any) => m.state !== 'running'));
+    const [haltHook] = (await rolloutWebhooks(receiver, '/chain', 2)).filter((e) => e.type === 'rollout.halted');
+    expect(haltHook.data.event).toMatchObject({ status: 'halted', reason: halted.reason, stage: 'all' });
     assert.match(halted.reason, /stage "all": 1 member\(s\) failed, over its budget of 0/);
     const [a, b] = halted.members;
     expect(a).toMatchObject({ cluster: 'chain-a', state: 'succeeded', stepsDone: 2 });
@@ -198,6 +274,58 @@ describe('fleet rollouts, with the real engine', () => {
       ['chain-b', 'succeeded', 2],
     ]);
     expect((await h.api('GET', '/v1/clusters/chain-b')).body).toMatchObject({ status: 'ready', appliedSpec: { version: '1.32' } });
+    expect((await rolloutWebhooks(receiver, '/chain', 4)).map((e) => e.type)).toEqual([
+      'rollout.started',
+      'rollout.halted',
+      'rollout.stage-completed',
+      'rollout.finished',
+    ]);
+    await receiver.close();
+  });
+});
+
+describe('a rollout that waits for a clean drift check after each member', () => {
+  it('counts a member done only once the check after its change is clean, and fails one whose check finds drift', async ({
+    harness: h,
+  }) => {
+    const token = await h.teamToken('alpha');
+    // verify-b's drift check reads slowly: the test changes its "cloud" while the check runs.
+    await provision(h, token, [
+      { name: 'verify-a', labels: { set: 'verify' } },
+      { name: 'verify-b', labels: { set: 'verify' }, spec: localSpec({ readDelayMs: 4_000 }) },
+    ]);
+    const created = await h.api('POST', '/v1/rollouts', {
+      token,
+      body: {
+        name: 'tag-and-check',
+        selector: { blueprint: 'local-files', labels: { set: 'verify' } },
+        change: { spec: { tags: { owner: 'platform' } } },
+        strategy: { stages: [{ name: 'all', maxConcurrency: 2 }], waitForCleanDriftCheck: true },
+      },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id as string;
+    const member = (r: any, name: string) => r.members.find((m: any) => m.cluster === name);
+    await until(h, id, (r) => member(r, 'verify-b').state === 'verifying');
+    const pool = path.join(h.dataDir, 'local-clusters', 'verify-b', 'pools', 'default.json');
+    writeFileSync(pool, JSON.stringify({ ...JSON.parse(readFileSync(pool, 'utf8')), size: 9 }));
+
+    const halted = await until(h, id, (r) => r.status === 'halted');
+    const a = member(halted, 'verify-a');
+    const b = member(halted, 'verify-b');
+    expect(b).toMatchObject({ state: 'failed', stepsDone: 1, error: { code: 'drift-after-change' } });
+    expect(a).toMatchObject({ state: 'succeeded', stepsDone: 1 });
+    for (const m of [a, b]) {
+      const ops = await Promise.all(m.operations.map(async (op: string) => (await h.api('GET', `/v1/operations/${op}`)).body));
+      expect(ops.map((o: any) => [o.kind, o.status, o.requestedBy])).toEqual([
+        ['update', 'succeeded', `rollout tag-and-check (${id})`],
+        ['drift-check', 'succeeded', `rollout tag-and-check (${id})`],
+      ]);
+      assert.ok(Date.parse(ops[1].startedAt) >= Date.parse(ops[0].finishedAt), 'the check ran after the change');
+      if (m === a) assert.ok(Date.parse(a.finishedAt) >= Date.parse(ops[1].finishedAt), 'done only once its check was clean');
+    }
+    const report = (await h.api('GET', '/v1/clusters/verify-b/drift', { token })).body.latest;
+    expect(report).toMatchObject({ status: 'drifted', operationId: b.operations[1] });
   });
 });
 

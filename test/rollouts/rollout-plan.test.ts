@@ -29,6 +29,7 @@ function cluster(name: string, labels: Record<string, string>, spec: Record<stri
     lastOperationId: null,
     driftPolicy: 'notify',
     expiresAt: null,
+    maintenance: null,
     createdAt: '2026-11-30T00:00:00.000Z',
     updatedAt: '2026-11-30T00:00:00.000Z',
   };

@@ -13,6 +13,7 @@ const LONGEST = [
   'test/api/openapi-fuzz.redis.test.ts',
   'test/api/drift.pulumi.test.ts',
   'test/api/resilience.pulumi.test.ts',
+  'test/api/maintenance.pulumi.test.ts',
   'test/engine/automation-engine.pulumi.test.ts',
   'test/engine/child-runner.pulumi.test.ts',
 ];

@@ -120,6 +120,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
           lastOperationId: null,
           driftPolicy: 'notify',
           expiresAt: null,
+          maintenance: null,
           createdAt: cluster.createdAt,
           updatedAt: cluster.createdAt,
         });
@@ -143,6 +144,8 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
           error: null,
           supersededBy: null,
           sweepId: null,
+          respectMaintenance: false,
+          waitingFor: null,
           attempts: 0,
           queuedAt: operation.queuedAt,
           startedAt: null,
