@@ -52,7 +52,8 @@ export function createRolloutDriver(deps: RolloutDriverDeps) {
    */
   async function waitingForWindows(rollout: RolloutRecord): Promise<Set<string>> {
     const startable = startableMembers(rollout);
-    if (!startable.length) return new Set();
+    // A preview only reads: it waits for no window.
+    if (!startable.length || rollout.mode === 'preview') return new Set();
     const { states } = await deps.maintenance.statesOf(startable.map((m) => m.clusterId));
     const waiting = new Set<string>();
     const changed: Array<{ clusterId: string; waitingFor: WaitingFor | null }> = [];

@@ -1,6 +1,6 @@
 /** The /v1/rollouts part of the OpenAPI description. */
 import type { Blueprint } from '../src/blueprints/blueprint.js';
-import { createRolloutBody } from '../src/rollouts/requests.js';
+import { createRolloutBody, previewRolloutBody } from '../src/rollouts/requests.js';
 import { created, json, parameters, ref, requestSchema, route, tagged } from './openapi-parts.js';
 import { ROLLOUT_ACTIONS } from './routes/rollouts.js';
 import { listRolloutsQuery } from './schemas/list-queries.js';
@@ -74,9 +74,17 @@ export function rolloutPaths() {
         operationId: 'previewRollout',
         summary:
           "The plan of a rollout, without starting it: stages, members, each member's steps and resulting spec, who is left out and why",
-        body: ref('CreateRolloutRequest'),
+        body: ref('PreviewRolloutRequest'),
         idempotent: true,
-        ok: { 200: json('The plan', ref('RolloutPreview')) },
+        ok: {
+          200: json('The plan', ref('RolloutPreview')),
+          202: created(
+            'enginePreview: the rollout in preview mode, pending: follow it for each member’s change summary',
+            ref('Rollout'),
+            'The rollout',
+            rolloutLinks,
+          ),
+        },
       }),
     },
     '/v1/rollouts/{id}': {
@@ -126,10 +134,13 @@ export function rolloutPaths() {
 
 /** The request body of POST /v1/rollouts and its preview: `selector.blueprint` is one of the blueprints registered. */
 export function rolloutRequestSchemas(blueprints: Blueprint<any>[]) {
-  const body = requestSchema(createRolloutBody) as { properties: { selector: { properties: { blueprint: Record<string, unknown> } } } };
-  const blueprint = body.properties.selector.properties.blueprint;
-  body.properties.selector.properties.blueprint = { ...blueprint, enum: blueprints.map((b) => b.name) };
-  return { CreateRolloutRequest: body };
+  const withBlueprints = (schema: Parameters<typeof requestSchema>[0]) => {
+    const body = requestSchema(schema) as { properties: { selector: { properties: { blueprint: Record<string, unknown> } } } };
+    const blueprint = body.properties.selector.properties.blueprint;
+    body.properties.selector.properties.blueprint = { ...blueprint, enum: blueprints.map((b) => b.name) };
+    return body;
+  };
+  return { CreateRolloutRequest: withBlueprints(createRolloutBody), PreviewRolloutRequest: withBlueprints(previewRolloutBody) };
 }
 export const rolloutResponseSchemas = {
   Rollout: rolloutSchema,

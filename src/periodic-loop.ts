@@ -25,6 +25,11 @@ export interface PeriodicLoop<T> {
    * is logged and resolves `undefined`. Works after `stop()` too, with the signal already aborted.
    */
   tick(): Promise<T | undefined>;
+  /**
+   * Asks for a pass that starts after now: at once, or right after the pass under way (which may have
+   * looked before whatever the caller knows changed). Calls while one is owed are one pass.
+   */
+  soon(): void;
   /** Stops the timer, aborts the signal of the pass under way and waits for that pass. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -38,6 +43,7 @@ export function startPeriodicLoop<T>(options: PeriodicLoopOptions<T>): PeriodicL
   if (!(options.intervalMs > 0)) throw new RangeError('intervalMs must be greater than 0');
   const stopping = new AbortController();
   let current: Promise<T | undefined> | null = null;
+  let owed = false;
 
   const run = async (): Promise<T | undefined> => {
     try {
@@ -54,6 +60,10 @@ export function startPeriodicLoop<T>(options: PeriodicLoopOptions<T>): PeriodicL
     // Cleared once settled, never before it is set: a pass that fails at once still counts as run.
     void pass.finally(() => {
       if (current === pass) current = null;
+      if (owed && !stopping.signal.aborted) {
+        owed = false;
+        void tick();
+      }
     });
     return pass;
   };
@@ -63,6 +73,10 @@ export function startPeriodicLoop<T>(options: PeriodicLoopOptions<T>): PeriodicL
   if (options.runNow ?? true) void tick();
   return {
     tick,
+    soon() {
+      if (current) owed = true;
+      else void tick();
+    },
     async stop() {
       clearInterval(timer);
       stopping.abort();

@@ -3,7 +3,7 @@ import type { Principal } from '../../src/auth/principal.js';
 import type { RolloutRecord } from '../../src/domain/rollout.js';
 import { writeOnlyFields } from '../../src/blueprints/write-only.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
-import { createRolloutBody } from '../../src/rollouts/requests.js';
+import { createRolloutBody, previewRolloutBody } from '../../src/rollouts/requests.js';
 import type { RolloutService } from '../../src/rollouts/rollout-service.js';
 import { principalOf } from '../auth.js';
 import { rolloutPageView, rolloutPreviewView, rolloutView } from '../rollout-views.js';
@@ -26,7 +26,13 @@ export function rolloutsRouter(deps: {
   const idOf = (params: unknown) => parseOrThrow(rolloutIdParam, params, '', 'path').id;
 
   router.post('/preview', async (req, res) => {
-    const { plan, blueprint } = await rollouts.preview(principalOf(req), parseOrThrow(createRolloutBody, req.body));
+    const { enginePreview, ...body } = parseOrThrow(previewRolloutBody, req.body);
+    if (enginePreview) {
+      const rollout = await rollouts.enginePreview(principalOf(req), body);
+      res.status(202).location(`/v1/rollouts/${rollout.id}`).json(rolloutView(rollout));
+      return;
+    }
+    const { plan, blueprint } = await rollouts.preview(principalOf(req), body);
     res.json(rolloutPreviewView(plan, writeOnlyFields(blueprint)));
   });
 

@@ -21,7 +21,7 @@ export const resourceChangeSchema = z.strictObject({
     .describe('Drift checks: each differing property, secrets "[secret]"'),
 });
 
-const changeSummary = z.strictObject({
+export const changeSummary = z.strictObject({
   counts: z.strictObject({ create: count, update: count, replace: count, delete: count, same: count }),
   resources: z.array(resourceChangeSchema),
 });

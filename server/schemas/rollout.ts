@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { MEMBER_STATES, ROLLOUT_STATUSES, STAGE_STATUSES } from '../../src/domain/rollout.js';
+import { MEMBER_STATES, ROLLOUT_MODES, ROLLOUT_STATUSES, STAGE_STATUSES } from '../../src/domain/rollout.js';
 import { count, instant, jsonObject, pageOf } from './common.js';
 import { waitingForSchema } from './maintenance.js';
+import { changeSummary } from './operation.js';
 
 const issueSchema = z.strictObject({ field: z.string(), rule: z.string(), message: z.string() });
 const stepSchema = z.strictObject({ title: z.string(), patch: jsonObject.describe('JSON merge patch of the spec') });
@@ -47,6 +48,7 @@ const memberSchema = z.strictObject({
   reason: z.string().nullable(),
   attempts: count,
   waitingFor: waitingForSchema.nullable().describe("Pending, but its cluster's maintenance window is closed"),
+  summary: changeSummary.nullable().describe('A preview rollout: what its preview operation found would change'),
   startedAt: instant.nullable(),
   finishedAt: instant.nullable(),
 });
@@ -58,6 +60,7 @@ export const rolloutSchema = z.strictObject({
   name: z.string(),
   team: z.string().nullable(),
   requestedBy: z.string(),
+  mode: z.enum(ROLLOUT_MODES).describe('change: applies the change; preview: only previews it with the engine (enginePreview)'),
   selector: selectorSchema,
   change: changeSchema,
   onInvalid: z.enum(['refuse', 'skip']),

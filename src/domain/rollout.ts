@@ -1,4 +1,5 @@
 import type { WaitingFor } from './maintenance.js';
+import type { ChangeSummary } from './operation.js';
 
 /**
  * A rollout applies one change to a snapshot of the fleet, stage by stage. `pending` until its
@@ -103,6 +104,8 @@ export interface RolloutMember {
   attempts: number;
   /** Pending with a free slot, but its cluster's maintenance window is closed: why, and when it opens. */
   waitingFor: WaitingFor | null;
+  /** A preview rollout: what the member's preview operation found would change. */
+  summary: ChangeSummary | null;
   startedAt: string | null;
   finishedAt: string | null;
 }
@@ -116,6 +119,15 @@ export interface ExcludedCluster {
   issues: Array<{ field: string; rule: string; message: string }>;
 }
 
+/**
+ * `change` applies the change; `preview` (POST /v1/rollouts/preview with enginePreview) only runs a
+ * preview operation of the spec each member would reach, stage by stage within each stage's
+ * concurrency, and gathers what each would change. A preview holds no cluster, waits for no
+ * window, soak or approval, and no failure halts it.
+ */
+export const ROLLOUT_MODES = ['change', 'preview'] as const;
+export type RolloutMode = (typeof ROLLOUT_MODES)[number];
+
 /** What to do with members whose blueprint refuses the change: leave them out, or refuse the rollout. */
 export const ON_INVALID = ['refuse', 'skip'] as const;
 export type OnInvalid = (typeof ON_INVALID)[number];
@@ -126,6 +138,7 @@ export interface RolloutRecord {
   /** The team whose clusters it changes, or null for an admin's rollout over every team. */
   team: string | null;
   requestedBy: string;
+  mode: RolloutMode;
   /** The token that started it: it may not approve its own stages. */
   startedByTokenId: string;
   selector: RolloutSelector;

@@ -102,6 +102,8 @@ export async function startWorkerRole(
   const shutdown = new AbortController();
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
+  // The lanes nudge the rollout driver when an operation ends; it starts below.
+  const driverNudge = { soon: (): void => undefined };
   const workerConnection = connectRedis(config.REDIS_URL, { log });
   const processor = createLaneProcessor({
     store,
@@ -122,7 +124,11 @@ export async function startWorkerRole(
     requeue: (clusterId) => dispatcher.wake(clusterId),
     maintenance: shared.maintenance,
     wakeAt: (clusterId, when) => dispatcher.wakeAt(clusterId, when),
-    afterFinish: (id) => relay.kick('operation.finished', id),
+    afterFinish: async (id) => {
+      // A rollout member's operation may have ended: its slot goes to the next member now, not at the next pass.
+      driverNudge.soon();
+      await relay.kick('operation.finished', id);
+    },
   });
   const worker = startClusterWorker({
     connection: workerConnection,
@@ -225,6 +231,7 @@ export async function startWorkerRole(
     },
     config.ROLLOUT_DRIVER_INTERVAL_MS,
   );
+  driverNudge.soon = () => rolloutDriver.soon();
   log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
 
   // Records written before write-only fields were sealed get sealed in the background.

@@ -98,6 +98,20 @@ export const createRolloutBody = z
 
 export type CreateRolloutBody = z.infer<typeof createRolloutBody>;
 
+/** Body of POST /v1/rollouts/preview: a rollout as it would be created, and whether to preview it with the engine. */
+export const previewRolloutBody = createRolloutBody
+  .extend({
+    enginePreview: z
+      .boolean()
+      .optional()
+      .describe(
+        "Also run a preview operation of each member's resulting spec (within each stage's concurrency): answers 202 with a rollout in preview mode whose members gather what would change; default false (the plan, at once)",
+      ),
+  })
+  .describe('PreviewRolloutRequest');
+
+export type PreviewRolloutBody = z.infer<typeof previewRolloutBody>;
+
 /** The change of a parsed body as the one kind it is: the schema lets exactly one through. */
 export function changeOf(change: CreateRolloutBody['change']): RolloutChange {
   if (change.upgrade) return { upgrade: change.upgrade };

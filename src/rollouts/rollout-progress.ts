@@ -8,7 +8,7 @@ import type { ClusterRecord } from '../domain/cluster.js';
 import { IN_FLIGHT_STATES, SETTLED_STATES, type RolloutMember, type RolloutRecord, type RolloutStage } from '../domain/rollout.js';
 import { describeIssues } from '../lifecycle/zod-issues.js';
 import type { MemberMove, MemberOperation, RolloutHead, RolloutPatch } from '../store/rollout-store.js';
-import { concurrencyOf, nextStep } from './rollout-plan.js';
+import { concurrencyOf, nextStep, plannedSteps } from './rollout-plan.js';
 
 /** What the decisions need besides the records: the blueprints, and the spec in clear and sealed. */
 export interface SpecAccess {
@@ -54,7 +54,18 @@ export function startMember(
   if (rollout.status !== 'running' || member.state !== 'pending' || member.stage > rollout.currentStage) return null;
   const gone = unavailable(cluster, now);
   if (gone) return { to: 'settled', state: 'skipped', reason: gone, completedStep: false };
-  return continueChange(rollout, cluster, specs, false);
+  return rollout.mode === 'preview' ? previewChange(rollout, cluster, specs) : continueChange(rollout, cluster, specs, false);
+}
+
+/** A preview rollout's member: a preview of the spec its whole change reaches, from its desired spec of this moment. */
+function previewChange(rollout: RolloutHead, cluster: ClusterRecord, specs: SpecAccess): MemberMove {
+  const blueprint = specs.blueprint(cluster.blueprint);
+  if (!blueprint) return failed('blueprint-unknown', `blueprint "${cluster.blueprint}" is not registered`);
+  const planned = plannedSteps(blueprint, specs.open(cluster.spec), rollout.change);
+  if ('issues' in planned) return failed('change-refused', `the change is refused: ${describeIssues(planned.issues)}`);
+  const last = planned.steps.at(-1);
+  if (!last) return { to: 'settled', state: 'succeeded', completedStep: false, reason: 'the cluster already carries the change' };
+  return { to: 'preview', spec: specs.seal(blueprint, last.specAfter) };
 }
 
 /** A member whose operation `op` has ended. */
@@ -83,6 +94,7 @@ export function afterOperation(
     case 'succeeded':
       break;
   }
+  if (op.kind === 'preview') return { to: 'settled', state: 'succeeded', summary: op.summary, completedStep: false };
   if (op.kind === 'drift-check') {
     if (op.drift === null) return null;
     if (op.drift === 'clean') return { to: 'settled', state: 'succeeded', completedStep: false };
@@ -141,6 +153,10 @@ export function advanceRollout(rollout: RolloutRecord, now: number): RolloutPatc
       break;
   }
   if (!stage) return { status: 'succeeded', finished: true };
+  // A preview reports every member, failures included, and waits for nobody.
+  if (rollout.mode === 'preview') {
+    return membersOf(rollout, index).every((m) => SETTLED_STATES.has(m.state)) ? completeStage(rollout, nowIso) : null;
+  }
   const failures = failuresCounted(rollout, index);
   if (failures > stage.maxFailures) {
     return {

@@ -4,7 +4,7 @@ import { writeOnlyFields } from '../blueprints/write-only.js';
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { Page } from '../domain/page.js';
 import type { RolloutEvent } from '../domain/rollout-events.js';
-import { FINAL_ROLLOUT_STATUSES, IN_FLIGHT_STATES, type RolloutRecord, type RolloutStatus } from '../domain/rollout.js';
+import { FINAL_ROLLOUT_STATUSES, IN_FLIGHT_STATES, type RolloutMode, type RolloutRecord, type RolloutStatus } from '../domain/rollout.js';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, type FieldIssue } from '../errors.js';
 import type { BlueprintLookup } from '../ports.js';
 import type { SpecSealer } from '../secrets/spec-sealer.js';
@@ -58,7 +58,16 @@ export class RolloutService {
     return { plan: planRollout(body, clusters, blueprint, (c) => this.deps.sealer.open(c.spec)), blueprint };
   }
 
-  async create(principal: Principal, body: CreateRolloutBody): Promise<RolloutRecord> {
+  /**
+   * Records a rollout in preview mode: the driver queues a preview operation of each member's
+   * resulting spec and gathers what each would change. Members the change is refused on are listed
+   * as excluded, whatever onInvalid says; nothing is changed and no cluster is held.
+   */
+  enginePreview(principal: Principal, body: CreateRolloutBody): Promise<RolloutRecord> {
+    return this.create(principal, { ...body, onInvalid: 'skip' }, 'preview');
+  }
+
+  async create(principal: Principal, body: CreateRolloutBody, mode: RolloutMode = 'change'): Promise<RolloutRecord> {
     const { plan } = await this.preview(principal, body);
     const invalid = plan.excluded.filter((e) => e.reason === 'invalid');
     if (invalid.length && (body.onInvalid ?? 'refuse') === 'refuse') {
@@ -73,6 +82,7 @@ export class RolloutService {
       name: body.name,
       team: this.teamFor(principal, body.selector.team) ?? null,
       requestedBy: requester(principal),
+      mode,
       startedByTokenId: principal.tokenId,
       selector: body.selector,
       change: changeOf(body.change),

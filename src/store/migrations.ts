@@ -11,6 +11,7 @@ import { expirySettled } from './migrations/009-expiry-settled.js';
 import { rollouts } from './migrations/010-rollouts.js';
 import { maintenance } from './migrations/011-maintenance.js';
 import { rolloutEvents } from './migrations/012-rollout-events.js';
+import { rolloutPreviews } from './migrations/013-rollout-previews.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
 export interface Migration {
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
   rollouts,
   maintenance,
   rolloutEvents,
+  rolloutPreviews,
 ];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.

@@ -1,5 +1,5 @@
 import type { ClusterRecord } from '../domain/cluster.js';
-import type { OperationKind, OperationRecord, OperationStatus } from '../domain/operation.js';
+import type { ChangeSummary, OperationKind, OperationRecord, OperationStatus } from '../domain/operation.js';
 import type { WaitingFor } from '../domain/maintenance.js';
 import type { Page } from '../domain/page.js';
 import type { RolloutEvent } from '../domain/rollout-events.js';
@@ -8,7 +8,16 @@ import type { MemberState, RolloutMember, RolloutRecord, RolloutStage, RolloutSt
 /** A rollout as it is recorded: what was asked, its stages as planned and its members. */
 export interface NewRollout extends Pick<
   RolloutRecord,
-  'name' | 'team' | 'requestedBy' | 'startedByTokenId' | 'selector' | 'change' | 'onInvalid' | 'waitForCleanDriftCheck' | 'excluded'
+  | 'name'
+  | 'team'
+  | 'requestedBy'
+  | 'mode'
+  | 'startedByTokenId'
+  | 'selector'
+  | 'change'
+  | 'onInvalid'
+  | 'waitForCleanDriftCheck'
+  | 'excluded'
 > {
   stages: StagePlan[];
   /** In the order they are started within a stage. */
@@ -35,6 +44,8 @@ export interface MemberOperation {
   supersededBy: string | null;
   /** Drift checks: the outcome of the report, once it is filed. */
   drift: 'clean' | 'drifted' | 'failed' | null;
+  /** Previews: what it found would change. */
+  summary: ChangeSummary | null;
 }
 
 /** A change of a rollout decided under its row lock. Absent fields stay as they are. */
@@ -55,6 +66,8 @@ export type MemberMove =
   | { to: 'step'; spec: Record<string, unknown>; completedStep: boolean }
   /** Queues a drift check of the changed cluster. */
   | { to: 'check'; completedStep: boolean }
+  /** A preview rollout: queues a preview operation of `spec` (sealed), leaving the desired spec as it is. */
+  | { to: 'preview'; spec: Record<string, unknown> }
   /** Another operation took over the member's (a person's update superseded it): wait for that one. */
   | { to: 'follow'; operationId: string }
   | {
@@ -62,6 +75,8 @@ export type MemberMove =
       state: Extract<MemberState, 'succeeded' | 'failed' | 'skipped' | 'cancelled'>;
       error?: { code: string; title: string } | null;
       reason?: string | null;
+      /** A preview's findings. */
+      summary?: ChangeSummary | null;
       completedStep: boolean;
     };
 

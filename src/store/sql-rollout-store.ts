@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ClusterRecord } from '../domain/cluster.js';
-import type { OperationRecord } from '../domain/operation.js';
+import type { ChangeSummary, OperationRecord } from '../domain/operation.js';
 import type { WaitingFor } from '../domain/maintenance.js';
 import type { Page } from '../domain/page.js';
 import { rolloutRequester, type RolloutMember, type RolloutRecord, type RolloutStage } from '../domain/rollout.js';
@@ -25,6 +25,7 @@ interface RolloutRow {
   name: string;
   team: string | null;
   requested_by: string;
+  mode: RolloutRecord['mode'];
   started_by_token: string;
   selector: RolloutRecord['selector'];
   change: RolloutRecord['change'];
@@ -54,6 +55,7 @@ interface MemberRow {
   reason: string | null;
   attempts: number;
   waiting_for: WaitingFor | null;
+  summary: ChangeSummary | null;
   started_at: string | null;
   finished_at: string | null;
 }
@@ -66,6 +68,7 @@ function toHead(r: RolloutRow): RolloutHead {
     name: r.name,
     team: r.team,
     requestedBy: r.requested_by,
+    mode: r.mode,
     startedByTokenId: r.started_by_token,
     selector: r.selector,
     change: r.change,
@@ -97,6 +100,7 @@ function toMember(r: MemberRow): RolloutMember {
     reason: r.reason,
     attempts: r.attempts,
     waitingFor: r.waiting_for,
+    summary: r.summary,
     startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),
   };
@@ -119,8 +123,9 @@ export const rolloutEventSubject = (rolloutId: string, seq: number) => `${rollou
  * Appends events after the rollout's last, inside the caller's transaction (which holds the rollout's
  * row, so seqs never collide); those that become webhooks get an outbox entry committed with them.
  */
-async function appendEvents(tx: SqlClient, rolloutId: string, events: NewRolloutEvent[]): Promise<void> {
+async function appendEvents(tx: SqlClient, rollout: Pick<RolloutHead, 'id' | 'mode'>, events: NewRolloutEvent[]): Promise<void> {
   if (!events.length) return;
+  const rolloutId = rollout.id;
   const { rows } = await tx.query<{ last: number }>('SELECT coalesce(max(seq), 0)::int AS last FROM rollout_events WHERE rollout_id = $1', [
     rolloutId,
   ]);
@@ -133,12 +138,13 @@ async function appendEvents(tx: SqlClient, rolloutId: string, events: NewRollout
       e.type,
       json(e.data),
     ]);
-    if (webhookTypeOf(e)) await addToOutbox(tx, 'rollout.event', rolloutEventSubject(rolloutId, seq));
+    // A preview tells its stream only: subscribers hear of rollouts that change clusters.
+    if (rollout.mode === 'change' && webhookTypeOf(e)) await addToOutbox(tx, 'rollout.event', rolloutEventSubject(rolloutId, seq));
   }
 }
 
 const MEMBER_COLUMNS = `cluster_id, cluster_name, team, stage, state, steps, steps_done, operation_ids, current_operation, error, reason,
-  attempts, waiting_for, started_at, finished_at`;
+  attempts, waiting_for, summary, started_at, finished_at`;
 
 /** {@link RolloutStore} over PostgreSQL or PGlite. */
 export class SqlRolloutStore implements RolloutStore {
@@ -159,8 +165,8 @@ export class SqlRolloutStore implements RolloutStore {
       }));
       await tx.query(
         `INSERT INTO rollouts (id, name, team, requested_by, started_by_token, selector, change, on_invalid, wait_for_clean_drift_check,
-           status, stages, excluded)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, 'pending', $10::jsonb, $11::jsonb)`,
+           status, stages, excluded, mode)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, 'pending', $10::jsonb, $11::jsonb, $12)`,
         [
           id,
           r.name,
@@ -173,20 +179,25 @@ export class SqlRolloutStore implements RolloutStore {
           r.waitForCleanDriftCheck,
           json(stages),
           json(r.excluded),
+          r.mode,
         ],
       );
+      // A preview changes nothing and holds no cluster.
+      const holds = r.mode === 'change';
       // Checked first to name the holder; the unique index settles a race between two creations.
-      const held = await this.holders(
-        tx,
-        r.members.map((m) => m.clusterId),
-      );
+      const held =
+        holds &&
+        (await this.holders(
+          tx,
+          r.members.map((m) => m.clusterId),
+        ));
       if (held) throw held;
       try {
         for (const [position, m] of r.members.entries()) {
           await tx.query(
-            `INSERT INTO rollout_members (rollout_id, cluster_id, cluster_name, team, position, stage, state, steps)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7::jsonb)`,
-            [id, m.clusterId, m.clusterName, m.team, position, m.stage, json(m.steps)],
+            `INSERT INTO rollout_members (rollout_id, cluster_id, cluster_name, team, position, stage, state, steps, holds)
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7::jsonb, $8)`,
+            [id, m.clusterId, m.clusterName, m.team, position, m.stage, json(m.steps), holds],
           );
         }
       } catch (err) {
@@ -195,7 +206,7 @@ export class SqlRolloutStore implements RolloutStore {
         throw err;
       }
       const created = await this.mustRead(tx, id);
-      await appendEvents(tx, id, rolloutChanges(null, created));
+      await appendEvents(tx, created, rolloutChanges(null, created));
       return created;
     });
   }
@@ -243,12 +254,18 @@ export class SqlRolloutStore implements RolloutStore {
       const after = decodeCursor(filter.cursor, isTimeCursor);
       where.push(`(created_at, id) < (${p(after.at)}::timestamptz, ${p(after.id)}::uuid)`);
     }
-    const { rows } = await this.db.query<{ id: string }>(
-      `SELECT id FROM rollouts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${p(limit + 1)}`,
+    const { rows } = await this.db.query<RolloutRow>(
+      `SELECT * FROM rollouts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${p(limit + 1)}`,
       params,
     );
-    const items: RolloutRecord[] = [];
-    for (const { id } of rows) items.push(await this.mustRead(this.db, id));
+    // The members of the whole page in one read.
+    const { rows: members } = await this.db.query<MemberRow & { rollout_id: string }>(
+      `SELECT rollout_id, ${MEMBER_COLUMNS} FROM rollout_members WHERE rollout_id = ANY($1::uuid[]) ORDER BY rollout_id, position`,
+      [rows.map((r) => r.id)],
+    );
+    const byRollout = new Map<string, MemberRow[]>();
+    for (const m of members) byRollout.set(m.rollout_id, [...(byRollout.get(m.rollout_id) ?? []), m]);
+    const items = rows.map((r): RolloutRecord => ({ ...toHead(r), members: (byRollout.get(r.id) ?? []).map(toMember) }));
     return page(items, limit, (r) => encodeCursor({ at: r.createdAt, id: r.id }));
   }
 
@@ -301,7 +318,7 @@ export class SqlRolloutStore implements RolloutStore {
       // A finished rollout lets go of its clusters.
       if (patch.finished) await tx.query('UPDATE rollout_members SET holds = false WHERE rollout_id = $1', [id]);
       const after = await this.mustRead(tx, id);
-      await appendEvents(tx, id, rolloutChanges(rollout, after));
+      await appendEvents(tx, after, rolloutChanges(rollout, after));
       return after;
     });
   }
@@ -352,6 +369,16 @@ export class SqlRolloutStore implements RolloutStore {
            WHERE rollout_id = $1 AND cluster_id = $2`,
           [id, clusterId, move.to === 'step' ? 'running' : 'verifying', done, operation.id, operation.id],
         );
+      } else if (move.to === 'preview') {
+        // The spec it would reach, previewed; the desired spec stays as it is.
+        operation = await insertOperation(tx, { ...cluster, spec: move.spec }, { requestedBy: rolloutRequester(head), kind: 'preview' });
+        await tx.query(
+          `UPDATE rollout_members SET state = 'running', current_operation = $3::uuid,
+             operation_ids = operation_ids || jsonb_build_array($4::text), started_at = coalesce(started_at, now()),
+             attempts = attempts + 1
+           WHERE rollout_id = $1 AND cluster_id = $2`,
+          [id, clusterId, operation.id, operation.id],
+        );
       } else if (move.to === 'follow') {
         await tx.query(
           `UPDATE rollout_members SET current_operation = $3::uuid, operation_ids = operation_ids || jsonb_build_array($4::text)
@@ -361,9 +388,9 @@ export class SqlRolloutStore implements RolloutStore {
       } else {
         await tx.query(
           `UPDATE rollout_members SET state = $3, steps_done = steps_done + $4, current_operation = NULL, error = $5::jsonb, reason = $6,
-             finished_at = now(), waiting_for = NULL
+             finished_at = now(), waiting_for = NULL, summary = $7::jsonb
            WHERE rollout_id = $1 AND cluster_id = $2`,
-          [id, clusterId, move.state, done, json(move.error ?? null), move.reason ?? null],
+          [id, clusterId, move.state, done, json(move.error ?? null), move.reason ?? null, json(move.summary ?? null)],
         );
       }
       await tx.query('UPDATE rollouts SET updated_at = now() WHERE id = $1', [id]);
@@ -372,7 +399,7 @@ export class SqlRolloutStore implements RolloutStore {
         [id, clusterId],
       );
       const after = toMember(one(moved[0]));
-      if (memberMoved(member, after)) await appendEvents(tx, id, [memberEvent(head, after)]);
+      if (memberMoved(member, after)) await appendEvents(tx, head, [memberEvent(head, after)]);
       return operation;
     });
   }
@@ -421,8 +448,9 @@ export class SqlRolloutStore implements RolloutStore {
       error: MemberOperation['error'];
       superseded_by: string | null;
       drift: MemberOperation['drift'];
+      summary: MemberOperation['summary'];
     }>(
-      `SELECT o.id, o.kind, o.status, o.error, o.superseded_by, d.status AS drift
+      `SELECT o.id, o.kind, o.status, o.error, o.superseded_by, d.status AS drift, CASE WHEN o.kind = 'preview' THEN o.summary END AS summary
        FROM operations o LEFT JOIN drift_reports d ON d.operation_id = o.id WHERE o.id = ANY($1::uuid[])`,
       [ids.filter(isUuid)],
     );
@@ -436,6 +464,7 @@ export class SqlRolloutStore implements RolloutStore {
           error: r.error ? { code: r.error.code, title: r.error.title } : null,
           supersededBy: r.superseded_by,
           drift: r.drift,
+          summary: r.summary,
         },
       ]),
     );

@@ -319,6 +319,11 @@ describe('every answer of every operation fits the OpenAPI description', () => {
     // Over: its stream replays everything and ends.
     const told = parseEventStream((await answered(200, 'GET', `/v1/rollouts/${first.id}/events`, { token: alpha })) as string);
     assert.deepEqual(told.at(-1), { event: 'end', data: JSON.stringify({ status: 'succeeded' }) }, JSON.stringify(told));
+    // Previewed with the engine: a rollout in preview mode whose member gathers what its change would do.
+    const peek = await answered(202, 'POST', '/v1/rollouts/preview', { token: alpha, body: { ...tagged, enginePreview: true } });
+    assert.equal(peek.mode, 'preview');
+    const peeked = await rolloutUntil(peek.id, (r) => r.finishedAt !== null);
+    assert.equal(peeked.members[0].state, 'succeeded', JSON.stringify(peeked.members[0]));
 
     // A change its provider refuses: the member fails and the rollout halts at its budget of 0.
     const failing = await answered(201, 'POST', '/v1/rollouts', { token: alpha, body: rollout({ spec: { failOn: 'update' } }) });

@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
-import { localSpec, startHarness, type Harness } from '../support/harness.js';
+import { closeRedis, connectRedis } from '../../src/redis.js';
+import { localSpec, redisUrl, startHarness, type Harness } from '../support/harness.js';
 import { harnessTest } from '../support/harness-fixture.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 import { openStream } from '../support/sse-client.js';
@@ -281,6 +282,101 @@ describe('fleet rollouts, with the real engine', () => {
       'rollout.finished',
     ]);
     await receiver.close();
+  });
+});
+
+describe('a rollout whose Redis data is lost', () => {
+  it('completes from its records, every member changed exactly once', async ({ harness: h }) => {
+    const token = await h.teamToken('alpha');
+    const names = ['lost-1', 'lost-2', 'lost-3', 'lost-4'];
+    await provision(
+      h,
+      token,
+      names.map((name) => ({ name, labels: { set: 'lost' }, spec: localSpec({ delayMs: 1500 }) })),
+    );
+    const created = await h.api('POST', '/v1/rollouts', {
+      token,
+      body: {
+        name: 'forgets-nothing',
+        selector: { blueprint: 'local-files', labels: { set: 'lost' } },
+        change: { upgrade: { version: '1.31' } },
+        strategy: { stages: [{ name: 'all', maxConcurrency: 2 }] },
+      },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id as string;
+    await until(h, id, (r) => r.counts.running >= 1);
+    // Every key of this deployment gone, jobs under way included, as after a FLUSHALL.
+    const redis = connectRedis(redisUrl());
+    try {
+      const keys = await redis.keys(`${h.env.QUEUE_PREFIX}:*`);
+      assert.ok(keys.length > 0);
+      await redis.del(...keys);
+    } finally {
+      await closeRedis(redis);
+    }
+    const done = await until(h, id, (r) => r.status === 'succeeded');
+    for (const m of done.members) {
+      assert.equal(m.operations.length, 1, `${m.cluster}: ${JSON.stringify(m.operations)}`);
+      expect((await h.api('GET', `/v1/operations/${m.operations[0]}`)).body).toMatchObject({
+        kind: 'update',
+        status: 'succeeded',
+        attempts: 1,
+      });
+    }
+    for (const name of names) {
+      const ops = (await h.api('GET', `/v1/clusters/${name}/operations`)).body.items;
+      expect(ops.map((o: any) => o.kind).sort()).toEqual(['provision', 'update']);
+      expect((await h.api('GET', `/v1/clusters/${name}`)).body.appliedSpec.version).toBe('1.31');
+    }
+  });
+});
+
+describe('an engine preview of a rollout', () => {
+  it('previews each member’s resulting spec with the engine, within the stage’s concurrency, changing nothing and holding no cluster', async ({
+    harness: h,
+  }) => {
+    const token = await h.teamToken('alpha');
+    await provision(h, token, [
+      { name: 'peek-a', labels: { set: 'peek' } },
+      { name: 'peek-b', labels: { set: 'peek' } },
+      { name: 'peek-c', labels: { set: 'peek' }, spec: localSpec({ version: '1.31' }) },
+    ]);
+    const body = {
+      name: 'peek-at-1-32',
+      selector: { blueprint: 'local-files', labels: { set: 'peek' } },
+      change: { upgrade: { version: '1.32' } },
+      strategy: { stages: [{ name: 'all', maxConcurrency: 1, approval: true, soak: '1h' }] },
+    };
+    const started = await h.api('POST', '/v1/rollouts/preview', { token, body: { ...body, enginePreview: true } });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    assert.equal(started.headers.get('location'), `/v1/rollouts/${started.body.id}`);
+    expect(started.body).toMatchObject({ mode: 'preview', status: 'pending' });
+    // It holds nothing: a real rollout of the same clusters may start meanwhile (one whose change they all carry already).
+    const real = await h.api('POST', '/v1/rollouts', { token, body: { ...body, name: 'no-op', change: { spec: { tags: null } } } });
+    assert.equal(real.status, 201, JSON.stringify(real.body));
+
+    // No soak, no approval: a preview waits for nobody.
+    const done = await until(h, started.body.id, (r) => r.status === 'succeeded');
+    const ops = [];
+    for (const m of done.members) {
+      expect(m.operations).toHaveLength(1);
+      const op = (await h.api('GET', `/v1/operations/${m.operations[0]}`)).body;
+      expect(op).toMatchObject({ kind: 'preview', status: 'succeeded', requestedBy: `rollout peek-at-1-32 (${started.body.id})` });
+      expect(m.summary).toEqual(op.summary);
+      ops.push(op);
+    }
+    assert.equal(mostAtOnce(ops), 1, 'one preview at a time, as the stage asks');
+    // Two minor versions away or one, each member previews the spec its whole change reaches.
+    for (const name of ['peek-a', 'peek-b', 'peek-c']) {
+      const m = done.members.find((x: any) => x.cluster === name);
+      expect(m.state).toBe('succeeded');
+      expect(m.summary.counts.update).toBeGreaterThan(0);
+      expect(m.summary.resources.some((r: any) => r.op === 'update' && r.properties.includes('version'))).toBe(true);
+      // Nothing changed: the desired and applied specs are as they were.
+      const cluster = (await h.api('GET', `/v1/clusters/${name}`, { token })).body;
+      expect([cluster.spec.version, cluster.appliedSpec.version]).toEqual(name === 'peek-c' ? ['1.31', '1.31'] : ['1.30', '1.30']);
+    }
   });
 });
 

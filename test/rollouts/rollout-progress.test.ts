@@ -42,6 +42,7 @@ function member(name: string, over: Partial<RolloutMember> = {}): RolloutMember 
     reason: null,
     attempts: 0,
     waitingFor: null,
+    summary: null,
     startedAt: null,
     finishedAt: null,
     ...over,
@@ -54,6 +55,7 @@ function rollout(over: Partial<RolloutRecord> = {}): RolloutRecord {
     name: 'r',
     team: 'alpha',
     requestedBy: 'alice (team alpha)',
+    mode: 'change',
     startedByTokenId: 't1',
     selector: { blueprint: 'local-files' },
     change: { upgrade: { version: '1.32' } },
@@ -99,6 +101,7 @@ const op = (over: Partial<MemberOperation>): MemberOperation => ({
   status: 'succeeded',
   error: null,
   supersededBy: null,
+  summary: null,
   drift: null,
   ...over,
 });

@@ -41,6 +41,7 @@ function rolloutSuite(label: string, openBackend: () => Promise<Backend>): void 
         name: uniq('r'),
         team: 'payments',
         requestedBy: 'alice (team payments)',
+        mode: 'change',
         startedByTokenId: 'token-alice',
         selector: { blueprint: 'local-files', team: 'payments' },
         change: { upgrade: { version: '1.31' } },
@@ -133,7 +134,22 @@ function rolloutSuite(label: string, openBackend: () => Promise<Backend>): void 
       expect(member.startedAt).not.toBeNull();
 
       const ops = await rollouts.memberOperations([op!.id]);
-      expect(ops.get(op!.id)).toEqual({ id: op!.id, kind: 'update', status: 'queued', error: null, supersededBy: null, drift: null });
+      expect(ops.get(op!.id)).toEqual({
+        id: op!.id,
+        kind: 'update',
+        status: 'queued',
+        error: null,
+        supersededBy: null,
+        drift: null,
+        summary: null,
+      });
+      // The move is on the rollout's stream, committed with it.
+      const events = await rollouts.listEvents(rollout.id, 0, 100);
+      expect(events.map((e) => [e.seq, e.type])).toEqual([
+        [1, 'status'],
+        [2, 'member'],
+      ]);
+      expect(events[1]!.data).toMatchObject({ cluster: cluster.name, state: 'running', operation: op!.id });
 
       await rollouts.moveMember(rollout.id, 'worker-a', cluster.id, () => ({ to: 'settled', state: 'succeeded', completedStep: true }));
       const settled = (await rollouts.getRollout(rollout.id))!.members[0]!;

@@ -104,6 +104,39 @@ describe('startPeriodicLoop', () => {
     await loop.stop();
   });
 
+  it('soon() runs a pass at once when none runs, and once more after the pass under way however often it is asked', async () => {
+    let passes = 0;
+    const slow = gate();
+    const loop = startPeriodicLoop({
+      pass: async () => {
+        passes++;
+        if (passes === 2) await slow.opened;
+        return passes;
+      },
+      intervalMs: 60_000,
+      log: capturingLog().log,
+      failureMessage: 'pass failed',
+    });
+    await settle();
+    assert.equal(passes, 1);
+    loop.soon();
+    await settle();
+    assert.equal(passes, 2, 'a pass at once: none was running');
+    // Asked three times during the second pass: one pass after it, not three, and none alongside it.
+    loop.soon();
+    loop.soon();
+    loop.soon();
+    await settle();
+    assert.equal(passes, 2);
+    slow.open();
+    await settle();
+    await settle();
+    assert.equal(passes, 3);
+    await settle();
+    assert.equal(passes, 3);
+    await loop.stop();
+  });
+
   it('logs a failed pass instead of throwing, and the next pass runs', async () => {
     const { log, lines } = capturingLog();
     let passes = 0;
