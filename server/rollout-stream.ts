@@ -4,8 +4,7 @@ import type { Principal } from '../src/auth/principal.js';
 import type { RolloutStatus } from '../src/domain/rollout.js';
 import type { RolloutService } from '../src/rollouts/rollout-service.js';
 import type { rolloutEndEventDataSchema } from './schemas/rollout-event.js';
-import { abortOf, settlesOn, shutdownFrame, type EventStreamDeps } from './sse.js';
-import { streamPosition } from './stream-position.js';
+import { abortOf, openEventStream, settlesOn, shutdownFrame, type EventStreamDeps } from './sse.js';
 
 export interface RolloutStreamOptions {
   keepAliveMs: number;
@@ -30,22 +29,14 @@ export async function streamRolloutEvents(
   res: Response,
   options: RolloutStreamOptions,
 ): Promise<void> {
-  const after = streamPosition(req);
-  const release = deps.slots.acquire(principal.tokenId);
-  try {
-    // Visibility is checked before any byte is sent, so a 404 is a proper problem answer.
-    const rollout = await deps.rollouts.get(principal, id);
-    res.status(200).set({
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'private, no-cache',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    res.flushHeaders();
-    await pump(deps, id, after, rollout.finishedAt ? rollout.status : null, res, options);
-  } finally {
-    release();
-  }
+  await openEventStream(
+    deps.slots,
+    principal,
+    req,
+    res,
+    () => deps.rollouts.get(principal, id),
+    (after, rollout) => pump(deps, id, after, rollout.finishedAt ? rollout.status : null, res, options),
+  );
 }
 
 async function pump(

@@ -66,11 +66,33 @@ export async function streamOperationEvents(
   res: Response,
   options: EventStreamOptions,
 ): Promise<void> {
+  await openEventStream(
+    deps.slots,
+    principal,
+    req,
+    res,
+    () => deps.operations.get(principal, id),
+    (after) => pump(deps.feeds, id, after, res, options, deps.shutdown),
+  );
+}
+
+/**
+ * Opens an event stream in one of the caller's stream slots: reads where it starts (Last-Event-ID or
+ * `?after=`), asks `visible` (which throws NotFoundError for what the caller may not see) before any
+ * byte is sent, so that a refusal is a proper problem answer, then sends the headers and runs `pump`.
+ */
+export async function openEventStream<T>(
+  slots: EventStreamDeps['slots'],
+  principal: Principal,
+  req: Request,
+  res: Response,
+  visible: () => Promise<T>,
+  pump: (after: number, seen: T) => Promise<void>,
+): Promise<void> {
   const after = streamPosition(req);
-  const release = deps.slots.acquire(principal.tokenId);
+  const release = slots.acquire(principal.tokenId);
   try {
-    // Visibility is checked before any byte is sent, so a 404 is a proper problem answer.
-    await deps.operations.get(principal, id);
+    const seen = await visible();
     res.status(200).set({
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'private, no-cache',
@@ -78,7 +100,7 @@ export async function streamOperationEvents(
       'X-Accel-Buffering': 'no',
     });
     res.flushHeaders();
-    await pump(deps.feeds, id, after, res, options, deps.shutdown);
+    await pump(after, seen);
   } finally {
     release();
   }

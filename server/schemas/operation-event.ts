@@ -21,6 +21,16 @@ export function eventData(schema: z.ZodType) {
   return z.string().meta({ contentMediaType: 'application/json', contentSchema });
 }
 
+/** The last event of a stream that the server's shutdown ended: reconnect and resume. */
+export const shutdownEventSchema = z.object({
+  event: z.literal('shutdown'),
+  retry: z
+    .string()
+    .regex(/^[0-9]+$/)
+    .describe('Milliseconds an EventSource waits before it reconnects'),
+  data: eventData(shutdownEventDataSchema),
+});
+
 /**
  * One event of `GET /v1/operations/{id}/events`, as a Server-Sent Events parser reads it: engine
  * events, log lines and status changes carry their sequence number as id; the last event is `end`
@@ -41,12 +51,5 @@ export const operationEventSchema = z.union([
     id: z.string().optional(),
     data: eventData(endEventDataSchema),
   }),
-  z.object({
-    event: z.literal('shutdown'),
-    retry: z
-      .string()
-      .regex(/^[0-9]+$/)
-      .describe('Milliseconds an EventSource waits before it reconnects'),
-    data: eventData(shutdownEventDataSchema),
-  }),
+  shutdownEventSchema,
 ]);

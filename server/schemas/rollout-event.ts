@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ROLLOUT_STATUSES } from '../../src/domain/rollout.js';
 import { ROLLOUT_EVENT_TYPES } from '../../src/domain/rollout-events.js';
 import { instant } from './common.js';
-import { eventData, shutdownEventDataSchema } from './operation-event.js';
+import { eventData, shutdownEventSchema } from './operation-event.js';
 
 /** The JSON in the `data` line of a rollout's progress event. */
 export const rolloutProgressDataSchema = z.strictObject({
@@ -30,12 +30,5 @@ export const rolloutEventSchema = z.union([
     data: eventData(rolloutProgressDataSchema),
   }),
   z.object({ event: z.literal('end'), id: z.string().optional(), data: eventData(rolloutEndEventDataSchema) }),
-  z.object({
-    event: z.literal('shutdown'),
-    retry: z
-      .string()
-      .regex(/^[0-9]+$/)
-      .describe('Milliseconds an EventSource waits before it reconnects'),
-    data: eventData(shutdownEventDataSchema),
-  }),
+  shutdownEventSchema,
 ]);

@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { closeRedis, connectRedis } from '../../src/redis.js';
 import { localSpec, redisUrl, startHarness, type Harness } from '../support/harness.js';
 import { harnessTest } from '../support/harness-fixture.js';
+import { startPrivatePostgres } from '../support/private-postgres.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 import { openStream } from '../support/sse-client.js';
 
@@ -478,6 +479,52 @@ describe('a rollout whose driving worker is SIGKILLed', () => {
       }
     } finally {
       await h.stop();
+    }
+  });
+});
+
+describe('a rollout whose record store restarts', () => {
+  test('carries on once PostgreSQL is back and completes, every member changed by one operation', { timeout: 300_000 }, async () => {
+    // A server of its own: the shared one serves the test files running beside this one.
+    const pg = await startPrivatePostgres();
+    const h = await startHarness({
+      databaseServer: pg.url,
+      env: { WORKER_CONCURRENCY: '2', ROLLOUT_DRIVER_INTERVAL_MS: '200' },
+    });
+    try {
+      const token = await h.teamToken('alpha');
+      const names = ['pgr-1', 'pgr-2', 'pgr-3', 'pgr-4'];
+      await provision(
+        h,
+        token,
+        names.map((name) => ({ name, labels: { set: 'pgr' }, spec: localSpec({ delayMs: 1500 }) })),
+      );
+      const created = await h.api('POST', '/v1/rollouts', {
+        token,
+        body: {
+          name: 'outlives-its-database',
+          selector: { blueprint: 'local-files', labels: { set: 'pgr' } },
+          change: { upgrade: { version: '1.31' } },
+          strategy: { stages: [{ name: 'all', maxConcurrency: 2 }] },
+        },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const id = created.body.id as string;
+      await until(h, id, (r) => r.counts.running >= 1);
+      await pg.restart();
+      const done = await until(h, id, (r) => r.status === 'succeeded', 240_000);
+      for (const m of done.members) {
+        assert.equal(m.operations.length, 1, `${m.cluster}: ${JSON.stringify(m.operations)}`);
+        expect((await h.api('GET', `/v1/operations/${m.operations[0]}`)).body).toMatchObject({ kind: 'update', status: 'succeeded' });
+        expect((await h.api('GET', `/v1/clusters/${m.cluster}`)).body.appliedSpec.version).toBe('1.31');
+      }
+      for (const name of names) {
+        const ops = (await h.api('GET', `/v1/clusters/${name}/operations`)).body.items;
+        expect(ops.map((o: any) => o.kind).sort()).toEqual(['provision', 'update']);
+      }
+    } finally {
+      await h.stop();
+      pg.stop();
     }
   });
 });
