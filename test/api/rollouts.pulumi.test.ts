@@ -78,6 +78,52 @@ function mostAtOnce(ops: Array<{ startedAt: string; finishedAt: string }>): numb
   return most;
 }
 
+/**
+ * An upgrade rollout to 1.31 over `count` clusters labelled `set: <set>` whose updates take 1.5 s, two
+ * at once, disrupted by `disrupt` once `ready` holds of it (a member under way by default). Checks that
+ * it completed with every member changed by exactly one update and nothing else queued on its
+ * clusters; returns the finished rollout.
+ */
+async function survives(
+  h: Harness,
+  set: string,
+  count: number,
+  disrupt: (id: string) => Promise<void>,
+  ready: (r: any) => boolean = (r) => r.counts.running >= 1,
+): Promise<any> {
+  const token = await h.teamToken('alpha');
+  const names = Array.from({ length: count }, (_, i) => `${set}-${i + 1}`);
+  await provision(
+    h,
+    token,
+    names.map((name) => ({ name, labels: { set }, spec: localSpec({ delayMs: 1500 }) })),
+  );
+  const created = await h.api('POST', '/v1/rollouts', {
+    token,
+    body: {
+      name: `survives-${set}`,
+      selector: { blueprint: 'local-files', labels: { set } },
+      change: { upgrade: { version: '1.31' } },
+      strategy: { stages: [{ name: 'all', maxConcurrency: 2 }] },
+    },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const id = created.body.id as string;
+  await until(h, id, ready);
+  await disrupt(id);
+  const done = await until(h, id, (r) => r.status === 'succeeded', 240_000);
+  for (const m of done.members) {
+    assert.equal(m.operations.length, 1, `${m.cluster}: ${JSON.stringify(m.operations)}`);
+    expect((await h.api('GET', `/v1/operations/${m.operations[0]}`)).body).toMatchObject({ kind: 'update', status: 'succeeded' });
+    expect((await h.api('GET', `/v1/clusters/${m.cluster}`)).body.appliedSpec.version).toBe('1.31');
+  }
+  for (const name of names) {
+    const ops = (await h.api('GET', `/v1/clusters/${name}/operations`)).body.items;
+    expect(ops.map((o: any) => o.kind).sort()).toEqual(['provision', 'update']);
+  }
+  return done;
+}
+
 describe('fleet rollouts, with the real engine', () => {
   it('upgrades twelve clusters in three stages: in order, never over a stage cap, soaking, and held for an approval its starter cannot give', async ({
     harness: h,
@@ -288,48 +334,19 @@ describe('fleet rollouts, with the real engine', () => {
 
 describe('a rollout whose Redis data is lost', () => {
   it('completes from its records, every member changed exactly once', async ({ harness: h }) => {
-    const token = await h.teamToken('alpha');
-    const names = ['lost-1', 'lost-2', 'lost-3', 'lost-4'];
-    await provision(
-      h,
-      token,
-      names.map((name) => ({ name, labels: { set: 'lost' }, spec: localSpec({ delayMs: 1500 }) })),
-    );
-    const created = await h.api('POST', '/v1/rollouts', {
-      token,
-      body: {
-        name: 'forgets-nothing',
-        selector: { blueprint: 'local-files', labels: { set: 'lost' } },
-        change: { upgrade: { version: '1.31' } },
-        strategy: { stages: [{ name: 'all', maxConcurrency: 2 }] },
-      },
+    const done = await survives(h, 'lost', 4, async () => {
+      // Every key of this deployment gone, jobs under way included, as after a FLUSHALL.
+      const redis = connectRedis(redisUrl());
+      try {
+        const keys = await redis.keys(`${h.env.QUEUE_PREFIX}:*`);
+        assert.ok(keys.length > 0);
+        await redis.del(...keys);
+      } finally {
+        await closeRedis(redis);
+      }
     });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const id = created.body.id as string;
-    await until(h, id, (r) => r.counts.running >= 1);
-    // Every key of this deployment gone, jobs under way included, as after a FLUSHALL.
-    const redis = connectRedis(redisUrl());
-    try {
-      const keys = await redis.keys(`${h.env.QUEUE_PREFIX}:*`);
-      assert.ok(keys.length > 0);
-      await redis.del(...keys);
-    } finally {
-      await closeRedis(redis);
-    }
-    const done = await until(h, id, (r) => r.status === 'succeeded');
-    for (const m of done.members) {
-      assert.equal(m.operations.length, 1, `${m.cluster}: ${JSON.stringify(m.operations)}`);
-      expect((await h.api('GET', `/v1/operations/${m.operations[0]}`)).body).toMatchObject({
-        kind: 'update',
-        status: 'succeeded',
-        attempts: 1,
-      });
-    }
-    for (const name of names) {
-      const ops = (await h.api('GET', `/v1/clusters/${name}/operations`)).body.items;
-      expect(ops.map((o: any) => o.kind).sort()).toEqual(['provision', 'update']);
-      expect((await h.api('GET', `/v1/clusters/${name}`)).body.appliedSpec.version).toBe('1.31');
-    }
+    // Not even run twice: the runs under way finished and were recorded as they were.
+    for (const m of done.members) expect((await h.api('GET', `/v1/operations/${m.operations[0]}`)).body.attempts).toBe(1);
   });
 });
 
@@ -433,50 +450,25 @@ describe('a rollout whose driving worker is SIGKILLed', () => {
       env: { WORKER_CONCURRENCY: '2', ROLLOUT_DRIVER_INTERVAL_MS: '200', ROLLOUT_DRIVER_LEASE_MS: '3000' },
     });
     try {
-      const token = await h.teamToken('alpha');
-      const names = ['kill-1', 'kill-2', 'kill-3', 'kill-4', 'kill-5', 'kill-6'];
-      // Each update takes a while, so that the kill lands with members under way.
-      await provision(
+      await survives(
         h,
-        token,
-        names.map((name) => ({ name, labels: { set: 'kill' }, spec: localSpec({ delayMs: 1500 }) })),
-      );
-      const created = await h.api('POST', '/v1/rollouts', {
-        token,
-        body: {
-          name: 'survives',
-          selector: { blueprint: 'local-files', labels: { set: 'kill' } },
-          change: { upgrade: { version: '1.31' } },
-          strategy: { stages: [{ name: 'all', maxConcurrency: 2 }] },
+        'kill',
+        6,
+        async (id) => {
+          // The worker that drives it: its lease names its process.
+          const db = new pg.Client({ connectionString: h.env.DATABASE_URL });
+          await db.connect();
+          const { rows } = await db.query<{ driver_id: string }>('SELECT driver_id FROM rollouts WHERE id = $1', [id]);
+          await db.end();
+          const pid = Number(rows[0]!.driver_id.split(':')[1]);
+          const driver = h.workers.find((w) => w.pid === pid);
+          assert.ok(driver, `the driver ${rows[0]!.driver_id} is one of the workers`);
+          driver.kill('SIGKILL');
+          await new Promise((r) => driver.once('exit', r));
+          await h.spawnWorker();
         },
-      });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      const id = created.body.id as string;
-      await until(h, id, (r) => r.counts.succeeded >= 1 && r.counts.running >= 1);
-      // The worker that drives it: its lease names its process.
-      const db = new pg.Client({ connectionString: h.env.DATABASE_URL });
-      await db.connect();
-      const { rows } = await db.query<{ driver_id: string }>('SELECT driver_id FROM rollouts WHERE id = $1', [id]);
-      await db.end();
-      const pid = Number(rows[0]!.driver_id.split(':')[1]);
-      const driver = h.workers.find((w) => w.pid === pid);
-      assert.ok(driver, `the driver ${rows[0]!.driver_id} is one of the workers`);
-      driver.kill('SIGKILL');
-      await new Promise((r) => driver.once('exit', r));
-      await h.spawnWorker();
-
-      const done = await until(h, id, (r) => r.status === 'succeeded', 240_000);
-      for (const m of done.members) {
-        assert.equal(m.operations.length, 1, `${m.cluster}: ${JSON.stringify(m.operations)}`);
-        const op = (await h.api('GET', `/v1/operations/${m.operations[0]}`)).body;
-        expect(op).toMatchObject({ kind: 'update', status: 'succeeded' });
-        expect((await h.api('GET', `/v1/clusters/${m.cluster}`)).body.appliedSpec.version).toBe('1.31');
-      }
-      // Nothing else was queued on those clusters: one provision and one update each.
-      for (const name of names) {
-        const ops = (await h.api('GET', `/v1/clusters/${name}/operations`)).body.items;
-        expect(ops.map((o: any) => o.kind).sort()).toEqual(['provision', 'update']);
-      }
+        (r) => r.counts.succeeded >= 1 && r.counts.running >= 1,
+      );
     } finally {
       await h.stop();
     }
@@ -486,45 +478,13 @@ describe('a rollout whose driving worker is SIGKILLed', () => {
 describe('a rollout whose record store restarts', () => {
   test('carries on once PostgreSQL is back and completes, every member changed by one operation', { timeout: 300_000 }, async () => {
     // A server of its own: the shared one serves the test files running beside this one.
-    const pg = await startPrivatePostgres();
-    const h = await startHarness({
-      databaseServer: pg.url,
-      env: { WORKER_CONCURRENCY: '2', ROLLOUT_DRIVER_INTERVAL_MS: '200' },
-    });
+    const server = await startPrivatePostgres();
+    const h = await startHarness({ databaseServer: server.url, env: { WORKER_CONCURRENCY: '2', ROLLOUT_DRIVER_INTERVAL_MS: '200' } });
     try {
-      const token = await h.teamToken('alpha');
-      const names = ['pgr-1', 'pgr-2', 'pgr-3', 'pgr-4'];
-      await provision(
-        h,
-        token,
-        names.map((name) => ({ name, labels: { set: 'pgr' }, spec: localSpec({ delayMs: 1500 }) })),
-      );
-      const created = await h.api('POST', '/v1/rollouts', {
-        token,
-        body: {
-          name: 'outlives-its-database',
-          selector: { blueprint: 'local-files', labels: { set: 'pgr' } },
-          change: { upgrade: { version: '1.31' } },
-          strategy: { stages: [{ name: 'all', maxConcurrency: 2 }] },
-        },
-      });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      const id = created.body.id as string;
-      await until(h, id, (r) => r.counts.running >= 1);
-      await pg.restart();
-      const done = await until(h, id, (r) => r.status === 'succeeded', 240_000);
-      for (const m of done.members) {
-        assert.equal(m.operations.length, 1, `${m.cluster}: ${JSON.stringify(m.operations)}`);
-        expect((await h.api('GET', `/v1/operations/${m.operations[0]}`)).body).toMatchObject({ kind: 'update', status: 'succeeded' });
-        expect((await h.api('GET', `/v1/clusters/${m.cluster}`)).body.appliedSpec.version).toBe('1.31');
-      }
-      for (const name of names) {
-        const ops = (await h.api('GET', `/v1/clusters/${name}/operations`)).body.items;
-        expect(ops.map((o: any) => o.kind).sort()).toEqual(['provision', 'update']);
-      }
+      await survives(h, 'pgr', 4, () => server.restart());
     } finally {
       await h.stop();
-      pg.stop();
+      server.stop();
     }
   });
 });
