@@ -43,6 +43,15 @@ class PgPoolClient implements SqlClient {
 
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     const conn = await this.pool.connect();
+    // A server that goes away (restarted, failed over) while this connection is checked out makes it
+    // emit 'error', which the pool only listens for on idle connections: unheard, it would end the
+    // process. The query under way fails with the same error, so hearing it is enough.
+    const heard = () => undefined;
+    conn.on('error', heard);
+    const release = (err?: Error | boolean) => {
+      conn.off('error', heard);
+      conn.release(err);
+    };
     let result: T;
     try {
       await conn.query('BEGIN');
@@ -50,13 +59,13 @@ class PgPoolClient implements SqlClient {
       await conn.query('COMMIT');
     } catch (err) {
       await conn.query('ROLLBACK').then(
-        () => conn.release(),
+        () => release(),
         // The connection is in an unknown state: destroy it rather than return it to the pool.
-        (rollbackErr: unknown) => conn.release(rollbackErr instanceof Error ? rollbackErr : true),
+        (rollbackErr: unknown) => release(rollbackErr instanceof Error ? rollbackErr : true),
       );
       throw err;
     }
-    conn.release();
+    release();
     return result;
   }
 

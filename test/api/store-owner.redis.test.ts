@@ -148,7 +148,11 @@ describe('one process owns the embedded record store', () => {
     const again = await listening(restarted);
     await assertAllAuthenticate(again, tokens);
     restarted.child.kill('SIGTERM');
-    assert.deepEqual(await exitOf(restarted), { code: 0, signal: null });
+    assert.deepEqual(
+      await exitOf(restarted),
+      { code: 0, signal: null },
+      `${restarted.stdout.join('').slice(-3000)}\n${restarted.stderr.join('').slice(-3000)}`,
+    );
 
     // Stopped, it let go: the store opens here, and holds every token (and the first admin token).
     const records = await openPglite(path.join(dataDir, 'records'), { lockWaitMs: 0 });
