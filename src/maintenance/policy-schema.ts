@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { WEEKDAYS, type MaintenancePolicy } from '../domain/maintenance.js';
 import { MAX_WINDOW_MS, TIME_OF_DAY_PATTERN, WINDOW_DURATION_PATTERN, windowDurationMs } from './window-schedule.js';
 
-export const MAX_WINDOWS = 20;
-export const MAX_EXCLUSIONS = 50;
+const MAX_WINDOWS = 20;
+const MAX_EXCLUSIONS = 50;
 
 const windowSchema = z.strictObject({
   days: z

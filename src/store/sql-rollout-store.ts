@@ -117,7 +117,7 @@ interface EventRow {
 const toEvent = (r: EventRow): RolloutEvent => ({ rolloutId: r.rollout_id, seq: r.seq, at: iso(r.at)!, type: r.type, data: r.data });
 
 /** The outbox subject of a rollout event that becomes a webhook. */
-export const rolloutEventSubject = (rolloutId: string, seq: number) => `${rolloutId}/${seq}`;
+const rolloutEventSubject = (rolloutId: string, seq: number) => `${rolloutId}/${seq}`;
 
 /**
  * Appends events after the rollout's last, inside the caller's transaction (which holds the rollout's
