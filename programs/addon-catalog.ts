@@ -22,6 +22,13 @@ export interface CatalogEntry {
   namespace: string;
   /** Chart versions clusterd accepts, oldest first; the last is the default. */
   versions: readonly [string, ...string[]];
+  /** Where the newest version was read (the chart repository's index, the project's releases) and when. */
+  checked: { source: string; on: string };
+  /**
+   * Set when the project behind the chart is retired: no new cluster may enable it, an existing one
+   * keeps it (and may remove it), and the fleet view reports it.
+   */
+  retired?: { since: string; reason: string; source: string; replacedBy?: AddonKey };
   /** Whether the add-on is installed when the spec does not say. */
   enabledByDefault: boolean;
   /** Blueprints that offer it (GKE ships its own metrics-server, which a second copy would fight). */

@@ -1,7 +1,7 @@
 /**
  * The providers' support calendars of the Kubernetes minor versions, as data: when each version
  * became available for new clusters, when its standard support ends and when its extended support
- * ends, where each date was read and when. The rules that read them (support-status.ts) take the
+ * ends, where each date was read and when. The rules that read them (src/domain/version-support.ts) take the
  * instant as an argument, so that a version stops being offered when its date passes, without a
  * release of clusterd.
  *
@@ -9,25 +9,7 @@
  * rows, set `checked`. Dates are days in UTC: EKS bills extended support "from the beginning of the
  * day that the version reaches end of standard support, in the UTC+0 timezone".
  */
-
-/** How sure a row is: read on the provider's own page, read from an aggregator of it, or worked out from the provider's stated policy. */
-export type CalendarConfidence = 'official' | 'secondary' | 'inferred';
-
-export interface VersionCalendarEntry {
-  /** Kubernetes minor version, `"1.35"`. */
-  version: string;
-  /** When the provider made it available for new clusters (EKS: its release; GKE: available in the Regular channel). `YYYY-MM-DD`. */
-  released: string;
-  /** Standard support ends at the start of this day (UTC). */
-  endOfStandardSupport: string;
-  /** Extended support ends at the start of this day (UTC). */
-  endOfExtendedSupport: string;
-  /** Where the dates were read. */
-  source: string;
-  confidence: CalendarConfidence;
-  /** When the row was last checked against `source`. `YYYY-MM-DD`. */
-  checked: string;
-}
+import type { CalendarConfidence, VersionCalendarEntry } from '../src/domain/version-support.js';
 
 const EKS_PAGE = 'https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html';
 

@@ -6,6 +6,8 @@
  * after every cluster has been upgraded past it (a spec with an unknown version no longer parses).
  */
 
+import type { CalendarConfidence } from '../src/domain/version-support.js';
+
 /** A Kubernetes minor version in `"1.33"` form. */
 export type MinorVersion = `1.${number}`;
 
@@ -39,6 +41,20 @@ export function minorOf(version: string): number {
 export function versionOf(minor: number): string {
   return `1.${minor}`;
 }
+
+/** One pinned EKS-managed add-on version, where it was read and when. */
+export interface AddonPin {
+  /** The add-on version, `v1.14.3-eksbuild.3`. */
+  version: string;
+  /** Where it was read (a page of the EKS user guide, `aws eks describe-addon-versions`, a cluster seen running it). */
+  source: string;
+  confidence: CalendarConfidence;
+  /** When it was last checked against `source`. `YYYY-MM-DD`. */
+  checked: string;
+}
+
+/** The EKS-managed add-ons clusterd installs. */
+export type EksAddonName = 'vpc-cni' | 'coredns' | 'kube-proxy' | 'aws-ebs-csi-driver';
 
 /** Versions of the EKS-managed add-ons clusterd installs, for one Kubernetes version. */
 export interface EksAddonVersions {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { RolloutStep } from '../domain/rollout.js';
+import type { VersionCalendarEntry } from '../domain/version-support.js';
 import type { FieldIssue } from '../errors.js';
 
 /** What a program knows about the cluster besides its spec. */
@@ -36,6 +37,13 @@ export interface Blueprint<Spec extends Record<string, unknown> = Record<string,
    * rollout asks again after each step; without this method, a blueprint takes no upgrade rollouts.
    */
   nextUpgradeStep?(spec: Spec, version: string): { step: RolloutStep | null } | { issues: FieldIssue[] };
+  /**
+   * Rules only a new cluster must follow (a retired add-on may not be enabled); empty when allowed.
+   * Existing clusters keep what they have: a change is checked by `validateChange`.
+   */
+  validateCreate?(spec: Spec): FieldIssue[];
+  /** The Kubernetes version lifecycle of the blueprint's clusters; without it, versions have no support status. */
+  versions?: BlueprintVersions<Spec>;
   /** Rules for a destroy (e.g. deletion protection); empty when allowed. */
   validateDestroy?(spec: Spec): FieldIssue[];
   /**
@@ -45,6 +53,30 @@ export interface Blueprint<Spec extends Record<string, unknown> = Record<string,
   driftNoise?: DriftNoiseRule[];
   /** Builds the inline program for one run. */
   program(spec: Spec, context: BlueprintContext): InlineProgram;
+}
+
+/**
+ * The provider's support calendar of the Kubernetes minor versions a blueprint creates, read by the
+ * service at run time (by the database's clock): a new cluster gets the newest version in standard
+ * support by default and may not start past it (unless the provider has extended support and the
+ * request asks for it); every cluster shows its version's support status.
+ */
+export interface BlueprintVersions<Spec> {
+  /** One row for every minor version the spec schema accepts, old ones included (their clusters must still parse). */
+  calendar: readonly VersionCalendarEntry[];
+  /** The spec's top-level field holding the control plane's minor version (`"version"`). */
+  field: string;
+  /** Whether a new cluster may be created on a version at all (EKS: only those whose add-on pins are verified). @defaultValue every version */
+  offered?(version: string): boolean;
+  /** How a spec keeps a cluster on a version past its standard support; absent when the provider creates none there. */
+  extendedSupport?: {
+    /** Spec values that ask for it, filled in where the request's spec leaves them out (EKS: `{ upgradePolicy: 'EXTENDED' }`). */
+    defaults: Record<string, unknown>;
+    /** The spec field that says it, named in errors (`"upgradePolicy"`). */
+    field: string;
+    /** Whether the spec asks for it. */
+    isOn(spec: Spec): boolean;
+  };
 }
 
 /** What the caller of a change said it accepts. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { newestInStandardSupport, nextListedVersion, supportOf } from '../../programs/support-status.js';
-import { EKS_CALENDAR, GKE_CALENDAR, type VersionCalendarEntry } from '../../programs/version-calendars.js';
+import { newestInStandardSupport, nextListedVersion, supportOf } from '../../src/domain/version-support.js';
+import type { VersionCalendarEntry } from '../../src/domain/version-support.js';
+import { EKS_CALENDAR, GKE_CALENDAR } from '../../programs/version-calendars.js';
 
 const at = (iso: string) => Date.parse(iso);
 

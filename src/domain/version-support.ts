@@ -1,10 +1,28 @@
 /**
  * What a support calendar says of a version at an instant: in standard support, in extended
  * support, or unsupported; the newest version in standard support; the version after another.
- * Pure: the instant is an argument (the database's clock in the service).
+ * Pure: the instant is an argument (the database's clock in the service). The calendars themselves
+ * are the blueprints' data (programs/version-calendars.ts for the built-in ones).
  */
-import { minorOf } from './versions.js';
-import type { VersionCalendarEntry } from './version-calendars.js';
+
+/** How sure a row is: read on the provider's own page, read from an aggregator of it, or worked out from the provider's stated policy. */
+export type CalendarConfidence = 'official' | 'secondary' | 'inferred';
+
+export interface VersionCalendarEntry {
+  /** Kubernetes minor version, `"1.35"`. */
+  version: string;
+  /** When the provider made it available for new clusters (EKS: its release; GKE: available in the Regular channel). `YYYY-MM-DD`. */
+  released: string;
+  /** Standard support ends at the start of this day (UTC). */
+  endOfStandardSupport: string;
+  /** Extended support ends at the start of this day (UTC). */
+  endOfExtendedSupport: string;
+  /** Where the dates were read. */
+  source: string;
+  confidence: CalendarConfidence;
+  /** When the row was last checked against `source`. `YYYY-MM-DD`. */
+  checked: string;
+}
 
 export type SupportStatus = 'standard' | 'extended' | 'unsupported';
 
@@ -14,6 +32,9 @@ export interface VersionSupport {
   endOfStandardSupport: string;
   endOfExtendedSupport: string;
 }
+
+/** The minor number of a `"1.33"` version (33). */
+const minorOf = (version: string) => Number(version.split('.')[1]);
 
 /** The start of a `YYYY-MM-DD` day in UTC, in ms. */
 const dayStart = (day: string) => Date.parse(`${day}T00:00:00Z`);
