@@ -22,6 +22,9 @@ import { operationsRouter } from './routes/operations.js';
 import { rolloutsRouter } from './routes/rollouts.js';
 import type { RolloutService } from '../src/rollouts/rollout-service.js';
 import { teamsRouter } from './routes/teams.js';
+import { fleetRouter } from './routes/fleet.js';
+import type { FleetVersions, FleetVersionsQuery } from '../src/versions/fleet-versions.js';
+import type { Principal } from '../src/auth/principal.js';
 import { tokensRouter } from './routes/tokens.js';
 import type { MaintenanceService } from '../src/maintenance/maintenance-service.js';
 import { webhooksRouter } from './routes/webhooks.js';
@@ -41,6 +44,10 @@ export interface AppDeps {
   rollouts: RolloutService;
   maintenance: MaintenanceService;
   blueprints: BlueprintLookup;
+  /** The fleet by Kubernetes version and support status (GET /v1/fleet/versions). */
+  fleetVersions(principal: Principal, query: FleetVersionsQuery): Promise<FleetVersions>;
+  /** The database's clock, ms: what support statuses are worked out by. */
+  now: () => Promise<number>;
   /** Dependencies `/readyz` checks, by name. */
   readiness: Record<string, Check>;
   /** True once the process is shutting down: `/readyz` then answers 503 `draining`. @defaultValue never */
@@ -112,6 +119,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   v1.use('/teams', teamsRouter(deps));
+  v1.use('/fleet', fleetRouter(deps));
   v1.use(
     '/operations',
     operationsRouter({ operations: deps.operations, streams: deps.streams, stream: { keepAliveMs: 15_000, ...deps.stream } }),

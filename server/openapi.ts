@@ -6,6 +6,7 @@ import { WEBHOOK_EVENT_HEADER, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBH
 import { created, json, parameters, ref, requestSchema, responseSchemas, route, tagged, type Answer } from './openapi-parts.js';
 import { rolloutPaths, rolloutRequestSchemas, rolloutResponseSchemas, rolloutsTag } from './openapi-rollouts.js';
 import { teamPaths, teamRequestSchemas, teamResponseSchemas, teamsTag } from './openapi-teams.js';
+import { fleetPaths, fleetResponseSchemas, fleetTag } from './openapi-fleet.js';
 import { createTokenBody } from './routes/tokens.js';
 import * as clusters from './schemas/cluster.js';
 import * as drift from './schemas/drift.js';
@@ -91,6 +92,7 @@ const tags = [
   { name: 'Drift', description: 'Drift checks and remediation of one cluster, its reports, the fleet summary and fleet sweeps' },
   rolloutsTag,
   teamsTag,
+  fleetTag,
   { name: 'Blueprints', description: 'The kinds of cluster this service creates, with the JSON Schema of their spec' },
   { name: 'Tokens', description: 'Bearer tokens, issued by an admin' },
   { name: 'Webhooks', description: 'Subscriptions to events, their deliveries, test pings' },
@@ -304,6 +306,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
       }),
       ...rolloutPaths(),
       ...teamPaths(),
+      ...fleetPaths(),
       ...tagged('Blueprints', {
         '/v1/blueprints': {
           get: route({
@@ -435,6 +438,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
           OperationEvent: operationEventSchema,
           ...rolloutResponseSchemas,
           ...teamResponseSchemas,
+          ...fleetResponseSchemas,
         }),
       },
     },

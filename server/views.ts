@@ -31,6 +31,8 @@ import type {
   webhookSchema,
 } from './schemas/webhook.js';
 
+import type { ClusterSupport } from '../src/versions/cluster-support.js';
+
 /** A page of records as the store gives it. */
 interface Page<T> {
   items: T[];
@@ -40,7 +42,7 @@ interface Page<T> {
 type Cluster = z.infer<typeof clusterSchema>;
 
 /** The public shape of a cluster: desired and applied spec (write-only fields masked), status, non-secret outputs. */
-export function clusterView(c: ClusterRecord, writeOnly: string[] = []): Cluster {
+export function clusterView(c: ClusterRecord, writeOnly: string[] = [], support: ClusterSupport | null = null): Cluster {
   return {
     name: c.name,
     team: c.team,
@@ -55,6 +57,7 @@ export function clusterView(c: ClusterRecord, writeOnly: string[] = []): Cluster
     driftPolicy: c.driftPolicy,
     expiresAt: c.expiresAt,
     maintenance: c.maintenance,
+    support,
     lastOperation: c.lastOperationId ? { id: c.lastOperationId, href: `/v1/operations/${c.lastOperationId}` } : null,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
@@ -107,8 +110,8 @@ export function operationPageView(page: Page<OperationRecord>): z.infer<typeof o
 }
 
 /** A change queued: the cluster as it now stands (already shown) and the operation to follow. */
-export function acceptedView(cluster: Cluster, operation: OperationRecord): z.infer<typeof acceptedSchema> {
-  return { cluster, operation: operationView(operation) };
+export function acceptedView(cluster: Cluster, operation: OperationRecord, notices: string[] = []): z.infer<typeof acceptedSchema> {
+  return { cluster, operation: operationView(operation), ...(notices.length ? { notices } : {}) };
 }
 
 /** A PATCH that changed settings only: done at once, no operation. */

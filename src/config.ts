@@ -240,6 +240,21 @@ const schema = z.object({
     .pipe(z.array(duration('EXPIRY_WARNINGS'))),
   /** How often workers look for clusters to warn about or destroy. @defaultValue 30000 */
   EXPIRY_CHECK_INTERVAL_MS: int(100).default(30_000),
+  /** Days before the end of a version's standard support at which the `cluster.support-ending` webhook goes out, comma-separated. @defaultValue 60,30,7 */
+  SUPPORT_WARNING_DAYS: z
+    .string()
+    .default('60,30,7')
+    .pipe(
+      z.string().transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+    )
+    .pipe(z.array(z.string().regex(/^\d{1,4}$/, 'SUPPORT_WARNING_DAYS: must be whole days, comma-separated').transform(Number)).max(20)),
+  /** How often workers compare the fleet's versions with the support calendars. @defaultValue 3600000 (1 h) */
+  SUPPORT_CHECK_INTERVAL_MS: int(100).default(3_600_000),
   /** How often each worker process removes records past their retention (one pass at a time per process). @defaultValue 900000 (15 min) */
   RETENTION_INTERVAL_MS: int(1000).default(900_000),
   /** Most rows one retention statement removes; each batch is its own short statement. @defaultValue 500 */

@@ -7,6 +7,7 @@ import type { BlueprintLookup } from '../../src/ports.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { createClusterBody, updateClusterBody } from '../../src/lifecycle/requests.js';
 import { principalOf } from '../auth.js';
+import { clusterSupport } from '../../src/versions/cluster-support.js';
 import type { MaintenanceService } from '../../src/maintenance/maintenance-service.js';
 import { kubeconfigReadsQuery, labelsOf, listClustersQuery, listOperationsQuery, queueOperationQuery } from '../schemas/list-queries.js';
 import { clusterNameParam } from '../schemas/path-params.js';
@@ -27,17 +28,22 @@ export function clustersRouter(deps: {
   operations: OperationService;
   maintenance: MaintenanceService;
   blueprints: BlueprintLookup;
+  /** The database's clock, ms: support statuses are worked out by it. */
+  now: () => Promise<number>;
 }): Router {
   const { clusters, operations } = deps;
-  const view = (c: ClusterRecord) => {
+  /** A cluster as answered, with its version's support status at `now`. */
+  const view = (c: ClusterRecord, now: number) => {
     const blueprint = deps.blueprints.get(c.blueprint);
-    return clusterView(c, blueprint ? writeOnlyFields(blueprint) : []);
+    return clusterView(c, blueprint ? writeOnlyFields(blueprint) : [], clusterSupport(blueprint, c, now));
   };
-  const accepted = (res: Response, a: Accepted) =>
+  const accepted = async (res: Response, a: Accepted) => {
+    const cluster = view(a.cluster, await deps.now());
     res
       .status(202)
       .location(`/v1/operations/${a.operation.id}`)
-      .json(acceptedView(view(a.cluster), a.operation));
+      .json(acceptedView(cluster, a.operation, a.notices));
+  };
   const router = Router();
   const nameOf = (params: unknown) => parseOrThrow(clusterNameParam, params, '', 'path').name;
   const queueOptions = (query: unknown) => ({
@@ -45,7 +51,7 @@ export function clustersRouter(deps: {
   });
 
   router.post('/', async (req, res) => {
-    accepted(res, await clusters.create(principalOf(req), parseOrThrow(createClusterBody, req.body)));
+    await accepted(res, await clusters.create(principalOf(req), parseOrThrow(createClusterBody, req.body)));
   });
 
   router.get('/', async (req, res) => {
@@ -58,19 +64,21 @@ export function clustersRouter(deps: {
       cursor: q.cursor,
       labels: labelsOf(q.label),
     });
-    res.json(clusterPageView(page, view));
+    const now = await deps.now();
+    res.json(clusterPageView(page, (c) => view(c, now)));
   });
 
   router.get('/:name', async (req, res) => {
     const cluster = await clusters.get(principalOf(req), nameOf(req.params));
-    res.json({ ...view(cluster), maintenanceWindow: maintenanceWindowView(await deps.maintenance.windowOf(cluster)) });
+    const [now, window] = await Promise.all([deps.now(), deps.maintenance.windowOf(cluster)]);
+    res.json({ ...view(cluster, now), maintenanceWindow: maintenanceWindowView(window) });
   });
 
   router.patch('/:name', async (req, res) => {
     const changed = await clusters.update(principalOf(req), nameOf(req.params), parseOrThrow(updateClusterBody, req.body));
     // Settings alone (drift policy, expiry) need no operation: done at once.
-    if (changed.operation) accepted(res, { cluster: changed.cluster, operation: changed.operation });
-    else res.status(200).json(settingsChangedView(view(changed.cluster)));
+    if (changed.operation) await accepted(res, { cluster: changed.cluster, operation: changed.operation });
+    else res.status(200).json(settingsChangedView(view(changed.cluster, await deps.now())));
   });
 
   // Admin credentials: app.ts marks every answer of this route no-store.
@@ -85,16 +93,16 @@ export function clustersRouter(deps: {
   });
 
   router.post('/:name/remediate', async (req, res) => {
-    accepted(res, await clusters.remediate(principalOf(req), nameOf(req.params), queueOptions(req.query)));
+    await accepted(res, await clusters.remediate(principalOf(req), nameOf(req.params), queueOptions(req.query)));
   });
 
   router.delete('/:name', async (req, res) => {
-    accepted(res, await clusters.destroy(principalOf(req), nameOf(req.params), queueOptions(req.query)));
+    await accepted(res, await clusters.destroy(principalOf(req), nameOf(req.params), queueOptions(req.query)));
   });
 
   for (const kind of ['preview', 'refresh', 'drift-check'] as const) {
     router.post(`/:name/${kind}`, async (req, res) => {
-      accepted(res, await clusters.inspect(principalOf(req), nameOf(req.params), kind, queueOptions(req.query)));
+      await accepted(res, await clusters.inspect(principalOf(req), nameOf(req.params), kind, queueOptions(req.query)));
     });
   }
 

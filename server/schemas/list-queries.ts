@@ -61,6 +61,13 @@ export const driftHistoryQuery = z.strictObject(pageQuery);
 /** Query of GET /v1/drift. */
 export const fleetDriftQuery = z.strictObject({ team: teamNameSchema.optional().describe('Admin only: one team') });
 
+/** Query of GET /v1/fleet/versions. */
+export const fleetVersionsQuery = z.strictObject({
+  team: teamNameSchema.optional().describe('Admin only: one team'),
+  horizonDays: queryIntegerOr(0, 3650, 90).describe('List the clusters whose standard support ends within this many days (or has ended)'),
+  limit: queryIntegerOr(1, 1000, 100).describe('Most clusters in each list; the counts cover every cluster'),
+});
+
 /** Query of GET /v1/webhooks/{id}/deliveries. */
 export const listDeliveriesQuery = z.strictObject(pageQuery);
 

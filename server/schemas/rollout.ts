@@ -14,7 +14,12 @@ const selectorSchema = z.strictObject({
 const changeSchema = z
   .union([
     z.strictObject({ spec: jsonObject }),
-    z.strictObject({ upgrade: z.strictObject({ version: z.string() }) }),
+    z.strictObject({
+      upgrade: z.strictObject({
+        version: z.string(),
+        requested: z.string().optional().describe('What the request named when it was not a version (newest-standard), resolved at creation'),
+      }),
+    }),
     z.strictObject({ addons: jsonObject }),
   ])
   .describe('The change, pinned when the rollout was created');

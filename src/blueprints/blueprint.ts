@@ -42,6 +42,8 @@ export interface Blueprint<Spec extends Record<string, unknown> = Record<string,
    * Existing clusters keep what they have: a change is checked by `validateChange`.
    */
   validateCreate?(spec: Spec): FieldIssue[];
+  /** Software the spec installs whose project is retired (an add-on no longer maintained), for the fleet view; empty when none. */
+  retiredParts?(spec: Spec): RetiredPart[];
   /** The Kubernetes version lifecycle of the blueprint's clusters; without it, versions have no support status. */
   versions?: BlueprintVersions<Spec>;
   /** Rules for a destroy (e.g. deletion protection); empty when allowed. */
@@ -77,6 +79,19 @@ export interface BlueprintVersions<Spec> {
     /** Whether the spec asks for it. */
     isOn(spec: Spec): boolean;
   };
+}
+
+/** A piece of software a cluster runs that its project no longer maintains. */
+export interface RetiredPart {
+  /** Where it is in the spec (`addons.ingressNginx`). */
+  field: string;
+  /** What it is (`ingress-nginx`). */
+  name: string;
+  /** Retired since, `YYYY-MM-DD`. */
+  since: string;
+  reason: string;
+  /** What to move to, in the spec's terms (`addons.envoyGateway`). */
+  replacedBy?: string;
 }
 
 /** What the caller of a change said it accepts. */

@@ -38,7 +38,11 @@ export const STAGE_STATUSES = ['pending', 'running', 'soaking', 'awaiting-approv
 export type StageStatus = (typeof STAGE_STATUSES)[number];
 
 /** The change a rollout applies: a merge patch of the spec, a Kubernetes upgrade, or a merge patch of the add-ons. */
-export type RolloutChange = { spec: Record<string, unknown> } | { upgrade: { version: string } } | { addons: Record<string, unknown> };
+export type RolloutChange =
+  | { spec: Record<string, unknown> }
+  /** `requested`: what the request said when it was not a version (`newest-standard`), resolved to `version` at creation. */
+  | { upgrade: { version: string; requested?: string } }
+  | { addons: Record<string, unknown> };
 
 /** Which clusters a rollout takes: live clusters of the blueprint, of the team and labels when given. */
 export interface RolloutSelector {

@@ -10,6 +10,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'drift.remediated',
   'cluster.expiring',
   'cluster.expiry-refused',
+  'cluster.support-ending',
   'rollout.started',
   'rollout.stage-completed',
   'rollout.awaiting-approval',

@@ -17,6 +17,7 @@ import { parseOrThrow } from './parse.js';
 import { describeIssues } from './zod-issues.js';
 import { checkExpiryDestroyable, resolveExpiry, type TeamTtlCaps } from './expiry-rules.js';
 import type { CreateClusterBody, UpdateClusterBody } from './requests.js';
+import { checkNewSpec, supportChangeIssues, versionNewSpec } from '../versions/new-cluster-version.js';
 
 export interface ClusterServiceDeps {
   store: ClusterStore & KubeconfigReadStore & Pick<OperationStore, 'pendingOperations'>;
@@ -43,6 +44,8 @@ export interface ClusterServiceDeps {
 export interface Accepted {
   cluster: ClusterRecord;
   operation: OperationRecord;
+  /** What the service decided for the caller that the request did not say (a new cluster put in extended support). */
+  notices?: string[];
 }
 
 /** A change: an operation when the spec or labels changed, none when only settings did. */
@@ -69,8 +72,12 @@ export class ClusterService {
   async create(principal: Principal, body: CreateClusterBody): Promise<Accepted> {
     const team = this.teamFor(principal, body.team);
     const blueprint = this.blueprint(body.blueprint);
-    const spec = parseOrThrow(blueprint.specSchema, body.spec, 'spec', 'spec');
-    const expiresAt = resolveExpiry(body, team, this.deps.maxTtl ?? {}, await this.deps.now(), true);
+    const now = await this.deps.now();
+    const versionRules = { now, allowExtendedSupport: body.allowExtendedSupport ?? false };
+    const versioned = versionNewSpec(blueprint, body.spec, versionRules);
+    const spec = parseOrThrow(blueprint.specSchema, versioned.spec, 'spec', 'spec');
+    checkNewSpec(blueprint, spec, versionRules);
+    const expiresAt = resolveExpiry(body, team, this.deps.maxTtl ?? {}, now, true);
     checkExpiryDestroyable(expiresAt, blueprint.validateDestroy?.(spec) ?? [], body.ttl !== undefined ? 'ttl' : 'expiresAt');
     const accepted = await this.deps.store.createCluster(
       {
@@ -86,7 +93,7 @@ export class ClusterService {
       { kind: 'provision', requestedBy: requester(principal) },
     );
     await this.deps.dispatcher.dispatch(accepted.operation);
-    return accepted;
+    return { ...accepted, notices: versioned.notices };
   }
 
   async list(principal: Principal, filter: ClusterFilter): Promise<Page<ClusterRecord>> {
@@ -114,9 +121,13 @@ export class ClusterService {
     const current = this.deps.sealer.open(cluster.spec);
     const merged = body.spec ? mergePatch(current, body.spec) : current;
     const spec = parseOrThrow(blueprint.specSchema, merged, 'spec', 'spec');
-    const issues = blueprint.validateChange?.(current, spec, { allowReplace: body.allowReplace ?? false }) ?? [];
+    const now = await this.deps.now();
+    const issues = [
+      ...(blueprint.validateChange?.(current, spec, { allowReplace: body.allowReplace ?? false }) ?? []),
+      ...supportChangeIssues(blueprint, current, spec, now),
+    ];
     if (issues.length) throw new InputError(`change refused: ${describeIssues(issues)}`, issues);
-    const expiresAt = resolveExpiry(body, cluster.team, this.deps.maxTtl ?? {}, await this.deps.now(), false);
+    const expiresAt = resolveExpiry(body, cluster.team, this.deps.maxTtl ?? {}, now, false);
     checkExpiryDestroyable(
       expiresAt === undefined ? cluster.expiresAt : expiresAt,
       blueprint.validateDestroy?.(spec) ?? [],

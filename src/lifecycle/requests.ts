@@ -39,6 +39,12 @@ export const createClusterBody = withRules(
     expiresAt: expiresAt.optional(),
     ttl: ttl.optional(),
     maintenance: maintenancePolicySchema.optional().describe("The cluster's own maintenance policy; absent: its team's"),
+    allowExtendedSupport: z
+      .boolean()
+      .optional()
+      .describe(
+        "Accept a Kubernetes version past the end of its standard support, in the provider's extended support (at extra cost; EKS only): the spec is set to ask for it. Refused otherwise; default false",
+      ),
   }),
   [expiryOnce],
 ).describe('CreateClusterRequest');

@@ -22,6 +22,7 @@ import { OperationFeedHub } from '../events/operation-feed-hub.js';
 import { ClusterService } from '../lifecycle/cluster-service.js';
 import { OperationService } from '../lifecycle/operation-service.js';
 import { RolloutService } from '../rollouts/rollout-service.js';
+import { fleetVersions } from '../versions/fleet-versions.js';
 import { MaintenanceService } from '../maintenance/maintenance-service.js';
 import { createRateLimiter } from '../limits/rate-limiter.js';
 import type { RateRule } from '../limits/rate-rule.js';
@@ -122,6 +123,8 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     rollouts,
     maintenance: new MaintenanceService({ store: shared.maintenanceStore, gate: shared.maintenance }),
     blueprints: shared.blueprints,
+    fleetVersions: (principal, query) => fleetVersions({ clusters: store, blueprints: shared.blueprints, now: databaseClock(sql) }, principal, query),
+    now: databaseClock(sql),
     log,
     maxBodyBytes: config.MAX_BODY_BYTES,
     idempotencyKeyTtlMs: config.RETENTION_IDEMPOTENCY_KEYS,

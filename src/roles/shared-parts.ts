@@ -37,6 +37,8 @@ import { SqlMaintenanceStore } from '../store/sql-maintenance-store.js';
 import { databaseClock } from '../store/database-clock.js';
 import { createMaintenanceGate } from '../maintenance/maintenance-gate.js';
 import { SqlWebhookStore } from '../store/webhook-store.js';
+import { SqlSupportNoticeStore } from '../store/support-notice-store.js';
+import { createSupportFollowUp } from '../versions/support-follow-up.js';
 import { createAddressPolicy } from '../webhooks/address-policy.js';
 import { createWebhookNotifier } from '../webhooks/notifier.js';
 import type { Closer } from './close-in-order.js';
@@ -101,12 +103,14 @@ export async function openSharedParts(config: Config, log: Logger) {
   // What follows a finished operation (its webhook event, drift report and remediation) runs from the
   // outbox entry committed with it, kicked at once by whichever process committed it.
   const reactions = createDriftReactions({ store, drift, dispatcher: acceptingDispatcher, webhooks: notifier, log });
+  const supportNotices = new SqlSupportNoticeStore(sql);
   const relay = createOutboxRelay({
     outbox: new SqlOutboxStore(sql),
     log,
     handlers: {
       'operation.finished': createOperationFollowUp({ store, webhooks: notifier, reactions }),
       'rollout.event': createRolloutFollowUp({ rollouts, webhooks: notifier }),
+      'support.notice': createSupportFollowUp({ notices: supportNotices, webhooks: notifier }),
     },
     // An entry claimed by a process that died is taken up again within about two reconcile intervals.
     holdMs: Math.max(5_000, 2 * config.RECONCILE_INTERVAL_MS),
@@ -132,6 +136,7 @@ export async function openSharedParts(config: Config, log: Logger) {
     progress,
     rollouts,
     maintenanceStore,
+    supportNotices,
     /** Whether a maintenance window lets the service start work on its own now. */
     maintenance: createMaintenanceGate({ store: maintenanceStore, now: databaseClock(sql) }),
     sealer,

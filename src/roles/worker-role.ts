@@ -1,7 +1,7 @@
 /**
  * The worker role (`CLUSTERD_ROLE=worker` or `all`): the BullMQ workers (operations, drift sweeps,
- * webhook deliveries) and the background passes (reconciler, sweep schedule, expiry watch, webhook
- * requeue, outbox relay, retention).
+ * webhook deliveries) and the background passes (reconciler, sweep schedule, expiry and support
+ * watches, webhook requeue, outbox relay, retention).
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -12,6 +12,7 @@ import type { ChildConfig } from '../../queue/child-protocol.js';
 import { runInChildProcess, type ChildEntry } from '../../queue/child-runner.js';
 import { DeliverySlots, defaultShares } from '../../queue/delivery-slots.js';
 import { startExpiryWatch } from '../../queue/expiry-watch.js';
+import { startSupportWatch } from '../../queue/support-watch.js';
 import { createLaneProcessor } from '../../queue/lane-processor.js';
 import { SWEEPS_QUEUE, type SweepJobData } from '../../queue/names.js';
 import { startOutboxPasses } from '../../queue/outbox-relay.js';
@@ -177,6 +178,17 @@ export async function startWorkerRole(
     intervalMs: config.EXPIRY_CHECK_INTERVAL_MS,
     batchSize: config.EXPIRY_BATCH_SIZE,
   });
+  const support = startSupportWatch({
+    clusters: store,
+    notices: shared.supportNotices,
+    blueprints: shared.blueprints,
+    now: databaseClock(sql),
+    thresholdsDays: config.SUPPORT_WARNING_DAYS,
+    intervalMs: config.SUPPORT_CHECK_INTERVAL_MS,
+    afterNotice: () =>
+      void shared.relay.pass().catch((err: unknown) => log.warn({ err }, 'outbox pass after a support warning failed; the next one will')),
+    log,
+  });
 
   const webhookConnection = connectRedis(config.REDIS_URL, { log });
   const shares = defaultShares(config.WEBHOOK_CONCURRENCY);
@@ -253,7 +265,7 @@ export async function startWorkerRole(
         name: 'background passes',
         close: async () => {
           passesEnded = Promise.all(
-            [reconciler, schedule, requeuer, outboxPasses, retention, expiry, rolloutDriver].map((loop) => loop.stop()),
+            [reconciler, schedule, requeuer, outboxPasses, retention, expiry, support, rolloutDriver].map((loop) => loop.stop()),
           );
         },
       },

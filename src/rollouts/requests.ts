@@ -14,6 +14,9 @@ export function soakMs(text: string): number {
   return Number(m[1]) * (m[2] ? SOAK_UNIT_MS[m[2] as keyof typeof SOAK_UNIT_MS] : 0);
 }
 
+/** The upgrade target that names no version: the newest in standard support when the rollout is created. */
+export const NEWEST_STANDARD = 'newest-standard';
+
 /** A percentage of a stage's members, 1-100. */
 export const PERCENT_PATTERN = /^([1-9]\d?|100)%$/;
 
@@ -53,8 +56,10 @@ const changeSchema = withRules(
       .strictObject({
         version: z
           .string()
-          .regex(/^1\.\d{1,2}$/, 'must look like 1.31')
-          .describe('Kubernetes minor version to reach'),
+          .regex(new RegExp(`^(1\\.\\d{1,2}|${NEWEST_STANDARD})$`), 'must look like 1.31, or be newest-standard')
+          .describe(
+            "Kubernetes minor version to reach, or newest-standard: the newest version in standard support by the blueprint's calendar when the rollout is created (pinned then)",
+          ),
       })
       .optional()
       .describe("Upgrade by the blueprint's own rules: one recorded operation per step, one minor version at a time"),
@@ -118,3 +123,4 @@ export function changeOf(change: CreateRolloutBody['change']): RolloutChange {
   if (change.addons) return { addons: change.addons };
   return { spec: change.spec ?? {} };
 }
+

@@ -120,11 +120,11 @@ export function planRollout(
   clusters: ClusterRecord[],
   blueprint: Blueprint<any>,
   open: (cluster: ClusterRecord) => Spec,
+  change: RolloutChange = changeOf(body.change),
 ): RolloutPlan {
   const stages = stagePlans(body);
   const members: PlannedMember[] = [];
   const excluded: ExcludedCluster[] = [];
-  const change = changeOf(body.change);
   for (const cluster of clusters) {
     // The first stage whose labels it carries; a stage without a selector takes every cluster left.
     const stage = stages.findIndex((s) => carries(cluster.labels, s.selector));

@@ -4,15 +4,16 @@ import { writeOnlyFields } from '../blueprints/write-only.js';
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { Page } from '../domain/page.js';
 import type { RolloutEvent } from '../domain/rollout-events.js';
-import { FINAL_ROLLOUT_STATUSES, IN_FLIGHT_STATES, type RolloutMode, type RolloutRecord, type RolloutStatus } from '../domain/rollout.js';
+import { FINAL_ROLLOUT_STATUSES, IN_FLIGHT_STATES, type RolloutChange, type RolloutMode, type RolloutRecord, type RolloutStatus } from '../domain/rollout.js';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, type FieldIssue } from '../errors.js';
 import type { BlueprintLookup } from '../ports.js';
 import type { SpecSealer } from '../secrets/spec-sealer.js';
-import type { ClusterStore } from '../store/cluster-store.js';
+import { allClusters, type ClusterStore } from '../store/cluster-store.js';
 import type { RolloutPatch, RolloutStore } from '../store/rollout-store.js';
 import { knownBlueprint } from '../lifecycle/known-blueprint.js';
 import { describeIssues } from '../lifecycle/zod-issues.js';
 import { changeOf, type CreateRolloutBody } from './requests.js';
+import { resolveTarget } from './upgrade-target.js';
 import { completeStage } from './rollout-progress.js';
 import { planRollout, type RolloutPlan } from './rollout-plan.js';
 
@@ -33,6 +34,8 @@ export interface RolloutServiceDeps {
 export interface RolloutPreview {
   plan: RolloutPlan;
   blueprint: Blueprint<any>;
+  /** The change as it would be pinned: `newest-standard` resolved to a version. */
+  change: RolloutChange;
 }
 
 const requester = (p: Principal) => (p.team ? `${p.name} (team ${p.team})` : `${p.name} (admin)`);
@@ -47,7 +50,7 @@ export class RolloutService {
   async preview(principal: Principal, body: CreateRolloutBody): Promise<RolloutPreview> {
     const team = this.teamFor(principal, body.selector.team);
     const blueprint = knownBlueprint(this.deps.blueprints, body.selector.blueprint, 'selector.blueprint');
-    const change = changeOf(body.change);
+    const change = resolveTarget(changeOf(body.change), blueprint, await this.deps.now());
     // The change is stored with the rollout and shown in its answers: no secret may ride in it.
     const secret = 'spec' in change ? writeOnlyFields(blueprint).find((f) => f in change.spec) : undefined;
     if (secret) {
@@ -55,7 +58,7 @@ export class RolloutService {
       throw new InputError(`change.spec.${secret}: ${message}`, [{ field: `change.spec.${secret}`, rule: 'write_only', message }]);
     }
     const clusters = await this.selected(team, body);
-    return { plan: planRollout(body, clusters, blueprint, (c) => this.deps.sealer.open(c.spec)), blueprint };
+    return { plan: planRollout(body, clusters, blueprint, (c) => this.deps.sealer.open(c.spec), change), blueprint, change };
   }
 
   /**
@@ -68,7 +71,7 @@ export class RolloutService {
   }
 
   async create(principal: Principal, body: CreateRolloutBody, mode: RolloutMode = 'change'): Promise<RolloutRecord> {
-    const { plan } = await this.preview(principal, body);
+    const { plan, change } = await this.preview(principal, body);
     const invalid = plan.excluded.filter((e) => e.reason === 'invalid');
     if (invalid.length && (body.onInvalid ?? 'refuse') === 'refuse') {
       const issues: FieldIssue[] = invalid.flatMap((e) => e.issues.map((i) => ({ ...i, field: `clusters.${e.clusterName}.${i.field}` })));
@@ -85,7 +88,7 @@ export class RolloutService {
       mode,
       startedByTokenId: principal.tokenId,
       selector: body.selector,
-      change: changeOf(body.change),
+      change,
       onInvalid: body.onInvalid ?? 'refuse',
       waitForCleanDriftCheck: body.strategy.waitForCleanDriftCheck ?? false,
       stages: plan.stages,
@@ -211,18 +214,8 @@ export class RolloutService {
   /** Live clusters of the selector, in name order. */
   private async selected(team: string | undefined, body: CreateRolloutBody): Promise<ClusterRecord[]> {
     const clusters: ClusterRecord[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.deps.clusters.listClusters({
-        team,
-        blueprint: body.selector.blueprint,
-        labels: body.selector.labels,
-        limit: 200,
-        cursor,
-      });
-      clusters.push(...page.items);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
+    for await (const c of allClusters(this.deps.clusters, { team, blueprint: body.selector.blueprint, labels: body.selector.labels }))
+      clusters.push(c);
     return clusters.filter((c) => c.status !== 'destroyed' && c.status !== 'destroying');
   }
 }

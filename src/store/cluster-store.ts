@@ -74,3 +74,16 @@ export interface ClusterStore {
   /** Queues an operation of any other kind with the cluster's current desired spec and generation. `destroy` also sets status `destroying`. */
   enqueueOperation(clusterId: string, op: NewOperation): Promise<OperationRecord>;
 }
+
+/** Every cluster `filter` selects, page by page (200 a statement), in name order. */
+export async function* allClusters(
+  store: Pick<ClusterStore, 'listClusters'>,
+  filter: Omit<ClusterFilter, 'limit' | 'cursor'>,
+): AsyncGenerator<ClusterRecord> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.listClusters({ ...filter, limit: 200, cursor });
+    yield* page.items;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}

@@ -12,6 +12,7 @@ import { rollouts } from './migrations/010-rollouts.js';
 import { maintenance } from './migrations/011-maintenance.js';
 import { rolloutEvents } from './migrations/012-rollout-events.js';
 import { rolloutPreviews } from './migrations/013-rollout-previews.js';
+import { supportNotices } from './migrations/014-support-notices.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
 export interface Migration {
@@ -38,6 +39,7 @@ export const MIGRATIONS: readonly Migration[] = [
   maintenance,
   rolloutEvents,
   rolloutPreviews,
+  supportNotices,
 ];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.

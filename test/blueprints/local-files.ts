@@ -21,6 +21,7 @@ import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 import type { Blueprint, BlueprintContext, BlueprintModuleContext } from '../../src/blueprints/blueprint.js';
+import type { VersionCalendarEntry } from '../../src/domain/version-support.js';
 
 const poolSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter'),
@@ -266,6 +267,29 @@ export class LocalCluster extends pulumi.ComponentResource {
 
 const minorOf = (version: string) => Number(version.split('.')[1]);
 
+const DAY_MS = 86_400_000;
+
+/**
+ * A small support calendar around `now` (when the module loads), so that every support status is
+ * reachable through the API whatever the date: 1.20 is past all support, 1.21 in extended support,
+ * 1.22 in standard support that ends in 20 days (past the 60- and 30-day warnings, not the 7-day
+ * one), 1.23 in standard support for 400 more days. The versions it does not list (the 1.30s most
+ * tests use) have no support status, and no version rule applies to them.
+ */
+export function testCalendar(now: number): VersionCalendarEntry[] {
+  const day = (offsetDays: number) => new Date(now + offsetDays * DAY_MS).toISOString().slice(0, 10);
+  const row = (version: string, released: number, standardEnds: number, extendedEnds: number): VersionCalendarEntry => ({
+    version,
+    released: day(released),
+    endOfStandardSupport: day(standardEnds),
+    endOfExtendedSupport: day(extendedEnds),
+    source: 'test/blueprints/local-files.ts (made up, relative to the start of the service)',
+    confidence: 'inferred',
+    checked: day(0),
+  });
+  return [row('1.20', -900, -500, -100), row('1.21', -600, -10, 300), row('1.22', -400, 20, 400), row('1.23', -30, 400, 800)];
+}
+
 /** The blueprint module: its files live under `<ctx.dataDir>/local-clusters/<clusterName>/`. */
 export default function localFiles(ctx: BlueprintModuleContext): Blueprint<LocalFilesSpec> {
   const root = path.join(path.resolve(ctx.dataDir), 'local-clusters');
@@ -273,6 +297,7 @@ export default function localFiles(ctx: BlueprintModuleContext): Blueprint<Local
     name: 'local-files',
     description: 'Test cluster made of JSON files on the worker (no cloud account needed)',
     specSchema: localFilesSpecSchema,
+    versions: { calendar: testCalendar(Date.now()), field: 'version' },
     // Kubernetes' rule, as the built-in blueprints have it: one minor version at a time, never down.
     validateChange: (from, to) => {
       const step = minorOf(to.version) - minorOf(from.version);
