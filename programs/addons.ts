@@ -2,12 +2,14 @@
  * `clusterd:addons:Baseline`: what every built-in cluster gets inside Kubernetes, through a
  * `k8s.Provider` bound to that cluster's kubeconfig: the team's namespaces (RBAC for the team's
  * group, a ResourceQuota, a LimitRange, a default-deny NetworkPolicy that lets DNS out) and the
- * Helm releases chosen from the add-on catalog. No add-on gets cloud credentials.
+ * Helm releases chosen from the add-on catalog (with Envoy Gateway, its EnvoyProxy and
+ * GatewayClass). No add-on gets cloud credentials.
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
-import { ADDON_CATALOG, catalogFor, type ProviderKind } from './addon-catalog.js';
+import { ADDON_CATALOG, catalogFor, chartSource, type ProviderKind } from './addon-catalog.js';
 import { teamNamespaces, type AddonsSpec, type TenancySpec } from './common-spec.js';
+import { envoyGatewayClass } from './envoy-gateway.js';
 
 /** Arguments of {@link Baseline}. */
 export interface BaselineArgs {
@@ -44,13 +46,12 @@ export class Baseline extends pulumi.ComponentResource {
     for (const entry of catalogFor(args.kind)) {
       const choice = args.addons[entry.key];
       if (!choice?.enabled) continue;
-      new k8s.helm.v3.Release(
+      const release = new k8s.helm.v3.Release(
         entry.chart,
         {
           name: entry.chart,
-          chart: entry.chart,
+          ...chartSource(entry),
           version: choice.version,
-          repositoryOpts: { repo: entry.repo },
           namespace: entry.namespace,
           createNamespace: true,
           values: ADDON_CATALOG[entry.key].values(args.kind),
@@ -61,6 +62,7 @@ export class Baseline extends pulumi.ComponentResource {
         },
         { ...base, dependsOn: args.dependsOn },
       );
+      if (entry.key === 'envoyGateway') envoyGatewayClass(args.kind, release, args.labels, base);
       this.releases.push(`${entry.chart}@${choice.version}`);
     }
     this.registerOutputs({ namespaces: this.namespaces, releases: this.releases });

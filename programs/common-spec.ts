@@ -4,7 +4,7 @@
  * Only zod and pure helpers here: the API process imports this to validate specs.
  */
 import { z } from 'zod';
-import { ADDON_CATALOG, catalogFor, type ProviderKind } from './addon-catalog.js';
+import { ADDON_CATALOG, catalogFor, type CatalogEntry, type ProviderKind } from './addon-catalog.js';
 import { cidrProblem } from './cidr.js';
 import { minorOf, NODE_SKEW } from './versions.js';
 
@@ -224,7 +224,16 @@ export function poolVersionProblem(controlPlane: string, pool: string | undefine
 
 const quantity = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
 const quantitySchema = z.string().regex(quantity, 'must be a Kubernetes quantity like 500m, 4, 512Mi or 8Gi');
-const RESERVED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'cert-manager', 'ingress-nginx'];
+// The system namespaces and those of the catalog add-ons.
+const RESERVED_NAMESPACES = [
+  'default',
+  'kube-system',
+  'kube-public',
+  'kube-node-lease',
+  'cert-manager',
+  'ingress-nginx',
+  'envoy-gateway-system',
+];
 
 /** The team's corner of the cluster: namespaces, the quota on each, and default container resources. */
 export const tenancySchema = z
@@ -282,7 +291,10 @@ export function addonsSchema(kind: ProviderKind) {
       entry.key,
       z
         .strictObject({
-          enabled: z.boolean().default(entry.enabledByDefault).describe(`Install ${entry.chart}. Default ${entry.enabledByDefault}.`),
+          enabled: z
+            .boolean()
+            .default(entry.enabledByDefault)
+            .describe(`Install ${entry.chart}. Default ${entry.enabledByDefault}.${retiredNote(entry)}`),
           version: z
             .enum(entry.versions, `must be a catalog version of ${entry.chart}: one of ${entry.versions.join(', ')}`)
             .default(entry.versions[entry.versions.length - 1]!)
@@ -296,6 +308,12 @@ export function addonsSchema(kind: ProviderKind) {
     .strictObject(shape)
     .prefault({})
     .describe('Helm add-ons from the versioned catalog; patch one by moving to a newer catalog version.');
+}
+
+function retiredNote(entry: CatalogEntry): string {
+  if (!entry.retired) return '';
+  const instead = entry.retired.replacedBy ? `; use ${entry.retired.replacedBy} instead` : '';
+  return ` Retired since ${entry.retired.since}: a new cluster may not enable it, a cluster that has it may keep or remove it${instead}.`;
 }
 
 /** The parsed `addons` object: chart key to its choice. */

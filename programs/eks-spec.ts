@@ -15,6 +15,7 @@ import {
   tenancySchema,
   versionSchema,
 } from './common-spec.js';
+import { defaultEksVersion } from './default-version.js';
 import { EKS_VERSIONS } from './versions.js';
 
 /** EC2 instance types: a family with a generation digit, a dot, a size (`m6i.large`, `c7g.4xlarge`, `m7i-flex.large`, `u-6tb1.metal`). */
@@ -120,15 +121,15 @@ export const eksSpecSchema = z
       .regex(/^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/, 'must be an AWS region like eu-west-1')
       .describe('AWS region. Changing it replaces the cluster.'),
     version: versionSchema(EKS_VERSIONS)
-      .default('1.33')
+      .default(() => defaultEksVersion(Date.now()))
       .describe(
-        `Kubernetes minor version of the control plane, one of ${EKS_VERSIONS.join(', ')}. Upgrades move one minor version at a time. Default 1.33.`,
+        `Kubernetes minor version of the control plane, one of ${EKS_VERSIONS.join(', ')}; a new cluster may start only on a version the support calendar still offers. Upgrades move one minor version at a time. Default: the newest version in standard support by the calendar (with verified add-on pins) when the cluster is created.`,
       ),
     upgradePolicy: z
       .enum(['STANDARD', 'EXTENDED'], 'must be STANDARD or EXTENDED')
       .default('STANDARD')
       .describe(
-        'EKS support type: STANDARD upgrades the control plane when standard support ends; EXTENDED keeps the version 12 months longer at extra cost. Default STANDARD.',
+        'EKS support type: STANDARD upgrades the control plane when standard support ends; EXTENDED keeps the version 12 more months in extended support, at extra cost. Default STANDARD; the service sets EXTENDED when a request with allowExtendedSupport creates a cluster on a version in extended support.',
       ),
     endpoint: endpointSchema,
     network: eksNetworkSchema,

@@ -15,6 +15,7 @@ import {
   tenancySchema,
   versionSchema,
 } from './common-spec.js';
+import { defaultGkeVersion } from './default-version.js';
 import { GKE_VERSIONS } from './versions.js';
 
 /**
@@ -92,9 +93,9 @@ export const gkeSpecSchema = z
       .optional()
       .describe("Zones of the region the nodes run in. Default: GKE's choice of three."),
     version: versionSchema(GKE_VERSIONS)
-      .default('1.33')
+      .default(() => defaultGkeVersion(Date.now()))
       .describe(
-        `Kubernetes minor version of the control plane (its minimum, on a release channel), one of ${GKE_VERSIONS.join(', ')}. Upgrades move one minor version at a time. Default 1.33.`,
+        `Kubernetes minor version of the control plane (its minimum, on a release channel), one of ${GKE_VERSIONS.join(', ')}; a new cluster may start only on a version in standard support by the calendar. Upgrades move one minor version at a time. Default: the newest version in standard support by the calendar when the cluster is created.`,
       ),
     releaseChannel: z
       .enum(['RAPID', 'REGULAR', 'STABLE', 'EXTENDED', 'NONE'], 'must be one of RAPID, REGULAR, STABLE, EXTENDED, NONE')

@@ -9,6 +9,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as gcp from '@pulumi/gcp';
 import * as k8s from '@pulumi/kubernetes';
 import type { BlueprintContext } from '../src/blueprints/blueprint.js';
+import { catalogFor } from './addon-catalog.js';
 import { Baseline, objectLabels } from './addons.js';
 import { clusterTags, gcpLabels, POOL_LABEL, publicCidrsOf } from './common-spec.js';
 import type { GkeSpec } from './gke-spec.js';
@@ -170,7 +171,8 @@ export class GkeCluster extends pulumi.ComponentResource {
     });
 
     // The control plane calls admission webhooks on the nodes; private clusters only open 443 and 10250.
-    if (privateNodes && spec.addons.ingressNginx?.enabled) {
+    const webhooks = catalogFor('gke').filter((e) => e.webhookPorts && spec.addons[e.key]?.enabled);
+    if (privateNodes && webhooks.length) {
       new gcp.compute.Firewall(
         'control-plane-to-webhooks',
         {
@@ -178,9 +180,9 @@ export class GkeCluster extends pulumi.ComponentResource {
           network: network.network,
           direction: 'INGRESS',
           sourceRanges: [spec.privateNodes.masterCidr],
-          allows: [{ protocol: 'tcp', ports: ['8443'] }],
+          allows: [{ protocol: 'tcp', ports: webhooks.flatMap((e) => e.webhookPorts!.map(String)) }],
           targetServiceAccounts: [nodeAccount.email],
-          description: `ingress-nginx admission webhook of GKE cluster ${context.clusterName}`,
+          description: `admission webhooks (${webhooks.map((e) => e.chart).join(', ')}) of GKE cluster ${context.clusterName}`,
         },
         child,
       );

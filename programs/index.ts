@@ -3,15 +3,19 @@
  * so nothing here loads a provider SDK: `program()` imports its component when the program runs
  * (in the worker's job process), never before.
  */
-import type { Blueprint, BlueprintContext, DriftNoiseRule, InlineProgram } from '../src/blueprints/blueprint.js';
+import type { Blueprint, BlueprintContext, BlueprintVersions, DriftNoiseRule, InlineProgram } from '../src/blueprints/blueprint.js';
+import { addonsOnCreate, retiredAddons } from './addon-rules.js';
 import { eksSpecSchema, type EksSpec } from './eks-spec.js';
 import { gkeSpecSchema, type GkeSpec } from './gke-spec.js';
 import { nextUpgradeStep, validateChange, validateDestroy, type ReplacementRules } from './upgrade-rules.js';
+import { EKS_CALENDAR, GKE_CALENDAR } from './version-calendars.js';
+import { verifiedAddonPins } from './versions.js';
 
 export { eksSpecSchema, type EksSpec } from './eks-spec.js';
 export { gkeSpecSchema, type GkeSpec } from './gke-spec.js';
 export { ADDON_CATALOG } from './addon-catalog.js';
-export { EKS_VERSIONS, GKE_VERSIONS, EKS_ADDON_VERSIONS, NODE_SKEW } from './versions.js';
+export { defaultEksVersion, defaultGkeVersion } from './default-version.js';
+export { EKS_VERSIONS, GKE_VERSIONS, EKS_ADDON_PINS, EKS_ADDON_VERSIONS, NODE_SKEW, verifiedAddonPins } from './versions.js';
 
 /** Names of the built-in blueprints. */
 export type BuiltInBlueprintName = 'eks' | 'gke';
@@ -79,11 +83,37 @@ function current<S>(schema: { safeParse(value: unknown): { success: true; data: 
   return parsed.success ? parsed.data : stored;
 }
 
+/**
+ * EKS versions: a new cluster starts only on a version whose add-on pins are verified; past
+ * standard support only with the `EXTENDED` support type, which the service fills in when the
+ * request allows extended support and the spec leaves `upgradePolicy` out.
+ */
+export const EKS_VERSION_LIFECYCLE: BlueprintVersions<EksSpec> = {
+  calendar: EKS_CALENDAR,
+  field: 'version',
+  offered: verifiedAddonPins,
+  extendedSupport: {
+    defaults: { upgradePolicy: 'EXTENDED' },
+    field: 'upgradePolicy',
+    isOn: (spec) => spec.upgradePolicy === 'EXTENDED',
+  },
+};
+
+/**
+ * GKE versions, without extended support for new clusters (a decision): GKE offers it only on the
+ * Extended release channel, and a cluster created on a version already past standard support
+ * would have ten months of support at most. A cluster on the Extended channel keeps it.
+ */
+export const GKE_VERSION_LIFECYCLE: BlueprintVersions<GkeSpec> = { calendar: GKE_CALENDAR, field: 'version' };
+
 /** The `eks` blueprint. */
 export const eksBlueprint: Blueprint<EksSpec> = {
   name: 'eks',
   description: 'Amazon EKS cluster with managed node groups, access entries, IRSA, pinned EKS add-ons and the team baseline',
   specSchema: eksSpecSchema,
+  validateCreate: (spec) => addonsOnCreate(spec.addons),
+  retiredParts: (spec) => retiredAddons(spec.addons),
+  versions: EKS_VERSION_LIFECYCLE,
   validateChange: (from, to, options) => validateChange(current(eksSpecSchema, from), to, options, EKS_REPLACEMENTS),
   nextUpgradeStep: (spec, version) => nextUpgradeStep(current(eksSpecSchema, spec), version),
   validateDestroy,
@@ -96,6 +126,9 @@ export const gkeBlueprint: Blueprint<GkeSpec> = {
   name: 'gke',
   description: 'Google GKE Standard cluster: VPC-native, private nodes, Workload Identity, separate node pools and the team baseline',
   specSchema: gkeSpecSchema,
+  validateCreate: (spec) => addonsOnCreate(spec.addons),
+  retiredParts: (spec) => retiredAddons(spec.addons),
+  versions: GKE_VERSION_LIFECYCLE,
   validateChange: (from, to, options) => validateChange(current(gkeSpecSchema, from), to, options, GKE_REPLACEMENTS),
   nextUpgradeStep: (spec, version) => nextUpgradeStep(current(gkeSpecSchema, spec), version),
   validateDestroy,

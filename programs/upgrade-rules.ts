@@ -1,14 +1,14 @@
 /**
  * Lifecycle rules of the built-in blueprints: what a change from one desired spec to the next may
- * do (upgrades, replacements, add-on moves) and when a destroy is allowed. Pure: the API process
- * runs them before it records anything.
+ * do (upgrades, replacements, add-on moves: those are in addon-rules.ts) and when a destroy is
+ * allowed. Pure: the API process runs them before it records anything.
  *
  * Field paths follow the service's FieldIssue convention (`spec.nodePools.1.version`, the same
  * dotted form zod issues get), so that every 400 answer names fields the same way.
  */
 import type { RolloutStep } from '../src/domain/rollout.js';
 import type { FieldIssue } from '../src/errors.js';
-import { ADDON_CATALOG, catalogRank, type AddonKey } from './addon-catalog.js';
+import { addonChanges } from './addon-rules.js';
 import type { AddonsSpec } from './common-spec.js';
 import { minorOf, versionOf } from './versions.js';
 
@@ -50,7 +50,7 @@ export function validateChange<S extends RuledSpec>(
     ...controlPlaneVersion(from, to),
     ...nodePoolVersions(from, to),
     ...(options.allowReplace ? [] : replacements(from, to, replacement)),
-    ...addonVersions(from, to),
+    ...addonChanges(from.addons, to.addons),
   ];
 }
 
@@ -163,21 +163,4 @@ function replacements<S extends RuledSpec>(from: S, to: S, rules: ReplacementRul
     }
   });
   return issues;
-}
-
-/** Add-ons move forward through the catalog only: charts (and cert-manager's CRDs) do not downgrade. */
-function addonVersions(from: RuledSpec, to: RuledSpec): FieldIssue[] {
-  return (Object.keys(to.addons) as AddonKey[]).flatMap((key): FieldIssue[] => {
-    const [a, b] = [from.addons[key], to.addons[key]];
-    if (!a || !b) return [];
-    const entry = ADDON_CATALOG[key];
-    if (catalogRank(entry, b.version) >= catalogRank(entry, a.version)) return [];
-    return [
-      {
-        field: `spec.addons.${key}.version`,
-        rule: 'addon_downgrade',
-        message: `cannot go from ${a.version} back to ${b.version}: add-ons move forward through the catalog only`,
-      },
-    ];
-  });
 }

@@ -252,7 +252,16 @@ const schema = z.object({
           .filter(Boolean),
       ),
     )
-    .pipe(z.array(z.string().regex(/^\d{1,4}$/, 'SUPPORT_WARNING_DAYS: must be whole days, comma-separated').transform(Number)).max(20)),
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(/^\d{1,4}$/, 'SUPPORT_WARNING_DAYS: must be whole days, comma-separated')
+            .transform(Number),
+        )
+        .max(20),
+    ),
   /** How often workers compare the fleet's versions with the support calendars. @defaultValue 3600000 (1 h) */
   SUPPORT_CHECK_INTERVAL_MS: int(100).default(3_600_000),
   /** How often each worker process removes records past their retention (one pass at a time per process). @defaultValue 900000 (15 min) */

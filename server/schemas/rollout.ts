@@ -17,7 +17,10 @@ const changeSchema = z
     z.strictObject({
       upgrade: z.strictObject({
         version: z.string(),
-        requested: z.string().optional().describe('What the request named when it was not a version (newest-standard), resolved at creation'),
+        requested: z
+          .string()
+          .optional()
+          .describe('What the request named when it was not a version (newest-standard), resolved at creation'),
       }),
     }),
     z.strictObject({ addons: jsonObject }),

@@ -9,7 +9,9 @@ const supportStatus = z
 
 export const clusterSupportSchema = z
   .strictObject({
-    version: z.string().describe("The Kubernetes minor version the cluster runs (the applied spec's; the desired one before the first run)"),
+    version: z
+      .string()
+      .describe("The Kubernetes minor version the cluster runs (the applied spec's; the desired one before the first run)"),
     targetVersion: z.string().nullable().describe('The desired version when an upgrade to it is not applied yet'),
     status: supportStatus,
     endOfStandardSupport: day,
@@ -18,7 +20,9 @@ export const clusterSupportSchema = z
     extendedSupport: z
       .boolean()
       .nullable()
-      .describe('Whether the spec keeps the cluster in extended support past standard support (EKS upgradePolicy EXTENDED); null where the provider has none'),
+      .describe(
+        'Whether the spec keeps the cluster in extended support past standard support (EKS upgradePolicy EXTENDED); null where the provider has none',
+      ),
     nextVersion: z.string().nullable().describe('The version one upgrade step leads to (one minor up), if the calendar lists it'),
     newestInStandardSupport: z.string().nullable().describe('The version a new cluster of this blueprint gets by default'),
     calendar: z.strictObject({ source: z.string(), checked: day }).describe('Where the calendar row was read, and when'),

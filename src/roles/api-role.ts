@@ -123,7 +123,8 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     rollouts,
     maintenance: new MaintenanceService({ store: shared.maintenanceStore, gate: shared.maintenance }),
     blueprints: shared.blueprints,
-    fleetVersions: (principal, query) => fleetVersions({ clusters: store, blueprints: shared.blueprints, now: databaseClock(sql) }, principal, query),
+    fleetVersions: (principal, query) =>
+      fleetVersions({ clusters: store, blueprints: shared.blueprints, now: databaseClock(sql) }, principal, query),
     now: databaseClock(sql),
     log,
     maxBodyBytes: config.MAX_BODY_BYTES,

@@ -123,4 +123,3 @@ export function changeOf(change: CreateRolloutBody['change']): RolloutChange {
   if (change.addons) return { addons: change.addons };
   return { spec: change.spec ?? {} };
 }
-

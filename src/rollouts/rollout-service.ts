@@ -4,7 +4,14 @@ import { writeOnlyFields } from '../blueprints/write-only.js';
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { Page } from '../domain/page.js';
 import type { RolloutEvent } from '../domain/rollout-events.js';
-import { FINAL_ROLLOUT_STATUSES, IN_FLIGHT_STATES, type RolloutChange, type RolloutMode, type RolloutRecord, type RolloutStatus } from '../domain/rollout.js';
+import {
+  FINAL_ROLLOUT_STATUSES,
+  IN_FLIGHT_STATES,
+  type RolloutChange,
+  type RolloutMode,
+  type RolloutRecord,
+  type RolloutStatus,
+} from '../domain/rollout.js';
 import { ConflictError, ForbiddenError, InputError, NotFoundError, type FieldIssue } from '../errors.js';
 import type { BlueprintLookup } from '../ports.js';
 import type { SpecSealer } from '../secrets/spec-sealer.js';

@@ -33,7 +33,9 @@ export class SqlSupportNoticeStore implements SupportNoticeStore {
   claimNotices(clusterId: string, version: string, thresholds: number[], data: Record<string, unknown>): Promise<number | null> {
     return this.db.transaction(async (tx) => {
       // The cluster's row orders two workers' passes over it; a destroyed cluster gets no warning.
-      const { rows: live } = await tx.query('SELECT 1 FROM clusters WHERE id = $1 AND destroyed_at IS NULL FOR UPDATE', [uuidOrNil(clusterId)]);
+      const { rows: live } = await tx.query('SELECT 1 FROM clusters WHERE id = $1 AND destroyed_at IS NULL FOR UPDATE', [
+        uuidOrNil(clusterId),
+      ]);
       if (!live.length) return null;
       const { rows } = await tx.query<{ threshold_days: number }>(
         `INSERT INTO support_notices (cluster_id, version, threshold_days)

@@ -30,7 +30,11 @@ export interface ClusterSupport {
 }
 
 /** The support status of `cluster`, or null when its blueprint has no calendar or the calendar does not list its version. */
-export function clusterSupport(blueprint: Blueprint<any> | undefined, cluster: Pick<ClusterRecord, 'spec' | 'appliedSpec'>, now: number): ClusterSupport | null {
+export function clusterSupport(
+  blueprint: Blueprint<any> | undefined,
+  cluster: Pick<ClusterRecord, 'spec' | 'appliedSpec'>,
+  now: number,
+): ClusterSupport | null {
   const versions = blueprint?.versions;
   if (!versions) return null;
   const running = (cluster.appliedSpec ?? cluster.spec)[versions.field];

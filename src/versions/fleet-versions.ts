@@ -65,7 +65,12 @@ export async function fleetVersions(deps: FleetVersionsDeps, principal: Principa
       const support = clusterSupport(blueprint, c, now);
       const ref = { cluster: c.name, team: c.team, blueprint: c.blueprint };
       const key = `${c.blueprint}\n${support?.version ?? ''}`;
-      const count = counts.get(key) ?? { blueprint: c.blueprint, version: support?.version ?? null, status: support?.status ?? 'unknown', clusters: 0 };
+      const count = counts.get(key) ?? {
+        blueprint: c.blueprint,
+        version: support?.version ?? null,
+        status: support?.status ?? 'unknown',
+        clusters: 0,
+      };
       count.clusters += 1;
       counts.set(key, count);
       if (support && support.daysToEndOfStandardSupport < query.horizonDays) ending.push({ ...ref, ...support });

@@ -65,18 +65,22 @@ export function versionNewSpec(blueprint: Blueprint<any>, raw: Spec, options: Ne
   const newest = newestInStandardSupport(versions.calendar, options.now, offered);
   const instead = newest ? `; ${newest} is the newest in standard support` : '';
   if (Date.parse(`${entry.released}T00:00:00Z`) > options.now)
-    refuse({ field, rule: 'support.not_released', message: `${version} is not available for new clusters before ${entry.released}${instead}` });
-  if (!offered(support.version))
     refuse({
       field,
-      rule: 'support.not_offered',
-      message: `${version} is not offered for new clusters by blueprint "${blueprint.name}" (its add-on versions are not verified yet)${instead}`,
+      rule: 'support.not_released',
+      message: `${version} is not available for new clusters before ${entry.released}${instead}`,
     });
   if (support.status === 'unsupported')
     refuse({
       field,
       rule: 'support.ended',
       message: `${version} is past the end of its support (standard support ended ${support.endOfStandardSupport}, extended support ${support.endOfExtendedSupport})${instead}`,
+    });
+  if (!offered(support.version))
+    refuse({
+      field,
+      rule: 'support.not_offered',
+      message: `${version} is not offered for new clusters by blueprint "${blueprint.name}" (its add-on versions are not verified yet)${instead}`,
     });
   if (support.status === 'standard') return { spec, notices: [] };
 

@@ -357,6 +357,13 @@ describe('every answer of every operation fits the OpenAPI description', () => {
     await answered(400, 'POST', `/v1/clusters/${cluster}/preview?respectMaintenance=yes`, { token: alpha });
   });
 
+  it('Fleet: the versions view (200, a team sees its own) and bad input (400)', async () => {
+    const fleet = await answered(200, 'GET', '/v1/fleet/versions?horizonDays=3650&limit=5');
+    assert.ok(Array.isArray(fleet.counts) && fleet.endingSoon.items.length <= 5);
+    await answered(200, 'GET', '/v1/fleet/versions', { token: alpha });
+    await answered(400, 'GET', '/v1/fleet/versions?horizonDays=soon');
+  });
+
   it('Clusters: destroyed (202); a second destroy and a change after it are 409', async () => {
     const destroy = await answered(202, 'DELETE', `/v1/clusters/${cluster}`, { token: alpha });
     await answered(409, 'DELETE', `/v1/clusters/${cluster}`, { token: alpha });

@@ -29,6 +29,8 @@ RULES_BEYOND_THE_DESCRIPTION = {
     (r"(maintenance\.)?windows\.\d+\.duration", "max"): "the description states how a duration is written; its total across units "
     "(at most 7 days) no pattern states plainly",
     (r"(maintenance\.)?exclusions\.\d+\.end", "after_start"): "JSON Schema cannot compare two fields (an exclusion ends after it starts)",
+    (r"allowExtendedSupport|change\.upgrade\.version", r"support\..+"): "which versions are in standard or extended support the "
+    "blueprint's calendar says, by the day of the request",
     (r"query\.cursor", "cursor"): "a cursor is opaque: only one the service issued is valid",
     (r"query\.label", "conflict"): "two selectors of the same key with different values select nothing",
     (r"url", "internal_address"): "whether a host name is internal depends on what DNS answers",

@@ -28,7 +28,10 @@ describe('the version lifecycle, with the real engine', () => {
   let beta: string;
 
   async function provision(name: string, spec: Record<string, unknown>, token?: string) {
-    const res = await h.api('POST', '/v1/clusters', { token, body: { team: token ? undefined : 'alpha', name, blueprint: 'local-files', spec } });
+    const res = await h.api('POST', '/v1/clusters', {
+      token,
+      body: { team: token ? undefined : 'alpha', name, blueprint: 'local-files', spec },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     expect((await h.waitFor(res.body.operation.id)).status).toBe('succeeded');
     return res.body;
@@ -44,7 +47,10 @@ describe('the version lifecycle, with the real engine', () => {
     receiver = await startReceiver();
     alpha = await h.teamToken('alpha');
     beta = await h.teamToken('beta');
-    const sub = await h.api('POST', '/v1/webhooks', { token: alpha, body: { url: receiver.url('/alpha'), events: ['cluster.support-ending'] } });
+    const sub = await h.api('POST', '/v1/webhooks', {
+      token: alpha,
+      body: { url: receiver.url('/alpha'), events: ['cluster.support-ending'] },
+    });
     expect(sub.status, JSON.stringify(sub.body)).toBe(201);
   });
   afterAll(async () => {
@@ -53,10 +59,16 @@ describe('the version lifecycle, with the real engine', () => {
 
   it('refuses a new cluster on a version past its standard support, naming the rule and the dates, and records nothing', async () => {
     const jobs = await h.queuedJobs();
-    const ended = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'too-old', blueprint: 'local-files', spec: localSpec({ version: '1.20' }) } });
+    const ended = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'too-old', blueprint: 'local-files', spec: localSpec({ version: '1.20' }) },
+    });
     expect([ended.status, fieldsOf(ended.body)]).toEqual([400, ['spec.version|support.ended']]);
-    expect(ended.body.errors[0].message).toMatch(/standard support ended \d{4}-\d\d-\d\d, extended support \d{4}-\d\d-\d\d.*1\.23 is the newest/);
-    const extended = await h.api('POST', '/v1/clusters', { body: { team: 'alpha', name: 'too-old', blueprint: 'local-files', spec: localSpec({ version: '1.21' }) } });
+    expect(ended.body.errors[0].message).toMatch(
+      /standard support ended \d{4}-\d\d-\d\d, extended support \d{4}-\d\d-\d\d.*1\.23 is the newest/,
+    );
+    const extended = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'too-old', blueprint: 'local-files', spec: localSpec({ version: '1.21' }) },
+    });
     expect([extended.status, fieldsOf(extended.body)]).toEqual([400, ['spec.version|support.standard_ended']]);
     // This blueprint's provider has no extended support to allow.
     const allowed = await h.api('POST', '/v1/clusters', {
@@ -70,7 +82,12 @@ describe('the version lifecycle, with the real engine', () => {
   it('gives a new cluster the newest version in standard support, and shows its support status', async () => {
     const created = await provision('newest', { nodePools: [{ name: 'default', size: 1 }] });
     expect(created.cluster.spec.version).toBe('1.23');
-    expect(created.cluster.support).toMatchObject({ version: '1.23', status: 'standard', nextVersion: null, newestInStandardSupport: '1.23' });
+    expect(created.cluster.support).toMatchObject({
+      version: '1.23',
+      status: 'standard',
+      nextVersion: null,
+      newestInStandardSupport: '1.23',
+    });
     const got = (await h.api('GET', '/v1/clusters/newest')).body;
     expect(got.support).toMatchObject({ version: '1.23', targetVersion: null, status: 'standard', extendedSupport: null });
     expect(got.support.daysToEndOfStandardSupport).toBeGreaterThanOrEqual(398);
@@ -112,7 +129,11 @@ describe('the version lifecycle, with the real engine', () => {
     expect(count('1.23')).toMatchObject({ status: 'standard', clusters: 2 });
     expect(count(null)).toMatchObject({ status: 'unknown' });
     expect(fleet.endingSoon.items.map((c: any) => c.cluster).sort()).toEqual(['beta-soon', 'soon']);
-    expect(fleet.endingSoon.items[0]).toMatchObject({ blueprint: 'local-files', version: '1.22', endOfStandardSupport: expect.any(String) });
+    expect(fleet.endingSoon.items[0]).toMatchObject({
+      blueprint: 'local-files',
+      version: '1.22',
+      endOfStandardSupport: expect.any(String),
+    });
     expect((await h.api('GET', '/v1/fleet/versions?horizonDays=10')).body.endingSoon.total).toBe(0);
 
     const own = (await h.api('GET', '/v1/fleet/versions?horizonDays=30', { token: beta })).body;

@@ -5,7 +5,8 @@ import { describe, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { builtInBlueprints, programFor, OUTPUT_NAMES } from '../../programs/index.js';
+import { builtInBlueprints, programFor, OUTPUT_NAMES, verifiedAddonPins } from '../../programs/index.js';
+import { EKS_CALENDAR, GKE_CALENDAR } from '../../programs/version-calendars.js';
 import { BlueprintRegistry } from '../../src/blueprints/registry.js';
 import { writeOnlyFields } from '../../src/blueprints/write-only.js';
 
@@ -47,11 +48,24 @@ describe('the built-in blueprints', () => {
     );
     for (const b of builtInBlueprints) {
       assert.equal(typeof b.description, 'string');
+      assert.equal(typeof b.validateCreate, 'function');
       assert.equal(typeof b.validateChange, 'function');
       assert.equal(typeof b.validateDestroy, 'function');
       assert.equal(typeof b.program, 'function');
       assert.ok(b.driftNoise!.length > 0);
     }
+  });
+
+  it("read their versions from the providers' calendars: EKS offers only versions with verified add-on pins and has extended support, GKE has none for new clusters", () => {
+    const [eks, gke] = builtInBlueprints;
+    assert.equal(eks!.versions!.calendar, EKS_CALENDAR);
+    assert.equal(eks!.versions!.field, 'version');
+    assert.equal(eks!.versions!.offered, verifiedAddonPins);
+    assert.deepEqual(eks!.versions!.extendedSupport!.defaults, { upgradePolicy: 'EXTENDED' });
+    assert.equal(eks!.versions!.extendedSupport!.field, 'upgradePolicy');
+    assert.equal(eks!.versions!.extendedSupport!.isOn({ upgradePolicy: 'EXTENDED' }), true);
+    assert.equal(eks!.versions!.extendedSupport!.isOn({ upgradePolicy: 'STANDARD' }), false);
+    assert.deepEqual(gke!.versions, { calendar: GKE_CALENDAR, field: 'version' });
   });
 
   it('register in the service registry under their names', () => {

@@ -4,11 +4,13 @@ import * as pulumi from '@pulumi/pulumi';
 import { ancestors, find, installMocks, ofType, run, valueOf, type Registered } from './support.js';
 
 await installMocks();
-const { eksBlueprint, eksSpecSchema, EKS_ADDON_VERSIONS } = await import('../../programs/index.js');
+const { eksBlueprint, eksSpecSchema, EKS_ADDON_PINS, EKS_ADDON_VERSIONS, EKS_VERSIONS } = await import('../../programs/index.js');
 
 const context = { clusterName: 'prod-eu', team: 'payments', labels: { env: 'prod' } };
 const teamRoleArn = 'arn:aws:iam::123456789012:role/payments-admins';
-const parse = (spec: Record<string, unknown>) => eksSpecSchema.parse({ region: 'eu-west-1', access: { teamRoleArn }, ...spec });
+// An explicit version: the schema's default moves with the calendar.
+const parse = (spec: Record<string, unknown>) =>
+  eksSpecSchema.parse({ region: 'eu-west-1', access: { teamRoleArn }, version: '1.36', ...spec });
 
 /** AWS resource types that take no tags. */
 const UNTAGGABLE = new Set([
@@ -18,7 +20,7 @@ const UNTAGGABLE = new Set([
 ]);
 
 describe('the eks program', () => {
-  describe('with the default spec', () => {
+  describe('with the default spec (at 1.36)', () => {
     let resources: Registered[];
     let outputs: Record<string, unknown>;
     beforeAll(async () => {
@@ -28,7 +30,7 @@ describe('the eks program', () => {
     it('declares the cluster as an eks:index:Cluster named after the clusterd cluster, at the spec version', () => {
       const cluster = find(resources, 'eks:index:Cluster', 'cluster');
       assert.equal(cluster.inputs.name, 'prod-eu');
-      assert.equal(cluster.inputs.version, '1.33');
+      assert.equal(cluster.inputs.version, '1.36');
       assert.deepEqual(cluster.inputs.upgradePolicy, { supportType: 'STANDARD' });
     });
 
@@ -59,19 +61,19 @@ describe('the eks program', () => {
 
     it('pins vpc-cni (with network policy) and kube-proxy to the versions of the table, and leaves CoreDNS to after the nodes', () => {
       const cluster = find(resources, 'eks:index:Cluster', 'cluster').inputs;
-      assert.equal(cluster.vpcCniOptions.addonVersion, EKS_ADDON_VERSIONS['1.33']['vpc-cni']);
+      assert.equal(cluster.vpcCniOptions.addonVersion, EKS_ADDON_VERSIONS['1.36']['vpc-cni']);
       assert.equal(cluster.vpcCniOptions.enableNetworkPolicy, true);
       assert.equal(cluster.kubeProxyAddonOptions.enabled, true);
-      assert.equal(cluster.kubeProxyAddonOptions.version, EKS_ADDON_VERSIONS['1.33']['kube-proxy']);
+      assert.equal(cluster.kubeProxyAddonOptions.version, EKS_ADDON_VERSIONS['1.36']['kube-proxy']);
       assert.equal(cluster.corednsAddonOptions.enabled, false);
     });
 
     it('adds CoreDNS and the EBS CSI driver as EKS add-ons at the pinned versions, the driver with an IRSA role', () => {
       const coredns = find(resources, 'aws:eks/addon:Addon', 'coredns').inputs;
       const ebs = find(resources, 'aws:eks/addon:Addon', 'aws-ebs-csi-driver').inputs;
-      assert.equal(coredns.addonVersion, EKS_ADDON_VERSIONS['1.33'].coredns);
+      assert.equal(coredns.addonVersion, EKS_ADDON_VERSIONS['1.36'].coredns);
       assert.equal(coredns.clusterName, 'prod-eu');
-      assert.equal(ebs.addonVersion, EKS_ADDON_VERSIONS['1.33']['aws-ebs-csi-driver']);
+      assert.equal(ebs.addonVersion, EKS_ADDON_VERSIONS['1.36']['aws-ebs-csi-driver']);
       assert.equal(ebs.serviceAccountRoleArn, 'arn:aws:iam::123456789012:role/ebs-csi-driver');
       const trust = JSON.parse(find(resources, 'aws:iam/role:Role', 'ebs-csi-driver').inputs.assumeRolePolicy);
       assert.deepEqual(trust.Statement[0].Condition.StringEquals, {
@@ -122,7 +124,7 @@ describe('the eks program', () => {
       assert.deepEqual(group.scalingConfig, { minSize: 2, maxSize: 5, desiredSize: 2 });
       assert.deepEqual(group.instanceTypes, ['m6i.large']);
       assert.equal(group.capacityType, 'ON_DEMAND');
-      assert.equal(group.version, '1.33');
+      assert.equal(group.version, '1.36');
       assert.deepEqual(group.labels, { 'clusterd.io/pool': 'general' });
       assert.deepEqual(group.subnetIds, ['private-0-id', 'private-1-id', 'private-2-id']);
       assert.deepEqual(group.launchTemplate, { id: 'general-nodes-id', version: '1' });
@@ -184,8 +186,8 @@ describe('the eks program', () => {
         r.inputs.repositoryOpts.repo,
       ]);
       assert.deepEqual(releases.sort(), [
-        ['cert-manager', 'v1.18.2', 'https://charts.jetstack.io'],
-        ['metrics-server', '3.13.0', 'https://kubernetes-sigs.github.io/metrics-server/'],
+        ['cert-manager', 'v1.21.1', 'https://charts.jetstack.io'],
+        ['metrics-server', '3.13.1', 'https://kubernetes-sigs.github.io/metrics-server/'],
       ]);
     });
 
@@ -238,7 +240,7 @@ describe('the eks program', () => {
     });
   });
 
-  describe('with a private endpoint, existing subnets, several pools and ingress-nginx', () => {
+  describe('with a private endpoint, existing subnets, several pools and ingress-nginx (kept from before its retirement)', () => {
     let resources: Registered[];
     beforeAll(async () => {
       const spec = parse({
@@ -312,6 +314,77 @@ describe('the eks program', () => {
       assert.equal(nginx.version, '4.13.0');
       assert.equal(nginx.namespace, 'ingress-nginx');
       assert.equal(nginx.values.controller.service.annotations['service.beta.kubernetes.io/aws-load-balancer-type'], 'nlb');
+    });
+  });
+
+  describe('on every Kubernetes version it accepts', () => {
+    for (const version of EKS_VERSIONS) {
+      it(`declares ${version} with its pinned add-on versions and the STANDARD support type`, async () => {
+        const { resources } = await run(eksBlueprint.program(parse({ version }), context));
+        const pins = EKS_ADDON_PINS[version];
+        const cluster = find(resources, 'eks:index:Cluster', 'cluster').inputs;
+        assert.equal(cluster.version, version);
+        assert.deepEqual(cluster.upgradePolicy, { supportType: 'STANDARD' });
+        assert.equal(cluster.vpcCniOptions.addonVersion, pins['vpc-cni'].version);
+        assert.equal(cluster.kubeProxyAddonOptions.version, pins['kube-proxy'].version);
+        assert.equal(find(resources, 'aws:eks/addon:Addon', 'coredns').inputs.addonVersion, pins.coredns.version);
+        assert.equal(find(resources, 'aws:eks/addon:Addon', 'aws-ebs-csi-driver').inputs.addonVersion, pins['aws-ebs-csi-driver'].version);
+        assert.equal(find(resources, 'eks:index:ManagedNodeGroup', 'pool-general').inputs.version, version);
+      });
+    }
+
+    it('asks EKS for extended support when the spec says EXTENDED', async () => {
+      const { resources } = await run(eksBlueprint.program(parse({ version: '1.33', upgradePolicy: 'EXTENDED' }), context));
+      assert.deepEqual(find(resources, 'eks:index:Cluster', 'cluster').inputs.upgradePolicy, { supportType: 'EXTENDED' });
+    });
+  });
+
+  describe('with Envoy Gateway', () => {
+    let resources: Registered[];
+    beforeAll(async () => {
+      ({ resources } = await run(eksBlueprint.program(parse({ addons: { envoyGateway: { enabled: true } } }), context)));
+    });
+
+    it('installs the gateway-helm chart from its OCI registry, two controllers behind a disruption budget', () => {
+      const release = find(resources, 'kubernetes:helm.sh/v3:Release', 'gateway-helm').inputs;
+      assert.equal(release.chart, 'oci://docker.io/envoyproxy/gateway-helm');
+      assert.equal(release.repositoryOpts, undefined);
+      assert.equal(release.version, 'v1.9.0');
+      assert.equal(release.namespace, 'envoy-gateway-system');
+      assert.deepEqual(release.values, { deployment: { replicas: 2 }, podDisruptionBudget: { minAvailable: 1 } });
+    });
+
+    it('declares an EnvoyProxy of two proxies behind a budget and an NLB that keeps client addresses, after the release', () => {
+      const release = find(resources, 'kubernetes:helm.sh/v3:Release', 'gateway-helm');
+      const proxy = find(resources, 'kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy', 'envoy-proxy');
+      assert.equal(proxy.inputs.metadata.name, 'clusterd-default');
+      assert.equal(proxy.inputs.metadata.namespace, 'envoy-gateway-system');
+      assert.deepEqual(proxy.inputs.spec, {
+        provider: {
+          type: 'Kubernetes',
+          kubernetes: {
+            envoyDeployment: { replicas: 2 },
+            envoyPDB: { minAvailable: 1 },
+            envoyService: {
+              externalTrafficPolicy: 'Local',
+              annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' },
+            },
+          },
+        },
+      });
+      assert.ok(proxy.dependencies.includes(release.urn));
+    });
+
+    it("declares the envoy GatewayClass with the EnvoyProxy as its parameters, through the cluster's provider", () => {
+      const gatewayClass = find(resources, 'kubernetes:gateway.networking.k8s.io/v1:GatewayClass', 'gateway-class');
+      assert.equal(gatewayClass.inputs.metadata.name, 'envoy');
+      assert.deepEqual(gatewayClass.inputs.spec, {
+        controllerName: 'gateway.envoyproxy.io/gatewayclass-controller',
+        parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'clusterd-default', namespace: 'envoy-gateway-system' },
+      });
+      assert.ok(gatewayClass.dependencies.includes(find(resources, 'kubernetes:helm.sh/v3:Release', 'gateway-helm').urn));
+      assert.equal(gatewayClass.provider, `${find(resources, 'pulumi:providers:kubernetes', 'k8s').urn}::k8s-id`);
+      assert.equal(ancestors(resources, gatewayClass)[0], 'clusterd:addons:Baseline');
     });
   });
 

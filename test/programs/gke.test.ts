@@ -4,21 +4,28 @@ import * as pulumi from '@pulumi/pulumi';
 import { ancestors, find, installMocks, ofType, run, valueOf, type Registered } from './support.js';
 
 await installMocks();
-const { gkeBlueprint, gkeSpecSchema } = await import('../../programs/index.js');
+const { gkeBlueprint, gkeSpecSchema, GKE_VERSIONS } = await import('../../programs/index.js');
 
 const context = { clusterName: 'prod-eu', team: 'payments', labels: {} };
+// An explicit version: the schema's default moves with the calendar.
 const parse = (spec: Record<string, unknown>) =>
-  gkeSpecSchema.parse({ projectId: 'acme-prod', region: 'europe-west1', access: { teamGroup: 'payments@acme.example' }, ...spec });
+  gkeSpecSchema.parse({
+    projectId: 'acme-prod',
+    region: 'europe-west1',
+    access: { teamGroup: 'payments@acme.example' },
+    version: '1.36',
+    ...spec,
+  });
 
 describe('the gke program', () => {
-  describe('with the default spec', () => {
+  describe('with the default spec (at 1.36)', () => {
     let resources: Registered[];
     let outputs: Record<string, unknown>;
     beforeAll(async () => {
       ({ resources, outputs } = await run(gkeBlueprint.program(parse({ tags: { 'Cost.Center': 'CC/42' } }), context)));
     });
 
-    it('declares a regional, VPC-native cluster named after the clusterd cluster, on the Regular channel at least at 1.33', () => {
+    it('declares a regional, VPC-native cluster named after the clusterd cluster, on the Regular channel at least at 1.36', () => {
       const cluster = find(resources, 'gcp:container/cluster:Cluster', 'cluster').inputs;
       assert.equal(cluster.name, 'prod-eu');
       assert.equal(cluster.project, 'acme-prod');
@@ -26,7 +33,7 @@ describe('the gke program', () => {
       assert.equal(cluster.networkingMode, 'VPC_NATIVE');
       assert.deepEqual(cluster.ipAllocationPolicy, { clusterSecondaryRangeName: 'pods', servicesSecondaryRangeName: 'services' });
       assert.deepEqual(cluster.releaseChannel, { channel: 'REGULAR' });
-      assert.equal(cluster.minMasterVersion, '1.33');
+      assert.equal(cluster.minMasterVersion, '1.36');
     });
 
     it('removes the default node pool, enables Workload Identity and Dataplane V2, and keeps deletion protection on', () => {
@@ -136,7 +143,7 @@ describe('the gke program', () => {
       for (const r of resources.filter((r) => r.type.startsWith('kubernetes:'))) assert.equal(r.provider, ref, `${r.type}::${r.name}`);
       assert.deepEqual(
         ofType(resources, 'kubernetes:helm.sh/v3:Release').map((r) => `${r.inputs.chart}@${r.inputs.version}`),
-        ['cert-manager@v1.18.2'],
+        ['cert-manager@v1.21.1'],
       );
     });
 
@@ -156,7 +163,7 @@ describe('the gke program', () => {
     });
   });
 
-  describe('with a static version, a private endpoint, chosen zones, a spot pool and ingress-nginx', () => {
+  describe('with a static version, a private endpoint, chosen zones, a spot pool and ingress-nginx (kept from before its retirement)', () => {
     let resources: Registered[];
     beforeAll(async () => {
       const spec = parse({
@@ -215,6 +222,63 @@ describe('the gke program', () => {
       const nginx = find(resources, 'kubernetes:helm.sh/v3:Release', 'ingress-nginx').inputs;
       assert.equal(nginx.version, '4.12.1');
     });
+  });
+
+  describe('on every Kubernetes version it accepts', () => {
+    for (const version of GKE_VERSIONS) {
+      it(`asks for at least ${version} on a channel, and the newest ${version} patch with static versions`, async () => {
+        const onChannel = await run(gkeBlueprint.program(parse({ version }), context));
+        assert.equal(find(onChannel.resources, 'gcp:container/cluster:Cluster', 'cluster').inputs.minMasterVersion, version);
+        const pinned = await run(gkeBlueprint.program(parse({ version, releaseChannel: 'NONE' }), context));
+        assert.equal(find(pinned.resources, 'gcp:container/cluster:Cluster', 'cluster').inputs.minMasterVersion, `${version}.5-gke.1000`);
+        assert.equal(find(pinned.resources, 'gcp:container/nodePool:NodePool', 'pool-general').inputs.version, `${version}.5-gke.1000`);
+      });
+    }
+  });
+
+  describe('with Envoy Gateway on private nodes', () => {
+    let resources: Registered[];
+    beforeAll(async () => {
+      ({ resources } = await run(gkeBlueprint.program(parse({ addons: { envoyGateway: { enabled: true } } }), context)));
+    });
+
+    it('installs the gateway-helm chart from its OCI registry', () => {
+      const release = find(resources, 'kubernetes:helm.sh/v3:Release', 'gateway-helm').inputs;
+      assert.deepEqual(
+        [release.chart, release.version, release.repositoryOpts],
+        ['oci://docker.io/envoyproxy/gateway-helm', 'v1.9.0', undefined],
+      );
+    });
+
+    it('declares the EnvoyProxy without the EKS load balancer annotation, and the envoy GatewayClass using it', () => {
+      const proxy = find(resources, 'kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy', 'envoy-proxy').inputs;
+      assert.deepEqual(proxy.spec.provider.kubernetes.envoyService, { externalTrafficPolicy: 'Local', annotations: {} });
+      const gatewayClass = find(resources, 'kubernetes:gateway.networking.k8s.io/v1:GatewayClass', 'gateway-class').inputs;
+      assert.deepEqual(gatewayClass.spec.parametersRef, {
+        group: 'gateway.envoyproxy.io',
+        kind: 'EnvoyProxy',
+        name: 'clusterd-default',
+        namespace: 'envoy-gateway-system',
+      });
+    });
+
+    it('opens its webhook port from the control plane to the nodes', () => {
+      const rule = find(resources, 'gcp:compute/firewall:Firewall', 'control-plane-to-webhooks').inputs;
+      assert.deepEqual(rule.sourceRanges, ['172.16.0.0/28']);
+      assert.deepEqual(rule.allows, [{ protocol: 'tcp', ports: ['9443'] }]);
+    });
+
+    it('opens the ports of both webhooks while a cluster still runs ingress-nginx too', async () => {
+      const spec = parse({ addons: { ingressNginx: { enabled: true }, envoyGateway: { enabled: true } } });
+      const both = await run(gkeBlueprint.program(spec, context));
+      const rule = find(both.resources, 'gcp:compute/firewall:Firewall', 'control-plane-to-webhooks').inputs;
+      assert.deepEqual(rule.allows, [{ protocol: 'tcp', ports: ['8443', '9443'] }]);
+    });
+  });
+
+  it('opens no webhook port when no add-on with a webhook is enabled', async () => {
+    const { resources } = await run(gkeBlueprint.program(parse({}), context));
+    assert.equal(ofType(resources, 'gcp:compute/firewall:Firewall').length, 0);
   });
 
   describe('on an existing network without private nodes', () => {

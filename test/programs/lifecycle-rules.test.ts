@@ -5,9 +5,17 @@ import { eksSpecSchema, gkeSpecSchema, builtInBlueprints } from '../../programs/
 const eksBp = builtInBlueprints.find((b) => b.name === 'eks')!;
 const gkeBp = builtInBlueprints.find((b) => b.name === 'gke')!;
 const teamRoleArn = 'arn:aws:iam::123456789012:role/payments-admins';
-const eks = (spec: Record<string, unknown>) => eksSpecSchema.parse({ region: 'eu-west-1', access: { teamRoleArn }, ...spec });
+// Explicit versions: the schemas' defaults move with the calendar.
+const eks = (spec: Record<string, unknown>) =>
+  eksSpecSchema.parse({ region: 'eu-west-1', access: { teamRoleArn }, version: '1.35', ...spec });
 const gke = (spec: Record<string, unknown>) =>
-  gkeSpecSchema.parse({ projectId: 'acme-prod', region: 'europe-west1', access: { teamGroup: 'payments@acme.example' }, ...spec });
+  gkeSpecSchema.parse({
+    projectId: 'acme-prod',
+    region: 'europe-west1',
+    access: { teamGroup: 'payments@acme.example' },
+    version: '1.35',
+    ...spec,
+  });
 
 interface Case {
   it: string;
@@ -18,6 +26,8 @@ interface Case {
 }
 
 const ALLOW = 'pass "allowReplace": true to accept';
+const RETIRED =
+  'ingress-nginx is retired since 2026-03-24 (Kubernetes SIG Network retired ingress-nginx in March 2026: no releases or security fixes since); use envoyGateway instead';
 
 const eksCases: Case[] = [
   { it: 'allows an upgrade of one minor version', from: { version: '1.32' }, to: { version: '1.33' }, expect: [] },
@@ -190,6 +200,54 @@ const eksCases: Case[] = [
     ],
   },
   {
+    it: 'allows moving cert-manager one minor version forward',
+    from: { addons: { certManager: { version: 'v1.18.2' } } },
+    to: { addons: { certManager: { version: 'v1.19.6' } } },
+    expect: [],
+  },
+  {
+    it: 'refuses cert-manager skipping minor versions (the project supports one at a time)',
+    from: { addons: { certManager: { version: 'v1.18.2' } } },
+    to: { addons: { certManager: { version: 'v1.21.1' } } },
+    expect: [
+      {
+        field: 'spec.addons.certManager.version',
+        rule: 'addon_skip',
+        message: 'cannot go from v1.18.2 to v1.21.1 in one change: cert-manager upgrades one minor version at a time (v1.19.6 next)',
+      },
+    ],
+  },
+  {
+    it: 'allows installing cert-manager at any catalog version when it was not installed',
+    from: { addons: { certManager: { enabled: false, version: 'v1.18.2' } } },
+    to: { addons: { certManager: { enabled: true, version: 'v1.21.1' } } },
+    expect: [],
+  },
+  {
+    it: 'allows skipping metrics-server chart versions (no such rule for it)',
+    from: { addons: { metricsServer: { version: '3.12.2' } } },
+    to: { addons: { metricsServer: { version: '3.13.1' } } },
+    expect: [],
+  },
+  {
+    it: 'refuses enabling the retired ingress-nginx',
+    from: {},
+    to: { addons: { ingressNginx: { enabled: true } } },
+    expect: [{ field: 'spec.addons.ingressNginx.enabled', rule: 'addon_retired', message: RETIRED }],
+  },
+  {
+    it: 'allows a cluster to keep ingress-nginx, and to patch it',
+    from: { addons: { ingressNginx: { enabled: true, version: '4.12.1' } } },
+    to: { addons: { ingressNginx: { enabled: true, version: '4.13.0' } } },
+    expect: [],
+  },
+  {
+    it: 'allows a cluster to remove ingress-nginx and enable Envoy Gateway',
+    from: { addons: { ingressNginx: { enabled: true } } },
+    to: { addons: { ingressNginx: { enabled: false }, envoyGateway: { enabled: true } } },
+    expect: [],
+  },
+  {
     it: 'reports every broken rule at once',
     from: { version: '1.31', nodePools: [{ name: 'general', instanceType: 'm6i.large' }] },
     to: { version: '1.33', nodePools: [{ name: 'general', instanceType: 'm6i.xlarge' }] },
@@ -278,6 +336,18 @@ const gkeCases: Case[] = [
   },
   { it: 'accepts a replacement with allowReplace', from: {}, to: { region: 'europe-west4' }, allowReplace: true, expect: [] },
   { it: 'allows changing the release channel in place', from: {}, to: { releaseChannel: 'STABLE' }, expect: [] },
+  {
+    it: 'refuses enabling the retired ingress-nginx',
+    from: {},
+    to: { addons: { ingressNginx: { enabled: true } } },
+    expect: [{ field: 'spec.addons.ingressNginx.enabled', rule: 'addon_retired', message: RETIRED }],
+  },
+  {
+    it: 'allows a cluster to keep ingress-nginx unchanged',
+    from: { addons: { ingressNginx: { enabled: true } } },
+    to: { addons: { ingressNginx: { enabled: true } } },
+    expect: [],
+  },
 ];
 
 describe('a change to an eks cluster', () => {
@@ -292,12 +362,58 @@ describe('a change to a gke cluster', () => {
   }
 });
 
+describe('a new cluster', () => {
+  for (const [name, bp, parse] of [
+    ['eks', eksBp, eks],
+    ['gke', gkeBp, gke],
+  ] as const) {
+    it(`on ${name} may not enable the retired ingress-nginx`, () => {
+      assert.deepEqual(bp.validateCreate!(parse({ addons: { ingressNginx: { enabled: true } } })), [
+        { field: 'spec.addons.ingressNginx.enabled', rule: 'addon_retired', message: RETIRED },
+      ]);
+    });
+
+    it(`on ${name} may enable Envoy Gateway, and gets no retired add-on by default`, () => {
+      assert.deepEqual(bp.validateCreate!(parse({ addons: { envoyGateway: { enabled: true } } })), []);
+      assert.deepEqual(bp.validateCreate!(parse({})), []);
+    });
+  }
+});
+
+describe('the retired parts of a cluster (fleet view)', () => {
+  it('name ingress-nginx while it is enabled, with its replacement', () => {
+    assert.deepEqual(eksBp.retiredParts!(eks({ addons: { ingressNginx: { enabled: true } } })), [
+      {
+        field: 'addons.ingressNginx',
+        name: 'ingress-nginx',
+        since: '2026-03-24',
+        reason: 'Kubernetes SIG Network retired ingress-nginx in March 2026: no releases or security fixes since',
+        replacedBy: 'addons.envoyGateway',
+      },
+    ]);
+  });
+
+  it('are none once it is removed, or on a stored spec without add-ons', () => {
+    assert.deepEqual(gkeBp.retiredParts!(gke({ addons: { ingressNginx: { enabled: false } } })), []);
+    assert.deepEqual(gkeBp.retiredParts!({ ...gke({}), addons: undefined }), []);
+  });
+});
+
 describe('a change from a spec stored by an older release', () => {
   it('reads the stored spec with the current defaults before comparing (a field it lacks is not a change)', () => {
-    const stored = eks({}) as Record<string, any>;
+    const stored = eks({ version: '1.33' }) as Record<string, any>;
     delete stored.logRetentionDays;
     delete stored.nodePools[0].spot;
+    delete stored.addons.envoyGateway;
     assert.deepEqual(eksBp.validateChange!(stored, eks({ version: '1.33' }), { allowReplace: false }), []);
+  });
+
+  it('counts an add-on the stored spec lacks as not enabled: turning on a retired one is refused', () => {
+    const stored = eks({}) as Record<string, any>;
+    delete stored.addons.ingressNginx;
+    assert.deepEqual(eksBp.validateChange!(stored, eks({ addons: { ingressNginx: { enabled: true } } }), { allowReplace: false }), [
+      { field: 'spec.addons.ingressNginx.enabled', rule: 'addon_retired', message: RETIRED },
+    ]);
   });
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'vitest';
+import { afterEach, describe, it, vi } from 'vitest';
 import { eksSpecSchema, gkeSpecSchema } from '../../programs/index.js';
 import { fieldIssues } from '../../src/lifecycle/zod-issues.js';
 
@@ -40,12 +40,16 @@ const eksCases: Case[] = [
   {
     it: 'refuses a Kubernetes version outside the table',
     spec: eks({ version: '1.29' }),
-    expect: [{ field: 'spec.version', message: 'must be a supported Kubernetes minor version: one of 1.30, 1.31, 1.32, 1.33' }],
+    expect: [
+      { field: 'spec.version', message: 'must be a supported Kubernetes minor version: one of 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36' },
+    ],
   },
   {
     it: 'refuses a patch version: minor versions only',
     spec: eks({ version: '1.33.2' }),
-    expect: [{ field: 'spec.version', message: 'must be a supported Kubernetes minor version: one of 1.30, 1.31, 1.32, 1.33' }],
+    expect: [
+      { field: 'spec.version', message: 'must be a supported Kubernetes minor version: one of 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36' },
+    ],
   },
   {
     it: 'refuses a node pool newer than the control plane',
@@ -190,7 +194,12 @@ const eksCases: Case[] = [
   {
     it: 'refuses an add-on version outside the catalog',
     spec: eks({ addons: { certManager: { version: 'v1.9.0' } } }),
-    expect: [{ field: 'spec.addons.certManager.version', message: 'must be a catalog version of cert-manager: one of v1.17.2, v1.18.2' }],
+    expect: [
+      {
+        field: 'spec.addons.certManager.version',
+        message: 'must be a catalog version of cert-manager: one of v1.17.2, v1.18.2, v1.19.6, v1.20.3, v1.21.1',
+      },
+    ],
   },
   {
     it: 'refuses a log retention CloudWatch does not offer',
@@ -209,7 +218,7 @@ const eksCases: Case[] = [
     expect: [
       {
         field: 'spec.tenancy.namespaces.0',
-        message: 'must not be one of default, kube-system, kube-public, kube-node-lease, cert-manager, ingress-nginx',
+        message: 'must not be one of default, kube-system, kube-public, kube-node-lease, cert-manager, ingress-nginx, envoy-gateway-system',
       },
     ],
   },
@@ -262,7 +271,7 @@ const gkeCases: Case[] = [
   },
   {
     it: 'refuses pinned pool versions on a release channel',
-    spec: gke({ nodePools: [{ name: 'general', version: '1.33' }] }),
+    spec: gke({ version: '1.34', nodePools: [{ name: 'general', version: '1.33' }] }),
     expect: [
       {
         field: 'spec.nodePools.0.version',
@@ -317,22 +326,36 @@ const gkeCases: Case[] = [
   },
 ];
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('the eks spec schema', () => {
   for (const c of eksCases) it(c.it, () => assert.deepEqual(issues(eksSpecSchema, c.spec), c.expect));
 
-  it('fills production defaults: 1.33, a new VPC, one general pool, deletion protection on', () => {
+  it('fills production defaults: a new VPC, one general pool, STANDARD support, deletion protection on, no retired add-on', () => {
     const spec = eksSpecSchema.parse(eks({}));
-    assert.equal(spec.version, '1.33');
+    assert.equal(spec.upgradePolicy, 'STANDARD');
     assert.deepEqual(spec.network, { mode: 'new', cidr: '10.0.0.0/16', natGateways: 'one-per-zone' });
     assert.deepEqual(spec.nodePools, [
       { name: 'general', minSize: 2, maxSize: 5, diskSizeGb: 100, labels: {}, taints: [], spot: false, instanceType: 'm6i.large' },
     ]);
     assert.equal(spec.deletionProtection, true);
     assert.deepEqual(spec.addons, {
-      metricsServer: { enabled: true, version: '3.13.0' },
-      certManager: { enabled: true, version: 'v1.18.2' },
+      metricsServer: { enabled: true, version: '3.13.1' },
+      certManager: { enabled: true, version: 'v1.21.1' },
       ingressNginx: { enabled: false, version: '4.13.0' },
+      envoyGateway: { enabled: false, version: 'v1.9.0' },
     });
+  });
+
+  it('defaults the version to the newest in standard support at the instant it parses', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-05-01T00:00:00Z'));
+    assert.equal(eksSpecSchema.parse(eks({})).version, '1.35');
+    vi.setSystemTime(new Date('2026-11-30T00:00:00Z'));
+    assert.equal(eksSpecSchema.parse(eks({})).version, '1.36');
+    assert.equal(eksSpecSchema.parse(eks({ version: '1.34' })).version, '1.34');
   });
 
   it('parses its own output again unchanged (the stored spec is re-validated on every PATCH)', () => {
@@ -350,6 +373,14 @@ describe('the gke spec schema', () => {
     assert.deepEqual(spec.privateNodes, { enabled: true, masterCidr: '172.16.0.0/28' });
     assert.deepEqual(spec.network, { mode: 'new', subnetCidr: '10.0.0.0/20', podsCidr: '10.16.0.0/14', servicesCidr: '10.20.0.0/20' });
     assert.equal(spec.deletionProtection, true);
+  });
+
+  it('defaults the version to the newest in standard support at the instant it parses', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-06-08T00:00:00Z'));
+    assert.equal(gkeSpecSchema.parse(gke({})).version, '1.35');
+    vi.setSystemTime(new Date('2026-06-09T00:00:00Z'));
+    assert.equal(gkeSpecSchema.parse(gke({})).version, '1.36');
   });
 
   it('parses its own output again unchanged', () => {

@@ -20,10 +20,12 @@ export interface Registered {
   providers: Record<string, string>;
   custom: boolean;
   inputs: Record<string, any>;
+  /** URNs of the resources it was declared to depend on (`dependsOn`, and those its inputs come from). */
+  dependencies: string[];
 }
 
 const registered: Registered[] = [];
-let pending: Pick<Registered, 'parent' | 'provider' | 'providers'> | null = null;
+let pending: Pick<Registered, 'parent' | 'provider' | 'providers' | 'dependencies'> | null = null;
 
 /** Outputs a real provider adds that the programs read. */
 function stateFor(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
@@ -59,7 +61,7 @@ export async function installMocks(): Promise<void> {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const where = pending ?? { parent: '', provider: '', providers: {} };
+        const where = pending ?? { parent: '', provider: '', providers: {}, dependencies: [] };
         pending = null;
         const parentType = where.parent ? where.parent.split('::')[2]!.split('$').pop() + '$' : '';
         const urn = `urn:pulumi:stack::project::${parentType}${args.type}::${args.name}`;
@@ -85,11 +87,16 @@ export async function installMocks(): Promise<void> {
     'stack',
     false,
   );
-  // The mock engine does not tell newResource about parents and providers; the request it gets does.
+  // The mock engine does not tell newResource about parents, providers and dependencies; the request it gets does.
   const monitor = pulumi.runtime.getMonitor() as any;
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: unknown) => {
-    pending = { parent: req.getParent(), provider: req.getProvider(), providers: Object.fromEntries(req.getProvidersMap().toArray()) };
+    pending = {
+      parent: req.getParent(),
+      provider: req.getProvider(),
+      providers: Object.fromEntries(req.getProvidersMap().toArray()),
+      dependencies: req.getDependenciesList(),
+    };
     return register(req, callback);
   };
 }

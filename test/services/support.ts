@@ -42,8 +42,11 @@ import { laneWriter } from '../support/lane-writer.js';
 import { copyPgliteTemplate } from '../support/pglite-template.js';
 import { recordingDeliveryQueue, recordingDispatcher, recordingSweepQueue } from './recording-ports.js';
 
-/** The services' clock (ms since the epoch): fixed, so that expiries come out exact. */
-export const NOW = Date.parse('2031-05-01T09:00:00.000Z');
+/**
+ * The services' clock (ms since the epoch): fixed, so that expiries come out exact, on a day the
+ * EKS calendar has settled for good: 1.31 to 1.33 in standard support, 1.33 the newest.
+ */
+export const NOW = Date.parse('2025-06-15T09:00:00.000Z');
 
 /** An admin token. */
 export const admin: Principal = { tokenId: 'token-admin', name: 'root', team: null, admin: true };

@@ -33,7 +33,9 @@ function noticeSuite(label: string, openBackend: () => Promise<Backend>, connect
         )
       ).cluster;
     const outboxSubjects = async () =>
-      (await clients[0]!.query<{ subject: string }>(`SELECT subject FROM outbox WHERE topic = 'support.notice'`)).rows.map((r) => r.subject);
+      (await clients[0]!.query<{ subject: string }>(`SELECT subject FROM outbox WHERE topic = 'support.notice'`)).rows.map(
+        (r) => r.subject,
+      );
 
     it('announces the tightest threshold passed once, with an outbox entry committed with it, and again for a new version only', async () => {
       const c = await cluster();
@@ -56,7 +58,9 @@ function noticeSuite(label: string, openBackend: () => Promise<Backend>, connect
     it('announces a threshold once however many watchers race for it', async () => {
       const c = await cluster();
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => notices[i % notices.length]!.claimNotices(c.id, '1.34', [60, 30, 7], { daysToEndOfStandardSupport: 3 })),
+        Array.from({ length: 8 }, (_, i) =>
+          notices[i % notices.length]!.claimNotices(c.id, '1.34', [60, 30, 7], { daysToEndOfStandardSupport: 3 }),
+        ),
       );
       expect(results.filter((r) => r !== null)).toEqual([7]);
       expect((await outboxSubjects()).filter((s) => s.startsWith(c.id))).toEqual([`${c.id}/1.34/7`]);

@@ -101,7 +101,10 @@ describe('the version rules of a new cluster', () => {
       'spec.upgradePolicy|support.extended_required',
     );
     // Allowing it on a version in standard support changes nothing.
-    expect(create(withExtended, { version: '1.35' }, NOW, true)).toEqual({ spec: { version: '1.35', upgradePolicy: 'STANDARD' }, notices: [] });
+    expect(create(withExtended, { version: '1.35' }, NOW, true)).toEqual({
+      spec: { version: '1.35', upgradePolicy: 'STANDARD' },
+      notices: [],
+    });
   });
 
   it('refuses extended support where the provider creates no cluster in it, and every version past all support', () => {
@@ -117,7 +120,9 @@ describe('the version rules of a new cluster', () => {
       spec: { version: '1.31' },
       notices: [],
     });
-    expect(refusal(() => versionNewSpec(plain, {}, { now: NOW, allowExtendedSupport: true }))).toBe('allowExtendedSupport|support.no_calendar');
+    expect(refusal(() => versionNewSpec(plain, {}, { now: NOW, allowExtendedSupport: true }))).toBe(
+      'allowExtendedSupport|support.no_calendar',
+    );
   });
 
   it('does not let a change take a cluster out of extended support while its version is in it', () => {
@@ -132,7 +137,11 @@ describe('the version rules of a new cluster', () => {
 
 describe("a cluster's support status", () => {
   it('is that of the version it runs, with its dates, the next step and the newest version', () => {
-    const support = clusterSupport(withExtended, { spec: { version: '1.34', upgradePolicy: 'EXTENDED' }, appliedSpec: { version: '1.33', upgradePolicy: 'EXTENDED' } }, NOW);
+    const support = clusterSupport(
+      withExtended,
+      { spec: { version: '1.34', upgradePolicy: 'EXTENDED' }, appliedSpec: { version: '1.33', upgradePolicy: 'EXTENDED' } },
+      NOW,
+    );
     expect(support).toEqual({
       version: '1.33',
       targetVersion: '1.34',
