@@ -24,7 +24,7 @@ module.exports = {
       comment: 'Stores keep records; the services that decide what to record call them, never the other way round.',
       severity: 'error',
       from: { path: '^src/store/' },
-      to: { path: '^(src/(lifecycle|drift|webhooks|events|engine|limits|rollouts|maintenance|versions)|server|queue)/' },
+      to: { path: '^(src/(lifecycle|drift|webhooks|events|engine|limits|rollouts|maintenance|versions|tokens)|server|queue)/' },
     },
     {
       name: 'programs-stay-out-of-the-service',

@@ -6,6 +6,7 @@
 import type { Blueprint, BlueprintContext, BlueprintVersions, DriftNoiseRule, InlineProgram } from '../src/blueprints/blueprint.js';
 import { addonsOnCreate, retiredAddons } from './addon-rules.js';
 import { eksSpecSchema, type EksSpec } from './eks-spec.js';
+import { eksFacts, gkeFacts } from './facts.js';
 import { gkeSpecSchema, type GkeSpec } from './gke-spec.js';
 import { nextUpgradeStep, validateChange, validateDestroy, type ReplacementRules } from './upgrade-rules.js';
 import { EKS_CALENDAR, GKE_CALENDAR } from './version-calendars.js';
@@ -112,6 +113,7 @@ export const eksBlueprint: Blueprint<EksSpec> = {
   description: 'Amazon EKS cluster with managed node groups, access entries, IRSA, pinned EKS add-ons and the team baseline',
   specSchema: eksSpecSchema,
   validateCreate: (spec) => addonsOnCreate(spec.addons),
+  facts: eksFacts,
   retiredParts: (spec) => retiredAddons(spec.addons),
   versions: EKS_VERSION_LIFECYCLE,
   validateChange: (from, to, options) => validateChange(current(eksSpecSchema, from), to, options, EKS_REPLACEMENTS),
@@ -127,6 +129,7 @@ export const gkeBlueprint: Blueprint<GkeSpec> = {
   description: 'Google GKE Standard cluster: VPC-native, private nodes, Workload Identity, separate node pools and the team baseline',
   specSchema: gkeSpecSchema,
   validateCreate: (spec) => addonsOnCreate(spec.addons),
+  facts: gkeFacts,
   retiredParts: (spec) => retiredAddons(spec.addons),
   versions: GKE_VERSION_LIFECYCLE,
   validateChange: (from, to, options) => validateChange(current(gkeSpecSchema, from), to, options, GKE_REPLACEMENTS),

@@ -8,8 +8,9 @@ import type { OperationService } from '../src/lifecycle/operation-service.js';
 import type { BlueprintLookup } from '../src/ports.js';
 import type { IdempotencyStore } from '../src/store/idempotency-store.js';
 import type { TokenStore } from '../src/store/token-store.js';
+import type { TokenService } from '../src/tokens/token-service.js';
 import type { WebhookService } from '../src/webhooks/webhook-service.js';
-import { authenticate } from './auth.js';
+import { authenticate, readOnlyForViewers } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { idempotency } from './idempotency.js';
 import { inputGuard } from './input-guard.js';
@@ -25,6 +26,7 @@ import { teamsRouter } from './routes/teams.js';
 import { fleetRouter } from './routes/fleet.js';
 import type { FleetVersions, FleetVersionsQuery } from '../src/versions/fleet-versions.js';
 import type { Principal } from '../src/auth/principal.js';
+import type { TeamPolicyService } from '../src/guardrails/team-policy-service.js';
 import { tokensRouter } from './routes/tokens.js';
 import type { MaintenanceService } from '../src/maintenance/maintenance-service.js';
 import { webhooksRouter } from './routes/webhooks.js';
@@ -35,14 +37,17 @@ import type { EventStreamDeps, EventStreamOptions } from './sse.js';
 import type { RolloutStreamOptions } from './rollout-stream.js';
 
 export interface AppDeps {
-  /** Tokens (authentication, `POST /v1/tokens`) and the answers kept for Idempotency-Keys. */
-  store: TokenStore & IdempotencyStore;
+  /** Tokens (authentication) and the answers kept for Idempotency-Keys. */
+  store: Pick<TokenStore, 'findTokenByHash'> & IdempotencyStore;
+  /** /v1/tokens: issue, list, read, revoke. */
+  tokens: TokenService;
   clusters: ClusterService;
   operations: OperationService;
   drift: DriftService;
   webhooks: WebhookService;
   rollouts: RolloutService;
   maintenance: MaintenanceService;
+  teamPolicies: TeamPolicyService;
   blueprints: BlueprintLookup;
   /** The fleet by Kubernetes version and support status (GET /v1/fleet/versions). */
   fleetVersions(principal: Principal, query: FleetVersionsQuery): Promise<FleetVersions>;
@@ -83,7 +88,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Caching is said before anything can refuse the request, so that every answer carries it: a 401
   // or 405 included. Routes that hand out a secret (a token, a signing secret, a kubeconfig) say no-store.
   app.use('/v1', privateNoCache);
-  app.use('/v1/tokens', noStore);
+  app.post('/v1/tokens', noStore);
   app.post('/v1/webhooks', noStore);
   app.get('/v1/clusters/:name/kubeconfig', noStore);
   app.use(methodNotAllowed(openapi.paths));
@@ -94,10 +99,11 @@ export function createApp(deps: AppDeps): express.Express {
   const v1 = Router();
   v1.use(express.json({ limit: deps.maxBodyBytes, strict: false }));
   v1.use(authenticate(deps.store, deps.limits?.authFailures));
+  v1.use(readOnlyForViewers);
   v1.use(inputGuard({ maxBodyDepth: deps.maxBodyDepth ?? DEFAULT_MAX_DEPTH }));
   // Tokens and webhooks are created before idempotency: a stored replay would keep the token's
   // value or the signing secret.
-  v1.use('/tokens', tokensRouter(deps.store));
+  v1.use('/tokens', tokensRouter(deps.tokens));
   v1.use('/webhooks', webhooksRouter(deps));
   v1.use(idempotency(deps.store, { staleMs: 60_000, ttlMs: deps.idempotencyKeyTtlMs }));
   v1.get('/blueprints', (_req, res) => {

@@ -72,7 +72,7 @@ const problemHeaders: Partial<Record<ProblemStatus, Json>> = {
   401: {
     'WWW-Authenticate': header(
       { type: 'string', pattern: `^Bearer realm="${AUTH_REALM}"` },
-      `Bearer realm="${AUTH_REALM}", with error="invalid_token" when the token given is unknown or revoked (RFC 6750)`,
+      `Bearer realm="${AUTH_REALM}", with error="invalid_token" when the token given is unknown, expired or revoked (RFC 6750)`,
     ),
   },
   429: retryAfter,
@@ -169,4 +169,30 @@ export function route(spec: RouteSpec) {
     ...(spec.body !== undefined ? { requestBody: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
     responses,
   };
+}
+
+const READ_METHODS = new Set(['get', 'head', 'options']);
+const VIEWER_REFUSED = 'the token is a viewer’s: read-only, it changes nothing';
+
+/**
+ * Every `/v1` operation but a read answers 403 to a viewer's token, before its route runs
+ * (server/auth.ts): adds that 403 to each, or says it in the 403 a route has already. It carries the
+ * headers of the route's 400, which every `/v1` route answers: the same problem, the same caching.
+ */
+export function refusedToViewers<Paths extends Record<string, Record<string, { responses?: Record<string, Answer> }>>>(
+  paths: Paths,
+): Paths {
+  const refusing = (method: string, operation: { responses?: Record<string, Answer> }) => {
+    const responses = operation.responses;
+    if (READ_METHODS.has(method) || !responses?.[400]) return operation;
+    const own = responses[403];
+    const description = own ? `${own.description}; or ${VIEWER_REFUSED}` : VIEWER_REFUSED[0]!.toUpperCase() + VIEWER_REFUSED.slice(1);
+    return { ...operation, responses: { ...responses, 403: { ...(own ?? responses[400]), description } } };
+  };
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => [
+      path,
+      path.startsWith('/v1/') ? Object.fromEntries(Object.entries(item).map(([method, op]) => [method, refusing(method, op)])) : item,
+    ]),
+  ) as Paths;
 }

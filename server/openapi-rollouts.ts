@@ -24,7 +24,8 @@ const rolloutLinks = {
 const ACTION_SUMMARIES: Record<(typeof ROLLOUT_ACTIONS)[number], { operationId: string; summary: string; conflict: string }> = {
   approve: {
     operationId: 'approveRollout',
-    summary: 'Let the rollout past the stage that waits for approval (an admin, or a member of the team other than its starter)',
+    summary:
+      'Let the rollout past the stage that waits for approval: an admin, or an approver token of its team; never the token that started it',
     conflict: 'The rollout is not awaiting approval',
   },
   pause: {
@@ -124,7 +125,13 @@ export function rolloutPaths() {
             parameters: id,
             idempotent: true,
             ok: { 200: json('The rollout', ref('Rollout')) },
-            problems: { 404: undefined, 409: a.conflict, ...(action === 'approve' ? { 403: 'The token started the rollout' } : {}) },
+            problems: {
+              404: undefined,
+              409: a.conflict,
+              ...(action === 'approve'
+                ? { 403: 'The token started the rollout, or it may not approve (neither an admin nor an approver of the team)' }
+                : {}),
+            },
           }),
         },
       ]),

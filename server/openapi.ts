@@ -3,11 +3,22 @@ import { DEFAULT_MAX_DEPTH } from '../src/lifecycle/json-guard.js';
 import { createClusterBody, updateClusterBody } from '../src/lifecycle/requests.js';
 import { createWebhookBody } from '../src/webhooks/requests.js';
 import { WEBHOOK_EVENT_HEADER, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../src/webhooks/signature.js';
-import { created, json, parameters, ref, requestSchema, responseSchemas, route, tagged, type Answer } from './openapi-parts.js';
+import {
+  created,
+  json,
+  parameters,
+  ref,
+  refusedToViewers,
+  requestSchema,
+  responseSchemas,
+  route,
+  tagged,
+  type Answer,
+} from './openapi-parts.js';
 import { rolloutPaths, rolloutRequestSchemas, rolloutResponseSchemas, rolloutsTag } from './openapi-rollouts.js';
 import { teamPaths, teamRequestSchemas, teamResponseSchemas, teamsTag } from './openapi-teams.js';
 import { fleetPaths, fleetResponseSchemas, fleetTag } from './openapi-fleet.js';
-import { createTokenBody } from './routes/tokens.js';
+import { tokenPaths, tokenRequestSchemas, tokenResponseSchemas, tokensTag } from './openapi-tokens.js';
 import * as clusters from './schemas/cluster.js';
 import * as drift from './schemas/drift.js';
 import {
@@ -24,7 +35,6 @@ import { operationEventSchema } from './schemas/operation-event.js';
 import * as operations from './schemas/operation.js';
 import { clusterNameParam, operationIdParam, sweepIdParam, webhookIdParam } from './schemas/path-params.js';
 import { problemSchema } from './schemas/problem.js';
-import { issuedTokenSchema } from './schemas/token.js';
 import * as webhooks from './schemas/webhook.js';
 import { eventsQuery, lastEventIdHeader } from './stream-position.js';
 
@@ -41,6 +51,9 @@ function createClusterRequest(blueprints: Blueprint<any>[]) {
     : { not: {}, description: 'No blueprint is registered: nothing can be created' };
   return { ...base, allOf: [...(base.allOf ?? []), byBlueprint] };
 }
+
+const policyRefusal =
+  "Refused by the team's policy or quota (urn:clusterd:problem:team-policy): `errors` names each rule (policy.regions, quota.maxNodes, …), with a quota's limit and usage";
 
 // Links: what an answer lets the caller do next, with the ids it carries (OpenAPI links, followed by clients and fuzzers).
 const link = (operationId: string, params: Record<string, string>) => ({ operationId, parameters: params });
@@ -94,7 +107,7 @@ const tags = [
   teamsTag,
   fleetTag,
   { name: 'Blueprints', description: 'The kinds of cluster this service creates, with the JSON Schema of their spec' },
-  { name: 'Tokens', description: 'Bearer tokens, issued by an admin' },
+  tokensTag,
   { name: 'Webhooks', description: 'Subscriptions to events, their deliveries, test pings' },
   { name: 'Health', description: 'Liveness and readiness, without a token' },
 ];
@@ -132,7 +145,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
     servers,
     tags,
     security: [{ bearer: [] }],
-    paths: {
+    paths: refusedToViewers({
       ...tagged('Clusters', {
         '/v1/clusters': {
           post: route({
@@ -141,7 +154,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
             body: ref('CreateClusterRequest'),
             idempotent: true,
             ok: { 202: accepted },
-            problems: { 409: 'A cluster with that name exists' },
+            problems: { 403: policyRefusal, 409: 'A cluster with that name exists' },
           }),
           get: route({
             operationId: 'listClusters',
@@ -166,7 +179,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
             body: ref('UpdateClusterRequest'),
             idempotent: true,
             ok: { 200: json('Only settings changed: done, no operation', ref('SettingsChanged')), 202: accepted },
-            problems: { 404: undefined, 409: stateConflict },
+            problems: { 403: policyRefusal, 404: undefined, 409: stateConflict },
           }),
           delete: route({
             operationId: 'destroyCluster',
@@ -188,6 +201,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
             secret: true,
             ok: { 200: json('The kubeconfig', ref('Kubeconfig')) },
             problems: {
+              403: 'The token is a viewer’s: it never reads a kubeconfig',
               404: 'No such cluster visible to this token, or it has no kubeconfig (yet)',
               503: 'Every state reader stayed busy, the read took longer than KUBECONFIG_READ_TIMEOUT_MS, or the record store does not answer',
             },
@@ -316,18 +330,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
           }),
         },
       }),
-      ...tagged('Tokens', {
-        '/v1/tokens': {
-          post: route({
-            operationId: 'createToken',
-            summary: 'Issue a token (admin); the value is shown once',
-            body: ref('CreateTokenRequest'),
-            secret: true,
-            ok: { 201: json('The token; its value is shown only here', ref('IssuedToken')) },
-            problems: { 403: undefined },
-          }),
-        },
-      }),
+      ...tokenPaths(),
       ...tagged('Webhooks', {
         '/v1/webhooks': {
           post: route({
@@ -400,16 +403,16 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
           },
         },
       }),
-    },
+    }),
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         CreateClusterRequest: createClusterRequest(blueprints),
         UpdateClusterRequest: requestSchema(updateClusterBody),
-        CreateTokenRequest: requestSchema(createTokenBody),
         CreateWebhookRequest: requestSchema(createWebhookBody),
         ...rolloutRequestSchemas(blueprints),
         ...teamRequestSchemas(),
+        ...tokenRequestSchemas(),
         ...Object.fromEntries(blueprints.map((b) => [`Spec_${b.name}`, requestSchema(b.specSchema)])),
         ...responseSchemas({
           Problem: problemSchema,
@@ -425,7 +428,6 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
           ClusterDrift: drift.clusterDriftSchema,
           FleetDrift: drift.fleetDriftSchema,
           DriftSweep: drift.driftSweepSchema,
-          IssuedToken: issuedTokenSchema,
           Webhook: webhooks.webhookSchema,
           CreatedWebhook: webhooks.createdWebhookSchema,
           WebhookList: webhooks.webhookListSchema,
@@ -439,6 +441,7 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
           ...rolloutResponseSchemas,
           ...teamResponseSchemas,
           ...fleetResponseSchemas,
+          ...tokenResponseSchemas,
         }),
       },
     },

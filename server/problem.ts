@@ -5,6 +5,7 @@ import {
   ForbiddenError,
   IdempotencyMismatchError,
   InputError,
+  PolicyError,
   MethodNotAllowedError,
   NotFoundError,
   TooManyRequestsError,
@@ -19,6 +20,7 @@ export type Problem = Omit<z.infer<typeof problemSchema>, 'instance'>;
 const kinds: Array<[new (...args: any[]) => AppError, number, string, string]> = [
   [InputError, 400, 'invalid-request', 'The request is invalid'],
   [UnauthenticatedError, 401, 'unauthenticated', 'A valid bearer token is required'],
+  [PolicyError, 403, 'team-policy', 'Refused by the team policy'],
   [ForbiddenError, 403, 'forbidden', 'Not allowed for this token'],
   [NotFoundError, 404, 'not-found', 'Not found'],
   [MethodNotAllowedError, 405, 'method-not-allowed', 'Method not allowed'],
@@ -46,7 +48,7 @@ export function problemHeaders(err: unknown): Record<string, string> {
   if (!(err instanceof UnauthenticatedError)) return {};
   // RFC 6750 section 3: no error code when no token was given; invalid_token when it was refused.
   const challenge = err.tokenRejected
-    ? `Bearer realm="${AUTH_REALM}", error="invalid_token", error_description="the token is unknown or revoked"`
+    ? `Bearer realm="${AUTH_REALM}", error="invalid_token", error_description="the token is unknown, expired or revoked"`
     : `Bearer realm="${AUTH_REALM}"`;
   return { 'WWW-Authenticate': challenge };
 }
@@ -56,7 +58,7 @@ export function toProblem(err: unknown): Problem {
   for (const [kind, status, slug, title] of kinds) {
     if (err instanceof kind) {
       const problem: Problem = { type: problemType(slug), title, status, detail: err.message };
-      if (err instanceof InputError && err.issues.length) problem.errors = err.issues;
+      if ((err instanceof InputError || err instanceof PolicyError) && err.issues.length) problem.errors = err.issues;
       return problem;
     }
   }

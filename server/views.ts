@@ -21,7 +21,6 @@ import type {
 } from './schemas/cluster.js';
 import type { clusterDriftSchema, driftReportSchema, driftSweepSchema, fleetDriftSchema } from './schemas/drift.js';
 import type { operationPageSchema, operationSchema } from './schemas/operation.js';
-import type { issuedTokenSchema } from './schemas/token.js';
 import type {
   createdWebhookSchema,
   deliveryAttemptSchema,
@@ -233,12 +232,4 @@ export function driftSweepView(s: DriftSweep): z.infer<typeof driftSweepSchema> 
     finishedAt: s.finishedAt,
     error: s.error,
   };
-}
-
-/** A token just issued: the only answer that shows its value. */
-export function issuedTokenView(
-  t: { id: string; name: string; team: string | null; admin: boolean },
-  token: string,
-): z.infer<typeof issuedTokenSchema> {
-  return { id: t.id, name: t.name, team: t.team, admin: t.admin, token };
 }

@@ -11,6 +11,10 @@ export interface FieldIssue {
   field: string;
   rule: string;
   message: string;
+  /** A quota's limit, for a `quota.*` rule. */
+  limit?: number;
+  /** What the team holds against that limit now (before the request). */
+  usage?: number;
 }
 
 /** The request is malformed or breaks a rule of the spec. */
@@ -36,7 +40,7 @@ export class ConflictError extends AppError {}
 export class LaneLostError extends ConflictError {}
 
 /**
- * No valid bearer token. `tokenRejected`: a token was given but is unknown or revoked (RFC 6750
+ * No valid bearer token. `tokenRejected`: a token was given but is unknown, expired or revoked (RFC 6750
  * `invalid_token`), as opposed to no bearer token at all.
  */
 export class UnauthenticatedError extends AppError {
@@ -50,6 +54,16 @@ export class UnauthenticatedError extends AppError {
 
 /** The caller is known but may not do this (e.g. a team token on an admin route). */
 export class ForbiddenError extends AppError {}
+
+/** The request breaks its team's policy or quota: each issue names the field, the rule and, for a quota, the limit and usage. */
+export class PolicyError extends ForbiddenError {
+  constructor(
+    message: string,
+    readonly issues: FieldIssue[],
+  ) {
+    super(message);
+  }
+}
 
 /** The path exists, but not with this method; `allowed` lists the methods it has. */
 export class MethodNotAllowedError extends AppError {

@@ -6,6 +6,7 @@ import type { OperationService } from '../../src/lifecycle/operation-service.js'
 import type { BlueprintLookup } from '../../src/ports.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { createClusterBody, updateClusterBody } from '../../src/lifecycle/requests.js';
+import { assertMayReadSecrets } from '../../src/auth/permissions.js';
 import { principalOf } from '../auth.js';
 import { clusterSupport } from '../../src/versions/cluster-support.js';
 import type { MaintenanceService } from '../../src/maintenance/maintenance-service.js';
@@ -83,6 +84,7 @@ export function clustersRouter(deps: {
 
   // Admin credentials: app.ts marks every answer of this route no-store.
   router.get('/:name/kubeconfig', async (req, res) => {
+    assertMayReadSecrets(principalOf(req));
     const { kubeconfig } = await clusters.kubeconfig(principalOf(req), nameOf(req.params));
     res.json(kubeconfigView(kubeconfig));
   });

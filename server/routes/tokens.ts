@@ -1,30 +1,35 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { generateToken, hashToken } from '../../src/auth/tokens.js';
-import { teamNameSchema } from '../../src/domain/cluster.js';
-import { keyOrFlag, withRules } from '../../src/lifecycle/object-rules.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
-import type { TokenStore } from '../../src/store/token-store.js';
-import { requireAdmin } from '../auth.js';
-import { issuedTokenView } from '../views.js';
+import { createTokenBody } from '../../src/tokens/requests.js';
+import type { TokenService } from '../../src/tokens/token-service.js';
+import { principalOf } from '../auth.js';
+import { listTokensQuery } from '../schemas/list-queries.js';
+import { tokenIdParam } from '../schemas/path-params.js';
+import { issuedTokenView, tokenPageView, tokenView } from '../token-views.js';
 
-export const createTokenBody = withRules(
-  z.strictObject({
-    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of letters, digits, ., _ and -'),
-    team: teamNameSchema.optional().describe('The team the token acts for; omit with admin: true'),
-    admin: z.boolean().default(false),
-  }),
-  [keyOrFlag('team', 'admin')],
-).describe('CreateTokenRequest');
-
-/** POST /v1/tokens (admin): issues a token; its value is shown once and stored only hashed. */
-export function tokensRouter(store: Pick<TokenStore, 'createToken'>): Router {
+/** /v1/tokens (admin): issue (the value is shown once and stored only hashed), list, read, revoke. */
+export function tokensRouter(tokens: TokenService): Router {
   const router = Router();
-  router.post('/', requireAdmin, async (req, res) => {
-    const body = parseOrThrow(createTokenBody, req.body);
-    const token = generateToken();
-    const stored = await store.createToken({ name: body.name, team: body.team ?? null, admin: body.admin, hash: hashToken(token) });
-    res.status(201).json(issuedTokenView(stored, token));
+  const idOf = (params: unknown) => parseOrThrow(tokenIdParam, params, '', 'path').id;
+
+  router.post('/', async (req, res) => {
+    const { token, value } = await tokens.issue(principalOf(req), parseOrThrow(createTokenBody, req.body));
+    res.status(201).location(`/v1/tokens/${token.id}`).json(issuedTokenView(token, value));
   });
+
+  router.get('/', async (req, res) => {
+    const q = parseOrThrow(listTokensQuery, req.query, 'query', 'query');
+    res.json(tokenPageView(await tokens.list(principalOf(req), q)));
+  });
+
+  router.get('/:id', async (req, res) => {
+    res.json(tokenView(await tokens.get(principalOf(req), idOf(req.params))));
+  });
+
+  router.delete('/:id', async (req, res) => {
+    await tokens.revoke(principalOf(req), idOf(req.params));
+    res.status(204).end();
+  });
+
   return router;
 }

@@ -1,5 +1,6 @@
 /** The query strings of the API's lists, as the routes parse them and the description states them. */
 import { z } from 'zod';
+import { TOKEN_STATES } from '../../src/auth/token-record.js';
 import { CLUSTER_STATUSES, LABEL_KEY, LABEL_VALUE, MAX_LABELS, teamNameSchema } from '../../src/domain/cluster.js';
 import { InputError } from '../../src/errors.js';
 import { blueprintNameSchema } from '../../src/lifecycle/requests.js';
@@ -70,6 +71,13 @@ export const fleetVersionsQuery = z.strictObject({
 
 /** Query of GET /v1/webhooks/{id}/deliveries. */
 export const listDeliveriesQuery = z.strictObject(pageQuery);
+
+/** Query of GET /v1/tokens. */
+export const listTokensQuery = z.strictObject({
+  team: teamNameSchema.optional().describe('Only the tokens of this team'),
+  state: z.enum(TOKEN_STATES).optional().describe('Only the tokens in this state, by the database clock; default every state'),
+  ...pageQuery,
+});
 
 /** Query of GET /v1/rollouts. */
 export const listRolloutsQuery = z.strictObject(pageQuery);

@@ -8,3 +8,4 @@ export const webhookIdParam = z.strictObject({ id: z.uuid() });
 export const sweepIdParam = z.strictObject({ id: z.uuid() });
 export const rolloutIdParam = z.strictObject({ id: z.uuid() });
 export const teamParam = z.strictObject({ team: teamNameSchema });
+export const tokenIdParam = z.strictObject({ id: z.uuid() });

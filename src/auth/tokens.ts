@@ -10,15 +10,20 @@ export const hashToken = (token: string) => createHash('sha256').update(token).d
 export const generateToken = () => `cld_${randomBytes(32).toString('base64url')}`;
 
 /**
- * On the first start (no token exists) creates an admin token and writes it, once, to
- * `<dataDir>/admin-token` (mode 0600). Returns that path, or null when tokens already exist.
+ * On the first start, and on any start that finds no active admin token (every one expired: the
+ * last one cannot be revoked), creates an admin token and writes it to
+ * `<dataDir>/admin-token` (mode 0600): whoever holds the data directory can always get back in.
+ * Returns that path, or null when an active admin token exists.
  */
-export async function ensureAdminToken(store: Pick<TokenStore, 'countTokens' | 'createToken'>, dataDir: string): Promise<string | null> {
-  if ((await store.countTokens()) > 0) return null;
+export async function ensureAdminToken(
+  store: Pick<TokenStore, 'countActiveAdminTokens' | 'createToken'>,
+  dataDir: string,
+): Promise<string | null> {
+  if ((await store.countActiveAdminTokens()) > 0) return null;
   const token = generateToken();
   const file = path.join(dataDir, 'admin-token');
   await mkdir(dataDir, { recursive: true });
   await writeFile(file, `${token}\n`, { mode: 0o600 });
-  await store.createToken({ name: 'bootstrap-admin', team: null, admin: true, hash: hashToken(token) });
+  await store.createToken({ name: 'bootstrap-admin', team: null, role: 'admin', hash: hashToken(token), expiresAt: null });
   return file;
 }

@@ -42,6 +42,12 @@ export interface Blueprint<Spec extends Record<string, unknown> = Record<string,
    * Existing clusters keep what they have: a change is checked by `validateChange`.
    */
   validateCreate?(spec: Spec): FieldIssue[];
+  /**
+   * What a validated spec declares, in terms every blueprint shares: team policies and quotas read
+   * these, never a blueprint's own spec layout. Without it, only the policy rules that need no fact
+   * (allowed blueprints, labels, expiry, cluster count) apply to the blueprint's clusters.
+   */
+  facts?(spec: Spec): ClusterFacts;
   /** Software the spec installs whose project is retired (an add-on no longer maintained), for the fleet view; empty when none. */
   retiredParts?(spec: Spec): RetiredPart[];
   /** The Kubernetes version lifecycle of the blueprint's clusters; without it, versions have no support status. */
@@ -79,6 +85,26 @@ export interface BlueprintVersions<Spec> {
     /** Whether the spec asks for it. */
     isOn(spec: Spec): boolean;
   };
+}
+
+/** What a cluster's spec declares, by a blueprint's {@link Blueprint.facts}. */
+export interface ClusterFacts {
+  /** The cloud region or location; null where there is none (a test blueprint). */
+  region: string | null;
+  /** The Kubernetes minor version of the control plane. */
+  version: string | null;
+  /** Whether the API endpoint is reachable from the internet; `publicCidrs` limits from where (null: anywhere). */
+  endpoint: { public: boolean; publicCidrs: string[] | null } | null;
+  nodePools: NodePoolFacts[];
+}
+
+export interface NodePoolFacts {
+  name: string;
+  /** Instance or machine type; null where there is none. */
+  instanceType: string | null;
+  minSize: number;
+  maxSize: number;
+  desiredSize: number | null;
 }
 
 /** A piece of software a cluster runs that its project no longer maintains. */

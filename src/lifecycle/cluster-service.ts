@@ -3,8 +3,13 @@ import { writeOnlyFields } from '../blueprints/write-only.js';
 import type { SpecSealer } from '../secrets/spec-sealer.js';
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { OperationKind, OperationRecord } from '../domain/operation.js';
-import { ConflictError, InputError, NotFoundError } from '../errors.js';
+import { ConflictError, InputError, NotFoundError, PolicyError, type FieldIssue } from '../errors.js';
+import { parseDuration } from '../domain/duration.js';
+import type { TeamPolicy } from '../domain/team-policy.js';
+import { changeIssues, creationIssues, nodeCapacity } from '../guardrails/policy-rules.js';
+import type { TeamPolicyStore } from '../store/team-policy-store.js';
 import type { Principal } from '../auth/principal.js';
+import { assertMayReadSecrets } from '../auth/permissions.js';
 import type { Page } from '../domain/page.js';
 import type { BlueprintLookup, OperationDispatcher } from '../ports.js';
 import type { ClusterFilter, ClusterStore } from '../store/cluster-store.js';
@@ -25,8 +30,10 @@ export interface ClusterServiceDeps {
   dispatcher: OperationDispatcher;
   /** Seals write-only spec fields before they are stored, and opens them where a rule must read them. */
   sealer: Pick<SpecSealer, 'seal' | 'open'>;
-  /** Longest life of a cluster per team. @defaultValue no caps */
+  /** Longest life of a cluster per team, where the team's policy sets none. @defaultValue no caps */
   maxTtl?: TeamTtlCaps;
+  /** Teams' policies: what each may create and change (quotas are held by the store when it records). @defaultValue none */
+  policies?: Pick<TeamPolicyStore, 'teamPolicy'>;
   /**
    * The clock expiries are set by (ttl, caps, "in the future"), in ms since the epoch: the database's
    * in the service, so that every process compares expiries with the clock that set them.
@@ -60,6 +67,11 @@ export interface QueueOptions {
   respectMaintenance?: boolean;
 }
 
+/** A request that breaks its team's policy is refused with every rule it breaks. */
+function refuseBreaches(team: string, issues: FieldIssue[]): void {
+  if (issues.length) throw new PolicyError(`refused by the policy of team "${team}": ${describeIssues(issues)}`, issues);
+}
+
 const requester = (p: Principal) => (p.team ? `${p.name} (team ${p.team})` : `${p.name} (admin)`);
 
 /**
@@ -77,7 +89,10 @@ export class ClusterService {
     const versioned = versionNewSpec(blueprint, body.spec, versionRules);
     const spec = parseOrThrow(blueprint.specSchema, versioned.spec, 'spec', 'spec');
     checkNewSpec(blueprint, spec, versionRules);
-    const expiresAt = resolveExpiry(body, team, this.deps.maxTtl ?? {}, now, true);
+    const policy = await this.policyOf(team);
+    const facts = blueprint.facts?.(spec) ?? null;
+    refuseBreaches(team, creationIssues(policy, team, { blueprint: blueprint.name, facts, labels: body.labels ?? {} }));
+    const expiresAt = resolveExpiry(body, team, this.ttlCaps(team, policy), now, true);
     checkExpiryDestroyable(expiresAt, blueprint.validateDestroy?.(spec) ?? [], body.ttl !== undefined ? 'ttl' : 'expiresAt');
     const accepted = await this.deps.store.createCluster(
       {
@@ -89,6 +104,7 @@ export class ClusterService {
         driftPolicy: body.driftPolicy,
         expiresAt,
         maintenance: body.maintenance && policyOf(body.maintenance),
+        nodeCapacity: nodeCapacity(facts),
       },
       { kind: 'provision', requestedBy: requester(principal) },
     );
@@ -127,7 +143,18 @@ export class ClusterService {
       ...supportChangeIssues(blueprint, current, spec, now),
     ];
     if (issues.length) throw new InputError(`change refused: ${describeIssues(issues)}`, issues);
-    const expiresAt = resolveExpiry(body, cluster.team, this.deps.maxTtl ?? {}, now, false);
+    const policy = await this.policyOf(cluster.team);
+    const facts = blueprint.facts && { from: blueprint.facts(current), to: blueprint.facts(spec) };
+    refuseBreaches(
+      cluster.team,
+      changeIssues(policy, cluster.team, {
+        blueprint: blueprint.name,
+        from: facts?.from ?? null,
+        to: facts?.to ?? null,
+        labels: body.labels,
+      }),
+    );
+    const expiresAt = resolveExpiry(body, cluster.team, this.ttlCaps(cluster.team, policy), now, false);
     checkExpiryDestroyable(
       expiresAt === undefined ? cluster.expiresAt : expiresAt,
       blueprint.validateDestroy?.(spec) ?? [],
@@ -144,6 +171,7 @@ export class ClusterService {
       body.labels,
       { kind: 'update', requestedBy: requester(principal), respectMaintenance: body.respectMaintenance },
       settings,
+      facts ? nodeCapacity(facts.to) : undefined,
     );
     await this.deps.dispatcher.dispatch(accepted.operation);
     return accepted;
@@ -151,6 +179,7 @@ export class ClusterService {
 
   /** The cluster's kubeconfig (a secret output of its stack), for a caller who may see the cluster; the read is recorded. */
   async kubeconfig(principal: Principal, name: string): Promise<{ cluster: ClusterRecord; kubeconfig: string }> {
+    assertMayReadSecrets(principal);
     const cluster = await this.get(principal, name);
     if (cluster.status === 'destroyed' || !this.deps.readOutput) throw new NotFoundError(`cluster "${name}" has no kubeconfig`);
     const value = await this.deps.readOutput({
@@ -213,6 +242,16 @@ export class ClusterService {
     const destroy = pending.find((op) => op.kind === 'destroy');
     if (destroy) throw new ConflictError(`cluster "${name}" has a destroy ${destroy.status} (operation ${destroy.id}); cannot ${what} it`);
     return cluster;
+  }
+
+  private async policyOf(team: string): Promise<TeamPolicy> {
+    return (await this.deps.policies?.teamPolicy(team)) ?? {};
+  }
+
+  /** The team's longest cluster life: its policy's, else the service's default. */
+  private ttlCaps(team: string, policy: TeamPolicy): TeamTtlCaps {
+    const caps = this.deps.maxTtl ?? {};
+    return policy.maxTtl ? { ...caps, [team]: parseDuration(policy.maxTtl)! } : caps;
   }
 
   /** The spec as stored: its write-only fields sealed. */

@@ -45,23 +45,6 @@ export function atLeastOneOf(keys: string[]): ObjectRule {
   };
 }
 
-/** Exactly one of: `key` given, or the boolean `flag` true (absent reads as false); `key` is the field blamed. */
-export function keyOrFlag(key: string, flag: string): ObjectRule {
-  return {
-    holds: (body) => (body[flag] === true) !== given(body, key),
-    field: key,
-    rule: 'exactly_one',
-    message: `give exactly one of ${key} or ${flag}: true`,
-    // The key is required by one branch and forbidden by the other: at most one can match.
-    jsonSchema: {
-      anyOf: [
-        { required: [key], properties: { [flag]: { const: false } } },
-        { required: [flag], properties: { [flag]: { const: true }, [key]: false } },
-      ],
-    },
-  };
-}
-
 /** `schema` with each rule checked (a 400 naming its field and rule) and stated in its JSON Schema. */
 export function withRules<S extends z.ZodObject>(schema: S, rules: ObjectRule[]): S {
   const checked = rules.reduce(

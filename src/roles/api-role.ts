@@ -22,7 +22,10 @@ import { OperationFeedHub } from '../events/operation-feed-hub.js';
 import { ClusterService } from '../lifecycle/cluster-service.js';
 import { OperationService } from '../lifecycle/operation-service.js';
 import { RolloutService } from '../rollouts/rollout-service.js';
+import { TokenService } from '../tokens/token-service.js';
 import { fleetVersions } from '../versions/fleet-versions.js';
+import { TeamPolicyService } from '../guardrails/team-policy-service.js';
+import { SqlTeamPolicyStore } from '../store/team-policy-store.js';
 import { MaintenanceService } from '../maintenance/maintenance-service.js';
 import { createRateLimiter } from '../limits/rate-limiter.js';
 import type { RateRule } from '../limits/rate-rule.js';
@@ -58,12 +61,14 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     timeoutMs: config.KUBECONFIG_READ_TIMEOUT_MS,
     cacheMs: config.KUBECONFIG_CACHE_MS,
   });
+  const teamPolicyStore = new SqlTeamPolicyStore(sql);
   const clusters = new ClusterService({
     store,
     blueprints: shared.blueprints,
     sealer: shared.sealer,
     dispatcher: shared.acceptingDispatcher,
     maxTtl: config.CLUSTER_MAX_TTL,
+    policies: teamPolicyStore,
     readOutput: (r) => outputs.read(r),
     // Expiries are compared by the workers' watch with the database's clock: they are set by it too.
     now: databaseClock(sql),
@@ -88,6 +93,7 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     sealer: shared.sealer,
     cancelIfQueued: (id) => operations.cancelIfQueued(id),
     now: databaseClock(sql),
+    policies: teamPolicyStore,
   });
   const driftService = new DriftService({
     drift: shared.drift,
@@ -116,12 +122,15 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
   pulumiVersion.catch(() => undefined);
   const app = createApp({
     store,
+    // Expiries are compared with the database's clock when a token is looked up: they are set by it too.
+    tokens: new TokenService({ store, now: databaseClock(sql) }),
     clusters,
     operations,
     drift: driftService,
     webhooks,
     rollouts,
     maintenance: new MaintenanceService({ store: shared.maintenanceStore, gate: shared.maintenance }),
+    teamPolicies: new TeamPolicyService({ store: teamPolicyStore }),
     blueprints: shared.blueprints,
     fleetVersions: (principal, query) =>
       fleetVersions({ clusters: store, blueprints: shared.blueprints, now: databaseClock(sql) }, principal, query),

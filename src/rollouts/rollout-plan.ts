@@ -52,6 +52,8 @@ export function nextStep(
   if (sameJson(merged, spec)) return { step: null };
   const parsed = blueprint.specSchema.safeParse(merged);
   if (!parsed.success) return { issues: fieldIssues(parsed.error, 'spec') };
+  // A patch that leaves out what the schema fills in (a new pool's defaults) is carried once parsed.
+  if (sameJson(parsed.data, spec)) return { step: null };
   const issues = blueprint.validateChange?.(spec, parsed.data, { allowReplace: false }) ?? [];
   if (issues.length) return { issues };
   return { step: { ...step, specAfter: parsed.data as Spec } };
@@ -121,6 +123,8 @@ export function planRollout(
   blueprint: Blueprint<any>,
   open: (cluster: ClusterRecord) => Spec,
   change: RolloutChange = changeOf(body.change),
+  /** Rules of the cluster's team on the change from its spec to the one the last step leads to (its policy). @defaultValue none */
+  policy: (cluster: ClusterRecord, from: Spec, to: Spec) => FieldIssue[] = () => [],
 ): RolloutPlan {
   const stages = stagePlans(body);
   const members: PlannedMember[] = [];
@@ -132,8 +136,11 @@ export function planRollout(
       excluded.push({ clusterName: cluster.name, reason: 'unstaged', issues: [] });
       continue;
     }
-    const planned = plannedSteps(blueprint, open(cluster), change);
-    if ('issues' in planned) excluded.push({ clusterName: cluster.name, reason: 'invalid', issues: planned.issues });
+    const spec = open(cluster);
+    const planned = plannedSteps(blueprint, spec, change);
+    const last = 'steps' in planned ? planned.steps.at(-1) : undefined;
+    const issues = 'issues' in planned ? planned.issues : last ? policy(cluster, spec, last.specAfter) : [];
+    if (issues.length || 'issues' in planned) excluded.push({ clusterName: cluster.name, reason: 'invalid', issues });
     else members.push({ cluster, stage, steps: planned.steps });
   }
   return { stages, members, excluded };

@@ -6,6 +6,7 @@
 import type { Blueprint } from '../blueprints/blueprint.js';
 import type { ClusterRecord } from '../domain/cluster.js';
 import { IN_FLIGHT_STATES, SETTLED_STATES, type RolloutMember, type RolloutRecord, type RolloutStage } from '../domain/rollout.js';
+import { nodeCapacity } from '../guardrails/policy-rules.js';
 import { describeIssues } from '../lifecycle/zod-issues.js';
 import type { MemberMove, MemberOperation, RolloutHead, RolloutPatch } from '../store/rollout-store.js';
 import { concurrencyOf, nextStep, plannedSteps } from './rollout-plan.js';
@@ -38,7 +39,10 @@ function continueChange(rollout: RolloutHead, cluster: ClusterRecord, specs: Spe
   if (!blueprint) return failed('blueprint-unknown', `blueprint "${cluster.blueprint}" is not registered`, completedStep);
   const next = nextStep(blueprint, specs.open(cluster.spec), rollout.change);
   if ('issues' in next) return failed('change-refused', `the change is refused: ${describeIssues(next.issues)}`, completedStep);
-  if (next.step) return { to: 'step', spec: specs.seal(blueprint, next.step.specAfter), completedStep };
+  if (next.step) {
+    const nodes = blueprint.facts ? nodeCapacity(blueprint.facts(next.step.specAfter)) : null;
+    return { to: 'step', spec: specs.seal(blueprint, next.step.specAfter), nodeCapacity: nodes, completedStep };
+  }
   if (rollout.waitForCleanDriftCheck) return { to: 'check', completedStep };
   return { to: 'settled', state: 'succeeded', completedStep, reason: completedStep ? null : 'the cluster already carries the change' };
 }

@@ -1,3 +1,4 @@
+import { assertMayApprove } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import type { Blueprint } from '../blueprints/blueprint.js';
 import { writeOnlyFields } from '../blueprints/write-only.js';
@@ -12,7 +13,7 @@ import {
   type RolloutRecord,
   type RolloutStatus,
 } from '../domain/rollout.js';
-import { ConflictError, ForbiddenError, InputError, NotFoundError, type FieldIssue } from '../errors.js';
+import { ConflictError, InputError, NotFoundError, type FieldIssue } from '../errors.js';
 import type { BlueprintLookup } from '../ports.js';
 import type { SpecSealer } from '../secrets/spec-sealer.js';
 import { allClusters, type ClusterStore } from '../store/cluster-store.js';
@@ -21,6 +22,9 @@ import { knownBlueprint } from '../lifecycle/known-blueprint.js';
 import { describeIssues } from '../lifecycle/zod-issues.js';
 import { changeOf, type CreateRolloutBody } from './requests.js';
 import { resolveTarget } from './upgrade-target.js';
+import type { TeamPolicy } from '../domain/team-policy.js';
+import { changeIssues } from '../guardrails/policy-rules.js';
+import type { TeamPolicyStore } from '../store/team-policy-store.js';
 import { completeStage } from './rollout-progress.js';
 import { planRollout, type RolloutPlan } from './rollout-plan.js';
 
@@ -33,6 +37,8 @@ export interface RolloutServiceDeps {
   cancelIfQueued(operationId: string): Promise<void>;
   /** The database's clock, ms. */
   now: () => Promise<number>;
+  /** Teams' policies: each member's change is held to its team's, as a PATCH would be. @defaultValue none */
+  policies?: Pick<TeamPolicyStore, 'teamPolicy'>;
   /** Told after a person's action changed a rollout: carries out the webhooks its events became. Must not throw. @defaultValue nothing */
   afterChange?(): void;
 }
@@ -65,7 +71,18 @@ export class RolloutService {
       throw new InputError(`change.spec.${secret}: ${message}`, [{ field: `change.spec.${secret}`, rule: 'write_only', message }]);
     }
     const clusters = await this.selected(team, body);
-    return { plan: planRollout(body, clusters, blueprint, (c) => this.deps.sealer.open(c.spec), change), blueprint, change };
+    const policies = new Map<string, TeamPolicy>();
+    for (const t of new Set(clusters.map((c) => c.team))) policies.set(t, (await this.deps.policies?.teamPolicy(t)) ?? {});
+    const policy = (cluster: ClusterRecord, from: Record<string, unknown>, to: Record<string, unknown>) => {
+      const facts = blueprint.facts && { from: blueprint.facts(from), to: blueprint.facts(to) };
+      return changeIssues(policies.get(cluster.team) ?? {}, cluster.team, {
+        blueprint: blueprint.name,
+        from: facts?.from ?? null,
+        to: facts?.to ?? null,
+      });
+    };
+    const plan = planRollout(body, clusters, blueprint, (c) => this.deps.sealer.open(c.spec), change, policy);
+    return { plan, blueprint, change };
   }
 
   /**
@@ -120,11 +137,10 @@ export class RolloutService {
     return this.deps.rollouts.listRollouts({ limit, cursor, ...(principal.admin ? {} : { team: principal.team! }) });
   }
 
-  /** Lets the rollout go past the stage that waits for approval: an admin, or a member of the team other than its starter. */
+  /** Lets the rollout go past the stage that waits for approval: an admin, or an approver of its team; never the token that started it. */
   async approve(principal: Principal, id: string): Promise<RolloutRecord> {
     const rollout = await this.get(principal, id);
-    if (!principal.admin && principal.tokenId === rollout.startedByTokenId)
-      throw new ForbiddenError('a rollout is approved by an admin or by another member of the team than the one who started it');
+    assertMayApprove(principal, { team: rollout.team, requestedByTokenId: rollout.startedByTokenId });
     const at = new Date(await this.deps.now()).toISOString();
     return this.act(id, (r) => {
       if (r.status !== 'awaiting-approval') throw new ConflictError(`rollout ${id} is ${r.status}, not awaiting approval`);

@@ -15,6 +15,8 @@ export interface NewCluster {
   expiresAt?: string | null;
   /** Its own maintenance policy; null or absent: its team's. */
   maintenance?: MaintenancePolicy | null;
+  /** What its spec may grow to (the sum of its pools' maximum sizes), held against the team's quota. @defaultValue 0 */
+  nodeCapacity?: number;
 }
 
 export interface NewOperation {
@@ -55,19 +57,27 @@ export interface ClusterFilter {
  * spec under the cluster row's lock. Every method is atomic.
  */
 export interface ClusterStore {
-  /** Inserts the cluster (status `provisioning`, generation 1) and its provision operation. Throws ConflictError if a live cluster has that name. */
+  /**
+   * Inserts the cluster (status `provisioning`, generation 1) and its provision operation. Throws
+   * ConflictError if a live cluster has that name, PolicyError if the team's quota has no room for it.
+   */
   createCluster(cluster: NewCluster, op: NewOperation): Promise<{ cluster: ClusterRecord; operation: OperationRecord }>;
   /** The live cluster of that name, else the most recently destroyed one, else null. */
   getCluster(name: string): Promise<ClusterRecord | null>;
   getClusterById(id: string): Promise<ClusterRecord | null>;
   listClusters(filter: ClusterFilter): Promise<Page<ClusterRecord>>;
-  /** Sets a new desired spec (generation + 1) and queues an `update` operation carrying it, and applies `settings`, atomically. */
+  /**
+   * Sets a new desired spec (generation + 1) and queues an `update` operation carrying it, and applies
+   * `settings`, atomically. With `nodeCapacity`, records what the spec may grow to; PolicyError when
+   * that grows the team past its quota.
+   */
   updateDesiredSpec(
     clusterId: string,
     spec: Record<string, unknown>,
     labels: Record<string, string> | undefined,
     op: NewOperation,
     settings?: ClusterSettings,
+    nodeCapacity?: number,
   ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }>;
   /** Changes settings that need no operation; returns the updated cluster. */
   updateClusterSettings(clusterId: string, settings: ClusterSettings): Promise<ClusterRecord>;

@@ -13,6 +13,8 @@ import { maintenance } from './migrations/011-maintenance.js';
 import { rolloutEvents } from './migrations/012-rollout-events.js';
 import { rolloutPreviews } from './migrations/013-rollout-previews.js';
 import { supportNotices } from './migrations/014-support-notices.js';
+import { teamPolicies } from './migrations/015-team-policies.js';
+import { tokenRoles } from './migrations/016-token-roles.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
 export interface Migration {
@@ -40,6 +42,8 @@ export const MIGRATIONS: readonly Migration[] = [
   rolloutEvents,
   rolloutPreviews,
   supportNotices,
+  teamPolicies,
+  tokenRoles,
 ];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.

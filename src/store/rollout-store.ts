@@ -62,8 +62,11 @@ export interface RolloutPatch {
 
 /** What happens to one member, decided under the locks of its rollout, its row and its cluster. */
 export type MemberMove =
-  /** Sets the cluster's desired spec (sealed) and queues the update that applies it. */
-  | { to: 'step'; spec: Record<string, unknown>; completedStep: boolean }
+  /**
+   * Sets the cluster's desired spec (sealed) and queues the update that applies it; records what the
+   * spec may grow to (null: unknown, left as it was).
+   */
+  | { to: 'step'; spec: Record<string, unknown>; nodeCapacity: number | null; completedStep: boolean }
   /** Queues a drift check of the changed cluster. */
   | { to: 'check'; completedStep: boolean }
   /** A preview rollout: queues a preview operation of `spec` (sealed), leaving the desired spec as it is. */

@@ -8,7 +8,6 @@ import type {
   OperationRecord,
   OperationStatus,
 } from '../domain/operation.js';
-import type { StoredToken } from './token-store.js';
 
 // --- rows and their mapping to domain records ---
 
@@ -63,13 +62,6 @@ export interface EventRow {
   at: string;
   type: OperationEvent['type'];
   data: unknown;
-}
-
-export interface TokenRow {
-  id: string;
-  name: string;
-  team: string | null;
-  admin: boolean;
 }
 
 export interface IdempotencyRow {
@@ -134,8 +126,4 @@ export function toOperation(r: OperationRow): OperationRecord {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
   };
-}
-
-export function toToken(r: TokenRow): StoredToken {
-  return { id: r.id, name: r.name, team: r.team, admin: r.admin };
 }

@@ -9,6 +9,7 @@ import { checkLimit, decodeCursor, encodeCursor, isClusterCursor, isUuid, json, 
 import { LOOK_AGAIN_AT_WAITING } from './sql-maintenance-store.js';
 import { insertOperation, lockLiveCluster, setDesiredSpec } from './sql-statements.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
+import { holdTeamQuota } from './team-policy-store.js';
 
 /** {@link ClusterStore} over PostgreSQL or PGlite: every write that queues an operation holds the cluster row. */
 export class SqlClusterStore implements ClusterStore {
@@ -16,13 +17,14 @@ export class SqlClusterStore implements ClusterStore {
 
   createCluster(cluster: NewCluster, op: NewOperation): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
     return this.db.transaction(async (tx) => {
+      await holdTeamQuota(tx, cluster.team, { clusters: 1, nodes: cluster.nodeCapacity ?? 0 });
       let row: ClusterRow | undefined;
       try {
         ({
           rows: [row],
         } = await tx.query<ClusterRow>(
-          `INSERT INTO clusters (id, name, team, blueprint, labels, spec, generation, status, drift_policy, expires_at, maintenance)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, 1, 'provisioning', $7, $8::timestamptz, $9::jsonb) RETURNING *`,
+          `INSERT INTO clusters (id, name, team, blueprint, labels, spec, generation, status, drift_policy, expires_at, maintenance, node_capacity)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, 1, 'provisioning', $7, $8::timestamptz, $9::jsonb, $10) RETURNING *`,
           [
             randomUUID(),
             cluster.name,
@@ -33,6 +35,7 @@ export class SqlClusterStore implements ClusterStore {
             cluster.driftPolicy ?? 'notify',
             cluster.expiresAt ?? null,
             cluster.maintenance ? json(cluster.maintenance) : null,
+            cluster.nodeCapacity ?? 0,
           ],
         ));
       } catch (err) {
@@ -88,12 +91,14 @@ export class SqlClusterStore implements ClusterStore {
     labels: Record<string, string> | undefined,
     op: NewOperation,
     settings: ClusterSettings = {},
+    nodeCapacity?: number,
   ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
     return this.db.transaction(async (tx) => {
       await lockLiveCluster(tx, clusterId);
       await applySettings(tx, clusterId, settings);
       // The interface promises an `update` whatever kind the caller passes.
-      return setDesiredSpec(tx, clusterId, spec, labels, { ...op, kind: 'update' });
+      const capacity = nodeCapacity === undefined ? undefined : { nodes: nodeCapacity, enforce: true };
+      return setDesiredSpec(tx, clusterId, spec, labels, { ...op, kind: 'update' }, capacity);
     });
   }
 

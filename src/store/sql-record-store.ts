@@ -52,8 +52,8 @@ export class SqlRecordStore implements RecordStore {
   readonly getCluster: ClusterStore['getCluster'] = (name) => this.clusters.getCluster(name);
   readonly getClusterById: ClusterStore['getClusterById'] = (id) => this.clusters.getClusterById(id);
   readonly listClusters: ClusterStore['listClusters'] = (filter) => this.clusters.listClusters(filter);
-  readonly updateDesiredSpec: ClusterStore['updateDesiredSpec'] = (clusterId, spec, labels, op, settings) =>
-    this.clusters.updateDesiredSpec(clusterId, spec, labels, op, settings);
+  readonly updateDesiredSpec: ClusterStore['updateDesiredSpec'] = (clusterId, spec, labels, op, settings, nodeCapacity) =>
+    this.clusters.updateDesiredSpec(clusterId, spec, labels, op, settings, nodeCapacity);
   readonly updateClusterSettings: ClusterStore['updateClusterSettings'] = (clusterId, settings) =>
     this.clusters.updateClusterSettings(clusterId, settings);
   readonly enqueueOperation: ClusterStore['enqueueOperation'] = (clusterId, op) => this.clusters.enqueueOperation(clusterId, op);
@@ -75,6 +75,10 @@ export class SqlRecordStore implements RecordStore {
   readonly createToken: TokenStore['createToken'] = (token) => this.tokens.createToken(token);
   readonly findTokenByHash: TokenStore['findTokenByHash'] = (hash) => this.tokens.findTokenByHash(hash);
   readonly countTokens: TokenStore['countTokens'] = () => this.tokens.countTokens();
+  readonly getToken: TokenStore['getToken'] = (id) => this.tokens.getToken(id);
+  readonly listTokens: TokenStore['listTokens'] = (filter) => this.tokens.listTokens(filter);
+  readonly revokeToken: TokenStore['revokeToken'] = (id, revokedByTokenId) => this.tokens.revokeToken(id, revokedByTokenId);
+  readonly countActiveAdminTokens: TokenStore['countActiveAdminTokens'] = () => this.tokens.countActiveAdminTokens();
 
   readonly claimIdempotencyKey: IdempotencyStore['claimIdempotencyKey'] = (principalId, key, fingerprint, staleMs, ttlMs) =>
     this.idempotency.claimIdempotencyKey(principalId, key, fingerprint, staleMs, ttlMs);

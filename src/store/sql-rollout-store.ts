@@ -8,7 +8,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import type { MemberMove, MemberOperation, NewRollout, RolloutFilter, RolloutHead, RolloutPatch, RolloutStore } from './rollout-store.js';
 import { checkLimit, decodeCursor, encodeCursor, isTimeCursor, isUuid, json, MAX_PAGE_SIZE, one, page, uuidOrNil } from './sql-helpers.js';
 import { toCluster, type ClusterRow } from './rows.js';
-import { insertOperation, lockLiveCluster, setDesiredSpec } from './sql-statements.js';
+import { insertOperation, lockLiveCluster, setDesiredSpec, type SpecCapacity } from './sql-statements.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
 import { addToOutbox } from './outbox-store.js';
 import {
@@ -360,7 +360,7 @@ export class SqlRolloutStore implements RolloutStore {
             : { requestedBy: rolloutRequester(head), kind: 'drift-check' as const };
         operation =
           move.to === 'step'
-            ? (await setDesiredSpec(tx, clusterId, move.spec, undefined, op)).operation
+            ? (await setDesiredSpec(tx, clusterId, move.spec, undefined, op, capacityOf(move))).operation
             : await insertOperation(tx, cluster, op);
         await tx.query(
           `UPDATE rollout_members SET state = $3, steps_done = steps_done + $4, current_operation = $5::uuid,
@@ -469,4 +469,9 @@ export class SqlRolloutStore implements RolloutStore {
       ]),
     );
   }
+}
+
+/** A step's capacity is recorded, not held against the quota: the rollout was checked when it was created. */
+function capacityOf(move: Extract<MemberMove, { to: 'step' }>): SpecCapacity | undefined {
+  return move.nodeCapacity === null ? undefined : { nodes: move.nodeCapacity, enforce: false };
 }

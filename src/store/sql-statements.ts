@@ -7,6 +7,7 @@ import type { OperationOutcome } from './lane-store.js';
 import { returningOperation, SELECT_OPERATION, toCluster, toOperation, type ClusterRow, type OperationRow } from './rows.js';
 import { json, one, uuidOrNil } from './sql-helpers.js';
 import type { SqlClient } from './sql.js';
+import { holdTeamQuota } from './team-policy-store.js';
 
 // --- statements shared by the stores of one database ---
 
@@ -77,6 +78,12 @@ export async function lockLiveCluster(tx: SqlClient, clusterId: string): Promise
   return toCluster(row);
 }
 
+/** What a desired spec may grow to, and whether the team's quota must allow the growth (a person's request) or only record it. */
+export interface SpecCapacity {
+  nodes: number;
+  enforce: boolean;
+}
+
 /** Sets a new desired spec (generation + 1, labels when given) and queues the update that applies it; the caller holds the cluster row. */
 export async function setDesiredSpec(
   tx: SqlClient,
@@ -84,11 +91,21 @@ export async function setDesiredSpec(
   spec: Record<string, unknown>,
   labels: Record<string, string> | undefined,
   op: NewOperation,
+  capacity?: SpecCapacity,
 ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
+  if (capacity?.enforce) {
+    const { rows: held } = await tx.query<{ team: string; node_capacity: number }>(
+      'SELECT team, node_capacity FROM clusters WHERE id = $1',
+      [clusterId],
+    );
+    const { team, node_capacity: before } = one(held[0]);
+    await holdTeamQuota(tx, team, { clusters: 0, nodes: capacity.nodes - before });
+  }
   const { rows } = await tx.query<ClusterRow>(
-    `UPDATE clusters SET spec = $2::jsonb, generation = generation + 1, labels = coalesce($3::jsonb, labels), updated_at = now()
+    `UPDATE clusters SET spec = $2::jsonb, generation = generation + 1, labels = coalesce($3::jsonb, labels),
+       node_capacity = coalesce($4::integer, node_capacity), updated_at = now()
      WHERE id = $1 RETURNING *`,
-    [clusterId, json(spec), labels === undefined ? null : json(labels)],
+    [clusterId, json(spec), labels === undefined ? null : json(labels), capacity?.nodes ?? null],
   );
   const cluster = toCluster(one(rows[0]));
   const operation = await insertOperation(tx, cluster, op);

@@ -120,16 +120,31 @@ describe('every answer of every operation fits the OpenAPI description', () => {
     assert.equal((await answered(200, 'GET', '/readyz', { token: null })).status, 'ready');
   });
 
-  it('Tokens: issued by an admin (201), refused to a team (403), checked (400), and the body parser refuses 413 and 415', async () => {
+  it('Tokens: issued by an admin (201), refused to a team (403) and a viewer (403), checked (400), listed, read and revoked (204, 404, 409 for the last admin), and the body parser refuses 413 and 415', async () => {
     alpha = (await answered(201, 'POST', '/v1/tokens', { body: { name: 'contract-alpha', team: 'alpha' } })).token;
     beta = (await answered(201, 'POST', '/v1/tokens', { body: { name: 'contract-beta', team: 'beta' } })).token;
-    assert.equal((await answered(201, 'POST', '/v1/tokens', { body: { name: 'contract-admin', admin: true } })).admin, true);
+    const admin = await answered(201, 'POST', '/v1/tokens', { body: { name: 'contract-admin', admin: true } });
+    assert.equal(admin.role, 'admin');
+    const viewer = await answered(201, 'POST', '/v1/tokens', {
+      body: { name: 'contract-viewer', team: 'alpha', role: 'viewer', ttl: '1d' },
+    });
     await answered(403, 'POST', '/v1/tokens', { token: alpha, body: { name: 'not-mine', team: 'alpha' } });
+    await answered(403, 'POST', '/v1/tokens', { token: viewer.token, body: { name: 'not-mine', team: 'alpha' } });
+    await answered(403, 'GET', '/v1/tokens', { token: alpha });
     const invalid = await answered(400, 'POST', '/v1/tokens', { body: { name: 'neither' } });
     assert.deepEqual(
       invalid.errors.map((e: any) => e.rule),
-      ['exactly_one'],
+      ['team_by_role'],
     );
+    const listed = await answered(200, 'GET', '/v1/tokens?limit=200');
+    assert.ok(!listed.items.some((t: any) => 'token' in t));
+    await answered(400, 'GET', '/v1/tokens?state=lost');
+    assert.equal((await answered(200, 'GET', `/v1/tokens/${viewer.id}`)).role, 'viewer');
+    await answered(204, 'DELETE', `/v1/tokens/${admin.id}`);
+    await answered(404, 'DELETE', `/v1/tokens/${admin.id}`);
+    // The bootstrap admin token is now the only active one.
+    const bootstrap = listed.items.find((t: any) => t.name === 'bootstrap-admin');
+    assert.match((await answered(409, 'DELETE', `/v1/tokens/${bootstrap.id}`)).detail, /last active admin token/);
     await answered(413, 'POST', '/v1/tokens', { body: { name: 'x'.repeat(70_000), team: 'alpha' } });
     await answered(415, 'POST', '/v1/tokens', {
       raw: JSON.stringify({ name: 'latin', team: 'alpha' }),
@@ -345,6 +360,19 @@ describe('every answer of every operation fits the OpenAPI description', () => {
     const shown = await answered(200, 'GET', `/v1/clusters/${cluster}`, { token: alpha });
     assert.deepEqual({ source: shown.maintenanceWindow.source, policy: shown.maintenanceWindow.policy }, { source: 'team', policy });
     await answered(204, 'DELETE', '/v1/teams/alpha/maintenance');
+    const limits = { maxClusters: 50, maxNodes: 500, requiredLabels: { env: [] } };
+    assert.deepEqual(await answered(200, 'PUT', '/v1/teams/alpha/policy', { body: limits }), { team: 'alpha', policy: limits });
+    assert.deepEqual((await answered(200, 'GET', '/v1/teams/alpha/policy', { token: alpha })).policy, limits);
+    await answered(403, 'PUT', '/v1/teams/alpha/policy', { token: alpha, body: limits });
+    await answered(400, 'PUT', '/v1/teams/alpha/policy', { body: { maxClusters: -1 } });
+    const refused = await answered(403, 'POST', '/v1/clusters', {
+      token: alpha,
+      body: { name: 'unlabelled', blueprint: 'local-files', spec: localSpec() },
+    });
+    assert.equal(refused.errors[0].rule, 'policy.requiredLabels');
+    assert.equal((await answered(200, 'GET', '/v1/teams/alpha', { token: alpha })).limits.length, 2);
+    await answered(404, 'GET', '/v1/teams/alpha', { token: beta });
+    await answered(204, 'DELETE', '/v1/teams/alpha/policy');
     assert.equal((await answered(200, 'GET', '/v1/teams/alpha/maintenance')).policy, null);
     const own = await answered(200, 'PATCH', `/v1/clusters/${cluster}`, { token: alpha, body: { maintenance: { exclusions: [] } } });
     assert.deepEqual(own.cluster.maintenance, { windows: [], exclusions: [] });

@@ -94,12 +94,12 @@ describe('response hardening', () => {
       }
     });
 
-    it('says invalid_token when the token given is unknown or revoked', async () => {
+    it('says invalid_token when the token given is unknown, expired or revoked', async () => {
       const res = await h.api('POST', '/v1/clusters', { token: 'cld_not-a-real-token', body: {} });
       assert.equal(res.status, 401);
       assert.equal(
         res.headers.get('www-authenticate'),
-        'Bearer realm="clusterd", error="invalid_token", error_description="the token is unknown or revoked"',
+        'Bearer realm="clusterd", error="invalid_token", error_description="the token is unknown, expired or revoked"',
       );
       assert.equal(res.body.type, 'urn:clusterd:problem:unauthenticated');
     });

@@ -21,6 +21,8 @@ RULES_BEYOND_THE_DESCRIPTION = {
     (r"strategy\.stages", "unique"): "JSON Schema cannot say that one property is unique among the items of an array",
     (r"expiresAt", "future"): "the instant must be after now",
     (r"expiresAt|ttl", "team_cap"): "the longest life is set per team by the operator (CLUSTER_MAX_TTL)",
+    (r"expiresAt|ttl", "max"): "a token lives at most ten years: an instant's bound moves with the clock, and a ttl's is one "
+    "per unit (3650d, 87600h, 5256000m), which the duration pattern shared with clusters does not state",
     (r"expiresAt|ttl", "destroyable"): "the blueprint's destroy rules read the cluster's current spec",
     (r"spec(\..+)?", ".+"): "a blueprint checks its spec beyond its JSON Schema (unique pool names, CIDRs, rules across fields), "
     "a PATCH's spec is a merge patch checked once merged with the current spec, and a change or destroy "
@@ -38,6 +40,8 @@ RULES_BEYOND_THE_DESCRIPTION = {
     "(when it ends in a number) or IPv6 literal, and its port at most 65535, only the WHATWG URL parser says",
     (r".*", "nul_character|unicode"): "the input rules hold every string of every request (no NUL, no lone surrogate: "
     "JSON Schema strings cannot even name a lone surrogate); the description states them once, in info",
+    (r".*", "forbidden_key"): "no key of any object of any body may be __proto__, constructor or prototype: a free-form object "
+    "(a spec, a merge patch of add-ons) can hold any key, and the description states the rule once, in info",
 }
 
 

@@ -125,11 +125,12 @@ async function survives(
 }
 
 describe('fleet rollouts, with the real engine', () => {
-  it('upgrades twelve clusters in three stages: in order, never over a stage cap, soaking, and held for an approval its starter cannot give', async ({
+  it('upgrades twelve clusters in three stages: in order, never over a stage cap, soaking, and held for an approval that neither its starter nor a plain member can give', async ({
     harness: h,
   }) => {
     const starter = await h.teamToken('alpha');
-    const approver = await h.teamToken('alpha');
+    const approver = await h.teamToken('alpha', 'approver');
+    const member = await h.teamToken('alpha');
     const rings = ['canary', 'canary', 'wave', 'wave', 'wave', 'wave', '', '', '', '', '', ''];
     await provision(
       h,
@@ -186,6 +187,10 @@ describe('fleet rollouts, with the real engine', () => {
     assert.ok(Date.parse(waiting.stages[0].soakUntil) - canaryDone >= 2_900, 'the canary stage soaked for its 3 s');
     const refused = await h.api('POST', `/v1/rollouts/${id}/approve`, { token: starter });
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    // Nor may a plain member of the team: approving takes an approver (or an admin).
+    const notApprover = await h.api('POST', `/v1/rollouts/${id}/approve`, { token: member });
+    assert.equal(notApprover.status, 403, JSON.stringify(notApprover.body));
+    assert.match(notApprover.body.detail, /a member token cannot approve/);
     await sleep(1_500);
     const held = (await h.api('GET', `/v1/rollouts/${id}`)).body;
     assert.equal(held.status, 'awaiting-approval', 'nothing moves without an approval');

@@ -298,6 +298,13 @@ export default function localFiles(ctx: BlueprintModuleContext): Blueprint<Local
     description: 'Test cluster made of JSON files on the worker (no cloud account needed)',
     specSchema: localFilesSpecSchema,
     versions: { calendar: testCalendar(Date.now()), field: 'version' },
+    // No region, machine type or endpoint: a pool is as many nodes as its size.
+    facts: (spec) => ({
+      region: null,
+      version: spec.version,
+      endpoint: null,
+      nodePools: spec.nodePools.map((p) => ({ name: p.name, instanceType: null, minSize: p.size, maxSize: p.size, desiredSize: p.size })),
+    }),
     // Kubernetes' rule, as the built-in blueprints have it: one minor version at a time, never down.
     validateChange: (from, to) => {
       const step = minorOf(to.version) - minorOf(from.version);

@@ -4,6 +4,7 @@ import type { ClusterRecord } from '../../src/domain/cluster.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { createRolloutBody, soakMs, type CreateRolloutBody } from '../../src/rollouts/requests.js';
 import { concurrencyOf, nextStep, planRollout, plannedSteps } from '../../src/rollouts/rollout-plan.js';
+import { changeIssues } from '../../src/guardrails/policy-rules.js';
 import localFiles from '../blueprints/local-files.js';
 
 const local = localFiles({ dataDir: '/tmp/unused' });
@@ -194,5 +195,37 @@ describe('the rollout request', () => {
       }),
     ).toEqual([{ field: 'strategy.stages', rule: 'unique', message: 'stage names must be unique' }]);
     expect(refusal({ ...base, onInvalid: 'ignore' })).toMatchObject([{ field: 'onInvalid', rule: 'invalid_value' }]);
+  });
+});
+
+describe('a rollout and team policies', () => {
+  it("leaves out (or refuses, by onInvalid) a member whose change its team's policy refuses, naming the rule", () => {
+    const pool = (instanceType: string) => ({ name: 'general', instanceType, minSize: 1, maxSize: 3 });
+    const clusters = [
+      cluster('ok', {}, eksSpec({ nodePools: [pool('m6i.large')] })),
+      cluster('held', {}, eksSpec({ nodePools: [pool('m6i.large')] })),
+    ];
+    const rollout = body({
+      selector: { blueprint: 'eks' },
+      change: { spec: { nodePools: [pool('m6i.large'), { ...pool('p5.48xlarge'), name: 'gpu', minSize: 0 }] } },
+      strategy: { stages: [{ name: 'all', maxConcurrency: 1 }] },
+    });
+    const policy = (c: ClusterRecord, from: Record<string, unknown>, to: Record<string, unknown>) =>
+      c.name !== 'held'
+        ? []
+        : changeIssues({ rules: { eks: { instanceTypes: ['m6i.*'] } } }, 'payments', {
+            blueprint: 'eks',
+            from: eks.facts!(from),
+            to: eks.facts!(to),
+          });
+    const plan = planRollout(rollout, clusters, eks, (c) => c.spec, undefined, policy);
+    expect(plan.members.map((m) => m.cluster.name)).toEqual(['ok']);
+    expect(plan.excluded).toEqual([
+      {
+        clusterName: 'held',
+        reason: 'invalid',
+        issues: [expect.objectContaining({ field: 'spec.nodePools.1', rule: 'policy.instanceTypes' })],
+      },
+    ]);
   });
 });

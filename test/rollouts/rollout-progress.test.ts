@@ -193,6 +193,7 @@ describe('a member', () => {
     expect(startMember(r, m, cluster(), specs, NOW)).toEqual({
       to: 'step',
       spec: { version: '1.31', nodePools: [{ name: 'default', size: 1 }] },
+      nodeCapacity: 1,
       completedStep: false,
     });
     expect(startMember({ ...r, status: 'paused' }, m, cluster(), specs, NOW)).toBeNull();

@@ -30,7 +30,7 @@ import { createReceiverCheck } from '../../src/webhooks/receiver-check.js';
 import { WebhookService } from '../../src/webhooks/webhook-service.js';
 // Everything this suite takes from src/store, in one place.
 import { openDatabase } from '../../src/store/open-store.js';
-import type { Principal } from '../../src/auth/principal.js';
+import { principalFor, type Principal, type Role } from '../../src/auth/principal.js';
 import type { DriftStore } from '../../src/store/drift-store.js';
 import type { RecordStore } from '../../src/store/record-store.js';
 export type { Principal };
@@ -49,10 +49,13 @@ import { recordingDeliveryQueue, recordingDispatcher, recordingSweepQueue } from
 export const NOW = Date.parse('2025-06-15T09:00:00.000Z');
 
 /** An admin token. */
-export const admin: Principal = { tokenId: 'token-admin', name: 'root', team: null, admin: true };
+export const admin: Principal = principalFor({ id: 'token-admin', name: 'root', team: null, role: 'admin' });
 
-/** A token of `team`. */
-export const member = (team: string): Principal => ({ tokenId: `token-${team}`, name: `${team}-ci`, team, admin: false });
+/** A token of `team`, a member unless another role is given. */
+export const member = (team: string, role: Exclude<Role, 'admin'> = 'member'): Principal => {
+  const suffix = role === 'member' ? '' : `-${role}`;
+  return principalFor({ id: `token-${team}${suffix}`, name: `${team}-ci${suffix}`, team, role });
+};
 
 /** A valid `eks` spec (the built-in blueprint, whose rules on changes and destroys are the real ones); deletion protection off unless asked. */
 export const eksSpec = (over: Record<string, unknown> = {}) => ({

@@ -447,15 +447,28 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
       it('stores a token by its hash, finds it, counts it, and refuses a duplicate hash', async () => {
         const before = await store.countTokens();
         const hash = `sha256:${randomUUID()}`;
-        const token = await store.createToken({ name: 'ci', team: 'payments', admin: false, hash });
+        const token = await store.createToken({ name: 'ci', team: 'payments', role: 'member', hash, expiresAt: null });
         assert.match(token.id, UUID);
-        assert.deepEqual(token, { id: token.id, name: 'ci', team: 'payments', admin: false });
+        assert.deepEqual(
+          { ...token, createdAt: undefined },
+          {
+            id: token.id,
+            name: 'ci',
+            team: 'payments',
+            role: 'member',
+            state: 'active',
+            createdAt: undefined,
+            expiresAt: null,
+            revokedAt: null,
+            revokedBy: null,
+          },
+        );
         assert.deepEqual(await store.findTokenByHash(hash), token);
         assert.equal(await store.findTokenByHash(`sha256:${randomUUID()}`), null);
-        const admin = await store.createToken({ name: 'root', team: null, admin: true, hash: `sha256:${randomUUID()}` });
-        assert.deepEqual(admin, { id: admin.id, name: 'root', team: null, admin: true });
+        const admin = await store.createToken({ name: 'root', team: null, role: 'admin', hash: `sha256:${randomUUID()}`, expiresAt: null });
+        assert.equal(admin.role, 'admin');
         assert.equal(await store.countTokens(), before + 2);
-        await assert.rejects(store.createToken({ name: 'dup', team: null, admin: true, hash }), ConflictError);
+        await assert.rejects(store.createToken({ name: 'dup', team: null, role: 'admin', hash, expiresAt: null }), ConflictError);
       });
     });
 

@@ -105,7 +105,7 @@ function rolloutSuite(label: string, openBackend: () => Promise<Backend>): void 
       await sleep(600);
       expect(await otherRollouts.claimDriver(rollout.id, 'worker-b', 60_000)).toBe(true);
       // worker-a's lease lapsed: its moves and changes write nothing.
-      const step = () => ({ to: 'step' as const, spec: { version: '1.31' }, completedStep: false });
+      const step = () => ({ to: 'step' as const, spec: { version: '1.31' }, nodeCapacity: null, completedStep: false });
       expect(await rollouts.moveMember(rollout.id, 'worker-a', cluster.id, step)).toBeNull();
       const unchanged = await rollouts.changeRollout(rollout.id, () => ({ status: 'halted' }), 'worker-a');
       expect(unchanged.status).toBe('pending');
@@ -119,7 +119,7 @@ function rolloutSuite(label: string, openBackend: () => Promise<Backend>): void 
       let seen: unknown;
       const op = await rollouts.moveMember(rollout.id, 'worker-a', cluster.id, (r, m, c) => {
         seen = [r.status, m.state, c.spec];
-        return { to: 'step', spec: { version: '1.31' }, completedStep: false };
+        return { to: 'step', spec: { version: '1.31' }, nodeCapacity: null, completedStep: false };
       });
       expect(seen).toEqual(['pending', 'pending', { version: '1.30' }]);
       expect(op).toMatchObject({

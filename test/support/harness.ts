@@ -70,8 +70,8 @@ export interface Harness {
     p: string,
     opts?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string },
   ): Promise<ApiResponse<T>>;
-  /** Issues a token for a team. */
-  teamToken(team: string): Promise<string>;
+  /** Issues a token for a team, with `role` (default member: a team's token as it always was). */
+  teamToken(team: string, role?: 'member' | 'approver' | 'viewer'): Promise<string>;
   /** Jobs in the queue in any state, and operations recorded: proof that nothing was queued. */
   queuedJobs(): Promise<number>;
   /** Polls an operation until it reaches one of `statuses`. */
@@ -179,8 +179,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     workers,
     api,
     spawnWorker,
-    async teamToken(team) {
-      const res = await api('POST', '/v1/tokens', { body: { name: `${team}-${randomUUID().slice(0, 6)}`, team } });
+    async teamToken(team, role) {
+      const res = await api('POST', '/v1/tokens', {
+        body: { name: `${team}-${randomUUID().slice(0, 6)}`, team, ...(role ? { role } : {}) },
+      });
       if (res.status !== 201) throw new Error(`token: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.token;
     },

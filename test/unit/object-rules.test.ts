@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import { z } from 'zod';
-import { atLeastOneOf, keyOrFlag, notBoth, withRules, type ObjectRule } from '../../src/lifecycle/object-rules.js';
+import { atLeastOneOf, notBoth, withRules, type ObjectRule } from '../../src/lifecycle/object-rules.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { InputError } from '../../src/errors.js';
 import { jsonSchemaValidator } from '../support/json-schema.js';
@@ -31,16 +31,6 @@ describe('rules across fields: the check and its JSON Schema agree on every body
 
   it('atLeastOneOf: any one of the keys, null included', () => {
     agrees(atLeastOneOf(['spec', 'labels', 'expiresAt']), bodies(['spec', 'labels', 'expiresAt', 'allowReplace'], [{}, null]));
-  });
-
-  it('keyOrFlag: the key, or the flag true (absent reads as false, as the parsed default)', () => {
-    agrees(
-      keyOrFlag('team', 'admin'),
-      bodies(['team', 'admin'], ['alpha', true, false])
-        .filter((b) => b.admin === undefined || typeof b.admin === 'boolean')
-        .filter((b) => b.team === undefined || typeof b.team === 'string'),
-      (b) => ({ admin: false, ...b }),
-    );
   });
 
   it('withRules: a broken rule is a 400 naming its field and rule, and the JSON Schema carries every rule', () => {

@@ -1,0 +1,87 @@
+import type { TeamPolicy, TeamUsage } from '../domain/team-policy.js';
+import { PolicyError } from '../errors.js';
+import { json, one } from './sql-helpers.js';
+import type { SqlClient } from './sql.js';
+
+/** Teams' policies (set by an admin) and what their live clusters hold against them. */
+export interface TeamPolicyStore {
+  teamPolicy(team: string): Promise<TeamPolicy | null>;
+  /** Replaces the team's policy; null removes it. Existing clusters are left as they are. */
+  setTeamPolicy(team: string, policy: TeamPolicy | null): Promise<void>;
+  teamUsage(team: string): Promise<TeamUsage>;
+}
+
+/** What a write adds to its team's usage. */
+export interface Growth {
+  clusters: number;
+  nodes: number;
+}
+
+// Any constant works as long as nothing else in the database uses it for advisory locks.
+const TEAM_LOCK_CLASS = 7_243_100;
+
+/**
+ * Inside the caller's transaction: waits for the team's lock (held to commit, so two requests that
+ * would both fit alone are decided one after the other), then refuses growth beyond the limits of
+ * the policy in force at this instant. Shrinking, or staying put, is never refused, even over a
+ * limit lowered since: it touches nothing existing.
+ */
+export async function holdTeamQuota(tx: SqlClient, team: string, growth: Growth): Promise<void> {
+  if (growth.clusters <= 0 && growth.nodes <= 0) return;
+  await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [TEAM_LOCK_CLASS, team]);
+  const policy = await readPolicy(tx, team);
+  if (policy?.maxClusters === undefined && policy?.maxNodes === undefined) return;
+  const usage = await readUsage(tx, team);
+  const issues = [];
+  if (growth.clusters > 0 && policy.maxClusters !== undefined && usage.clusters + growth.clusters > policy.maxClusters)
+    issues.push({
+      field: 'team',
+      rule: 'quota.maxClusters',
+      message: `team "${team}" has ${usage.clusters} live clusters; its limit is ${policy.maxClusters}`,
+      limit: policy.maxClusters,
+      usage: usage.clusters,
+    });
+  if (growth.nodes > 0 && policy.maxNodes !== undefined && usage.nodes + growth.nodes > policy.maxNodes)
+    issues.push({
+      field: 'spec.nodePools',
+      rule: 'quota.maxNodes',
+      message: `would add ${growth.nodes} nodes of maximum size to the ${usage.nodes} of team "${team}"; its limit is ${policy.maxNodes}`,
+      limit: policy.maxNodes,
+      usage: usage.nodes,
+    });
+  if (issues.length) throw new PolicyError(`refused by the quota of team "${team}": ${issues.map((i) => i.message).join('; ')}`, issues);
+}
+
+async function readPolicy(db: SqlClient, team: string): Promise<TeamPolicy | null> {
+  const { rows } = await db.query<{ policy: TeamPolicy | null }>('SELECT policy FROM team_settings WHERE team = $1', [team]);
+  return rows[0]?.policy ?? null;
+}
+
+async function readUsage(db: SqlClient, team: string): Promise<TeamUsage> {
+  const { rows } = await db.query<{ clusters: number; nodes: number }>(
+    'SELECT count(*)::int AS clusters, coalesce(sum(node_capacity), 0)::int AS nodes FROM clusters WHERE team = $1 AND destroyed_at IS NULL',
+    [team],
+  );
+  return one(rows[0]);
+}
+
+/** {@link TeamPolicyStore} over PostgreSQL or PGlite. */
+export class SqlTeamPolicyStore implements TeamPolicyStore {
+  constructor(private readonly db: SqlClient) {}
+
+  teamPolicy(team: string): Promise<TeamPolicy | null> {
+    return readPolicy(this.db, team);
+  }
+
+  async setTeamPolicy(team: string, policy: TeamPolicy | null): Promise<void> {
+    await this.db.query(
+      `INSERT INTO team_settings (team, policy) VALUES ($1, $2::jsonb)
+       ON CONFLICT (team) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now()`,
+      [team, policy ? json(policy) : null],
+    );
+  }
+
+  teamUsage(team: string): Promise<TeamUsage> {
+    return readUsage(this.db, team);
+  }
+}

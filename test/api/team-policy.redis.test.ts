@@ -1,0 +1,92 @@
+import { describe, expect } from 'vitest';
+import { localSpec, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
+
+/** Team policies and quotas through the HTTP API: checked before anything is recorded. No worker: nothing needs to run. */
+const it = harnessTest({ workers: 'none', records: 'auto' });
+
+const fieldsOf = (body: any) => (body.errors ?? []).map((e: any) => `${e.field}|${e.rule}`);
+
+describe('team policies and quotas', () => {
+  let h: Harness;
+  let alpha: string;
+  const create = (name: string, over: Record<string, unknown> = {}, token = alpha) =>
+    h.api('POST', '/v1/clusters', { token, body: { name, blueprint: 'local-files', spec: localSpec(), labels: { env: 'dev' }, ...over } });
+
+  it.beforeAll(async ({ harness }) => {
+    h = harness;
+    alpha = await h.teamToken('alpha');
+  });
+
+  it('is set by an admin, read by its team, hidden from other teams, and refused with a field and rule when malformed', async () => {
+    const policy = { maxClusters: 3, maxNodes: 10, blueprints: ['local-files'], requiredLabels: { env: ['dev', 'prod'] }, maxTtl: '7d' };
+    const set = await h.api('PUT', '/v1/teams/alpha/policy', { body: policy });
+    expect([set.status, set.body]).toEqual([200, { team: 'alpha', policy }]);
+    expect((await h.api('GET', '/v1/teams/alpha/policy', { token: alpha })).body.policy).toEqual(policy);
+    expect((await h.api('PUT', '/v1/teams/alpha/policy', { token: alpha, body: policy })).status).toBe(403);
+    const beta = await h.teamToken('beta');
+    expect((await h.api('GET', '/v1/teams/alpha/policy', { token: beta })).status).toBe(404);
+    expect((await h.api('GET', '/v1/teams/alpha', { token: beta })).status).toBe(404);
+    const bad = await h.api('PUT', '/v1/teams/alpha/policy', { body: { maxNodes: 'lots', rules: { 'local-files': { regions: [] } } } });
+    expect([bad.status, fieldsOf(bad.body).sort()]).toEqual([400, ['maxNodes|invalid_type', 'rules.local-files.regions|too_small']]);
+    expect((await h.api('GET', '/v1/teams/alpha/policy')).body.policy).toEqual(policy);
+  });
+
+  it('refuses a create that breaks it with 403 naming each rule, and records nothing', async () => {
+    const jobs = await h.queuedJobs();
+    const labels = await create('no-env', { labels: {} });
+    expect([labels.status, labels.body.type, fieldsOf(labels.body)]).toEqual([
+      403,
+      'urn:clusterd:problem:team-policy',
+      ['labels.env|policy.requiredLabels'],
+    ]);
+    const value = await create('bad-env', { labels: { env: 'staging' } });
+    expect(fieldsOf(value.body)).toEqual(['labels.env|policy.requiredLabels']);
+    const ttl = await create('long-life', { ttl: '30d' });
+    expect([ttl.status, fieldsOf(ttl.body)]).toEqual([400, ['ttl|team_cap']]);
+    const big = await create('too-big', { spec: localSpec({ nodePools: [{ name: 'default', size: 11 }] }) });
+    expect([big.status, big.body.errors]).toEqual([
+      403,
+      [{ field: 'spec.nodePools', rule: 'quota.maxNodes', message: expect.stringContaining('its limit is 10'), limit: 10, usage: 0 }],
+    ]);
+    expect(await h.queuedJobs()).toBe(jobs);
+    for (const name of ['no-env', 'bad-env', 'long-life', 'too-big']) expect((await h.api('GET', `/v1/clusters/${name}`)).status).toBe(404);
+  });
+
+  it('accepts exactly one of two requests racing for the last place', async () => {
+    expect((await create('first')).status).toBe(202);
+    expect((await create('second')).status).toBe(202);
+    const race = await Promise.all([create('racer-a'), create('racer-b'), create('racer-c')]);
+    expect(race.map((r) => r.status).sort()).toEqual([202, 403, 403]);
+    const refused = race.find((r) => r.status === 403)!;
+    expect(refused.body.errors).toEqual([expect.objectContaining({ rule: 'quota.maxClusters', limit: 3, usage: 3 })]);
+    const team = (await h.api('GET', '/v1/teams/alpha', { token: alpha })).body;
+    expect(team.usage).toEqual({ clusters: 3, nodes: 6 });
+    expect(team.limits).toEqual([
+      { rule: 'quota.maxClusters', limit: 3, usage: 3, remaining: 0 },
+      { rule: 'quota.maxNodes', limit: 10, usage: 6, remaining: 4 },
+    ]);
+  });
+
+  it('refuses new growth once a limit is lowered below the usage, and lets everything else through', async () => {
+    await h.api('PUT', '/v1/teams/alpha/policy', { body: { maxClusters: 3, maxNodes: 4 } });
+    const team = (await h.api('GET', '/v1/teams/alpha', { token: alpha })).body;
+    expect(team.limits[1]).toEqual({ rule: 'quota.maxNodes', limit: 4, usage: 6, remaining: -2 });
+    const grow = await h.api('PATCH', '/v1/clusters/first', {
+      token: alpha,
+      body: { spec: { nodePools: [{ name: 'default', size: 3 }] } },
+    });
+    expect([grow.status, fieldsOf(grow.body)]).toEqual([403, ['spec.nodePools|quota.maxNodes']]);
+    const shrink = await h.api('PATCH', '/v1/clusters/first', {
+      token: alpha,
+      body: { spec: { nodePools: [{ name: 'default', size: 1 }] } },
+    });
+    expect(shrink.status).toBe(202);
+    const relabel = await h.api('PATCH', '/v1/clusters/second', { token: alpha, body: { labels: { env: 'anything' } } });
+    expect(relabel.status, 'the policy no longer requires labels').toBe(202);
+    expect((await h.api('GET', '/v1/teams/alpha', { token: alpha })).body.usage).toEqual({ clusters: 3, nodes: 5 });
+    // Removed: nothing holds the team but the service's defaults.
+    expect((await h.api('DELETE', '/v1/teams/alpha/policy')).status).toBe(204);
+    expect((await create('fourth')).status).toBe(202);
+  });
+});

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PolicyError } from '../../src/errors.js';
+import { migrate } from '../../src/store/migrations.js';
+import type { SqlClient } from '../../src/store/sql.js';
+import { SqlRecordStore } from '../../src/store/sql-record-store.js';
+import { SqlTeamPolicyStore } from '../../src/store/team-policy-store.js';
+import { pgliteBackend, postgresBackend, type Backend } from '../support/databases.js';
+
+const requestedBy = 'alice (team payments)';
+
+function quotaSuite(label: string, openBackend: () => Promise<Backend>, connections: number): void {
+  describe(`team quotas over ${label}`, () => {
+    let backend: Backend;
+    let stores: SqlRecordStore[];
+    let policies: SqlTeamPolicyStore;
+
+    beforeAll(async () => {
+      backend = await openBackend();
+      const clients: SqlClient[] = await backend.clients(connections);
+      await migrate(clients[0]!);
+      stores = clients.map((c) => new SqlRecordStore(c));
+      policies = new SqlTeamPolicyStore(clients[0]!);
+    });
+    afterAll(async () => backend.cleanup());
+
+    const team = () => `t-${randomUUID().slice(0, 8)}`;
+    const create = (store: SqlRecordStore, t: string, nodeCapacity: number, name = `c-${randomUUID().slice(0, 8)}`) =>
+      store.createCluster({ name, team: t, blueprint: 'eks', labels: {}, spec: {}, nodeCapacity }, { kind: 'provision', requestedBy });
+    const rule = (err: unknown) =>
+      err instanceof PolicyError ? err.issues.map((i) => `${i.rule}:${i.limit}/${i.usage}`).join() : String(err);
+
+    it('accepts exactly as many clusters as the limit when requests race for the last places', async () => {
+      const t = team();
+      await policies.setTeamPolicy(t, { maxClusters: 3 });
+      await create(stores[0]!, t, 1);
+      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => create(stores[i % stores.length]!, t, 1)));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+      const refusals = results.flatMap((r) => (r.status === 'rejected' ? [rule(r.reason)] : []));
+      expect(new Set(refusals)).toEqual(new Set(['quota.maxClusters:3/3']));
+      expect(await policies.teamUsage(t)).toEqual({ clusters: 3, nodes: 3 });
+    });
+
+    it("holds node capacity to maxNodes across the team's clusters, growth by growth", async () => {
+      const t = team();
+      await policies.setTeamPolicy(t, { maxNodes: 10 });
+      const { cluster } = await create(stores[0]!, t, 6);
+      await expect(create(stores[0]!, t, 5)).rejects.toSatisfy((e) => rule(e) === 'quota.maxNodes:10/6');
+      // Racing growths of one cluster: each is decided after the one before it commits.
+      const grow = (n: number) =>
+        stores[n % stores.length]!.updateDesiredSpec(cluster.id, { n }, undefined, { kind: 'update', requestedBy }, {}, 6 + n);
+      const results = await Promise.allSettled([1, 2, 3, 4, 5].map(grow));
+      expect((await policies.teamUsage(t)).nodes).toBeLessThanOrEqual(10);
+      expect(results.some((r) => r.status === 'rejected')).toBe(true);
+    });
+
+    it('refuses new growth, and nothing else, once a limit is lowered below the usage', async () => {
+      const t = team();
+      const { cluster } = await create(stores[0]!, t, 8);
+      await create(stores[0]!, t, 8);
+      await policies.setTeamPolicy(t, { maxClusters: 1, maxNodes: 4 });
+      expect(await policies.teamUsage(t)).toEqual({ clusters: 2, nodes: 16 });
+      await expect(create(stores[0]!, t, 0)).rejects.toSatisfy((e) => rule(e) === 'quota.maxClusters:1/2');
+      const update = (capacity: number) =>
+        stores[0]!.updateDesiredSpec(cluster.id, { capacity }, undefined, { kind: 'update', requestedBy }, {}, capacity);
+      await expect(update(9)).rejects.toSatisfy((e) => rule(e) === 'quota.maxNodes:4/16');
+      // Shrinking, or a change that keeps the size, goes through.
+      await update(8);
+      await update(3);
+      expect(await policies.teamUsage(t)).toEqual({ clusters: 2, nodes: 11 });
+      // Another team is not held to it.
+      await create(stores[0]!, team(), 100);
+    });
+  });
+}
+
+quotaSuite('PGlite', pgliteBackend, 1);
+const databaseUrl = process.env.TEST_DATABASE_URL!;
+quotaSuite('PostgreSQL', () => postgresBackend(databaseUrl), 5);
