@@ -57,8 +57,12 @@ async function main(): Promise<void> {
     const teamRuns = [];
     for (let i = 0; i < RUNS; i++) teamRuns.push(await view(team));
     const counts = adminRuns[0]!.fleet.counts.map((c) => `${c.version} ${c.status} ${c.clusters}`).join(', ');
-    console.log(`GET /v1/fleet/versions, admin (all ${FLEET}): median ${ms(median(adminRuns.map((r) => r.ms)))} over ${RUNS} runs (${counts})`);
-    console.log(`GET /v1/fleet/versions, one team (${teamRuns[0]!.fleet.counts.reduce((n, c) => n + c.clusters, 0)} clusters): median ${ms(median(teamRuns.map((r) => r.ms)))}`);
+    console.log(
+      `GET /v1/fleet/versions, admin (all ${FLEET}): median ${ms(median(adminRuns.map((r) => r.ms)))} over ${RUNS} runs (${counts})`,
+    );
+    console.log(
+      `GET /v1/fleet/versions, one team (${teamRuns[0]!.fleet.counts.reduce((n, c) => n + c.clusters, 0)} clusters): median ${ms(median(teamRuns.map((r) => r.ms)))}`,
+    );
 
     // What one support-watch pass reads and works out, without the writes (none are due on a fresh fleet past its thresholds).
     const passes = [];
@@ -74,7 +78,9 @@ async function main(): Promise<void> {
     }
     console.log(`support watch reading pass: median ${ms(median(passes.map((p) => p.ms)))} (${passes[0]!.due} clusters within 60 days)`);
     const heap = process.memoryUsage();
-    console.log(`process after the runs: rss ${(heap.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(heap.heapUsed / 2 ** 20).toFixed(0)} MiB`);
+    console.log(
+      `process after the runs: rss ${(heap.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(heap.heapUsed / 2 ** 20).toFixed(0)} MiB`,
+    );
   } finally {
     await backend.cleanup();
   }
