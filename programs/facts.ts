@@ -7,18 +7,26 @@ import type { EndpointSpec } from './common-spec.js';
 import type { EksSpec } from './eks-spec.js';
 import type { GkeSpec } from './gke-spec.js';
 
-function endpointFacts(endpoint: EndpointSpec): ClusterFacts['endpoint'] {
-  return { public: endpoint.access !== 'private', publicCidrs: endpoint.access === 'private' ? null : (endpoint.publicCidrs ?? null) };
+interface Pool {
+  name: string;
+  minSize: number;
+  maxSize: number;
+  desiredSize?: number;
 }
 
-export function eksFacts(spec: EksSpec): ClusterFacts {
+/** The facts both built-in specs share the layout of; `typeOf` reads a pool's instance (EKS) or machine (GKE) type. */
+function factsOf<P extends Pool>(
+  spec: { region: string; version: string; endpoint: EndpointSpec; nodePools: P[] },
+  typeOf: (pool: P) => string,
+): ClusterFacts {
+  const { access, publicCidrs } = spec.endpoint;
   return {
     region: spec.region,
     version: spec.version,
-    endpoint: endpointFacts(spec.endpoint),
+    endpoint: { public: access !== 'private', publicCidrs: access === 'private' ? null : (publicCidrs ?? null) },
     nodePools: spec.nodePools.map((p) => ({
       name: p.name,
-      instanceType: p.instanceType,
+      instanceType: typeOf(p),
       minSize: p.minSize,
       maxSize: p.maxSize,
       desiredSize: p.desiredSize ?? p.minSize,
@@ -26,17 +34,5 @@ export function eksFacts(spec: EksSpec): ClusterFacts {
   };
 }
 
-export function gkeFacts(spec: GkeSpec): ClusterFacts {
-  return {
-    region: spec.region,
-    version: spec.version,
-    endpoint: endpointFacts(spec.endpoint),
-    nodePools: spec.nodePools.map((p) => ({
-      name: p.name,
-      instanceType: p.machineType,
-      minSize: p.minSize,
-      maxSize: p.maxSize,
-      desiredSize: p.desiredSize ?? p.minSize,
-    })),
-  };
-}
+export const eksFacts = (spec: EksSpec): ClusterFacts => factsOf(spec, (p) => p.instanceType);
+export const gkeFacts = (spec: GkeSpec): ClusterFacts => factsOf(spec, (p) => p.machineType);
