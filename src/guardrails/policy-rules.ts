@@ -92,3 +92,39 @@ function labelIssues(policy: TeamPolicy, team: string, labels: Record<string, st
 export function nodeCapacity(facts: ClusterFacts | null): number {
   return (facts?.nodePools ?? []).reduce((sum, p) => sum + p.maxSize, 0);
 }
+
+/** One member of a change over many clusters (a rollout): its team and how many nodes of maximum size it adds. */
+export interface MemberGrowth {
+  cluster: string;
+  team: string;
+  nodes: number;
+}
+
+/**
+ * The quota issue of every growing member whose team the change as a whole would take past its
+ * `maxNodes` (all of that team's growing members: which of them would fit depends on the order they
+ * run in). `limits`: each team's limit and usage now.
+ */
+export function outgrownQuotas(
+  members: MemberGrowth[],
+  limits: Map<string, { maxNodes?: number; usage: number }>,
+): Map<string, FieldIssue[]> {
+  const growth = new Map<string, number>();
+  for (const m of members) if (m.nodes > 0) growth.set(m.team, (growth.get(m.team) ?? 0) + m.nodes);
+  const issues = new Map<string, FieldIssue[]>();
+  for (const m of members) {
+    const limit = limits.get(m.team);
+    const total = growth.get(m.team) ?? 0;
+    if (m.nodes <= 0 || limit?.maxNodes === undefined || limit.usage + total <= limit.maxNodes) continue;
+    issues.set(m.cluster, [
+      {
+        field: 'change',
+        rule: 'quota.maxNodes',
+        message: `the rollout would add ${total} nodes of maximum size to the ${limit.usage} of team "${m.team}"; its limit is ${limit.maxNodes}`,
+        limit: limit.maxNodes,
+        usage: limit.usage,
+      },
+    ]);
+  }
+  return issues;
+}

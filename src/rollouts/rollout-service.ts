@@ -23,7 +23,7 @@ import { describeIssues } from '../lifecycle/zod-issues.js';
 import { changeOf, type CreateRolloutBody } from './requests.js';
 import { resolveTarget } from './upgrade-target.js';
 import type { TeamPolicy } from '../domain/team-policy.js';
-import { changeIssues } from '../guardrails/policy-rules.js';
+import { changeIssues, nodeCapacity, outgrownQuotas } from '../guardrails/policy-rules.js';
 import type { TeamPolicyStore } from '../store/team-policy-store.js';
 import { completeStage } from './rollout-progress.js';
 import { planRollout, type RolloutPlan } from './rollout-plan.js';
@@ -38,7 +38,7 @@ export interface RolloutServiceDeps {
   /** The database's clock, ms. */
   now: () => Promise<number>;
   /** Teams' policies: each member's change is held to its team's, as a PATCH would be. @defaultValue none */
-  policies?: Pick<TeamPolicyStore, 'teamPolicy'>;
+  policies?: Pick<TeamPolicyStore, 'teamPolicy' | 'teamUsage'>;
   /** Told after a person's action changed a rollout: carries out the webhooks its events became. Must not throw. @defaultValue nothing */
   afterChange?(): void;
 }
@@ -82,7 +82,7 @@ export class RolloutService {
       });
     };
     const plan = planRollout(body, clusters, blueprint, (c) => this.deps.sealer.open(c.spec), change, policy);
-    return { plan, blueprint, change };
+    return { plan: await this.heldToQuotas(plan, blueprint), blueprint, change };
   }
 
   /**
@@ -125,6 +125,34 @@ export class RolloutService {
         steps: m.steps.map((s) => ({ title: s.title, patch: s.patch })),
       })),
     });
+  }
+
+  /**
+   * The plan with the members that would take their team past its node quota, as a whole, moved to
+   * the excluded (onInvalid decides). The steps record their capacity without being refused as they
+   * run: this is where a rollout meets the quota.
+   */
+  private async heldToQuotas(plan: RolloutPlan, blueprint: Blueprint<any>): Promise<RolloutPlan> {
+    const facts = blueprint.facts;
+    const store = this.deps.policies;
+    if (!facts || !store) return plan;
+    const growth = plan.members.map((m) => {
+      const last = m.steps.at(-1);
+      const nodes = last ? nodeCapacity(facts(last.specAfter)) - nodeCapacity(facts(this.deps.sealer.open(m.cluster.spec))) : 0;
+      return { cluster: m.cluster.name, team: m.cluster.team, nodes };
+    });
+    const limits = new Map<string, { maxNodes?: number; usage: number }>();
+    for (const team of new Set(growth.filter((g) => g.nodes > 0).map((g) => g.team))) {
+      const maxNodes = (await store.teamPolicy(team))?.maxNodes;
+      if (maxNodes !== undefined) limits.set(team, { maxNodes, usage: (await store.teamUsage(team)).nodes });
+    }
+    const outgrown = outgrownQuotas(growth, limits);
+    if (!outgrown.size) return plan;
+    return {
+      ...plan,
+      members: plan.members.filter((m) => !outgrown.has(m.cluster.name)),
+      excluded: [...plan.excluded, ...[...outgrown].map(([clusterName, issues]) => ({ clusterName, reason: 'invalid' as const, issues }))],
+    };
   }
 
   async get(principal: Principal, id: string): Promise<RolloutRecord> {

@@ -89,4 +89,24 @@ describe('team policies and quotas', () => {
     expect((await h.api('DELETE', '/v1/teams/alpha/policy')).status).toBe(204);
     expect((await create('fourth')).status).toBe(202);
   });
+
+  it('refuses a rollout that would take a team past its node quota as a whole, naming each member, and records nothing', async () => {
+    const usage = (await h.api('GET', '/v1/teams/alpha', { token: alpha })).body.usage.nodes;
+    const rollout = (maxNodes: number) => ({
+      name: `grow-${maxNodes}`,
+      selector: { blueprint: 'local-files', team: 'alpha' },
+      change: { spec: { nodePools: [{ name: 'default', size: 3 }] } },
+      strategy: { stages: [{ name: 'all', maxConcurrency: 1 }] },
+    });
+    // Every cluster of the team grows to 3 nodes: more than a limit just above today's usage.
+    await h.api('PUT', '/v1/teams/alpha/policy', { body: { maxNodes: usage + 1 } });
+    const refused = await h.api('POST', '/v1/rollouts', { body: rollout(usage + 1) });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+    expect(new Set(refused.body.errors.map((e: any) => `${e.rule}:${e.limit}/${e.usage}`))).toEqual(
+      new Set([`quota.maxNodes:${usage + 1}/${usage}`]),
+    );
+    expect((await h.api('GET', '/v1/rollouts')).body.items).toEqual([]);
+    await h.api('PUT', '/v1/teams/alpha/policy', { body: { maxNodes: usage + 100 } });
+    expect((await h.api('POST', '/v1/rollouts', { body: rollout(usage + 100) })).status).toBe(201);
+  });
 });

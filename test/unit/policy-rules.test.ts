@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterFacts } from '../../src/blueprints/blueprint.js';
 import type { TeamPolicy } from '../../src/domain/team-policy.js';
-import { changeIssues, creationIssues, nodeCapacity } from '../../src/guardrails/policy-rules.js';
+import { changeIssues, creationIssues, nodeCapacity, outgrownQuotas } from '../../src/guardrails/policy-rules.js';
 import { teamPolicySchema } from '../../src/guardrails/policy-schema.js';
 
 const policy: TeamPolicy = {
@@ -101,5 +101,26 @@ describe('team policy rules', () => {
       'requiredLabels.Bad Key',
       'rules.eks.regions',
     ]);
+  });
+});
+
+describe('a change over many clusters and the node quota', () => {
+  it('names every growing member of a team the change as a whole would take past its limit, and no other', () => {
+    const issues = outgrownQuotas(
+      [
+        { cluster: 'a1', team: 'a', nodes: 3 },
+        { cluster: 'a2', team: 'a', nodes: 3 },
+        { cluster: 'a3', team: 'a', nodes: -2 },
+        { cluster: 'b1', team: 'b', nodes: 5 },
+        { cluster: 'c1', team: 'c', nodes: 50 },
+      ],
+      new Map([
+        ['a', { maxNodes: 10, usage: 5 }],
+        ['b', { maxNodes: 10, usage: 5 }],
+        ['c', { usage: 5 }],
+      ]),
+    );
+    expect([...issues.keys()]).toEqual(['a1', 'a2']);
+    expect(issues.get('a1')).toEqual([expect.objectContaining({ rule: 'quota.maxNodes', limit: 10, usage: 5 })]);
   });
 });
