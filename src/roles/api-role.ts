@@ -61,6 +61,8 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     timeoutMs: config.KUBECONFIG_READ_TIMEOUT_MS,
     cacheMs: config.KUBECONFIG_CACHE_MS,
   });
+  // One clock for the API: the database's, which the workers' watches (expiry, support) compare with too.
+  const now = databaseClock(sql);
   const teamPolicyStore = new SqlTeamPolicyStore(sql);
   const clusters = new ClusterService({
     store,
@@ -70,8 +72,7 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     maxTtl: config.CLUSTER_MAX_TTL,
     policies: teamPolicyStore,
     readOutput: (r) => outputs.read(r),
-    // Expiries are compared by the workers' watch with the database's clock: they are set by it too.
-    now: databaseClock(sql),
+    now,
   });
   const operations = new OperationService({
     store,
@@ -92,7 +93,7 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     blueprints: shared.blueprints,
     sealer: shared.sealer,
     cancelIfQueued: (id) => operations.cancelIfQueued(id),
-    now: databaseClock(sql),
+    now,
     policies: teamPolicyStore,
   });
   const driftService = new DriftService({
@@ -123,7 +124,7 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
   const app = createApp({
     store,
     // Expiries are compared with the database's clock when a token is looked up: they are set by it too.
-    tokens: new TokenService({ store, now: databaseClock(sql) }),
+    tokens: new TokenService({ store, now }),
     clusters,
     operations,
     drift: driftService,
@@ -132,9 +133,8 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     maintenance: new MaintenanceService({ store: shared.maintenanceStore, gate: shared.maintenance }),
     teamPolicies: new TeamPolicyService({ store: teamPolicyStore }),
     blueprints: shared.blueprints,
-    fleetVersions: (principal, query) =>
-      fleetVersions({ clusters: store, blueprints: shared.blueprints, now: databaseClock(sql) }, principal, query),
-    now: databaseClock(sql),
+    fleetVersions: (principal, query) => fleetVersions({ clusters: store, blueprints: shared.blueprints, now }, principal, query),
+    now,
     log,
     maxBodyBytes: config.MAX_BODY_BYTES,
     idempotencyKeyTtlMs: config.RETENTION_IDEMPOTENCY_KEYS,
