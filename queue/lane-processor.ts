@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { specToRun, type OperationError, type OperationRecord } from '../src/domain/operation.js';
+import { approvalReasons, plannedSteps } from '../src/domain/approval.js';
+import { specToRun, type ChangeSummary, type OperationError, type OperationRecord } from '../src/domain/operation.js';
+import type { ApprovalStep } from '../src/engine/engine.js';
 import { SealError, type SpecSealer } from '../src/secrets/spec-sealer.js';
 import { ConflictError, LaneLostError } from '../src/errors.js';
 import type { ClusterStore } from '../src/store/cluster-store.js';
-import type { LaneStore } from '../src/store/lane-store.js';
+import type { LaneStore, StartedOperation } from '../src/store/lane-store.js';
 import type { MaintenanceGate } from '../src/maintenance/maintenance-gate.js';
 import { sameWaiting } from '../src/domain/maintenance.js';
 import type { OperationStore } from '../src/store/operation-store.js';
@@ -40,6 +42,17 @@ export interface LaneProcessorDeps {
    * drift report) at once; the outbox relay's passes do it anyway if this is lost. Must not throw.
    */
   afterFinish?(operationId: string): Promise<void>;
+  /** How long an operation waits for approval before it expires. Milliseconds. */
+  approvalTtlMs: number;
+  /** Called once an operation's wait for approval is committed, to carry out its outbox entry (webhook event) at once. Must not throw. */
+  afterAwait?(operationId: string): Promise<void>;
+}
+
+/** The step of its approval an operation's run is: its plan, or the apply of an approved plan; null without one. */
+export function approvalStepOf(op: OperationRecord): ApprovalStep | null {
+  if (op.approval?.state === 'planning') return { step: 'plan' };
+  if (op.approval?.state === 'approved') return { step: 'apply', approvedPlan: op.approval.plan ?? [] };
+  return null;
 }
 
 /** Nothing left to run now, but operations wait for a window that opens at `at`. */
@@ -50,6 +63,9 @@ interface WaitingForWindow {
 
 type DrainEnd = 'empty' | 'shutdown' | 'lane-lost' | WaitingForWindow;
 
+/** Whether the lane would run it now: neither waiting for a window nor for an approval. */
+const runnable = (o: OperationRecord) => o.waitingFor === null && o.status !== 'awaiting-approval';
+
 /** A day: how soon a lane whose window opens in no foreseeable future is looked at again (its policy may change). */
 const NO_WINDOW_RECHECK_MS = 86_400_000;
 
@@ -58,6 +74,8 @@ const NO_WINDOW_RECHECK_MS = 86_400_000;
  * queued updates coalesce into the newest one (which carries the newest desired spec). Any other
  * kind ends the run, so a destroy is never swallowed. Queued drift checks of a sweep go after
  * everything else: they only read, so running them later changes no outcome and delays nobody.
+ * An operation awaiting approval holds everything after it, but for those checks, unless queued
+ * updates follow it: as an update, it is then replaced by the newest (which asks anew).
  * Operations in `waiting` (for a maintenance window) are passed over; an update that runs
  * replaces the earlier updates that wait, since it applies a desired spec at least as new.
  */
@@ -70,9 +88,16 @@ export function nextBatch(
   const pending = [...ready.filter((o) => !background(o)), ...ready.filter(background)];
   const head = pending[0];
   if (!head) return null;
-  if (head.kind !== 'update' || head.status !== 'queued') return { run: head, superseded: [] };
+  // Behind an operation awaiting approval only a sweep's checks run: they change nothing.
+  const blocked = () => {
+    const check = pending.find(background);
+    return check ? { run: check, superseded: [] } : null;
+  };
+  if (head.kind !== 'update' || (head.status !== 'queued' && head.status !== 'awaiting-approval'))
+    return head.status === 'awaiting-approval' ? blocked() : { run: head, superseded: [] };
   let end = 0;
   while (pending[end + 1]?.kind === 'update' && pending[end + 1]?.status === 'queued') end++;
+  if (end === 0 && head.status === 'awaiting-approval') return blocked();
   const run = pending[end]!;
   const waitingUpdates = all.filter((o) => waiting.has(o.id) && o.kind === 'update' && o.seq < run.seq);
   return { run, superseded: [...waitingUpdates, ...pending.slice(0, end)] };
@@ -163,7 +188,11 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
       if (err instanceof ConflictError && !(err instanceof LaneLostError)) return 'done';
       throw err;
     }
-    const { operation: op, recover } = started;
+    return runStarted(lease, started);
+  }
+
+  /** Runs an operation this hold started. */
+  async function runStarted(lease: LaneLease, { operation: op, recover }: StartedOperation): Promise<'done' | 'lane-lost'> {
     const cluster = await store.getClusterById(op.clusterId);
     if (!cluster) throw new Error(`cluster ${op.clusterId} of operation ${op.id} is missing`);
     log.info(
@@ -188,9 +217,10 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
       await deps.afterFinish?.(op.id);
       return 'done';
     }
+    const approval = approvalStepOf(op);
     const { result, stoppedFor } = await runOperation(
       { store, lanes, runEngine: deps.runEngine, log },
-      { cluster, operation: op, spec, lease, recover, shutdown: deps.shutdown },
+      { cluster, operation: op, spec, lease, recover, shutdown: deps.shutdown, ...(approval ? { approval } : {}) },
     );
     if (stoppedFor === 'lease-lost') {
       // The next holder recovers the stack and runs this operation again: write nothing more.
@@ -203,9 +233,40 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
       log.warn({ operationId: op.id, reason: stoppedFor }, 'operation stopped and requeued');
       return 'done';
     }
-    await lanes.finishOperation(lease.hold, op.id, outcomeOf(op, cluster, result));
+    if (approval?.step === 'plan' && result.status === 'succeeded') return afterPlan(lease, op, result.summary);
+    // A failed plan changed nothing: the cluster keeps what it had, as after a preview.
+    const outcome = approval?.step === 'plan' ? { ...outcomeOf(op, cluster, result), cluster: {} } : outcomeOf(op, cluster, result);
+    await lanes.finishOperation(lease.hold, op.id, outcome);
     log.info({ operationId: op.id, status: result.status, error: result.error?.code }, 'operation finished');
     await deps.afterFinish?.(op.id);
+    return 'done';
+  }
+
+  /**
+   * After the plan of an operation bound to an approval: it waits for one when the plan has what the
+   * rule names (the lane then stops there), and otherwise runs at once, as any other.
+   */
+  async function afterPlan(lease: LaneLease, op: OperationRecord, summary: ChangeSummary | null): Promise<'done' | 'lane-lost'> {
+    const approval = op.approval!;
+    const plan = plannedSteps(summary);
+    const reasons = approvalReasons(approval, op.kind, plan);
+    if (reasons.length === 0) {
+      await lanes.noteApproval(lease.hold, op.id, { ...approval, state: 'not-needed', plan });
+      log.info({ operationId: op.id }, 'its plan needs no approval; running it');
+      // Its plan ran cleanly, recovering the stack first if it needed it: the apply needs no recovery.
+      return runStarted(lease, { operation: { ...op, approval: { ...approval, state: 'not-needed', plan } }, recover: false });
+    }
+    const waiting = await lanes.awaitApproval(
+      lease.hold,
+      op.id,
+      { summary, approval: { ...approval, state: 'awaiting', reasons, plan } },
+      deps.approvalTtlMs,
+    );
+    await lanes.appendEvents(lease.hold, op.id, [
+      { type: 'status', data: { status: 'awaiting-approval', reasons, expiresAt: waiting.approval?.expiresAt ?? null } },
+    ]);
+    log.info({ operationId: op.id, reasons, expiresAt: waiting.approval?.expiresAt }, 'operation awaits approval');
+    await deps.afterAwait?.(op.id);
     return 'done';
   }
 
@@ -267,7 +328,7 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
     // Release, then look again: work accepted while this lane was closing is never stranded. What
     // waits for a window is not looked at again before the wake-up asked for it.
     while (lease && (await holdAndDrain(lease))) {
-      lease = (await store.pendingOperations(clusterId)).some((o) => o.waitingFor === null) ? await take(clusterId, job) : null;
+      lease = (await store.pendingOperations(clusterId)).some(runnable) ? await take(clusterId, job) : null;
     }
   };
 }

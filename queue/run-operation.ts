@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ClusterRecord } from '../src/domain/cluster.js';
 import type { OperationRecord } from '../src/domain/operation.js';
 import { startPeriodicLoop } from '../src/periodic-loop.js';
-import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
+import type { ApprovalStep, EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
 import type { LaneStore } from '../src/store/lane-store.js';
 import type { OperationStore } from '../src/store/operation-store.js';
 import { EventBuffer } from './event-buffer.js';
@@ -42,6 +42,8 @@ export interface RunOperationArgs {
   recover: boolean;
   /** Aborted by the worker on shutdown. */
   shutdown: AbortSignal;
+  /** The step of its approval this run is, when it has one. */
+  approval?: ApprovalStep;
 }
 
 /**
@@ -97,6 +99,7 @@ export async function runOperation(
       spec: args.spec,
       context: { clusterName: cluster.name, team: cluster.team, labels: cluster.labels },
       recover: args.recover,
+      ...(args.approval ? { approval: args.approval } : {}),
     };
     const result = await deps.runEngine(request, {
       onEvent: (e) => void events.push(e),
@@ -104,8 +107,10 @@ export async function runOperation(
       kill: lease.mustBeDead,
       msUntilKill: () => lease.msUntilKill(),
     });
+    // A plan that ran is not the end of the operation: what follows it (a wait for approval, or the apply) says so.
+    const planned = args.approval?.step === 'plan' && result.status === 'succeeded';
     if (stoppedFor !== 'lease-lost')
-      await events.push({ type: 'status', data: { status: result.status, error: result.error?.title ?? null } });
+      await events.push({ type: 'status', data: { status: planned ? 'planned' : result.status, error: result.error?.title ?? null } });
     return { result, stoppedFor };
   } finally {
     // Not waited for: a check under way may hang on a store that does not answer, and its answer no longer matters.

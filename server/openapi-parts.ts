@@ -115,6 +115,8 @@ export interface RouteSpec {
   parameters?: unknown[];
   /** The request body's schema, when the route takes one (adds 413 and 415). */
   body?: unknown;
+  /** The body may be left out. @defaultValue false */
+  bodyOptional?: boolean;
   /** Goes through the Idempotency-Key middleware (adds the header, 409 for a retry in flight, 422). */
   idempotent?: boolean;
   /** Hands out a secret: every answer says Cache-Control: no-store. */
@@ -166,7 +168,9 @@ export function route(spec: RouteSpec) {
     operationId: spec.operationId,
     summary: spec.summary,
     parameters: [...(spec.parameters ?? []), ...(spec.idempotent ? [idempotencyKeyHeader] : [])],
-    ...(spec.body !== undefined ? { requestBody: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+    ...(spec.body !== undefined
+      ? { requestBody: { required: !spec.bodyOptional, content: { 'application/json': { schema: spec.body } } } }
+      : {}),
     responses,
   };
 }

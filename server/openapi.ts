@@ -264,6 +264,36 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
             problems: { 404: undefined, 409: 'Already finished' },
           }),
         },
+        '/v1/operations/{id}/approve': {
+          post: route({
+            operationId: 'approveOperation',
+            summary:
+              'Approve an operation awaiting approval: an admin, or an approver token of its team; never the token that requested it. Once enough approvals came it runs, bound to the plan approved (a plan that changed since fails it with plan-changed)',
+            parameters: id,
+            body: ref('ApproveRequest'),
+            bodyOptional: true,
+            ok: { 200: json('The operation with the approval recorded', ref('Operation')) },
+            problems: {
+              403: 'A member or viewer token, an approver of another team, or the token that requested the operation',
+              404: undefined,
+              409: 'Not awaiting approval, this token answered already, or the wait has expired (the operation then ends failed, approval-expired)',
+            },
+          }),
+        },
+        '/v1/operations/{id}/reject': {
+          post: route({
+            operationId: 'rejectOperation',
+            summary: 'Reject an operation awaiting approval, saying why: it ends failed (approval-rejected) and changes nothing',
+            parameters: id,
+            body: ref('RejectRequest'),
+            ok: { 200: json('The operation, failed', ref('Operation')) },
+            problems: {
+              403: 'A member or viewer token, an approver of another team, or the token that requested the operation',
+              404: undefined,
+              409: 'Not awaiting approval, this token answered already, or the wait has expired',
+            },
+          }),
+        },
       }),
       ...tagged('Drift', {
         '/v1/clusters/{name}/drift-check': inspect(
@@ -410,6 +440,8 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
         CreateClusterRequest: createClusterRequest(blueprints),
         UpdateClusterRequest: requestSchema(updateClusterBody),
         CreateWebhookRequest: requestSchema(createWebhookBody),
+        ApproveRequest: requestSchema(operations.approveRequestSchema),
+        RejectRequest: requestSchema(operations.rejectRequestSchema),
         ...rolloutRequestSchemas(blueprints),
         ...teamRequestSchemas(),
         ...tokenRequestSchemas(),

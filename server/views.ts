@@ -100,7 +100,22 @@ export function operationView(o: OperationRecord): z.infer<typeof operationSchem
     supersededBy: o.supersededBy,
     respectMaintenance: o.respectMaintenance,
     waitingFor: o.waitingFor,
-    links: { self: `/v1/operations/${o.id}`, events: `/v1/operations/${o.id}/events`, cancel: `/v1/operations/${o.id}/cancel` },
+    approval: o.approval && {
+      state: o.approval.state,
+      rule: o.approval.rule,
+      required: o.approval.required,
+      reasons: o.approval.reasons,
+      requestedAt: o.approval.requestedAt,
+      expiresAt: o.approval.expiresAt,
+      decisions: o.approval.decisions.map(({ decision, by, role, comment, at }) => ({ decision, by, role, comment, at })),
+    },
+    links: {
+      self: `/v1/operations/${o.id}`,
+      events: `/v1/operations/${o.id}/events`,
+      cancel: `/v1/operations/${o.id}/cancel`,
+      approve: `/v1/operations/${o.id}/approve`,
+      reject: `/v1/operations/${o.id}/reject`,
+    },
   };
 }
 

@@ -238,6 +238,10 @@ const schema = z.object({
       ),
     )
     .pipe(z.array(duration('EXPIRY_WARNINGS'))),
+  /** How long an operation waits for approval (see a team policy's `approval`) before it ends `failed` (approval-expired). @defaultValue 24h */
+  APPROVAL_TTL: z.string().default('24h').pipe(duration('APPROVAL_TTL')),
+  /** How often workers look for operations whose wait for approval has expired. @defaultValue 30000 */
+  APPROVAL_CHECK_INTERVAL_MS: int(100).default(30_000),
   /** How often workers look for clusters to warn about or destroy. @defaultValue 30000 */
   EXPIRY_CHECK_INTERVAL_MS: int(100).default(30_000),
   /** Days before the end of a version's standard support at which the `cluster.support-ending` webhook goes out, comma-separated. @defaultValue 60,30,7 */

@@ -2,11 +2,12 @@ import { Router } from 'express';
 import type { OperationService } from '../../src/lifecycle/operation-service.js';
 import { parseOrThrow } from '../../src/lifecycle/parse.js';
 import { principalOf } from '../auth.js';
+import { approveRequestSchema, rejectRequestSchema } from '../schemas/operation.js';
 import { operationIdParam } from '../schemas/path-params.js';
 import { streamOperationEvents, type EventStreamDeps, type EventStreamOptions } from '../sse.js';
 import { operationView } from '../views.js';
 
-/** /v1/operations: read, stream and cancel. */
+/** /v1/operations: read, stream, cancel, and answer those awaiting approval. */
 export function operationsRouter(deps: {
   operations: OperationService;
   streams: Omit<EventStreamDeps, 'operations'>;
@@ -27,6 +28,16 @@ export function operationsRouter(deps: {
   router.post('/:id/cancel', async (req, res) => {
     const op = await operations.cancel(principalOf(req), idOf(req.params));
     res.status(202).json(operationView(op));
+  });
+
+  router.post('/:id/approve', async (req, res) => {
+    const body = parseOrThrow(approveRequestSchema, req.body ?? {}, '', 'body');
+    res.json(operationView(await operations.approve(principalOf(req), idOf(req.params), body.comment ?? null)));
+  });
+
+  router.post('/:id/reject', async (req, res) => {
+    const body = parseOrThrow(rejectRequestSchema, req.body ?? {}, '', 'body');
+    res.json(operationView(await operations.reject(principalOf(req), idOf(req.params), body.comment)));
   });
 
   return router;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PLAN_CHANGES } from '../../src/domain/approval.js';
 import { OPERATION_KINDS, OPERATION_STATUSES } from '../../src/domain/operation.js';
 import { count, instant, jsonObject, pageOf } from './common.js';
 import { waitingForSchema } from './maintenance.js';
@@ -26,6 +27,40 @@ export const changeSummary = z.strictObject({
   resources: z.array(resourceChangeSchema),
 });
 
+export const approvalSchema = z
+  .strictObject({
+    state: z
+      .enum(['planning', 'awaiting', 'approved', 'not-needed', 'rejected', 'expired'])
+      .describe('planning: its plan runs when its turn comes; awaiting: the plan waits for answers; approved: it runs, bound to the plan'),
+    rule: z
+      .strictObject({ kinds: z.array(z.enum(OPERATION_KINDS)), changes: z.array(z.enum(PLAN_CHANGES)) })
+      .describe('The rule in force when it was accepted'),
+    required: z.int().min(1).describe('Distinct approvals needed'),
+    reasons: z.array(z.string()).describe('Why the plan waits: kind:destroy, change:replace, ...'),
+    requestedAt: instant.nullable(),
+    expiresAt: instant.nullable().describe('When the wait ends unanswered (failed, approval-expired)'),
+    decisions: z.array(
+      z.strictObject({
+        decision: z.enum(['approved', 'rejected']),
+        by: z.string(),
+        role: z.enum(['admin', 'approver']),
+        comment: z.string().nullable(),
+        at: instant,
+      }),
+    ),
+  })
+  .describe('OperationApproval');
+
+/** Body of POST /v1/operations/{id}/approve. */
+export const approveRequestSchema = z
+  .strictObject({ comment: z.string().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters').optional() })
+  .describe('ApproveRequest');
+
+/** Body of POST /v1/operations/{id}/reject: a rejection says why. */
+export const rejectRequestSchema = z
+  .strictObject({ comment: z.string().min(1, 'must say why').max(2000, 'must be at most 2000 characters') })
+  .describe('RejectRequest');
+
 export const operationSchema = z.strictObject({
   id: z.uuid(),
   cluster: z.string(),
@@ -45,7 +80,8 @@ export const operationSchema = z.strictObject({
   supersededBy: z.uuid().nullable(),
   respectMaintenance: z.boolean().describe("Starts only inside the cluster's maintenance window"),
   waitingFor: waitingForSchema.nullable().describe('Queued and passed over until its maintenance window opens'),
-  links: z.strictObject({ self: z.string(), events: z.string(), cancel: z.string() }),
+  approval: approvalSchema.nullable().describe("Its approval, when its team's policy asks for one"),
+  links: z.strictObject({ self: z.string(), events: z.string(), cancel: z.string(), approve: z.string(), reject: z.string() }),
 });
 
 export const operationPageSchema = pageOf(operationSchema);

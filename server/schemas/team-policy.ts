@@ -11,6 +11,14 @@ const policyView = z
       .optional(),
     maxTtl: z.string().optional(),
     requiredLabels: z.record(z.string(), z.array(z.string())).optional(),
+    approval: z
+      .strictObject({
+        kinds: z.array(z.string()).optional(),
+        changes: z.array(z.string()).optional(),
+        labels: z.record(z.string(), z.string()).optional(),
+        approvers: z.int().optional(),
+      })
+      .optional(),
   })
   .describe('TeamPolicyView');
 

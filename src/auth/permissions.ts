@@ -10,8 +10,8 @@ import type { Principal } from './principal.js';
 export interface ApprovalRequest {
   /** The team the request belongs to; null for one of no single team (an admin's fleet-wide rollout). */
   team: string | null;
-  /** The token that made the request: it never approves it. */
-  requestedByTokenId: string;
+  /** The token that made the request: it never approves it. Null when the service made it (an expiry, a remediation). */
+  requestedByTokenId: string | null;
 }
 
 /** False for a viewer: it changes nothing, whatever the route. */

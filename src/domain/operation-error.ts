@@ -18,6 +18,12 @@ export const OPERATION_ERROR_CODES = [
   'spec-invalid',
   'blueprint-load-failed',
   'spec-unreadable',
+  // Guardrails: a person said no, nobody answered in time, the plan changed since it was approved,
+  // or a policy pack found a mandatory violation. Nothing was changed.
+  'approval-rejected',
+  'approval-expired',
+  'plan-changed',
+  'policy-violation',
   // Stopped on request (a cancel, before or while the engine ran).
   'cancelled',
   // The engine did not finish cleanly: killed, crashed, or its process or worker died.
@@ -52,6 +58,10 @@ export function interruptedTheEngine(code: OperationErrorCode): boolean {
     case 'blueprint-load-failed':
     case 'spec-unreadable':
     case 'cancelled':
+    case 'approval-rejected':
+    case 'approval-expired':
+    case 'plan-changed':
+    case 'policy-violation':
       return false;
     default:
       return assertNever(code, 'operation error code');

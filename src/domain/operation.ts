@@ -1,3 +1,4 @@
+import type { OperationApproval } from './approval.js';
 import type { ClusterStatus } from './cluster.js';
 import type { WaitingFor } from './maintenance.js';
 import type { OperationErrorCode } from './operation-error.js';
@@ -10,7 +11,8 @@ export const SECRET_PLACEHOLDER = '[secret]';
 export const OPERATION_KINDS = ['provision', 'update', 'destroy', 'preview', 'refresh', 'drift-check', 'remediate'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
-export const OPERATION_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'superseded'] as const;
+/** `awaiting-approval`: planned, and waiting for a person's answer before it changes anything (see approval.ts). */
+export const OPERATION_STATUSES = ['queued', 'running', 'awaiting-approval', 'succeeded', 'failed', 'cancelled', 'superseded'] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 
 export const TERMINAL_STATUSES: ReadonlySet<OperationStatus> = new Set(['succeeded', 'failed', 'cancelled', 'superseded']);
@@ -109,6 +111,10 @@ export interface OperationRecord {
   generation: number;
   /** Who asked: the token's name and team (or `admin`). */
   requestedBy: string;
+  /** The token that asked, or null when the service did (a sweep, an expiry): it never approves its own request. */
+  requestedByTokenId: string | null;
+  /** Its approval, when its team's policy asks for one; null otherwise. */
+  approval: OperationApproval | null;
   cancelRequested: boolean;
   summary: ChangeSummary | null;
   outputs: Record<string, unknown> | null;

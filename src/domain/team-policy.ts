@@ -1,3 +1,5 @@
+import type { ApprovalRule } from './approval.js';
+
 /**
  * What a team may create and change: limits on its fleet, the blueprints, regions and instance
  * types it may use, the longest life of its clusters, and labels every cluster must carry. Set by
@@ -16,6 +18,8 @@ export interface TeamPolicy {
   maxTtl?: string;
   /** Label keys every cluster must carry, each with the values allowed (empty: any value). */
   requiredLabels?: Record<string, string[]>;
+  /** Which operations wait for a second pair of eyes before they change anything. */
+  approval?: ApprovalRule;
 }
 
 /** What a team's live clusters hold against its limits. */

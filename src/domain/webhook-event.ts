@@ -6,6 +6,9 @@ export const WEBHOOK_EVENT_TYPES = [
   'operation.succeeded',
   'operation.failed',
   'operation.cancelled',
+  'operation.awaiting-approval',
+  'operation.approved',
+  'operation.rejected',
   'drift.detected',
   'drift.remediated',
   'cluster.expiring',
@@ -63,4 +66,12 @@ export interface OperationEventData {
     href: string;
   };
   cluster: { name: string; team: string; blueprint: string | null; href: string };
+  /** The `operation.awaiting-approval`, `.approved` and `.rejected` events: where its approval stands. */
+  approval?: {
+    state: string;
+    reasons: string[];
+    required: number;
+    expiresAt: string | null;
+    decisions: Array<{ decision: string; by: string; comment: string | null; at: string }>;
+  };
 }

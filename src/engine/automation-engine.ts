@@ -10,7 +10,8 @@ import {
 } from '@pulumi/pulumi/automation/index.js';
 import type { BlueprintRegistry } from '../blueprints/registry.js';
 import { assertNever } from '../domain/assert-never.js';
-import { SECRET_PLACEHOLDER, type ChangeSummary, type OperationError } from '../domain/operation.js';
+import { planDifferences, plannedSteps } from '../domain/approval.js';
+import { SECRET_PLACEHOLDER, type ChangeSummary, type OperationError, type OperationKind } from '../domain/operation.js';
 import type { OperationErrorCode } from '../domain/operation-error.js';
 import { ChangeTracker } from './change-tracker.js';
 import type { Engine, EngineEvent, EngineRequest, EngineResult, EngineRunOptions } from './engine.js';
@@ -70,6 +71,15 @@ export class AutomationEngine implements Engine {
       leanStack(stack, () => rootOutputs.get());
       if (request.recover) await this.#recover(stack, request.stackName, onEvent);
       if (signal.aborted) return cancelled(null);
+      if (request.approval) {
+        await this.#plan(stack, request.kind, hooks);
+        lines.flush();
+        if (signal.aborted) return cancelled(tracker.summary());
+        if (request.approval.step === 'plan') return { status: 'succeeded', summary: tracker.summary(), outputs: null, error: null };
+        const changed = planDifferences(request.approval.approvedPlan, plannedSteps(tracker.summary()));
+        if (changed.length) return { status: 'failed', summary: tracker.summary(), outputs: null, error: planChanged(changed) };
+        tracker.reset();
+      }
       const outputs = await this.#operateOn(stack, request, hooks, tracker);
       lines.flush();
       if (signal.aborted) return cancelled(tracker.summary());
@@ -172,10 +182,12 @@ export class AutomationEngine implements Engine {
 
   /** Runs the operation proper; returns the stack outputs it leaves (secrets masked), if any. */
   async #operate(stack: Stack, request: EngineRequest, hooks: Hooks, tracker: ChangeTracker): Promise<Record<string, unknown> | null> {
+    // An approved plan was made on refreshed resources: its apply sees them the same way.
+    const refresh = request.approval?.step === 'apply';
     switch (request.kind) {
       case 'provision':
       case 'update':
-        return maskOutputs((await stack.up(hooks)).outputs);
+        return maskOutputs((await stack.up({ ...hooks, refresh })).outputs);
       case 'remediate':
         // Refresh first, so that the update sees the live resources and puts back what drifted.
         return maskOutputs((await stack.up({ ...hooks, refresh: true })).outputs);
@@ -196,7 +208,7 @@ export class AutomationEngine implements Engine {
         await stack.preview(hooks);
         return null;
       case 'destroy':
-        await stack.destroy(hooks);
+        await stack.destroy({ ...hooks, refresh });
         if (hooks.signal.aborted) return null;
         await stack.workspace.removeStack(stack.name);
         // The work directory only holds the stack's settings, which went with the stack.
@@ -204,6 +216,35 @@ export class AutomationEngine implements Engine {
         return null;
       default:
         return assertNever(request.kind, 'operation kind');
+    }
+  }
+
+  /**
+   * The plan of an operation a person approves: its kind's preview, after a refresh (not saved) so
+   * that it shows what the resources really need, changes made outside Pulumi included. An approved
+   * apply makes it again and compares: what runs is then what was approved, but for a change in the
+   * seconds between that preview and the apply. Pulumi's own update plans (`--save-plan`, `up --plan`)
+   * would close those seconds, but are experimental and their files hold the resources' inputs in
+   * clear, which the records would have to keep between the plan and the apply.
+   */
+  async #plan(stack: Stack, kind: OperationKind, hooks: Hooks): Promise<void> {
+    switch (kind) {
+      case 'provision':
+      case 'update':
+      case 'remediate':
+        await stack.preview({ ...hooks, refresh: true });
+        return;
+      case 'destroy':
+        await stack.previewDestroy({ ...hooks, refresh: true });
+        return;
+      case 'refresh':
+        await stack.previewRefresh(hooks);
+        return;
+      case 'preview':
+      case 'drift-check':
+        throw new EngineInputError('spec-invalid', `a ${kind} changes nothing: it is never held for approval`);
+      default:
+        assertNever(kind, 'operation kind');
     }
   }
 
@@ -278,6 +319,16 @@ class EngineInputError extends Error {
   ) {
     super(message);
   }
+}
+
+function planChanged(differences: string[]): OperationError {
+  const shown = differences.slice(0, 10).join('; ');
+  const more = differences.length > 10 ? `; and ${differences.length - 10} more` : '';
+  return {
+    code: 'plan-changed',
+    title: 'The plan changed since it was approved; nothing was applied',
+    detail: `${shown}${more}. The resources or the programs changed after the approval; make the request again to have the new plan approved.`,
+  };
 }
 
 function cancelled(summary: ChangeSummary | null): EngineResult {

@@ -39,6 +39,11 @@ export class ChangeTracker {
     private readonly options: ChangeTrackerOptions = { noise: [], redact: [] },
   ) {}
 
+  /** Forgets the steps seen so far: a run that previews before it applies counts only what it applies. */
+  reset(): void {
+    this.#steps.clear();
+  }
+
   /** Starts a drift-check phase: the steps seen from now on belong to it. */
   phase(phase: Phase): void {
     this.#phase = phase;

@@ -1,5 +1,13 @@
 import type { BlueprintContext } from '../blueprints/blueprint.js';
+import type { PlannedStep } from '../domain/approval.js';
 import type { ChangeSummary, OperationError, OperationEvent, OperationKind } from '../domain/operation.js';
+
+/**
+ * An operation bound to an approval. `plan`: only make the plan a person is asked to approve (this
+ * kind's preview, on a refreshed view of the resources), changing nothing. `apply`: make the plan
+ * again and run only if it is the approved one, resource by resource; otherwise fail `plan-changed`.
+ */
+export type ApprovalStep = { step: 'plan' } | { step: 'apply'; approvedPlan: PlannedStep[] };
 
 /** One operation to run against one cluster stack. Serializable: it crosses into the job's child process. */
 export interface EngineRequest {
@@ -16,6 +24,8 @@ export interface EngineRequest {
    * clear pending operations from the state.
    */
   recover: boolean;
+  /** Absent for an operation that waits for no approval. */
+  approval?: ApprovalStep;
 }
 
 export interface EngineResult {

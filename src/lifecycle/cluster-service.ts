@@ -106,7 +106,7 @@ export class ClusterService {
         maintenance: body.maintenance && policyOf(body.maintenance),
         nodeCapacity: nodeCapacity(facts),
       },
-      { kind: 'provision', requestedBy: requester(principal) },
+      { kind: 'provision', requestedBy: requester(principal), requestedByTokenId: principal.tokenId },
     );
     await this.deps.dispatcher.dispatch(accepted.operation);
     return { ...accepted, notices: versioned.notices };
@@ -169,7 +169,12 @@ export class ClusterService {
       cluster.id,
       this.sealed(blueprint, spec),
       body.labels,
-      { kind: 'update', requestedBy: requester(principal), respectMaintenance: body.respectMaintenance },
+      {
+        kind: 'update',
+        requestedBy: requester(principal),
+        requestedByTokenId: principal.tokenId,
+        respectMaintenance: body.respectMaintenance,
+      },
       settings,
       facts ? nodeCapacity(facts.to) : undefined,
     );
@@ -227,6 +232,7 @@ export class ClusterService {
     const operation = await this.deps.store.enqueueOperation(cluster.id, {
       kind,
       requestedBy: requester(principal),
+      requestedByTokenId: principal.tokenId,
       respectMaintenance: options.respectMaintenance,
     });
     await this.deps.dispatcher.dispatch(operation);

@@ -2,7 +2,8 @@ import { derivedId } from '../domain/derived-id.js';
 import type { ClusterStore } from '../store/cluster-store.js';
 import type { OperationStore } from '../store/operation-store.js';
 import type { OutboxEntry } from '../store/outbox-store.js';
-import { operationEvent } from '../webhooks/events.js';
+import { parseApprovalSubject } from '../store/approval-store.js';
+import { approvalEvent, operationEvent } from '../webhooks/events.js';
 import type { WebhookNotifier } from '../webhooks/notifier.js';
 import type { createDriftReactions } from '../drift/drift-reactions.js';
 
@@ -28,5 +29,19 @@ export function createOperationFollowUp(deps: OperationFollowUpDeps) {
     if (event) await deps.webhooks.record(event, { eventId: entry.id, createdAt });
     if (cluster && deps.reactions)
       await deps.reactions.afterOperation(op, cluster, { driftEventId: derivedId(entry.id, 'drift'), createdAt });
+  };
+}
+
+/**
+ * The outbox handler of `operation.approval`: the webhook event of one step of an operation's
+ * approval (awaiting, approved, rejected), under the entry's id. Throws when it could not be recorded.
+ */
+export function createApprovalFollowUp(deps: Pick<OperationFollowUpDeps, 'store' | 'webhooks'>) {
+  return async function followUp(entry: OutboxEntry): Promise<void> {
+    const { operationId, step } = parseApprovalSubject(entry.subject);
+    const op = await deps.store.getOperation(operationId);
+    if (!op) return;
+    const event = approvalEvent(op, await deps.store.getClusterById(op.clusterId), step);
+    if (event) await deps.webhooks.record(event, { eventId: entry.id, createdAt: entry.createdAt });
   };
 }

@@ -1,6 +1,8 @@
 import type { OperationRecord } from '../domain/operation.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Principal } from '../auth/principal.js';
+import { assertMayApprove, assertMayChange } from '../auth/permissions.js';
+import type { ApprovalStore, DecisionOutcome } from '../store/approval-store.js';
 import type { Page } from '../domain/page.js';
 import type { OperationDispatcher } from '../ports.js';
 import type { OperationStore } from '../store/operation-store.js';
@@ -8,11 +10,19 @@ import type { ClusterService } from './cluster-service.js';
 
 export interface OperationServiceDeps {
   store: OperationStore;
+  approvals: ApprovalStore;
   clusters: ClusterService;
   /** Told when a queued operation is cancelled, so that the cluster's lane settles its status. */
   dispatcher: OperationDispatcher;
+  /**
+   * Wakes a cluster's lane whose operation has run before (its plan): answered or cancelled, an
+   * operation awaiting approval frees the lane, which its own dispatch no longer can (it was used).
+   */
+  wake(clusterId: string): Promise<void>;
   /** Called once a queued operation's cancel is committed, to carry out its outbox entry (webhook event) at once; must not throw. @defaultValue none */
   afterCancel?(operationId: string): Promise<void>;
+  /** Called once an answer to an approval is committed, to carry out its outbox entries (webhook events) at once; must not throw. @defaultValue none */
+  afterDecision?(operation: OperationRecord, outcome: DecisionOutcome['outcome']): Promise<void>;
 }
 
 /** Reads operations and their events for a caller, and cancels them. */
@@ -48,8 +58,50 @@ export class OperationService {
     if (updated?.status === 'cancelled') await this.cancelled(updated);
   }
 
+  /**
+   * One approval of an operation awaiting it, by an admin or an approver of its team who did not
+   * request it. Enough approvals queue it to run, bound to the plan approved.
+   */
+  approve(principal: Principal, id: string, comment: string | null): Promise<OperationRecord> {
+    return this.decide(principal, id, 'approved', comment);
+  }
+
+  /** Rejects an operation awaiting approval: it ends `failed` (approval-rejected) without changing anything. */
+  reject(principal: Principal, id: string, comment: string): Promise<OperationRecord> {
+    return this.decide(principal, id, 'rejected', comment);
+  }
+
+  private async decide(
+    principal: Principal,
+    id: string,
+    decision: 'approved' | 'rejected',
+    comment: string | null,
+  ): Promise<OperationRecord> {
+    const op = await this.get(principal, id);
+    assertMayChange(principal);
+    assertMayApprove(principal, { team: op.team, requestedByTokenId: op.requestedByTokenId });
+    const role = principal.admin ? 'admin' : 'approver';
+    const { outcome, operation } = await this.deps.approvals.decide(op.id, {
+      decision,
+      by: principal.team ? `${principal.name} (team ${principal.team})` : `${principal.name} (admin)`,
+      tokenId: principal.tokenId,
+      role,
+      comment,
+    });
+    // Approved, it runs; rejected or expired, what waited behind it runs.
+    if (outcome !== 'recorded') await this.deps.wake(operation.clusterId);
+    await this.deps.afterDecision?.(operation, outcome);
+    if (outcome === 'expired')
+      throw new ConflictError(
+        `operation ${id} waited for approval until ${op.approval?.expiresAt ?? '?'}: it has expired and ended failed`,
+      );
+    return operation;
+  }
+
   private async cancelled(op: OperationRecord): Promise<void> {
-    await this.deps.dispatcher.dispatch(op);
+    // One that had started waited for approval: its own dispatch was used when it ran its plan.
+    if (op.startedAt) await this.deps.wake(op.clusterId);
+    else await this.deps.dispatcher.dispatch(op);
     await this.deps.afterCancel?.(op.id);
   }
 }

@@ -2,6 +2,7 @@
  * The API role (`CLUSTERD_ROLE=api` or `all`): the services behind the routes, the event streams'
  * feed hub, rate limits, kubeconfig reads, and the HTTP server with its graceful close.
  */
+import { approvalSubject, SqlApprovalStore } from '../store/approval-store.js';
 import { execFile } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -78,7 +79,17 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     store,
     clusters,
     dispatcher: shared.acceptingDispatcher,
+    approvals: new SqlApprovalStore(shared.sql),
+    // The reconciler wakes it anyway if Redis is away now.
+    wake: (clusterId) =>
+      shared.dispatcher
+        .wake(clusterId)
+        .catch((err: unknown) => log.warn({ err, clusterId }, 'could not wake the lane now; the reconciler will')),
     afterCancel: (id) => shared.relay.kick('operation.finished', id),
+    afterDecision: async (op, outcome) => {
+      if (outcome === 'approved' || outcome === 'rejected') await shared.relay.kick('operation.approval', approvalSubject(op.id, outcome));
+      if (outcome === 'rejected' || outcome === 'expired') await shared.relay.kick('operation.finished', op.id);
+    },
   });
   const webhooks = new WebhookService({
     store: shared.webhookStore,

@@ -21,7 +21,7 @@ import { builtInBlueprints } from '../../programs/index.js';
 import { BlueprintRegistry, loadBlueprintModules } from '../blueprints/registry.js';
 import type { Config } from '../config.js';
 import { createDriftReactions } from '../drift/drift-reactions.js';
-import { createOperationFollowUp } from '../lifecycle/operation-follow-up.js';
+import { createApprovalFollowUp, createOperationFollowUp } from '../lifecycle/operation-follow-up.js';
 import { createRolloutFollowUp } from '../rollouts/rollout-follow-up.js';
 import type { OperationDispatcher } from '../ports.js';
 import { closeRedis, connectRedis } from '../redis.js';
@@ -111,6 +111,7 @@ export async function openSharedParts(config: Config, log: Logger) {
       'operation.finished': createOperationFollowUp({ store, webhooks: notifier, reactions }),
       'rollout.event': createRolloutFollowUp({ rollouts, webhooks: notifier }),
       'support.notice': createSupportFollowUp({ notices: supportNotices, webhooks: notifier }),
+      'operation.approval': createApprovalFollowUp({ store, webhooks: notifier }),
     },
     // An entry claimed by a process that died is taken up again within about two reconcile intervals.
     holdMs: Math.max(5_000, 2 * config.RECONCILE_INTERVAL_MS),

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { ChildConfig } from '../../queue/child-protocol.js';
 import { runInChildProcess, type ChildEntry } from '../../queue/child-runner.js';
 import { DeliverySlots, defaultShares } from '../../queue/delivery-slots.js';
+import { startApprovalExpiry } from '../../queue/approval-expiry.js';
 import { startExpiryWatch } from '../../queue/expiry-watch.js';
 import { startSupportWatch } from '../../queue/support-watch.js';
 import { createLaneProcessor } from '../../queue/lane-processor.js';
@@ -28,6 +29,7 @@ import { writeOnlyFields } from '../blueprints/write-only.js';
 import type { Config } from '../config.js';
 import { engineEnvironment } from '../engine/engine-env.js';
 import { findCli } from '../engine/pulumi-cli.js';
+import { approvalSubject, SqlApprovalStore } from '../store/approval-store.js';
 import { databaseClock } from '../store/database-clock.js';
 import { startRolloutDriver } from '../../queue/rollout-driver.js';
 import { closeRedis, connectRedis } from '../redis.js';
@@ -125,6 +127,8 @@ export async function startWorkerRole(
     requeue: (clusterId) => dispatcher.wake(clusterId),
     maintenance: shared.maintenance,
     wakeAt: (clusterId, when) => dispatcher.wakeAt(clusterId, when),
+    approvalTtlMs: config.APPROVAL_TTL,
+    afterAwait: (id) => relay.kick('operation.approval', approvalSubject(id, 'awaiting')),
     afterFinish: async (id) => {
       // A rollout member's operation may have ended: its slot goes to the next member now, not at the next pass.
       driverNudge.soon();
@@ -177,6 +181,13 @@ export async function startWorkerRole(
     warningsMs: config.EXPIRY_WARNINGS,
     intervalMs: config.EXPIRY_CHECK_INTERVAL_MS,
     batchSize: config.EXPIRY_BATCH_SIZE,
+  });
+  const approvalExpiry = startApprovalExpiry({
+    approvals: new SqlApprovalStore(sql),
+    wake: (id) => dispatcher.wake(id),
+    afterExpiry: (id) => relay.kick('operation.finished', id),
+    intervalMs: config.APPROVAL_CHECK_INTERVAL_MS,
+    log,
   });
   const support = startSupportWatch({
     clusters: store,
@@ -265,7 +276,9 @@ export async function startWorkerRole(
         name: 'background passes',
         close: async () => {
           passesEnded = Promise.all(
-            [reconciler, schedule, requeuer, outboxPasses, retention, expiry, support, rolloutDriver].map((loop) => loop.stop()),
+            [reconciler, schedule, requeuer, outboxPasses, retention, expiry, approvalExpiry, support, rolloutDriver].map((loop) =>
+              loop.stop(),
+            ),
           );
         },
       },

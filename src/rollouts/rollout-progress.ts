@@ -85,6 +85,7 @@ export function afterOperation(
   switch (op.status) {
     case 'queued':
     case 'running':
+    case 'awaiting-approval':
       return null;
     case 'superseded':
       // A later update of the same cluster took its place (it carries the rollout's change too).

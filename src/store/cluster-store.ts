@@ -22,6 +22,8 @@ export interface NewCluster {
 export interface NewOperation {
   kind: OperationKind;
   requestedBy: string;
+  /** The token that asked; absent or null when the service did. */
+  requestedByTokenId?: string | null;
   /** The drift sweep queueing this check. */
   sweepId?: string;
   /** Start it only inside the cluster's maintenance window. @defaultValue false */

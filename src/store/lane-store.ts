@@ -1,3 +1,4 @@
+import type { OperationApproval } from '../domain/approval.js';
 import type { ClusterRecord, ClusterStatus } from '../domain/cluster.js';
 import type { DriftFindings } from '../domain/drift.js';
 import type { MaintenancePolicy, WaitingFor } from '../domain/maintenance.js';
@@ -84,6 +85,20 @@ export interface LaneStore {
   appendEvents(hold: LaneHold, operationId: string, events: Array<Pick<OperationEvent, 'type' | 'data'>>): Promise<number>;
   /** Records the outcome on the operation and the cluster in one transaction. */
   finishOperation(hold: LaneHold, id: string, outcome: OperationOutcome): Promise<OperationRecord>;
+  /**
+   * running -> awaiting-approval, once its plan asks for approval: the plan becomes its summary and
+   * its approval waits until `expiresInMs` from now (database clock). The plan changed nothing, so the
+   * cluster no longer needs recovery for it, and one that showed `updating` shows its applied state
+   * again. Records the `operation.approval` outbox entry of the wait.
+   */
+  awaitApproval(
+    hold: LaneHold,
+    id: string,
+    plan: { summary: ChangeSummary | null; approval: OperationApproval },
+    expiresInMs: number,
+  ): Promise<OperationRecord>;
+  /** Notes the approval of a running operation whose plan asked for none (it runs on as any other). */
+  noteApproval(hold: LaneHold, id: string, approval: OperationApproval): Promise<void>;
   /** running -> queued, for an operation stopped before it finished that must run again later. Keeps attempts and startedAt. */
   requeueOperation(hold: LaneHold, id: string): Promise<void>;
   /** Sets the cluster's status outside an operation's outcome (a queued provision was cancelled, say). */

@@ -15,6 +15,7 @@ import { rolloutPreviews } from './migrations/013-rollout-previews.js';
 import { supportNotices } from './migrations/014-support-notices.js';
 import { teamPolicies } from './migrations/015-team-policies.js';
 import { tokenRoles } from './migrations/016-token-roles.js';
+import { operationApprovals } from './migrations/017-operation-approvals.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
 export interface Migration {
@@ -44,6 +45,7 @@ export const MIGRATIONS: readonly Migration[] = [
   supportNotices,
   teamPolicies,
   tokenRoles,
+  operationApprovals,
 ];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.

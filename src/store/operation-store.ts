@@ -9,11 +9,11 @@ export interface OperationStore {
   getOperation(id: string): Promise<OperationRecord | null>;
   /** Newest first. */
   listOperations(clusterId: string, limit: number, cursor?: string): Promise<Page<OperationRecord>>;
-  /** Operations of the cluster that are queued or running, oldest first. */
+  /** Operations of the cluster that are queued, running or awaiting approval, oldest first. */
   pendingOperations(clusterId: string): Promise<OperationRecord[]>;
   /**
-   * A queued operation becomes `cancelled` at once; a running one gets cancelRequested (not with
-   * `onlyQueued`). Returns the updated record, or null if it was already terminal (or running, with `onlyQueued`).
+   * A queued operation (or one awaiting approval) becomes `cancelled` at once; a running one gets
+   * cancelRequested (not with `onlyQueued`). Returns the updated record, or null if it was already terminal (or running, with `onlyQueued`).
    */
   requestCancel(id: string, options?: { onlyQueued?: boolean }): Promise<OperationRecord | null>;
   /** Cluster ids with queued operations (but those waiting for a maintenance window that has not come), or running ones whose lane lease has expired (for the reconciler). */

@@ -3,7 +3,7 @@ import { uuidOrNil } from './sql-helpers.js';
 import type { SqlClient } from './sql.js';
 
 /** Topics of outbox entries; each has one handler in the relay. */
-export const OUTBOX_TOPICS = ['operation.finished', 'rollout.event', 'support.notice'] as const;
+export const OUTBOX_TOPICS = ['operation.finished', 'rollout.event', 'support.notice', 'operation.approval'] as const;
 export type OutboxTopic = (typeof OUTBOX_TOPICS)[number];
 
 /** Something that must follow a committed change. */

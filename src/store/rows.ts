@@ -1,3 +1,4 @@
+import type { OperationApproval } from '../domain/approval.js';
 import type { ClusterRecord, ClusterStatus } from '../domain/cluster.js';
 import type { MaintenancePolicy, WaitingFor } from '../domain/maintenance.js';
 import type {
@@ -42,6 +43,8 @@ export interface OperationRow {
   spec: Record<string, unknown> | null;
   generation: number;
   requested_by: string;
+  requested_by_token: string | null;
+  approval: OperationApproval | null;
   cancel_requested: boolean;
   summary: ChangeSummary | null;
   outputs: Record<string, unknown> | null;
@@ -113,6 +116,8 @@ export function toOperation(r: OperationRow): OperationRecord {
     spec: r.spec,
     generation: r.generation,
     requestedBy: r.requested_by,
+    requestedByTokenId: r.requested_by_token,
+    approval: r.approval,
     cancelRequested: r.cancel_requested,
     summary: r.summary,
     outputs: r.outputs,

@@ -31,7 +31,7 @@ export class SqlExpiryStore implements ExpiryStore {
          AND c.expires_at <= now() + $2::double precision * interval '1 millisecond'
          AND ($3::timestamptz IS NULL OR (c.expires_at, c.id) > ($3::timestamptz, $4::uuid))
          AND CASE WHEN d.expired
-           THEN NOT EXISTS (SELECT 1 FROM operations o WHERE o.cluster_id = c.id AND o.kind = 'destroy' AND o.status IN ('queued', 'running'))
+           THEN NOT EXISTS (SELECT 1 FROM operations o WHERE o.cluster_id = c.id AND o.kind = 'destroy' AND o.status IN ('queued', 'running', 'awaiting-approval'))
            ELSE d.threshold IS NOT NULL AND NOT c.expiry_notices @> to_jsonb(d.threshold)
          END
        ORDER BY c.expires_at, c.id LIMIT $5`,
@@ -68,8 +68,8 @@ export class SqlExpiryStore implements ExpiryStore {
       // A destroy pending is left to finish; one tried since the expiry (a failed one is for a person
       // to look at, not to repeat) settles it.
       const { rows: destroys } = await tx.query<{ pending: boolean }>(
-        `SELECT status IN ('queued', 'running') AS pending FROM operations
-         WHERE cluster_id = $1 AND kind = 'destroy' AND (status IN ('queued', 'running') OR queued_at >= $2::timestamptz)`,
+        `SELECT status IN ('queued', 'running', 'awaiting-approval') AS pending FROM operations
+         WHERE cluster_id = $1 AND kind = 'destroy' AND (status IN ('queued', 'running', 'awaiting-approval') OR queued_at >= $2::timestamptz)`,
         [clusterId, rows[0].expires_at],
       );
       if (destroys.some((d) => d.pending)) return { outcome: 'not-due' };

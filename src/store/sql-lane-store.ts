@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { ClusterStatus } from '../domain/cluster.js';
 import type { DriftFindings } from '../domain/drift.js';
+import type { OperationApproval } from '../domain/approval.js';
 import type { MaintenancePolicy, WaitingFor } from '../domain/maintenance.js';
-import { OPERATION_KIND_EFFECTS, type OperationEvent, type OperationKind, type OperationRecord } from '../domain/operation.js';
+import {
+  OPERATION_KIND_EFFECTS,
+  type ChangeSummary,
+  type OperationEvent,
+  type OperationKind,
+  type OperationRecord,
+} from '../domain/operation.js';
 import { ConflictError, LaneLostError, NotFoundError } from '../errors.js';
 import type { LaneHold, LaneStore, OperationOutcome, StartedOperation } from './lane-store.js';
 import { addToOutbox } from './outbox-store.js';
+import { approvalSubject, ISO_NOW, isoIn } from './approval-store.js';
 import { checkLease, isUuid, json, one, uuidOrNil } from './sql-helpers.js';
 import { clusterUpdate, requireOperation, terminalConflict } from './sql-statements.js';
 import type { SqlClient } from './sql.js';
@@ -112,7 +120,7 @@ export class SqlLaneStore implements LaneStore {
       await lockHeld(tx, hold);
       await tx.query(
         `UPDATE operations SET status = 'superseded', superseded_by = $2, finished_at = now()
-         WHERE id = ANY($1::uuid[]) AND cluster_id = $3 AND status = 'queued'`,
+         WHERE id = ANY($1::uuid[]) AND cluster_id = $3 AND status IN ('queued', 'awaiting-approval')`,
         [valid, byId, hold.clusterId],
       );
     });
@@ -160,6 +168,43 @@ export class SqlLaneStore implements LaneStore {
       // Its webhook events and the reactions to its drift report follow from this entry, committed with the outcome.
       await addToOutbox(tx, 'operation.finished', id);
       return requireOperation(tx, id);
+    });
+  }
+
+  awaitApproval(
+    hold: LaneHold,
+    id: string,
+    plan: { summary: ChangeSummary | null; approval: OperationApproval },
+    expiresInMs: number,
+  ): Promise<OperationRecord> {
+    return this.db.transaction(async (tx) => {
+      await lockHeld(tx, hold);
+      const { rows } = await tx.query(
+        `UPDATE operations SET status = 'awaiting-approval', summary = $3::jsonb,
+           approval = $4::jsonb || jsonb_build_object('requestedAt', ${ISO_NOW}, 'expiresAt', ${isoIn('$5')})
+         WHERE id = $1 AND cluster_id = $2 AND status = 'running' RETURNING id`,
+        [uuidOrNil(id), hold.clusterId, json(plan.summary), json(plan.approval), checkLease(expiresInMs)],
+      );
+      if (rows.length === 0) await terminalConflict(tx, id, 'hold for approval');
+      await tx.query(
+        `UPDATE clusters SET needs_recovery = false, updated_at = now(),
+           status = CASE WHEN status = 'updating' AND applied_generation IS NOT NULL THEN 'ready' ELSE status END
+         WHERE id = $1`,
+        [hold.clusterId],
+      );
+      await addToOutbox(tx, 'operation.approval', approvalSubject(id, 'awaiting'));
+      return requireOperation(tx, id);
+    });
+  }
+
+  async noteApproval(hold: LaneHold, id: string, approval: OperationApproval): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await lockHeld(tx, hold);
+      await tx.query(`UPDATE operations SET approval = $3::jsonb WHERE id = $1 AND cluster_id = $2 AND status = 'running'`, [
+        uuidOrNil(id),
+        hold.clusterId,
+        json(approval),
+      ]);
     });
   }
 

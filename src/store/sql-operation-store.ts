@@ -34,7 +34,7 @@ export class SqlOperationStore implements OperationStore {
   async pendingOperations(clusterId: string): Promise<OperationRecord[]> {
     if (!isUuid(clusterId)) return [];
     const { rows } = await this.db.query<OperationRow>(
-      `${SELECT_OPERATION} WHERE o.cluster_id = $1 AND o.status IN ('queued', 'running') ORDER BY o.seq`,
+      `${SELECT_OPERATION} WHERE o.cluster_id = $1 AND o.status IN ('queued', 'running', 'awaiting-approval') ORDER BY o.seq`,
       [clusterId],
     );
     return rows.map(toOperation);
@@ -47,14 +47,15 @@ export class SqlOperationStore implements OperationStore {
   requestCancel(id: string, options: { onlyQueued?: boolean } = {}): Promise<OperationRecord | null> {
     return this.db.transaction(async (tx) => {
       // One statement: a worker starting the operation at the same moment either sees `cancelled`
-      // (and must not run it) or has already made it `running` (and will see cancel_requested).
+      // (and must not run it) or has already made it `running` (and will see cancel_requested). One
+      // awaiting approval has changed nothing yet: it ends at once too.
       const { rows } = await tx.query<OperationRow>(
         returningOperation(`UPDATE operations SET
-           status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
-           finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
+           status = CASE WHEN status = 'running' THEN status ELSE 'cancelled' END,
+           finished_at = CASE WHEN status = 'running' THEN finished_at ELSE now() END,
            cancel_requested = true
          WHERE id = $1 AND status = ANY($2::text[]) RETURNING *`),
-        [uuidOrNil(id), options.onlyQueued ? ['queued'] : ['queued', 'running']],
+        [uuidOrNil(id), options.onlyQueued ? ['queued', 'awaiting-approval'] : ['queued', 'awaiting-approval', 'running']],
       );
       if (!rows[0]) {
         await requireOperation(tx, id);

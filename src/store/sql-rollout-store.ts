@@ -356,8 +356,13 @@ export class SqlRolloutStore implements RolloutStore {
         // A step waits for the cluster's maintenance window; the check after it only reads, and runs at once.
         const op =
           move.to === 'step'
-            ? { requestedBy: rolloutRequester(head), kind: 'update' as const, respectMaintenance: true }
-            : { requestedBy: rolloutRequester(head), kind: 'drift-check' as const };
+            ? {
+                requestedBy: rolloutRequester(head),
+                requestedByTokenId: head.startedByTokenId,
+                kind: 'update' as const,
+                respectMaintenance: true,
+              }
+            : { requestedBy: rolloutRequester(head), requestedByTokenId: head.startedByTokenId, kind: 'drift-check' as const };
         operation =
           move.to === 'step'
             ? (await setDesiredSpec(tx, clusterId, move.spec, undefined, op, capacityOf(move))).operation
@@ -371,7 +376,15 @@ export class SqlRolloutStore implements RolloutStore {
         );
       } else if (move.to === 'preview') {
         // The spec it would reach, previewed; the desired spec stays as it is.
-        operation = await insertOperation(tx, { ...cluster, spec: move.spec }, { requestedBy: rolloutRequester(head), kind: 'preview' });
+        operation = await insertOperation(
+          tx,
+          { ...cluster, spec: move.spec },
+          {
+            requestedBy: rolloutRequester(head),
+            requestedByTokenId: head.startedByTokenId,
+            kind: 'preview',
+          },
+        );
         await tx.query(
           `UPDATE rollout_members SET state = 'running', current_operation = $3::uuid,
              operation_ids = operation_ids || jsonb_build_array($4::text), started_at = coalesce(started_at, now()),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { approvalGate, type ApprovalRule } from '../domain/approval.js';
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { OperationRecord } from '../domain/operation.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -50,9 +51,16 @@ export async function insertOperation(
   cluster: Pick<ClusterRecord, 'id' | 'spec' | 'generation'>,
   op: NewOperation,
 ): Promise<OperationRecord> {
+  // The team's approval rule in force now binds the operation for its whole life.
+  const { rows: gates } = await tx.query<{ labels: Record<string, string>; rule: ApprovalRule | null }>(
+    `SELECT c.labels, t.policy->'approval' AS rule FROM clusters c LEFT JOIN team_settings t ON t.team = c.team WHERE c.id = $1`,
+    [cluster.id],
+  );
+  const gate = gates[0] ? approvalGate(gates[0].rule ?? undefined, op.kind, gates[0].labels) : null;
   const { rows } = await tx.query<OperationRow>(
-    returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by, sweep_id, respect_maintenance)
-       VALUES ($1, $2, $3, 'queued', $4::jsonb, $5, $6, $7, $8) RETURNING *`),
+    returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by, sweep_id, respect_maintenance,
+         requested_by_token, approval)
+       VALUES ($1, $2, $3, 'queued', $4::jsonb, $5, $6, $7, $8, $9, $10::jsonb) RETURNING *`),
     [
       randomUUID(),
       cluster.id,
@@ -62,6 +70,8 @@ export async function insertOperation(
       op.requestedBy,
       op.sweepId ?? null,
       op.respectMaintenance ?? false,
+      op.requestedByTokenId ?? null,
+      gate && json(gate),
     ],
   );
   return toOperation(one(rows[0]));

@@ -11,7 +11,39 @@ const OPERATION_EVENTS = { succeeded: 'operation.succeeded', failed: 'operation.
 export function operationEvent(op: OperationRecord, cluster: Pick<ClusterRecord, 'blueprint'> | null): WebhookEventInput | null {
   const type = OPERATION_EVENTS[op.status as keyof typeof OPERATION_EVENTS];
   if (!type) return null;
+  return { type, team: op.team, cluster: op.clusterName, data: eventData(op, cluster) as unknown as Record<string, unknown> };
+}
+
+const APPROVAL_EVENTS = {
+  awaiting: 'operation.awaiting-approval',
+  approved: 'operation.approved',
+  rejected: 'operation.rejected',
+} as const;
+
+/** The event of one step of an operation's approval (`awaiting`, `approved`, `rejected`); null for any other step. */
+export function approvalEvent(
+  op: OperationRecord,
+  cluster: Pick<ClusterRecord, 'blueprint'> | null,
+  step: string,
+): WebhookEventInput | null {
+  const type = APPROVAL_EVENTS[step as keyof typeof APPROVAL_EVENTS];
+  if (!type || !op.approval) return null;
+  const { state, reasons, required, expiresAt, decisions } = op.approval;
   const data: OperationEventData = {
+    ...eventData(op, cluster),
+    approval: {
+      state,
+      reasons,
+      required,
+      expiresAt,
+      decisions: decisions.map(({ decision, by, comment, at }) => ({ decision, by, comment, at })),
+    },
+  };
+  return { type, team: op.team, cluster: op.clusterName, data: data as unknown as Record<string, unknown> };
+}
+
+function eventData(op: OperationRecord, cluster: Pick<ClusterRecord, 'blueprint'> | null): OperationEventData {
+  return {
     operation: {
       id: op.id,
       kind: op.kind,
@@ -28,5 +60,4 @@ export function operationEvent(op: OperationRecord, cluster: Pick<ClusterRecord,
     },
     cluster: { name: op.clusterName, team: op.team, blueprint: cluster?.blueprint ?? null, href: `/v1/clusters/${op.clusterName}` },
   };
-  return { type, team: op.team, cluster: op.clusterName, data: data as unknown as Record<string, unknown> };
 }

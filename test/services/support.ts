@@ -4,6 +4,7 @@
  * fixture: one database per file (PGlite's first start is the slow part), emptied before every test,
  * so each test starts from no records at all and runs alone; teardown is the fixture's and always runs.
  */
+import { SqlApprovalStore } from '../../src/store/approval-store.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -100,6 +101,8 @@ export interface World {
     sweeps: ReturnType<typeof recordingSweepQueue>;
     deliveries: ReturnType<typeof recordingDeliveryQueue>;
     cancelled: string[];
+    /** Clusters whose lanes the API woke (an operation that awaited approval was answered or cancelled). */
+    woken: string[];
   };
   /** A ClusterService on this world's records with other settings (team caps, a stack output reader). */
   clusterService(over: Partial<ClusterServiceDeps>): ClusterService;
@@ -129,6 +132,7 @@ function buildWorld(sql: SqlClient): World {
     sweeps: recordingSweepQueue(),
     deliveries: recordingDeliveryQueue(),
     cancelled: [] as string[],
+    woken: [] as string[],
   };
   const notifier = createWebhookNotifier({ store: webhookStore, queue: ports.deliveries, log });
   const clusterService = (over: Partial<ClusterServiceDeps>) =>
@@ -163,6 +167,8 @@ function buildWorld(sql: SqlClient): World {
       store,
       clusters,
       dispatcher: ports.operations,
+      approvals: new SqlApprovalStore(sql),
+      wake: async (clusterId) => void ports.woken.push(clusterId),
       afterCancel: async (id) => void ports.cancelled.push(id),
     }),
     drift: driftService({}),

@@ -138,6 +138,8 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
           spec: { nodes: 3, region: 'eu' },
           generation: 1,
           requestedBy,
+          requestedByTokenId: null,
+          approval: null,
           cancelRequested: false,
           summary: null,
           outputs: null,

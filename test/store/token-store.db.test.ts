@@ -127,7 +127,15 @@ function tokenSuite(label: string, openBackend: () => Promise<Backend>): void {
 
     it('lists newest first, by team and by state, in pages', async () => {
       const team = `t-${randomUUID().slice(0, 8)}`;
-      const [a, b, c] = [await create('member', null, team), await create('viewer', null, team), await create('approver', null, team)];
+      // Apart in time: PGlite's clock may give two quick creates the same instant, which the order then breaks by id.
+      const apart = async <T>(made: Promise<T>) => {
+        const token = await made;
+        await new Promise((r) => setTimeout(r, 5));
+        return token;
+      };
+      const a = await apart(create('member', null, team));
+      const b = await apart(create('viewer', null, team));
+      const c = await apart(create('approver', null, team));
       const admin = await create('admin');
       await tokens.revokeToken(b.id, admin.id);
       const all = await tokens.listTokens({ team, limit: 50 });

@@ -37,4 +37,16 @@ describe('nextBatch', () => {
   it("keeps a sweep's running check at the head (it yields by itself)", () => {
     assert.deepEqual(ids(nextBatch([op('c', 'drift-check', 'running', 'sweep-1'), op('p', 'preview')])), { run: 'c', superseded: [] });
   });
+  it('holds everything behind an operation awaiting approval, but for a sweep check', () => {
+    const check = op('c', 'drift-check', 'queued', 'sweep-1');
+    assert.equal(nextBatch([op('d', 'destroy', 'awaiting-approval'), op('p', 'preview')]), null);
+    assert.deepEqual(ids(nextBatch([op('d', 'destroy', 'awaiting-approval'), op('p', 'preview'), check])), { run: 'c', superseded: [] });
+    assert.equal(nextBatch([op('u1', 'update', 'awaiting-approval'), op('d', 'destroy')]), null);
+  });
+  it('replaces an update awaiting approval with the newest queued update after it', () => {
+    assert.deepEqual(ids(nextBatch([op('u1', 'update', 'awaiting-approval'), op('u2', 'update'), op('u3', 'update')])), {
+      run: 'u3',
+      superseded: ['u1', 'u2'],
+    });
+  });
 });

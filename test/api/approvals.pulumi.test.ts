@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe } from 'vitest';
+import { verifyWebhook } from '../../src/webhooks/signature.js';
+import { localSpec, type Harness } from '../support/harness.js';
+import { harnessTest } from '../support/harness-fixture.js';
+import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
+
+const it = harnessTest({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WORKER_CONCURRENCY: '4' } });
+
+/** Team alpha's production clusters: a destroy, and any replace or delete in a plan, wait for one approval. */
+const RULE = { kinds: ['destroy'], changes: ['replace', 'delete'], labels: { env: 'prod' }, approvers: 1 };
+const APPROVAL_EVENTS = ['operation.awaiting-approval', 'operation.approved', 'operation.rejected'];
+
+/** Approvals bound to the plan, on the real engine: the test blueprint's resources are files under the data directory. */
+describe.concurrent('operations that wait for approval', () => {
+  let h: Harness;
+  let receiver: Receiver;
+  let signingSecret: string;
+  const tokens = {} as Record<'requester' | 'otherMember' | 'approver' | 'viewer' | 'betaApprover', string>;
+
+  it.beforeAll(async ({ harness }) => {
+    h = harness;
+    receiver = await startReceiver();
+    assert.equal((await h.api('PUT', '/v1/teams/alpha/policy', { body: { approval: RULE } })).status, 200);
+    tokens.requester = await h.teamToken('alpha');
+    tokens.otherMember = await h.teamToken('alpha');
+    tokens.approver = await h.teamToken('alpha', 'approver');
+    tokens.viewer = await h.teamToken('alpha', 'viewer');
+    tokens.betaApprover = await h.teamToken('beta', 'approver');
+    const hook = await h.api('POST', '/v1/webhooks', {
+      token: tokens.requester,
+      body: { url: receiver.url('/alpha'), events: APPROVAL_EVENTS },
+    });
+    assert.equal(hook.status, 201, JSON.stringify(hook.body));
+    signingSecret = hook.body.signingSecret;
+  });
+  afterAll(async () => {
+    await receiver?.close();
+  });
+
+  const poolFile = (name: string, pool: string) => path.join(h.dataDir, 'local-clusters', name, 'pools', `${pool}.json`);
+  const clusterFile = (name: string) => path.join(h.dataDir, 'local-clusters', name, 'cluster.json');
+  const as = (token: string, method: string, url: string, body?: unknown) => h.api(method, url, { token, ...(body ? { body } : {}) });
+  const awaiting = (id: string) => h.waitFor(id, ['awaiting-approval', 'succeeded', 'failed', 'cancelled'], 300_000);
+  const ended = (id: string) => h.waitFor(id, undefined, 300_000);
+  const eventsOf = (operationId: string) =>
+    receiver.received
+      .map((r) => verifyWebhook<any>({ secret: signingSecret, headers: r.headers, body: r.body }))
+      .filter((e) => e.data.operation.id === operationId);
+
+  /** A production cluster of alpha with pools a and b, provisioned: its plan only creates, so it needs no approval. */
+  async function prodCluster(stem: string): Promise<string> {
+    const name = `${stem}-${randomUUID().slice(0, 8)}`;
+    const spec = localSpec({
+      nodePools: [
+        { name: 'a', size: 1 },
+        { name: 'b', size: 1 },
+      ],
+    });
+    const res = await as(tokens.requester, 'POST', '/v1/clusters', { name, blueprint: 'local-files', spec, labels: { env: 'prod' } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.operation.approval.state, 'planning');
+    const op = await ended(res.body.operation.id);
+    assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+    assert.equal(op.approval.state, 'not-needed');
+    return name;
+  }
+
+  it('holds a destroy with its plan until an approver who did not ask approves it, then runs it', async () => {
+    const name = await prodCluster('approve-destroy');
+    const asked = await as(tokens.requester, 'DELETE', `/v1/clusters/${name}`);
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    const waiting = await awaiting(asked.body.operation.id);
+    assert.equal(waiting.status, 'awaiting-approval', JSON.stringify(waiting.error));
+    assert.deepEqual(waiting.approval.reasons, ['kind:destroy', 'change:delete']);
+    assert.ok(waiting.summary.counts.delete >= 3, JSON.stringify(waiting.summary.counts));
+    const hours = (Date.parse(waiting.approval.expiresAt) - Date.parse(waiting.approval.requestedAt)) / 3_600_000;
+    assert.equal(hours, 24);
+    assert.ok(existsSync(poolFile(name, 'a')), 'nothing may be destroyed before the approval');
+
+    const url = `/v1/operations/${waiting.id}/approve`;
+    for (const [token, status] of [
+      [tokens.requester, 403],
+      [tokens.otherMember, 403],
+      [tokens.viewer, 403],
+      [tokens.betaApprover, 404],
+    ] as const) {
+      const refused = await as(token, 'POST', url, { comment: 'ok' });
+      assert.equal(refused.status, status, JSON.stringify(refused.body));
+    }
+    const approved = await as(tokens.approver, 'POST', url, { comment: 'checked the plan' });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.equal(approved.body.approval.state, 'approved');
+    assert.deepEqual(
+      approved.body.approval.decisions.map((d: any) => [d.decision, d.role, d.comment]),
+      [['approved', 'approver', 'checked the plan']],
+    );
+    const again = await as(h.adminToken, 'POST', url);
+    assert.equal(again.status, 409, 'an approved operation awaits nothing more');
+
+    const done = await ended(waiting.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.equal(existsSync(poolFile(name, 'a')), false);
+    assert.equal((await h.api('GET', `/v1/clusters/${name}`)).body.status, 'destroyed');
+    await receiver.waitFor('/alpha', 1, 30_000);
+    const deadline = Date.now() + 30_000;
+    while (eventsOf(waiting.id).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const events = eventsOf(waiting.id);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['operation.awaiting-approval', 'operation.approved'],
+    );
+    assert.deepEqual(events[0].data.approval.reasons, ['kind:destroy', 'change:delete']);
+    assert.equal(events[1].data.approval.decisions[0].comment, 'checked the plan');
+  });
+
+  it('holds a replacing update and what follows it; a rejection fails it, changes nothing, and lets the rest run', async () => {
+    const name = await prodCluster('reject-update');
+    const rename = await as(tokens.requester, 'PATCH', `/v1/clusters/${name}`, {
+      spec: {
+        nodePools: [
+          { name: 'a', size: 1 },
+          { name: 'c', size: 1 },
+        ],
+      },
+    });
+    assert.equal(rename.status, 202, JSON.stringify(rename.body));
+    const waiting = await awaiting(rename.body.operation.id);
+    assert.equal(waiting.status, 'awaiting-approval', JSON.stringify(waiting.error));
+    assert.deepEqual(waiting.approval.reasons, ['change:delete']);
+    assert.equal((await h.api('GET', `/v1/clusters/${name}`)).body.status, 'ready');
+    const preview = await as(tokens.requester, 'POST', `/v1/clusters/${name}/preview`);
+    assert.equal(preview.status, 202);
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal((await h.api('GET', `/v1/operations/${preview.body.operation.id}`)).body.status, 'queued', 'it waits behind the approval');
+
+    const noReason = await as(tokens.approver, 'POST', `/v1/operations/${waiting.id}/reject`, {});
+    assert.equal(noReason.status, 400);
+    assert.equal(noReason.body.errors[0].field, 'comment');
+    const rejected = await as(tokens.approver, 'POST', `/v1/operations/${waiting.id}/reject`, { comment: 'pool b still serves traffic' });
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+    assert.equal(rejected.body.status, 'failed');
+    assert.equal(rejected.body.error.code, 'approval-rejected');
+    assert.equal(rejected.body.error.detail, 'pool b still serves traffic');
+    assert.equal((await ended(preview.body.operation.id)).status, 'succeeded');
+    assert.ok(existsSync(poolFile(name, 'b')) && !existsSync(poolFile(name, 'c')), 'a rejected plan changes nothing');
+  });
+
+  it('fails the apply with plan-changed, applying nothing, when the resources changed after the plan was made', async () => {
+    const name = await prodCluster('plan-changed');
+    const rename = await as(tokens.requester, 'PATCH', `/v1/clusters/${name}`, {
+      spec: {
+        nodePools: [
+          { name: 'a', size: 1 },
+          { name: 'c', size: 1 },
+        ],
+      },
+    });
+    const waiting = await awaiting(rename.body.operation.id);
+    assert.equal(waiting.status, 'awaiting-approval', JSON.stringify(waiting.error));
+    // Someone changes the "cloud" by hand: the refreshed plan at apply time now has an update the approved one did not.
+    const cluster = JSON.parse(readFileSync(clusterFile(name), 'utf8'));
+    writeFileSync(clusterFile(name), JSON.stringify({ ...cluster, version: '1.29' }));
+    assert.equal((await as(h.adminToken, 'POST', `/v1/operations/${waiting.id}/approve`)).status, 200);
+    const done = await ended(waiting.id);
+    assert.equal(done.status, 'failed');
+    assert.equal(done.error.code, 'plan-changed', JSON.stringify(done.error));
+    assert.match(done.error.detail, /cluster: approved no change, now update/);
+    assert.ok(existsSync(poolFile(name, 'b')) && !existsSync(poolFile(name, 'c')), 'nothing of the plan was applied');
+  });
+
+  it('runs at once what the rule does not name, and ends a wait on cancel', async () => {
+    const name = await prodCluster('cancel-wait');
+    const grow = await as(tokens.requester, 'PATCH', `/v1/clusters/${name}`, {
+      spec: {
+        nodePools: [
+          { name: 'a', size: 2 },
+          { name: 'b', size: 1 },
+        ],
+      },
+    });
+    const grown = await ended(grow.body.operation.id);
+    assert.equal(grown.status, 'succeeded', JSON.stringify(grown.error));
+    assert.equal(grown.approval.state, 'not-needed');
+
+    const asked = await as(tokens.requester, 'DELETE', `/v1/clusters/${name}`);
+    const waiting = await awaiting(asked.body.operation.id);
+    assert.equal(waiting.status, 'awaiting-approval');
+    const cancelled = await as(tokens.requester, 'POST', `/v1/operations/${waiting.id}/cancel`);
+    assert.equal(cancelled.status, 202);
+    assert.equal(cancelled.body.status, 'cancelled');
+    assert.equal((await as(tokens.approver, 'POST', `/v1/operations/${waiting.id}/approve`)).status, 409);
+    const deadline = Date.now() + 60_000;
+    while ((await h.api('GET', `/v1/clusters/${name}`)).body.status !== 'ready' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 250));
+    assert.equal((await h.api('GET', `/v1/clusters/${name}`)).body.status, 'ready');
+    assert.ok(existsSync(poolFile(name, 'a')));
+  });
+});
