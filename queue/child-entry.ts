@@ -93,6 +93,7 @@ async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Prom
     env: config.env,
     secretsProvider: config.secretsProvider,
     registry,
+    policyPacks: config.policyPacks,
     ...(config.cli ? { pulumiCommand: await commandOf(config.cli) } : {}),
   });
   return engine.run(request, { onEvent: (event) => post({ type: 'event', event }), signal: abort.signal });

@@ -6,6 +6,7 @@
  */
 import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
 import type { KnownCli } from '../src/engine/pulumi-cli.js';
+import type { PolicyPacks } from '../src/engine/policy-packs.js';
 import type { PulumiEnv } from '../src/engine/pulumi-env.js';
 
 /** What the child needs to build its engine. Crosses the IPC channel, never argv or the environment. */
@@ -24,6 +25,8 @@ export interface ChildConfig {
   dataDir: string;
   /** The CLI the worker found and checked, or null: the child then looks for it itself. */
   cli: KnownCli | null;
+  /** Policy packs (checked by the worker) every preview, update and drift check runs. */
+  policyPacks: PolicyPacks;
 }
 
 /**

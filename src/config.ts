@@ -202,6 +202,10 @@ const schema = z.object({
   CLUSTERD_ENGINE_ENV: list.default([]),
   /** Extra blueprint modules, comma-separated paths (absolute or relative to the working directory). */
   CLUSTERD_BLUEPRINT_MODULES: list.default([]),
+  /** Pulumi policy pack directories (comma-separated) that every preview, update and drift check runs; see docs/guardrails.md. */
+  CLUSTERD_POLICY_PACKS: list.default([]),
+  /** One policy pack config file (JSON) per pack of CLUSTERD_POLICY_PACKS, in the same order; empty: every pack on its defaults. */
+  CLUSTERD_POLICY_PACK_CONFIGS: list.default([]),
   /** Largest accepted request body. @defaultValue 65536 */
   MAX_BODY_BYTES: int(1024).default(65_536),
   /** Deepest nesting of arrays and objects in a JSON request body, the top-level value being level 1 (400 above); bounds every recursive walk of a body. @defaultValue 32 */

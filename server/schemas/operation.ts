@@ -4,7 +4,22 @@ import { OPERATION_KINDS, OPERATION_STATUSES } from '../../src/domain/operation.
 import { count, instant, jsonObject, pageOf } from './common.js';
 import { waitingForSchema } from './maintenance.js';
 
-export const operationErrorSchema = z.strictObject({ code: z.string(), title: z.string(), detail: z.string() });
+export const policyViolationSchema = z
+  .strictObject({
+    pack: z.string().describe("The policy pack's name"),
+    policy: z.string(),
+    resource: z.string().nullable().describe('URN of the resource at fault (the stack for a stack policy)'),
+    message: z.string().describe("The policy's description, then what it reported; for a remediation, the properties it changed"),
+    enforcement: z.enum(['mandatory', 'advisory', 'remediate']),
+  })
+  .describe('PolicyViolation');
+
+export const operationErrorSchema = z.strictObject({
+  code: z.string(),
+  title: z.string(),
+  detail: z.string(),
+  violations: z.array(policyViolationSchema).optional().describe('policy-violation: every mandatory finding of the policy packs'),
+});
 
 export const resourceChangeSchema = z.strictObject({
   urn: z.string(),
@@ -25,6 +40,10 @@ export const resourceChangeSchema = z.strictObject({
 export const changeSummary = z.strictObject({
   counts: z.strictObject({ create: count, update: count, replace: count, delete: count, same: count }),
   resources: z.array(resourceChangeSchema),
+  policyViolations: z
+    .array(policyViolationSchema)
+    .optional()
+    .describe('What the policy packs reported without stopping the run (advisory findings, remediations)'),
 });
 
 export const approvalSchema = z

@@ -2,6 +2,7 @@ import type { OperationApproval } from './approval.js';
 import type { ClusterStatus } from './cluster.js';
 import type { WaitingFor } from './maintenance.js';
 import type { OperationErrorCode } from './operation-error.js';
+import type { PolicyViolation } from './policy-violation.js';
 
 /** Stands in for a secret value (stack output or write-only spec field) in every answer and record. */
 export const SECRET_PLACEHOLDER = '[secret]';
@@ -84,6 +85,8 @@ export interface PropertyDiff {
 export interface ChangeSummary {
   counts: ChangeCounts;
   resources: ResourceChange[];
+  /** What the policy packs reported without stopping the run (advisory findings, remediations); absent when nothing. */
+  policyViolations?: PolicyViolation[];
 }
 
 /** An error a person can act on: a stable code, a one-line title and a short detail (never the raw CLI dump). */
@@ -91,6 +94,8 @@ export interface OperationError {
   code: OperationErrorCode;
   title: string;
   detail: string;
+  /** `policy-violation` only: every mandatory finding of the policy packs. */
+  violations?: PolicyViolation[];
 }
 
 export interface OperationRecord {

@@ -14,6 +14,8 @@ import { planDifferences, plannedSteps } from '../domain/approval.js';
 import { SECRET_PLACEHOLDER, type ChangeSummary, type OperationError, type OperationKind } from '../domain/operation.js';
 import type { OperationErrorCode } from '../domain/operation-error.js';
 import { ChangeTracker } from './change-tracker.js';
+import { PolicyFindings } from './policy-findings.js';
+import type { PolicyPacks } from './policy-packs.js';
 import type { Engine, EngineEvent, EngineRequest, EngineResult, EngineRunOptions } from './engine.js';
 import { leanStack, uncheckedStack } from './lean-stack.js';
 import { commandFromPath } from './pulumi-cli.js';
@@ -34,6 +36,8 @@ export interface AutomationEngineOptions {
   registry: BlueprintRegistry;
   /** The CLI to run. @defaultValue the first `pulumi` found on `env.PATH` */
   pulumiCommand?: PulumiCommand;
+  /** Policy packs every preview, update and drift check runs. @defaultValue none */
+  policyPacks?: PolicyPacks;
 }
 
 /** Runs operations through the Pulumi Automation API, one stack per cluster and one work directory per stack. */
@@ -52,11 +56,13 @@ export class AutomationEngine implements Engine {
     const tracker = new ChangeTracker(request.kind, { noise: blueprint?.driftNoise ?? [], redact: failure.redact });
     const lines = new LineSplitter((line) => onEvent({ type: 'log', data: line }));
     const rootOutputs = new RootStackOutputs();
+    const findings = new PolicyFindings();
     const hooks = {
       signal,
       onOutput: (chunk: string) => lines.push(chunk),
       onEvent: (event: PulumiEngineEvent) => {
         tracker.observe(event);
+        findings.observe(event);
         rootOutputs.observe(event);
         const diag = event.diagnosticEvent;
         if (diag?.severity === 'error') failure.diagnostics.push({ urn: diag.urn, message: diag.message });
@@ -71,24 +77,39 @@ export class AutomationEngine implements Engine {
       leanStack(stack, () => rootOutputs.get());
       if (request.recover) await this.#recover(stack, request.stackName, onEvent);
       if (signal.aborted) return cancelled(null);
-      if (request.approval) {
-        await this.#plan(stack, request.kind, hooks);
+      const summary = () => withFindings(tracker.summary(), findings);
+      // An update stops at the first resource a mandatory policy refuses, after applying those before
+      // it: the policies see its preview first, so that a refused update applies nothing.
+      const checksFirst = this.#policy.policyPacks.length > 0 && appliesSpec(request.kind);
+      if (request.approval || checksFirst) {
+        await this.#plan(stack, request.kind, hooks, Boolean(request.approval));
         lines.flush();
-        if (signal.aborted) return cancelled(tracker.summary());
-        if (request.approval.step === 'plan') return { status: 'succeeded', summary: tracker.summary(), outputs: null, error: null };
-        const changed = planDifferences(request.approval.approvedPlan, plannedSteps(tracker.summary()));
-        if (changed.length) return { status: 'failed', summary: tracker.summary(), outputs: null, error: planChanged(changed) };
+        if (signal.aborted) return cancelled(summary());
+        if (findings.mandatory().length) return { status: 'failed', summary: summary(), outputs: null, error: refusedByPolicy(findings) };
+        if (request.approval?.step === 'plan') return { status: 'succeeded', summary: summary(), outputs: null, error: null };
+        if (request.approval) {
+          const changed = planDifferences(request.approval.approvedPlan, plannedSteps(tracker.summary()));
+          if (changed.length) return { status: 'failed', summary: summary(), outputs: null, error: planChanged(changed) };
+        }
         tracker.reset();
       }
       const outputs = await this.#operateOn(stack, request, hooks, tracker);
       lines.flush();
-      if (signal.aborted) return cancelled(tracker.summary());
-      return { status: 'succeeded', summary: tracker.summary(), outputs, error: null };
+      if (signal.aborted) return cancelled(summary());
+      return { status: 'succeeded', summary: summary(), outputs, error: null };
     } catch (err) {
       lines.flush();
-      if (signal.aborted) return cancelled(tracker.summary());
-      return { status: 'failed', summary: tracker.summary(), outputs: null, error: this.#explain(err, failure) };
+      const summary = withFindings(tracker.summary(), findings);
+      if (signal.aborted) return cancelled(summary);
+      const error = findings.mandatory().length ? refusedByPolicy(findings) : this.#explain(err, failure);
+      return { status: 'failed', summary, outputs: null, error };
     }
+  }
+
+  /** The policy packs every preview and update runs (the CLI runs none on a refresh or a destroy), as its options. */
+  get #policy(): { policyPacks: string[]; policyPackConfigs?: string[] } {
+    const { packs = [], configs = [] } = this.#opts.policyPacks ?? {};
+    return configs.length ? { policyPacks: packs, policyPackConfigs: configs } : { policyPacks: packs };
   }
 
   /** Opens the operation's stack (creating it for a provision); null when a destroy finds none. */
@@ -184,15 +205,16 @@ export class AutomationEngine implements Engine {
   async #operate(stack: Stack, request: EngineRequest, hooks: Hooks, tracker: ChangeTracker): Promise<Record<string, unknown> | null> {
     // An approved plan was made on refreshed resources: its apply sees them the same way.
     const refresh = request.approval?.step === 'apply';
+    const policy = this.#policy;
     switch (request.kind) {
       case 'provision':
       case 'update':
-        return maskOutputs((await stack.up({ ...hooks, refresh })).outputs);
+        return maskOutputs((await stack.up({ ...hooks, refresh, ...policy })).outputs);
       case 'remediate':
         // Refresh first, so that the update sees the live resources and puts back what drifted.
-        return maskOutputs((await stack.up({ ...hooks, refresh: true })).outputs);
+        return maskOutputs((await stack.up({ ...hooks, refresh: true, ...policy })).outputs);
       case 'preview':
-        await stack.preview(hooks);
+        await stack.preview({ ...hooks, ...policy });
         return null;
       case 'refresh':
         await stack.refresh(hooks);
@@ -205,7 +227,7 @@ export class AutomationEngine implements Engine {
         await stack.previewRefresh(hooks);
         if (hooks.signal.aborted) return null;
         tracker.phase('spec');
-        await stack.preview(hooks);
+        await stack.preview({ ...hooks, ...policy });
         return null;
       case 'destroy':
         await stack.destroy({ ...hooks, refresh });
@@ -220,19 +242,19 @@ export class AutomationEngine implements Engine {
   }
 
   /**
-   * The plan of an operation a person approves: its kind's preview, after a refresh (not saved) so
+   * The plan of an operation: its kind's preview with the policy packs. For a person to approve, after a refresh (not saved) so
    * that it shows what the resources really need, changes made outside Pulumi included. An approved
    * apply makes it again and compares: what runs is then what was approved, but for a change in the
    * seconds between that preview and the apply. Pulumi's own update plans (`--save-plan`, `up --plan`)
    * would close those seconds, but are experimental and their files hold the resources' inputs in
    * clear, which the records would have to keep between the plan and the apply.
    */
-  async #plan(stack: Stack, kind: OperationKind, hooks: Hooks): Promise<void> {
+  async #plan(stack: Stack, kind: OperationKind, hooks: Hooks, forApproval: boolean): Promise<void> {
     switch (kind) {
       case 'provision':
       case 'update':
       case 'remediate':
-        await stack.preview({ ...hooks, refresh: true });
+        await stack.preview({ ...hooks, refresh: forApproval || kind === 'remediate', ...this.#policy });
         return;
       case 'destroy':
         await stack.previewDestroy({ ...hooks, refresh: true });
@@ -319,6 +341,30 @@ class EngineInputError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Kinds whose run applies the desired spec through `up`. */
+const appliesSpec = (kind: OperationKind) => kind === 'provision' || kind === 'update' || kind === 'remediate';
+
+/** The summary, with what the policy packs reported that did not stop the run. */
+function withFindings(summary: ChangeSummary, findings: PolicyFindings): ChangeSummary {
+  const reported = [...findings.advisory(), ...findings.remediated()];
+  return reported.length ? { ...summary, policyViolations: reported } : summary;
+}
+
+/** A run the policy packs refused: every mandatory finding, structured, and the first few in words. */
+function refusedByPolicy(findings: PolicyFindings): OperationError {
+  const violations = findings.mandatory();
+  const first = violations[0]!;
+  const lines = violations
+    .slice(0, 5)
+    .map((v) => `${v.pack}/${v.policy} on ${v.resource?.split('::').pop() ?? 'the stack'}: ${v.message.split('\n').at(-1)}`);
+  return {
+    code: 'policy-violation',
+    title: `Refused by policy ${first.pack}/${first.policy}${violations.length > 1 ? ` and ${violations.length - 1} more` : ''}`,
+    detail: `${lines.join('; ')}${violations.length > 5 ? `; and ${violations.length - 5} more` : ''}. Nothing was applied.`,
+    violations,
+  };
 }
 
 function planChanged(differences: string[]): OperationError {

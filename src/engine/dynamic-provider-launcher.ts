@@ -11,20 +11,17 @@
  * heavy modules deferred by a preload (see deferred-sdk-modules.ts): 0.35 s and 87 MB. Both are
  * written into a directory that the CLI's PATH lists before the SDK's.
  */
-import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUNNING_FROM_SOURCES } from '../blueprints/typescript-modules.js';
+import { replaceFile, shellWord } from './launcher-file.js';
 
 const require = createRequire(import.meta.url);
 
 /** The name the CLI looks the plugin up by. */
 export const DYNAMIC_PROVIDER_PLUGIN = 'pulumi-resource-pulumi-nodejs';
-
-/** Quotes a word for sh: everything literal. */
-const shellWord = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
 
 /** The deferral module next to this one, as this process runs it (compiled, or its TypeScript source). */
 const DEFERRAL = new URL(`./deferred-sdk-modules${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
@@ -55,12 +52,4 @@ export async function writeDynamicProviderLauncher(dir: string): Promise<string>
     0o755,
   );
   return dir;
-}
-
-async function replaceFile(file: string, body: string, mode: number): Promise<void> {
-  const temp = `${file}.${process.pid}.${randomUUID()}`;
-  await writeFile(temp, body, { mode });
-  // The umask may have narrowed the mode the file was created with.
-  await chmod(temp, mode);
-  await rename(temp, file);
 }

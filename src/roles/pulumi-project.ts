@@ -11,6 +11,7 @@ import {
   type PulumiEnv,
 } from '../engine/pulumi-env.js';
 import { writeDynamicProviderLauncher } from '../engine/dynamic-provider-launcher.js';
+import { writePolicyAnalyzerLauncher } from '../engine/policy-analyzer-launcher.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -24,7 +25,8 @@ export async function projectName(): Promise<string> {
 
 /**
  * The environment of every Pulumi CLI call: backend, secrets, PATH. `runsPrograms`: the CLI will run
- * programs (the worker), so it gets our dynamic-provider plugin launcher; the API only reads outputs.
+ * programs (the worker), so it gets our dynamic-provider and policy-pack plugin launchers; the API
+ * only reads outputs.
  */
 export async function pulumiEnv(config: Config, runsPrograms: boolean): Promise<PulumiEnv> {
   let passphraseFile: string | undefined;
@@ -42,6 +44,12 @@ export async function pulumiEnv(config: Config, runsPrograms: boolean): Promise<
     secretsProvider: config.CLUSTERD_SECRETS_PROVIDER,
     passphraseFile,
     compileCacheDir: config.compileCacheDir,
-    ...(runsPrograms ? { launcherDir: await writeDynamicProviderLauncher(path.join(config.dataDir, 'bin')) } : {}),
+    ...(runsPrograms ? { launcherDir: await writeLaunchers(path.join(config.dataDir, 'bin')) } : {}),
   });
+}
+
+/** Writes both plugin launchers into `dir`, which then goes on the CLI's PATH. */
+async function writeLaunchers(dir: string): Promise<string> {
+  await writeDynamicProviderLauncher(dir);
+  return writePolicyAnalyzerLauncher(dir);
 }

@@ -28,6 +28,7 @@ import { startClusterWorker } from '../../queue/worker.js';
 import { writeOnlyFields } from '../blueprints/write-only.js';
 import type { Config } from '../config.js';
 import { engineEnvironment } from '../engine/engine-env.js';
+import { checkPolicyPacks } from '../engine/policy-packs.js';
 import { findCli } from '../engine/pulumi-cli.js';
 import { approvalSubject, SqlApprovalStore } from '../store/approval-store.js';
 import { databaseClock } from '../store/database-clock.js';
@@ -100,6 +101,7 @@ export async function startWorkerRole(
     blueprintModules: config.CLUSTERD_BLUEPRINT_MODULES.map((m) => path.resolve(m)),
     dataDir: config.dataDir,
     cli: await findCli(env.PATH ?? '', workRoot),
+    policyPacks: await checkPolicyPacks(config.CLUSTERD_POLICY_PACKS, config.CLUSTERD_POLICY_PACK_CONFIGS),
   };
   const processEnv = engineEnvironment(process.env, config.CLUSTERD_ENGINE_ENV);
   const shutdown = new AbortController();

@@ -115,6 +115,7 @@ describe('runInChildProcess', () => {
       dataDir,
       // The child looks for the CLI itself, as when its worker found none.
       cli: null,
+      policyPacks: { packs: [], configs: [] },
     };
   });
   afterAll(() => {
