@@ -8,7 +8,10 @@ import { localSpec, type Harness } from '../support/harness.js';
 import { harnessTest } from '../support/harness-fixture.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
-const it = harnessTest({ env: { ...ALLOW_LOOPBACK_RECEIVERS, WORKER_CONCURRENCY: '4' } });
+// Waits expire after a minute (the shortest APPROVAL_TTL): the other tests answer within seconds.
+const it = harnessTest({
+  env: { ...ALLOW_LOOPBACK_RECEIVERS, WORKER_CONCURRENCY: '5', APPROVAL_TTL: '1m', APPROVAL_CHECK_INTERVAL_MS: '500' },
+});
 
 /** Team alpha's production clusters: a destroy, and any replace or delete in a plan, wait for one approval. */
 const RULE = { kinds: ['destroy'], changes: ['replace', 'delete'], labels: { env: 'prod' }, approvers: 1 };
@@ -77,8 +80,7 @@ describe.concurrent('operations that wait for approval', () => {
     assert.equal(waiting.status, 'awaiting-approval', JSON.stringify(waiting.error));
     assert.deepEqual(waiting.approval.reasons, ['kind:destroy', 'change:delete']);
     assert.ok(waiting.summary.counts.delete >= 3, JSON.stringify(waiting.summary.counts));
-    const hours = (Date.parse(waiting.approval.expiresAt) - Date.parse(waiting.approval.requestedAt)) / 3_600_000;
-    assert.equal(hours, 24);
+    assert.equal(Date.parse(waiting.approval.expiresAt) - Date.parse(waiting.approval.requestedAt), 60_000);
     assert.ok(existsSync(poolFile(name, 'a')), 'nothing may be destroyed before the approval');
 
     const url = `/v1/operations/${waiting.id}/approve`;
@@ -198,5 +200,21 @@ describe.concurrent('operations that wait for approval', () => {
       await new Promise((r) => setTimeout(r, 250));
     assert.equal((await h.api('GET', `/v1/clusters/${name}`)).body.status, 'ready');
     assert.ok(existsSync(poolFile(name, 'a')));
+  });
+
+  it('ends an unanswered wait failed once it expires, changing nothing, and refuses a late approval', async () => {
+    const name = await prodCluster('expires');
+    const asked = await as(tokens.requester, 'DELETE', `/v1/clusters/${name}`);
+    const waiting = await awaiting(asked.body.operation.id);
+    assert.equal(waiting.status, 'awaiting-approval');
+    const expired = await h.waitFor(waiting.id, ['failed', 'succeeded'], 120_000);
+    assert.equal(expired.error.code, 'approval-expired');
+    assert.equal(expired.approval.state, 'expired');
+    assert.equal((await as(tokens.approver, 'POST', `/v1/operations/${waiting.id}/approve`)).status, 409);
+    assert.ok(existsSync(poolFile(name, 'a')), 'an expired destroy destroys nothing');
+    const deadline = Date.now() + 60_000;
+    while ((await h.api('GET', `/v1/clusters/${name}`)).body.status !== 'ready' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 250));
+    assert.equal((await h.api('GET', `/v1/clusters/${name}`)).body.status, 'ready');
   });
 });
