@@ -242,12 +242,14 @@ export class AutomationEngine implements Engine {
   }
 
   /**
-   * The plan of an operation: its kind's preview with the policy packs. For a person to approve, after a refresh (not saved) so
-   * that it shows what the resources really need, changes made outside Pulumi included. An approved
+   * The plan of an operation: its kind's preview with the policy packs. For a person to approve, it
+   * runs after a refresh (not saved), so that it shows what the resources really need, changes made
+   * outside Pulumi included. An approved
    * apply makes it again and compares: what runs is then what was approved, but for a change in the
    * seconds between that preview and the apply. Pulumi's own update plans (`--save-plan`, `up --plan`)
-   * would close those seconds, but are experimental and their files hold the resources' inputs in
-   * clear, which the records would have to keep between the plan and the apply.
+   * check each step as the update runs, after the steps before it were applied, let a change of
+   * outputs alone through every step and then fail without an error (pulumi/pulumi#16670), and take
+   * no destroy: see docs/guardrails.md.
    */
   async #plan(stack: Stack, kind: OperationKind, hooks: Hooks, forApproval: boolean): Promise<void> {
     switch (kind) {

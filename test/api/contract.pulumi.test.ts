@@ -401,6 +401,39 @@ describe('every answer of every operation fits the OpenAPI description', () => {
     await answered(409, 'POST', `/v1/clusters/${cluster}/drift-check`, { token: alpha });
   });
 
+  it('Approvals: a refresh and a destroy wait for approval; rejected (200), approved (200), refused to the requester (403) and answered twice (409)', async () => {
+    await answered(200, 'PUT', '/v1/teams/gamma/policy', { body: { approval: { kinds: ['refresh', 'destroy'] } } });
+    const gamma = await h.teamToken('gamma');
+    const approver = await h.teamToken('gamma', 'approver');
+    const name = 'contract-approved';
+    const created = await answered(202, 'POST', '/v1/clusters', {
+      token: gamma,
+      body: { name, blueprint: 'local-files', spec: { version: '1.30', nodePools: [{ name: 'default', size: 1 }] } },
+    });
+    assert.equal((await finished(created.operation.id)).status, 'succeeded');
+    const waitFor = async (id: string) => {
+      for (let op = await answered(200, 'GET', `/v1/operations/${id}`); ; op = await answered(200, 'GET', `/v1/operations/${id}`)) {
+        if (op.status !== 'queued' && op.status !== 'running') return op;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    const refresh = await answered(202, 'POST', `/v1/clusters/${name}/refresh`, { token: gamma });
+    assert.equal((await waitFor(refresh.operation.id)).status, 'awaiting-approval');
+    await answered(403, 'POST', `/v1/operations/${refresh.operation.id}/approve`, { token: gamma, body: {} });
+    await answered(400, 'POST', `/v1/operations/${refresh.operation.id}/reject`, { token: approver, body: {} });
+    const rejected = await answered(200, 'POST', `/v1/operations/${refresh.operation.id}/reject`, {
+      token: approver,
+      body: { comment: 'not now' },
+    });
+    assert.equal(rejected.error.code, 'approval-rejected');
+    const destroy = await answered(202, 'DELETE', `/v1/clusters/${name}`, { token: gamma });
+    assert.equal((await waitFor(destroy.operation.id)).status, 'awaiting-approval');
+    const approved = await answered(200, 'POST', `/v1/operations/${destroy.operation.id}/approve`, { token: approver });
+    assert.equal(approved.approval.state, 'approved');
+    await answered(409, 'POST', `/v1/operations/${destroy.operation.id}/approve`, { body: { comment: 'late' } });
+    assert.equal((await finished(destroy.operation.id)).status, 'succeeded');
+  });
+
   it('every /v1 operation answers 401 without a token, and with a token it does not know', async () => {
     for (const { operationId, method, template, url } of pathsOf({ name: cluster, id: randomUUID() })) {
       if (!template.startsWith('/v1/')) continue;
@@ -418,7 +451,7 @@ describe('every answer of every operation fits the OpenAPI description', () => {
       if (!template.includes('{')) continue;
       const [bad] = pathsOf({ name: 'Not_A_Name', id: 'not-a-uuid' }).filter((p) => p.operationId === operationId);
       const [unknown] = pathsOf({ name: 'no-such-cluster', id: randomUUID() }).filter((p) => p.operationId === operationId);
-      const body = method === 'PATCH' ? { driftPolicy: 'none' } : undefined;
+      const body = method === 'PATCH' ? { driftPolicy: 'none' } : operationId === 'rejectOperation' ? { comment: 'no' } : undefined;
       assert.equal((await call(method, bad!.url, { body })).status, 400, `${operationId} ${bad!.url}`);
       // Any well-formed team name is a team (with no policy yet): only another team's token gets 404.
       if (template.includes('{team}')) continue;
