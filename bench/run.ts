@@ -38,8 +38,10 @@ async function acceptance() {
   }
 }
 
-async function pickupAndRatio() {
-  const h = await startHarness({ env: { WORKER_CONCURRENCY: '2' } });
+/** With `spares` warm job processes per worker (WORKER_SPARE_CHILDREN), to show what they save. */
+async function pickupAndRatio(spares: number) {
+  const h = await startHarness({ env: { WORKER_CONCURRENCY: '2', WORKER_SPARE_CHILDREN: String(spares) } });
+  const label = `${spares} spare job process${spares === 1 ? '' : 'es'}`;
   try {
     const create = await h.api('POST', '/v1/clusters', {
       body: { team: 'bench', name: 'bench-ratio', blueprint: 'local-files', spec: localSpec() },
@@ -52,7 +54,7 @@ async function pickupAndRatio() {
       pickups.push(Date.parse(op.startedAt) - Date.parse(op.queuedAt));
     }
     console.log(
-      `queue pick-up with idle workers (${PICKUP_SAMPLES} operations, queuedAt -> startedAt): p50 ${ms(median(pickups))}, p99 ${ms(pct(pickups, 99))}`,
+      `[${label}] queue pick-up with idle workers (${PICKUP_SAMPLES} operations, queuedAt -> startedAt): p50 ${ms(median(pickups))}, p99 ${ms(pct(pickups, 99))}`,
     );
 
     const service: number[] = [];
@@ -71,7 +73,7 @@ async function pickupAndRatio() {
       direct.push(performance.now() - t1);
     }
     console.log(
-      `update end-to-end through the service: median ${ms(median(service))}; directly with the Automation API: median ${ms(median(direct))}; ratio ${(median(service) / median(direct)).toFixed(2)}`,
+      `[${label}] update end-to-end through the service: median ${ms(median(service))}; directly with the Automation API: median ${ms(median(direct))}; ratio ${(median(service) / median(direct)).toFixed(2)}`,
     );
   } finally {
     await h.stop();
@@ -80,5 +82,6 @@ async function pickupAndRatio() {
 
 console.log(machineLine('bench'));
 await acceptance();
-await pickupAndRatio();
+await pickupAndRatio(0);
+await pickupAndRatio(1);
 process.exit(0);

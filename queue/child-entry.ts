@@ -63,20 +63,30 @@ process.once('disconnect', () => {
   if (!started) process.exit(1);
 });
 
-async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Promise<EngineResult> {
-  // Before the imports below: @pulumi/pulumi and the TypeScript compiler its closure serializer loads are
-  // over a second of compiling in every fresh child without the cache.
-  if (config.env.NODE_COMPILE_CACHE) enableCompileCache(config.env.NODE_COMPILE_CACHE);
+/**
+ * What every run needs, loaded as soon as the process starts: a warm spare (spare-children.ts) is
+ * ready before its operation comes. Imported here, not at the top: the blueprints pull in the cloud
+ * SDKs, seconds of loading on a busy machine, and the handlers above must hear a dying parent meanwhile.
+ */
+function loadModules() {
+  // Before the imports: @pulumi/pulumi and the TypeScript compiler its closure serializer loads are over
+  // a second of compiling in every fresh child without the cache. The worker names it in our environment.
+  if (process.env.NODE_COMPILE_CACHE) enableCompileCache(process.env.NODE_COMPILE_CACHE);
   // Before the SDK loads too: most jobs serialize no function, and need none of what that takes.
   deferSerializerModules();
-  // Loaded here, not imported at the top: the blueprints pull in the cloud SDKs, seconds of loading on
-  // a busy machine, and the handlers above must hear a dying parent meanwhile.
-  const [{ builtInBlueprints }, { BlueprintRegistry, loadBlueprintModules }, { AutomationEngine }, { commandOf }] = await Promise.all([
+  return Promise.all([
     import('../programs/index.js'),
     import('../src/blueprints/registry.js'),
     import('../src/engine/automation-engine.js'),
     import('../src/engine/pulumi-cli.js'),
   ]);
+}
+const modules = loadModules();
+// A failure is reported by the run that awaits it; a spare never run must not crash for it.
+modules.catch(() => undefined);
+
+async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Promise<EngineResult> {
+  const [{ builtInBlueprints }, { BlueprintRegistry, loadBlueprintModules }, { AutomationEngine }, { commandOf }] = await modules;
   // The parent died while they loaded: nothing was started, and nothing must be. The parent id tells it
   // even before the event loop has run the disconnect handler (a dead parent's children are adopted).
   if (abort.signal.aborted || process.ppid !== PARENT) return cancelledBeforeStartResult();

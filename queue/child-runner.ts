@@ -4,16 +4,17 @@
  * it, and nothing it started may outlive the job: so every operation runs in a child process of its
  * own process group, and the whole tree can be killed.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
 import type { ChildConfig, FromChild, ToChild } from './child-protocol.js';
 import { diedResult, killedResult, type KillReason } from './child-results.js';
-import { JOB_MARK_VAR, killMarked, killProcessTree } from './process-tree.js';
+import { killMarked, killProcessTree } from './process-tree.js';
+import { startJobProcess, type ChildEntry, type JobProcess } from './spare-children.js';
 import { RUNNING_FROM_SOURCES, sourceLoaderArgs } from '../src/blueprints/typescript-modules.js';
 
 export type { ChildConfig } from './child-protocol.js';
+export type { ChildEntry } from './spare-children.js';
 
 /** Options of {@link runInChildProcess}. */
 export interface ChildRunOptions {
@@ -36,12 +37,8 @@ export interface ChildRunOptions {
   childConfig: ChildConfig;
   /** The program the child runs. @defaultValue {@link OWN_KIND_ENTRY} */
   entry?: ChildEntry;
-}
-
-/** A program to fork for a job: its file, and the Node options it needs. */
-export interface ChildEntry {
-  file: string;
-  execArgv: string[];
+  /** Hands out the job's process (a warm spare, see spare-children.ts). @defaultValue a new process of `entry` */
+  start?: () => JobProcess;
 }
 
 /** What this process runs: the compiled entry, or its source under tsx. */
@@ -54,21 +51,19 @@ const EXIT_AFTER_RESULT_MS = 5_000;
 /** How often the child is told its deadline. A deadline only moves later, so the child's copy errs early. Milliseconds. */
 const DEADLINE_EVERY_MS = 250;
 
-/** Runs one operation in a fresh child process; never rejects. */
+/**
+ * The environment of a job's child: the engine's, and the compile cache the Pulumi environment names,
+ * so that the child loads its modules from it as soon as it starts (child-entry.ts), before its run.
+ */
+export function jobEnvironment(opts: Pick<ChildRunOptions, 'processEnv' | 'childConfig'>): Record<string, string> {
+  const cache = opts.childConfig.env.NODE_COMPILE_CACHE;
+  return cache ? { ...opts.processEnv, NODE_COMPILE_CACHE: cache } : opts.processEnv;
+}
+
+/** Runs one operation in a child process of its own, which no other operation ever uses; never rejects. */
 export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions): Promise<EngineResult> {
   return new Promise((resolve) => {
-    // Every process of the job inherits this mark (the CLI and its plugins get the child's environment),
-    // so that what escapes the process tree can still be found and killed.
-    const mark = randomUUID();
-    const entry = opts.entry ?? OWN_KIND_ENTRY;
-    const child = fork(entry.file, [], {
-      execArgv: entry.execArgv,
-      env: { ...opts.processEnv, [JOB_MARK_VAR]: mark },
-      detached: true,
-      // The child's stdout goes to our stderr: stdout may be a protocol (the test runner's).
-      stdio: ['ignore', 2, 2, 'ipc'],
-      serialization: 'advanced',
-    });
+    const { child, mark } = opts.start ? opts.start() : startJobProcess(opts.entry ?? OWN_KIND_ENTRY, jobEnvironment(opts));
     let result: EngineResult | null = null;
     let killedFor: KillReason | null = null;
     const timers: NodeJS.Timeout[] = [];

@@ -130,6 +130,8 @@ const schema = z.object({
   WORKER_CONCURRENCY: int(1).max(64).default(2),
   /** How long a worker's hold on a cluster lasts without renewal; renewed every sixth of it while held; a holder that cannot renew for half of it stops its engine. @defaultValue 30000 */
   WORKER_LANE_LEASE_MS: int(3000).default(30_000),
+  /** Job processes each worker keeps started ahead, so that an operation does not wait for one to start (each still runs one operation). 0: none. @defaultValue 1 */
+  WORKER_SPARE_CHILDREN: int(0).max(16).default(1),
   /** After a graceful cancel is asked of the engine, how long before the job's process group is killed. @defaultValue 20000 */
   WORKER_CANCEL_GRACE_MS: int(1000).default(20_000),
   /**

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { ChildConfig } from '../../queue/child-protocol.js';
-import { runInChildProcess, type ChildEntry } from '../../queue/child-runner.js';
+import { jobEnvironment, OWN_KIND_ENTRY, runInChildProcess, type ChildEntry } from '../../queue/child-runner.js';
+import { keepSpareChildren } from '../../queue/spare-children.js';
 import { DeliverySlots, defaultShares } from '../../queue/delivery-slots.js';
 import { startApprovalExpiry } from '../../queue/approval-expiry.js';
 import { startExpiryWatch } from '../../queue/expiry-watch.js';
@@ -105,6 +106,15 @@ export async function startWorkerRole(
   };
   const processEnv = engineEnvironment(process.env, config.CLUSTERD_ENGINE_ENV);
   const shutdown = new AbortController();
+  const spares =
+    config.WORKER_SPARE_CHILDREN > 0
+      ? keepSpareChildren({
+          entry: options.childEntry ?? OWN_KIND_ENTRY,
+          env: jobEnvironment({ processEnv, childConfig }),
+          size: config.WORKER_SPARE_CHILDREN,
+          log,
+        })
+      : null;
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   // The lanes nudge the rollout driver when an operation ends; it starts below.
@@ -125,6 +135,7 @@ export async function startWorkerRole(
         childConfig,
         processEnv,
         entry: options.childEntry,
+        ...(spares ? { start: () => spares.take() } : {}),
       }),
     requeue: (clusterId) => dispatcher.wake(clusterId),
     maintenance: shared.maintenance,
@@ -288,6 +299,7 @@ export async function startWorkerRole(
       { name: 'sweep connection', close: () => closeRedis(sweepConnection) },
       // Operations first: the last ones to finish still publish their events.
       { name: 'operations worker', close: () => worker.drain(config.WORKER_SHUTDOWN_GRACE_MS) },
+      { name: 'spare job processes', close: async () => spares?.close() },
       { name: 'webhook worker', close: () => webhookWorker.close() },
       { name: 'worker connection', close: () => closeRedis(workerConnection) },
       { name: 'webhook connection', close: () => closeRedis(webhookConnection) },
