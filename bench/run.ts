@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { localSpec, ROOT, startHarness } from '../test/support/harness.js';
+import { startCountingProxy } from '../test/support/pg-counting-proxy.js';
 import { directStack, machineLine, median, ms, pct, store } from './support.js';
 
 const LOAD_TOTAL = Number(process.env.BENCH_LOAD_TOTAL ?? 2000);
@@ -35,6 +36,23 @@ async function acceptance() {
     );
   } finally {
     await h.stop();
+  }
+}
+
+/** The round trips to the records of one accepted create, counted by a proxy (apart: the proxy costs the API process CPU). */
+async function statementsPerCreate() {
+  const proxy = await startCountingProxy(process.env.TEST_DATABASE_URL!);
+  const h = await startHarness({ workers: 'none', databaseUrl: (url) => proxy.wrap(url) });
+  try {
+    const create = (name: string) =>
+      h.api('POST', '/v1/clusters', { body: { team: 'bench', name, blueprint: 'local-files', spec: localSpec() } });
+    for (let i = 0; i < 10; i++) await create(`warm-${i}`);
+    const before = proxy.statements();
+    for (let i = 0; i < 100; i++) await create(`counted-${i}`);
+    console.log(`POST /v1/clusters: ${((proxy.statements() - before) / 100).toFixed(1)} statements to the records each`);
+  } finally {
+    await h.stop();
+    await proxy.close();
   }
 }
 
@@ -82,6 +100,7 @@ async function pickupAndRatio(spares: number) {
 
 console.log(machineLine('bench'));
 await acceptance();
+await statementsPerCreate();
 await pickupAndRatio(0);
 await pickupAndRatio(1);
 process.exit(0);

@@ -17,7 +17,7 @@ export class SqlClusterStore implements ClusterStore {
 
   createCluster(cluster: NewCluster, op: NewOperation): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
     return this.db.transaction(async (tx) => {
-      await holdTeamQuota(tx, cluster.team, { clusters: 1, nodes: cluster.nodeCapacity ?? 0 });
+      const held = await holdTeamQuota(tx, cluster.team, { clusters: 1, nodes: cluster.nodeCapacity ?? 0 });
       let row: ClusterRow | undefined;
       try {
         ({
@@ -44,7 +44,8 @@ export class SqlClusterStore implements ClusterStore {
         throw err;
       }
       const created = toCluster(one(row));
-      const operation = await insertOperation(tx, created, op);
+      // The policy was read under the team's lock just now: the approval rule needs no second read.
+      const operation = await insertOperation(tx, created, op, held && { labels: created.labels, rule: held.policy?.approval });
       return { cluster: created, operation };
     });
   }

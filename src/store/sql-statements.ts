@@ -50,13 +50,12 @@ export async function insertOperation(
   tx: SqlClient,
   cluster: Pick<ClusterRecord, 'id' | 'spec' | 'generation'>,
   op: NewOperation,
+  known: { labels: Record<string, string>; rule: ApprovalRule | undefined } | null = null,
 ): Promise<OperationRecord> {
-  // The team's approval rule in force now binds the operation for its whole life.
-  const { rows: gates } = await tx.query<{ labels: Record<string, string>; rule: ApprovalRule | null }>(
-    `SELECT c.labels, t.policy->'approval' AS rule FROM clusters c LEFT JOIN team_settings t ON t.team = c.team WHERE c.id = $1`,
-    [cluster.id],
-  );
-  const gate = gates[0] ? approvalGate(gates[0].rule ?? undefined, op.kind, gates[0].labels) : null;
+  // The team's approval rule in force now binds the operation for its whole life (`known` when the
+  // caller read it in this transaction already).
+  const gating = known ?? (await gateOf(tx, cluster.id));
+  const gate = gating ? approvalGate(gating.rule, op.kind, gating.labels) : null;
   const { rows } = await tx.query<OperationRow>(
     returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by, sweep_id, respect_maintenance,
          requested_by_token, approval)
@@ -75,6 +74,14 @@ export async function insertOperation(
     ],
   );
   return toOperation(one(rows[0]));
+}
+
+async function gateOf(tx: SqlClient, clusterId: string): Promise<{ labels: Record<string, string>; rule: ApprovalRule | undefined } | null> {
+  const { rows } = await tx.query<{ labels: Record<string, string>; rule: ApprovalRule | null }>(
+    `SELECT c.labels, t.policy->'approval' AS rule FROM clusters c LEFT JOIN team_settings t ON t.team = c.team WHERE c.id = $1`,
+    [clusterId],
+  );
+  return rows[0] ? { labels: rows[0].labels, rule: rows[0].rule ?? undefined } : null;
 }
 
 /** Locks the cluster row for the rest of the transaction; a destroyed cluster takes no new operations. */

@@ -24,13 +24,14 @@ const TEAM_LOCK_CLASS = 7_243_100;
  * Inside the caller's transaction: waits for the team's lock (held to commit, so two requests that
  * would both fit alone are decided one after the other), then refuses growth beyond the limits of
  * the policy in force at this instant. Shrinking, or staying put, is never refused, even over a
- * limit lowered since: it touches nothing existing.
+ * limit lowered since: it touches nothing existing. Returns the policy it read (null when there was
+ * no growth to hold, and so nothing read), for the caller's other rules in the same transaction.
  */
-export async function holdTeamQuota(tx: SqlClient, team: string, growth: Growth): Promise<void> {
-  if (growth.clusters <= 0 && growth.nodes <= 0) return;
+export async function holdTeamQuota(tx: SqlClient, team: string, growth: Growth): Promise<{ policy: TeamPolicy | null } | null> {
+  if (growth.clusters <= 0 && growth.nodes <= 0) return null;
   await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [TEAM_LOCK_CLASS, team]);
   const policy = await readPolicy(tx, team);
-  if (policy?.maxClusters === undefined && policy?.maxNodes === undefined) return;
+  if (policy?.maxClusters === undefined && policy?.maxNodes === undefined) return { policy };
   const usage = await readUsage(tx, team);
   const issues = [];
   if (growth.clusters > 0 && policy.maxClusters !== undefined && usage.clusters + growth.clusters > policy.maxClusters)
@@ -50,6 +51,7 @@ export async function holdTeamQuota(tx: SqlClient, team: string, growth: Growth)
       usage: usage.nodes,
     });
   if (issues.length) throw new PolicyError(`refused by the quota of team "${team}": ${issues.map((i) => i.message).join('; ')}`, issues);
+  return { policy };
 }
 
 async function readPolicy(db: SqlClient, team: string): Promise<TeamPolicy | null> {

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { databaseClock } from '../../src/store/database-clock.js';
+import type { SqlClient } from '../../src/store/sql.js';
+import { postgresBackend, type Backend } from '../support/databases.js';
+
+describe("the database's clock, carried forward between readings", () => {
+  let backend: Backend;
+  let db: SqlClient;
+  let reads = 0;
+  const counted: Pick<SqlClient, 'query'> = {
+    query: (text, params) => {
+      reads++;
+      return db.query(text, params);
+    },
+  };
+  const serverNow = async () => Date.parse((await db.query<{ now: string }>('SELECT now() AS now')).rows[0]!.now);
+
+  beforeAll(async () => {
+    backend = await postgresBackend(process.env.TEST_DATABASE_URL!);
+    [db] = (await backend.clients(1)) as [SqlClient];
+  });
+  afterAll(() => backend.cleanup());
+
+  it("agrees with the server's now() within a few milliseconds, reading it once per window", async () => {
+    const now = databaseClock(counted, { resyncMs: 60_000 });
+    const readings = await Promise.all([now(), now(), now()]);
+    assert.equal(reads, 1, 'concurrent first calls share one reading');
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 30));
+      const [before, ours, after] = [await serverNow(), await now(), await serverNow()];
+      assert.ok(ours >= before - 5 && ours <= after + 5, `${ours} outside [${before}, ${after}]`);
+    }
+    assert.equal(reads, 1, 'no query between readings');
+    assert.ok(readings.every((r) => Math.abs(r - readings[0]!) < 5));
+  });
+
+  it('reads again once the window has passed', async () => {
+    reads = 0;
+    const now = databaseClock(counted, { resyncMs: 20 });
+    await now();
+    await new Promise((r) => setTimeout(r, 40));
+    await now();
+    assert.equal(reads, 2);
+  });
+});
