@@ -76,7 +76,10 @@ export async function insertOperation(
   return toOperation(one(rows[0]));
 }
 
-async function gateOf(tx: SqlClient, clusterId: string): Promise<{ labels: Record<string, string>; rule: ApprovalRule | undefined } | null> {
+async function gateOf(
+  tx: SqlClient,
+  clusterId: string,
+): Promise<{ labels: Record<string, string>; rule: ApprovalRule | undefined } | null> {
   const { rows } = await tx.query<{ labels: Record<string, string>; rule: ApprovalRule | null }>(
     `SELECT c.labels, t.policy->'approval' AS rule FROM clusters c LEFT JOIN team_settings t ON t.team = c.team WHERE c.id = $1`,
     [clusterId],
