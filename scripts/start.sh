@@ -16,5 +16,9 @@ node scripts/build.mjs
 # twice by default (a fast baseline, then optimized code for hot functions); the baseline alone
 # (--liftoff-only) keeps the process about 150 MB smaller, resident, for about 5 % slower
 # statements (measured with PGlite 0.5 on Node 24, see docs/operations.md).
-if [ -z "${DATABASE_URL:-}" ]; then exec node --enable-source-maps --liftoff-only dist/src/main.js; fi
-exec node --enable-source-maps dist/src/main.js
+# A young generation of 4 MB instead of V8's default 16 MB: the service allocates little that lives
+# long, and the default's reserve is most of an idle process (171 MB resident -> 131 MB with
+# PostgreSQL records; POST /v1/clusters throughput unchanged within the noise, 435-487/s either way).
+NODE_FLAGS=(--enable-source-maps --max-semi-space-size=4)
+if [ -z "${DATABASE_URL:-}" ]; then exec node "${NODE_FLAGS[@]}" --liftoff-only dist/src/main.js; fi
+exec node "${NODE_FLAGS[@]}" dist/src/main.js
