@@ -2,7 +2,9 @@
  * A policy pack (test/policy-packs/local-files-guard) on runs of the local-files blueprint, through
  * the Automation API and the real CLI: a file:// backend and the passphrase provider in a temp
  * directory, both plugin launchers on the CLI's PATH (the CLI built from source has neither plugin).
- * Every test runs on a stack of its own, so the tests run at once and any one of them runs alone.
+ * Every test runs on a stack of its own, so that any one of them runs alone. They run one after the
+ * other: inline programs in one process share the SDK's runtime state, so two at once fail at random
+ * ("Resource monitor is terminating"), which is why the service runs each operation in a process of its own.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -30,7 +32,7 @@ interface Outcome {
   summary: { result: string; resourceChanges: Record<string, number>; PolicyPacks: Record<string, string> } | undefined;
 }
 
-describe.concurrent('a policy pack on runs of the local-files blueprint', () => {
+describe('a policy pack on runs of the local-files blueprint', () => {
   let dataDir: string;
   let env: Record<string, string>;
   let pulumiCommand: PulumiCommand;
