@@ -1,3 +1,4 @@
+import { requestLogging } from './request-log.js';
 import express, { Router } from 'express';
 import type { z } from 'zod';
 import type { Logger } from 'pino';
@@ -84,6 +85,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', deps.trustProxy ?? false);
   const openapi = buildOpenApi(deps.blueprints.list(), deps.maxBodyDepth ?? DEFAULT_MAX_DEPTH);
 
+  app.use(requestLogging(deps.log));
   app.use(securityHeaders());
   // Caching is said before anything can refuse the request, so that every answer carries it: a 401
   // or 405 included. Routes that hand out a secret (a token, a signing secret, a kubeconfig) say no-store.

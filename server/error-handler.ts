@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { NotFoundError, UnavailableError } from '../src/errors.js';
 import { isStoreUnreachable } from '../src/store/sql.js';
 import { problemHeaders, toProblem } from './problem.js';
+import { requestLog } from './request-log.js';
 import type { problemSchema } from './schemas/problem.js';
 
 /** Seconds a client is told to wait when the record store does not answer. */
@@ -17,10 +18,11 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       ? new UnavailableError('the record store is not answering; try again shortly', STORE_RETRY_AFTER_S, { cause: raw })
       : raw;
     const problem: z.infer<typeof problemSchema> = { ...toProblem(err), instance: req.originalUrl };
+    const lines = requestLog(res, log);
     // A saturated resource is expected under load: worth a warning, not an error with a stack.
     if (err instanceof UnavailableError)
-      log.warn({ method: req.method, url: req.originalUrl, detail: err.message }, 'request refused: unavailable');
-    else if (problem.status >= 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+      lines.warn({ method: req.method, url: req.originalUrl, detail: err.message }, 'request refused: unavailable');
+    else if (problem.status >= 500) lines.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return res.end();
     res.status(problem.status).set(problemHeaders(err)).type('application/problem+json').send(JSON.stringify(problem));
   };
