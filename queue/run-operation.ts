@@ -47,6 +47,15 @@ export interface RunOperationArgs {
 }
 
 /**
+ * Whether a sweep's running check must make way: another operation that is not a sweep's waits and
+ * could run now. One that waits for a maintenance window or for an approval cannot: yielding to it
+ * would only start the check again, and again.
+ */
+export function mustYield(check: Pick<OperationRecord, 'id'>, pending: OperationRecord[]): boolean {
+  return pending.some((o) => o.id !== check.id && !o.sweepId && o.waitingFor === null && o.status !== 'awaiting-approval');
+}
+
+/**
  * Runs one operation while its cluster's lane is held: watches for a cancel request, streams events
  * into the record store, and stops the engine when the lease is at risk (killing it before the lease
  * can lapse, so that whoever takes the lane over next never meets a live engine).
@@ -79,8 +88,7 @@ export async function runOperation(
       if (ended.aborted) return;
       if (current?.cancelRequested) stop('cancel');
       // A background check never delays what a person asked for: it stops and runs again after.
-      else if (operation.sweepId && (await store.pendingOperations(cluster.id)).some((o) => o.id !== operation.id && !o.sweepId))
-        stop('yield');
+      else if (operation.sweepId && mustYield(operation, await store.pendingOperations(cluster.id))) stop('yield');
     },
     intervalMs: deps.cancelPollMs ?? 1000,
     runNow: false,

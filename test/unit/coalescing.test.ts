@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import type { OperationKind, OperationRecord, OperationStatus } from '../../src/domain/operation.js';
 import { nextBatch } from '../../queue/lane-processor.js';
+import { mustYield } from '../../queue/run-operation.js';
 
 const op = (id: string, kind: OperationKind, status: OperationStatus = 'queued', sweepId: string | null = null) =>
   ({ id, kind, status, sweepId }) as OperationRecord;
@@ -48,5 +49,19 @@ describe('nextBatch', () => {
       run: 'u3',
       superseded: ['u1', 'u2'],
     });
+  });
+});
+
+describe('mustYield', () => {
+  const check = { ...op('c', 'drift-check', 'running', 'sweep-1'), waitingFor: null };
+  const pending = (o: OperationRecord, waitingFor: OperationRecord['waitingFor'] = null) => ({ ...o, waitingFor });
+  it("makes a sweep's check give way to what a person asked for", () => {
+    assert.equal(mustYield(check, [check, pending(op('u', 'update'))]), true);
+  });
+  it('keeps it running behind what cannot run now: a wait for approval or for a window, or another check', () => {
+    const window = { reason: 'maintenance-window', next: null, detail: 'closed' } as unknown as OperationRecord['waitingFor'];
+    assert.equal(mustYield(check, [check, pending(op('d', 'destroy', 'awaiting-approval'))]), false);
+    assert.equal(mustYield(check, [check, pending(op('u', 'update'), window)]), false);
+    assert.equal(mustYield(check, [check, pending(op('c2', 'drift-check', 'queued', 'sweep-1'))]), false);
   });
 });
