@@ -16,6 +16,14 @@ CLUSTERD_PULUMI_DIR="$(bash scripts/ensure-pulumi.sh)"
 TEST_REDIS_URL="${TEST_REDIS_URL:-$(REDIS_PORT="${TEST_REDIS_PORT:-6381}" bash scripts/ensure-redis.sh)}"
 TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash scripts/ensure-postgres.sh)}"
 CLUSTERD_SCHEMATHESIS="$(bash scripts/ensure-schemathesis.sh)"
+# The test of Redis over TLS makes its certificates with the openssl command.
+if ! command -v openssl >/dev/null 2>&1; then
+  log() { echo "[test] $*" >&2; }
+  # shellcheck source=lib/apt.sh
+  source scripts/lib/apt.sh
+  log "installing openssl with apt"
+  apt_install openssl
+fi
 export CLUSTERD_PULUMI_DIR TEST_REDIS_URL TEST_DATABASE_URL CLUSTERD_SCHEMATHESIS
 node scripts/build.mjs
 export CLUSTERD_BUILT=1

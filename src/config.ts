@@ -109,6 +109,8 @@ const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
   /** Redis holding the queue. @defaultValue redis://127.0.0.1:6379 */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** A PEM file of the authority that signed the Redis server's certificate, for a `rediss://` REDIS_URL with a private CA. */
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   /** Prefix of every Redis key, so that several deployments can share one Redis. @defaultValue clusterd */
   QUEUE_PREFIX: z
     .string()
@@ -325,13 +327,19 @@ const ROLE_KEYS = { CLUSTERD_ROLE: true, DATABASE_URL: true } as const;
 
 // Embedded PGlite serves one process, so separate api and worker processes would each open their own records.
 // `when`: reported alongside every other invalid key, as long as these two parse.
-const configSchema = schema.refine((c) => c.CLUSTERD_ROLE === 'all' || c.DATABASE_URL !== undefined, {
-  path: ['CLUSTERD_ROLE'],
-  error: (issue) =>
-    `CLUSTERD_ROLE=${(issue.input as { CLUSTERD_ROLE?: string }).CLUSTERD_ROLE} needs DATABASE_URL: api and worker processes share their records ` +
-    'through PostgreSQL (the embedded PGlite store serves one process; run CLUSTERD_ROLE=all to use it)',
-  when: (payload) => schema.pick(ROLE_KEYS).safeParse(payload.value).success,
-});
+const configSchema = schema
+  .refine((c) => c.CLUSTERD_ROLE === 'all' || c.DATABASE_URL !== undefined, {
+    path: ['CLUSTERD_ROLE'],
+    error: (issue) =>
+      `CLUSTERD_ROLE=${(issue.input as { CLUSTERD_ROLE?: string }).CLUSTERD_ROLE} needs DATABASE_URL: api and worker processes share their records ` +
+      'through PostgreSQL (the embedded PGlite store serves one process; run CLUSTERD_ROLE=all to use it)',
+    when: (payload) => schema.pick(ROLE_KEYS).safeParse(payload.value).success,
+  })
+  .refine((c) => c.REDIS_TLS_CA_FILE === undefined || c.REDIS_URL.startsWith('rediss://'), {
+    path: ['REDIS_TLS_CA_FILE'],
+    error: 'REDIS_TLS_CA_FILE applies to Redis over TLS: REDIS_URL must then start with rediss://',
+    when: (payload) => schema.pick({ REDIS_URL: true, REDIS_TLS_CA_FILE: true }).safeParse(payload.value).success,
+  });
 
 export type Config = z.infer<typeof schema> & { dataDir: string; backendUrl: string; compileCacheDir: string | null };
 

@@ -11,14 +11,24 @@ export interface RedisConnectionOptions {
   failFast?: boolean;
   /** Where connection errors go (a warning each); without it ioredis reports them as unhandled. */
   log?: Logger;
+  /** PEM certificates of the authority that signed the server's, for a `rediss://` URL (a private CA). */
+  tlsCa?: string;
 }
 
 /**
  * The one way this service connects to Redis: a connection fit for BullMQ, whose workers need
  * `maxRetriesPerRequest: null` (a blocking command is never given up on while Redis is away).
+ * `redis://:password@host:port/db` and `rediss://…` (TLS, checked against the system's CAs, or
+ * `tlsCa`) work as ioredis reads them.
  */
 export function connectRedis(url: string, options: RedisConnectionOptions = {}): Redis {
-  const connection = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, enableOfflineQueue: !options.failFast });
+  // ioredis takes TLS (`rediss://`), a password and a user from the URL itself; only a private CA needs saying.
+  const connection = new Redis(url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    enableOfflineQueue: !options.failFast,
+    ...(options.tlsCa ? { tls: { ca: options.tlsCa } } : {}),
+  });
   const { log } = options;
   if (log) connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   return connection;

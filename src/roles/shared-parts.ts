@@ -3,7 +3,7 @@
  * key, the blueprints, the shared Redis connection and its queues, the webhook notifier and the
  * outbox relay. Closed last, after both roles have stopped.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { createOutboxRelay } from '../../queue/outbox-relay.js';
@@ -24,7 +24,7 @@ import { createDriftReactions } from '../drift/drift-reactions.js';
 import { createApprovalFollowUp, createOperationFollowUp } from '../lifecycle/operation-follow-up.js';
 import { createRolloutFollowUp } from '../rollouts/rollout-follow-up.js';
 import type { OperationDispatcher } from '../ports.js';
-import { closeRedis, connectRedis } from '../redis.js';
+import { closeRedis, connectRedis, type RedisConnectionOptions } from '../redis.js';
 import { loadRecordsKey, recordsKeyFileOf } from '../secrets/records-key.js';
 import { SpecSealer } from '../secrets/spec-sealer.js';
 import { openDatabase } from '../store/open-store.js';
@@ -88,7 +88,11 @@ export async function openSharedParts(config: Config, log: Logger) {
   for (const b of builtInBlueprints) blueprints.register(b);
   await loadBlueprintModules(blueprints, config.CLUSTERD_BLUEPRINT_MODULES, { dataDir: config.dataDir });
 
-  const redis = connectRedis(config.REDIS_URL, { failFast: true, log });
+  const tlsCa = config.REDIS_TLS_CA_FILE ? await readFile(config.REDIS_TLS_CA_FILE, 'utf8') : undefined;
+  /** Every Redis connection of the process: the URL's TLS and password, and the configured CA. */
+  const redisConnection = (options: Omit<RedisConnectionOptions, 'tlsCa'> = {}) =>
+    connectRedis(config.REDIS_URL, { log, ...options, ...(tlsCa ? { tlsCa } : {}) });
+  const redis = redisConnection({ failFast: true });
   const queue = new Queue<RunClusterJobData>(OPERATIONS_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
   const dispatcher = createDispatcher(queue);
@@ -131,6 +135,7 @@ export async function openSharedParts(config: Config, log: Logger) {
 
   return {
     sql,
+    redisConnection,
     store,
     drift,
     webhookStore,

@@ -34,7 +34,7 @@ import { findCli } from '../engine/pulumi-cli.js';
 import { approvalSubject, SqlApprovalStore } from '../store/approval-store.js';
 import { databaseClock } from '../store/database-clock.js';
 import { startRolloutDriver } from '../../queue/rollout-driver.js';
-import { closeRedis, connectRedis } from '../redis.js';
+import { closeRedis } from '../redis.js';
 import { SqlRetentionStore } from '../store/retention-store.js';
 import { sealStoredSpecs } from '../store/seal-stored-specs.js';
 import { SqlLaneStore } from '../store/sql-lane-store.js';
@@ -119,7 +119,7 @@ export async function startWorkerRole(
 
   // The lanes nudge the rollout driver when an operation ends; it starts below.
   const driverNudge = { soon: (): void => undefined };
-  const workerConnection = connectRedis(config.REDIS_URL, { log });
+  const workerConnection = shared.redisConnection();
   const processor = createLaneProcessor({
     store,
     lanes: new SqlLaneStore(sql),
@@ -158,7 +158,7 @@ export async function startWorkerRole(
   });
   const reconciler = startReconciler({ store, wake: (id) => dispatcher.wake(id), intervalMs: config.RECONCILE_INTERVAL_MS, log });
 
-  const sweepConnection = connectRedis(config.REDIS_URL, { log });
+  const sweepConnection = shared.redisConnection();
   const sweeps = new Worker<SweepJobData>(
     SWEEPS_QUEUE,
     createSweepProcessor({
@@ -214,7 +214,7 @@ export async function startWorkerRole(
     log,
   });
 
-  const webhookConnection = connectRedis(config.REDIS_URL, { log });
+  const webhookConnection = shared.redisConnection();
   const shares = defaultShares(config.WEBHOOK_CONCURRENCY);
   const webhookWorker = startWebhookWorker({
     connection: webhookConnection,
