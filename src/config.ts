@@ -111,10 +111,17 @@ const schema = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** A PEM file of the authority that signed the Redis server's certificate, for a `rediss://` REDIS_URL with a private CA. */
   REDIS_TLS_CA_FILE: z.string().min(1).optional(),
-  /** Prefix of every Redis key, so that several deployments can share one Redis. @defaultValue clusterd */
+  /**
+   * Prefix of every Redis key, so that several deployments can share one Redis. On Redis Cluster, wrap
+   * it in braces (`{clusterd}`): a hash tag puts every key of the service in one slot, as BullMQ's
+   * scripts need. @defaultValue clusterd
+   */
   QUEUE_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9:_-]+$/)
+    .regex(
+      /^(\{[A-Za-z0-9:_-]+\}|[A-Za-z0-9:_-]+)$/,
+      'must be letters, digits, :, _ and -, or such a name in braces ({clusterd}) for Redis Cluster',
+    )
     .default('clusterd'),
   /** Pulumi state backend (file://, s3://, gs://, azblob://, postgres://, https://api.pulumi.com). @defaultValue file://<data dir>/state */
   PULUMI_BACKEND_URL: z.string().optional(),

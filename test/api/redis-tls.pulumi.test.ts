@@ -52,7 +52,7 @@ function certificates(dir: string): { ca: string; cert: string; key: string } {
   return { ca: file('ca.crt'), cert: file('server.crt'), key: file('server.key') };
 }
 
-/** Redis as it is deployed for real: over TLS only, with a password; the service's connections take both from REDIS_URL. */
+/** Redis as it is deployed for real: over TLS only, with a password; every connection of the service takes both from REDIS_URL. */
 describe('Redis over TLS with a password', () => {
   let dir: string;
   let server: ChildProcess;
@@ -95,8 +95,8 @@ describe('Redis over TLS with a password', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('queues through a rediss:// URL with its password and a private CA, and says neither in answers', async () => {
-    h = await startHarness({ workers: 'none', env: { REDIS_URL: url(), REDIS_TLS_CA_FILE: ca } });
+  it('queues and runs through a rediss:// URL with its password and a private CA, and says neither in answers', async () => {
+    h = await startHarness({ env: { REDIS_URL: url(), REDIS_TLS_CA_FILE: ca } });
     const ready = await h.api('GET', '/readyz');
     assert.equal(ready.status, 200, JSON.stringify(ready.body));
     const res = await h.api('POST', '/v1/clusters', {
@@ -113,7 +113,10 @@ describe('Redis over TLS with a password', () => {
     } finally {
       client.disconnect();
     }
-    assert.ok(!JSON.stringify([ready.body, res.body]).includes(PASSWORD));
+    // The workers' connections (lanes, sweeps, webhooks) are the same Redis's: the provision runs.
+    const op = await h.waitFor(res.body.operation.id, undefined, 120_000);
+    assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+    assert.ok(!JSON.stringify([ready.body, res.body, op]).includes(PASSWORD));
   });
 
   it('is not ready with a wrong password, and refuses a CA file for a Redis without TLS at start', async () => {
@@ -126,5 +129,25 @@ describe('Redis over TLS with a password', () => {
       () => loadConfig({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_TLS_CA_FILE: ca }),
       /REDIS_TLS_CA_FILE: REDIS_TLS_CA_FILE applies to Redis over TLS/,
     );
+  });
+
+  it('takes a hash-tag prefix, as Redis Cluster needs, for every key it writes; refuses a malformed one', async () => {
+    await h?.stop();
+    const tag = `{clusterd-${Date.now()}}`;
+    h = await startHarness({ workers: 'none', env: { REDIS_URL: url(), REDIS_TLS_CA_FILE: ca, QUEUE_PREFIX: tag } });
+    const res = await h.api('POST', '/v1/clusters', {
+      body: { team: 'alpha', name: 'tagged', blueprint: 'local-files', spec: localSpec() },
+    });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const client = new Redis(url(), { tls: { ca: readFileSync(ca, 'utf8') } });
+    try {
+      const keys = await client.keys('*');
+      const ours = keys.filter((k) => k.includes(tag.slice(1, -1)));
+      assert.ok(ours.length > 0 && ours.every((k) => k.startsWith(`${tag}:`)), ours.join(', '));
+    } finally {
+      client.disconnect();
+    }
+    for (const bad of ['{open', 'a{b}', '{}', 'two words'])
+      assert.throws(() => loadConfig({ QUEUE_PREFIX: bad }), /QUEUE_PREFIX: must be letters/, bad);
   });
 });
