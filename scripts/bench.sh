@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of the tests): sets up like the tests, then prints figures.
-# Usage: scripts/bench.sh [all|api|sweep|rollout|versions|reads|chaos [chaos flags]]   all (the default) runs bench/run.ts, bench/sweep.ts, then bench/rollout.ts.
+# Usage: scripts/bench.sh [all|api|sweep|rollout|versions|reads|memory|chaos [chaos flags]]   all (the default) runs bench/run.ts, bench/sweep.ts, then bench/rollout.ts.
 # chaos runs bench/chaos.ts (see docs/operations.md#chaos-run) on a PostgreSQL and a Redis of its own;
 # the shared ones are still ensured, which also installs the server binaries it needs.
 set -euo pipefail
 WHAT="${1:-all}"
-case "$WHAT" in all | api | sweep | rollout | versions | reads | chaos) ;; *) echo "usage: $0 [all|api|sweep|rollout|versions|reads|chaos [flags]]" >&2; exit 2 ;; esac
+case "$WHAT" in all | api | sweep | rollout | versions | reads | memory | chaos) ;; *) echo "usage: $0 [all|api|sweep|rollout|versions|reads|memory|chaos [flags]]" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
 # Node >= 22 first on PATH (the pinned 24.x LTS, fetched when the shell has none): npm, the build, the
 # service and every child it starts run on it, whatever `node` called this script.
@@ -25,6 +25,7 @@ case "$WHAT" in
   rollout) exec node --import tsx bench/rollout.ts ;;
   versions) exec node --import tsx bench/versions.ts ;;
   reads) exec node --import tsx bench/reads.ts ;;
+  memory) exec node --import tsx bench/worker-memory.ts ;;
   chaos) exec node --import tsx bench/chaos.ts "${@:2}" ;;
   all) node --import tsx bench/run.ts && node --import tsx bench/sweep.ts && exec node --import tsx bench/rollout.ts ;;
 esac

@@ -1,0 +1,55 @@
+/**
+ * Worker memory over many operations: one worker process (as production runs it, separate from the
+ * API) runs BENCH_MEMORY_OPERATIONS previews of `outputs-only` clusters, BENCH_MEMORY_CLUSTERS at a
+ * time. Prints the worker process's own RSS (its job processes are apart) after a warm-up and then
+ * every tenth of the run, and its growth from the warm-up to the end: what a long-lived worker leaks.
+ * Needs TEST_DATABASE_URL (the worker process shares the records): `npm run bench:memory` provides it.
+ */
+import { readFileSync } from 'node:fs';
+import { outputsOnlySpec, startHarness, WITH_OUTPUTS_ONLY } from '../test/support/harness.js';
+import { machineLine } from './support.js';
+
+const OPERATIONS = Number(process.env.BENCH_MEMORY_OPERATIONS ?? 1000);
+const CLUSTERS = Number(process.env.BENCH_MEMORY_CLUSTERS ?? 2);
+const WARM_UP = Math.min(50, Math.floor(OPERATIONS / 10));
+
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+console.log(machineLine('worker memory bench'));
+const h = await startHarness({ workers: 1, env: { ...WITH_OUTPUTS_ONLY, WORKER_CONCURRENCY: String(CLUSTERS) } });
+try {
+  const worker = h.workers[0]!.pid!;
+  const names = Array.from({ length: CLUSTERS }, (_, i) => `memory-${i}`);
+  for (const name of names) {
+    const res = await h.api('POST', '/v1/clusters', { body: { team: 'bench', name, blueprint: 'outputs-only', spec: outputsOnlySpec() } });
+    const op = await h.waitFor(res.body.operation.id, undefined, 300_000);
+    if (op.status !== 'succeeded') throw new Error(`provision failed: ${JSON.stringify(op.error)}`);
+  }
+  let started = 0;
+  let done = 0;
+  let warm = 0;
+  const samples: string[] = [];
+  const t0 = performance.now();
+  // One lane per cluster, each running its previews one after the other.
+  await Promise.all(
+    names.map(async (name) => {
+      while (started < OPERATIONS) {
+        started++;
+        const res = await h.api('POST', `/v1/clusters/${name}/preview`);
+        const op = await h.waitFor(res.body.operation.id, undefined, 300_000);
+        if (op.status !== 'succeeded') throw new Error(`preview failed: ${JSON.stringify(op.error)}`);
+        done++;
+        if (done === WARM_UP) warm = rssMiB(worker);
+        if (done % Math.max(1, Math.floor(OPERATIONS / 10)) === 0) samples.push(`${done}: ${rssMiB(worker).toFixed(0)}`);
+      }
+    }),
+  );
+  const end = rssMiB(worker);
+  console.log(`worker process RSS (MiB) by operations run: ${samples.join(', ')}`);
+  console.log(
+    `${OPERATIONS} operations in ${((performance.now() - t0) / 1000).toFixed(0)} s; worker RSS after ${WARM_UP}: ${warm.toFixed(0)} MiB, at the end: ${end.toFixed(0)} MiB, growth ${(((end - warm) / warm) * 100).toFixed(1)} % (goal <= 5 %)`,
+  );
+} finally {
+  await h.stop();
+}
+process.exit(0);
