@@ -24,3 +24,6 @@ export interface Principal {
 export function principalFor(token: { id: string; name: string; team: string | null; role: Role }): Principal {
   return { tokenId: token.id, name: token.name, team: token.team, role: token.role, admin: token.role === 'admin' };
 }
+
+/** How a principal is named in records and answers (`requestedBy`, an approval's `by`): its token's name and team. */
+export const describePrincipal = (p: Principal): string => (p.team ? `${p.name} (team ${p.team})` : `${p.name} (admin)`);

@@ -8,7 +8,7 @@ import { parseDuration } from '../domain/duration.js';
 import type { TeamPolicy } from '../domain/team-policy.js';
 import { changeIssues, creationIssues, nodeCapacity } from '../guardrails/policy-rules.js';
 import type { TeamPolicyStore } from '../store/team-policy-store.js';
-import type { Principal } from '../auth/principal.js';
+import { describePrincipal, type Principal } from '../auth/principal.js';
 import { assertMayReadSecrets } from '../auth/permissions.js';
 import type { Page } from '../domain/page.js';
 import type { BlueprintLookup, OperationDispatcher } from '../ports.js';
@@ -72,7 +72,7 @@ function refuseBreaches(team: string, issues: FieldIssue[]): void {
   if (issues.length) throw new PolicyError(`refused by the policy of team "${team}": ${describeIssues(issues)}`, issues);
 }
 
-const requester = (p: Principal) => (p.team ? `${p.name} (team ${p.team})` : `${p.name} (admin)`);
+const requester = describePrincipal;
 
 /**
  * Accepts lifecycle requests: checks them against the blueprint and the cluster's state,

@@ -1,6 +1,6 @@
 import type { OperationRecord } from '../domain/operation.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { Principal } from '../auth/principal.js';
+import { describePrincipal, type Principal } from '../auth/principal.js';
 import { assertMayApprove, assertMayChange } from '../auth/permissions.js';
 import type { ApprovalStore, DecisionOutcome } from '../store/approval-store.js';
 import type { Page } from '../domain/page.js';
@@ -83,7 +83,7 @@ export class OperationService {
     const role = principal.admin ? 'admin' : 'approver';
     const { outcome, operation } = await this.deps.approvals.decide(op.id, {
       decision,
-      by: principal.team ? `${principal.name} (team ${principal.team})` : `${principal.name} (admin)`,
+      by: describePrincipal(principal),
       tokenId: principal.tokenId,
       role,
       comment,

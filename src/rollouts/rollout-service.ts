@@ -1,5 +1,5 @@
 import { assertMayApprove } from '../auth/permissions.js';
-import type { Principal } from '../auth/principal.js';
+import { describePrincipal, type Principal } from '../auth/principal.js';
 import type { Blueprint } from '../blueprints/blueprint.js';
 import { writeOnlyFields } from '../blueprints/write-only.js';
 import type { ClusterRecord } from '../domain/cluster.js';
@@ -51,7 +51,7 @@ export interface RolloutPreview {
   change: RolloutChange;
 }
 
-const requester = (p: Principal) => (p.team ? `${p.name} (team ${p.team})` : `${p.name} (admin)`);
+const requester = describePrincipal;
 
 const ACTIVE: ReadonlySet<RolloutStatus> = new Set(['pending', 'running', 'soaking', 'awaiting-approval']);
 

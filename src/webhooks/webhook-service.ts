@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebhookDelivery, WebhookSubscription } from '../domain/webhook.js';
 import { InputError, NotFoundError } from '../errors.js';
-import type { Principal } from '../auth/principal.js';
+import { describePrincipal, type Principal } from '../auth/principal.js';
 import type { Page } from '../domain/page.js';
 import type { DeliveryWithAttempts, WebhookStore } from '../store/webhook-store.js';
 import { PING_EVENT, type WebhookPayload } from '../domain/webhook-event.js';
@@ -17,7 +17,7 @@ export interface WebhookServiceDeps {
   checkReceiver: ReceiverCheck;
 }
 
-const creator = (p: Principal) => (p.team ? `${p.name} (team ${p.team})` : `${p.name} (admin)`);
+const creator = describePrincipal;
 
 /** Subscriptions as a caller sees them: a team its own, an admin all. Another team's answers 404. */
 export class WebhookService {

@@ -54,6 +54,14 @@ describe.concurrent('operations that wait for approval', () => {
       .map((r) => verifyWebhook<any>({ secret: signingSecret, headers: r.headers, body: r.body }))
       .filter((e) => e.data.operation.id === operationId);
 
+  /** Waits for the cluster's lane to settle it `ready` again, once nothing of its is left to run. */
+  async function settlesReady(name: string): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while ((await h.api('GET', `/v1/clusters/${name}`)).body.status !== 'ready' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 250));
+    assert.equal((await h.api('GET', `/v1/clusters/${name}`)).body.status, 'ready');
+  }
+
   /** A production cluster of alpha with pools a and b, provisioned: its plan only creates, so it needs no approval. */
   async function prodCluster(stem: string): Promise<string> {
     const name = `${stem}-${randomUUID().slice(0, 8)}`;
@@ -195,10 +203,7 @@ describe.concurrent('operations that wait for approval', () => {
     assert.equal(cancelled.status, 202);
     assert.equal(cancelled.body.status, 'cancelled');
     assert.equal((await as(tokens.approver, 'POST', `/v1/operations/${waiting.id}/approve`)).status, 409);
-    const deadline = Date.now() + 60_000;
-    while ((await h.api('GET', `/v1/clusters/${name}`)).body.status !== 'ready' && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 250));
-    assert.equal((await h.api('GET', `/v1/clusters/${name}`)).body.status, 'ready');
+    await settlesReady(name);
     assert.ok(existsSync(poolFile(name, 'a')));
   });
 
@@ -212,9 +217,6 @@ describe.concurrent('operations that wait for approval', () => {
     assert.equal(expired.approval.state, 'expired');
     assert.equal((await as(tokens.approver, 'POST', `/v1/operations/${waiting.id}/approve`)).status, 409);
     assert.ok(existsSync(poolFile(name, 'a')), 'an expired destroy destroys nothing');
-    const deadline = Date.now() + 60_000;
-    while ((await h.api('GET', `/v1/clusters/${name}`)).body.status !== 'ready' && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 250));
-    assert.equal((await h.api('GET', `/v1/clusters/${name}`)).body.status, 'ready');
+    await settlesReady(name);
   });
 });
