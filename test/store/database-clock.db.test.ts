@@ -8,10 +8,16 @@ describe("the database's clock, carried forward between readings", () => {
   let backend: Backend;
   let db: SqlClient;
   let reads = 0;
+  let slowestReadMs = 0;
   const counted: Pick<SqlClient, 'query'> = {
-    query: (text, params) => {
+    query: async (text, params) => {
       reads++;
-      return db.query(text, params);
+      const sent = performance.now();
+      try {
+        return await db.query(text, params);
+      } finally {
+        slowestReadMs = Math.max(slowestReadMs, performance.now() - sent);
+      }
     },
   };
   const serverNow = async () => Date.parse((await db.query<{ now: string }>('SELECT now() AS now')).rows[0]!.now);
@@ -22,14 +28,16 @@ describe("the database's clock, carried forward between readings", () => {
   });
   afterAll(() => backend.cleanup());
 
-  it("agrees with the server's now() within a few milliseconds, reading it once per window", async () => {
+  it("agrees with the server's now() within half its reading's round trip, reading it once per window", async () => {
     const now = databaseClock(counted, { resyncMs: 60_000 });
     const readings = await Promise.all([now(), now(), now()]);
     assert.equal(reads, 1, 'concurrent first calls share one reading');
     for (let i = 0; i < 5; i++) {
       await new Promise((r) => setTimeout(r, 30));
       const [before, ours, after] = [await serverNow(), await now(), await serverNow()];
-      assert.ok(ours >= before - 5 && ours <= after + 5, `${ours} outside [${before}, ${after}]`);
+      // The server evaluates now() somewhere in the reading's round trip; the clock takes its middle.
+      const slack = slowestReadMs / 2 + 2;
+      assert.ok(ours >= before - slack && ours <= after + slack, `${ours} outside [${before}, ${after}] ± ${slack} ms`);
     }
     assert.equal(reads, 1, 'no query between readings');
     assert.ok(readings.every((r) => Math.abs(r - readings[0]) < 5));
