@@ -29,6 +29,8 @@ export interface SweepProcessorDeps {
   log: Logger;
   /** Aborted when the worker drains: the sweep stops queueing and ends `failed` (checks already queued still run). */
   shutdown: AbortSignal;
+  /** Told when a sweep this process ran ends (for the metrics); its duration counts from this process's start of it. */
+  afterSweep?: (outcome: 'succeeded' | 'failed', durationMs: number) => void;
 }
 
 /** Who the sweep's checks are requested by, as shown on the operations. */
@@ -124,13 +126,16 @@ export function createSweepProcessor(deps: SweepProcessorDeps) {
     const sweep = await begin(job.data);
     if (!sweep || sweep.status !== 'running') return;
     log.info({ sweepId: sweep.id, trigger: sweep.trigger }, 'drift sweep started');
+    const started = performance.now();
     try {
       const skipped = await run(sweep);
       await drift.finishSweep(sweep.id, { status: 'succeeded', skipped });
       log.info({ sweepId: sweep.id, skipped: skipped.length }, 'drift sweep finished');
+      deps.afterSweep?.('succeeded', performance.now() - started);
     } catch (err) {
       await drift.finishSweep(sweep.id, { status: 'failed', skipped: [], error: (err as Error).message });
       log.error({ err, sweepId: sweep.id }, 'drift sweep failed');
+      deps.afterSweep?.('failed', performance.now() - started);
     }
   };
 }

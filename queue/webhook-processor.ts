@@ -19,6 +19,8 @@ export interface WebhookProcessorDeps {
   maxAttempts: number;
   /** First retry delay; must match the jobs' backoff, so that the records know when a retry is due. @see Config.WEBHOOK_BACKOFF_MS */
   backoffMs: number;
+  /** Told of every recorded attempt's outcome (for the metrics). */
+  afterAttempt?: (outcome: 'delivered' | 'retrying' | 'failed') => void;
 }
 
 /** One failed attempt that will be retried: BullMQ schedules the retry. */
@@ -105,6 +107,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const status = error === null ? 'succeeded' : final ? 'failed' : 'pending';
     const retryInMs = status === 'pending' ? backoffMs * 2 ** (attempt - 1) : null;
     await store.recordAttempt(deliveryId, { at, statusCode, error, durationMs, status, retryInMs });
+    deps.afterAttempt?.(status === 'succeeded' ? 'delivered' : status === 'failed' ? 'failed' : 'retrying');
     const context = { deliveryId, subscriptionId: delivery.subscriptionId, eventType: delivery.eventType, attempt, statusCode };
     if (status === 'succeeded') return void log.debug(context, 'webhook delivered');
     if (status === 'failed') {

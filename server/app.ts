@@ -1,4 +1,5 @@
 import { requestLogging } from './request-log.js';
+import { countRequests, metricsRouter, type MetricsEndpoint } from './metrics.js';
 import express, { Router } from 'express';
 import type { z } from 'zod';
 import type { Logger } from 'pino';
@@ -58,6 +59,10 @@ export interface AppDeps {
   readiness: Record<string, Check>;
   /** True once the process is shutting down: `/readyz` then answers 503 `draining`. @defaultValue never */
   draining?: () => boolean;
+  /** Counts every request; also served at `/metrics` unless `metricsElsewhere` (a METRICS_PORT listener serves them). */
+  metrics?: MetricsEndpoint;
+  /** @defaultValue false */
+  metricsElsewhere?: boolean;
   log: Logger;
   /** Largest JSON body, in bytes (413 above). @see Config.MAX_BODY_BYTES */
   maxBodyBytes: number;
@@ -86,6 +91,7 @@ export function createApp(deps: AppDeps): express.Express {
   const openapi = buildOpenApi(deps.blueprints.list(), deps.maxBodyDepth ?? DEFAULT_MAX_DEPTH);
 
   app.use(requestLogging(deps.log));
+  if (deps.metrics) app.use(countRequests(deps.metrics));
   app.use(securityHeaders());
   // Caching is said before anything can refuse the request, so that every answer carries it: a 401
   // or 405 included. Routes that hand out a secret (a token, a signing secret, a kubeconfig) say no-store.
@@ -96,6 +102,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(methodNotAllowed(openapi.paths));
 
   app.use(healthRouter(deps.readiness, deps.draining));
+  if (deps.metrics && !deps.metricsElsewhere) app.use(metricsRouter(deps.metrics));
   app.get('/openapi.json', (_req, res) => void res.json(openapi));
 
   const v1 = Router();

@@ -432,6 +432,23 @@ export function buildOpenApi(blueprints: Blueprint<any>[], maxBodyDepth = DEFAUL
             },
           },
         },
+        '/metrics': {
+          get: {
+            operationId: 'getMetrics',
+            summary: 'Prometheus metrics of this process (served here unless METRICS_PORT moves them to their own listener)',
+            security: [],
+            responses: {
+              200: {
+                description: 'The Prometheus text exposition format; see docs/observability.md',
+                content: { 'text/plain': { schema: { type: 'string' } } },
+              },
+              404: {
+                description: 'Served on the METRICS_PORT listener instead',
+                content: { 'text/plain': { schema: { type: 'string' } } },
+              },
+            },
+          },
+        },
       }),
     }),
     components: {

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 
 /** A request id a client or a proxy may hand us: short, and nothing a log line could be forged with. */
 const GIVEN_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The route pattern that answered the request (`/v1/clusters/:name`), or null when none matched. */
+export function matchedRoute(req: Request): string | null {
+  if (!req.route) return null;
+  const path = (req.route as { path: string }).path;
+  // A router's own root ('/' under '/v1/clusters') is the mount path itself, as clients write it.
+  return path === '/' && req.baseUrl ? req.baseUrl : `${req.baseUrl}${path}`;
+}
 
 /** The logger of a request: every line it writes carries the request's id. */
 export const requestLog = (res: Response, fallback: Logger): Logger => (res.locals.log as Logger | undefined) ?? fallback;
@@ -23,7 +31,7 @@ export function requestLogging(log: Logger): RequestHandler {
     res.locals.log = child;
     const started = performance.now();
     res.once('close', () => {
-      const route = req.route ? `${req.baseUrl}${(req.route as { path: string }).path}` : null;
+      const route = matchedRoute(req);
       child.info(
         {
           method: req.method,

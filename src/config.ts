@@ -103,6 +103,17 @@ const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   /** HTTP port; 0 picks a free one. @defaultValue 8080 */
   PORT: int(0).max(65535).default(8080),
+  /**
+   * A second listener on HOST for `/metrics`, `/healthz` and `/readyz`, in every role: how a worker
+   * is probed and scraped, and how an API keeps its metrics off its public port. Unset: the API
+   * serves `/metrics` on PORT (no token needed) and a worker process serves none; 0 picks a free port.
+   */
+  METRICS_PORT: int(0).max(65535).optional(),
+  /**
+   * A file holding the first admin token (a mounted Secret): created at start when no token has its
+   * value, instead of a new one written to the data directory. Never revived once revoked.
+   */
+  CLUSTERD_ADMIN_TOKEN_FILE: z.string().min(1).optional(),
   /** Where the embedded record store, the file:// state backend, the passphrase and workspaces live. @defaultValue ./.clusterd-data */
   CLUSTERD_DATA_DIR: z.string().default('.clusterd-data'),
   /** PostgreSQL URL for the records; unset means embedded PGlite in the data directory. */

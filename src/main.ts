@@ -11,6 +11,7 @@ import { loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { startApiRole, type ApiRole } from './roles/api-role.js';
 import { closeInOrder } from './roles/close-in-order.js';
+import { startMetricsListener } from './roles/metrics-listener.js';
 import { openSharedParts } from './roles/shared-parts.js';
 import { startWorkerRole, type WorkerRoleOptions } from './roles/worker-role.js';
 import { RecordStoreInUseError } from './store/directory-lock.js';
@@ -18,6 +19,8 @@ import { RecordStoreInUseError } from './store/directory-lock.js';
 export interface RunningService {
   /** Base URL of the API, when this process serves it. */
   url: string | null;
+  /** Base URL of the METRICS_PORT listener, when one is configured. */
+  metricsUrl: string | null;
   /**
    * Shuts down in order (SIGTERM behaviour): `/readyz` answers 503 `draining` at once; after
    * HTTP_SHUTDOWN_DELAY_MS the listener closes and requests in flight get HTTP_SHUTDOWN_GRACE_MS to
@@ -37,12 +40,17 @@ export async function startService(
   const shared = await openSharedParts(config, log);
   const api: ApiRole | null = config.CLUSTERD_ROLE !== 'worker' ? await startApiRole(config, log, shared) : null;
   const worker = config.CLUSTERD_ROLE !== 'api' ? await startWorkerRole(config, log, shared, workerOptions) : null;
-  // Shutdown phases in order: the API's, then the workers'; queues, Redis and the records close last.
-  const closers = [...(api?.closers ?? []), ...(worker?.closers ?? []), ...shared.closers];
-
   let stopping: Promise<void> | undefined;
+  const metrics =
+    config.METRICS_PORT === undefined
+      ? null
+      : await startMetricsListener({ ...config, METRICS_PORT: config.METRICS_PORT }, log, shared, () => stopping !== undefined);
+  // Shutdown phases in order: the API's, then the workers', then the metrics listener; queues, Redis and the records close last.
+  const closers = [...(api?.closers ?? []), ...(worker?.closers ?? []), ...(metrics ? [metrics.closer] : []), ...shared.closers];
+
   return {
     url: api?.url ?? null,
+    metricsUrl: metrics?.url ?? null,
     stop() {
       // Readiness turns off synchronously, in the very call that starts the shutdown.
       api?.beginShutdown();

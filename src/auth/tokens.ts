@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ConflictError } from '../errors.js';
 import type { TokenStore } from '../store/token-store.js';
 
 /** Tokens are stored as their SHA-256: a leaked table reveals none. */
@@ -26,4 +27,25 @@ export async function ensureAdminToken(
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   await store.createToken({ name: 'bootstrap-admin', team: null, role: 'admin', hash: hashToken(token), expiresAt: null });
   return file;
+}
+
+/** What a given first admin token must look like: long enough that it cannot be guessed. */
+const GIVEN_TOKEN = /^[A-Za-z0-9._~+/=-]{32,512}$/;
+
+/**
+ * Records the first admin token an operator gives (CLUSTERD_ADMIN_TOKEN_FILE, a mounted Secret):
+ * created when no token has its value yet, whichever API process gets there first. A token of that
+ * value that exists already, active, expired or revoked, is left as it is: a revoked one stays revoked.
+ * @returns whether it was created now
+ */
+export async function ensureGivenAdminToken(store: Pick<TokenStore, 'createToken'>, token: string): Promise<boolean> {
+  if (!GIVEN_TOKEN.test(token))
+    throw new Error('CLUSTERD_ADMIN_TOKEN_FILE: the token must be 32 to 512 characters of letters, digits and ._~+/=-');
+  try {
+    await store.createToken({ name: 'bootstrap-admin', team: null, role: 'admin', hash: hashToken(token), expiresAt: null });
+    return true;
+  } catch (err) {
+    if (err instanceof ConflictError) return false;
+    throw err;
+  }
 }

@@ -1,4 +1,5 @@
 import { derivedId } from '../domain/derived-id.js';
+import type { OperationRecord } from '../domain/operation.js';
 import type { ClusterStore } from '../store/cluster-store.js';
 import type { OperationStore } from '../store/operation-store.js';
 import type { OutboxEntry } from '../store/outbox-store.js';
@@ -12,6 +13,8 @@ export interface OperationFollowUpDeps {
   webhooks: Pick<WebhookNotifier, 'record'>;
   /** Drift reports and remediation (worker processes); absent where only the webhook event is due. */
   reactions?: Pick<ReturnType<typeof createDriftReactions>, 'afterOperation'>;
+  /** Told once its consequences are done (for the metrics); a retry after a crash may tell it twice. */
+  afterFollowUp?: (op: OperationRecord, blueprint: string) => void;
 }
 
 /**
@@ -29,6 +32,7 @@ export function createOperationFollowUp(deps: OperationFollowUpDeps) {
     if (event) await deps.webhooks.record(event, { eventId: entry.id, createdAt });
     if (cluster && deps.reactions)
       await deps.reactions.afterOperation(op, cluster, { driftEventId: derivedId(entry.id, 'drift'), createdAt });
+    if (cluster) deps.afterFollowUp?.(op, cluster.blueprint);
   };
 }
 

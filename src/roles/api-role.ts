@@ -4,6 +4,7 @@
  */
 import { approvalSubject, SqlApprovalStore } from '../store/approval-store.js';
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +14,7 @@ import { createApp } from '../../server/app.js';
 import { trackRequests } from '../../server/graceful-close.js';
 import { ShutdownState } from '../../server/shutdown-state.js';
 import { StreamSlots } from '../../server/stream-slots.js';
-import { ensureAdminToken } from '../auth/tokens.js';
+import { ensureAdminToken, ensureGivenAdminToken } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import { DriftService } from '../drift/drift-service.js';
 import { engineEnvironment } from '../engine/engine-env.js';
@@ -163,14 +164,21 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     },
     trustProxy: config.TRUST_PROXY,
     draining: () => shutdown.draining,
+    metrics: shared.metrics,
+    metricsElsewhere: config.METRICS_PORT !== undefined,
     readiness: {
       recordStore: () => store.ping(),
       redis: async () => void (await redis.ping()),
       pulumiCli: async () => void (await pulumiVersion),
     },
   });
-  const tokenFile = await ensureAdminToken(store, config.dataDir);
-  if (tokenFile) log.info({ file: tokenFile }, 'created the first admin token; read it from this file');
+  if (config.CLUSTERD_ADMIN_TOKEN_FILE) {
+    const given = (await readFile(config.CLUSTERD_ADMIN_TOKEN_FILE, 'utf8')).trim();
+    if (await ensureGivenAdminToken(store, given)) log.info({ file: config.CLUSTERD_ADMIN_TOKEN_FILE }, 'recorded the given admin token');
+  } else {
+    const tokenFile = await ensureAdminToken(store, config.dataDir);
+    if (tokenFile) log.info({ file: tokenFile }, 'created the first admin token; read it from this file');
+  }
   const server = app.listen(config.PORT, config.HOST);
   const requests = trackRequests(server);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

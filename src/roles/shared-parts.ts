@@ -41,6 +41,8 @@ import { SqlSupportNoticeStore } from '../store/support-notice-store.js';
 import { createSupportFollowUp } from '../versions/support-follow-up.js';
 import { createAddressPolicy } from '../webhooks/address-policy.js';
 import { createWebhookNotifier } from '../webhooks/notifier.js';
+import { createServiceMetrics } from '../metrics/service-metrics.js';
+import { SqlActivityStore } from '../store/activity-store.js';
 import type { Closer } from './close-in-order.js';
 
 /**
@@ -108,11 +110,17 @@ export async function openSharedParts(config: Config, log: Logger) {
   // outbox entry committed with it, kicked at once by whichever process committed it.
   const reactions = createDriftReactions({ store, drift, dispatcher: acceptingDispatcher, webhooks: notifier, log });
   const supportNotices = new SqlSupportNoticeStore(sql);
+  const metrics = createServiceMetrics({ activity: new SqlActivityStore(sql), queues: [queue, sweepQueue, webhookQueue] });
   const relay = createOutboxRelay({
     outbox: new SqlOutboxStore(sql),
     log,
     handlers: {
-      'operation.finished': createOperationFollowUp({ store, webhooks: notifier, reactions }),
+      'operation.finished': createOperationFollowUp({
+        store,
+        webhooks: notifier,
+        reactions,
+        afterFollowUp: (op, blueprint) => metrics.operationFinished(op, blueprint),
+      }),
       'rollout.event': createRolloutFollowUp({ rollouts, webhooks: notifier }),
       'support.notice': createSupportFollowUp({ notices: supportNotices, webhooks: notifier }),
       'operation.approval': createApprovalFollowUp({ store, webhooks: notifier }),
@@ -156,6 +164,7 @@ export async function openSharedParts(config: Config, log: Logger) {
     deliveries,
     notifier,
     relay,
+    metrics,
     // Where webhooks may go: checked when a URL is registered and again on every delivery.
     receiverPolicy: createAddressPolicy({ allowedNetworks: config.WEBHOOK_ALLOWED_NETWORKS, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS }),
     /** A running sweep silent for this long is considered dead. Milliseconds. */

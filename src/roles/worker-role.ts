@@ -173,6 +173,7 @@ export async function startWorkerRole(
         busyWaitMs: config.DRIFT_SWEEP_BUSY_WAIT_MS,
         staleMs: shared.sweepStaleMs,
       },
+      afterSweep: (outcome, ms) => shared.metrics.sweepFinished(outcome, ms),
     }),
     // One sweep at a time per process; the records allow one fleet-wide.
     { connection: sweepConnection, prefix: config.QUEUE_PREFIX, concurrency: 1, lockDuration: 60_000 },
@@ -227,6 +228,7 @@ export async function startWorkerRole(
       timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
       backoffMs: config.WEBHOOK_BACKOFF_MS,
+      afterAttempt: (outcome) => shared.metrics.webhookAttempt(outcome),
       send: createWebhookSender({ policy: shared.receiverPolicy, timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
       slots: new DeliverySlots({
         maxPerReceiver: config.WEBHOOK_RECEIVER_MAX_IN_FLIGHT ?? shares.maxPerReceiver,

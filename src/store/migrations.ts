@@ -16,6 +16,7 @@ import { supportNotices } from './migrations/014-support-notices.js';
 import { teamPolicies } from './migrations/015-team-policies.js';
 import { tokenRoles } from './migrations/016-token-roles.js';
 import { operationApprovals } from './migrations/017-operation-approvals.js';
+import { lanesHeld } from './migrations/018-lanes-held.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
 export interface Migration {
@@ -46,6 +47,7 @@ export const MIGRATIONS: readonly Migration[] = [
   teamPolicies,
   tokenRoles,
   operationApprovals,
+  lanesHeld,
 ];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
 import type { Role } from '../../src/auth/principal.js';
-import { ensureAdminToken, hashToken } from '../../src/auth/tokens.js';
+import { ensureAdminToken, ensureGivenAdminToken, hashToken } from '../../src/auth/tokens.js';
 import { databaseClock } from '../../src/store/database-clock.js';
 import { migrate } from '../../src/store/migrations.js';
 import type { SqlClient } from '../../src/store/sql.js';
@@ -159,6 +159,19 @@ function tokenSuite(label: string, openBackend: () => Promise<Backend>): void {
       const second = await tokens.listTokens({ team, limit: 2, cursor: first.nextCursor! });
       assert.deepEqual(second, { items: [all.items[2]], nextCursor: null });
       assert.ok(!JSON.stringify(all).includes('sha256:'), 'no hash is listed');
+    });
+
+    it('records a given first admin token once, from either of two processes racing, and never revives it once revoked', async () => {
+      const given = `given-${randomUUID()}-${randomUUID()}`;
+      const created = await Promise.all([ensureGivenAdminToken(tokens, given), ensureGivenAdminToken(otherTokens, given)]);
+      assert.deepEqual(created.sort(), [false, true]);
+      const found = await tokens.findTokenByHash(hashToken(given));
+      assert.equal(found?.role, 'admin');
+      const other = await create('admin');
+      assert.ok('revoked' in (await tokens.revokeToken(found.id, other.id)));
+      assert.equal(await ensureGivenAdminToken(tokens, given), false);
+      assert.equal(await tokens.findTokenByHash(hashToken(given)), null, 'still revoked');
+      await assert.rejects(ensureGivenAdminToken(tokens, 'short'), /CLUSTERD_ADMIN_TOKEN_FILE: the token must be 32 to 512 characters/);
     });
 
     it('refuses a row whose team does not go with its role', async () => {

@@ -1,7 +1,7 @@
 // Logs long lines into a pipe its parent is not reading yet, over many turns of the event loop (as a
 // service does) until the pipe is full and a write waits, then one last line, and exits at once.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/logger.js';
 
 const log = createLogger('info');
 const pad = 'x'.repeat(1000);

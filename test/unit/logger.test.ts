@@ -10,7 +10,7 @@ describe('the process logger', () => {
     // With pino's default asynchronous stream, the write waiting on the full pipe at the exit was lost
     // (or written after the lines behind it) in every run here.
     for (let run = 0; run < 2; run++) {
-      const proc = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings', child], {
+      const proc = spawn(process.execPath, ['--import', 'tsx', child], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       proc.stdout.pause();
