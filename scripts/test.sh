@@ -13,6 +13,7 @@ export PATH
 bash scripts/ensure-deps.sh
 # Made once here rather than by each vitest project's global setup; see test/setup/services.ts.
 CLUSTERD_PULUMI_DIR="$(bash scripts/ensure-pulumi.sh)"
+CLUSTERD_HELM_DIR="$(bash scripts/ensure-helm.sh)"
 TEST_REDIS_URL="${TEST_REDIS_URL:-$(REDIS_PORT="${TEST_REDIS_PORT:-6381}" bash scripts/ensure-redis.sh)}"
 TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash scripts/ensure-postgres.sh)}"
 CLUSTERD_SCHEMATHESIS="$(bash scripts/ensure-schemathesis.sh)"
@@ -24,7 +25,7 @@ if ! command -v openssl >/dev/null 2>&1; then
   log "installing openssl with apt"
   apt_install openssl
 fi
-export CLUSTERD_PULUMI_DIR TEST_REDIS_URL TEST_DATABASE_URL CLUSTERD_SCHEMATHESIS
+export CLUSTERD_PULUMI_DIR CLUSTERD_HELM_DIR TEST_REDIS_URL TEST_DATABASE_URL CLUSTERD_SCHEMATHESIS
 node scripts/build.mjs
 export CLUSTERD_BUILT=1
 if [ "$#" -gt 0 ]; then exec npx vitest run "$@"; fi
