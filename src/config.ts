@@ -342,6 +342,17 @@ const schema = z.object({
 });
 
 const ROLE_KEYS = { CLUSTERD_ROLE: true, DATABASE_URL: true } as const;
+const SHARED_KEYS = {
+  CLUSTERD_ROLE: true,
+  PULUMI_BACKEND_URL: true,
+  CLUSTERD_SECRETS_PROVIDER: true,
+  PULUMI_CONFIG_PASSPHRASE: true,
+  CLUSTERD_RECORDS_KEY: true,
+} as const;
+
+/** Split roles over a backend other machines can reach (anything but a local `file://` directory). */
+const sharedBackend = (c: { CLUSTERD_ROLE: string; PULUMI_BACKEND_URL?: string | undefined }) =>
+  c.CLUSTERD_ROLE !== 'all' && c.PULUMI_BACKEND_URL !== undefined && !c.PULUMI_BACKEND_URL.startsWith('file://');
 
 // Embedded PGlite serves one process, so separate api and worker processes would each open their own records.
 // `when`: reported alongside every other invalid key, as long as these two parse.
@@ -352,6 +363,22 @@ const configSchema = schema
       `CLUSTERD_ROLE=${(issue.input as { CLUSTERD_ROLE?: string }).CLUSTERD_ROLE} needs DATABASE_URL: api and worker processes share their records ` +
       'through PostgreSQL (the embedded PGlite store serves one process; run CLUSTERD_ROLE=all to use it)',
     when: (payload) => schema.pick(ROLE_KEYS).safeParse(payload.value).success,
+  })
+  // Separate api and worker processes with a state backend they can share may run on several machines:
+  // a passphrase or a records key generated into one machine's data directory would open nothing on another.
+  .refine((c) => !sharedBackend(c) || c.CLUSTERD_SECRETS_PROVIDER !== 'passphrase' || c.PULUMI_CONFIG_PASSPHRASE !== undefined, {
+    path: ['PULUMI_CONFIG_PASSPHRASE'],
+    error: (issue) =>
+      `CLUSTERD_ROLE=${(issue.input as { CLUSTERD_ROLE?: string }).CLUSTERD_ROLE} with a shared state backend (PULUMI_BACKEND_URL) needs ` +
+      'PULUMI_CONFIG_PASSPHRASE, the same in every process (or a KMS in CLUSTERD_SECRETS_PROVIDER): one generated into this data directory would open no stack on another machine',
+    when: (payload) => schema.pick(SHARED_KEYS).safeParse(payload.value).success,
+  })
+  .refine((c) => !sharedBackend(c) || c.CLUSTERD_RECORDS_KEY !== undefined, {
+    path: ['CLUSTERD_RECORDS_KEY'],
+    error: (issue) =>
+      `CLUSTERD_ROLE=${(issue.input as { CLUSTERD_ROLE?: string }).CLUSTERD_ROLE} with a shared state backend (PULUMI_BACKEND_URL) needs ` +
+      'CLUSTERD_RECORDS_KEY, the same in every process: one generated into this data directory would open no sealed spec field written on another machine',
+    when: (payload) => schema.pick(SHARED_KEYS).safeParse(payload.value).success,
   })
   .refine((c) => c.REDIS_TLS_CA_FILE === undefined || c.REDIS_URL.startsWith('rediss://'), {
     path: ['REDIS_TLS_CA_FILE'],

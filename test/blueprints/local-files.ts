@@ -290,9 +290,15 @@ export function testCalendar(now: number): VersionCalendarEntry[] {
   return [row('1.20', -900, -500, -100), row('1.21', -600, -10, 300), row('1.22', -400, 20, 400), row('1.23', -30, 400, 800)];
 }
 
-/** The blueprint module: its files live under `<ctx.dataDir>/local-clusters/<clusterName>/`. */
+/**
+ * The blueprint module: its files live under `<ctx.dataDir>/local-clusters/<clusterName>/`, or under
+ * `LOCAL_FILES_ROOT` when the environment names one: the "cloud" that workers on several machines, each
+ * with a data directory of its own, all reach (the topology test passes it with CLUSTERD_ENGINE_ENV).
+ */
 export default function localFiles(ctx: BlueprintModuleContext): Blueprint<LocalFilesSpec> {
-  const root = path.join(path.resolve(ctx.dataDir), 'local-clusters');
+  const root = process.env.LOCAL_FILES_ROOT
+    ? path.resolve(process.env.LOCAL_FILES_ROOT)
+    : path.join(path.resolve(ctx.dataDir), 'local-clusters');
   return {
     name: 'local-files',
     description: 'Test cluster made of JSON files on the worker (no cloud account needed)',

@@ -21,7 +21,8 @@ export interface ServiceProcess {
 
 /**
  * Starts the service with `env` (on top of this process's environment) on a free port and waits
- * until `/healthz` answers.
+ * until `/healthz` answers. A worker process (`CLUSTERD_ROLE=worker`) has no API: the port is then
+ * its METRICS_PORT listener's, which answers `/healthz` too.
  * @param nodeArgs more Node options (e.g. an `--import`)
  */
 export async function spawnService(
@@ -32,7 +33,7 @@ export async function spawnService(
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, ...SERVICE_MAIN], {
     cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port) },
+    env: { ...process.env, ...env, [env.CLUSTERD_ROLE === 'worker' ? 'METRICS_PORT' : 'PORT']: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -41,6 +41,36 @@ describe('loadConfig', () => {
       });
     }
 
+    describe('split roles over a state backend other machines share', () => {
+      const BACKEND = 'postgres://pulumi@db.internal:5432/state';
+      const shared = { DATABASE_URL, PULUMI_BACKEND_URL: BACKEND };
+      it('refuses a worker without the passphrase and the records key every process must share, naming both', () => {
+        const message = refusal({ ...shared, CLUSTERD_ROLE: 'worker' }) ?? '';
+        assert.match(
+          message,
+          /PULUMI_CONFIG_PASSPHRASE: CLUSTERD_ROLE=worker with a shared state backend \(PULUMI_BACKEND_URL\) needs PULUMI_CONFIG_PASSPHRASE/,
+        );
+        assert.match(
+          message,
+          /CLUSTERD_RECORDS_KEY: CLUSTERD_ROLE=worker with a shared state backend \(PULUMI_BACKEND_URL\) needs CLUSTERD_RECORDS_KEY/,
+        );
+      });
+
+      it('accepts it with both, or with a KMS instead of a passphrase; and an all-in-one process or a file:// backend as before', () => {
+        const key = { CLUSTERD_RECORDS_KEY: 'a'.repeat(44) };
+        assert.equal(loadConfig({ ...shared, ...key, CLUSTERD_ROLE: 'api', PULUMI_CONFIG_PASSPHRASE: 'p' }).CLUSTERD_ROLE, 'api');
+        assert.equal(
+          loadConfig({ ...shared, ...key, CLUSTERD_ROLE: 'worker', CLUSTERD_SECRETS_PROVIDER: 'awskms://alias/x' }).CLUSTERD_ROLE,
+          'worker',
+        );
+        assert.equal(loadConfig({ ...shared, CLUSTERD_ROLE: 'all' }).CLUSTERD_ROLE, 'all');
+        assert.equal(
+          loadConfig({ DATABASE_URL, CLUSTERD_ROLE: 'worker', PULUMI_BACKEND_URL: 'file:///srv/state' }).CLUSTERD_ROLE,
+          'worker',
+        );
+      });
+    });
+
     it('accepts the default role, all, on the embedded store', () => {
       const config = loadConfig({});
       assert.equal(config.CLUSTERD_ROLE, 'all');
