@@ -10,11 +10,13 @@ import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { startApiRole, type ApiRole } from './roles/api-role.js';
+import { joinProcesses, StartRefusedError } from './roles/backend-sharing.js';
 import { closeInOrder } from './roles/close-in-order.js';
 import { startMetricsListener } from './roles/metrics-listener.js';
 import { openSharedParts } from './roles/shared-parts.js';
 import { startWorkerRole, type WorkerRoleOptions } from './roles/worker-role.js';
 import { RecordStoreInUseError } from './store/directory-lock.js';
+import { SqlProcessRegistry } from './store/process-registry.js';
 
 export interface RunningService {
   /** Base URL of the API, when this process serves it. */
@@ -38,6 +40,18 @@ export async function startService(
   workerOptions: WorkerRoleOptions = {},
 ): Promise<RunningService> {
   const shared = await openSharedParts(config, log);
+  let registration: Awaited<ReturnType<typeof joinProcesses>>;
+  try {
+    registration = await joinProcesses(new SqlProcessRegistry(shared.sql), {
+      role: config.CLUSTERD_ROLE,
+      backendUrl: config.backendUrl,
+      intervalMs: config.RECONCILE_INTERVAL_MS,
+      log,
+    });
+  } catch (err) {
+    await closeInOrder(shared.closers, log).catch(() => undefined);
+    throw err;
+  }
   const api: ApiRole | null = config.CLUSTERD_ROLE !== 'worker' ? await startApiRole(config, log, shared) : null;
   const worker = config.CLUSTERD_ROLE !== 'api' ? await startWorkerRole(config, log, shared, workerOptions) : null;
   let stopping: Promise<void> | undefined;
@@ -46,7 +60,13 @@ export async function startService(
       ? null
       : await startMetricsListener({ ...config, METRICS_PORT: config.METRICS_PORT }, log, shared, () => stopping !== undefined);
   // Shutdown phases in order: the API's, then the workers', then the metrics listener; queues, Redis and the records close last.
-  const closers = [...(api?.closers ?? []), ...(worker?.closers ?? []), ...(metrics ? [metrics.closer] : []), ...shared.closers];
+  const closers = [
+    ...(api?.closers ?? []),
+    ...(worker?.closers ?? []),
+    ...(metrics ? [metrics.closer] : []),
+    registration.closer,
+    ...shared.closers,
+  ];
 
   return {
     url: api?.url ?? null,
@@ -111,7 +131,7 @@ async function main(): Promise<void> {
     await starting;
   } catch (err) {
     // A configuration problem, like an invalid variable: the message says what to change.
-    if (!(err instanceof RecordStoreInUseError)) throw err;
+    if (!(err instanceof RecordStoreInUseError || err instanceof StartRefusedError)) throw err;
     console.error(err.message);
     process.exit(2);
   }

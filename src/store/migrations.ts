@@ -17,6 +17,7 @@ import { teamPolicies } from './migrations/015-team-policies.js';
 import { tokenRoles } from './migrations/016-token-roles.js';
 import { operationApprovals } from './migrations/017-operation-approvals.js';
 import { lanesHeld } from './migrations/018-lanes-held.js';
+import { serviceProcesses } from './migrations/020-service-processes.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
 export interface Migration {
@@ -48,6 +49,7 @@ export const MIGRATIONS: readonly Migration[] = [
   tokenRoles,
   operationApprovals,
   lanesHeld,
+  serviceProcesses,
 ];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.

@@ -196,6 +196,31 @@ describe('two API and two worker processes sharing only PostgreSQL, Redis and th
     await startWorker();
   });
 
+  it('refuses to start a process whose state backend the others do not share, saying why', async () => {
+    const spawnWith = async (extra: Record<string, string>) =>
+      spawnService({ ...env, CLUSTERD_ROLE: 'worker', CLUSTERD_DATA_DIR: await tempDir('refused'), ...extra }, [], 60_000);
+    // Another backend than the running processes' (a postgres:// database of its own).
+    await assert.rejects(
+      spawnWith({ PULUMI_BACKEND_URL: `${dbUrl(`${stateDb}_other`)}?sslmode=disable` }),
+      /PULUMI_BACKEND_URL is postgres:.*but (api|worker) process .* shares these records with postgres:.*every process of one service must use the same state backend/,
+    );
+    // A file:// backend while a process on another machine shares the records (a row as that machine's process keeps it).
+    const file = `file://${await tempDir('state')}`;
+    await records.query(
+      `INSERT INTO service_processes (id, host, role, backend) VALUES ('elsewhere:1:x', 'another-machine', 'worker', $1)`,
+      [file],
+    );
+    try {
+      await assert.rejects(
+        spawnWith({ PULUMI_BACKEND_URL: file }),
+        /the state backend file:.* is a directory of this machine .* but worker process elsewhere:1:x on another-machine shares these records: processes on several machines need a backend they all reach/,
+      );
+    } finally {
+      await records.query(`DELETE FROM service_processes WHERE id = 'elsewhere:1:x'`);
+    }
+    assert.equal(alive().length, 2, 'the running workers are untouched');
+  });
+
   it('spreads a drift sweep over both workers', async () => {
     const [a, b] = apis as [ServiceProcess, ServiceProcess];
     const names = [0, 1, 2, 3].map((i) => `topo-sweep-${i}-${suffix.slice(0, 6)}`);
