@@ -11,6 +11,7 @@ import type { FromChild, ToChild } from './child-protocol.js';
 import { deferSerializerModules } from '../src/engine/deferred-sdk-modules.js';
 import { cancelledBeforeStartResult, crashedResult, failedResult } from './child-results.js';
 import { JOB_MARK_VAR, killMarked, killProcessTree } from './process-tree.js';
+import { contextOf, startTracing, withContext } from '../src/tracing/tracing.js';
 
 /** How long an orphaned run may take to cancel before the child kills its tree, at most. Milliseconds. */
 const ORPHAN_GRACE_MS = 8_000;
@@ -85,7 +86,26 @@ const modules = loadModules();
 // A failure is reported by the run that awaits it; a spare never run must not crash for it.
 modules.catch(() => undefined);
 
-async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Promise<EngineResult> {
+async function run(msg: Extract<ToChild, { type: 'run' }>): Promise<EngineResult> {
+  const { trace } = msg;
+  // A traced run loads the SDK now, not as the process starts: a spare does not know whether its run
+  // will be traced, and with tracing off nothing of the SDK is ever loaded. Its spans go to the worker.
+  // Tracing that cannot start leaves the run untraced, never failed.
+  const tracing = trace
+    ? await startTracing(trace.settings, { sendTo: (spans) => post({ type: 'spans', spans }) }).catch((err: unknown) => {
+        console.error(`clusterd child: tracing not started: ${(err as Error).message}`);
+        return null;
+      })
+    : null;
+  try {
+    return await withContext(contextOf(trace?.parent), () => runEngine(msg));
+  } finally {
+    // Every span is sent before the result is: the worker exports them with its own.
+    await tracing?.shutdown();
+  }
+}
+
+async function runEngine({ request, config, trace }: Extract<ToChild, { type: 'run' }>): Promise<EngineResult> {
   const [{ builtInBlueprints }, { BlueprintRegistry, loadBlueprintModules }, { AutomationEngine }, { commandOf }] = await modules;
   // The parent died while they loaded: nothing was started, and nothing must be. The parent id tells it
   // even before the event loop has run the disconnect handler (a dead parent's children are adopted).
@@ -104,6 +124,7 @@ async function run({ request, config }: Extract<ToChild, { type: 'run' }>): Prom
     secretsProvider: config.secretsProvider,
     registry,
     policyPacks: config.policyPacks,
+    cliTraces: trace?.settings.cliTraces ?? null,
     ...(config.cli ? { pulumiCommand: await commandOf(config.cli) } : {}),
   });
   return engine.run(request, { onEvent: (event) => post({ type: 'event', event }), signal: abort.signal });

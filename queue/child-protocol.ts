@@ -8,6 +8,7 @@ import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/eng
 import type { KnownCli } from '../src/engine/pulumi-cli.js';
 import type { PolicyPacks } from '../src/engine/policy-packs.js';
 import type { PulumiEnv } from '../src/engine/pulumi-env.js';
+import type { TracingSettings, TransferredSpan } from '../src/tracing/tracing.js';
 
 /** What the child needs to build its engine. Crosses the IPC channel, never argv or the environment. */
 export interface ChildConfig {
@@ -29,6 +30,13 @@ export interface ChildConfig {
   policyPacks: PolicyPacks;
 }
 
+/** A traced run: the child traces with the worker's settings, under the worker's span of the run. */
+export interface ChildTrace {
+  /** The `traceparent` of the worker's span of this run. */
+  parent: string;
+  settings: TracingSettings;
+}
+
 /**
  * Parent -> child messages. `ack`: the result arrived; the child may exit. `deadline`: if the parent
  * dies, the engine must be dead within `inMs` of `sentAt` (the parent's `Date.now()` when sending:
@@ -36,10 +44,11 @@ export interface ChildConfig {
  * was still loading its modules, does not make the child believe it has more time than it has).
  */
 export type ToChild =
-  | { type: 'run'; request: EngineRequest; config: ChildConfig }
+  | { type: 'run'; request: EngineRequest; config: ChildConfig; trace: ChildTrace | null }
   | { type: 'cancel' }
   | { type: 'ack' }
   | { type: 'deadline'; inMs: number; sentAt: number };
 
-/** Child -> parent messages. */
-export type FromChild = { type: 'event'; event: EngineEvent } | { type: 'result'; result: EngineResult };
+/** Child -> parent messages. `spans`: spans the child finished, which the worker exports (sent before the result). */
+export type FromChild =
+  { type: 'event'; event: EngineEvent } | { type: 'spans'; spans: TransferredSpan[] } | { type: 'result'; result: EngineResult };

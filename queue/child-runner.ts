@@ -5,6 +5,7 @@
  * own process group, and the whole tree can be killed.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Span } from '@opentelemetry/api';
 import { fileURLToPath } from 'node:url';
 import type { EngineEvent, EngineRequest, EngineResult } from '../src/engine/engine.js';
 import type { ChildConfig, FromChild, ToChild } from './child-protocol.js';
@@ -12,6 +13,7 @@ import { diedResult, killedResult, type KillReason } from './child-results.js';
 import { killMarked, killProcessTree } from './process-tree.js';
 import { startJobProcess, type ChildEntry, type JobProcess } from './spare-children.js';
 import { RUNNING_FROM_SOURCES, sourceLoaderArgs } from '../src/blueprints/typescript-modules.js';
+import { adoptSpans, currentTracingSettings, failSpan, inSpan, operationAttributes, traceParentOf } from '../src/tracing/tracing.js';
 
 export type { ChildConfig } from './child-protocol.js';
 export type { ChildEntry } from './spare-children.js';
@@ -60,10 +62,29 @@ export function jobEnvironment(opts: Pick<ChildRunOptions, 'processEnv' | 'child
   return cache ? { ...opts.processEnv, NODE_COMPILE_CACHE: cache } : opts.processEnv;
 }
 
-/** Runs one operation in a child process of its own, which no other operation ever uses; never rejects. */
+/**
+ * Runs one operation in a child process of its own, which no other operation ever uses; never
+ * rejects. Its span is the parent of the child's: the child's spans come back over IPC.
+ */
 export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions): Promise<EngineResult> {
+  const attributes = operationAttributes({
+    id: request.operationId,
+    kind: request.kind,
+    clusterName: request.stackName,
+    blueprint: request.blueprint,
+  });
+  return inSpan('child process', { attributes }, async (span) => {
+    const result = await runInChild(request, opts, span);
+    span.setAttribute('clusterd.operation.status', result.status);
+    if (result.status === 'failed') failSpan(span, result.error?.code ?? 'failed');
+    return result;
+  });
+}
+
+function runInChild(request: EngineRequest, opts: ChildRunOptions, span: Span): Promise<EngineResult> {
   return new Promise((resolve) => {
     const { child, mark } = opts.start ? opts.start() : startJobProcess(opts.entry ?? OWN_KIND_ENTRY, jobEnvironment(opts));
+    if (child.pid) span.setAttribute('process.pid', child.pid);
     let result: EngineResult | null = null;
     let killedFor: KillReason | null = null;
     const timers: NodeJS.Timeout[] = [];
@@ -82,6 +103,7 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
 
     child.on('message', (msg: FromChild) => {
       if (msg.type === 'event') opts.onEvent(msg.event);
+      else if (msg.type === 'spans') adoptSpans(msg.spans);
       else if (msg.type === 'result') {
         result = msg.result;
         // The child waits for this before it exits, so a clean exit never outruns its result.
@@ -118,7 +140,10 @@ export function runInChildProcess(request: EngineRequest, opts: ChildRunOptions)
 
     // The deadline first: the child then knows it before it starts the engine.
     tellDeadline();
-    send(child, { type: 'run', request, config: opts.childConfig });
+    // A run no sampler kept costs the child nothing: it loads no SDK, and the CLI is given no trace.
+    const parent = span.isRecording() ? traceParentOf(span) : null;
+    const settings = currentTracingSettings();
+    send(child, { type: 'run', request, config: opts.childConfig, trace: parent && settings ? { parent, settings } : null });
     if (opts.kill?.aborted) onKill();
     else opts.kill?.addEventListener('abort', onKill, { once: true });
     if (opts.signal.aborted) onAbort();

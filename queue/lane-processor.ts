@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SpanKind, type Span } from '@opentelemetry/api';
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { approvalReasons, plannedSteps } from '../src/domain/approval.js';
@@ -11,6 +12,7 @@ import type { LaneStore, StartedOperation } from '../src/store/lane-store.js';
 import type { MaintenanceGate } from '../src/maintenance/maintenance-gate.js';
 import { sameWaiting } from '../src/domain/maintenance.js';
 import type { OperationStore } from '../src/store/operation-store.js';
+import { contextOf, failSpan, inSpan, operationAttributes } from '../src/tracing/tracing.js';
 import { keepLane, type LaneLease } from './lane-lease.js';
 import type { RunClusterJobData } from './names.js';
 import { outcomeOf, settledStatus } from './outcome.js';
@@ -191,10 +193,23 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
     return runStarted(lease, started);
   }
 
-  /** Runs an operation this hold started. */
-  async function runStarted(lease: LaneLease, { operation: op, recover }: StartedOperation): Promise<'done' | 'lane-lost'> {
+  /** Runs an operation this hold started, in a span that continues the trace its record carries. */
+  function runStarted(lease: LaneLease, started: StartedOperation): Promise<'done' | 'lane-lost'> {
+    const { operation: op } = started;
+    const attributes = {
+      ...operationAttributes({ id: op.id, kind: op.kind, clusterName: op.clusterName }),
+      'clusterd.operation.attempt': op.attempts,
+      'clusterd.operation.recover': started.recover,
+    };
+    return inSpan(`operation ${op.kind}`, { kind: SpanKind.CONSUMER, parent: contextOf(op.traceParent), attributes }, (span) =>
+      runStartedIn(span, lease, started),
+    );
+  }
+
+  async function runStartedIn(span: Span, lease: LaneLease, { operation: op, recover }: StartedOperation): Promise<'done' | 'lane-lost'> {
     const cluster = await store.getClusterById(op.clusterId);
     if (!cluster) throw new Error(`cluster ${op.clusterId} of operation ${op.id} is missing`);
+    span.setAttribute('clusterd.blueprint', cluster.blueprint);
     log.info(
       { operationId: op.id, cluster: cluster.name, kind: op.kind, attempt: op.attempts, recover, epoch: lease.hold.epoch },
       'operation started',
@@ -218,10 +233,14 @@ export function createLaneProcessor(deps: LaneProcessorDeps) {
       return 'done';
     }
     const approval = approvalStepOf(op);
+    if (approval) span.setAttribute('clusterd.approval.step', approval.step);
     const { result, stoppedFor } = await runOperation(
       { store, lanes, runEngine: deps.runEngine, log },
       { cluster, operation: op, spec, lease, recover, shutdown: deps.shutdown, ...(approval ? { approval } : {}) },
     );
+    span.setAttribute('clusterd.operation.status', result.status);
+    if (stoppedFor) span.setAttribute('clusterd.operation.stopped_for', stoppedFor);
+    if (result.status === 'failed') failSpan(span, result.error?.code ?? 'failed');
     if (stoppedFor === 'lease-lost') {
       // The next holder recovers the stack and runs this operation again: write nothing more.
       log.error({ operationId: op.id }, 'lane lease at risk; operation stopped and left to the next lane holder');

@@ -1,8 +1,10 @@
+import { SpanKind } from '@opentelemetry/api';
 import type { Queue } from 'bullmq';
 import { assertNever } from '../src/domain/assert-never.js';
 import type { OperationKind, OperationRecord } from '../src/domain/operation.js';
 import type { OperationDispatcher } from '../src/ports.js';
-import { PRIORITY, RUN_CLUSTER_JOB, type RunClusterJobData } from './names.js';
+import { activeContextOr, inSpan, operationAttributes } from '../src/tracing/tracing.js';
+import { OPERATIONS_QUEUE, PRIORITY, RUN_CLUSTER_JOB, type RunClusterJobData } from './names.js';
 
 const jobOptions = {
   // Lane contention is handled by delaying the job, not by failing it; these attempts only cover Redis hiccups.
@@ -39,10 +41,21 @@ export function createDispatcher(queue: Queue<RunClusterJobData>): OperationDisp
 } {
   return {
     async dispatch(op: OperationRecord) {
-      await queue.add(
-        RUN_CLUSTER_JOB,
-        { clusterId: op.clusterId, operationId: op.id },
-        { ...jobOptions, jobId: op.id, priority: priorityOf(op.kind) },
+      // The job carries no trace context: a wake-up may run other operations than this one, or none;
+      // the worker continues each operation's trace from its record.
+      const attributes = {
+        ...operationAttributes({ id: op.id, kind: op.kind, clusterName: op.clusterName }),
+        'messaging.system': 'bullmq',
+        'messaging.destination.name': OPERATIONS_QUEUE,
+        'messaging.operation.type': 'send',
+        'messaging.message.id': op.id,
+      };
+      await inSpan('queue wake', { kind: SpanKind.PRODUCER, parent: activeContextOr(op.traceParent), attributes }, () =>
+        queue.add(
+          RUN_CLUSTER_JOB,
+          { clusterId: op.clusterId, operationId: op.id },
+          { ...jobOptions, jobId: op.id, priority: priorityOf(op.kind) },
+        ),
       );
     },
     async wake(clusterId: string) {

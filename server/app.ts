@@ -1,4 +1,5 @@
-import { requestLogging } from './request-log.js';
+import { requestLogging, watchRoutes } from './request-log.js';
+import { traceRequests } from './request-tracing.js';
 import { countRequests, metricsRouter, type MetricsEndpoint } from './metrics.js';
 import express, { Router } from 'express';
 import type { z } from 'zod';
@@ -90,6 +91,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', deps.trustProxy ?? false);
   const openapi = buildOpenApi(deps.blueprints.list(), deps.maxBodyDepth ?? DEFAULT_MAX_DEPTH);
 
+  app.use(watchRoutes);
+  // Before the rest, so that everything the request does happens in its span.
+  app.use(traceRequests());
   app.use(requestLogging(deps.log));
   if (deps.metrics) app.use(countRequests(deps.metrics));
   app.use(securityHeaders());

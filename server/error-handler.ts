@@ -5,6 +5,7 @@ import { NotFoundError, UnavailableError } from '../src/errors.js';
 import { isStoreUnreachable } from '../src/store/sql.js';
 import { problemHeaders, toProblem } from './problem.js';
 import { requestLog } from './request-log.js';
+import { requestTraceId } from './request-tracing.js';
 import type { problemSchema } from './schemas/problem.js';
 
 /** Seconds a client is told to wait when the record store does not answer. */
@@ -17,7 +18,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const err = isStoreUnreachable(raw)
       ? new UnavailableError('the record store is not answering; try again shortly', STORE_RETRY_AFTER_S, { cause: raw })
       : raw;
-    const problem: z.infer<typeof problemSchema> = { ...toProblem(err), instance: req.originalUrl };
+    const traceId = requestTraceId(res);
+    const problem: z.infer<typeof problemSchema> = { ...toProblem(err), instance: req.originalUrl, ...(traceId ? { traceId } : {}) };
     const lines = requestLog(res, log);
     // A saturated resource is expected under load: worth a warning, not an error with a stack.
     if (err instanceof UnavailableError)

@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { ServiceMetrics } from '../src/metrics/service-metrics.js';
 import { healthRouter, type Check } from './routes/meta.js';
-import { matchedRoute } from './request-log.js';
+import { routeOf } from './request-log.js';
 import express from 'express';
 
 export type MetricsEndpoint = Pick<ServiceMetrics, 'contentType' | 'text' | 'request'>;
@@ -10,7 +10,7 @@ export type MetricsEndpoint = Pick<ServiceMetrics, 'contentType' | 'text' | 'req
 export function countRequests(metrics: Pick<ServiceMetrics, 'request'>): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
-    res.once('close', () => metrics.request(req.method, matchedRoute(req), res.statusCode, performance.now() - started));
+    res.once('close', () => metrics.request(req.method, routeOf(req, res), res.statusCode, performance.now() - started));
     next();
   };
 }

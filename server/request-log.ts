@@ -13,6 +13,32 @@ export function matchedRoute(req: Request): string | null {
   return path === '/' && req.baseUrl ? req.baseUrl : `${req.baseUrl}${path}`;
 }
 
+/**
+ * Remembers the route pattern as the router matches it, for the access log, the metrics and the
+ * request's span: a router puts its mount path back into `req.baseUrl` when the request leaves it, so
+ * an error answered by the error handler would otherwise be named by the route's own path alone (`/`
+ * for `POST /v1/clusters`). The app's first middleware.
+ */
+export const watchRoutes: RequestHandler = (req, res, next) => {
+  let route: unknown;
+  let pattern: string | null = null;
+  Object.defineProperty(req, 'route', {
+    configurable: true,
+    enumerable: true,
+    get: () => route,
+    set(value: unknown) {
+      route = value;
+      pattern = matchedRoute(req);
+    },
+  });
+  res.locals.route = () => pattern ?? matchedRoute(req);
+  next();
+};
+
+/** The route pattern that answered the request, or null when none matched; see {@link watchRoutes}. */
+export const routeOf = (req: Request, res: Response): string | null =>
+  (res.locals.route as (() => string | null) | undefined)?.() ?? matchedRoute(req);
+
 /** The logger of a request: every line it writes carries the request's id. */
 export const requestLog = (res: Response, fallback: Logger): Logger => (res.locals.log as Logger | undefined) ?? fallback;
 
@@ -27,11 +53,13 @@ export function requestLogging(log: Logger): RequestHandler {
     const given = req.get('x-request-id');
     const requestId = given && GIVEN_ID.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', requestId);
-    const child = log.child({ requestId });
+    // The request's trace (see request-tracing.ts), when tracing is on: its log lines and its spans meet.
+    const traceId = res.locals.traceId as string | undefined;
+    const child = log.child(traceId ? { requestId, traceId } : { requestId });
     res.locals.log = child;
     const started = performance.now();
     res.once('close', () => {
-      const route = matchedRoute(req);
+      const route = routeOf(req, res);
       child.info(
         {
           method: req.method,

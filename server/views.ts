@@ -30,6 +30,7 @@ import type {
   webhookSchema,
 } from './schemas/webhook.js';
 
+import { traceIdOf } from '../src/tracing/trace-parent.js';
 import type { ClusterSupport } from '../src/versions/cluster-support.js';
 
 /** A page of records as the store gives it. */
@@ -109,6 +110,7 @@ export function operationView(o: OperationRecord): z.infer<typeof operationSchem
       expiresAt: o.approval.expiresAt,
       decisions: o.approval.decisions.map(({ decision, by, role, comment, at }) => ({ decision, by, role, comment, at })),
     },
+    traceId: traceIdOf(o.traceParent),
     links: {
       self: `/v1/operations/${o.id}`,
       events: `/v1/operations/${o.id}/events`,

@@ -4,6 +4,7 @@ import ipaddr from 'ipaddr.js';
 import { parseDuration } from './domain/duration.js';
 import { parseAllowedHost, parseNetworks } from './webhooks/address-policy.js';
 import { parseRateRule } from './limits/rate-rule.js';
+import { tracingSettings, type TracingSettings } from './tracing/tracing-settings.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 const list = z.string().transform((s) =>
@@ -57,6 +58,17 @@ const rateRule = (name: string, fallback: string) =>
       if (rule === undefined) ctx.addIssue({ code: 'custom', message: `${name} must be count/duration like 30/1m or 5/1h, or off` });
       return rule ?? null;
     });
+
+/** An OTLP/HTTP endpoint. */
+const otlpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL (OTLP over HTTP)' });
+/** Headers (credentials, often): whether they are given, never their value. */
+const headersGiven = z
+  .string()
+  .transform(() => true as const)
+  .optional();
+const otlpProtocol = z
+  .literal('http/protobuf', { error: 'must be http/protobuf: the service exports traces over OTLP/HTTP with protobuf (port 4318)' })
+  .optional();
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
@@ -339,6 +351,47 @@ const schema = z.object({
   RATE_LIMIT_REDIS_TIMEOUT_MS: int(10).max(10_000).default(500),
   /** Proxies whose X-Forwarded-For names the client (per-address limits): a hop count, or comma-separated addresses, CIDRs, `loopback`, `linklocal`, `uniquelocal`. @defaultValue 0 (none: the peer of the socket is the client) */
   TRUST_PROXY: trustProxy.default(false),
+  // --- traces (OpenTelemetry's standard variables), off unless an exporter or an endpoint is named ---
+  /** `true` keeps tracing off whatever else is set. @defaultValue false */
+  OTEL_SDK_DISABLED: z
+    .string()
+    .transform((s) => s.trim().toLowerCase() === 'true')
+    .optional(),
+  /** `otlp` turns tracing on (OTLP/HTTP, protobuf); `none` keeps it off. Unset: on when an OTLP endpoint is set. */
+  OTEL_TRACES_EXPORTER: z
+    .enum(['otlp', 'none'], { error: 'must be otlp or none: the service exports traces over OTLP/HTTP only' })
+    .optional(),
+  /** Base URL of the OTLP/HTTP receiver (`/v1/traces` is appended); setting it turns tracing on. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.optional(),
+  /** Full URL of the OTLP/HTTP traces receiver, used as it is; setting it turns tracing on. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
+  /** Only `http/protobuf`, the specification's default. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol,
+  /** Only `http/protobuf`, the specification's default. */
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol,
+  /**
+   * Headers of every export (`key=value,...`), read by the exporter itself: only whether it is set is
+   * kept here. When set, the Pulumi CLI exports no spans unless CLUSTERD_ENGINE_OTEL_TRACES says where.
+   */
+  OTEL_EXPORTER_OTLP_HEADERS: headersGiven,
+  /** As OTEL_EXPORTER_OTLP_HEADERS, for traces only. */
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: headersGiven,
+  /** `service.name` of the spans. @defaultValue the `service.name` of OTEL_RESOURCE_ATTRIBUTES, else clusterd */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  /** More resource attributes of the spans (`key=value,...`), read by the SDK; only its `service.name` is read here. */
+  OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+  /**
+   * Where each job's Pulumi CLI sends its own spans (its `--otel-traces`) when tracing is on:
+   * grpc://, grpcs://, http://, https:// (protobuf), or file://<directory> (each CLI process writes its
+   * own OTLP JSON file there); `off` for none. @defaultValue the OTLP traces endpoint, unless headers are set
+   */
+  CLUSTERD_ENGINE_OTEL_TRACES: z
+    .string()
+    .regex(
+      /^(off|file:\/\/\/\S*|(grpc|grpcs|http|https):\/\/\S+)$/,
+      'must be file:///<absolute directory>, or a grpc://, grpcs://, http:// or https:// URL, or off',
+    )
+    .optional(),
 });
 
 const ROLE_KEYS = { CLUSTERD_ROLE: true, DATABASE_URL: true } as const;
@@ -386,7 +439,13 @@ const configSchema = schema
     when: (payload) => schema.pick({ REDIS_URL: true, REDIS_TLS_CA_FILE: true }).safeParse(payload.value).success,
   });
 
-export type Config = z.infer<typeof schema> & { dataDir: string; backendUrl: string; compileCacheDir: string | null };
+export type Config = z.infer<typeof schema> & {
+  dataDir: string;
+  backendUrl: string;
+  compileCacheDir: string | null;
+  /** Null: tracing is off. */
+  tracing: TracingSettings | null;
+};
 
 /** Parses the environment; throws one error listing every invalid key. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -403,5 +462,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     backendUrl: c.PULUMI_BACKEND_URL ?? `file://${path.join(dataDir, 'state')}`,
     compileCacheDir: compileCache === 'off' ? null : path.resolve(compileCache),
+    tracing: tracingSettings(c),
   };
 }

@@ -17,6 +17,7 @@ import { openSharedParts } from './roles/shared-parts.js';
 import { startWorkerRole, type WorkerRoleOptions } from './roles/worker-role.js';
 import { RecordStoreInUseError } from './store/directory-lock.js';
 import { SqlProcessRegistry } from './store/process-registry.js';
+import { startTracing, type Tracing } from './tracing/tracing.js';
 
 export interface RunningService {
   /** Base URL of the API, when this process serves it. */
@@ -91,6 +92,8 @@ async function main(): Promise<void> {
   // Read once into the configuration: nothing this process starts may inherit it.
   delete process.env.PULUMI_CONFIG_PASSPHRASE;
   const log = createLogger(config.LOG_LEVEL, { role: config.CLUSTERD_ROLE });
+  // Before anything that makes spans; off (nothing loaded) unless the OTEL_* variables switch it on.
+  const tracing: Tracing = await startTracing(config.tracing, { log });
   const starting = startService(config, log);
   let stopping = false;
   const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {
@@ -113,6 +116,8 @@ async function main(): Promise<void> {
     // up) stops it in the same order as soon as it is up. A start that fails exits below instead.
     starting
       .then((service) => service.stop())
+      // The spans of the shutdown too; a collector that does not answer costs the exporter's timeout.
+      .then(() => tracing.shutdown().catch((err: unknown) => log.warn({ err }, 'traces not flushed')))
       .then(
         () => {
           log.info('stopped');

@@ -12,6 +12,9 @@ export const count = z.int().min(0);
 /** A JSON object whose shape the answer does not fix (a spec, stack outputs, event data). */
 export const jsonObject = z.record(z.string(), z.unknown());
 
+/** A W3C trace id: 32 lowercase hex digits, as tracing back ends search by. */
+export const traceIdSchema = z.string().regex(/^[0-9a-f]{32}$/);
+
 export const nextCursor = z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page');
 
 /** A page of a list: its items, and where the next page starts. */

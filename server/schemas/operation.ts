@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PLAN_CHANGES } from '../../src/domain/approval.js';
 import { OPERATION_KINDS, OPERATION_STATUSES } from '../../src/domain/operation.js';
-import { count, instant, jsonObject, pageOf } from './common.js';
+import { count, instant, jsonObject, pageOf, traceIdSchema } from './common.js';
 import { waitingForSchema } from './maintenance.js';
 
 export const policyViolationSchema = z
@@ -100,6 +100,9 @@ export const operationSchema = z.strictObject({
   respectMaintenance: z.boolean().describe("Starts only inside the cluster's maintenance window"),
   waitingFor: waitingForSchema.nullable().describe('Queued and passed over until its maintenance window opens'),
   approval: approvalSchema.nullable().describe("Its approval, when its team's policy asks for one"),
+  traceId: traceIdSchema
+    .nullable()
+    .describe('The trace it was recorded in (W3C trace id), which its run continues; null when it was accepted with tracing off'),
   links: z.strictObject({ self: z.string(), events: z.string(), cancel: z.string(), approve: z.string(), reject: z.string() }),
 });
 

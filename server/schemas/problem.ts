@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { traceIdSchema } from './common.js';
 
 export const fieldIssueSchema = z.strictObject({
   field: z.string().describe('Dotted path into the body, query.<name>, header.<Name>, or the path parameter'),
@@ -20,5 +21,6 @@ export const problemSchema = z
       .array(fieldIssueSchema)
       .optional()
       .describe('400: each field and the rule it breaks; 403: each policy rule or quota the request breaks'),
+    traceId: traceIdSchema.optional().describe("The request's trace (W3C trace id), when the service traces"),
   })
   .describe('RFC 9457 problem document');

@@ -136,6 +136,11 @@ export interface OperationRecord {
   queuedAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /**
+   * The W3C `traceparent` of the span that recorded it, which the run's spans continue; null when it
+   * was accepted with tracing off.
+   */
+  traceParent: string | null;
 }
 
 /** One line of an operation's event stream: an engine event, a log line, or a status change. */

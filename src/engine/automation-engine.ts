@@ -22,6 +22,8 @@ import { commandFromPath } from './pulumi-cli.js';
 import { RootStackOutputs } from './root-stack-outputs.js';
 import { fileBackendDir, type PulumiEnv } from './pulumi-env.js';
 import { translateError, type FailureContext } from './translate-error.js';
+import { tracedCommand } from './traced-pulumi-command.js';
+import { failSpan, inSpan, operationAttributes } from '../tracing/tracing.js';
 
 /** Dependencies and settings of {@link AutomationEngine}. */
 export interface AutomationEngineOptions {
@@ -38,6 +40,11 @@ export interface AutomationEngineOptions {
   pulumiCommand?: PulumiCommand;
   /** Policy packs every preview, update and drift check runs. @defaultValue none */
   policyPacks?: PolicyPacks;
+  /**
+   * Where the CLI sends its own spans (its `--otel-traces`; see traced-pulumi-command.ts) when a run
+   * is traced. @defaultValue none: the CLI is given no trace
+   */
+  cliTraces?: string | null;
 }
 
 /** Runs operations through the Pulumi Automation API, one stack per cluster and one work directory per stack. */
@@ -50,7 +57,18 @@ export class AutomationEngine implements Engine {
     this.#opts = opts;
   }
 
-  async run(request: EngineRequest, { onEvent, signal }: EngineRunOptions): Promise<EngineResult> {
+  /** Runs the operation in a span of its own, which the CLI's spans join. */
+  run(request: EngineRequest, options: EngineRunOptions): Promise<EngineResult> {
+    const { operationId: id, kind, stackName: clusterName, blueprint } = request;
+    return inSpan(`engine ${kind}`, { attributes: operationAttributes({ id, kind, clusterName, blueprint }) }, async (span) => {
+      const result = await this.#run(request, options);
+      span.setAttribute('clusterd.operation.status', result.status);
+      if (result.status === 'failed') failSpan(span, result.error?.code ?? 'failed');
+      return result;
+    });
+  }
+
+  async #run(request: EngineRequest, { onEvent, signal }: EngineRunOptions): Promise<EngineResult> {
     const failure: FailureContext = { diagnostics: [], redact: secretsOf(this.#opts.env, request.spec) };
     const blueprint = this.#opts.registry.get(request.blueprint);
     const tracker = new ChangeTracker(request.kind, { noise: blueprint?.driftNoise ?? [], redact: failure.redact });
@@ -327,9 +345,10 @@ export class AutomationEngine implements Engine {
   }
 
   #pulumiCommand(): Promise<PulumiCommand> {
-    this.#command ??= this.#opts.pulumiCommand
-      ? Promise.resolve(this.#opts.pulumiCommand)
-      : commandFromPath(this.#opts.env.PATH ?? '', this.#opts.workRoot);
+    const { cliTraces } = this.#opts;
+    this.#command ??= (
+      this.#opts.pulumiCommand ? Promise.resolve(this.#opts.pulumiCommand) : commandFromPath(this.#opts.env.PATH ?? '', this.#opts.workRoot)
+    ).then((command) => (cliTraces ? tracedCommand(command, cliTraces) : command));
     return this.#command;
   }
 }

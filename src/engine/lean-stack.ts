@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   LocalWorkspace,
   Stack,
@@ -7,8 +5,7 @@ import {
   type LocalWorkspaceOptions,
   type OutputMap,
 } from '@pulumi/pulumi/automation/index.js';
-
-const run = promisify(execFile);
+import { runnable } from './traced-pulumi-command.js';
 
 /** What `pulumi stack output --json` prints in place of a secret value. */
 const CLI_SECRET_MASK = '[secret]';
@@ -30,16 +27,11 @@ export function leanStack(stack: Stack, fromRun: () => OutputMap | undefined = (
   workspace.stackOutputs = async (stackName: string): Promise<OutputMap> => {
     const seen = fromRun();
     if (seen) return seen;
-    // The environment the SDK gives every command: this process's, then the workspace's.
-    const { stdout } = await run(
-      workspace.pulumiCommand.command,
-      ['stack', 'output', '--json', '--non-interactive', '--stack', stackName],
-      {
-        cwd: workspace.workDir,
-        env: { ...process.env, ...workspace.envVars },
-        maxBuffer: 16 * 1024 * 1024,
-      },
-    );
+    // Through the workspace's command, as every other CLI process of the run: the same environment
+    // (this process's, then the workspace's) and the same trace (see traced-pulumi-command.ts).
+    const { stdout } = await runnable(workspace.pulumiCommand).run(['stack', 'output', '--json', '--stack', stackName], workspace.workDir, {
+      ...workspace.envVars,
+    });
     const masked = JSON.parse(stdout) as Record<string, unknown>;
     return Object.fromEntries(Object.entries(masked).map(([key, value]) => [key, { value, secret: value === CLI_SECRET_MASK }]));
   };

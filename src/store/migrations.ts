@@ -17,6 +17,7 @@ import { teamPolicies } from './migrations/015-team-policies.js';
 import { tokenRoles } from './migrations/016-token-roles.js';
 import { operationApprovals } from './migrations/017-operation-approvals.js';
 import { lanesHeld } from './migrations/018-lanes-held.js';
+import { operationTraces } from './migrations/019-operation-traces.js';
 import { serviceProcesses } from './migrations/020-service-processes.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
@@ -49,6 +50,7 @@ export const MIGRATIONS: readonly Migration[] = [
   tokenRoles,
   operationApprovals,
   lanesHeld,
+  operationTraces,
   serviceProcesses,
 ];
 

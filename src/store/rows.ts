@@ -57,6 +57,7 @@ export interface OperationRow {
   queued_at: string;
   started_at: string | null;
   finished_at: string | null;
+  trace_parent: string | null;
 }
 
 export interface EventRow {
@@ -130,5 +131,6 @@ export function toOperation(r: OperationRow): OperationRecord {
     queuedAt: r.queued_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    traceParent: r.trace_parent,
   };
 }

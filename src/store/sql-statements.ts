@@ -9,6 +9,7 @@ import { returningOperation, SELECT_OPERATION, toCluster, toOperation, type Clus
 import { json, one, uuidOrNil } from './sql-helpers.js';
 import type { SqlClient } from './sql.js';
 import { holdTeamQuota } from './team-policy-store.js';
+import { inSpan, operationAttributes, traceParentOf } from '../tracing/tracing.js';
 
 // --- statements shared by the stores of one database ---
 
@@ -45,35 +46,44 @@ export function clusterUpdate(
   return { text: `UPDATE clusters SET ${sets.join(', ')} WHERE id = $1`, params };
 }
 
-/** Queues an operation carrying the cluster's desired spec and generation; inside the caller's transaction, which holds the cluster row. */
+/**
+ * Queues an operation carrying the cluster's desired spec and generation; inside the caller's
+ * transaction, which holds the cluster row. Every path that accepts an operation passes here, so its
+ * span is where each operation's trace is recorded (the operation keeps its `traceparent`).
+ */
 export async function insertOperation(
   tx: SqlClient,
-  cluster: Pick<ClusterRecord, 'id' | 'spec' | 'generation'>,
+  cluster: Pick<ClusterRecord, 'id' | 'name' | 'blueprint' | 'spec' | 'generation'>,
   op: NewOperation,
   known: { labels: Record<string, string>; rule: ApprovalRule | undefined } | null = null,
 ): Promise<OperationRecord> {
-  // The team's approval rule in force now binds the operation for its whole life (`known` when the
-  // caller read it in this transaction already).
-  const gating = known ?? (await gateOf(tx, cluster.id));
-  const gate = gating ? approvalGate(gating.rule, op.kind, gating.labels) : null;
-  const { rows } = await tx.query<OperationRow>(
-    returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by, sweep_id, respect_maintenance,
-         requested_by_token, approval)
-       VALUES ($1, $2, $3, 'queued', $4::jsonb, $5, $6, $7, $8, $9, $10::jsonb) RETURNING *`),
-    [
-      randomUUID(),
-      cluster.id,
-      op.kind,
-      json(cluster.spec),
-      cluster.generation,
-      op.requestedBy,
-      op.sweepId ?? null,
-      op.respectMaintenance ?? false,
-      op.requestedByTokenId ?? null,
-      gate && json(gate),
-    ],
-  );
-  return toOperation(one(rows[0]));
+  const id = randomUUID();
+  const attributes = operationAttributes({ id, kind: op.kind, clusterName: cluster.name, blueprint: cluster.blueprint });
+  return inSpan('record operation', { attributes }, async (span) => {
+    // The team's approval rule in force now binds the operation for its whole life (`known` when the
+    // caller read it in this transaction already).
+    const gating = known ?? (await gateOf(tx, cluster.id));
+    const gate = gating ? approvalGate(gating.rule, op.kind, gating.labels) : null;
+    const { rows } = await tx.query<OperationRow>(
+      returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by, sweep_id, respect_maintenance,
+           requested_by_token, approval, trace_parent)
+         VALUES ($1, $2, $3, 'queued', $4::jsonb, $5, $6, $7, $8, $9, $10::jsonb, $11) RETURNING *`),
+      [
+        id,
+        cluster.id,
+        op.kind,
+        json(cluster.spec),
+        cluster.generation,
+        op.requestedBy,
+        op.sweepId ?? null,
+        op.respectMaintenance ?? false,
+        op.requestedByTokenId ?? null,
+        gate && json(gate),
+        traceParentOf(span),
+      ],
+    );
+    return toOperation(one(rows[0]));
+  });
 }
 
 async function gateOf(

@@ -115,9 +115,10 @@ describe('every answer of every operation fits the OpenAPI description', () => {
     await receiver?.close();
   });
 
-  it('Health: alive and ready, without a token', async () => {
+  it('Health: alive, ready and scraped, without a token', async () => {
     assert.deepEqual(await answered(200, 'GET', '/healthz', { token: null }), { status: 'ok' });
     assert.equal((await answered(200, 'GET', '/readyz', { token: null })).status, 'ready');
+    assert.match(await answered(200, 'GET', '/metrics', { token: null }), /^# HELP /m);
   });
 
   it('Tokens: issued by an admin (201), refused to a team (403) and a viewer (403), checked (400), listed, read and revoked (204, 404, 409 for the last admin), and the body parser refuses 413 and 415', async () => {

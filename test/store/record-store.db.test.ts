@@ -152,6 +152,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
           queuedAt: operation.queuedAt,
           startedAt: null,
           finishedAt: null,
+          traceParent: null,
         });
         assert.deepEqual(await store.getCluster(name), cluster);
         assert.deepEqual(await store.getClusterById(cluster.id), cluster);
