@@ -161,6 +161,8 @@ export class OpenApiContract {
         validate(event) ? [] : [`event ${i} ${JSON.stringify(event).slice(0, 300)}: ${this.#ajv.errorsText(validate.errors)}`],
       );
     }
+    // Text (the Prometheus exposition): the schema holds the text itself.
+    if (mediaType === 'text/plain') return validate(answer.text) ? [] : [this.#ajv.errorsText(validate.errors, { separator: '\n' })];
     let body: unknown;
     try {
       body = JSON.parse(answer.text);
