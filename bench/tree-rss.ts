@@ -74,3 +74,48 @@ export function sampleTreeRss(
     },
   };
 }
+
+/** Peak RSS seen of each part of the running operations under one worker, in bytes. */
+export interface OperationParts {
+  /** The job's own child process (Node: the SDK, the blueprint, the program) while its operation runs. */
+  child: number;
+  /** The Pulumi CLI processes it starts. */
+  cli: number;
+  /** The plugins (providers, language host) under the CLI. */
+  plugins: number;
+  /** A spare job process, started and loaded, before it is given an operation. */
+  spare: number;
+}
+
+/**
+ * Samples the worker's job processes every `intervalMs` until `stop()`: a job process with a child
+ * of its own (the CLI) is running an operation, one without is a spare waiting. Peaks per part.
+ */
+export function sampleOperationParts(workerPid: number, intervalMs = 100): { stop(): OperationParts } {
+  const peaks: OperationParts = { child: 0, cli: 0, plugins: 0, spare: 0 };
+  const sample = () => {
+    const table = processTable();
+    const childrenOf = (pid: number) => [...table].filter(([, p]) => p.ppid === pid).map(([c]) => c);
+    const subtree = (pid: number): number => table.get(pid)!.rssBytes + childrenOf(pid).reduce((sum, c) => sum + subtree(c), 0);
+    for (const job of childrenOf(workerPid)) {
+      const clis = childrenOf(job);
+      const own = table.get(job)!.rssBytes;
+      if (!clis.length) peaks.spare = Math.max(peaks.spare, own);
+      else peaks.child = Math.max(peaks.child, own);
+      for (const cli of clis) {
+        peaks.cli = Math.max(peaks.cli, table.get(cli)!.rssBytes);
+        peaks.plugins = Math.max(
+          peaks.plugins,
+          childrenOf(cli).reduce((sum, p) => sum + subtree(p), 0),
+        );
+      }
+    }
+  };
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peaks;
+    },
+  };
+}

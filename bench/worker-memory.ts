@@ -2,12 +2,14 @@
  * Worker memory over many operations: one worker process (as production runs it, separate from the
  * API) runs BENCH_MEMORY_OPERATIONS previews of `outputs-only` clusters, BENCH_MEMORY_CLUSTERS at a
  * time. Prints the worker process's own RSS (its job processes are apart) after a warm-up and then
- * every tenth of the run, and its growth from the warm-up to the end: what a long-lived worker leaks.
+ * every tenth of the run, and its growth from the warm-up to the end: what a long-lived worker leaks;
+ * and the peak RSS of each part of a running operation: the job's child, the CLI, the plugins.
  * Needs TEST_DATABASE_URL (the worker process shares the records): `npm run bench:memory` provides it.
  */
 import { readFileSync } from 'node:fs';
 import { outputsOnlySpec, startHarness, WITH_OUTPUTS_ONLY } from '../test/support/harness.js';
 import { machineLine } from './support.js';
+import { sampleOperationParts } from './tree-rss.js';
 
 const OPERATIONS = Number(process.env.BENCH_MEMORY_OPERATIONS ?? 1000);
 const CLUSTERS = Number(process.env.BENCH_MEMORY_CLUSTERS ?? 2);
@@ -29,6 +31,7 @@ try {
   let done = 0;
   let warm = 0;
   const samples: string[] = [];
+  const parts = sampleOperationParts(worker);
   const t0 = performance.now();
   // One lane per cluster, each running its previews one after the other.
   await Promise.all(
@@ -45,6 +48,12 @@ try {
     }),
   );
   const end = rssMiB(worker);
+  const peak = parts.stop();
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  console.log(
+    `while previews ran, peak RSS: the job's own child process ${mib(peak.child)} (goal <= 100 MiB), a spare before its run ${mib(peak.spare)}, ` +
+      `the Pulumi CLI ${mib(peak.cli)}, the plugins under it ${mib(peak.plugins)}`,
+  );
   console.log(`worker process RSS (MiB) by operations run: ${samples.join(', ')}`);
   console.log(
     `${OPERATIONS} operations in ${((performance.now() - t0) / 1000).toFixed(0)} s; worker RSS after ${WARM_UP}: ${warm.toFixed(0)} MiB, at the end: ${end.toFixed(0)} MiB, growth ${(((end - warm) / warm) * 100).toFixed(1)} % (goal <= 5 %)`,

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, describe } from 'vitest';
 import { verifyWebhook } from '../../src/webhooks/signature.js';
 import { localSpec, type Harness } from '../support/harness.js';
 import { harnessTest } from '../support/harness-fixture.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
-// Waits expire after a minute (the shortest APPROVAL_TTL): the other tests answer within seconds.
+// Waits expire after a minute (the shortest APPROVAL_TTL): the other tests answer within seconds, and
+// the expiry test moves its wait's deadline into the past rather than waiting for it.
 const it = harnessTest({
   env: { ...ALLOW_LOOPBACK_RECEIVERS, WORKER_CONCURRENCY: '5', APPROVAL_TTL: '1m', APPROVAL_CHECK_INTERVAL_MS: '500' },
 });
@@ -212,7 +214,20 @@ describe.concurrent('operations that wait for approval', () => {
     const asked = await as(tokens.requester, 'DELETE', `/v1/clusters/${name}`);
     const waiting = await awaiting(asked.body.operation.id);
     assert.equal(waiting.status, 'awaiting-approval');
-    const expired = await h.waitFor(waiting.id, ['failed', 'succeeded'], 120_000);
+    assert.ok(Date.parse(waiting.approval.expiresAt) - Date.parse(waiting.approval.requestedAt) >= 60_000, 'APPROVAL_TTL from acceptance');
+    // A minute passes for this wait alone: its deadline moves into the past in the records, as the
+    // database's clock would see it a minute on; the workers' watch does the rest.
+    const db = new pg.Client({ connectionString: h.env.DATABASE_URL });
+    await db.connect();
+    try {
+      await db.query(
+        `UPDATE operations SET approval = jsonb_set(approval, '{expiresAt}', to_jsonb(to_char((now() - interval '1 second') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) WHERE id = $1`,
+        [waiting.id],
+      );
+    } finally {
+      await db.end();
+    }
+    const expired = await h.waitFor(waiting.id, ['failed', 'succeeded'], 60_000);
     assert.equal(expired.error.code, 'approval-expired');
     assert.equal(expired.approval.state, 'expired');
     assert.equal((await as(tokens.approver, 'POST', `/v1/operations/${waiting.id}/approve`)).status, 409);
