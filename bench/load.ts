@@ -29,6 +29,7 @@ async function one(i: number) {
 }
 
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 await Promise.all(
   Array.from({ length: concurrency }, async () => {
     while (next < total) await one(next++);
@@ -37,4 +38,6 @@ await Promise.all(
 const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
-console.log(JSON.stringify({ total, concurrency, errors, seconds, perSecond: total / seconds, p50: pct(50), p99: pct(99) }));
+const cpu = process.cpuUsage(cpuBefore);
+const cpuMs = (cpu.user + cpu.system) / 1000;
+console.log(JSON.stringify({ total, concurrency, errors, seconds, perSecond: total / seconds, p50: pct(50), p99: pct(99), cpuMs }));
