@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterAll, describe, it } from 'vitest';
 import { localSpec, startHarness, type Harness } from '../support/harness.js';
 import { freePort } from '../support/ports.js';
+import { until as waitUntil } from '../support/until.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
 
 type Samples = Map<string, number>;
@@ -31,15 +32,7 @@ async function scrape(url: string): Promise<{ text: string; samples: Samples; co
   return { text, samples: samples(text), contentType: res.headers.get('content-type') };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>) => waitUntil(what, probe, 30_000, 200);
 
 describe('GET /metrics after a lifecycle', () => {
   let h: Harness | undefined;

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { localSpec, redisUrl, TEST_BLUEPRINT } from '../support/harness.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
+import { until as waitUntil } from '../support/until.js';
 
 /**
  * The many-machine shape on one machine: two API and two worker processes that share nothing on disk
@@ -50,15 +51,7 @@ describe('two API and two worker processes sharing only PostgreSQL, Redis and th
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
   }
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const until = <T>(what: string, probe: () => Promise<T | undefined>) => waitUntil(what, probe, 180_000);
   const settled = (api: ServiceProcess, id: string, statuses = ['succeeded', 'failed', 'cancelled', 'superseded']) =>
     until(`operation ${id} ${statuses.join('/')}`, async () => {
       const res = await call(api, 'GET', `/v1/operations/${id}`);
