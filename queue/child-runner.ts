@@ -13,6 +13,7 @@ import { diedResult, killedResult, type KillReason } from './child-results.js';
 import { killMarked, killProcessTree } from './process-tree.js';
 import { startJobProcess, type ChildEntry, type JobProcess } from './spare-children.js';
 import { RUNNING_FROM_SOURCES, sourceLoaderArgs } from '../src/blueprints/typescript-modules.js';
+import { JOB_NODE_FLAGS } from '../src/engine/job-node-flags.js';
 import { adoptSpans, currentTracingSettings, failSpan, inSpan, operationAttributes, traceParentOf } from '../src/tracing/tracing.js';
 
 export type { ChildConfig } from './child-protocol.js';
@@ -43,16 +44,10 @@ export interface ChildRunOptions {
   start?: () => JobProcess;
 }
 
-/**
- * A young generation of 4 MB instead of V8's 16 MB, as the service runs (scripts/start.sh): the
- * child's allocations are short-lived messages and most of an idle spare's reserve is the default's.
- */
-const CHILD_NODE_FLAGS = ['--max-semi-space-size=4'];
-
 /** What this process runs: the compiled entry, or its source under tsx. */
 export const OWN_KIND_ENTRY: ChildEntry = {
   file: fileURLToPath(new URL(RUNNING_FROM_SOURCES ? './child-entry.ts' : './child-entry.js', import.meta.url)),
-  execArgv: [...CHILD_NODE_FLAGS, ...sourceLoaderArgs()],
+  execArgv: [...JOB_NODE_FLAGS, ...sourceLoaderArgs()],
 };
 /** After its result, how long a child may take to exit before it is killed. Milliseconds. */
 const EXIT_AFTER_RESULT_MS = 5_000;

@@ -8,14 +8,16 @@
  * starts for every CLI command that touches a dynamic resource.
  *
  * Our launcher execs this process's Node on the script resolved once here, with the serializer's
- * heavy modules deferred by a preload (see deferred-sdk-modules.ts): 0.35 s and 87 MB. Both are
- * written into a directory that the CLI's PATH lists before the SDK's.
+ * heavy modules deferred by a preload (see deferred-sdk-modules.ts): 0.35 s and 87 MB; with the
+ * job's Node flags (job-node-flags.ts) 75 MB. Both are written into a directory that the CLI's PATH
+ * lists before the SDK's.
  */
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUNNING_FROM_SOURCES } from '../blueprints/typescript-modules.js';
+import { JOB_NODE_FLAGS } from './job-node-flags.js';
 import { replaceFile, shellWord } from './launcher-file.js';
 
 const require = createRequire(import.meta.url);
@@ -45,7 +47,7 @@ export async function writeDynamicProviderLauncher(dir: string): Promise<string>
       0o644,
     );
   }
-  const command = [process.execPath, ...(withPreload ? ['--import', preload] : []), script].map(shellWord).join(' ');
+  const command = [process.execPath, ...JOB_NODE_FLAGS, ...(withPreload ? ['--import', preload] : []), script].map(shellWord).join(' ');
   await replaceFile(
     path.join(dir, DYNAMIC_PROVIDER_PLUGIN),
     `#!/bin/sh\n# Written by clusterd (src/engine/dynamic-provider-launcher.ts).\nexec ${command} "$@"\n`,

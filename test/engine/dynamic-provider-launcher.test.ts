@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DYNAMIC_PROVIDER_PLUGIN, writeDynamicProviderLauncher } from '../../src/engine/dynamic-provider-launcher.js';
+import { JOB_NODE_FLAGS } from '../../src/engine/job-node-flags.js';
 
 /**
  * Starts the launcher as the CLI would (the engine's address as its argument), with Node's module
@@ -49,8 +50,10 @@ describe('the dynamic-provider plugin launcher', () => {
 
   it("serves as the SDK's plugin on this process's Node, in one process, with the serializer deferred", () => {
     expect(plugin.port).toMatch(/^\d+$/);
-    // exec: the launcher's own process became the plugin; no `node -e require.resolve(...)` first.
-    expect(plugin.cmdline.startsWith(`${process.execPath} --import ${path.join(dir, 'defer-serializer.mjs')} `)).toBe(true);
+    // exec: the launcher's own process became the plugin; no `node -e require.resolve(...)` first. With
+    // the job's Node flags, as the job's child.
+    const flags = JOB_NODE_FLAGS.join(' ');
+    expect(plugin.cmdline.startsWith(`${process.execPath} ${flags} --import ${path.join(dir, 'defer-serializer.mjs')} `)).toBe(true);
     expect(plugin.cmdline).toContain('@pulumi/pulumi/cmd/dynamic-provider/index.js 127.0.0.1:1');
     expect(plugin.modules).toContain('/@pulumi/pulumi/runtime/closure/parseFunction.js');
     expect(plugin.modules).not.toMatch(/\/node_modules\/typescript\/lib\//);

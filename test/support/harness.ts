@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.js';
+import { JOB_NODE_FLAGS } from '../../src/engine/job-node-flags.js';
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/main.js';
 import { copyPgliteTemplate } from './pglite-template.js';
@@ -37,7 +38,7 @@ export const outputsOnlySpec = (over: Record<string, unknown> = {}) => ({
 /** The compiled service, as `npm start` and production run it (the global setup builds it): Node arguments. */
 export const SERVICE_MAIN = ['--enable-source-maps', path.join(ROOT, 'dist/src/main.js')];
 /** The compiled job child, for the workers the tests run in their own process. */
-const COMPILED_CHILD = { file: path.join(ROOT, 'dist/queue/child-entry.js'), execArgv: [] };
+const COMPILED_CHILD = { file: path.join(ROOT, 'dist/queue/child-entry.js'), execArgv: [...JOB_NODE_FLAGS] };
 export const redisUrl = () => process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface HarnessOptions {
