@@ -11,11 +11,12 @@ import type { SqlClient } from '../src/store/sql.js';
 import { SqlDriftStore } from '../src/store/sql-drift-store.js';
 import { SqlRecordStore } from '../src/store/sql-record-store.js';
 import { postgresBackend } from '../test/support/databases.js';
-import { machineLine, median, ms } from './support.js';
+import { machineLine, median, ms, pct } from './support.js';
 
 const CLUSTERS = Number(process.env.CLUSTERS ?? 10_000);
 const OPERATIONS = Number(process.env.OPERATIONS ?? 200_000);
-const RUNS = 7;
+/** Enough runs of each read for a p99. */
+const RUNS = 100;
 
 /** Seeds the records with plain SQL: what matters here is their number and shape, not how they were made. */
 async function seed(db: SqlClient): Promise<void> {
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
       const after = await scans();
       const seq = [...after].filter(([t, n]) => n > (before.get(t) ?? 0)).map(([t]) => t);
       console.log(
-        `${name.padEnd(52)} median ${ms(median(times)).padStart(10)}   ${seq.length ? `sequential scan of ${seq.join(', ')}` : 'indexes only'}`,
+        `${name.padEnd(52)} median ${ms(median(times)).padStart(10)}, p99 ${ms(pct(times, 99)).padStart(10)}   ${seq.length ? `sequential scan of ${seq.join(', ')}` : 'indexes only'}`,
       );
     }
   } finally {

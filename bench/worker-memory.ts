@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { outputsOnlySpec, startHarness, WITH_OUTPUTS_ONLY } from '../test/support/harness.js';
+import { freePort } from '../test/support/ports.js';
 import { machineLine } from './support.js';
 import { sampleOperationParts } from './tree-rss.js';
 
@@ -18,9 +19,16 @@ const WARM_UP = Math.min(50, Math.floor(OPERATIONS / 10));
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 console.log(machineLine('worker memory bench'));
-const h = await startHarness({ workers: 1, env: { ...WITH_OUTPUTS_ONLY, WORKER_CONCURRENCY: String(CLUSTERS) } });
+const h = await startHarness({ workers: 'none', env: { ...WITH_OUTPUTS_ONLY, WORKER_CONCURRENCY: String(CLUSTERS) } });
 try {
-  const worker = h.workers[0]!.pid!;
+  const metricsPort = await freePort();
+  const worker = (await h.spawnWorker({ METRICS_PORT: String(metricsPort) })).pid!;
+  /** The worker's V8 heap, from its /metrics (prom-client's default metrics): in use, and reserved. */
+  const heapMiB = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+    return `${value('nodejs_heap_size_used_bytes').toFixed(0)}/${value('nodejs_heap_size_total_bytes').toFixed(0)}`;
+  };
   const names = Array.from({ length: CLUSTERS }, (_, i) => `memory-${i}`);
   for (const name of names) {
     const res = await h.api('POST', '/v1/clusters', { body: { team: 'bench', name, blueprint: 'outputs-only', spec: outputsOnlySpec() } });
@@ -43,7 +51,8 @@ try {
         if (op.status !== 'succeeded') throw new Error(`preview failed: ${JSON.stringify(op.error)}`);
         done++;
         if (done === WARM_UP) warm = rssMiB(worker);
-        if (done % Math.max(1, Math.floor(OPERATIONS / 10)) === 0) samples.push(`${done}: ${rssMiB(worker).toFixed(0)}`);
+        if (done % Math.max(1, Math.floor(OPERATIONS / 10)) === 0)
+          samples.push(`${done}: ${rssMiB(worker).toFixed(0)} (${await heapMiB()})`);
       }
     }),
   );
@@ -54,7 +63,7 @@ try {
     `while previews ran, peak RSS: the job's own child process ${mib(peak.child)} (goal <= 100 MiB), a spare before its run ${mib(peak.spare)}, ` +
       `the Pulumi CLI ${mib(peak.cli)}, the plugins under it ${mib(peak.plugins)}`,
   );
-  console.log(`worker process RSS (MiB) by operations run: ${samples.join(', ')}`);
+  console.log(`worker process RSS (MiB) by operations run, with its V8 heap used/reserved: ${samples.join(', ')}`);
   console.log(
     `${OPERATIONS} operations in ${((performance.now() - t0) / 1000).toFixed(0)} s; worker RSS after ${WARM_UP}: ${warm.toFixed(0)} MiB, at the end: ${end.toFixed(0)} MiB, growth ${(((end - warm) / warm) * 100).toFixed(1)} % (goal <= 5 %)`,
   );

@@ -36,7 +36,7 @@ export const outputsOnlySpec = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 /** The compiled service, as `npm start` and production run it (the global setup builds it): Node arguments. */
-export const SERVICE_MAIN = ['--enable-source-maps', path.join(ROOT, 'dist/src/main.js')];
+export const SERVICE_MAIN = ['--enable-source-maps', '--max-semi-space-size=4', path.join(ROOT, 'dist/src/main.js')];
 /** The compiled job child, for the workers the tests run in their own process. */
 const COMPILED_CHILD = { file: path.join(ROOT, 'dist/queue/child-entry.js'), execArgv: [...JOB_NODE_FLAGS] };
 export const redisUrl = () => process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
