@@ -17,6 +17,7 @@ import type { OperationKind } from '../../src/domain/operation.js';
 import { AutomationEngine } from '../../src/engine/automation-engine.js';
 import { writeDynamicProviderLauncher } from '../../src/engine/dynamic-provider-launcher.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../../src/engine/engine.js';
+import { JOB_NODE_FLAGS } from '../../src/engine/job-node-flags.js';
 import { buildPulumiEnv, ensureFileBackend } from '../../src/engine/pulumi-env.js';
 import localFiles, { type LocalFilesSpec } from '../blueprints/local-files.js';
 import { jobProcessesOf } from '../support/processes.js';
@@ -312,10 +313,11 @@ describe.concurrent('AutomationEngine with the local-files blueprint', () => {
       const provision = await commandsOf('provision', spec({ secretValue: 'counted-secret' }));
       sampling = false;
       await sampler;
-      // The CLI found our launcher first on PATH: this Node, the serializer deferred, no resolving process.
+      // The CLI found our launcher first on PATH: this Node with the job's flags, the serializer deferred,
+      // no resolving process.
       assert.ok(plugins.size > 0, 'no dynamic-provider plugin was seen');
-      for (const cmd of plugins)
-        assert.ok(cmd.startsWith(`${process.execPath} --import ${path.join(launcherDir, 'defer-serializer.mjs')} `), cmd);
+      const launched = `${process.execPath} ${JOB_NODE_FLAGS.join(' ')} --import ${path.join(launcherDir, 'defer-serializer.mjs')} `;
+      for (const cmd of plugins) assert.ok(cmd.startsWith(launched), cmd);
       assert.deepEqual(
         provision.commands.filter((c) => !c.startsWith('version')),
         ['stack init', 'up --yes'],
