@@ -9,7 +9,6 @@
  * BENCH_ONLY_ACCEPT=1 prints the first alone, with the CPU each accepted request costs.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { localSpec, ROOT, startHarness } from '../test/support/harness.js';
 import { startCountingProxy } from '../test/support/pg-counting-proxy.js';
 import { openStream } from '../test/support/sse-client.js';
 import { directStack, machineLine, median, ms, pct, store } from './support.js';
+import { processTable } from './tree-rss.js';
 
 const LOAD_TOTAL = Number(process.env.BENCH_LOAD_TOTAL ?? 2000);
 const LOAD_CONCURRENCY = Number(process.env.BENCH_LOAD_CONCURRENCY ?? 32);
@@ -25,19 +25,10 @@ const RATIO_SAMPLES = Number(process.env.BENCH_RATIO_SAMPLES ?? 4);
 
 const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
 
-/** CPU time so far of every PostgreSQL server process on this machine (utime + stime, from /proc). */
+/** CPU time so far of every PostgreSQL server process on this machine. */
 function postgresCpuMs(): number {
   let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // Exited while listed.
-    }
-  }
+  for (const p of processTable().values()) if (p.comm.startsWith('postgres')) ticks += p.cpuTicks;
   return ticks * TICK_MS;
 }
 

@@ -10,17 +10,32 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const PAGE_BYTES = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim());
 
-/** pid -> parent pid and RSS in bytes, for every process readable now. */
-function processTable(): Map<number, { ppid: number; rssBytes: number }> {
-  const table = new Map<number, { ppid: number; rssBytes: number }>();
+/** One process as /proc/<pid>/stat tells it. */
+export interface ProcessStat {
+  /** The command name (15 characters at most). */
+  comm: string;
+  ppid: number;
+  rssBytes: number;
+  /** CPU used so far, user and system, in clock ticks (USER_HZ). */
+  cpuTicks: number;
+}
+
+/** Every process readable now, by pid. */
+export function processTable(): Map<number, ProcessStat> {
+  const table = new Map<number, ProcessStat>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
       // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // Fields 4 (ppid) and 24 (rss, in pages) of proc(5), i.e. indexes 1 and 21 after the name.
-      table.set(Number(entry), { ppid: Number(fields[1]), rssBytes: Number(fields[21]) * PAGE_BYTES });
+      // Fields 4 (ppid), 14-15 (utime, stime) and 24 (rss, in pages) of proc(5): indexes 1, 11-12 and 21 after the name.
+      table.set(Number(entry), {
+        comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+        ppid: Number(fields[1]),
+        cpuTicks: Number(fields[11]) + Number(fields[12]),
+        rssBytes: Number(fields[21]) * PAGE_BYTES,
+      });
     } catch {
       // Exited while we listed it.
     }
@@ -28,15 +43,19 @@ function processTable(): Map<number, { ppid: number; rssBytes: number }> {
   return table;
 }
 
-/** Total RSS in bytes of `roots` and all their descendants. */
-export function treeRssBytes(roots: number[]): number {
-  const table = processTable();
+/** pid -> its children's pids. */
+function childrenIndex(table: Map<number, ProcessStat>): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const [pid, { ppid }] of table) {
     const siblings = children.get(ppid);
     if (siblings) siblings.push(pid);
     else children.set(ppid, [pid]);
   }
+  return children;
+}
+
+/** Total RSS in bytes of `roots` and all their descendants, in `table`. */
+function subtreeRss(table: Map<number, ProcessStat>, children: Map<number, number[]>, roots: number[]): number {
   let total = 0;
   const seen = new Set<number>();
   const stack = roots.filter((pid) => table.has(pid));
@@ -48,6 +67,12 @@ export function treeRssBytes(roots: number[]): number {
     stack.push(...(children.get(pid) ?? []));
   }
   return total;
+}
+
+/** Total RSS in bytes of `roots` and all their descendants. */
+export function treeRssBytes(roots: number[]): number {
+  const table = processTable();
+  return subtreeRss(table, childrenIndex(table), roots);
 }
 
 /** Samples the trees under `roots()` every `intervalMs` until `stop()`, which returns the peak and the first sample. */
@@ -95,19 +120,15 @@ export function sampleOperationParts(workerPid: number, intervalMs = 100): { sto
   const peaks: OperationParts = { child: 0, cli: 0, plugins: 0, spare: 0 };
   const sample = () => {
     const table = processTable();
-    const childrenOf = (pid: number) => [...table].filter(([, p]) => p.ppid === pid).map(([c]) => c);
-    const subtree = (pid: number): number => table.get(pid)!.rssBytes + childrenOf(pid).reduce((sum, c) => sum + subtree(c), 0);
-    for (const job of childrenOf(workerPid)) {
-      const clis = childrenOf(job);
+    const children = childrenIndex(table);
+    for (const job of children.get(workerPid) ?? []) {
+      const clis = children.get(job) ?? [];
       const own = table.get(job)!.rssBytes;
       if (!clis.length) peaks.spare = Math.max(peaks.spare, own);
       else peaks.child = Math.max(peaks.child, own);
       for (const cli of clis) {
         peaks.cli = Math.max(peaks.cli, table.get(cli)!.rssBytes);
-        peaks.plugins = Math.max(
-          peaks.plugins,
-          childrenOf(cli).reduce((sum, p) => sum + subtree(p), 0),
-        );
+        peaks.plugins = Math.max(peaks.plugins, subtreeRss(table, children, children.get(cli) ?? []));
       }
     }
   };

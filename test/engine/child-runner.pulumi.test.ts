@@ -14,6 +14,7 @@ import { runInChildProcess, type ChildConfig } from '../../queue/child-runner.js
 import type { OperationKind } from '../../src/domain/operation.js';
 import type { EngineEvent, EngineRequest, EngineResult } from '../../src/engine/engine.js';
 import { writeDynamicProviderLauncher } from '../../src/engine/dynamic-provider-launcher.js';
+import { JOB_NODE_FLAGS } from '../../src/engine/job-node-flags.js';
 import { buildPulumiEnv, ensureFileBackend, ensurePassphrase, passphraseFileOf } from '../../src/engine/pulumi-env.js';
 import { engineEnvironment } from '../../src/engine/engine-env.js';
 
@@ -124,14 +125,20 @@ describe('runInChildProcess', () => {
 
   it('runs an operation in a child process, streams its events in order and leaves no process behind', async () => {
     let sawPulumiWhileRunning = false;
+    let child: string | undefined;
     const { result, events } = await run(request('child-run', 'provision', {}), {
       onEvent: (e) => {
-        if (!sawPulumiWhileRunning && e.type === 'engine') sawPulumiWhileRunning = leftovers().some((p) => /\/pulumi up /.test(p));
+        if (sawPulumiWhileRunning || e.type !== 'engine') return;
+        const running = leftovers();
+        sawPulumiWhileRunning = running.some((p) => /\/pulumi up /.test(p));
+        child = running.find((p) => p.includes('child-entry'));
       },
     });
     ok(result);
     assert.equal(result.outputs?.kubeconfig, '[secret]');
     assert.ok(sawPulumiWhileRunning, 'the leftovers probe did not see the running CLI');
+    // The job's Node flags (job-node-flags.ts): what keeps the child's memory down.
+    assert.ok(child?.includes(` ${JOB_NODE_FLAGS.join(' ')} `), `the job child runs with the job's Node flags: ${child}`);
     assert.ok(events.some((e) => e.type === 'log') && events.some((e) => e.type === 'engine'));
     const sequences = events.filter((e) => e.type === 'engine').map((e) => (e.data as { sequence: number }).sequence);
     assert.deepEqual(
