@@ -52,7 +52,12 @@ const memberSchema = z.strictObject({
   stepsDone: count,
   operations: z.array(z.uuid()).describe('Every operation queued for it, oldest first'),
   currentOperation: z.uuid().nullable(),
-  error: z.strictObject({ code: z.string(), title: z.string() }).nullable(),
+  error: z
+    .strictObject({ code: z.string(), title: z.string() })
+    .nullable()
+    .describe(
+      "Why it failed: its operation's error, drift after the change (drift-after-change), a change that no longer applies (change-refused), or a step its team's node quota refused as it started (quota-exceeded)",
+    ),
   reason: z.string().nullable(),
   attempts: count,
   waitingFor: waitingForSchema.nullable().describe("Pending, but its cluster's maintenance window is closed"),

@@ -64,7 +64,8 @@ export interface RolloutPatch {
 export type MemberMove =
   /**
    * Sets the cluster's desired spec (sealed) and queues the update that applies it; records what the
-   * spec may grow to (null: unknown, left as it was).
+   * spec may grow to (null: unknown, left as it was), held to the team's node quota: a step that
+   * would take the team past it fails the member with `quota-exceeded` instead, changing nothing.
    */
   | { to: 'step'; spec: Record<string, unknown>; nodeCapacity: number | null; completedStep: boolean }
   /** Queues a drift check of the changed cluster. */

@@ -98,8 +98,7 @@ export class SqlClusterStore implements ClusterStore {
       await lockLiveCluster(tx, clusterId);
       await applySettings(tx, clusterId, settings);
       // The interface promises an `update` whatever kind the caller passes.
-      const capacity = nodeCapacity === undefined ? undefined : { nodes: nodeCapacity, enforce: true };
-      return setDesiredSpec(tx, clusterId, spec, labels, { ...op, kind: 'update' }, capacity);
+      return setDesiredSpec(tx, clusterId, spec, labels, { ...op, kind: 'update' }, nodeCapacity);
     });
   }
 

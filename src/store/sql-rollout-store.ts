@@ -4,11 +4,11 @@ import type { ChangeSummary, OperationRecord } from '../domain/operation.js';
 import type { WaitingFor } from '../domain/maintenance.js';
 import type { Page } from '../domain/page.js';
 import { rolloutRequester, type RolloutMember, type RolloutRecord, type RolloutStage } from '../domain/rollout.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError, PolicyError } from '../errors.js';
 import type { MemberMove, MemberOperation, NewRollout, RolloutFilter, RolloutHead, RolloutPatch, RolloutStore } from './rollout-store.js';
 import { checkLimit, decodeCursor, encodeCursor, isTimeCursor, isUuid, json, MAX_PAGE_SIZE, one, page, uuidOrNil } from './sql-helpers.js';
 import { toCluster, type ClusterRow } from './rows.js';
-import { insertOperation, lockLiveCluster, setDesiredSpec, type SpecCapacity } from './sql-statements.js';
+import { insertOperation, lockLiveCluster, setDesiredSpec } from './sql-statements.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
 import { addToOutbox } from './outbox-store.js';
 import {
@@ -348,25 +348,23 @@ export class SqlRolloutStore implements RolloutStore {
         const { rows: gone } = await tx.query<ClusterRow>('SELECT * FROM clusters WHERE id = $1', [clusterId]);
         return { ...toCluster(one(gone[0])), status: 'destroyed' as const };
       });
-      const move = decide(head, member, cluster);
-      if (!move) return null;
-      const done = 'completedStep' in move && move.completedStep ? 1 : 0;
+      const decided = decide(head, member, cluster);
+      if (!decided) return null;
       let operation: OperationRecord | null = null;
+      let move = decided;
+      if (move.to === 'step') {
+        const step = await startStep(tx, head, clusterId, move);
+        if ('refused' in step) move = step.refused;
+        else operation = step.operation;
+      }
+      const done = 'completedStep' in move && move.completedStep ? 1 : 0;
       if (move.to === 'step' || move.to === 'check') {
-        // A step waits for the cluster's maintenance window; the check after it only reads, and runs at once.
-        const op =
-          move.to === 'step'
-            ? {
-                requestedBy: rolloutRequester(head),
-                requestedByTokenId: head.startedByTokenId,
-                kind: 'update' as const,
-                respectMaintenance: true,
-              }
-            : { requestedBy: rolloutRequester(head), requestedByTokenId: head.startedByTokenId, kind: 'drift-check' as const };
-        operation =
-          move.to === 'step'
-            ? (await setDesiredSpec(tx, clusterId, move.spec, undefined, op, capacityOf(move))).operation
-            : await insertOperation(tx, cluster, op);
+        // The check after a step only reads, and runs at once.
+        operation ??= await insertOperation(tx, cluster, {
+          requestedBy: rolloutRequester(head),
+          requestedByTokenId: head.startedByTokenId,
+          kind: 'drift-check',
+        });
         await tx.query(
           `UPDATE rollout_members SET state = $3, steps_done = steps_done + $4, current_operation = $5::uuid,
              operation_ids = operation_ids || jsonb_build_array($6::text), started_at = coalesce(started_at, now()), waiting_for = NULL,
@@ -484,7 +482,33 @@ export class SqlRolloutStore implements RolloutStore {
   }
 }
 
-/** A step's capacity is recorded, not held against the quota: the rollout was checked when it was created. */
-function capacityOf(move: Extract<MemberMove, { to: 'step' }>): SpecCapacity | undefined {
-  return move.nodeCapacity === null ? undefined : { nodes: move.nodeCapacity, enforce: false };
+type StepMove = Extract<MemberMove, { to: 'step' }>;
+
+/**
+ * Sets the step's spec and queues its update, which waits for the cluster's maintenance window. The
+ * step's growth is held to the team's node quota under the team's lock, as a person's PATCH is: the
+ * check when the rollout was accepted saw the team as it was then, and others' requests may have
+ * grown it since. A refused step fails its member, changing nothing.
+ */
+async function startStep(
+  tx: SqlClient,
+  head: RolloutHead,
+  clusterId: string,
+  move: StepMove,
+): Promise<{ operation: OperationRecord } | { refused: MemberMove }> {
+  const op = {
+    requestedBy: rolloutRequester(head),
+    requestedByTokenId: head.startedByTokenId,
+    kind: 'update' as const,
+    respectMaintenance: true,
+  };
+  try {
+    return { operation: (await setDesiredSpec(tx, clusterId, move.spec, undefined, op, move.nodeCapacity ?? undefined)).operation };
+  } catch (err) {
+    // Thrown before anything was written, by our own check rather than by a statement: the transaction goes on.
+    if (!(err instanceof PolicyError)) throw err;
+    return {
+      refused: { to: 'settled', state: 'failed', error: { code: 'quota-exceeded', title: err.message }, completedStep: move.completedStep },
+    };
+  }
 }

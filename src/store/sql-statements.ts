@@ -108,34 +108,32 @@ export async function lockLiveCluster(tx: SqlClient, clusterId: string): Promise
   return toCluster(row);
 }
 
-/** What a desired spec may grow to, and whether the team's quota must allow the growth (a person's request) or only record it. */
-export interface SpecCapacity {
-  nodes: number;
-  enforce: boolean;
-}
-
-/** Sets a new desired spec (generation + 1, labels when given) and queues the update that applies it; the caller holds the cluster row. */
+/**
+ * Sets a new desired spec (generation + 1, labels when given) and queues the update that applies it;
+ * the caller holds the cluster row. With `nodeCapacity`, what the spec may grow to is recorded and its
+ * growth held to the team's quota (PolicyError, before anything is written).
+ */
 export async function setDesiredSpec(
   tx: SqlClient,
   clusterId: string,
   spec: Record<string, unknown>,
   labels: Record<string, string> | undefined,
   op: NewOperation,
-  capacity?: SpecCapacity,
+  nodeCapacity?: number,
 ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
-  if (capacity?.enforce) {
+  if (nodeCapacity !== undefined) {
     const { rows: held } = await tx.query<{ team: string; node_capacity: number }>(
       'SELECT team, node_capacity FROM clusters WHERE id = $1',
       [clusterId],
     );
     const { team, node_capacity: before } = one(held[0]);
-    await holdTeamQuota(tx, team, { clusters: 0, nodes: capacity.nodes - before });
+    await holdTeamQuota(tx, team, { clusters: 0, nodes: nodeCapacity - before });
   }
   const { rows } = await tx.query<ClusterRow>(
     `UPDATE clusters SET spec = $2::jsonb, generation = generation + 1, labels = coalesce($3::jsonb, labels),
        node_capacity = coalesce($4::integer, node_capacity), updated_at = now()
      WHERE id = $1 RETURNING *`,
-    [clusterId, json(spec), labels === undefined ? null : json(labels), capacity?.nodes ?? null],
+    [clusterId, json(spec), labels === undefined ? null : json(labels), nodeCapacity ?? null],
   );
   const cluster = toCluster(one(rows[0]));
   const operation = await insertOperation(tx, cluster, op);

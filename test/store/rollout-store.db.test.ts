@@ -5,6 +5,7 @@ import { migrate } from '../../src/store/migrations.js';
 import type { NewRollout } from '../../src/store/rollout-store.js';
 import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { SqlRolloutStore } from '../../src/store/sql-rollout-store.js';
+import { SqlTeamPolicyStore } from '../../src/store/team-policy-store.js';
 import { pgliteBackend, postgresBackend, type Backend } from '../support/databases.js';
 
 const uniq = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -15,6 +16,7 @@ function rolloutSuite(label: string, openBackend: () => Promise<Backend>): void 
     let backend: Backend;
     let records: SqlRecordStore;
     let rollouts: SqlRolloutStore;
+    let policies: SqlTeamPolicyStore;
     /** The same records through another connection, as another worker would reach them (PGlite has one). */
     let otherRollouts: SqlRolloutStore;
 
@@ -24,6 +26,7 @@ function rolloutSuite(label: string, openBackend: () => Promise<Backend>): void 
       await migrate(first!);
       records = new SqlRecordStore(first!);
       rollouts = new SqlRolloutStore(first!);
+      policies = new SqlTeamPolicyStore(first!);
       otherRollouts = new SqlRolloutStore(second!);
     });
     afterAll(() => backend.cleanup());
@@ -155,6 +158,36 @@ function rolloutSuite(label: string, openBackend: () => Promise<Backend>): void 
       const settled = (await rollouts.getRollout(rollout.id))!.members[0]!;
       expect(settled).toMatchObject({ state: 'succeeded', stepsDone: 1, currentOperationId: null });
       expect(settled.finishedAt).not.toBeNull();
+    });
+
+    it("holds a step's growth to its team's node quota as it starts: one the team outgrew since fails its member, changing nothing", async () => {
+      const team = uniq('team');
+      const { cluster } = await records.createCluster(
+        { name: uniq('c'), team, blueprint: 'local-files', labels: {}, spec: { version: '1.30' }, nodeCapacity: 3 },
+        { kind: 'provision', requestedBy: 'alice' },
+      );
+      const rollout = await rollouts.createRollout(newRollout([cluster]));
+      expect(await rollouts.claimDriver(rollout.id, 'worker-a', 60_000)).toBe(true);
+      // Accepted when the team had room for the step's 3 more nodes; a person's request took it since.
+      await policies.setTeamPolicy(team, { maxNodes: 8 });
+      await records.createCluster(
+        { name: uniq('c'), team, blueprint: 'local-files', labels: {}, spec: {}, nodeCapacity: 3 },
+        { kind: 'provision', requestedBy: 'bob' },
+      );
+      const grow = () => ({ to: 'step' as const, spec: { version: '1.31' }, nodeCapacity: 6, completedStep: false });
+
+      expect(await rollouts.moveMember(rollout.id, 'worker-a', cluster.id, grow)).toBeNull();
+      const member = (await rollouts.getRollout(rollout.id))!.members[0]!;
+      expect(member).toMatchObject({ state: 'failed', currentOperationId: null, operationIds: [] });
+      expect(member.error).toEqual({ code: 'quota-exceeded', title: expect.stringContaining('its limit is 8') });
+      expect(await records.getClusterById(cluster.id)).toMatchObject({ spec: { version: '1.30' }, generation: cluster.generation });
+      expect(await policies.teamUsage(team)).toEqual({ clusters: 2, nodes: 6 });
+
+      // Within the quota, the same step starts.
+      await policies.setTeamPolicy(team, { maxNodes: 9 });
+      await rollouts.changeRollout(rollout.id, () => ({ members: [{ clusterId: cluster.id, state: 'pending', clearError: true }] }));
+      expect(await rollouts.moveMember(rollout.id, 'worker-a', cluster.id, grow)).toMatchObject({ kind: 'update' });
+      expect(await policies.teamUsage(team)).toEqual({ clusters: 2, nodes: 9 });
     });
   });
 }
