@@ -25,10 +25,10 @@ const RATIO_SAMPLES = Number(process.env.BENCH_RATIO_SAMPLES ?? 4);
 
 const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
 
-/** CPU time so far of every PostgreSQL server process on this machine. */
-function postgresCpuMs(): number {
+/** CPU time so far of every process on this machine whose command starts with `comm` (postgres, redis-server). */
+function cpuMsOf(comm: string): number {
   let ticks = 0;
-  for (const p of processTable().values()) if (p.comm.startsWith('postgres')) ticks += p.cpuTicks;
+  for (const p of processTable().values()) if (p.comm.startsWith(comm)) ticks += p.cpuTicks;
   return ticks * TICK_MS;
 }
 
@@ -44,10 +44,10 @@ async function acceptance() {
       );
     // Warm-up, so that JIT and connection pools do not count.
     await load(200, 8, 'warm');
-    const [apiBefore, postgresBefore] = [process.cpuUsage(), postgresCpuMs()];
+    const [apiBefore, postgresBefore, redisBefore] = [process.cpuUsage(), cpuMsOf('postgres'), cpuMsOf('redis-server')];
     const { stdout: out } = await load(LOAD_TOTAL, LOAD_CONCURRENCY, 'run');
     const apiCpu = process.cpuUsage(apiBefore);
-    const postgresMs = postgresCpuMs() - postgresBefore;
+    const [postgresMs, redisMs] = [cpuMsOf('postgres') - postgresBefore, cpuMsOf('redis-server') - redisBefore];
     const r = JSON.parse(out.trim().split('\n').at(-1)!);
     console.log(
       `POST /v1/clusters (${store}, ${r.total} requests, ${r.concurrency} in flight, separate process): ${r.perSecond.toFixed(0)} accepted/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, errors ${r.errors} (goal >= 1500/s, p99 <= 50 ms)`,
@@ -55,7 +55,7 @@ async function acceptance() {
     // Where the machine's cores go per accepted request: they bound the rate.
     const per = (cpuMs: number) => `${(cpuMs / r.total).toFixed(2)} ms`;
     console.log(
-      `  CPU per accepted request: API process ${per((apiCpu.user + apiCpu.system) / 1000)}, PostgreSQL ${per(postgresMs)}, load generator ${per(r.cpuMs)}; ` +
+      `  CPU per accepted request: API process ${per((apiCpu.user + apiCpu.system) / 1000)}, PostgreSQL ${per(postgresMs)}, Redis ${per(redisMs)}, load generator ${per(r.cpuMs)}; ` +
         `${cpus().length} cores for ${(r.seconds * 1000).toFixed(0)} ms`,
     );
   } finally {

@@ -89,24 +89,30 @@ export class ClusterService {
     const versioned = versionNewSpec(blueprint, body.spec, versionRules);
     const spec = parseOrThrow(blueprint.specSchema, versioned.spec, 'spec', 'spec');
     checkNewSpec(blueprint, spec, versionRules);
-    const policy = await this.policyOf(team);
     const facts = blueprint.facts?.(spec) ?? null;
-    refuseBreaches(team, creationIssues(policy, team, { blueprint: blueprint.name, facts, labels: body.labels ?? {} }));
-    const expiresAt = resolveExpiry(body, team, this.ttlCaps(team, policy), now, true);
-    checkExpiryDestroyable(expiresAt, blueprint.validateDestroy?.(spec) ?? [], body.ttl !== undefined ? 'ttl' : 'expiresAt');
+    const draft = {
+      name: body.name,
+      team,
+      blueprint: blueprint.name,
+      labels: body.labels ?? {},
+      spec: this.sealed(blueprint, spec),
+      driftPolicy: body.driftPolicy,
+      maintenance: body.maintenance && policyOf(body.maintenance),
+      nodeCapacity: nodeCapacity(facts),
+    };
+    // Held to the policy the store reads under the team's lock as it records: no read of our own
+    // beforehand, and no policy set in between goes unseen.
+    const admit = (found: TeamPolicy | null) => {
+      const policy = found ?? {};
+      refuseBreaches(team, creationIssues(policy, team, { blueprint: blueprint.name, facts, labels: draft.labels }));
+      const expiresAt = resolveExpiry(body, team, this.ttlCaps(team, policy), now, true);
+      checkExpiryDestroyable(expiresAt, blueprint.validateDestroy?.(spec) ?? [], body.ttl !== undefined ? 'ttl' : 'expiresAt');
+      return { ...draft, expiresAt };
+    };
     const accepted = await this.deps.store.createCluster(
-      {
-        name: body.name,
-        team,
-        blueprint: blueprint.name,
-        labels: body.labels ?? {},
-        spec: this.sealed(blueprint, spec),
-        driftPolicy: body.driftPolicy,
-        expiresAt,
-        maintenance: body.maintenance && policyOf(body.maintenance),
-        nodeCapacity: nodeCapacity(facts),
-      },
+      draft,
       { kind: 'provision', requestedBy: requester(principal), requestedByTokenId: principal.tokenId },
+      admit,
     );
     await this.deps.dispatcher.dispatch(accepted.operation);
     return { ...accepted, notices: versioned.notices };

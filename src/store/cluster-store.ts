@@ -2,6 +2,7 @@ import type { ClusterRecord, ClusterStatus, DriftPolicy } from '../domain/cluste
 import type { OperationKind, OperationRecord } from '../domain/operation.js';
 import type { MaintenancePolicy } from '../domain/maintenance.js';
 import type { Page } from '../domain/page.js';
+import type { TeamPolicy } from '../domain/team-policy.js';
 
 export interface NewCluster {
   name: string;
@@ -18,6 +19,12 @@ export interface NewCluster {
   /** What its spec may grow to (the sum of its pools' maximum sizes), held against the team's quota. @defaultValue 0 */
   nodeCapacity?: number;
 }
+
+/**
+ * Decides a new cluster against its team's policy (null: none) as it is recorded: returns the cluster
+ * to record, or throws. The same team's creates and growths wait for each other meanwhile.
+ */
+export type AdmitCluster = (policy: TeamPolicy | null) => NewCluster;
 
 export interface NewOperation {
   kind: OperationKind;
@@ -60,10 +67,12 @@ export interface ClusterFilter {
  */
 export interface ClusterStore {
   /**
-   * Inserts the cluster (status `provisioning`, generation 1) and its provision operation. Throws
-   * ConflictError if a live cluster has that name, PolicyError if the team's quota has no room for it.
+   * Inserts the cluster (status `provisioning`, generation 1) and its provision operation. With
+   * `admit`, the cluster recorded is the one it returns for the team's policy in force under the
+   * team's lock (it throws to refuse). Throws ConflictError if a live cluster has that name,
+   * PolicyError if the team's quota has no room for it.
    */
-  createCluster(cluster: NewCluster, op: NewOperation): Promise<{ cluster: ClusterRecord; operation: OperationRecord }>;
+  createCluster(draft: NewCluster, op: NewOperation, admit?: AdmitCluster): Promise<{ cluster: ClusterRecord; operation: OperationRecord }>;
   /** The live cluster of that name, else the most recently destroyed one, else null. */
   getCluster(name: string): Promise<ClusterRecord | null>;
   getClusterById(id: string): Promise<ClusterRecord | null>;

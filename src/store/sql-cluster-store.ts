@@ -3,21 +3,27 @@ import type { ClusterRecord } from '../domain/cluster.js';
 import { OPERATION_KIND_EFFECTS, type OperationRecord } from '../domain/operation.js';
 import type { Page } from '../domain/page.js';
 import { ConflictError } from '../errors.js';
-import type { ClusterFilter, ClusterSettings, ClusterStore, NewCluster, NewOperation } from './cluster-store.js';
+import type { AdmitCluster, ClusterFilter, ClusterSettings, ClusterStore, NewCluster, NewOperation } from './cluster-store.js';
 import { type ClusterRow, toCluster } from './rows.js';
 import { checkLimit, decodeCursor, encodeCursor, isClusterCursor, isUuid, json, MAX_PAGE_SIZE, one, page } from './sql-helpers.js';
 import { LOOK_AGAIN_AT_WAITING } from './sql-maintenance-store.js';
 import { insertOperation, lockLiveCluster, setDesiredSpec } from './sql-statements.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
-import { holdTeamQuota } from './team-policy-store.js';
+import { holdQuota, lockTeam } from './team-policy-store.js';
 
 /** {@link ClusterStore} over PostgreSQL or PGlite: every write that queues an operation holds the cluster row. */
 export class SqlClusterStore implements ClusterStore {
   constructor(private readonly db: SqlClient) {}
 
-  createCluster(cluster: NewCluster, op: NewOperation): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
+  createCluster(
+    draft: NewCluster,
+    op: NewOperation,
+    admit?: AdmitCluster,
+  ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
     return this.db.transaction(async (tx) => {
-      const held = await holdTeamQuota(tx, cluster.team, { clusters: 1, nodes: cluster.nodeCapacity ?? 0 });
+      const policy = await lockTeam(tx, draft.team);
+      const cluster = admit ? admit(policy) : draft;
+      await holdQuota(tx, cluster.team, policy, { clusters: 1, nodes: cluster.nodeCapacity ?? 0 });
       let row: ClusterRow | undefined;
       try {
         ({
@@ -45,7 +51,7 @@ export class SqlClusterStore implements ClusterStore {
       }
       const created = toCluster(one(row));
       // The policy was read under the team's lock just now: the approval rule needs no second read.
-      const operation = await insertOperation(tx, created, op, held && { labels: created.labels, rule: held.policy?.approval });
+      const operation = await insertOperation(tx, created, op, { labels: [created.labels], rule: policy?.approval });
       return { cluster: created, operation };
     });
   }

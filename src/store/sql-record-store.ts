@@ -48,7 +48,7 @@ export class SqlRecordStore implements RecordStore {
     await this.db.query('SELECT 1');
   }
 
-  readonly createCluster: ClusterStore['createCluster'] = (cluster, op) => this.clusters.createCluster(cluster, op);
+  readonly createCluster: ClusterStore['createCluster'] = (draft, op, admit) => this.clusters.createCluster(draft, op, admit);
   readonly getCluster: ClusterStore['getCluster'] = (name) => this.clusters.getCluster(name);
   readonly getClusterById: ClusterStore['getClusterById'] = (id) => this.clusters.getClusterById(id);
   readonly listClusters: ClusterStore['listClusters'] = (filter) => this.clusters.listClusters(filter);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { approvalGate, type ApprovalRule } from '../domain/approval.js';
+import { approvalGate, type ApprovalRule, type OperationApproval } from '../domain/approval.js';
 import type { ClusterRecord } from '../domain/cluster.js';
-import type { OperationRecord } from '../domain/operation.js';
+import type { OperationKind, OperationRecord } from '../domain/operation.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { NewOperation } from './cluster-store.js';
 import type { OperationOutcome } from './lane-store.js';
@@ -55,7 +55,7 @@ export async function insertOperation(
   tx: SqlClient,
   cluster: Pick<ClusterRecord, 'id' | 'name' | 'blueprint' | 'spec' | 'generation'>,
   op: NewOperation,
-  known: { labels: Record<string, string>; rule: ApprovalRule | undefined } | null = null,
+  known: Gating | null = null,
 ): Promise<OperationRecord> {
   const id = randomUUID();
   const attributes = operationAttributes({ id, kind: op.kind, clusterName: cluster.name, blueprint: cluster.blueprint });
@@ -63,7 +63,7 @@ export async function insertOperation(
     // The team's approval rule in force now binds the operation for its whole life (`known` when the
     // caller read it in this transaction already).
     const gating = known ?? (await gateOf(tx, cluster.id));
-    const gate = gating ? approvalGate(gating.rule, op.kind, gating.labels) : null;
+    const gate = gating ? gateFor(gating, op.kind) : null;
     const { rows } = await tx.query<OperationRow>(
       returningOperation(`INSERT INTO operations (id, cluster_id, kind, status, spec, generation, requested_by, sweep_id, respect_maintenance,
            requested_by_token, approval, trace_parent)
@@ -86,15 +86,26 @@ export async function insertOperation(
   });
 }
 
-async function gateOf(
-  tx: SqlClient,
-  clusterId: string,
-): Promise<{ labels: Record<string, string>; rule: ApprovalRule | undefined } | null> {
+/** The team's approval rule, and every set of labels the cluster carried in this request (the rule binds if any matches). */
+interface Gating {
+  labels: Array<Record<string, string>>;
+  rule: ApprovalRule | undefined;
+}
+
+function gateFor(gating: Gating, kind: OperationKind): OperationApproval | null {
+  for (const labels of gating.labels) {
+    const gate = approvalGate(gating.rule, kind, labels);
+    if (gate) return gate;
+  }
+  return null;
+}
+
+async function gateOf(tx: SqlClient, clusterId: string): Promise<Gating | null> {
   const { rows } = await tx.query<{ labels: Record<string, string>; rule: ApprovalRule | null }>(
     `SELECT c.labels, t.policy->'approval' AS rule FROM clusters c LEFT JOIN team_settings t ON t.team = c.team WHERE c.id = $1`,
     [clusterId],
   );
-  return rows[0] ? { labels: rows[0].labels, rule: rows[0].rule ?? undefined } : null;
+  return rows[0] ? { labels: [rows[0].labels], rule: rows[0].rule ?? undefined } : null;
 }
 
 /** Locks the cluster row for the rest of the transaction; a destroyed cluster takes no new operations. */
@@ -129,6 +140,9 @@ export async function setDesiredSpec(
     const { team, node_capacity: before } = one(held[0]);
     await holdTeamQuota(tx, team, { clusters: 0, nodes: nodeCapacity - before });
   }
+  // New labels do not free the request from an approval rule its cluster's labels bind it to now:
+  // dropping `env: prod` in the same PATCH that deletes a pool would otherwise slip past the rule.
+  const before = labels === undefined ? null : await gateOf(tx, clusterId);
   const { rows } = await tx.query<ClusterRow>(
     `UPDATE clusters SET spec = $2::jsonb, generation = generation + 1, labels = coalesce($3::jsonb, labels),
        node_capacity = coalesce($4::integer, node_capacity), updated_at = now()
@@ -136,6 +150,6 @@ export async function setDesiredSpec(
     [clusterId, json(spec), labels === undefined ? null : json(labels), nodeCapacity ?? null],
   );
   const cluster = toCluster(one(rows[0]));
-  const operation = await insertOperation(tx, cluster, op);
+  const operation = await insertOperation(tx, cluster, op, before && { labels: [...before.labels, cluster.labels], rule: before.rule });
   return { cluster, operation };
 }

@@ -21,17 +21,28 @@ export interface Growth {
 const TEAM_LOCK_CLASS = 7_243_100;
 
 /**
- * Inside the caller's transaction: waits for the team's lock (held to commit, so two requests that
- * would both fit alone are decided one after the other), then refuses growth beyond the limits of
- * the policy in force at this instant. Shrinking, or staying put, is never refused, even over a
- * limit lowered since: it touches nothing existing. Returns the policy it read (null when there was
- * no growth to hold, and so nothing read), for the caller's other rules in the same transaction.
+ * Inside the caller's transaction: waits for the team's lock, held to commit, so that two requests
+ * that would both fit alone are decided one after the other. Returns the team's policy, read in the
+ * same statement: a policy is set without the lock, so reading it before or after the wait makes no
+ * difference, and one round trip fewer does.
  */
-export async function holdTeamQuota(tx: SqlClient, team: string, growth: Growth): Promise<{ policy: TeamPolicy | null } | null> {
-  if (growth.clusters <= 0 && growth.nodes <= 0) return null;
-  await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [TEAM_LOCK_CLASS, team]);
-  const policy = await readPolicy(tx, team);
-  if (policy?.maxClusters === undefined && policy?.maxNodes === undefined) return { policy };
+export async function lockTeam(tx: SqlClient, team: string): Promise<TeamPolicy | null> {
+  const { rows } = await tx.query<{ policy: TeamPolicy | null }>(
+    'SELECT pg_advisory_xact_lock($1, hashtext($2)), (SELECT policy FROM team_settings WHERE team = $2) AS policy',
+    [TEAM_LOCK_CLASS, team],
+  );
+  return one(rows[0]).policy;
+}
+
+/**
+ * Under the team's lock ({@link lockTeam}): refuses growth beyond the limits of `policy`. Shrinking,
+ * or staying put, is never refused, even over a limit lowered since: it touches nothing existing.
+ * The usage is read in a statement of its own, after the lock: under READ COMMITTED a statement
+ * sees what was committed when it began, and the previous holder of the lock commits while we wait.
+ */
+export async function holdQuota(tx: SqlClient, team: string, policy: TeamPolicy | null, growth: Growth): Promise<void> {
+  if (growth.clusters <= 0 && growth.nodes <= 0) return;
+  if (policy?.maxClusters === undefined && policy?.maxNodes === undefined) return;
   const usage = await readUsage(tx, team);
   const issues = [];
   if (growth.clusters > 0 && policy.maxClusters !== undefined && usage.clusters + growth.clusters > policy.maxClusters)
@@ -51,7 +62,12 @@ export async function holdTeamQuota(tx: SqlClient, team: string, growth: Growth)
       usage: usage.nodes,
     });
   if (issues.length) throw new PolicyError(`refused by the quota of team "${team}": ${issues.map((i) => i.message).join('; ')}`, issues);
-  return { policy };
+}
+
+/** {@link holdQuota} under the team's lock, taken only when there is growth to hold. */
+export async function holdTeamQuota(tx: SqlClient, team: string, growth: Growth): Promise<void> {
+  if (growth.clusters <= 0 && growth.nodes <= 0) return;
+  await holdQuota(tx, team, await lockTeam(tx, team), growth);
 }
 
 async function readPolicy(db: SqlClient, team: string): Promise<TeamPolicy | null> {

@@ -67,6 +67,25 @@ function approvalSuite(label: string, openBackend: () => Promise<Backend>, conne
       return waiting;
     }
 
+    it('binds an update by the labels its cluster had too: dropping a listed label in the same request frees nothing', async () => {
+      const team = `t-${randomUUID().slice(0, 8)}`;
+      await new SqlTeamPolicyStore(db).setTeamPolicy(team, { approval: { changes: ['delete'], labels: { env: 'prod' } } });
+      const create = (labels: Record<string, string>) =>
+        records.createCluster(
+          { name: `c-${randomUUID().slice(0, 8)}`, team, blueprint: 'eks', labels, spec: {} },
+          { kind: 'provision', requestedBy: 'alice' },
+        );
+      const update = (id: string, labels?: Record<string, string>) =>
+        records.updateDesiredSpec(id, { changed: true }, labels, { kind: 'update', requestedBy: 'alice' });
+
+      const prod = (await create({ env: 'prod' })).cluster;
+      expect((await update(prod.id, { env: 'dev' })).operation.approval?.state).toBe('planning');
+      // Once it carries dev, the rule no longer binds it; a cluster made prod is bound from that request on.
+      expect((await update(prod.id)).operation.approval).toBeNull();
+      const dev = (await create({ env: 'dev' })).cluster;
+      expect((await update(dev.id, { env: 'prod' })).operation.approval?.state).toBe('planning');
+    });
+
     it('holds the operation awaiting approval, with a wait that ends after the time given', async () => {
       const waiting = await awaitingDestroy(1);
       expect(waiting.status).toBe('awaiting-approval');
