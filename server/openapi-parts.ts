@@ -200,3 +200,7 @@ export function refusedToViewers<Paths extends Record<string, Record<string, { r
     ]),
   ) as Paths;
 }
+
+/** The 403 of a request a team's policy or quota refuses. */
+export const policyRefusal =
+  "Refused by the team's policy or quota (urn:clusterd:problem:team-policy): `errors` names each rule (policy.regions, quota.maxNodes, …), with a quota's limit and usage";

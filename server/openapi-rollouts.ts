@@ -1,7 +1,7 @@
 /** The /v1/rollouts part of the OpenAPI description. */
 import type { Blueprint } from '../src/blueprints/blueprint.js';
 import { createRolloutBody, previewRolloutBody } from '../src/rollouts/requests.js';
-import { created, json, parameters, ref, requestSchema, route, tagged } from './openapi-parts.js';
+import { created, json, parameters, policyRefusal, ref, requestSchema, route, tagged } from './openapi-parts.js';
 import { ROLLOUT_ACTIONS } from './routes/rollouts.js';
 import { listRolloutsQuery } from './schemas/list-queries.js';
 import { rolloutIdParam } from './schemas/path-params.js';
@@ -61,7 +61,10 @@ export function rolloutPaths() {
         body: ref('CreateRolloutRequest'),
         idempotent: true,
         ok: { 201: created('The rollout, pending', ref('Rollout'), 'The rollout', rolloutLinks) },
-        problems: { 409: 'A cluster is a member of another unfinished rollout (named)' },
+        problems: {
+          403: `${policyRefusal}: every member's change is held to its team's rules, and each team's node quota to the rollout's growth as a whole (onInvalid refuse)`,
+          409: 'A cluster is a member of another unfinished rollout (named)',
+        },
       }),
       get: route({
         operationId: 'listRollouts',

@@ -7,6 +7,7 @@ import {
   created,
   json,
   parameters,
+  policyRefusal,
   ref,
   refusedToViewers,
   requestSchema,
@@ -51,9 +52,6 @@ function createClusterRequest(blueprints: Blueprint<any>[]) {
     : { not: {}, description: 'No blueprint is registered: nothing can be created' };
   return { ...base, allOf: [...(base.allOf ?? []), byBlueprint] };
 }
-
-const policyRefusal =
-  "Refused by the team's policy or quota (urn:clusterd:problem:team-policy): `errors` names each rule (policy.regions, quota.maxNodes, …), with a quota's limit and usage";
 
 // Links: what an answer lets the caller do next, with the ids it carries (OpenAPI links, followed by clients and fuzzers).
 const link = (operationId: string, params: Record<string, string>) => ({ operationId, parameters: params });

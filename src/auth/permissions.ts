@@ -6,7 +6,7 @@
 import { ForbiddenError } from '../errors.js';
 import type { Principal } from './principal.js';
 
-/** Something a token asked for that waits for another's approval (a rollout's stage; later, an operation). */
+/** Something a token asked for that waits for another's approval: an operation, or a rollout's stage. */
 export interface ApprovalRequest {
   /** The team the request belongs to; null for one of no single team (an admin's fleet-wide rollout). */
   team: string | null;

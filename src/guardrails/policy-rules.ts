@@ -21,6 +21,11 @@ export interface Declared {
   labels: Record<string, string>;
 }
 
+/** Whether an issue is a team policy's or quota's refusal (403), not a malformed request's (400). */
+export function byPolicy(issue: FieldIssue): boolean {
+  return issue.rule.startsWith('policy.') || issue.rule.startsWith('quota.');
+}
+
 /** Every rule of `policy` a new cluster breaks. */
 export function creationIssues(policy: TeamPolicy, team: string, declared: Declared): FieldIssue[] {
   const issues: FieldIssue[] = [];

@@ -1,5 +1,5 @@
 import { formatDuration, parseDuration } from '../domain/duration.js';
-import { InputError, type FieldIssue } from '../errors.js';
+import { InputError, PolicyError, type FieldIssue } from '../errors.js';
 
 /** What a request says about expiry: a time, a life from now, or (expiresAt null) no expiry. */
 export interface ExpiryRequest {
@@ -27,16 +27,15 @@ export function resolveExpiry(
   let at: number | null | undefined;
   if (request.ttl !== undefined) at = now + parseDuration(request.ttl)!;
   else if (request.expiresAt === null) {
-    if (cap !== undefined) refuse(field, 'team_cap', `cannot be removed: clusters of team "${team}" live at most ${formatDuration(cap)}`);
+    if (cap !== undefined) refuseByPolicy(field, `cannot be removed: clusters of team "${team}" live at most ${formatDuration(cap)}`);
     at = null;
   } else if (request.expiresAt !== undefined) {
     at = Date.parse(request.expiresAt);
     if (at <= now) refuse(field, 'future', 'must be in the future');
   } else at = creating && cap !== undefined ? now + cap : undefined;
   if (typeof at === 'number' && cap !== undefined && at - now > cap) {
-    refuse(
+    refuseByPolicy(
       field,
-      'team_cap',
       `is beyond the limit of ${formatDuration(cap)} for clusters of team "${team}" (latest allowed: ${new Date(now + cap).toISOString()})`,
     );
   }
@@ -52,4 +51,9 @@ export function checkExpiryDestroyable(expiresAt: string | null | undefined, des
 
 function refuse(field: string, rule: string, message: string): never {
   throw new InputError(`${field}: ${message}`, [{ field, rule, message }]);
+}
+
+/** The team's longest life (its policy's maxTtl, else CLUSTER_MAX_TTL, the default policy) refuses as every policy rule does. */
+function refuseByPolicy(field: string, message: string): never {
+  throw new PolicyError(`${field}: ${message}`, [{ field, rule: 'policy.maxTtl', message }]);
 }

@@ -13,7 +13,7 @@ import {
   type RolloutRecord,
   type RolloutStatus,
 } from '../domain/rollout.js';
-import { ConflictError, InputError, NotFoundError, type FieldIssue } from '../errors.js';
+import { ConflictError, InputError, NotFoundError, PolicyError, type FieldIssue } from '../errors.js';
 import type { BlueprintLookup } from '../ports.js';
 import type { SpecSealer } from '../secrets/spec-sealer.js';
 import { allClusters, type ClusterStore } from '../store/cluster-store.js';
@@ -23,7 +23,7 @@ import { describeIssues } from '../lifecycle/zod-issues.js';
 import { changeOf, type CreateRolloutBody } from './requests.js';
 import { resolveTarget } from './upgrade-target.js';
 import type { TeamPolicy } from '../domain/team-policy.js';
-import { changeIssues, nodeCapacity, outgrownQuotas } from '../guardrails/policy-rules.js';
+import { byPolicy, changeIssues, nodeCapacity, outgrownQuotas } from '../guardrails/policy-rules.js';
 import type { TeamPolicyStore } from '../store/team-policy-store.js';
 import { completeStage } from './rollout-progress.js';
 import { planRollout, type RolloutPlan } from './rollout-plan.js';
@@ -99,7 +99,9 @@ export class RolloutService {
     const invalid = plan.excluded.filter((e) => e.reason === 'invalid');
     if (invalid.length && (body.onInvalid ?? 'refuse') === 'refuse') {
       const issues: FieldIssue[] = invalid.flatMap((e) => e.issues.map((i) => ({ ...i, field: `clusters.${e.clusterName}.${i.field}` })));
-      throw new InputError(`rollout refused: the change is refused on ${invalid.length} cluster(s): ${describeIssues(issues)}`, issues);
+      const message = `rollout refused: the change is refused on ${invalid.length} cluster(s): ${describeIssues(issues)}`;
+      // Refused by the teams' policies alone, it is refused as a PATCH breaking them would be.
+      throw issues.every(byPolicy) ? new PolicyError(message, issues) : new InputError(message, issues);
     }
     if (!plan.members.length) {
       const message = 'selects no live cluster that a stage takes and the change applies to';

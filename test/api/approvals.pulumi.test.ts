@@ -129,7 +129,39 @@ describe.concurrent('operations that wait for approval', () => {
     assert.equal(events[1].data.approval.decisions[0].comment, 'checked the plan');
   });
 
-  it('holds a replacing update and what follows it; a rejection fails it, changes nothing, and lets the rest run', async () => {
+  it('holds an update that replaces a pool until it is approved, then runs that plan and records who approved it, and when', async () => {
+    const name = await prodCluster('approve-replace');
+    const asked = await as(tokens.requester, 'PATCH', `/v1/clusters/${name}`, {
+      spec: {
+        nodePools: [
+          { name: 'a', size: 1, instanceType: 'large-2' },
+          { name: 'b', size: 1 },
+        ],
+      },
+    });
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    const waiting = await awaiting(asked.body.operation.id);
+    assert.equal(waiting.status, 'awaiting-approval', JSON.stringify(waiting.error));
+    assert.deepEqual(waiting.approval.reasons, ['change:replace']);
+    assert.equal(waiting.summary.counts.replace, 1, JSON.stringify(waiting.summary.counts));
+    assert.equal(JSON.parse(readFileSync(poolFile(name, 'a'), 'utf8')).instanceType, undefined, 'nothing is replaced before the approval');
+
+    const before = Date.now();
+    const approved = await as(tokens.approver, 'POST', `/v1/operations/${waiting.id}/approve`, { comment: 'larger machines for the sale' });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    const [decision] = approved.body.approval.decisions;
+    assert.match(decision.by, /^alpha-\w+ \(team alpha\)$/);
+    assert.deepEqual([decision.decision, decision.role, decision.comment], ['approved', 'approver', 'larger machines for the sale']);
+    assert.ok(Date.parse(decision.at) >= before - 1000 && Date.parse(decision.at) <= Date.now() + 1000, decision.at);
+
+    const done = await ended(waiting.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.equal(done.summary.counts.replace, 1, JSON.stringify(done.summary.counts));
+    assert.equal(JSON.parse(readFileSync(poolFile(name, 'a'), 'utf8')).instanceType, 'large-2');
+    assert.deepEqual((await h.api('GET', `/v1/operations/${waiting.id}`)).body.approval.decisions, approved.body.approval.decisions);
+  });
+
+  it('holds an update that deletes a pool and what follows it; a rejection fails it, changes nothing, and lets the rest run', async () => {
     const name = await prodCluster('reject-update');
     const rename = await as(tokens.requester, 'PATCH', `/v1/clusters/${name}`, {
       spec: {
@@ -159,6 +191,18 @@ describe.concurrent('operations that wait for approval', () => {
     assert.equal(rejected.body.error.detail, 'pool b still serves traffic');
     assert.equal((await ended(preview.body.operation.id)).status, 'succeeded');
     assert.ok(existsSync(poolFile(name, 'b')) && !existsSync(poolFile(name, 'c')), 'a rejected plan changes nothing');
+    const deadline = Date.now() + 30_000;
+    while (eventsOf(waiting.id).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const events = eventsOf(waiting.id);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['operation.awaiting-approval', 'operation.rejected'],
+    );
+    assert.deepEqual(
+      events[1].data.approval.decisions.map((d: any) => [d.decision, d.comment]),
+      [['rejected', 'pool b still serves traffic']],
+    );
+    assert.equal(events[1].data.operation.status, 'failed');
   });
 
   it('fails the apply with plan-changed, applying nothing, when the resources changed after the plan was made', async () => {

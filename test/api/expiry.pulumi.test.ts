@@ -98,18 +98,19 @@ describe('expiring clusters, with the real engine', () => {
     const tooLong = await h.api('POST', '/v1/clusters', {
       body: { team: 'sandbox', name: 'sandbox-two', blueprint: 'outputs-only', spec: outputsOnlySpec(), ttl: '3h' },
     });
-    assert.equal(tooLong.status, 400);
+    assert.equal(tooLong.status, 403);
+    assert.equal(tooLong.body.type, 'urn:clusterd:problem:team-policy');
     assert.deepEqual(
       tooLong.body.errors.map((e: any) => [e.field, e.rule]),
-      [['ttl', 'team_cap']],
+      [['ttl', 'policy.maxTtl']],
     );
     assert.match(tooLong.body.errors[0].message, /^is beyond the limit of 2h for clusters of team "sandbox"/);
 
     const removal = await h.api('PATCH', '/v1/clusters/sandbox-one', { body: { expiresAt: null } });
-    assert.equal(removal.status, 400);
+    assert.equal(removal.status, 403);
     assert.deepEqual(removal.body.errors[0], {
       field: 'expiresAt',
-      rule: 'team_cap',
+      rule: 'policy.maxTtl',
       message: 'cannot be removed: clusters of team "sandbox" live at most 2h',
     });
     assert.equal(

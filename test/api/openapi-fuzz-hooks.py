@@ -20,7 +20,6 @@ RULES_BEYOND_THE_DESCRIPTION = {
     (r"change\.spec\..+", "write_only"): "which spec fields are write-only (secrets) the blueprint says, per blueprint",
     (r"strategy\.stages", "unique"): "JSON Schema cannot say that one property is unique among the items of an array",
     (r"expiresAt", "future"): "the instant must be after now",
-    (r"expiresAt|ttl", "team_cap"): "the longest life is set per team by the operator (CLUSTER_MAX_TTL)",
     (r"expiresAt|ttl", "max"): "a token lives at most ten years: an instant's bound moves with the clock, and a ttl's is one "
     "per unit (3650d, 87600h, 5256000m), which the duration pattern shared with clusters does not state",
     (r"expiresAt|ttl", "destroyable"): "the blueprint's destroy rules read the cluster's current spec",

@@ -43,7 +43,7 @@ describe('team policies and quotas', () => {
     const value = await create('bad-env', { labels: { env: 'staging' } });
     expect(fieldsOf(value.body)).toEqual(['labels.env|policy.requiredLabels']);
     const ttl = await create('long-life', { ttl: '30d' });
-    expect([ttl.status, fieldsOf(ttl.body)]).toEqual([400, ['ttl|team_cap']]);
+    expect([ttl.status, fieldsOf(ttl.body)]).toEqual([403, ['ttl|policy.maxTtl']]);
     const big = await create('too-big', { spec: localSpec({ nodePools: [{ name: 'default', size: 11 }] }) });
     expect([big.status, big.body.errors]).toEqual([
       403,
@@ -51,6 +51,38 @@ describe('team policies and quotas', () => {
     ]);
     expect(await h.queuedJobs()).toBe(jobs);
     for (const name of ['no-env', 'bad-env', 'long-life', 'too-big']) expect((await h.api('GET', `/v1/clusters/${name}`)).status).toBe(404);
+  });
+
+  it("refuses blueprints, regions and instance types the team's rules do not allow, on a create and on a change, recording nothing", async () => {
+    await h.api('PUT', '/v1/teams/gamma/policy', {
+      body: { blueprints: ['local-files'], rules: { 'local-files': { regions: ['eu-*'], instanceTypes: ['small-*'] } } },
+    });
+    const gamma = await h.teamToken('gamma');
+    const spec = (region: string, instanceType: string) => localSpec({ region, nodePools: [{ name: 'default', size: 1, instanceType }] });
+    const jobs = await h.queuedJobs();
+    await h.api('PUT', '/v1/teams/delta/policy', { body: { blueprints: ['eks', 'gke'] } });
+    const other = await create('other-blueprint', {}, await h.teamToken('delta'));
+    expect([other.status, other.body.type, fieldsOf(other.body)]).toEqual([
+      403,
+      'urn:clusterd:problem:team-policy',
+      ['blueprint|policy.blueprints'],
+    ]);
+    const elsewhere = await create('elsewhere', { spec: spec('us-east', 'huge-1') }, gamma);
+    expect([elsewhere.status, fieldsOf(elsewhere.body)]).toEqual([
+      403,
+      ['spec.region|policy.regions', 'spec.nodePools.0|policy.instanceTypes'],
+    ]);
+    expect(elsewhere.body.errors[0].message).toBe('us-east is not a region team "gamma" may use on local-files (allowed: eu-*)');
+    expect(await h.queuedJobs()).toBe(jobs);
+    for (const name of ['other-blueprint', 'elsewhere']) expect((await h.api('GET', `/v1/clusters/${name}`)).status).toBe(404);
+
+    expect((await create('allowed', { spec: spec('eu-west', 'small-1') }, gamma)).status).toBe(202);
+    const patch = (instanceType: string, size = 1) =>
+      h.api('PATCH', '/v1/clusters/allowed', { token: gamma, body: { spec: { nodePools: [{ name: 'default', size, instanceType }] } } });
+    const bigger = await patch('huge-2');
+    expect([bigger.status, fieldsOf(bigger.body)]).toEqual([403, ['spec.nodePools.0|policy.instanceTypes']]);
+    expect((await h.api('GET', '/v1/clusters/allowed')).body.generation).toBe(1);
+    expect((await patch('small-1', 2)).status).toBe(202);
   });
 
   it('accepts exactly one of two requests racing for the last place', async () => {
@@ -101,7 +133,7 @@ describe('team policies and quotas', () => {
     // Every cluster of the team grows to 3 nodes: more than a limit just above today's usage.
     await h.api('PUT', '/v1/teams/alpha/policy', { body: { maxNodes: usage + 1 } });
     const refused = await h.api('POST', '/v1/rollouts', { body: rollout(usage + 1) });
-    expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+    expect([refused.status, refused.body.type], JSON.stringify(refused.body)).toEqual([403, 'urn:clusterd:problem:team-policy']);
     expect(new Set(refused.body.errors.map((e: any) => `${e.rule}:${e.limit}/${e.usage}`))).toEqual(
       new Set([`quota.maxNodes:${usage + 1}/${usage}`]),
     );

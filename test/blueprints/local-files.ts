@@ -26,6 +26,11 @@ import type { VersionCalendarEntry } from '../../src/domain/version-support.js';
 const poolSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter'),
   size: z.number().int('must be an integer').min(0, 'must be at least 0').max(100, 'must be at most 100'),
+  /** A machine type to declare: changing it replaces the pool, as a cloud's node pools are. */
+  instanceType: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{0,39}$/, 'must be 1-40 characters of a-z, 0-9, . and -')
+    .optional(),
 });
 
 /** The spec of a local-files cluster. */
@@ -38,6 +43,11 @@ export const localFilesSpecSchema = z.strictObject({
     .min(1, 'must have at least 1 node pool')
     .max(10, 'must have at most 10 node pools')
     .refine((pools) => new Set(pools.map((p) => p.name)).size === pools.length, 'node pool names must be unique'),
+  /** Where the cluster would live, for the policies' region rules; written into the cluster file. */
+  region: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter')
+    .optional(),
   /** Written into every file. */
   tags: z.record(z.string(), z.string()).optional(),
   /** Every resource create/update sleeps this long, for cancel and crash tests. Milliseconds, 0-600000. @defaultValue 0 */
@@ -65,6 +75,11 @@ interface FileInputs {
   readDelayMs: number;
   failOn: string;
   [property: string]: unknown;
+}
+
+/** Only the keys whose value is set: a file written before a field existed does not differ from one written without it. */
+function optional(values: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 /** The name of the variable naming the call journal; see the module comment. */
@@ -143,8 +158,9 @@ const fileProvider: pulumi.dynamic.ResourceProvider = {
     const ignored = new Set(['__provider', 'token']);
     const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !ignored.has(k)));
     const changed = [...keys].filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-    // The file path is derived from the pool name: a rename is a new file, hence a replacement.
-    const replaces = changed.filter((k) => k === 'filePath' || k === 'name');
+    // The file path is derived from the pool name: a rename is a new file, hence a replacement. A
+    // new machine type replaces a pool, as in a cloud.
+    const replaces = changed.filter((k) => k === 'filePath' || k === 'name' || k === 'instanceType');
     return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
   },
 
@@ -238,13 +254,20 @@ export class LocalCluster extends pulumi.ComponentResource {
     const tags = spec.tags ?? {};
     const cluster = new ClusterFile(
       'cluster',
-      { filePath: path.join(dir, 'cluster.json'), name, version: spec.version, tags, ...control },
+      { filePath: path.join(dir, 'cluster.json'), name, version: spec.version, ...optional({ region: spec.region }), tags, ...control },
       { parent: this },
     );
     for (const pool of spec.nodePools) {
       new NodePoolFile(
         `pool-${pool.name}`,
-        { filePath: path.join(dir, 'pools', `${pool.name}.json`), name: pool.name, size: pool.size, tags, ...control },
+        {
+          filePath: path.join(dir, 'pools', `${pool.name}.json`),
+          name: pool.name,
+          size: pool.size,
+          ...optional({ instanceType: pool.instanceType }),
+          tags,
+          ...control,
+        },
         // The pools belong to the cluster: created after it, deleted before it.
         { parent: this, dependsOn: [cluster] },
       );
@@ -304,12 +327,18 @@ export default function localFiles(ctx: BlueprintModuleContext): Blueprint<Local
     description: 'Test cluster made of JSON files on the worker (no cloud account needed)',
     specSchema: localFilesSpecSchema,
     versions: { calendar: testCalendar(Date.now()), field: 'version' },
-    // No region, machine type or endpoint: a pool is as many nodes as its size.
+    // No endpoint: a pool is as many nodes as its size.
     facts: (spec) => ({
-      region: null,
+      region: spec.region ?? null,
       version: spec.version,
       endpoint: null,
-      nodePools: spec.nodePools.map((p) => ({ name: p.name, instanceType: null, minSize: p.size, maxSize: p.size, desiredSize: p.size })),
+      nodePools: spec.nodePools.map((p) => ({
+        name: p.name,
+        instanceType: p.instanceType ?? null,
+        minSize: p.size,
+        maxSize: p.size,
+        desiredSize: p.size,
+      })),
     }),
     // Kubernetes' rule, as the built-in blueprints have it: one minor version at a time, never down.
     validateChange: (from, to) => {

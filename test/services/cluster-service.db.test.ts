@@ -104,11 +104,11 @@ describe('expiry under team caps', () => {
   it('refuses a ttl beyond the cap, and removing the expiry of a capped cluster, recording nothing', async ({ world }) => {
     const clusters = world.clusterService({ maxTtl: caps });
     const long = await refusal(clusters.create(alpha, createBody('too-long', { ttl: '2d' })));
-    assert.deepEqual([long.status, long.errors], [400, ['ttl|team_cap']]);
+    assert.deepEqual([long.status, long.errors], [403, ['ttl|policy.maxTtl']]);
     await clusters.create(beta, createBody('beta-one'));
     const before = await world.records();
     const removed = await refusal(clusters.update(beta, 'beta-one', { expiresAt: null }));
-    assert.deepEqual([removed.status, removed.errors], [400, ['expiresAt|team_cap']]);
+    assert.deepEqual([removed.status, removed.errors], [403, ['expiresAt|policy.maxTtl']]);
     assert.deepEqual(await world.records(), before);
   });
 });
