@@ -4,7 +4,7 @@ import { PolicyError } from '../../src/errors.js';
 import { migrate } from '../../src/store/migrations.js';
 import type { SqlClient } from '../../src/store/sql.js';
 import { SqlRecordStore } from '../../src/store/sql-record-store.js';
-import { SqlTeamPolicyStore } from '../../src/store/team-policy-store.js';
+import { lockTeam, SqlTeamPolicyStore } from '../../src/store/team-policy-store.js';
 import { pgliteBackend, postgresBackend, type Backend } from '../support/databases.js';
 
 const requestedBy = 'alice (team payments)';
@@ -14,10 +14,11 @@ function quotaSuite(label: string, openBackend: () => Promise<Backend>, connecti
     let backend: Backend;
     let stores: SqlRecordStore[];
     let policies: SqlTeamPolicyStore;
+    let clients: SqlClient[];
 
     beforeAll(async () => {
       backend = await openBackend();
-      const clients: SqlClient[] = await backend.clients(connections);
+      clients = await backend.clients(connections);
       await migrate(clients[0]!);
       stores = clients.map((c) => new SqlRecordStore(c));
       policies = new SqlTeamPolicyStore(clients[0]!);
@@ -40,6 +41,42 @@ function quotaSuite(label: string, openBackend: () => Promise<Backend>, connecti
       expect(new Set(refusals)).toEqual(new Set(['quota.maxClusters:3/3']));
       expect(await policies.teamUsage(t)).toEqual({ clusters: 3, nodes: 3 });
     });
+
+    it.runIf(connections >= 3)(
+      "runs a team's creates side by side while it has no quota, and sets a quota only once those under way are recorded",
+      async () => {
+        const t = team();
+        const within = <T>(ms: number, p: Promise<T>) =>
+          Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms))]);
+        // A create under way, held open by hand between taking the team's lock and its commit.
+        let release!: () => void;
+        let taken!: () => void;
+        const lockTaken = new Promise<void>((r) => (taken = r));
+        const underWay = clients[1]!.transaction(async (tx) => {
+          await lockTeam(tx, t);
+          taken();
+          await new Promise<void>((r) => (release = r));
+          await tx.query(
+            `INSERT INTO clusters (id, name, team, blueprint, labels, spec, generation, status, node_capacity)
+            VALUES (gen_random_uuid(), 'held-open', $1, 'eks', '{}', '{}', 1, 'provisioning', 1)`,
+            [t],
+          );
+        });
+        await lockTaken;
+        await within(5000, create(stores[2]!, t, 1));
+        let set = false;
+        const setting = new SqlTeamPolicyStore(clients[3 % connections]!).setTeamPolicy(t, { maxClusters: 3 }).then(() => (set = true));
+        await new Promise((r) => setTimeout(r, 300));
+        expect(set).toBe(false);
+        release();
+        await underWay;
+        await setting;
+        // The quota counts the create that was under way: exactly one place is left.
+        const results = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => create(stores[i % stores.length]!, t, 1)));
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(await policies.teamUsage(t)).toEqual({ clusters: 3, nodes: 3 });
+      },
+    );
 
     it("holds node capacity to maxNodes across the team's clusters, growth by growth", async () => {
       const t = team();
