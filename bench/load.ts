@@ -3,11 +3,11 @@
  * sends `total` POST /v1/clusters with `concurrency` in flight and prints JSON figures. It shares the
  * machine's cores with the API and PostgreSQL, so it is as lean as Node allows: node:http over
  * `concurrency` kept-alive sockets (fetch cost twice the CPU per request).
- * argv: url token total concurrency runId
+ * argv: url token total concurrency runId [team, default bench]
  */
 import http from 'node:http';
 
-const [url, token, totalArg, concurrencyArg, runId] = process.argv.slice(2);
+const [url, token, totalArg, concurrencyArg, runId, team = 'bench'] = process.argv.slice(2);
 const total = Number(totalArg);
 const concurrency = Number(concurrencyArg);
 const target = new URL(`${url}/v1/clusters`);
@@ -38,7 +38,7 @@ function post(body: string): Promise<number> {
 
 async function one(i: number) {
   const body = JSON.stringify({
-    team: 'bench',
+    team,
     name: `b${runId}-${i}`,
     blueprint: 'local-files',
     spec: { version: '1.30', nodePools: [{ name: 'default', size: 1 }] },

@@ -36,10 +36,10 @@ async function acceptance() {
   const h = await startHarness({ workers: 'none' });
   try {
     // The API serves from this process, so the load generator must run without blocking it.
-    const load = (total: number, concurrency: number, runId: string) =>
+    const load = (total: number, concurrency: number, runId: string, team = 'bench') =>
       promisify(execFile)(
         process.execPath,
-        ['--import', 'tsx', path.join(ROOT, 'bench/load.ts'), h.url, h.adminToken, String(total), String(concurrency), runId],
+        ['--import', 'tsx', path.join(ROOT, 'bench/load.ts'), h.url, h.adminToken, String(total), String(concurrency), runId, team],
         { encoding: 'utf8' },
       );
     // Warm-up, so that JIT and connection pools do not count.
@@ -57,6 +57,13 @@ async function acceptance() {
     console.log(
       `  CPU per accepted request: API process ${per((apiCpu.user + apiCpu.system) / 1000)}, PostgreSQL ${per(postgresMs)}, Redis ${per(redisMs)}, load generator ${per(r.cpuMs)}; ` +
         `${cpus().length} cores for ${(r.seconds * 1000).toFixed(0)} ms`,
+    );
+    // A team with a quota has its creates decided one after the other, under its lock.
+    await h.api('PUT', '/v1/teams/bench-quota/policy', { body: { maxClusters: 1_000_000 } });
+    await load(200, 8, 'warm-quota', 'bench-quota');
+    const q = JSON.parse((await load(LOAD_TOTAL, LOAD_CONCURRENCY, 'quota', 'bench-quota')).stdout.trim().split('\n').at(-1)!);
+    console.log(
+      `POST /v1/clusters, one team with a quota (maxClusters): ${q.perSecond.toFixed(0)} accepted/s, p50 ${ms(q.p50)}, p99 ${ms(q.p99)}, errors ${q.errors}`,
     );
   } finally {
     await h.stop();
