@@ -8,6 +8,7 @@ import { verifyWebhook } from '../../src/webhooks/signature.js';
 import { localSpec, type Harness } from '../support/harness.js';
 import { harnessTest } from '../support/harness-fixture.js';
 import { ALLOW_LOOPBACK_RECEIVERS, startReceiver, type Receiver } from '../support/receiver.js';
+import { until } from '../support/until.js';
 
 // Waits expire after a minute (the shortest APPROVAL_TTL): the other tests answer within seconds, and
 // the expiry test moves its wait's deadline into the past rather than waiting for it.
@@ -55,6 +56,18 @@ describe.concurrent('operations that wait for approval', () => {
     receiver.received
       .map((r) => verifyWebhook<any>({ secret: signingSecret, headers: r.headers, body: r.body }))
       .filter((e) => e.data.operation.id === operationId);
+
+  /** The operation's webhooks once `count` of them arrived, oldest first. */
+  const delivered = (operationId: string, count: number) =>
+    until(
+      `${count} webhooks of operation ${operationId}`,
+      async () => {
+        const events = eventsOf(operationId);
+        return events.length >= count ? events : undefined;
+      },
+      30_000,
+      200,
+    );
 
   /** Waits for the cluster's lane to settle it `ready` again, once nothing of its is left to run. */
   async function settlesReady(name: string): Promise<void> {
@@ -117,10 +130,7 @@ describe.concurrent('operations that wait for approval', () => {
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
     assert.equal(existsSync(poolFile(name, 'a')), false);
     assert.equal((await h.api('GET', `/v1/clusters/${name}`)).body.status, 'destroyed');
-    await receiver.waitFor('/alpha', 1, 30_000);
-    const deadline = Date.now() + 30_000;
-    while (eventsOf(waiting.id).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    const events = eventsOf(waiting.id);
+    const events = await delivered(waiting.id, 2);
     assert.deepEqual(
       events.map((e) => e.type),
       ['operation.awaiting-approval', 'operation.approved'],
@@ -191,9 +201,7 @@ describe.concurrent('operations that wait for approval', () => {
     assert.equal(rejected.body.error.detail, 'pool b still serves traffic');
     assert.equal((await ended(preview.body.operation.id)).status, 'succeeded');
     assert.ok(existsSync(poolFile(name, 'b')) && !existsSync(poolFile(name, 'c')), 'a rejected plan changes nothing');
-    const deadline = Date.now() + 30_000;
-    while (eventsOf(waiting.id).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    const events = eventsOf(waiting.id);
+    const events = await delivered(waiting.id, 2);
     assert.deepEqual(
       events.map((e) => e.type),
       ['operation.awaiting-approval', 'operation.rejected'],

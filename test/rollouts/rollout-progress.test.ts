@@ -234,4 +234,17 @@ describe('a member', () => {
     // Not the operation it waits for: nothing to do.
     expect(afterOperation(r, running, at131, op({ id: 'other' }), specs, NOW)).toBeNull();
   });
+
+  it("waits while its step waits for an approval its team's policy asks for, and fails as the step does once it is rejected or expires", () => {
+    const r = rollout();
+    const running = member('a', { state: 'running', currentOperationId: 'op1' });
+    const at131 = cluster({ spec: { version: '1.31', nodePools: [{ name: 'default', size: 1 }] } });
+    expect(afterOperation(r, running, at131, op({ status: 'awaiting-approval' }), specs, NOW)).toBeNull();
+    for (const code of ['approval-rejected', 'approval-expired'])
+      expect(afterOperation(r, running, at131, op({ status: 'failed', error: { code, title: code } }), specs, NOW)).toMatchObject({
+        to: 'settled',
+        state: 'failed',
+        error: { code },
+      });
+  });
 });
