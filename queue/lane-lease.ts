@@ -78,13 +78,17 @@ export function keepLane(store: Pick<LaneStore, 'renew'>, hold: LaneHold, opts: 
     const sentAt = now();
     let delay = renewEveryMs;
     try {
-      if (await store.renew(hold, leaseMs)) confirmedAt = Math.max(confirmedAt, sentAt);
+      const renewed = await store.renew(hold, leaseMs);
+      // Sent before the holder stopped and answered after it let the lane go: there is nothing left to fence.
+      if (stopped) return;
+      if (renewed) confirmedAt = Math.max(confirmedAt, sentAt);
       else {
         fence('the lane was taken over');
         mustBeDead.abort('the lane was taken over');
         return;
       }
     } catch (err) {
+      if (stopped) return;
       log.warn({ err, clusterId: hold.clusterId }, 'lane renewal failed; retrying');
       delay = retryMs;
     }

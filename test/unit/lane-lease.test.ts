@@ -61,4 +61,23 @@ describe('keepLane: the deadline a holder hands to whatever may outlive it', () 
       lease.stop();
     }
   });
+
+  it('fences nothing when a renewal sent before the holder stopped finds the lane already let go', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] });
+    let answer!: (renewed: boolean) => void;
+    const lines: string[] = [];
+    const lease = keepLane({ renew: () => new Promise<boolean>((resolve) => (answer = resolve)) }, hold, {
+      leaseMs: 30_000,
+      log: { error: (_: unknown, msg: string) => lines.push(msg), warn: () => undefined } as never,
+      now: () => 5000,
+    });
+    vi.advanceTimersByTime(5000);
+    // The holder is done and releases the lane while the renewal waits for a connection; the release runs first.
+    lease.stop();
+    answer(false);
+    await settle();
+    assert.equal(lease.atRisk.aborted, false);
+    assert.equal(lease.mustBeDead.aborted, false);
+    assert.deepEqual(lines, []);
+  });
 });
