@@ -19,6 +19,7 @@ import { operationApprovals } from './migrations/017-operation-approvals.js';
 import { lanesHeld } from './migrations/018-lanes-held.js';
 import { operationTraces } from './migrations/019-operation-traces.js';
 import { serviceProcesses } from './migrations/020-service-processes.js';
+import { fleetReadIndexes } from './migrations/021-fleet-read-indexes.js';
 
 /** One schema change. Statements run in order, in the same transaction as the others pending. */
 export interface Migration {
@@ -52,6 +53,7 @@ export const MIGRATIONS: readonly Migration[] = [
   lanesHeld,
   operationTraces,
   serviceProcesses,
+  fleetReadIndexes,
 ];
 
 // Any constant works as long as nothing else in the database uses it for an advisory lock.

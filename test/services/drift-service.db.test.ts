@@ -114,8 +114,11 @@ describe('DriftService reports', () => {
   });
 
   it('sums up the fleet: a team its own clusters whatever it asks for, an admin all or one team', async ({ world }) => {
+    // Two clusters in each team, blueprint and state: the counts are added up, not merely seen.
     await checked(world, 'drifting', [driftFound()]);
+    await checked(world, 'drifting-too', [driftFound()]);
     await world.clusters.create(beta, createBody('unchecked'));
+    await world.clusters.create(beta, createBody('unchecked-too'));
     const counts = ({ clusters, checked: c, clean, drifted, failed, neverChecked }: Awaited<ReturnType<World['drift']['fleet']>>) => ({
       clusters,
       checked: c,
@@ -124,13 +127,14 @@ describe('DriftService reports', () => {
       failed,
       neverChecked,
     });
-    const alphaOnly = { clusters: 1, checked: 1, clean: 0, drifted: 1, failed: 0, neverChecked: 0 };
-    const betaOnly = { clusters: 1, checked: 0, clean: 0, drifted: 0, failed: 0, neverChecked: 1 };
+    const alphaOnly = { clusters: 2, checked: 2, clean: 0, drifted: 2, failed: 0, neverChecked: 0 };
+    const betaOnly = { clusters: 2, checked: 0, clean: 0, drifted: 0, failed: 0, neverChecked: 2 };
     assert.deepEqual(counts(await world.drift.fleet(alpha, 'beta')), alphaOnly);
     assert.deepEqual(counts(await world.drift.fleet(admin, 'beta')), betaOnly);
     const fleet = await world.drift.fleet(admin);
-    assert.deepEqual(counts(fleet), { clusters: 2, checked: 1, clean: 0, drifted: 1, failed: 0, neverChecked: 1 });
+    assert.deepEqual(counts(fleet), { clusters: 4, checked: 2, clean: 0, drifted: 2, failed: 0, neverChecked: 2 });
     assert.deepEqual(fleet.byTeam, { alpha: alphaOnly, beta: betaOnly });
+    assert.deepEqual(fleet.byBlueprint, { [createBody('x').blueprint]: counts(fleet) });
   });
 });
 
