@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOCK_FILE, LockLostError, RecordStoreInUseError } from '../../src/store/directory-lock.js';
 import { openPglite } from '../../src/store/pglite-client.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { openDatabase } from '../../src/store/open-store.js';
 import { copyPgliteTemplate } from '../support/pglite-template.js';
 import type { SqlClient } from '../../src/store/sql.js';
 import { childrenNamed } from '../support/processes.js';
@@ -49,6 +51,22 @@ describe('the embedded store has one owner', () => {
       assert.deepEqual((await first.query<{ n: number }>('SELECT count(*)::int AS n FROM kept')).rows, [{ n: 400 }]);
     } finally {
       await first.close();
+    }
+  });
+
+  it('opens an empty data directory migrated, in a second instance that holds the directory as the first did', async () => {
+    const dataDir = path.join(root, `data-${++n}`);
+    const db = await openDatabase({ dataDir });
+    try {
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+      assert.equal(rows[0]!.n, MIGRATIONS.length);
+      const refused = await openPglite(path.join(dataDir, 'records'), { lockWaitMs: 200 }).then(
+        (second) => second.close().then(() => assert.fail('a second client opened the directory')),
+        (err: unknown) => err,
+      );
+      assert.ok(refused instanceof RecordStoreInUseError, String(refused));
+    } finally {
+      await db.close();
     }
   });
 
