@@ -97,7 +97,7 @@ describe('event streams over PostgreSQL: one team cannot slow another', () => {
     await sleep(3000);
     const statements = proxy.statements() - before;
     console.log(
-      `[streams] statements sent in 3 s with ${N} waiting streams: ${statements} (polling every 250 ms would send ${N * 12 * 2})`,
+      `[streams] statements sent in 3 s with ${N} waiting streams: ${statements} (goal: independent of the number of streams; polling every 250 ms would send ${N * 12 * 2})`,
     );
     assert.ok(statements < 20, `${statements} statements in 3 s`);
   });
@@ -121,7 +121,9 @@ describe('event streams over PostgreSQL: one team cannot slow another', () => {
     await Promise.all(streams.map((s) => s.waitFor((t) => t.includes('id: 3\n'), 30_000)));
     const elapsed = performance.now() - t0;
     const statements = proxy.statements() - before;
-    console.log(`[streams] 3 events reached all ${N} streams in ${ms(elapsed)}, with ${statements} statements (the append's included)`);
+    console.log(
+      `[streams] 3 events reached all ${N} streams in ${ms(elapsed)} from their append (the slowest stream's delivery; goal: p99 <= 250 ms), with ${statements} statements (the append's included)`,
+    );
     assert.ok(elapsed < 15_000);
     assert.ok(statements < 30, `${statements} statements for one append`);
     const first = streams[0]!.text();
