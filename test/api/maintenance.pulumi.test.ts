@@ -47,7 +47,8 @@ describe('maintenance windows, with the real engine', () => {
     const token = await h.teamToken('alpha');
     await provision(h, token, 'mw-open', { labels: { fleet: 'mw' } });
     await provision(h, token, 'mw-windowed', { labels: { fleet: 'mw' } });
-    const opensAt = Math.ceil((Date.now() + 8_000) / 1000) * 1000;
+    // Far enough ahead for the other member's update and the person's change to start first on a loaded machine.
+    const opensAt = Math.ceil((Date.now() + 15_000) / 1000) * 1000;
     const policy = { windows: [windowOpeningAt(opensAt)] };
     const set = await h.api('PATCH', '/v1/clusters/mw-windowed', { token, body: { maintenance: policy } });
     assert.equal(set.status, 200, JSON.stringify(set.body));
@@ -97,7 +98,10 @@ describe('maintenance windows, with the real engine', () => {
     assert.equal(patched.status, 202, JSON.stringify(patched.body));
     const personal = await h.waitFor(patched.body.operation.id);
     assert.equal(personal.status, 'succeeded');
-    assert.ok(Date.parse(personal.finishedAt) < opensAt, 'the person’s update ran before the window opened');
+    assert.ok(
+      Date.parse(personal.startedAt) < opensAt,
+      `the person’s update started before the window opened (${personal.startedAt}, window ${new Date(opensAt).toISOString()})`,
+    );
 
     const done = await until(h, `/v1/rollouts/${id}`, (r) => r.status === 'succeeded');
     const step = (await h.api('GET', `/v1/operations/${member(done, 'mw-windowed').operations[0]}`)).body;
