@@ -9,6 +9,9 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** How long {@link killMarked} waits before the scan that confirms a quiet one. */
+const CONFIRM_QUIET_MS = 25;
+
 /** Environment variable carrying a job's mark; see {@link killMarked}. */
 export const JOB_MARK_VAR = 'CLUSTERD_JOB_MARK';
 
@@ -44,11 +47,13 @@ export async function killProcessTree(rootPid: number, { includeOwnGroup = false
  * provider plugins whose CLI died are reparented away from the job's tree and keep running forever.
  * Scans again until a scan finds nothing new: a process that forked between the listing of /proc and
  * its own kill left a child the listing did not hold (a plugin the CLI was starting), and nothing
- * else would ever find it. Linux only (/proc); elsewhere the tree kill is all there is.
+ * else would ever find it; after a kill, a second quiet scan confirms the first. Linux only (/proc);
+ * elsewhere the tree kill is all there is.
  */
 export async function killMarked(mark: string, maxScans = 20): Promise<void> {
   const needle = `${JOB_MARK_VAR}=${mark}`;
   const killed = new Set<number>();
+  let quiet = 0;
   for (let scan = 0; scan < maxScans; scan++) {
     let pids: number[];
     try {
@@ -70,7 +75,14 @@ export async function killMarked(mark: string, maxScans = 20): Promise<void> {
       }),
     );
     const fresh = found.filter((pid): pid is number => pid !== null);
-    if (!fresh.length) return;
+    if (!fresh.length) {
+      // Once something was killed, one more look after a pause: a child forked just before its parent's
+      // kill reads with no environment at all for a moment while it execs, so one quiet scan can miss it.
+      if (!killed.size || quiet++) return;
+      await new Promise((r) => setTimeout(r, CONFIRM_QUIET_MS));
+      continue;
+    }
+    quiet = 0;
     for (const pid of fresh) {
       signal(pid, 'SIGKILL');
       killed.add(pid);
