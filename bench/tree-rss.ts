@@ -10,6 +10,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const PAGE_BYTES = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim());
 
+/** A memory field of /proc/<pid>/status (`VmRSS`, `VmHWM`: the peak) in MiB. */
+export function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
 /** One process as /proc/<pid>/stat tells it. */
 export interface ProcessStat {
   /** The command name (15 characters at most). */

@@ -6,17 +6,16 @@
  * and the peak RSS of each part of a running operation: the job's child, the CLI, the plugins.
  * Needs TEST_DATABASE_URL (the worker process shares the records): `npm run bench:memory` provides it.
  */
-import { readFileSync } from 'node:fs';
 import { outputsOnlySpec, startHarness, WITH_OUTPUTS_ONLY } from '../test/support/harness.js';
 import { freePort } from '../test/support/ports.js';
 import { machineLine } from './support.js';
-import { sampleOperationParts } from './tree-rss.js';
+import { sampleOperationParts, statusMiB } from './tree-rss.js';
 
 const OPERATIONS = Number(process.env.BENCH_MEMORY_OPERATIONS ?? 1000);
 const CLUSTERS = Number(process.env.BENCH_MEMORY_CLUSTERS ?? 2);
 const WARM_UP = Math.min(50, Math.floor(OPERATIONS / 10));
 
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const rssMiB = (pid: number) => statusMiB(pid, 'VmRSS');
 
 console.log(machineLine('worker memory bench'));
 const h = await startHarness({ workers: 'none', env: { ...WITH_OUTPUTS_ONLY, WORKER_CONCURRENCY: String(CLUSTERS) } });

@@ -81,7 +81,8 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-async function freshDatabase(
+/** A database of its own on the PostgreSQL server (none for PGlite), and how to drop it. */
+export async function freshDatabase(
   records: 'auto' | 'pglite',
   server = process.env.TEST_DATABASE_URL,
 ): Promise<{ url: string | undefined; drop(): Promise<void> }> {
