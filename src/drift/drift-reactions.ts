@@ -4,6 +4,7 @@ import { driftFindings, type DriftReport, type Remediation } from '../domain/dri
 import type { WebhookNotifier } from '../webhooks/notifier.js';
 import { appliesDesiredSpec, changesStack, type OperationRecord } from '../domain/operation.js';
 import { assertNever } from '../domain/assert-never.js';
+import { ConflictError } from '../errors.js';
 import type { OperationDispatcher } from '../ports.js';
 import type { ClusterStore } from '../store/cluster-store.js';
 import type { DriftStore } from '../store/drift-store.js';
@@ -88,11 +89,18 @@ export function createDriftReactions(deps: DriftReactionsDeps) {
         reason: `the last ${lastChange.kind} (operation ${lastChange.id}) failed; remediation resumes after a successful update`,
       };
     }
-    const operation = await store.enqueueOperation(cluster.id, {
-      kind: 'remediate',
-      requestedBy: REMEDIATION_REQUESTER,
-      respectMaintenance: true,
-    });
+    let operation: OperationRecord;
+    try {
+      operation = await store.enqueueOperation(cluster.id, {
+        kind: 'remediate',
+        requestedBy: REMEDIATION_REQUESTER,
+        respectMaintenance: true,
+      });
+    } catch (err) {
+      // Destroyed, or a destroy queued, since the look above: nothing to bring back.
+      if (err instanceof ConflictError) return { action: 'skipped', reason: err.message };
+      throw err;
+    }
     await deps.dispatcher
       .dispatch(operation)
       .catch((err) => log.warn({ err, operationId: operation.id }, 'could not queue remediation now; the reconciler will'));

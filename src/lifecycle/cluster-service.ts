@@ -7,14 +7,12 @@ import { ConflictError, InputError, NotFoundError, PolicyError, type FieldIssue 
 import { parseDuration } from '../domain/duration.js';
 import type { TeamPolicy } from '../domain/team-policy.js';
 import { changeIssues, creationIssues, nodeCapacity } from '../guardrails/policy-rules.js';
-import type { TeamPolicyStore } from '../store/team-policy-store.js';
 import { describePrincipal, type Principal } from '../auth/principal.js';
 import { assertMayReadSecrets } from '../auth/permissions.js';
 import type { Page } from '../domain/page.js';
 import type { BlueprintLookup, OperationDispatcher } from '../ports.js';
-import type { ClusterFilter, ClusterStore } from '../store/cluster-store.js';
+import type { ClusterChange, ClusterFilter, ClusterStore } from '../store/cluster-store.js';
 import type { KubeconfigReadStore } from '../store/kubeconfig-read-store.js';
-import type { OperationStore } from '../store/operation-store.js';
 import { policyOf } from '../maintenance/policy-schema.js';
 import { knownBlueprint } from './known-blueprint.js';
 import { mergePatch } from './merge-patch.js';
@@ -25,15 +23,13 @@ import type { CreateClusterBody, UpdateClusterBody } from './requests.js';
 import { checkNewSpec, supportChangeIssues, versionNewSpec } from '../versions/new-cluster-version.js';
 
 export interface ClusterServiceDeps {
-  store: ClusterStore & KubeconfigReadStore & Pick<OperationStore, 'pendingOperations'>;
+  store: ClusterStore & KubeconfigReadStore;
   blueprints: BlueprintLookup;
   dispatcher: OperationDispatcher;
   /** Seals write-only spec fields before they are stored, and opens them where a rule must read them. */
   sealer: Pick<SpecSealer, 'seal' | 'open'>;
   /** Longest life of a cluster per team, where the team's policy sets none. @defaultValue no caps */
   maxTtl?: TeamTtlCaps;
-  /** Teams' policies: what each may create and change (quotas are held by the store when it records). @defaultValue none */
-  policies?: Pick<TeamPolicyStore, 'teamPolicy'>;
   /**
    * The clock expiries are set by (ttl, caps, "in the future"), in ms since the epoch: the database's
    * in the service, so that every process compares expiries with the clock that set them.
@@ -136,56 +132,54 @@ export class ClusterService {
     return cluster;
   }
 
-  /** Changes the spec and/or labels (queues an update) and/or settings (drift policy, expiry), all or nothing. */
+  /**
+   * Changes the spec and/or labels (queues an update) and/or settings (drift policy, expiry), all or
+   * nothing. Decided under the cluster's lock on the spec as the change before it left it, and on its
+   * team's policy then: racing changes each keep their part.
+   */
   async update(principal: Principal, name: string, body: UpdateClusterBody): Promise<Changed> {
-    const cluster = await this.liveCluster(principal, name, 'update');
-    const blueprint = this.blueprint(cluster.blueprint);
-    const current = this.deps.sealer.open(cluster.spec);
-    const merged = body.spec ? mergePatch(current, body.spec) : current;
-    const spec = parseOrThrow(blueprint.specSchema, merged, 'spec', 'spec');
+    const found = await this.liveCluster(principal, name, 'update');
+    const blueprint = this.blueprint(found.blueprint);
     const now = await this.deps.now();
-    const issues = [
-      ...(blueprint.validateChange?.(current, spec, { allowReplace: body.allowReplace ?? false }) ?? []),
-      ...supportChangeIssues(blueprint, current, spec, now),
-    ];
-    if (issues.length) throw new InputError(`change refused: ${describeIssues(issues)}`, issues);
-    const policy = await this.policyOf(cluster.team);
-    const facts = blueprint.facts && { from: blueprint.facts(current), to: blueprint.facts(spec) };
-    refuseBreaches(
-      cluster.team,
-      changeIssues(policy, cluster.team, {
-        blueprint: blueprint.name,
-        from: facts?.from ?? null,
-        to: facts?.to ?? null,
-        labels: body.labels,
-      }),
-    );
-    const expiresAt = resolveExpiry(body, cluster.team, this.ttlCaps(cluster.team, policy), now, false);
-    checkExpiryDestroyable(
-      expiresAt === undefined ? cluster.expiresAt : expiresAt,
-      blueprint.validateDestroy?.(spec) ?? [],
-      body.ttl !== undefined ? 'ttl' : 'expiresAt',
-    );
     const maintenance = body.maintenance === undefined ? undefined : body.maintenance && policyOf(body.maintenance);
-    const settings = { driftPolicy: body.driftPolicy, expiresAt, maintenance };
-    if (body.spec === undefined && body.labels === undefined) {
-      return { cluster: await this.deps.store.updateClusterSettings(cluster.id, settings), operation: null };
-    }
-    const accepted = await this.deps.store.updateDesiredSpec(
-      cluster.id,
-      this.sealed(blueprint, spec),
-      body.labels,
-      {
-        kind: 'update',
-        requestedBy: requester(principal),
-        requestedByTokenId: principal.tokenId,
-        respectMaintenance: body.respectMaintenance,
-      },
-      settings,
-      facts ? nodeCapacity(facts.to) : undefined,
-    );
-    await this.deps.dispatcher.dispatch(accepted.operation);
-    return accepted;
+    const decide = (cluster: ClusterRecord, policy: TeamPolicy | null): ClusterChange => {
+      const current = this.deps.sealer.open(cluster.spec);
+      const merged = body.spec ? mergePatch(current, body.spec) : current;
+      const spec = parseOrThrow(blueprint.specSchema, merged, 'spec', 'spec');
+      const issues = [
+        ...(blueprint.validateChange?.(current, spec, { allowReplace: body.allowReplace ?? false }) ?? []),
+        ...supportChangeIssues(blueprint, current, spec, now),
+      ];
+      if (issues.length) throw new InputError(`change refused: ${describeIssues(issues)}`, issues);
+      const facts = blueprint.facts && { from: blueprint.facts(current), to: blueprint.facts(spec) };
+      const { team } = cluster;
+      refuseBreaches(
+        team,
+        changeIssues(policy ?? {}, team, {
+          blueprint: blueprint.name,
+          from: facts?.from ?? null,
+          to: facts?.to ?? null,
+          labels: body.labels,
+        }),
+      );
+      const expiresAt = resolveExpiry(body, team, this.ttlCaps(team, policy ?? {}), now, false);
+      checkExpiryDestroyable(
+        expiresAt === undefined ? cluster.expiresAt : expiresAt,
+        blueprint.validateDestroy?.(spec) ?? [],
+        body.ttl !== undefined ? 'ttl' : 'expiresAt',
+      );
+      const settings = { driftPolicy: body.driftPolicy, expiresAt, maintenance };
+      if (body.spec === undefined && body.labels === undefined) return { settings };
+      const nodes = facts ? nodeCapacity(facts.to) : undefined;
+      return { settings, update: { spec: this.sealed(blueprint, spec), labels: body.labels, nodeCapacity: nodes } };
+    };
+    const changed = await this.deps.store.changeCluster(found.id, decide, {
+      requestedBy: requester(principal),
+      requestedByTokenId: principal.tokenId,
+      respectMaintenance: body.respectMaintenance,
+    });
+    if (changed.operation) await this.deps.dispatcher.dispatch(changed.operation);
+    return changed;
   }
 
   /** The cluster's kubeconfig (a secret output of its stack), for a caller who may see the cluster; the read is recorded. */
@@ -246,18 +240,11 @@ export class ClusterService {
     return { cluster: updated, operation };
   }
 
-  /** A visible cluster that is not destroyed and has no destroy pending. */
+  /** A visible cluster that is not destroyed (a destroy pending is refused under the cluster's lock, by the store). */
   private async liveCluster(principal: Principal, name: string, what: string): Promise<ClusterRecord> {
     const cluster = await this.get(principal, name);
     if (cluster.status === 'destroyed') throw new ConflictError(`cluster "${name}" is destroyed; cannot ${what} it`);
-    const pending = await this.deps.store.pendingOperations(cluster.id);
-    const destroy = pending.find((op) => op.kind === 'destroy');
-    if (destroy) throw new ConflictError(`cluster "${name}" has a destroy ${destroy.status} (operation ${destroy.id}); cannot ${what} it`);
     return cluster;
-  }
-
-  private async policyOf(team: string): Promise<TeamPolicy> {
-    return (await this.deps.policies?.teamPolicy(team)) ?? {};
   }
 
   /** The team's longest cluster life: its policy's, else the service's default. */

@@ -72,7 +72,6 @@ export async function startApiRole(config: Config, log: Logger, shared: SharedPa
     sealer: shared.sealer,
     dispatcher: shared.acceptingDispatcher,
     maxTtl: config.CLUSTER_MAX_TTL,
-    policies: teamPolicyStore,
     readOutput: (r) => outputs.read(r),
     now,
   });

@@ -46,6 +46,27 @@ export interface ClusterSettings {
   maintenance?: MaintenancePolicy | null;
 }
 
+/** A new desired spec (sealed), the labels that replace the cluster's (if given), and what the spec may grow to (if known). */
+export interface DesiredSpec {
+  spec: Record<string, unknown>;
+  labels?: Record<string, string>;
+  /** The sum of its pools' maximum sizes, held against the team's quota. */
+  nodeCapacity?: number;
+}
+
+/** What a change sets: its settings, and with `update` a new desired spec and the update that applies it. */
+export interface ClusterChange {
+  settings: ClusterSettings;
+  update?: DesiredSpec;
+}
+
+/**
+ * Decides a change from the cluster as it is under its row's lock and from its team's policy then
+ * (null: none); throws to refuse. Requests changing the same cluster wait for each other meanwhile,
+ * so each is decided on what the one before it recorded.
+ */
+export type DecideChange = (cluster: ClusterRecord, policy: TeamPolicy | null) => ClusterChange;
+
 export interface ClusterFilter {
   /** Only this team's clusters (always set for a team token). */
   team?: string;
@@ -78,21 +99,20 @@ export interface ClusterStore {
   getClusterById(id: string): Promise<ClusterRecord | null>;
   listClusters(filter: ClusterFilter): Promise<Page<ClusterRecord>>;
   /**
-   * Sets a new desired spec (generation + 1) and queues an `update` operation carrying it, and applies
-   * `settings`, atomically. With `nodeCapacity`, records what the spec may grow to; PolicyError when
-   * that grows the team past its quota.
+   * Changes the cluster as `decide` says, atomically: applies the settings and, with `update`, sets a
+   * new desired spec (generation + 1) and queues an `update` operation carrying it (`operation` null
+   * otherwise). Throws NotFoundError for an unknown cluster, ConflictError for a destroyed one or one
+   * with a destroy pending, PolicyError when the new spec grows the team past its quota.
    */
-  updateDesiredSpec(
+  changeCluster(
     clusterId: string,
-    spec: Record<string, unknown>,
-    labels: Record<string, string> | undefined,
-    op: NewOperation,
-    settings?: ClusterSettings,
-    nodeCapacity?: number,
-  ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }>;
-  /** Changes settings that need no operation; returns the updated cluster. */
-  updateClusterSettings(clusterId: string, settings: ClusterSettings): Promise<ClusterRecord>;
-  /** Queues an operation of any other kind with the cluster's current desired spec and generation. `destroy` also sets status `destroying`. */
+    decide: DecideChange,
+    op: Omit<NewOperation, 'kind'>,
+  ): Promise<{ cluster: ClusterRecord; operation: OperationRecord | null }>;
+  /**
+   * Queues an operation of any other kind with the cluster's current desired spec and generation.
+   * `destroy` also sets status `destroying`. ConflictError for a destroyed cluster or one with a destroy pending.
+   */
   enqueueOperation(clusterId: string, op: NewOperation): Promise<OperationRecord>;
 }
 

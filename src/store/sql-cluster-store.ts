@@ -3,11 +3,19 @@ import type { ClusterRecord } from '../domain/cluster.js';
 import { OPERATION_KIND_EFFECTS, type OperationRecord } from '../domain/operation.js';
 import type { Page } from '../domain/page.js';
 import { ConflictError } from '../errors.js';
-import type { AdmitCluster, ClusterFilter, ClusterSettings, ClusterStore, NewCluster, NewOperation } from './cluster-store.js';
+import type {
+  AdmitCluster,
+  ClusterFilter,
+  ClusterSettings,
+  ClusterStore,
+  DecideChange,
+  NewCluster,
+  NewOperation,
+} from './cluster-store.js';
 import { type ClusterRow, toCluster } from './rows.js';
 import { checkLimit, decodeCursor, encodeCursor, isClusterCursor, isUuid, json, MAX_PAGE_SIZE, one, page } from './sql-helpers.js';
 import { LOOK_AGAIN_AT_WAITING } from './sql-maintenance-store.js';
-import { insertOperation, lockLiveCluster, setDesiredSpec } from './sql-statements.js';
+import { insertOperation, lockChangeableCluster, setDesiredSpec } from './sql-statements.js';
 import { hasSqlState, UNIQUE_VIOLATION, type SqlClient } from './sql.js';
 import { holdQuota, lockTeam } from './team-policy-store.js';
 
@@ -92,33 +100,25 @@ export class SqlClusterStore implements ClusterStore {
     return page(rows.map(toCluster), limit, (c) => encodeCursor({ name: c.name, id: c.id }));
   }
 
-  updateDesiredSpec(
+  changeCluster(
     clusterId: string,
-    spec: Record<string, unknown>,
-    labels: Record<string, string> | undefined,
-    op: NewOperation,
-    settings: ClusterSettings = {},
-    nodeCapacity?: number,
-  ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
+    decide: DecideChange,
+    op: Omit<NewOperation, 'kind'>,
+  ): Promise<{ cluster: ClusterRecord; operation: OperationRecord | null }> {
     return this.db.transaction(async (tx) => {
-      await lockLiveCluster(tx, clusterId);
-      await applySettings(tx, clusterId, settings);
-      // The interface promises an `update` whatever kind the caller passes.
-      return setDesiredSpec(tx, clusterId, spec, labels, { ...op, kind: 'update' }, nodeCapacity);
-    });
-  }
-
-  /** As the interface says; throws NotFoundError for an unknown cluster and ConflictError for a destroyed one. */
-  updateClusterSettings(clusterId: string, settings: ClusterSettings): Promise<ClusterRecord> {
-    return this.db.transaction(async (tx) => {
-      await lockLiveCluster(tx, clusterId);
-      return applySettings(tx, clusterId, settings);
+      const current = await lockChangeableCluster(tx, clusterId, 'update');
+      // Row, then team: the order every write that holds both takes them in.
+      const policy = await lockTeam(tx, current.team);
+      const { settings, update } = decide(current, policy);
+      const cluster = await applySettings(tx, clusterId, settings);
+      if (!update) return { cluster, operation: null };
+      return setDesiredSpec(tx, clusterId, update, { ...op, kind: 'update' }, { policy });
     });
   }
 
   enqueueOperation(clusterId: string, op: NewOperation): Promise<OperationRecord> {
     return this.db.transaction(async (tx) => {
-      const cluster = await lockLiveCluster(tx, clusterId);
+      const cluster = await lockChangeableCluster(tx, clusterId, op.kind);
       const operation = await insertOperation(tx, cluster, op);
       const status = OPERATION_KIND_EFFECTS[op.kind].statusWhenQueued;
       if (status !== null) await tx.query('UPDATE clusters SET status = $2, updated_at = now() WHERE id = $1', [clusterId, status]);

@@ -52,10 +52,7 @@ export class SqlRecordStore implements RecordStore {
   readonly getCluster: ClusterStore['getCluster'] = (name) => this.clusters.getCluster(name);
   readonly getClusterById: ClusterStore['getClusterById'] = (id) => this.clusters.getClusterById(id);
   readonly listClusters: ClusterStore['listClusters'] = (filter) => this.clusters.listClusters(filter);
-  readonly updateDesiredSpec: ClusterStore['updateDesiredSpec'] = (clusterId, spec, labels, op, settings, nodeCapacity) =>
-    this.clusters.updateDesiredSpec(clusterId, spec, labels, op, settings, nodeCapacity);
-  readonly updateClusterSettings: ClusterStore['updateClusterSettings'] = (clusterId, settings) =>
-    this.clusters.updateClusterSettings(clusterId, settings);
+  readonly changeCluster: ClusterStore['changeCluster'] = (clusterId, decide, op) => this.clusters.changeCluster(clusterId, decide, op);
   readonly enqueueOperation: ClusterStore['enqueueOperation'] = (clusterId, op) => this.clusters.enqueueOperation(clusterId, op);
 
   readonly getOperation: OperationStore['getOperation'] = (id) => this.operations.getOperation(id);

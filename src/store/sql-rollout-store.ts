@@ -503,7 +503,9 @@ async function startStep(
     respectMaintenance: true,
   };
   try {
-    return { operation: (await setDesiredSpec(tx, clusterId, move.spec, undefined, op, move.nodeCapacity ?? undefined)).operation };
+    return {
+      operation: (await setDesiredSpec(tx, clusterId, { spec: move.spec, nodeCapacity: move.nodeCapacity ?? undefined }, op)).operation,
+    };
   } catch (err) {
     // Thrown before anything was written, by our own check rather than by a statement: the transaction goes on.
     if (!(err instanceof PolicyError)) throw err;

@@ -3,12 +3,13 @@ import { approvalGate, type ApprovalRule, type OperationApproval } from '../doma
 import type { ClusterRecord } from '../domain/cluster.js';
 import type { OperationKind, OperationRecord } from '../domain/operation.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { NewOperation } from './cluster-store.js';
+import type { DesiredSpec, NewOperation } from './cluster-store.js';
 import type { OperationOutcome } from './lane-store.js';
 import { returningOperation, SELECT_OPERATION, toCluster, toOperation, type ClusterRow, type OperationRow } from './rows.js';
 import { json, one, uuidOrNil } from './sql-helpers.js';
 import type { SqlClient } from './sql.js';
-import { holdTeamQuota } from './team-policy-store.js';
+import { holdQuota, holdTeamQuota } from './team-policy-store.js';
+import type { TeamPolicy } from '../domain/team-policy.js';
 import { inSpan, operationAttributes, traceParentOf } from '../tracing/tracing.js';
 
 // --- statements shared by the stores of one database ---
@@ -120,25 +121,45 @@ export async function lockLiveCluster(tx: SqlClient, clusterId: string): Promise
 }
 
 /**
+ * {@link lockLiveCluster}, refusing a person's new operation (or change) while a destroy is pending:
+ * queued behind the destroy, it would run on a cluster already gone, and an update or remediation
+ * would bring it back. Decided under the row's lock, which queueing the destroy takes too.
+ */
+export async function lockChangeableCluster(tx: SqlClient, clusterId: string, what: string): Promise<ClusterRecord> {
+  const cluster = await lockLiveCluster(tx, clusterId);
+  const { rows } = await tx.query<{ id: string; status: string }>(
+    `SELECT id, status FROM operations
+     WHERE cluster_id = $1 AND kind = 'destroy' AND status IN ('queued', 'running', 'awaiting-approval') LIMIT 1`,
+    [clusterId],
+  );
+  const destroy = rows[0];
+  if (destroy)
+    throw new ConflictError(`cluster "${cluster.name}" has a destroy ${destroy.status} (operation ${destroy.id}); cannot ${what} it`);
+  return cluster;
+}
+
+/**
  * Sets a new desired spec (generation + 1, labels when given) and queues the update that applies it;
  * the caller holds the cluster row. With `nodeCapacity`, what the spec may grow to is recorded and its
- * growth held to the team's quota (PolicyError, before anything is written).
+ * growth held to the team's quota (PolicyError, before anything is written), under the team's lock:
+ * the caller's, with the policy it read (`held`), or taken here.
  */
 export async function setDesiredSpec(
   tx: SqlClient,
   clusterId: string,
-  spec: Record<string, unknown>,
-  labels: Record<string, string> | undefined,
+  { spec, labels, nodeCapacity }: DesiredSpec,
   op: NewOperation,
-  nodeCapacity?: number,
+  held?: { policy: TeamPolicy | null },
 ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
   if (nodeCapacity !== undefined) {
-    const { rows: held } = await tx.query<{ team: string; node_capacity: number }>(
+    const { rows: found } = await tx.query<{ team: string; node_capacity: number }>(
       'SELECT team, node_capacity FROM clusters WHERE id = $1',
       [clusterId],
     );
-    const { team, node_capacity: before } = one(held[0]);
-    await holdTeamQuota(tx, team, { clusters: 0, nodes: nodeCapacity - before });
+    const { team, node_capacity: before } = one(found[0]);
+    const growth = { clusters: 0, nodes: nodeCapacity - before };
+    if (held) await holdQuota(tx, team, held.policy, growth);
+    else await holdTeamQuota(tx, team, growth);
   }
   // New labels do not free the request from an approval rule its cluster's labels bind it to now:
   // dropping `env: prod` in the same PATCH that deletes a pool would otherwise slip past the rule.

@@ -137,6 +137,39 @@ describe('ClusterService.update', () => {
     assert.equal(world.ports.operations.dispatched.length, 1);
   });
 
+  it('keeps every one of racing changes: each merge-patch applies to the spec the one before it recorded', async ({ world }) => {
+    await world.clusters.create(alpha, createBody('racing', { spec: eksSpec({ tags: { base: '0' } }) }));
+    const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);
+    const changes = await Promise.all(keys.map((k) => world.clusters.update(alpha, 'racing', { spec: { tags: { [k]: 'set' } } })));
+    const last = changes.reduce((a, b) => (a.cluster.generation > b.cluster.generation ? a : b));
+    const expected = Object.fromEntries([['base', '0'], ...keys.map((k) => [k, 'set'])]);
+    assert.deepEqual([last.cluster.generation, last.cluster.spec.tags], [1 + keys.length, expected]);
+    assert.deepEqual(last.operation?.spec?.tags, expected, 'the newest update carries every change');
+  });
+
+  it('queues nothing after a destroy it races: the update either comes first or is refused', async ({ world }) => {
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise(setImmediate);
+    };
+    // The update starts a little later each round, so that the destroy lands at every point of its way.
+    for (let round = 0; round < 10; round++) {
+      const name = `raced-${round}`;
+      await world.clusters.create(alpha, createBody(name));
+      const [destroy, update] = await Promise.allSettled([
+        world.clusters.destroy(alpha, name),
+        turns(round).then(() => world.clusters.update(alpha, name, { spec: { tags: { round: String(round) } } })),
+      ]);
+      assert.equal(destroy.status, 'fulfilled');
+      // Newest first.
+      const kinds = (await world.records()).find((c) => c.name === name)!.operations;
+      if (update.status === 'fulfilled') assert.deepEqual(kinds, ['destroy:queued', 'update:queued', 'provision:queued'], `round ${round}`);
+      else {
+        assert.equal((await refusal(Promise.reject(update.reason))).status, 409);
+        assert.deepEqual(kinds, ['destroy:queued', 'provision:queued'], `round ${round}`);
+      }
+    }
+  });
+
   it('names the field and rule of a change the blueprint refuses, and changes nothing', async ({ world }) => {
     await world.clusters.create(alpha, createBody('upgrade-one', { spec: eksSpec({ version: '1.31' }) }));
     const before = await world.records();

@@ -9,6 +9,7 @@ import type { SqlClient } from '../../src/store/sql.js';
 import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { SqlTeamPolicyStore } from '../../src/store/team-policy-store.js';
 import { pgliteBackend, postgresBackend, type Backend } from '../support/databases.js';
+import { changeSpec } from '../support/desired-spec.js';
 
 const answer = (tokenId: string, decision: ApprovalDecision['decision'] = 'approved'): Omit<ApprovalDecision, 'at'> => ({
   decision,
@@ -75,8 +76,7 @@ function approvalSuite(label: string, openBackend: () => Promise<Backend>, conne
           { name: `c-${randomUUID().slice(0, 8)}`, team, blueprint: 'eks', labels, spec: {} },
           { kind: 'provision', requestedBy: 'alice' },
         );
-      const update = (id: string, labels?: Record<string, string>) =>
-        records.updateDesiredSpec(id, { changed: true }, labels, { kind: 'update', requestedBy: 'alice' });
+      const update = (id: string, labels?: Record<string, string>) => changeSpec(records, id, { spec: { changed: true }, labels }, 'alice');
 
       const prod = (await create({ env: 'prod' })).cluster;
       expect((await update(prod.id, { env: 'dev' })).operation.approval?.state).toBe('planning');

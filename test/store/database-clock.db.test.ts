@@ -36,8 +36,8 @@ describe("the database's clock, carried forward between readings", () => {
     assert.equal(reads, 1, 'concurrent first calls share one reading');
     // Each is carried forward from that one reading to the moment it resolves, so they can differ
     // only by the time that passed (a loaded machine can pause between their resolutions), never go back.
-    assert.ok(readings[0]! <= readings[1]! && readings[1]! <= readings[2]!, `${readings} go back`);
-    assert.ok(readings[2]! - readings[0]! <= elapsed + 1, `${readings} spread more than the ${elapsed} ms that passed`);
+    assert.ok(readings[0] <= readings[1] && readings[1] <= readings[2], `${readings} go back`);
+    assert.ok(readings[2] - readings[0] <= elapsed + 1, `${readings} spread more than the ${elapsed} ms that passed`);
     for (let i = 0; i < 5; i++) {
       await new Promise((r) => setTimeout(r, 30));
       const [before, ours, after] = [await serverNow(), await now(), await serverNow()];

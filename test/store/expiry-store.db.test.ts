@@ -6,6 +6,7 @@ import { migrate } from '../../src/store/migrations.js';
 import type { SqlClient } from '../../src/store/sql.js';
 import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { pgliteBackend, postgresBackend, type Backend } from '../support/databases.js';
+import { changeSpec } from '../support/desired-spec.js';
 
 const HOUR = 3_600_000;
 const WARNINGS = [24 * HOUR, HOUR, 60_000];
@@ -112,7 +113,7 @@ function expirySuite(label: string, openBackend: () => Promise<Backend>): void {
       );
       assert.deepEqual(await dueFor(guarded.id), []);
 
-      const { cluster: changed } = await store.updateDesiredSpec(guarded.id, { nodes: 2 }, undefined, { kind: 'update', requestedBy });
+      const { cluster: changed } = await changeSpec(store, guarded.id, { spec: { nodes: 2 } }, requestedBy);
       assert.deepEqual(
         (await dueFor(guarded.id)).map((d) => d.kind),
         ['expire'],

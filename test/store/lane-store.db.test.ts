@@ -8,6 +8,7 @@ import { migrate } from '../../src/store/migrations.js';
 import { SqlLaneStore } from '../../src/store/sql-lane-store.js';
 import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { pgliteBackend, postgresBackend, type Backend } from '../support/databases.js';
+import { changeSpec } from '../support/desired-spec.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -266,8 +267,7 @@ function laneSuite(label: string, openBackend: () => Promise<Backend>): void {
         const hold = await take(cluster.id);
         await lanes.startOperation(hold, provision.id);
         const ops = [];
-        for (const nodes of [2, 3, 4])
-          ops.push((await store.updateDesiredSpec(cluster.id, { nodes }, undefined, { kind: 'update', requestedBy })).operation);
+        for (const nodes of [2, 3, 4]) ops.push((await changeSpec(store, cluster.id, { spec: { nodes } }, requestedBy)).operation);
         const [u2, u3, u4] = ops as [typeof provision, typeof provision, typeof provision];
         await lanes.supersede(hold, [u2.id, u3.id, provision.id], u4.id);
         for (const id of [u2.id, u3.id]) {

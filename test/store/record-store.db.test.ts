@@ -16,6 +16,7 @@ import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { SqlLaneStore } from '../../src/store/sql-lane-store.js';
 import type { LaneHold } from '../../src/store/lane-store.js';
 import { pgliteBackend, postgresBackend, type Backend } from '../support/databases.js';
+import { changeSpec } from '../support/desired-spec.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -36,6 +37,8 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
   describe(`SqlRecordStore over ${label}`, () => {
     let backend: Backend;
     let store: SqlRecordStore;
+    /** A store on another connection, where the backend has more than one. */
+    let other: SqlRecordStore;
     let lanes: SqlLaneStore;
     let migrationResults: number[][];
 
@@ -46,6 +49,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
       const [first, second = first] = clients as [SqlClient, SqlClient?];
       migrationResults = await Promise.all([migrate(first), migrate(second)]);
       store = new SqlRecordStore(first);
+      other = new SqlRecordStore(second);
       lanes = new SqlLaneStore(first);
     });
 
@@ -275,10 +279,10 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
       });
     });
 
-    describe('updateDesiredSpec and enqueueOperation', () => {
+    describe('changeCluster and enqueueOperation', () => {
       it('bumps the generation and queues an update carrying the new spec; labels change only when given', async () => {
         const { cluster } = await newCluster({ labels: { env: 'dev' }, spec: { nodes: 1 } });
-        const u1 = await store.updateDesiredSpec(cluster.id, { nodes: 2 }, undefined, { kind: 'update', requestedBy });
+        const u1 = await changeSpec(store, cluster.id, { spec: { nodes: 2 } }, requestedBy);
         assert.equal(u1.cluster.generation, 2);
         assert.deepEqual(u1.cluster.spec, { nodes: 2 });
         assert.deepEqual(u1.cluster.labels, { env: 'dev' });
@@ -287,7 +291,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
           { kind: u1.operation.kind, status: u1.operation.status, spec: u1.operation.spec, generation: u1.operation.generation },
           { kind: 'update', status: 'queued', spec: { nodes: 2 }, generation: 2 },
         );
-        const u2 = await store.updateDesiredSpec(cluster.id, { nodes: 5 }, { env: 'prod' }, { kind: 'update', requestedBy });
+        const u2 = await changeSpec(store, cluster.id, { spec: { nodes: 5 }, labels: { env: 'prod' } }, requestedBy);
         assert.equal(u2.cluster.generation, 3);
         assert.deepEqual(u2.cluster.labels, { env: 'prod' });
         assert.equal(u2.operation.generation, 3);
@@ -296,17 +300,61 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
       });
 
       it('throws NotFoundError for an unknown cluster and ConflictError for a destroyed one', async () => {
-        await assert.rejects(store.updateDesiredSpec(randomUUID(), {}, undefined, { kind: 'update', requestedBy }), NotFoundError);
+        await assert.rejects(changeSpec(store, randomUUID(), { spec: {} }, requestedBy), NotFoundError);
         await assert.rejects(store.enqueueOperation(randomUUID(), { kind: 'preview', requestedBy }), NotFoundError);
         const { cluster } = await newCluster();
         await destroy(cluster.id);
-        await assert.rejects(store.updateDesiredSpec(cluster.id, {}, undefined, { kind: 'update', requestedBy }), ConflictError);
+        await assert.rejects(changeSpec(store, cluster.id, { spec: {} }, requestedBy), ConflictError);
         await assert.rejects(store.enqueueOperation(cluster.id, { kind: 'refresh', requestedBy }), ConflictError);
+      });
+
+      it('decides each of racing changes on the cluster as the one before it left it, across connections', async () => {
+        const { cluster } = await newCluster({ spec: { nodes: 1 } });
+        const keys = Array.from({ length: 10 }, (_, i) => `k${i}`);
+        const change = (k: string, i: number) =>
+          [store, other][i % 2]!.changeCluster(cluster.id, (c) => ({ settings: {}, update: { spec: { ...c.spec, [k]: true } } }), {
+            requestedBy,
+          });
+        await Promise.all(keys.map(change));
+        const now = await store.getClusterById(cluster.id);
+        assert.deepEqual([now?.generation, now?.spec], [1 + keys.length, { nodes: 1, ...Object.fromEntries(keys.map((k) => [k, true])) }]);
+      });
+
+      it('refuses a change and every new operation while a destroy is pending, naming it; takes them again once it failed', async () => {
+        const { cluster } = await newCluster();
+        const destroyOp = await store.enqueueOperation(cluster.id, { kind: 'destroy', requestedBy });
+        const pending = (what: string) => `cluster "${cluster.name}" has a destroy queued (operation ${destroyOp.id}); cannot ${what} it`;
+        await assert.rejects(changeSpec(store, cluster.id, { spec: { nodes: 2 } }, requestedBy), { message: pending('update') });
+        await assert.rejects(
+          store.changeCluster(cluster.id, () => ({ settings: { driftPolicy: 'auto' } }), { requestedBy }),
+          {
+            message: pending('update'),
+          },
+        );
+        for (const kind of ['destroy', 'remediate', 'preview'] as const)
+          await assert.rejects(store.enqueueOperation(cluster.id, { kind, requestedBy }), { message: pending(kind) });
+        await start(destroyOp.id);
+        await finish(destroyOp.id, { ...succeededWith({ status: 'failed' }), status: 'failed' });
+        await changeSpec(store, cluster.id, { spec: { nodes: 2 } }, requestedBy);
+        await store.enqueueOperation(cluster.id, { kind: 'destroy', requestedBy });
+      });
+
+      it('queues nothing behind a destroy that races it on another connection', async () => {
+        for (let round = 0; round < 10; round++) {
+          const { cluster } = await newCluster();
+          const change =
+            round % 2
+              ? changeSpec(other, cluster.id, { spec: { round } }, requestedBy)
+              : other.enqueueOperation(cluster.id, { kind: 'remediate', requestedBy });
+          await Promise.allSettled([store.enqueueOperation(cluster.id, { kind: 'destroy', requestedBy }), change]);
+          const { items } = await store.listOperations(cluster.id, 10);
+          assert.equal(items[0]?.kind, 'destroy', `round ${round}: ${items.map((o) => o.kind).join(' < ')}, newest first`);
+        }
       });
 
       it('queues other kinds with the current spec and generation; destroy also marks the cluster destroying', async () => {
         const { cluster } = await newCluster({ spec: { nodes: 1 } });
-        await store.updateDesiredSpec(cluster.id, { nodes: 4 }, undefined, { kind: 'update', requestedBy });
+        await changeSpec(store, cluster.id, { spec: { nodes: 4 } }, requestedBy);
         const preview = await store.enqueueOperation(cluster.id, { kind: 'preview', requestedBy });
         assert.deepEqual(
           {
@@ -328,7 +376,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
     describe('operations', () => {
       it('lists pending operations oldest first and the history newest first, paged', async () => {
         const { cluster, operation: provision } = await newCluster();
-        const update = (await store.updateDesiredSpec(cluster.id, { nodes: 2 }, undefined, { kind: 'update', requestedBy })).operation;
+        const update = (await changeSpec(store, cluster.id, { spec: { nodes: 2 } }, requestedBy)).operation;
         const preview = await store.enqueueOperation(cluster.id, { kind: 'preview', requestedBy });
         await start(provision.id);
         await finish(provision.id, succeededWith({ status: 'ready' }));
@@ -409,7 +457,7 @@ function storeSuite(label: string, openBackend: () => Promise<Backend>): void {
           { status: 'ready', appliedSpec: { nodes: 1 }, appliedGeneration: 1, outputs },
         );
 
-        const update = (await store.updateDesiredSpec(cluster.id, { nodes: 2 }, undefined, { kind: 'update', requestedBy })).operation;
+        const update = (await changeSpec(store, cluster.id, { spec: { nodes: 2 } }, requestedBy)).operation;
         await start(update.id);
         assert.equal((await store.getClusterById(cluster.id))?.status, 'updating');
         const error = { code: 'resource-error' as const, title: 'node pool failed', detail: 'quota exceeded' };

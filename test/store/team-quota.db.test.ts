@@ -6,6 +6,7 @@ import type { SqlClient } from '../../src/store/sql.js';
 import { SqlRecordStore } from '../../src/store/sql-record-store.js';
 import { lockTeam, SqlTeamPolicyStore } from '../../src/store/team-policy-store.js';
 import { pgliteBackend, postgresBackend, type Backend } from '../support/databases.js';
+import { changeSpec } from '../support/desired-spec.js';
 
 const requestedBy = 'alice (team payments)';
 
@@ -84,8 +85,7 @@ function quotaSuite(label: string, openBackend: () => Promise<Backend>, connecti
       const { cluster } = await create(stores[0]!, t, 6);
       await expect(create(stores[0]!, t, 5)).rejects.toSatisfy((e) => rule(e) === 'quota.maxNodes:10/6');
       // Racing growths of one cluster: each is decided after the one before it commits.
-      const grow = (n: number) =>
-        stores[n % stores.length]!.updateDesiredSpec(cluster.id, { n }, undefined, { kind: 'update', requestedBy }, {}, 6 + n);
+      const grow = (n: number) => changeSpec(stores[n % stores.length]!, cluster.id, { spec: { n }, nodeCapacity: 6 + n }, requestedBy);
       const results = await Promise.allSettled([1, 2, 3, 4, 5].map(grow));
       expect((await policies.teamUsage(t)).nodes).toBeLessThanOrEqual(10);
       expect(results.some((r) => r.status === 'rejected')).toBe(true);
@@ -98,8 +98,7 @@ function quotaSuite(label: string, openBackend: () => Promise<Backend>, connecti
       await policies.setTeamPolicy(t, { maxClusters: 1, maxNodes: 4 });
       expect(await policies.teamUsage(t)).toEqual({ clusters: 2, nodes: 16 });
       await expect(create(stores[0]!, t, 0)).rejects.toSatisfy((e) => rule(e) === 'quota.maxClusters:1/2');
-      const update = (capacity: number) =>
-        stores[0]!.updateDesiredSpec(cluster.id, { capacity }, undefined, { kind: 'update', requestedBy }, {}, capacity);
+      const update = (capacity: number) => changeSpec(stores[0]!, cluster.id, { spec: { capacity }, nodeCapacity: capacity }, requestedBy);
       await expect(update(9)).rejects.toSatisfy((e) => rule(e) === 'quota.maxNodes:4/16');
       // Shrinking, or a change that keeps the size, goes through.
       await update(8);
