@@ -261,6 +261,68 @@ describe.concurrent('operations that wait for approval', () => {
     assert.ok(existsSync(poolFile(name, 'a')));
   });
 
+  it("holds a rollout's member while its step's update waits for approval; approved it runs, rejected its member fails", async () => {
+    // Team gamma asks an approval for every update of its production clusters: a rollout's steps are updates too.
+    const rule = { kinds: ['update'], labels: { env: 'prod' }, approvers: 1 };
+    assert.equal((await h.api('PUT', '/v1/teams/gamma/policy', { body: { approval: rule } })).status, 200);
+    const [starter, approver] = [await h.teamToken('gamma'), await h.teamToken('gamma', 'approver')];
+    const names = ['ship', 'hold'].map((stem) => `${stem}-${randomUUID().slice(0, 8)}`);
+    const provisions = [];
+    for (const name of names) {
+      const res = await as(starter, 'POST', '/v1/clusters', { name, blueprint: 'local-files', spec: localSpec(), labels: { env: 'prod' } });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      provisions.push(res.body.operation.id as string);
+    }
+    for (const id of provisions) assert.equal((await ended(id)).status, 'succeeded');
+    const created = await as(starter, 'POST', '/v1/rollouts', {
+      name: `gated-${randomUUID().slice(0, 8)}`,
+      selector: { blueprint: 'local-files', labels: { env: 'prod' } },
+      change: { upgrade: { version: '1.31' } },
+      strategy: { stages: [{ name: 'all', maxConcurrency: 2, maxFailures: 1 }] },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const rollout = () => as(starter, 'GET', `/v1/rollouts/${created.body.id}`).then((r) => r.body);
+    const members = await until(
+      'both members waiting on their steps',
+      async () => {
+        const r = await rollout();
+        return r.members.length === 2 && r.members.every((m: any) => m.operations.length === 1) ? r.members : undefined;
+      },
+      120_000,
+      250,
+    );
+    const stepOf = (name: string) => members.find((m: any) => m.cluster === name).operations[0] as string;
+    for (const name of names) {
+      const waiting = await awaiting(stepOf(name));
+      assert.equal(waiting.status, 'awaiting-approval', JSON.stringify(waiting.error));
+      assert.deepEqual([waiting.kind, waiting.approval.reasons], ['update', ['kind:update']]);
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.deepEqual(
+      (await rollout()).members.map((m: any) => m.state),
+      ['running', 'running'],
+      'a member waits with its step',
+    );
+
+    assert.equal((await as(approver, 'POST', `/v1/operations/${stepOf(names[0]!)}/approve`, { comment: 'go' })).status, 200);
+    const refused = await as(approver, 'POST', `/v1/operations/${stepOf(names[1]!)}/reject`, { comment: 'not during the sale' });
+    assert.equal(refused.status, 200, JSON.stringify(refused.body));
+    const done = await until(
+      'the rollout to finish',
+      async () => {
+        const r = await rollout();
+        return r.status === 'succeeded' ? r : undefined;
+      },
+      120_000,
+      250,
+    );
+    const byName = (name: string) => done.members.find((m: any) => m.cluster === name);
+    assert.equal(byName(names[0]!).state, 'succeeded');
+    assert.deepEqual([byName(names[1]!).state, byName(names[1]!).error?.code], ['failed', 'approval-rejected']);
+    const versions = await Promise.all(names.map(async (n) => (await h.api('GET', `/v1/clusters/${n}`)).body.appliedSpec.version));
+    assert.deepEqual(versions, ['1.31', localSpec().version], 'only the approved step changed its cluster');
+  });
+
   it('ends an unanswered wait failed once it expires, changing nothing, and refuses a late approval', async () => {
     const name = await prodCluster('expires');
     const asked = await as(tokens.requester, 'DELETE', `/v1/clusters/${name}`);
