@@ -212,9 +212,13 @@ export class ClusterService {
 
   async destroy(principal: Principal, name: string, options: QueueOptions = {}): Promise<Accepted> {
     const cluster = await this.liveCluster(principal, name, 'destroy');
-    const issues = this.blueprint(cluster.blueprint).validateDestroy?.(this.deps.sealer.open(cluster.spec)) ?? [];
-    if (issues.length) throw new InputError(`destroy refused: ${describeIssues(issues)}`, issues);
-    return this.enqueue(principal, cluster, 'destroy', options);
+    const blueprint = this.blueprint(cluster.blueprint);
+    // On the spec under the cluster's lock: a change racing this request may have turned deletion protection on.
+    const destroyable = (current: ClusterRecord) => {
+      const issues = blueprint.validateDestroy?.(this.deps.sealer.open(current.spec)) ?? [];
+      if (issues.length) throw new InputError(`destroy refused: ${describeIssues(issues)}`, issues);
+    };
+    return this.enqueue(principal, cluster, 'destroy', options, destroyable);
   }
 
   /** Queues a preview, refresh or drift check. */
@@ -228,13 +232,20 @@ export class ClusterService {
     return this.enqueue(principal, cluster, kind, options);
   }
 
-  private async enqueue(principal: Principal, cluster: ClusterRecord, kind: OperationKind, options: QueueOptions): Promise<Accepted> {
-    const operation = await this.deps.store.enqueueOperation(cluster.id, {
+  private async enqueue(
+    principal: Principal,
+    cluster: ClusterRecord,
+    kind: OperationKind,
+    options: QueueOptions,
+    check?: (current: ClusterRecord) => void,
+  ): Promise<Accepted> {
+    const op = {
       kind,
       requestedBy: requester(principal),
       requestedByTokenId: principal.tokenId,
       respectMaintenance: options.respectMaintenance,
-    });
+    };
+    const operation = await this.deps.store.enqueueOperation(cluster.id, op, check);
     await this.deps.dispatcher.dispatch(operation);
     const updated = (await this.deps.store.getClusterById(cluster.id)) ?? cluster;
     return { cluster: updated, operation };

@@ -112,8 +112,9 @@ export interface ClusterStore {
   /**
    * Queues an operation of any other kind with the cluster's current desired spec and generation.
    * `destroy` also sets status `destroying`. ConflictError for a destroyed cluster or one with a destroy pending.
+   * `check` sees the cluster as it is under its row's lock before anything is written, and throws to refuse.
    */
-  enqueueOperation(clusterId: string, op: NewOperation): Promise<OperationRecord>;
+  enqueueOperation(clusterId: string, op: NewOperation, check?: (cluster: ClusterRecord) => void): Promise<OperationRecord>;
 }
 
 /** Every cluster `filter` selects, page by page (200 a statement), in name order. */

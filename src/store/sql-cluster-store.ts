@@ -116,9 +116,10 @@ export class SqlClusterStore implements ClusterStore {
     });
   }
 
-  enqueueOperation(clusterId: string, op: NewOperation): Promise<OperationRecord> {
+  enqueueOperation(clusterId: string, op: NewOperation, check?: (cluster: ClusterRecord) => void): Promise<OperationRecord> {
     return this.db.transaction(async (tx) => {
       const cluster = await lockChangeableCluster(tx, clusterId, op.kind);
+      check?.(cluster);
       const operation = await insertOperation(tx, cluster, op);
       const status = OPERATION_KIND_EFFECTS[op.kind].statusWhenQueued;
       if (status !== null) await tx.query('UPDATE clusters SET status = $2, updated_at = now() WHERE id = $1', [clusterId, status]);

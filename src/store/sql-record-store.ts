@@ -53,7 +53,8 @@ export class SqlRecordStore implements RecordStore {
   readonly getClusterById: ClusterStore['getClusterById'] = (id) => this.clusters.getClusterById(id);
   readonly listClusters: ClusterStore['listClusters'] = (filter) => this.clusters.listClusters(filter);
   readonly changeCluster: ClusterStore['changeCluster'] = (clusterId, decide, op) => this.clusters.changeCluster(clusterId, decide, op);
-  readonly enqueueOperation: ClusterStore['enqueueOperation'] = (clusterId, op) => this.clusters.enqueueOperation(clusterId, op);
+  readonly enqueueOperation: ClusterStore['enqueueOperation'] = (clusterId, op, check) =>
+    this.clusters.enqueueOperation(clusterId, op, check);
 
   readonly getOperation: OperationStore['getOperation'] = (id) => this.operations.getOperation(id);
   readonly listOperations: OperationStore['listOperations'] = (clusterId, limit, cursor) =>

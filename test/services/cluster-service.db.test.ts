@@ -230,6 +230,22 @@ describe('ClusterService.destroy', () => {
     );
   });
 
+  it('never takes both a destroy and a change that turns deletion protection on, racing: the later is refused', async ({ world }) => {
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise(setImmediate);
+    };
+    for (let round = 0; round < 10; round++) {
+      const name = `protect-${round}`;
+      await world.clusters.create(alpha, createBody(name));
+      const [protect, destroy] = await Promise.allSettled([
+        world.clusters.update(alpha, name, { spec: { deletionProtection: true } }),
+        turns(round).then(() => world.clusters.destroy(alpha, name)),
+      ]);
+      const taken = [destroy, protect].filter((r) => r.status === 'fulfilled').length;
+      assert.equal(taken, 1, `round ${round}: ${destroy.status} destroy, ${protect.status} protection`);
+    }
+  });
+
   it('leaves a destroyed cluster readable but unchangeable, and its name free for a new cluster', async ({ world }) => {
     await world.clusters.create(alpha, createBody('gone'));
     const { operation } = await world.clusters.destroy(alpha, 'gone');
