@@ -8,6 +8,10 @@ const alpha = member('alpha');
 const beta = member('beta');
 const HOUR = 3_600_000;
 const at = (ms: number) => new Date(ms).toISOString();
+/** Lets `n` turns of the event loop pass: a racing request started after them lands at another point of the first one's way. */
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise(setImmediate);
+};
 
 describe('ClusterService.create', () => {
   it('records the cluster provisioning at generation 1 and hands its one provision to the queue', async ({ world }) => {
@@ -148,9 +152,6 @@ describe('ClusterService.update', () => {
   });
 
   it('queues nothing after a destroy it races: the update either comes first or is refused', async ({ world }) => {
-    const turns = async (n: number) => {
-      for (let i = 0; i < n; i++) await new Promise(setImmediate);
-    };
     // The update starts a little later each round, so that the destroy lands at every point of its way.
     for (let round = 0; round < 10; round++) {
       const name = `raced-${round}`;
@@ -231,9 +232,6 @@ describe('ClusterService.destroy', () => {
   });
 
   it('never takes both a destroy and a change that turns deletion protection on, racing: the later is refused', async ({ world }) => {
-    const turns = async (n: number) => {
-      for (let i = 0; i < n; i++) await new Promise(setImmediate);
-    };
     for (let round = 0; round < 10; round++) {
       const name = `protect-${round}`;
       await world.clusters.create(alpha, createBody(name));
