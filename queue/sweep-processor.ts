@@ -94,7 +94,14 @@ export function createSweepProcessor(deps: SweepProcessorDeps) {
           waiting.push(current);
           continue;
         }
-        const op = await store.enqueueOperation(cluster.id, { kind: 'drift-check', requestedBy: SWEEP_REQUESTER, sweepId: sweep.id });
+        let op;
+        try {
+          op = await store.enqueueOperation(cluster.id, { kind: 'drift-check', requestedBy: SWEEP_REQUESTER, sweepId: sweep.id });
+        } catch (err) {
+          // Destroyed, or a destroy queued, since the look above: passed over like those.
+          if (err instanceof ConflictError) continue;
+          throw err;
+        }
         await deps.dispatcher
           .dispatch(op)
           .catch((err) => log.warn({ err, operationId: op.id }, 'could not queue drift check now; the reconciler will'));
