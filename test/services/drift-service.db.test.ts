@@ -204,6 +204,15 @@ describe('the reactions to a drift check', () => {
     assert.deepEqual(queuedKinds(world), ['provision', 'drift-check', 'update']);
   });
 
+  it('under policy auto, skip the remediation of a cluster destroyed since its check, naming why', async ({ world }) => {
+    const { check, cluster } = await checked(world, 'drifty', [driftFound()], { policy: 'auto' });
+    const { operation: destroy } = await world.clusters.destroy(alpha, 'drifty');
+    await world.run(destroy.id, ENGINE_SUCCEEDED);
+    await world.reactions.afterOperation(check, cluster, identity());
+    assert.deepEqual(await latestRemediation(world), { action: 'skipped', reason: 'cluster "drifty" is destroyed' });
+    assert.deepEqual(queuedKinds(world), ['provision', 'drift-check', 'destroy']);
+  });
+
   it("under policy auto, skip the remediation while the cluster's last change failed", async ({ world }) => {
     const { check, cluster } = await checked(world, 'drifty', [driftFound()], { policy: 'auto', updates: [ENGINE_FAILED] });
     await world.reactions.afterOperation(check, cluster, identity());
